@@ -1,0 +1,1 @@
+"""carbon-ledger chain layer: compile, deploy, typed client, indexer."""

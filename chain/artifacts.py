@@ -1,0 +1,59 @@
+"""Load compiled contract artifacts at runtime (no Node, no compiler).
+
+Artifacts are produced by ``python -m chain.compile`` and shipped as package data, so they
+are read through importlib.resources and work from an installed wheel too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib.resources import files
+from typing import Any
+
+from chain.errors import CarbonLedgerError
+
+
+class ArtifactNotFound(CarbonLedgerError):  # noqa: N818 (public name fixed by the API)
+    """No compiled artifact of that name is shipped with the package."""
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    """Creation bytecode, 0x-hex."""
+    deployed_bytecode: str
+    """Runtime bytecode, 0x-hex (compare with eth_getCode)."""
+    metadata: str
+    """solc metadata JSON string (as used for source verification)."""
+    source_hash: str
+    """sha256 over the sorted (path, sha256) pairs of every compiled source."""
+    artifact_hash: str
+    """"0x" + sha256 of the artifact file bytes; identifies exactly what was deployed."""
+
+
+@lru_cache(maxsize=32)
+def load_artifact(name: str = "CarbonLedger") -> Artifact:
+    """Load ``chain/artifacts/<name>.json`` (cached; ``load_artifact.cache_clear()`` resets)."""
+    resource = files("chain") / "artifacts" / f"{name}.json"
+    # Contract names are identifiers; this also stops path tricks like "../x".
+    if not name.isidentifier() or not resource.is_file():
+        raise ArtifactNotFound(
+            f"no compiled artifact for contract {name!r} (chain/artifacts/{name}.json); "
+            "run `python -m chain.compile`"
+        )
+    raw = resource.read_bytes()
+    data = json.loads(raw)
+    return Artifact(
+        name=data["contractName"],
+        abi=data["abi"],
+        bytecode=data["bytecode"],
+        deployed_bytecode=data["deployedBytecode"],
+        metadata=data["metadata"],
+        source_hash=data["sourceHash"],
+        artifact_hash="0x" + hashlib.sha256(raw).hexdigest(),
+    )
