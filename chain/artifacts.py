@@ -16,7 +16,7 @@ from typing import Any
 from chain.errors import CarbonLedgerError
 
 
-class ArtifactNotFound(CarbonLedgerError):  # noqa: N818 (public name fixed by the API)
+class ArtifactNotFound(CarbonLedgerError):
     """No compiled artifact of that name is shipped with the package."""
 
 
@@ -28,6 +28,8 @@ class Artifact:
     """Creation bytecode, 0x-hex."""
     deployed_bytecode: str
     """Runtime bytecode, 0x-hex (compare with eth_getCode)."""
+    immutable_ranges: tuple[tuple[int, int], ...]
+    """(start, length) byte ranges of the runtime code that the constructor fills in."""
     metadata: str
     """solc metadata JSON string (as used for source verification)."""
     source_hash: str
@@ -53,7 +55,25 @@ def load_artifact(name: str = "CarbonLedger") -> Artifact:
         abi=data["abi"],
         bytecode=data["bytecode"],
         deployed_bytecode=data["deployedBytecode"],
+        immutable_ranges=tuple(
+            sorted(
+                (int(ref["start"]), int(ref["length"]))
+                for refs in data.get("immutableReferences", {}).values()
+                for ref in refs
+            )
+        ),
         metadata=data["metadata"],
         source_hash=data["sourceHash"],
         artifact_hash="0x" + hashlib.sha256(raw).hexdigest(),
     )
+
+
+def runtime_code_matches(artifact: Artifact, code: bytes) -> bool:
+    """Whether on-chain runtime ``code`` is ``artifact``'s, ignoring the immutables."""
+    expected = bytearray.fromhex(artifact.deployed_bytecode.removeprefix("0x"))
+    if len(code) != len(expected):
+        return False
+    actual = bytearray(code)
+    for start, length in artifact.immutable_ranges:
+        actual[start : start + length] = expected[start : start + length]
+    return actual == expected

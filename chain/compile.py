@@ -47,6 +47,7 @@ OUTPUT_SELECTION: Final = (
     "abi",
     "evm.bytecode.object",
     "evm.deployedBytecode.object",
+    "evm.deployedBytecode.immutableReferences",
     "metadata",
     "storageLayout",
     "evm.methodIdentifiers",
@@ -184,6 +185,9 @@ def _artifact(
         "abi": out["abi"],
         "bytecode": "0x" + bytecode,
         "deployedBytecode": "0x" + deployed,
+        # Where the constructor writes immutables into the runtime code (masked when comparing
+        # deployed code with the artifact).
+        "immutableReferences": out["evm"]["deployedBytecode"].get("immutableReferences", {}),
         "metadata": out["metadata"],
         "storageLayout": out["storageLayout"],
         "methodIdentifiers": out["evm"]["methodIdentifiers"],

@@ -1,0 +1,123 @@
+"""Turn revert data from any backend into the project's ContractError classes.
+
+Nodes disagree on how they report a revert: anvil (through web3.py) raises
+``ContractCustomError``/``ContractLogicError`` carrying hex ``data``; eth-tester raises
+``TransactionFailed`` whose message holds the raw bytes as a Python literal. Both end here, get
+decoded against the contract ABI's error list, and come out as one exception type.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from eth_abi.abi import decode
+from eth_utils.abi import function_signature_to_4byte_selector
+
+from chain.errors import CONTRACT_ERRORS, ContractError, TransactionError
+
+_ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string)
+_PANIC = bytes.fromhex("4e487b71")  # Panic(uint256)
+
+
+@dataclass(frozen=True)
+class _ErrorSpec:
+    name: str
+    types: tuple[str, ...]
+    names: tuple[str, ...]
+
+
+def _abi_type(entry: dict[str, Any]) -> str:
+    kind = str(entry["type"])
+    if kind.startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in entry["components"])
+        return f"({inner}){kind[len('tuple') :]}"
+    return kind
+
+
+@lru_cache(maxsize=8)
+def _error_table(
+    abi_key: tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+) -> dict[bytes, _ErrorSpec]:
+    table: dict[bytes, _ErrorSpec] = {}
+    for name, inputs in abi_key:
+        types = tuple(t for t, _ in inputs)
+        selector = function_signature_to_4byte_selector(f"{name}({','.join(types)})")
+        table[selector] = _ErrorSpec(name, types, tuple(n for _, n in inputs))
+    return table
+
+
+def error_table(abi: Iterable[dict[str, Any]]) -> dict[bytes, _ErrorSpec]:
+    """Selector → error spec for every ``error`` entry of ``abi``."""
+    key = tuple(
+        (str(e["name"]), tuple((_abi_type(i), str(i.get("name", ""))) for i in e.get("inputs", [])))
+        for e in abi
+        if e.get("type") == "error"
+    )
+    return _error_table(key)
+
+
+def revert_data(exc: BaseException) -> bytes | None:
+    """The raw revert bytes carried by a backend exception, if any."""
+    data = getattr(exc, "data", None)
+    if isinstance(data, str) and data.startswith("0x"):
+        return bytes.fromhex(data[2:])
+    if isinstance(data, bytes | bytearray):
+        return bytes(data)
+    for arg in exc.args:
+        if isinstance(arg, bytes | bytearray):
+            return bytes(arg)
+        if isinstance(arg, str):
+            # eth-tester: "execution reverted: b'\x11...'"
+            marker = arg.find("b'") if "b'" in arg else arg.find('b"')
+            if marker >= 0:
+                try:
+                    value = ast.literal_eval(arg[marker:])
+                except (ValueError, SyntaxError):
+                    continue
+                if isinstance(value, bytes):
+                    return value
+            if arg.startswith("0x") and len(arg) >= 10:
+                try:
+                    return bytes.fromhex(arg[2:])
+                except ValueError:
+                    continue
+    return None
+
+
+def decode_revert(
+    data: bytes, abi: Iterable[dict[str, Any]], *, tx_hash: str | None = None
+) -> ContractError | None:
+    """Decode ``data`` into the ContractError subclass named after the Solidity error."""
+    if len(data) < 4:
+        return None
+    selector, payload = data[:4], data[4:]
+    if selector == _ERROR_STRING:
+        (message,) = decode(["string"], payload)
+        return ContractError("Error", {"message": message}, tx_hash=tx_hash)
+    if selector == _PANIC:
+        (code,) = decode(["uint256"], payload)
+        return ContractError("Panic", {"code": code}, tx_hash=tx_hash)
+    spec = error_table(abi).get(selector)
+    if spec is None:
+        return None
+    values = decode(list(spec.types), payload)
+    cls = CONTRACT_ERRORS.get(spec.name, ContractError)
+    arguments = dict(zip(spec.names, values, strict=True))
+    if cls is ContractError:
+        return ContractError(spec.name, arguments, tx_hash=tx_hash)
+    return cls(spec.name, arguments, tx_hash=tx_hash)
+
+
+def as_chain_error(
+    exc: BaseException, abi: Iterable[dict[str, Any]], *, tx_hash: str | None = None
+) -> TransactionError:
+    """Map any backend exception for a call or transaction to our exception tree."""
+    data = revert_data(exc)
+    decoded = decode_revert(data, abi, tx_hash=tx_hash) if data else None
+    if decoded is not None:
+        return decoded
+    return TransactionError(f"transaction failed: {exc}", tx_hash=tx_hash)

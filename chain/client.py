@@ -1,0 +1,427 @@
+"""Typed client for every ledger operation.
+
+One ``LedgerClient`` speaks for one account (its ``TxSender``), or reads only when it has
+none. Operations that take serials also come in amount-based forms (``transfer_quantity``,
+``retire_quantity``) that pick the holder's lowest serials and compute the contract's hints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from web3 import Web3
+from web3.contract import Contract
+from web3.contract.contract import ContractFunction
+from web3.types import TxReceipt
+
+from chain import _hints
+from chain._revert import as_chain_error
+from chain.artifacts import load_artifact
+from chain.audit import AuditState
+from chain.deployment import Deployment
+from chain.domain import (
+    AccountStatus,
+    Batch,
+    Issuance,
+    Label,
+    Project,
+    Purpose,
+    RangeState,
+    RetirementRequest,
+    SerialRange,
+    namespace_id,
+    part_key,
+    program_code,
+    project_key,
+)
+from chain.errors import (
+    ConfigurationError,
+    InsufficientCredits,
+    InvalidBridgeHint,
+    InvalidRangeHint,
+)
+from chain.events import LedgerEvent, decode_logs
+from chain.signing import SignedRequest, bridge_typed_data, retire_typed_data, sign_typed
+from chain.transactions import TxSender
+
+_RANGE_PAGE = 1000
+
+
+@dataclass(frozen=True)
+class TxResult:
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    events: list[LedgerEvent]
+
+    def event(self, name: str) -> LedgerEvent:
+        for e in self.events:
+            if e.name == name:
+                return e
+        raise LookupError(f"transaction {self.tx_hash} emitted no {name}")
+
+
+@dataclass(frozen=True)
+class BridgeResult(TxResult):
+    batch_id: int = 0
+
+
+@dataclass(frozen=True)
+class RetireResult(TxResult):
+    retirement_id: int = 0
+    first_serial: int = 0
+    last_serial: int = 0
+
+
+class LedgerClient:
+    def __init__(self, w3: Web3, address: str, sender: TxSender | None = None) -> None:
+        self.w3 = w3
+        self.address = Web3.to_checksum_address(address)
+        self.abi = load_artifact("CarbonLedger").abi
+        self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)
+        self.sender = sender
+        self._parts = _hints.PartIndex(self._parts_page)
+
+    @classmethod
+    def for_deployment(
+        cls, w3: Web3, deployment: Deployment, sender: TxSender | None = None
+    ) -> LedgerClient:
+        return cls(w3, deployment.address, sender)
+
+    def as_account(self, sender: TxSender) -> LedgerClient:
+        """The same ledger, acting as another account (shares the part index)."""
+        other = LedgerClient.__new__(LedgerClient)
+        other.w3, other.address, other.abi, other.contract = (
+            self.w3,
+            self.address,
+            self.abi,
+            self.contract,
+        )
+        other.sender, other._parts = sender, self._parts
+        return other
+
+    @property
+    def account(self) -> str:
+        if self.sender is None:
+            raise ConfigurationError("this client is read-only: it has no signing account")
+        return self.sender.address
+
+    # ------------------------------------------------------------ sending
+
+    def _transact(self, fn: ContractFunction, *, gas: int | None = None) -> TxResult:
+        if self.sender is None:
+            raise ConfigurationError("this client is read-only: it has no signing account")
+        receipt = self.sender.transact(fn, gas=gas)
+        return self._result(receipt)
+
+    def _result(self, receipt: TxReceipt) -> TxResult:
+        mine = [log for log in receipt["logs"] if log["address"].lower() == self.address.lower()]
+        return TxResult(
+            tx_hash="0x" + bytes(receipt["transactionHash"]).hex(),
+            block_number=receipt["blockNumber"],
+            gas_used=receipt["gasUsed"],
+            events=decode_logs(mine),
+        )
+
+    def _call(self, fn: ContractFunction) -> Any:
+        try:
+            return fn.call()
+        except Exception as exc:
+            raise as_chain_error(exc, self.abi) from exc
+
+    # ------------------------------------------------------------ governance
+
+    def register_program(self, code: str) -> int:
+        result = self._transact(self.contract.functions.registerProgram(program_code(code)))
+        return int(result.event("ProgramRegistered").fields["programId"])
+
+    def program_id(self, code: str) -> int:
+        """The id of programme ``code``, or 0 if it is not registered."""
+        return int(self._call(self.contract.functions.programIdOf(program_code(code))))
+
+    def issuer_role(self, program_id: int) -> bytes:
+        return bytes(self._call(self.contract.functions.issuerRole(program_id)))
+
+    def role(self, name: str) -> bytes:
+        """``"COMPLIANCE_ROLE"``, ``"PAUSER_ROLE"`` or ``"DEFAULT_ADMIN_ROLE"``."""
+        return bytes(self._call(getattr(self.contract.functions, name)()))
+
+    def grant_role(self, role: bytes, account: str) -> TxResult:
+        return self._transact(
+            self.contract.functions.grantRole(role, Web3.to_checksum_address(account))
+        )
+
+    def revoke_role(self, role: bytes, account: str) -> TxResult:
+        return self._transact(
+            self.contract.functions.revokeRole(role, Web3.to_checksum_address(account))
+        )
+
+    def has_role(self, role: bytes, account: str) -> bool:
+        return bool(
+            self._call(self.contract.functions.hasRole(role, Web3.to_checksum_address(account)))
+        )
+
+    def grant_issuer(self, program_id: int, account: str) -> TxResult:
+        return self.grant_role(self.issuer_role(program_id), account)
+
+    def set_account(self, account: str, *, allowed: bool = True, frozen: bool = False) -> TxResult:
+        fn = self.contract.functions.setAccount(Web3.to_checksum_address(account), allowed, frozen)
+        return self._transact(fn)
+
+    def account_status(self, account: str) -> AccountStatus:
+        allowed, frozen = self._call(
+            self.contract.functions.accountStatus(Web3.to_checksum_address(account))
+        )
+        return AccountStatus(bool(allowed), bool(frozen))
+
+    def pause(self) -> TxResult:
+        return self._transact(self.contract.functions.pause())
+
+    def unpause(self) -> TxResult:
+        return self._transact(self.contract.functions.unpause())
+
+    def paused(self) -> bool:
+        return bool(self._call(self.contract.functions.paused()))
+
+    # ------------------------------------------------------------ issuers
+
+    def register_project(self, program_id: int, project: Project) -> bytes:
+        result = self._transact(
+            self.contract.functions.registerProject(program_id, project.as_abi())
+        )
+        return bytes(result.event("ProjectRegistered").fields["projectKey"])
+
+    def project_program(self, key: bytes) -> int:
+        return int(self._call(self.contract.functions.projectProgram(key)))
+
+    def ensure_project(self, program_id: int, project: Project) -> bytes:
+        """Register ``project`` unless it already is; returns its key."""
+        key = project_key(program_id, project.project_id)
+        if self.project_program(key) == 0:
+            self.register_project(program_id, project)
+        return key
+
+    def part_hint(self, issuance: Issuance) -> int:
+        key = part_key(namespace_id(issuance.program_id, issuance.namespace), issuance.first_serial)
+        return self._parts.hint_for(key)
+
+    def bridge(self, issuance: Issuance) -> BridgeResult:
+        """Bridge one issuance block; the part hint is computed (and refreshed once if stale)."""
+        return self._bridge(
+            lambda hint: self.contract.functions.bridge(issuance.as_abi(), hint), issuance
+        )
+
+    def sign_bridge(self, issuance: Issuance, *, deadline: int | None = None) -> SignedRequest:
+        """The registry's EIP-712 authorisation for ``issuance`` (signed by this client's key)."""
+        if self.sender is None:
+            raise ConfigurationError("signing needs an account")
+        typed = bridge_typed_data(
+            issuance,
+            nonce=self.nonce(self.account),
+            deadline=deadline if deadline is not None else int(time.time()) + 3600,
+            chain_id=self.w3.eth.chain_id,
+            contract=self.address,
+        )
+        return sign_typed(self.sender.account, typed)
+
+    def bridge_signed(self, issuance: Issuance, signed: SignedRequest) -> BridgeResult:
+        """Relay a registry-signed bridging; this client pays the gas, the signer is the actor."""
+        return self._bridge(
+            lambda hint: self.contract.functions.bridgeWithSignature(
+                issuance.as_abi(),
+                hint,
+                Web3.to_checksum_address(signed.signer),
+                signed.deadline,
+                signed.signature,
+            ),
+            issuance,
+        )
+
+    def _bridge(self, make: Any, issuance: Issuance) -> BridgeResult:
+        key = part_key(namespace_id(issuance.program_id, issuance.namespace), issuance.first_serial)
+        try:
+            result = self._transact(make(self._parts.hint_for(key)))
+        except InvalidBridgeHint:
+            self._parts.refresh()  # another bridger moved the neighbourhood: re-read, retry once
+            result = self._transact(make(self._parts.hint_for(key)))
+        self._parts.add(key)
+        batch_id = int(result.event("BatchBridged").fields["batchId"])
+        return BridgeResult(**vars(result), batch_id=batch_id)
+
+    def cancel(self, batch_id: int, holder: str, first: int, last: int, reason: str) -> TxResult:
+        start = self.range_start(batch_id, first)
+        fn = self.contract.functions.cancel(
+            batch_id, Web3.to_checksum_address(holder), first, last, start, reason
+        )
+        return self._transact(fn)
+
+    def set_labels(self, batch_id: int, labels: Label) -> TxResult:
+        return self._transact(self.contract.functions.setLabels(batch_id, int(labels)))
+
+    def set_batch_frozen(self, batch_id: int, frozen: bool) -> TxResult:
+        return self._transact(self.contract.functions.setBatchFrozen(batch_id, frozen))
+
+    def record_registry_retirement(
+        self, request: RetirementRequest, retired_on: int
+    ) -> RetireResult:
+        """Mirror a retirement the registry recorded off-chain (YYYYMMDD ``retired_on``)."""
+        start = self.range_start(request.batch_id, request.first_serial)
+        fn = self.contract.functions.recordRegistryRetirement(request.as_abi(), start, retired_on)
+        return self._retire_result(self._transact(fn))
+
+    # ------------------------------------------------------------ holders
+
+    def transfer(self, batch_id: int, first: int, last: int, to: str) -> TxResult:
+        start = self.range_start(batch_id, first)
+        fn = self.contract.functions.transfer(
+            batch_id, first, last, Web3.to_checksum_address(to), start
+        )
+        return self._transact(fn)
+
+    def transfer_quantity(self, batch_id: int, quantity: int, to: str) -> list[TxResult]:
+        """Transfer this account's ``quantity`` lowest live serials (one call per run)."""
+        return [
+            self.transfer(batch_id, first, last, to)
+            for first, last in self._pick(batch_id, quantity)
+        ]
+
+    def retire(self, request: RetirementRequest) -> RetireResult:
+        start = self.range_start(request.batch_id, request.first_serial)
+        return self._retire_result(
+            self._transact(self.contract.functions.retire(request.as_abi(), start))
+        )
+
+    def retire_quantity(
+        self,
+        batch_id: int,
+        quantity: int,
+        beneficiary: str,
+        purpose: Purpose = Purpose.VOLUNTARY,
+        **details: Any,
+    ) -> list[RetireResult]:
+        """Retire this account's ``quantity`` lowest live serials (one retirement per run)."""
+        return [
+            self.retire(RetirementRequest(batch_id, first, last, beneficiary, purpose, **details))
+            for first, last in self._pick(batch_id, quantity)
+        ]
+
+    def sign_retirement(
+        self, request: RetirementRequest, *, deadline: int | None = None
+    ) -> SignedRequest:
+        """The holder's EIP-712 authorisation of ``request`` (signed by this client's key)."""
+        if self.sender is None:
+            raise ConfigurationError("signing needs an account")
+        typed = retire_typed_data(
+            request,
+            holder=self.account,
+            nonce=self.nonce(self.account),
+            deadline=deadline if deadline is not None else int(time.time()) + 3600,
+            chain_id=self.w3.eth.chain_id,
+            contract=self.address,
+        )
+        return sign_typed(self.sender.account, typed)
+
+    def retire_signed(self, request: RetirementRequest, signed: SignedRequest) -> RetireResult:
+        """Relay a holder-signed retirement; this client pays the gas."""
+        start = self.range_start(request.batch_id, request.first_serial)
+        fn = self.contract.functions.retireWithSignature(
+            request.as_abi(),
+            start,
+            Web3.to_checksum_address(signed.signer),
+            signed.deadline,
+            signed.signature,
+        )
+        return self._retire_result(self._transact(fn))
+
+    def detokenise(self, batch_id: int, first: int, last: int, registry_reference: str) -> TxResult:
+        start = self.range_start(batch_id, first)
+        return self._transact(
+            self.contract.functions.detokenise(batch_id, first, last, start, registry_reference)
+        )
+
+    def _retire_result(self, result: TxResult) -> RetireResult:
+        fields = result.event("CreditsRetired").fields
+        retirement = fields["retirement"]
+        return RetireResult(
+            **vars(result),
+            retirement_id=int(fields["retirementId"]),
+            first_serial=int(retirement["firstSerial"]),
+            last_serial=int(retirement["lastSerial"]),
+        )
+
+    def _pick(self, batch_id: int, quantity: int) -> list[tuple[int, int]]:
+        if quantity <= 0:
+            raise ValueError(f"quantity must be positive, got {quantity}")
+        try:
+            return _hints.lowest_serials(self.ranges(batch_id), self.account, quantity)
+        except LookupError as exc:
+            held = self.balance_of(self.account, batch_id)
+            raise InsufficientCredits(
+                "InsufficientCredits",
+                {"holder": self.account, "batchId": batch_id, "held": held, "requested": quantity},
+            ) from exc
+
+    # ------------------------------------------------------------ views
+
+    def batch(self, batch_id: int) -> Batch:
+        p, labels, frozen, first, quantity, retired, detok, cancelled = self._call(
+            self.contract.functions.batch(batch_id)
+        )
+        return Batch(batch_id, p, Label(labels), frozen, first, quantity, retired, detok, cancelled)
+
+    def batch_count(self) -> int:
+        return int(self._call(self.contract.functions.batchCount()))
+
+    def ranges(self, batch_id: int) -> list[SerialRange]:
+        """Every holding range of a batch, in serial order (reads ``rangesFrom`` page by page)."""
+        b = self.batch(batch_id)
+        out: list[SerialRange] = []
+        start = b.first_serial
+        while start <= b.last_serial:
+            starts, ranges = self._call(
+                self.contract.functions.rangesFrom(batch_id, start, _RANGE_PAGE)
+            )
+            for s, (holder, last, state) in zip(starts, ranges, strict=True):
+                out.append(SerialRange(int(s), int(last), str(holder), RangeState(state)))
+            start = out[-1].last + 1
+        return out
+
+    def holdings(self, batch_id: int, account: str) -> list[SerialRange]:
+        return [r for r in self.ranges(batch_id) if r.holder.lower() == account.lower()]
+
+    def range_start(self, batch_id: int, serial: int) -> int:
+        try:
+            return _hints.range_start_for(self.ranges(batch_id), serial)
+        except LookupError as exc:
+            raise InvalidRangeHint(
+                "InvalidRangeHint", {"batchId": batch_id, "serial": serial}
+            ) from exc
+
+    def serial_status(self, batch_id: int, serial: int) -> SerialRange:
+        """The holding range ``serial`` is in: its holder and state."""
+        for r in self.ranges(batch_id):
+            if r.contains(serial):
+                return r
+        raise InvalidRangeHint("InvalidRangeHint", {"batchId": batch_id, "serial": serial})
+
+    def balance_of(self, account: str, batch_id: int) -> int:
+        return int(
+            self._call(
+                self.contract.functions.balanceOf(Web3.to_checksum_address(account), batch_id)
+            )
+        )
+
+    def nonce(self, account: str) -> int:
+        return int(self._call(self.contract.functions.nonces(Web3.to_checksum_address(account))))
+
+    def audit_state(self) -> AuditState:
+        seq = self._call(self.contract.functions.auditSeq())
+        head = self._call(self.contract.functions.auditHead())
+        return AuditState(int(seq), bytes(head))
+
+    def _parts_page(self, start: int, count: int) -> tuple[Sequence[int], Sequence[int]]:
+        keys, parts = self._call(self.contract.functions.partsFrom(start, count))
+        return [int(k) for k in keys], [int(p[0]) for p in parts]

@@ -1,0 +1,105 @@
+"""``deployment.json``: which chain and contract a data folder belongs to, and deploying it.
+
+The record pins the chain id, the genesis block hash, the contract address and deploy block,
+and the hash of the artifact that was deployed. Everything that reads the chain for a data
+folder checks it first (``Deployment.check``), so a store is never built from the wrong chain.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from web3 import Web3
+
+from chain.artifacts import load_artifact, runtime_code_matches
+from chain.errors import ConfigurationError, DeploymentMismatch
+from chain.transactions import TxSender
+
+DEFAULT_ADMIN_DELAY = 2 * 24 * 3600
+"""Two-step admin hand-over delay (seconds) unless the deployer chooses another."""
+
+
+@dataclass(frozen=True)
+class Deployment:
+    chain_id: int
+    genesis_hash: str
+    address: str
+    deploy_block: int
+    deploy_tx: str
+    artifact_hash: str
+    admin: str
+    contract: str = "CarbonLedger"
+
+    @classmethod
+    def load(cls, path: Path) -> Deployment:
+        try:
+            data: dict[str, Any] = json.loads(path.read_text())
+        except FileNotFoundError as exc:
+            raise ConfigurationError(
+                f"{path} does not exist: run `carbon-ledger deploy` first"
+            ) from exc
+        except json.JSONDecodeError as exc:
+            raise ConfigurationError(f"{path} is not valid JSON: {exc}") from exc
+        missing = [f for f in cls.__dataclass_fields__ if f not in data and f != "contract"]
+        if missing:
+            raise ConfigurationError(f"{path} lacks {', '.join(missing)}")
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
+    def save(self, path: Path) -> None:
+        """Write atomically, so a crash never leaves half a record."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".deployment.")
+        with os.fdopen(fd, "w") as fh:
+            json.dump(asdict(self), fh, indent=2, sort_keys=True)
+            fh.write("\n")
+        Path(tmp).replace(path)
+
+    def check(self, w3: Web3) -> None:
+        """Refuse a node whose chain id, genesis or contract code differs from this record."""
+        chain_id = w3.eth.chain_id
+        if chain_id != self.chain_id:
+            raise DeploymentMismatch(
+                f"chain id is {chain_id}, deployment.json says {self.chain_id}"
+            )
+        genesis = "0x" + bytes(w3.eth.get_block(0)["hash"]).hex()
+        if genesis != self.genesis_hash:
+            raise DeploymentMismatch(
+                f"genesis block is {genesis}, deployment.json says {self.genesis_hash}"
+            )
+        code = bytes(w3.eth.get_code(Web3.to_checksum_address(self.address)))
+        if not code:
+            raise DeploymentMismatch(f"no contract at {self.address} on this chain")
+        artifact = load_artifact(self.contract)
+        if artifact.artifact_hash != self.artifact_hash or not runtime_code_matches(artifact, code):
+            raise DeploymentMismatch(
+                f"contract at {self.address} is not the {self.contract} artifact this code ships "
+                f"(deployed {self.artifact_hash}, shipped {artifact.artifact_hash})"
+            )
+
+
+def deploy_ledger(
+    sender: TxSender, *, admin: str | None = None, admin_delay: int = DEFAULT_ADMIN_DELAY
+) -> Deployment:
+    """Deploy CarbonLedger with ``admin`` (default: the sender) as first default admin."""
+    artifact = load_artifact("CarbonLedger")
+    w3 = sender.w3
+    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    admin = Web3.to_checksum_address(admin or sender.address)
+    receipt = sender.transact(factory.constructor(admin_delay, admin))  # type: ignore[arg-type]
+    address = receipt["contractAddress"]
+    if address is None:
+        raise DeploymentMismatch("deployment receipt has no contract address")
+    return Deployment(
+        chain_id=w3.eth.chain_id,
+        genesis_hash="0x" + bytes(w3.eth.get_block(0)["hash"]).hex(),
+        address=address,
+        deploy_block=receipt["blockNumber"],
+        deploy_tx="0x" + bytes(receipt["transactionHash"]).hex(),
+        artifact_hash=artifact.artifact_hash,
+        admin=admin,
+    )

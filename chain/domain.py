@@ -1,0 +1,224 @@
+"""The ledger's nouns in Python: what the contract stores and emits, typed.
+
+Serial numbers are the registry's own; one serial is one tonne CO2e. Dates on-chain are
+``YYYYMMDD`` integers (``0`` = not given) so that registry dates survive unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from eth_utils.address import to_checksum_address
+from eth_utils.crypto import keccak
+
+from chain.errors import ConfigurationError
+
+MAX_BATCH_QUANTITY = 2**32 - 1
+"""Largest number of tonnes one bridged range (one batch) may hold."""
+
+
+class RangeState(enum.IntEnum):
+    NONE = 0
+    HELD = 1
+    RETIRED = 2
+    DETOKENISED = 3
+    CANCELLED = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Purpose(enum.IntEnum):
+    """Why credits are retired; CORSIA and Article 6 need the matching batch label."""
+
+    VOLUNTARY = 0
+    CORSIA = 1
+    ARTICLE6 = 2
+    COMPLIANCE = 3
+
+
+class Label(enum.IntFlag):
+    """Batch labels, set by the issuing registry; bit values match ``Labels`` in Solidity."""
+
+    NONE = 0
+    CORSIA_ELIGIBLE = 1 << 0
+    CCP_APPROVED = 1 << 1
+    ARTICLE6_AUTHORISED = 1 << 2
+    CORRESPONDING_ADJUSTMENT = 1 << 3
+
+
+ALL_LABELS = (
+    Label.CORSIA_ELIGIBLE
+    | Label.CCP_APPROVED
+    | Label.ARTICLE6_AUTHORISED
+    | Label.CORRESPONDING_ADJUSTMENT
+)
+
+
+def date_to_int(value: dt.date | None) -> int:
+    """``date(2020, 1, 1)`` → ``20200101``; ``None`` → ``0``."""
+    return 0 if value is None else value.year * 10000 + value.month * 100 + value.day
+
+
+def int_to_date(value: int) -> dt.date | None:
+    """``20200101`` → ``date(2020, 1, 1)``; ``0`` → ``None``."""
+    if value == 0:
+        return None
+    return dt.date(value // 10000, value // 100 % 100, value % 100)
+
+
+def program_code(code: str) -> bytes:
+    """A programme code (``"VCS"``) as the contract's ``bytes32``."""
+    raw = code.encode("ascii")
+    if not raw or len(raw) > 32:
+        raise ConfigurationError(f"programme code must be 1-32 ASCII characters, got {code!r}")
+    return raw.ljust(32, b"\0")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A registry project, registered once per programme before its first batch."""
+
+    project_id: str
+    name: str
+    country: str
+    methodology: str
+    project_type: str
+
+    def as_abi(self) -> tuple[str, str, str, str, str]:
+        return (self.project_id, self.name, self.country, self.methodology, self.project_type)
+
+
+@dataclass(frozen=True)
+class Issuance:
+    """One registry issuance block to bridge: ``first_serial..last_serial`` of ``namespace``."""
+
+    program_id: int
+    project_key: bytes
+    namespace: str
+    first_serial: int
+    last_serial: int
+    recipient: str
+    vintage_start: dt.date
+    vintage_end: dt.date
+    labels: Label = Label.NONE
+    metadata_hash: bytes = b"\0" * 32
+    registry_reference: str = ""
+
+    @property
+    def quantity(self) -> int:
+        return self.last_serial - self.first_serial + 1
+
+    def as_abi(self) -> tuple[Any, ...]:
+        return (
+            self.program_id,
+            self.project_key,
+            self.namespace,
+            self.first_serial,
+            self.last_serial,
+            to_checksum_address(self.recipient),
+            date_to_int(self.vintage_start),
+            date_to_int(self.vintage_end),
+            int(self.labels),
+            self.metadata_hash,
+            self.registry_reference,
+        )
+
+
+@dataclass(frozen=True)
+class RetirementRequest:
+    """Retire exactly ``first_serial..last_serial`` of a batch, for a beneficiary and purpose."""
+
+    batch_id: int
+    first_serial: int
+    last_serial: int
+    beneficiary: str
+    purpose: Purpose = Purpose.VOLUNTARY
+    jurisdiction: str = ""
+    consumption_start: dt.date | None = None
+    consumption_end: dt.date | None = None
+
+    @property
+    def quantity(self) -> int:
+        return self.last_serial - self.first_serial + 1
+
+    def as_abi(self) -> tuple[Any, ...]:
+        return (
+            self.batch_id,
+            self.first_serial,
+            self.last_serial,
+            self.beneficiary,
+            int(self.purpose),
+            self.jurisdiction,
+            date_to_int(self.consumption_start),
+            date_to_int(self.consumption_end),
+        )
+
+
+@dataclass(frozen=True)
+class SerialRange:
+    """An inclusive range of serials with its holder and state (a holding range)."""
+
+    first: int
+    last: int
+    holder: str
+    state: RangeState
+
+    @property
+    def quantity(self) -> int:
+        return self.last - self.first + 1
+
+    def contains(self, serial: int) -> bool:
+        return self.first <= serial <= self.last
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A bridged batch as the contract stores it. Held = quantity - spent totals."""
+
+    batch_id: int
+    program_id: int
+    labels: Label
+    frozen: bool
+    first_serial: int
+    quantity: int
+    retired: int
+    detokenised: int
+    cancelled: int
+
+    @property
+    def last_serial(self) -> int:
+        return self.first_serial + self.quantity - 1
+
+    @property
+    def held(self) -> int:
+        return self.quantity - self.retired - self.detokenised - self.cancelled
+
+
+@dataclass(frozen=True)
+class AccountStatus:
+    allowed: bool
+    frozen: bool
+
+
+def project_key(program_id: int, project_id: str) -> bytes:
+    """``keccak256(abi.encode(uint16 programId, string projectId))``, as the contract computes."""
+    from eth_abi.abi import encode
+
+    return keccak(encode(["uint16", "string"], [program_id, project_id]))
+
+
+def namespace_id(program_id: int, namespace: str) -> int:
+    """Top 160 bits of ``keccak256(abi.encode(uint16 programId, string namespace))``."""
+    from eth_abi.abi import encode
+
+    return int.from_bytes(keccak(encode(["uint16", "string"], [program_id, namespace]))) >> 96
+
+
+def part_key(ns_id: int, first_serial: int) -> int:
+    """Key of a bridged part in the contract's sorted list: ``ns_id << 64 | first``."""
+    return (ns_id << 64) | first_serial

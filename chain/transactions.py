@@ -1,0 +1,187 @@
+"""Signing, sending and confirming transactions: nonce pipelining and receipt handling.
+
+Every transaction is signed locally (eth-account) and sent raw, so the same code drives the
+embedded chain, anvil and a consortium node. ``NonceManager`` hands out consecutive nonces so
+many transactions can be in flight from one account; ``TxSender.send_many`` uses it to pipeline.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from hexbytes import HexBytes
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import TimeExhausted, TransactionNotFound
+from web3.types import Nonce, TxParams, TxReceipt, Wei
+
+from chain._revert import as_chain_error, decode_revert, revert_data
+from chain.errors import TransactionError, TransactionTimeout
+
+
+class NonceManager:
+    """Consecutive nonces per account, so transactions can be pipelined without waiting.
+
+    The first nonce comes from the node's pending count; after a failed send, ``resync``
+    forgets the account so the next reservation asks the node again.
+    """
+
+    def __init__(self, w3: Web3) -> None:
+        self._w3 = w3
+        self._next: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def reserve(self, address: str) -> int:
+        with self._lock:
+            nonce = self._next.get(address)
+            if nonce is None:
+                nonce = self._w3.eth.get_transaction_count(
+                    Web3.to_checksum_address(address), "pending"
+                )
+            self._next[address] = nonce + 1
+            return nonce
+
+    def resync(self, address: str) -> None:
+        with self._lock:
+            self._next.pop(address, None)
+
+    def reset(self) -> None:
+        """Forget every account (e.g. after the chain was rolled back to a snapshot)."""
+        with self._lock:
+            self._next.clear()
+
+
+@dataclass(frozen=True)
+class FeePolicy:
+    """EIP-1559 fee caps. Generous on purpose: under a rising base fee, transactions whose cap
+    falls below it sit in the pool (anvil drops them silently)."""
+
+    base_fee_multiplier: int = 4
+    priority_fee: int = 0
+
+    def fees(self, w3: Web3) -> dict[str, int]:
+        block = w3.eth.get_block("latest")
+        base = int(block.get("baseFeePerGas", 0) or 0)
+        return {
+            "maxFeePerGas": base * self.base_fee_multiplier + self.priority_fee,
+            "maxPriorityFeePerGas": self.priority_fee,
+        }
+
+
+class TxSender:
+    """Signs with one local account and sends through one Web3 connection.
+
+    Reverts are decoded against ``abi`` into the project's ContractError classes, whether the
+    node reports them at gas estimation, at send time (eth-tester) or only in a status-0 receipt.
+    """
+
+    def __init__(
+        self,
+        w3: Web3,
+        account: LocalAccount,
+        abi: Sequence[dict[str, Any]],
+        *,
+        nonces: NonceManager | None = None,
+        fees: FeePolicy | None = None,
+        gas_margin: float = 1.2,
+        timeout: float = 120.0,
+    ) -> None:
+        self.w3 = w3
+        self.account = account
+        self.address: str = account.address
+        self._abi = list(abi)
+        self.nonces = nonces or NonceManager(w3)
+        self.fees = fees or FeePolicy()
+        self.gas_margin = gas_margin
+        self.timeout = timeout
+        self._chain_id: int | None = None
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = self.w3.eth.chain_id
+        return self._chain_id
+
+    def build(
+        self, fn: ContractFunction, *, gas: int | None = None, nonce: int | None = None
+    ) -> TxParams:
+        """A signed-ready transaction dict. Without ``gas`` the node estimates it, which also
+        surfaces a revert (decoded) before anything is sent."""
+        params: TxParams = {"from": self.address, "chainId": self.chain_id}
+        if gas is None:
+            try:
+                gas = int(fn.estimate_gas(params) * self.gas_margin)
+            except Exception as exc:
+                raise as_chain_error(exc, self._abi) from exc
+        fees = self.fees.fees(self.w3)
+        params["gas"] = gas
+        params["nonce"] = Nonce(nonce if nonce is not None else self.nonces.reserve(self.address))
+        params["maxFeePerGas"] = Wei(fees["maxFeePerGas"])
+        params["maxPriorityFeePerGas"] = Wei(fees["maxPriorityFeePerGas"])
+        return fn.build_transaction(params)
+
+    def send(self, fn: ContractFunction, *, gas: int | None = None) -> HexBytes:
+        """Sign and send; returns the transaction hash without waiting."""
+        tx = self.build(fn, gas=gas)
+        return self._send_signed(tx)
+
+    def _send_signed(self, tx: TxParams) -> HexBytes:
+        signed = self.account.sign_transaction(dict(tx))  # type: ignore[arg-type]
+        try:
+            return self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Exception as exc:
+            self.nonces.resync(self.address)
+            raise as_chain_error(exc, self._abi, tx_hash="0x" + signed.hash.hex()) from exc
+
+    def transact(self, fn: ContractFunction, *, gas: int | None = None) -> TxReceipt:
+        """Send and wait for a successful receipt."""
+        return self.wait(self.send(fn, gas=gas))
+
+    def send_many(self, calls: Iterable[tuple[ContractFunction, int]]) -> list[HexBytes]:
+        """Pipeline: send every ``(call, gas)`` with consecutive nonces, then return the hashes.
+
+        Gas must be given because estimating against a state the earlier transactions have
+        not reached yet would be wrong.
+        """
+        return [self.send(fn, gas=gas) for fn, gas in calls]
+
+    def wait(self, tx_hash: HexBytes, *, timeout: float | None = None) -> TxReceipt:
+        """Wait for the receipt; raise the decoded error if the transaction reverted."""
+        deadline = time.monotonic() + (timeout if timeout is not None else self.timeout)
+        while True:
+            try:
+                receipt = self.w3.eth.wait_for_transaction_receipt(
+                    tx_hash, timeout=max(0.1, deadline - time.monotonic()), poll_latency=0.05
+                )
+                break
+            except (TimeExhausted, TransactionNotFound) as exc:
+                if time.monotonic() >= deadline:
+                    raise TransactionTimeout(
+                        f"no receipt for {tx_hash.hex()} within the timeout",
+                        tx_hash="0x" + tx_hash.hex(),
+                    ) from exc
+        if receipt["status"] != 1:
+            raise self._reason(receipt)
+        return receipt
+
+    def wait_all(self, hashes: Sequence[HexBytes]) -> list[TxReceipt]:
+        return [self.wait(h) for h in hashes]
+
+    def _reason(self, receipt: TxReceipt) -> TransactionError:
+        """Replay a reverted transaction as a call to recover its custom error."""
+        tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+        tx = self.w3.eth.get_transaction(receipt["transactionHash"])
+        call: TxParams = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
+        try:
+            self.w3.eth.call(call, receipt["blockNumber"] - 1)
+        except Exception as exc:
+            data = revert_data(exc)
+            decoded = decode_revert(data, self._abi, tx_hash=tx_hash) if data else None
+            if decoded is not None:
+                return decoded
+        return TransactionError(f"transaction {tx_hash} reverted", tx_hash=tx_hash)
