@@ -405,6 +405,30 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
         return _parts[key];
     }
 
+    /// @notice Up to `maxCount` bridged parts in key order, from the one stored under `from`
+    /// (0 is the head sentinel). Lets a client mirror the list and compute hints locally.
+    /// Off-chain convenience: O(maxCount).
+    function partsFrom(uint256 from, uint256 maxCount)
+        external
+        view
+        returns (uint256[] memory keys, BridgedPart[] memory parts)
+    {
+        keys = new uint256[](maxCount);
+        parts = new BridgedPart[](maxCount);
+        uint256 n;
+        for (uint256 key = from; n < maxCount && key != _PARTS_END; key = parts[n - 1].next) {
+            BridgedPart memory p = _parts[key];
+            if (p.next == 0) revert InvalidBridgeHint(key);
+            (keys[n], parts[n]) = (key, p);
+            ++n;
+        }
+        assembly ("memory-safe") {
+            // Shrink both arrays to the `n` entries filled: lengths only ever decrease here.
+            mstore(keys, n)
+            mstore(parts, n)
+        }
+    }
+
     /// @notice The hint {bridge} needs for `first` of `namespace`: the key of the bridged part
     /// immediately below it, searched from `from` (a key known to be below, or 0 for the head).
     /// Off-chain convenience: O(parts between `from` and the answer).
