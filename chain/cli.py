@@ -1,0 +1,194 @@
+"""``carbon-ledger``: the command line (SPEC §2).
+
+Every command takes ``--data-dir D`` (default ``./.carbon-ledger``). A command that needs a
+chain and gets no ``--rpc`` uses the data folder's local anvil, starting it if needed, so
+separate commands share one ledger. ``demo`` alone runs in-process and needs no Node.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from chain.errors import CarbonLedgerError, ConfigurationError
+
+DEFAULT_DATA_DIR = Path(".carbon-ledger")
+OPERATOR_KEY_ENV = "CARBON_LEDGER_OPERATOR_KEY"
+# anvil's first development account (mnemonic "test test ... junk"): public knowledge, only
+# ever used against the data folder's own local chain.
+ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+STANDARD_PROGRAMMES = ("VCS", "GS", "CDM", "CCER", "ACR", "CAR", "ART", "JCREDIT")
+
+
+def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=DEFAULT_DATA_DIR,
+        help="data folder (deployment.json, store, keystores, local chain); default ./.carbon-ledger",
+    )
+
+
+def _rpc_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--rpc", help="JSON-RPC URL of the node; default: the data folder's local anvil"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="carbon-ledger", description="Serialised carbon credits on a permissioned EVM ledger."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser(
+        "demo", help="bridge, trade, retire and audit real registry blocks on the embedded chain"
+    )
+    _data_dir_arg(demo)
+
+    deploy = commands.add_parser("deploy", help="deploy the ledger and write D/deployment.json")
+    _data_dir_arg(deploy)
+    _rpc_arg(deploy)
+    deploy.add_argument(
+        "--admin-delay",
+        type=int,
+        default=2 * 24 * 3600,
+        help="seconds the two-step admin hand-over waits (default 172800, two days)",
+    )
+    deploy.add_argument(
+        "--force", action="store_true", help="deploy a new ledger even if D/deployment.json exists"
+    )
+
+    node = commands.add_parser("chain", help="run the data folder's local anvil in the foreground")
+    _data_dir_arg(node)
+    node.add_argument("--port", type=int, default=8545, help="port to listen on (default 8545)")
+
+    audit = commands.add_parser("audit", help="audit trail checks")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True)
+    verify = audit_commands.add_parser(
+        "verify", help="recompute the audit chain from raw logs and check every invariant"
+    )
+    _data_dir_arg(verify)
+    _rpc_arg(verify)
+    verify.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def operator_account(*, local_chain: bool) -> LocalAccount:
+    """The operator's key: env CARBON_LEDGER_OPERATOR_KEY, or anvil's dev key on a local chain."""
+    key = os.environ.get(OPERATOR_KEY_ENV)
+    if key:
+        try:
+            account: LocalAccount = Account.from_key(key)
+            return account
+        except (ValueError, TypeError) as exc:
+            raise ConfigurationError(f"{OPERATOR_KEY_ENV} is not a valid private key") from exc
+    if not local_chain:
+        raise ConfigurationError(f"set {OPERATOR_KEY_ENV} to the operator's private key for --rpc")
+    dev: LocalAccount = Account.from_key(ANVIL_DEV_KEY)
+    return dev
+
+
+def connect(data_dir: Path, rpc: str | None) -> Web3:
+    """A connection to ``rpc``, or to the data folder's local anvil (started if needed)."""
+    if rpc is None:
+        from chain.anvil import ensure_running
+
+        rpc = ensure_running(data_dir)
+    w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 60}))
+    if not w3.is_connected():
+        raise ConfigurationError(f"cannot reach a node at {rpc}")
+    return w3
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from chain.demo import run_demo
+
+    report, _ = run_demo(args.data_dir)
+    return 0 if report.ok else 1
+
+
+def cmd_deploy(args: argparse.Namespace) -> int:
+    from chain.artifacts import load_artifact
+    from chain.client import LedgerClient
+    from chain.deployment import Deployment, deploy_ledger
+    from chain.transactions import TxSender
+
+    path = args.data_dir / "deployment.json"
+    w3 = connect(args.data_dir, args.rpc)
+    if path.exists() and not args.force:
+        existing = Deployment.load(path)
+        existing.check(w3)
+        print(
+            f"already deployed at {existing.address} (chain {existing.chain_id}); --force deploys anew"
+        )
+        return 0
+    operator = TxSender(w3, operator_account(local_chain=args.rpc is None), load_artifact().abi)
+    deployment = deploy_ledger(operator, admin_delay=args.admin_delay)
+    ledger = LedgerClient.for_deployment(w3, deployment, operator)
+    for role in ("COMPLIANCE_ROLE", "PAUSER_ROLE"):
+        ledger.grant_role(ledger.role(role), operator.address)
+    for code in STANDARD_PROGRAMMES:
+        ledger.register_program(code)
+    deployment.save(path)
+    print(f"deployed CarbonLedger at {deployment.address} on chain {deployment.chain_id}")
+    print(
+        f"block {deployment.deploy_block}, programmes {', '.join(STANDARD_PROGRAMMES)}; wrote {path}"
+    )
+    return 0
+
+
+def cmd_chain(args: argparse.Namespace) -> int:
+    from chain.anvil import NodeOptions, run_foreground
+
+    return run_foreground(args.data_dir, NodeOptions(port=args.port))
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from chain.deployment import Deployment
+    from chain.verify import verify_chain
+
+    deployment = Deployment.load(args.data_dir / "deployment.json")
+    w3 = connect(args.data_dir, args.rpc)
+    progress = None if args.json else (lambda msg: print(msg, file=sys.stderr))
+    report = verify_chain(w3, deployment, progress=progress)
+    if args.json:
+        print(json.dumps(report.as_json()))
+    elif report.ok:
+        print(
+            f"ok: audit seq {report.audit_seq}, head {report.audit_head}, {report.batches} batches"
+        )
+    else:
+        first = report.discrepancies[0]
+        print(
+            f"FAILED: block {first.block}, event {first.event}, field {first.field}: {first.message}"
+        )
+        for d in report.discrepancies[1:]:
+            print(f"  also: block {d.block}, event {d.event}, field {d.field}: {d.message}")
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handlers = {"demo": cmd_demo, "deploy": cmd_deploy, "chain": cmd_chain}
+    try:
+        if args.command == "audit":
+            return cmd_audit_verify(args)
+        return handlers[args.command](args)
+    except CarbonLedgerError as exc:
+        print(f"carbon-ledger: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,195 @@
+"""The auditor's check of a deployment against its own chain.
+
+1. Fetch every log of the contract from its deploy block with ``eth_getLogs`` (never from a
+   store), recompute the audit hash chain, and compare with ``auditSeq``/``auditHead`` read at
+   the same block.
+2. Replay holdings from the log (``chain.replay``): every move must spend serials its sender
+   held, every range must stay within its batch, and per batch
+   bridged = held + retired + detokenised + cancelled.
+3. Compare the replayed ranges and totals with the contract's own storage, batch by batch.
+
+Each finding names the block, the event and the field, so the first one says where to look.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from web3 import Web3
+
+from chain import audit
+from chain.client import LedgerClient
+from chain.deployment import Deployment
+from chain.domain import RangeState
+from chain.events import LedgerEvent, decode_logs, event_specs
+from chain.replay import HoldingsReplay
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    kind: str
+    block: int | None
+    event: str | None
+    field: str | None
+    message: str
+
+
+@dataclass
+class VerificationReport:
+    ok: bool
+    audit_seq: int
+    audit_head: str
+    block: int
+    events: int
+    batches: int
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @property
+    def first(self) -> Discrepancy | None:
+        return self.discrepancies[0] if self.discrepancies else None
+
+
+def fetch_logs(
+    w3: Web3, address: str, from_block: int, to_block: int, *, step: int = 5000
+) -> Iterator[dict[str, Any]]:
+    """All logs of ``address`` in ``from_block..to_block``, in chunks the node accepts."""
+    start = from_block
+    while start <= to_block:
+        end = min(start + step - 1, to_block)
+        yield from w3.eth.get_logs(
+            {"address": Web3.to_checksum_address(address), "fromBlock": start, "toBlock": end}
+        )  # type: ignore[misc]
+        start = end + 1
+
+
+def verify_chain(
+    w3: Web3, deployment: Deployment, *, progress: Callable[[str], None] | None = None
+) -> VerificationReport:
+    """Run checks 1-3 above at the current head block."""
+    say = progress or (lambda _msg: None)
+    deployment.check(w3)
+    client = LedgerClient.for_deployment(w3, deployment)
+    block = w3.eth.block_number
+    say(f"reading logs {deployment.deploy_block}..{block}")
+    events = decode_logs(fetch_logs(w3, deployment.address, deployment.deploy_block, block))
+    audited = set(event_specs("ICarbonLedgerEvents"))
+    trail = [e for e in events if e.topics[0] in audited]
+    found: list[Discrepancy] = []
+
+    say(f"recomputing the audit chain over {len(trail)} events")
+    state = _recompute(trail, found)
+    seq = int(client.contract.functions.auditSeq().call(block_identifier=block))
+    head = bytes(client.contract.functions.auditHead().call(block_identifier=block))
+    if state.seq != seq:
+        found.append(
+            Discrepancy(
+                "audit", block, None, "auditSeq", f"log has {state.seq} events, contract says {seq}"
+            )
+        )
+    elif state.head != head:
+        found.append(
+            Discrepancy(
+                "audit",
+                block,
+                None,
+                "auditHead",
+                f"log hashes to {state.head_hex}, contract says 0x{head.hex()}",
+            )
+        )
+
+    say("replaying holdings")
+    replay = HoldingsReplay().apply_all(trail)
+    for v in replay.violations:
+        found.append(
+            Discrepancy("holdings", v.block, v.event, v.field, f"seq {v.seq}: {v.message}")
+        )
+
+    say(f"comparing {len(replay.batches)} batches with contract storage")
+    for batch_id, replayed in sorted(replay.batches.items()):
+        found.extend(_compare_batch(client, batch_id, replayed, block))
+
+    return VerificationReport(
+        ok=not found,
+        audit_seq=seq,
+        audit_head="0x" + head.hex(),
+        block=block,
+        events=len(trail),
+        batches=len(replay.batches),
+        discrepancies=found,
+    )
+
+
+def _recompute(trail: list[LedgerEvent], found: list[Discrepancy]) -> audit.AuditState:
+    state = audit.AuditState(0, audit.GENESIS_HEAD)
+    for event in trail:
+        if event.seq != state.seq + 1:
+            found.append(
+                Discrepancy(
+                    "audit",
+                    event.block_number,
+                    event.name,
+                    "seq",
+                    f"expected seq {state.seq + 1}, found {event.seq}",
+                )
+            )
+        state = audit.AuditState(event.seq, audit.fold(state.head, event.topics, event.data))
+    return state
+
+
+def _compare_batch(
+    client: LedgerClient, batch_id: int, replayed: Any, block: int
+) -> list[Discrepancy]:
+    out: list[Discrepancy] = []
+    b = client.batch(batch_id)
+    totals = replayed.totals()
+    expected = {
+        "quantity": replayed.quantity,
+        "retired": totals[RangeState.RETIRED],
+        "detokenised": totals[RangeState.DETOKENISED],
+        "cancelled": totals[RangeState.CANCELLED],
+    }
+    for name, value in expected.items():
+        if getattr(b, name) != value:
+            out.append(
+                Discrepancy(
+                    "conservation",
+                    block,
+                    "batch",
+                    name,
+                    f"batch {batch_id}: log gives {value}, contract {getattr(b, name)}",
+                )
+            )
+    if sum(totals.values()) != replayed.quantity:
+        out.append(
+            Discrepancy(
+                "conservation",
+                block,
+                "batch",
+                "held",
+                f"batch {batch_id}: ranges cover {sum(totals.values())} of {replayed.quantity} serials",
+            )
+        )
+    on_chain = [(r.first, r.last, r.holder.lower(), r.state) for r in client.ranges(batch_id)]
+    from_log = [(r.first, r.last, r.holder.lower(), r.state) for r in replayed.ranges]
+    if on_chain != from_log:
+        first_diff = next(
+            (i for i, (a, c) in enumerate(zip(on_chain, from_log, strict=False)) if a != c),
+            min(len(on_chain), len(from_log)),
+        )
+        out.append(
+            Discrepancy(
+                "holdings",
+                block,
+                "range",
+                "holder/state",
+                f"batch {batch_id}: range #{first_diff} differs (contract "
+                f"{on_chain[first_diff] if first_diff < len(on_chain) else None}, log "
+                f"{from_log[first_diff] if first_diff < len(from_log) else None})",
+            )
+        )
+    return out
