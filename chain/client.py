@@ -402,10 +402,10 @@ class LedgerClient:
 
     def serial_status(self, batch_id: int, serial: int) -> SerialRange:
         """The holding range ``serial`` is in: its holder and state."""
-        for r in self.ranges(batch_id):
-            if r.contains(serial):
-                return r
-        raise InvalidRangeHint("InvalidRangeHint", {"batchId": batch_id, "serial": serial})
+        start, (holder, last, state) = self._call(
+            self.contract.functions.locateSerial(batch_id, serial)
+        )
+        return SerialRange(int(start), int(last), str(holder), RangeState(state))
 
     def balance_of(self, account: str, batch_id: int) -> int:
         return int(

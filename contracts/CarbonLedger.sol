@@ -380,7 +380,27 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
         return (r.holder, r.state);
     }
 
-    /// @notice A programme's code and id lookups.
+    /// @notice Who holds `serial` of a batch and in which state, without a hint: walks the
+    /// batch's ranges from its first serial. Off-chain convenience: O(ranges before `serial`).
+    /// @dev Reverts with {UnknownBatch}, or {InvalidRangeHint} if `serial` is outside the batch.
+    function locateSerial(uint64 batchId, uint64 serial)
+        external
+        view
+        returns (uint64 rangeStart, HoldingRange memory range)
+    {
+        BatchRecord memory b = _batch(batchId);
+        if (serial < b.firstSerial || serial > b.firstSerial + b.quantity - 1) {
+            revert InvalidRangeHint(batchId, serial);
+        }
+        rangeStart = b.firstSerial;
+        range = _ranges[batchId][rangeStart];
+        while (range.last < serial) {
+            rangeStart = range.last + 1;
+            range = _ranges[batchId][rangeStart];
+        }
+    }
+
+    /// @notice The code of programme `programId` (zero if none).
     function programCode(uint16 programId) external view returns (bytes32) {
         return _programCodes[programId];
     }

@@ -23,3 +23,12 @@ def test_bridge_transfer_retire_and_recompute_audit_head(ledger: Ledger) -> None
     audited = set(event_specs("ICarbonLedgerEvents"))
     state = audit.recompute((e.topics, e.data) for e in decode_logs(logs) if e.topics[0] in audited)
     assert state == ledger.admin.audit_state()
+
+
+def test_serial_status_locates_any_serial_without_a_hint(ledger: Ledger) -> None:
+    ledger.issuer.bridge(ledger.issuance(1, 1000))
+    ledger.alice.transfer(1, 400, 499, ledger.bob.account)
+    status = ledger.admin.serial_status(1, 450)
+    assert (status.first, status.last, status.state) == (400, 499, RangeState.HELD)
+    assert status.holder.lower() == ledger.bob.account.lower()
+    assert ledger.admin.serial_status(1, 1000).first == 500
