@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from web3 import Web3
+from web3.exceptions import BlockNotFound
 
 from chain.artifacts import load_artifact, runtime_code_matches
 from chain.errors import ConfigurationError, DeploymentMismatch
@@ -30,6 +31,7 @@ class Deployment:
     genesis_hash: str
     address: str
     deploy_block: int
+    deploy_block_hash: str
     deploy_tx: str
     artifact_hash: str
     admin: str
@@ -60,7 +62,7 @@ class Deployment:
         Path(tmp).replace(path)
 
     def check(self, w3: Web3) -> None:
-        """Refuse a node whose chain id, genesis or contract code differs from this record."""
+        """Refuse a node whose chain id, genesis, deploy block or code differs from this record."""
         chain_id = w3.eth.chain_id
         if chain_id != self.chain_id:
             raise DeploymentMismatch(
@@ -70,6 +72,16 @@ class Deployment:
         if genesis != self.genesis_hash:
             raise DeploymentMismatch(
                 f"genesis block is {genesis}, deployment.json says {self.genesis_hash}"
+            )
+        # Dev chains share a deterministic genesis; the deploy block tells two of them apart.
+        try:
+            deployed_in = "0x" + bytes(w3.eth.get_block(self.deploy_block)["hash"]).hex()
+        except BlockNotFound as exc:
+            raise DeploymentMismatch(f"this chain has no block {self.deploy_block}") from exc
+        if deployed_in != self.deploy_block_hash:
+            raise DeploymentMismatch(
+                f"block {self.deploy_block} is {deployed_in}, "
+                f"deployment.json says {self.deploy_block_hash}"
             )
         code = bytes(w3.eth.get_code(Web3.to_checksum_address(self.address)))
         if not code:
@@ -99,6 +111,7 @@ def deploy_ledger(
         genesis_hash="0x" + bytes(w3.eth.get_block(0)["hash"]).hex(),
         address=address,
         deploy_block=receipt["blockNumber"],
+        deploy_block_hash="0x" + bytes(receipt["blockHash"]).hex(),
         deploy_tx="0x" + bytes(receipt["transactionHash"]).hex(),
         artifact_hash=artifact.artifact_hash,
         admin=admin,

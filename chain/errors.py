@@ -233,3 +233,16 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
     )
 }
 """Solidity error name → exception class; names not listed decode to plain ContractError."""
+
+
+# The data folder's local anvil node (chain.anvil).
+class AnvilNotFound(ChainError):
+    """No anvil binary: run `npm ci` in the repository (or set CARBON_LEDGER_ANVIL)."""
+
+
+class NodeStartError(ChainError):
+    """The local anvil node exited or did not answer in time (message has its log's tail)."""
+
+
+class NodeAlreadyRunning(ChainError):
+    """A live anvil node is already recorded for this data folder."""
