@@ -15,12 +15,14 @@ from functools import lru_cache
 from typing import Any
 
 from eth_abi.abi import decode
+from eth_abi.exceptions import DecodingError
 from eth_utils.abi import function_signature_to_4byte_selector
 
 from chain.errors import CONTRACT_ERRORS, ContractError, TransactionError
 
 _ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string)
 _PANIC = bytes.fromhex("4e487b71")  # Panic(uint256)
+_ETH_TESTER_PREFIX = "execution reverted: "
 
 
 @dataclass(frozen=True)
@@ -71,20 +73,27 @@ def revert_data(exc: BaseException) -> bytes | None:
         if isinstance(arg, bytes | bytearray):
             return bytes(arg)
         if isinstance(arg, str):
-            # eth-tester: "execution reverted: b'\x11...'"
-            marker = arg.find("b'") if "b'" in arg else arg.find('b"')
-            if marker >= 0:
-                try:
-                    value = ast.literal_eval(arg[marker:])
-                except (ValueError, SyntaxError):
-                    continue
-                if isinstance(value, bytes):
-                    return value
-            if arg.startswith("0x") and len(arg) >= 10:
-                try:
-                    return bytes.fromhex(arg[2:])
-                except ValueError:
-                    continue
+            found = _bytes_in_message(arg)
+            if found is not None:
+                return found
+    return None
+
+
+def _bytes_in_message(message: str) -> bytes | None:
+    # eth-tester: "execution reverted: b'\x11...'" (or b"..." when the bytes hold a quote):
+    # the literal is everything after the prefix, whatever quotes it contains.
+    literal = message.removeprefix(_ETH_TESTER_PREFIX)
+    if literal.startswith(("b'", 'b"')):
+        try:
+            value = ast.literal_eval(literal)
+        except (ValueError, SyntaxError):
+            return None
+        return value if isinstance(value, bytes) else None
+    if literal.startswith("0x") and len(literal) >= 10:
+        try:
+            return bytes.fromhex(literal[2:])
+        except ValueError:
+            return None
     return None
 
 
@@ -92,6 +101,15 @@ def decode_revert(
     data: bytes, abi: Iterable[dict[str, Any]], *, tx_hash: str | None = None
 ) -> ContractError | None:
     """Decode ``data`` into the ContractError subclass named after the Solidity error."""
+    try:
+        return _decode_revert(data, abi, tx_hash)
+    except DecodingError:
+        return None  # a known selector with a payload that does not fit: not ours to name
+
+
+def _decode_revert(
+    data: bytes, abi: Iterable[dict[str, Any]], tx_hash: str | None
+) -> ContractError | None:
     if len(data) < 4:
         return None
     selector, payload = data[:4], data[4:]
@@ -120,4 +138,8 @@ def as_chain_error(
     decoded = decode_revert(data, abi, tx_hash=tx_hash) if data else None
     if decoded is not None:
         return decoded
+    if data:
+        return TransactionError(
+            f"transaction reverted with undecoded data 0x{data.hex()}", tx_hash=tx_hash
+        )
     return TransactionError(f"transaction failed: {exc}", tx_hash=tx_hash)

@@ -40,13 +40,15 @@ class Deployment:
     @classmethod
     def load(cls, path: Path) -> Deployment:
         try:
-            data: dict[str, Any] = json.loads(path.read_text())
+            data: Any = json.loads(path.read_bytes())
         except FileNotFoundError as exc:
             raise ConfigurationError(
                 f"{path} does not exist: run `carbon-ledger deploy` first"
             ) from exc
-        except json.JSONDecodeError as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise ConfigurationError(f"{path} is not valid JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ConfigurationError(f"{path} holds a JSON {type(data).__name__}, not an object")
         missing = [f for f in cls.__dataclass_fields__ if f not in data and f != "contract"]
         if missing:
             raise ConfigurationError(f"{path} lacks {', '.join(missing)}")
@@ -55,11 +57,17 @@ class Deployment:
     def save(self, path: Path) -> None:
         """Write atomically, so a crash never leaves half a record."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".deployment.")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(asdict(self), fh, indent=2, sort_keys=True)
-            fh.write("\n")
-        Path(tmp).replace(path)
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=".deployment.")
+        tmp = Path(name)
+        try:
+            with os.fdopen(fd, "w") as fh:
+                json.dump(asdict(self), fh, indent=2, sort_keys=True)
+                fh.write("\n")
+            tmp.chmod(0o644)  # a public record, not a secret (mkstemp creates it 0600)
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     def check(self, w3: Web3) -> None:
         """Refuse a node whose chain id, genesis, deploy block or code differs from this record."""

@@ -13,6 +13,7 @@ from functools import lru_cache
 from typing import Any
 
 from eth_abi.abi import decode
+from eth_abi.exceptions import DecodingError
 from eth_utils.abi import event_abi_to_log_topic
 
 from chain._revert import _abi_type
@@ -102,14 +103,17 @@ def decode_log(log: Mapping[str, Any], contract: str = "CarbonLedger") -> Ledger
     if not topics:
         return None
     spec = event_specs(contract).get(topics[0])
-    if spec is None:
-        return None
+    if spec is None or len(topics) != 1 + len(spec.indexed):
+        return None  # not ours, or another contract's event sharing the selector
     raw_data = bytes.fromhex(_hex(log["data"])[2:])
     fields: dict[str, Any] = {}
-    for f, topic in zip(spec.indexed, topics[1:], strict=True):
-        (value,) = decode([f.abi_type], topic)
-        fields[f.name] = f.convert(value)
-    values = decode([f.abi_type for f in spec.data], raw_data)
+    try:
+        for f, topic in zip(spec.indexed, topics[1:], strict=True):
+            (value,) = decode([f.abi_type], topic)
+            fields[f.name] = f.convert(value)
+        values = decode([f.abi_type for f in spec.data], raw_data)
+    except DecodingError:
+        return None
     for f, value in zip(spec.data, values, strict=True):
         fields[f.name] = f.convert(value)
     return LedgerEvent(

@@ -18,7 +18,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TimeExhausted, TransactionNotFound
-from web3.types import Nonce, TxParams, TxReceipt, Wei
+from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
 
 from chain._revert import as_chain_error, decode_revert, revert_data
 from chain.errors import TransactionError, TransactionTimeout
@@ -173,15 +173,43 @@ class TxSender:
         return [self.wait(h) for h in hashes]
 
     def _reason(self, receipt: TxReceipt) -> TransactionError:
-        """Replay a reverted transaction as a call to recover its custom error."""
+        """Recover a reverted transaction's custom error.
+
+        The node's own trace of the transaction is exact; nodes without the debug API get a
+        replay as a call on the previous block's state, which can differ when an earlier
+        transaction of the same block caused the revert (the message then says so).
+        """
         tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
+        data = self._traced_revert(tx_hash)
+        replayed = data is None
+        if replayed:
+            data = self._replayed_revert(receipt)
+        decoded = decode_revert(data, self._abi, tx_hash=tx_hash) if data else None
+        if decoded is not None:
+            return decoded
+        how = " (replayed on the previous block: the node has no debug_traceTransaction)"
+        return TransactionError(
+            f"transaction {tx_hash} reverted{how if replayed else ''}", tx_hash=tx_hash
+        )
+
+    def _traced_revert(self, tx_hash: str) -> bytes | None:
+        try:
+            response = self.w3.provider.make_request(
+                RPCEndpoint("debug_traceTransaction"), [tx_hash, {"tracer": "callTracer"}]
+            )
+        except Exception:
+            return None
+        result = response.get("result") if isinstance(response, dict) else None
+        output = result.get("output") if isinstance(result, dict) else None
+        if isinstance(output, str) and output.startswith("0x") and len(output) > 2:
+            return bytes.fromhex(output[2:])
+        return None
+
+    def _replayed_revert(self, receipt: TxReceipt) -> bytes | None:
         tx = self.w3.eth.get_transaction(receipt["transactionHash"])
         call: TxParams = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
         try:
             self.w3.eth.call(call, receipt["blockNumber"] - 1)
         except Exception as exc:
-            data = revert_data(exc)
-            decoded = decode_revert(data, self._abi, tx_hash=tx_hash) if data else None
-            if decoded is not None:
-                return decoded
-        return TransactionError(f"transaction {tx_hash} reverted", tx_hash=tx_hash)
+            return revert_data(exc)
+        return None

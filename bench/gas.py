@@ -1,0 +1,487 @@
+"""Gas per ledger operation, read from receipts and checked against the design budgets.
+
+    python bench/gas.py [--json] [--rpc URL | --anvil] [--namespace-bridgings N]
+
+Deploys CarbonLedger, sets up a programme, an issuer and holders as tests/conftest.py does, and
+runs each operation once on real Verra blocks (transactions.csv of the shared registry exports).
+The default backend is the embedded py-evm chain. ``--anvil`` runs a temporary anvil (pinned to
+py-evm's hardfork and chain id, with the same accounts, so every byte sent is the same) and
+``--rpc`` a node whose anvil dev accounts are funded; both also run py-evm and compare. (On a
+node with another chain id the signatures differ, and so may the signed figures, by 12 gas for
+each zero byte.)
+
+Exit status 1 if a budget is exceeded or the backends disagree on any figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, TypeVar
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils.crypto import keccak
+from web3 import Web3
+from web3.providers.rpc import HTTPProvider
+
+from chain.artifacts import load_artifact
+from chain.client import LedgerClient, TxResult
+from chain.deployment import deploy_ledger
+from chain.domain import Issuance, Project, RetirementRequest, namespace_id, part_key
+from chain.embedded import embedded_chain
+from chain.transactions import NonceManager, TxSender
+
+VERRA_CSV = Path(__file__).resolve().parents[2] / "shared/data/registries/verra/transactions.csv"
+
+# Rows of the Verra export, by serial number (block id - first - last - namespace - flag).
+BALE = "19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"  # 425 t
+ONE_TONNE = "19298-935996546-935996546-VCS-VCU-1491-VER-BR-1-513-01012018-31122018-0"
+LARGE = "19310-937603490-937614362-VCS-VCU-1491-VER-RW-3-4150-01012025-30092025-1"  # → 10 Mt
+TONGXU = (  # two blocks of one namespace, bridged on the registry's signature
+    "19380-941382555-941382741-VCS-VCU-1310-VER-CN-13-3005-01012022-31102022-0",
+    "19381-941412555-941441125-VCS-VCU-1310-VER-CN-13-3005-01012022-31102022-0",
+)
+BENEFICIARY_ROW = TONGXU[1]  # retired for "Lindblad Expeditions Family of Companies"
+CONSUMPTION = (dt.date(2025, 1, 1), dt.date(2025, 12, 31))  # "... 2025 emissions"
+
+MNEMONIC = "test test test test test test test test test test test junk"  # anvil's dev accounts
+ROLES = ("admin", "issuer", "alice", "bob", "carol", "relayer")
+EMBEDDED_CHAIN_ID = 131277322940537  # eth-tester's; anvil runs with it so signatures match
+EMBEDDED_HARDFORK = "prague"  # py-evm's fork in eth-tester 0.14
+DEADLINE = 4_102_444_800  # 2100-01-01: fixed, so signed calldata is the same on every run
+FILLER_GAS = 250_000  # explicit gas for the pipelined namespace bridgings
+PIPELINE = 100  # transactions in flight at once
+
+T = TypeVar("T")
+
+BRIDGE_BUDGET = 150_000
+BUDGETS = {
+    "bridge_1t": BRIDGE_BUDGET,
+    "bridge_10Mt": BRIDGE_BUDGET,
+    "transfer_split": 110_000,
+    "retire_partial": 120_000,
+}
+SAME_COST_TOLERANCE = 0.02  # bridge_1000th vs bridge_1st: the list insert must not grow
+ERC721_MINT_PER_TONNE = 50_000
+ERC3643_TRANSFER = 155_742
+
+# key → (what it measures, tonnes bridged for the ERC-721 comparison or None)
+OPERATIONS: dict[str, tuple[str, int | None]] = {
+    "bridge_1t": ("bridge a 1 t block (fresh namespace)", 1),
+    "bridge_10Mt": ("bridge a 10,000,000 t block (fresh namespace)", 10_000_000),
+    "bridge_1st": ("1st bridging into a fresh namespace (425 t)", 425),
+    "bridge_1000th": ("Nth bridging into that namespace, after N-1 others", 425),
+    "transfer_split": ("transfer from the middle of a range (splits it in 3)", None),
+    "transfer_whole": ("transfer a whole range", None),
+    "retire_partial": ("retire the lowest serials of a larger range (amount-based)", None),
+    "retire_whole": ("retire a whole range", None),
+    "bridge_signed": ("relayed EIP-712 bridge (signer's nonce already used)", 28_571),
+    "retire_signed": ("relayed EIP-712 retire (signer's nonce already used)", None),
+    "retire_partial_middle": ("retire from the middle of a range (splits it in 3)", None),
+    "transfer_split_start": ("transfer the lowest serials of a range (amount-based)", None),
+    "bridge_signed_first": ("relayed EIP-712 bridge, signer's first (nonce slot 0 → 1)", 187),
+    "retire_signed_first": ("relayed EIP-712 retire, signer's first (nonce slot 0 → 1)", None),
+    "detokenise": ("return the lowest serials of a range to the registry", None),
+    "cancel": ("issuer cancels the lowest serials of a holder's range", None),
+    "register_project": ("register a registry project", None),
+    "deploy": ("deploy CarbonLedger", None),
+}
+REQUIRED_KEYS = (
+    *("bridge_1t", "bridge_10Mt", "bridge_1st", "bridge_1000th", "transfer_split"),
+    *("transfer_whole", "retire_partial", "retire_whole", "bridge_signed", "retire_signed"),
+    *("retire_partial_middle", "transfer_split_start", "detokenise", "cancel"),
+    *("register_project", "deploy"),
+)
+"""The keys the JSON output always has (all integers); the rest of OPERATIONS are extras."""
+
+
+# ---------------------------------------------------------------- registry data
+
+
+@dataclass(frozen=True)
+class Block:
+    """One issuance block of the Verra export."""
+
+    reference: str  # the registry's block id
+    first: int
+    last: int
+    namespace: str
+    flag: str
+    row: dict[str, str]
+
+    @property
+    def serial_number(self) -> str:
+        return f"{self.reference}-{self.first}-{self.last}-{self.namespace}-{self.flag}"
+
+    def project(self) -> Project:
+        country = self.namespace.split("-")[4]  # VCS-VCU-<n>-VER-<country>-...
+        r = self.row
+        return Project(r["ID"], r["Name"], country, r["Methodology"], r["Project Type"])
+
+    def metadata_hash(self) -> bytes:
+        row = dict(self.row, **{"Serial Number": self.serial_number})
+        canonical = json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return keccak(canonical.encode())
+
+    def issuance(self, program_id: int, recipient: str) -> Issuance:
+        return Issuance(
+            program_id=program_id,
+            project_key=b"",  # filled in once the project is registered
+            namespace=self.namespace,
+            first_serial=self.first,
+            last_serial=self.last,
+            recipient=recipient,
+            vintage_start=dt.date.fromisoformat(self.row["Vintage Start"]),
+            vintage_end=dt.date.fromisoformat(self.row["Vintage End"]),
+            metadata_hash=self.metadata_hash(),
+            registry_reference=self.reference,
+        )
+
+    def following(self, k: int) -> Block:
+        """The k-th block after this one in its namespace, of the same size (synthetic)."""
+        size = self.last - self.first + 1
+        first = self.first + k * size
+        return replace(
+            self, reference=str(int(self.reference) + k), first=first, last=first + size - 1
+        )
+
+
+def load_blocks(path: Path) -> dict[str, Block]:
+    """Every block of the export, by serial number."""
+    if not path.is_file():
+        raise SystemExit(f"Verra export not found at {path} (use --verra-csv)")
+    blocks = {}
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            reference, first, last, rest = row["Serial Number"].split("-", 3)
+            namespace, flag = rest.rsplit("-", 1)
+            block = Block(reference, int(first), int(last), namespace, flag, row)
+            blocks[block.serial_number] = block
+    return blocks
+
+
+# ---------------------------------------------------------------- backends
+
+
+def dev_accounts(count: int = len(ROLES)) -> list[LocalAccount]:
+    Account.enable_unaudited_hdwallet_features()
+    return [
+        Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}") for i in range(count)
+    ]
+
+
+@contextmanager
+def embedded_backend() -> Iterator[Web3]:
+    """The embedded chain, with anvil's dev accounts funded so both backends use one set."""
+    chain = embedded_chain()
+    funder = chain.accounts[0]
+    for i, account in enumerate(dev_accounts()):
+        tx: dict[str, Any] = {
+            "to": account.address,
+            "value": Web3.to_wei(1000, "ether"),
+            "gas": 21_000,
+            "maxFeePerGas": Web3.to_wei(10, "gwei"),
+            "maxPriorityFeePerGas": 0,
+            "nonce": i,
+            "chainId": chain.w3.eth.chain_id,
+        }
+        chain.w3.eth.send_raw_transaction(funder.sign_transaction(tx).raw_transaction)
+    yield chain.w3
+
+
+@contextmanager
+def anvil_backend() -> Iterator[Web3]:
+    from chain.anvil import LocalNode, NodeOptions
+
+    options = NodeOptions(chain_id=EMBEDDED_CHAIN_ID, extra_args=("--hardfork", EMBEDDED_HARDFORK))
+    with (
+        tempfile.TemporaryDirectory(prefix="carbon-ledger-gas-") as tmp,
+        LocalNode(Path(tmp), options) as node,
+    ):
+        yield Web3(HTTPProvider(node.url))
+
+
+@contextmanager
+def rpc_backend(url: str) -> Iterator[Web3]:
+    yield Web3(HTTPProvider(url))
+
+
+# ---------------------------------------------------------------- the measurements
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def measure(
+    w3: Web3,
+    *,
+    namespace_bridgings: int = 1000,
+    verra_csv: Path = VERRA_CSV,
+    say: Callable[[str], None] = lambda _: None,
+) -> dict[str, int]:
+    """Run every operation once on a fresh ledger; returns gasUsed per operation key."""
+    if namespace_bridgings < 2:
+        raise ValueError("namespace_bridgings must be at least 2")
+    blocks = load_blocks(verra_csv)
+    gas: dict[str, int] = {}
+    abi = load_artifact().abi
+    nonces = NonceManager(w3)
+    senders = {
+        role: TxSender(w3, account, abi, nonces=nonces)
+        for role, account in zip(ROLES, dev_accounts(), strict=True)
+    }
+
+    deployment = deploy_ledger(senders["admin"], admin_delay=24 * 3600)
+    gas["deploy"] = w3.eth.get_transaction_receipt(deployment.deploy_tx)["gasUsed"]  # type: ignore[arg-type]
+    admin = LedgerClient.for_deployment(w3, deployment, senders["admin"])
+    issuer, alice, bob, carol, relayer = (
+        admin.as_account(senders[r]) for r in ("issuer", "alice", "bob", "carol", "relayer")
+    )
+    vcs = admin.register_program("VCS")
+    admin.grant_issuer(vcs, issuer.account)
+    admin.grant_role(admin.role("COMPLIANCE_ROLE"), admin.account)
+    for client in (issuer, alice, bob, carol):
+        admin.set_account(client.account)
+
+    project_keys: dict[str, bytes] = {}
+
+    def issuance(block: Block, recipient: LedgerClient = alice) -> Issuance:
+        if block.namespace not in project_keys:
+            project_keys[block.namespace] = issuer.ensure_project(vcs, block.project())
+        key = project_keys[block.namespace]
+        return replace(block.issuance(vcs, recipient.account), project_key=key)
+
+    bale = blocks[BALE]
+    receipt = issuer.sender.transact(  # type: ignore[union-attr]
+        issuer.contract.functions.registerProject(vcs, bale.project().as_abi())
+    )
+    gas["register_project"] = receipt["gasUsed"]
+
+    # Bridging: quantity does not matter, and neither does how full the namespace is.
+    gas["bridge_1t"] = issuer.bridge(issuance(blocks[ONE_TONNE])).gas_used
+    large = blocks[LARGE]
+    gas["bridge_10Mt"] = issuer.bridge(
+        replace(issuance(large), last_serial=large.first + 10_000_000 - 1)
+    ).gas_used
+    first = issuer.bridge(issuance(bale))
+    gas["bridge_1st"] = first.gas_used
+    batch = first.batch_id
+
+    say(f"bridging {namespace_bridgings - 2:,} more blocks into {bale.namespace}")
+    ns = namespace_id(vcs, bale.namespace)
+    fillers = [
+        (
+            issuer.contract.functions.bridge(
+                issuance(bale.following(k)).as_abi(), part_key(ns, bale.following(k - 1).first)
+            ),
+            FILLER_GAS,
+        )
+        for k in range(1, namespace_bridgings - 1)
+    ]
+    for chunk in _chunks(fillers, PIPELINE):
+        issuer.sender.wait_all(issuer.sender.send_many(chunk))  # type: ignore[union-attr]
+    nth = bale.following(namespace_bridgings - 1)
+    gas["bridge_1000th"] = issuer.bridge(issuance(nth)).gas_used
+    below = part_key(ns, bale.following(namespace_bridgings - 2).first)
+    next_key, _ = issuer.contract.functions.part(below).call()
+    if next_key != part_key(ns, nth.first) or issuer.batch_count() != namespace_bridgings + 2:
+        raise RuntimeError("the namespace's bridgings did not each insert after the previous one")
+
+    # Holdings: each operation on the Bale batch, checking how many ranges it creates.
+    def op(key: str, new_ranges: int, run: Callable[[], TxResult | Sequence[TxResult]]) -> None:
+        before = len(admin.ranges(batch))
+        result = run()
+        results = [result] if isinstance(result, TxResult) else result
+        if len(results) != 1:
+            raise RuntimeError(f"{key}: expected one transaction, got {len(results)}")
+        after = len(admin.ranges(batch))
+        if after - before != new_ranges:
+            raise RuntimeError(f"{key}: expected {new_ranges} new ranges, got {after - before}")
+        gas[key] = results[0].gas_used
+
+    s = bale.first  # alice holds s .. s+424
+    beneficiary = blocks[BENEFICIARY_ROW].row["Retirement Beneficiary"]
+    since, until = CONSUMPTION
+
+    def retirement(lo: int, hi: int) -> RetirementRequest:
+        return RetirementRequest(
+            batch, s + lo, s + hi, beneficiary, consumption_start=since, consumption_end=until
+        )
+
+    def signed_retire(lo: int, hi: int) -> TxResult:
+        request = retirement(lo, hi)
+        return relayer.retire_signed(request, bob.sign_retirement(request, deadline=DEADLINE))
+
+    op("transfer_split", 2, lambda: alice.transfer(batch, s + 100, s + 199, bob.account))
+    op("transfer_split_start", 1, lambda: alice.transfer_quantity(batch, 7, carol.account))
+    op("transfer_whole", 0, lambda: alice.transfer(batch, s + 200, bale.last, bob.account))
+    op(
+        "retire_partial",
+        1,
+        lambda: bob.retire_quantity(
+            batch, 10, beneficiary, consumption_start=since, consumption_end=until
+        ),
+    )
+    op("retire_partial_middle", 2, lambda: bob.retire(retirement(150, 159)))
+    op("retire_whole", 0, lambda: bob.retire(retirement(160, 199)))
+    op("retire_signed_first", 1, lambda: signed_retire(110, 119))
+    op("retire_signed", 1, lambda: signed_retire(120, 129))
+    op("detokenise", 1, lambda: bob.detokenise(batch, s + 200, s + 204, "19386"))
+    op("cancel", 1, lambda: issuer.cancel(batch, alice.account, s + 7, s + 11, "reversal"))
+
+    for key, serial in zip(("bridge_signed_first", "bridge_signed"), TONGXU, strict=True):
+        request = issuance(blocks[serial])
+        signed = issuer.sign_bridge(request, deadline=DEADLINE)
+        gas[key] = relayer.bridge_signed(request, signed).gas_used
+
+    return {key: gas[key] for key in OPERATIONS}
+
+
+# ---------------------------------------------------------------- budgets and report
+
+
+def budget_text(key: str, gas: dict[str, int]) -> str:
+    if key in BUDGETS:
+        return f"≤ {BUDGETS[key]:,}"
+    if key == "bridge_1000th":
+        return f"bridge_1st ± {SAME_COST_TOLERANCE:.0%}"
+    return ""
+
+
+def within_budget(key: str, gas: dict[str, int]) -> bool | None:
+    """Whether ``key`` keeps its budget; None if it has none."""
+    if key in BUDGETS:
+        return gas[key] <= BUDGETS[key]
+    if key == "bridge_1000th":
+        return abs(gas[key] - gas["bridge_1st"]) <= SAME_COST_TOLERANCE * gas["bridge_1st"]
+    return None
+
+
+def budget_failures(gas: dict[str, int]) -> list[str]:
+    return [
+        f"{key} = {gas[key]:,} exceeds its budget ({budget_text(key, gas)})"
+        for key in OPERATIONS
+        if within_budget(key, gas) is False
+    ]
+
+
+def peer_text(key: str) -> str:
+    tonnes = OPERATIONS[key][1]
+    if tonnes is not None:
+        return f"ERC-721 mint per tonne: {tonnes * ERC721_MINT_PER_TONNE:,}"
+    if key.startswith("transfer"):
+        return f"ERC-3643 transfer: {ERC3643_TRANSFER:,}"
+    return ""
+
+
+def table(gas: dict[str, int]) -> str:
+    header = ("operation", "gas", "budget", "within budget", "for scale", "what")
+    rows = [header]
+    for key, (what, _) in OPERATIONS.items():
+        ok = within_budget(key, gas)
+        verdict = "" if ok is None else ("yes" if ok else "NO")
+        rows.append((key, f"{gas[key]:,}", budget_text(key, gas), verdict, peer_text(key), what))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = []
+    for row in rows:
+        cells = [
+            cell.rjust(w) if i == 1 else cell.ljust(w)
+            for i, (cell, w) in enumerate(zip(row, widths, strict=True))
+        ]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def compare(gas: dict[str, int], reference: dict[str, int]) -> list[str]:
+    return [
+        f"{key}: {gas[key]:,} here, {reference[key]:,} on py-evm"
+        for key in OPERATIONS
+        if gas[key] != reference[key]
+    ]
+
+
+def report(
+    gas: dict[str, int],
+    backend: str,
+    bridgings: int,
+    mismatches: list[str],
+    failures: list[str],
+    compared: bool,
+) -> str:
+    lines = [f"Gas used per operation on {backend}, from the receipts", "", table(gas), ""]
+    lines.append(
+        f"bridge_1000th is bridging no. {bridgings:,} into one namespace. For scale: one ERC-721 "
+        f"mint per tonne costs ≈ {ERC721_MINT_PER_TONNE:,} gas a tonne; an ERC-3643 transfer "
+        f"{ERC3643_TRANSFER:,}."
+    )
+    if compared and not mismatches:
+        lines.append(f"All {len(gas)} figures match the embedded py-evm chain exactly.")
+    elif compared:
+        lines.append("Figures that differ from the embedded py-evm chain:")
+        lines += [f"  {m}" for m in mismatches]
+    if failures:
+        lines.append("Budgets exceeded:")
+        lines += [f"  {f}" for f in failures]
+    else:
+        lines.append("All budgets kept.")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object of gas figures")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--rpc", metavar="URL", help="a node with anvil's dev accounts funded")
+    where.add_argument("--anvil", action="store_true", help="a temporary anvil (chain/anvil.py)")
+    parser.add_argument(
+        "--namespace-bridgings",
+        type=int,
+        default=1000,
+        metavar="N",
+        help="bridgings into one namespace before measuring the last (default 1000)",
+    )
+    parser.add_argument("--verra-csv", type=Path, default=VERRA_CSV)
+    args = parser.parse_args(argv)
+    if args.namespace_bridgings < 2:
+        parser.error("--namespace-bridgings must be at least 2")
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    def run(backend: Callable[[], AbstractContextManager[Web3]], name: str) -> dict[str, int]:
+        say(f"measuring on {name}")
+        with backend() as w3:
+            return measure(
+                w3, namespace_bridgings=args.namespace_bridgings, verra_csv=args.verra_csv, say=say
+            )
+
+    reference = run(embedded_backend, "the embedded chain (py-evm)")
+    gas, mismatches, backend_name = reference, [], "the embedded chain (py-evm)"
+    if args.anvil or args.rpc:
+        backend_name = "a temporary anvil" if args.anvil else args.rpc
+        gas = run(anvil_backend if args.anvil else lambda: rpc_backend(args.rpc), backend_name)
+        mismatches = compare(gas, reference)
+    failures = budget_failures(gas)
+    if args.json:
+        print(json.dumps(gas, sort_keys=True))
+        for line in [*mismatches, *failures]:
+            say(line)
+    else:
+        compared = args.anvil or args.rpc
+        print(report(gas, backend_name, args.namespace_bridgings, mismatches, failures, compared))
+    return 1 if failures or mismatches else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
