@@ -43,6 +43,18 @@ def _rpc_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _db_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db", help="store URL (sqlite:///… or postgresql://…); default: D/ledger.sqlite3"
+    )
+
+
+def store_url(args: argparse.Namespace) -> str:
+    from chain.store.engine import default_url
+
+    return str(args.db) if args.db else default_url(args.data_dir)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="carbon-ledger", description="Serialised carbon credits on a permissioned EVM ledger."
@@ -71,6 +83,21 @@ def build_parser() -> argparse.ArgumentParser:
     _data_dir_arg(node)
     node.add_argument("--port", type=int, default=8545, help="port to listen on (default 8545)")
 
+    index = commands.add_parser("index", help="mirror the chain into the query store")
+    _data_dir_arg(index)
+    _rpc_arg(index)
+    _db_arg(index)
+    index.add_argument("--follow", action="store_true", help="keep following new blocks")
+    index.add_argument(
+        "--confirmations",
+        type=int,
+        default=12,
+        help="blocks below the head taken as final (0 for instant-finality chains); default 12",
+    )
+    index.add_argument(
+        "--poll", type=float, default=1.0, help="seconds between polls with --follow"
+    )
+
     audit = commands.add_parser("audit", help="audit trail checks")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser(
@@ -78,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _data_dir_arg(verify)
     _rpc_arg(verify)
+    _db_arg(verify)
     verify.add_argument("--json", action="store_true", help="print one JSON object")
     return parser
 
@@ -152,14 +180,52 @@ def cmd_chain(args: argparse.Namespace) -> int:
     return run_foreground(args.data_dir, NodeOptions(port=args.port))
 
 
+def cmd_index(args: argparse.Namespace) -> int:
+    import threading
+    import time
+
+    from chain.deployment import Deployment
+    from chain.indexer.core import Indexer, Progress
+    from chain.store.engine import open_store
+
+    deployment = Deployment.load(args.data_dir / "deployment.json")
+    w3 = connect(args.data_dir, args.rpc)
+    engine = open_store(store_url(args))
+    shown = [0.0]
+
+    def show(p: Progress) -> None:
+        if time.monotonic() - shown[0] >= 1.0:
+            shown[0] = time.monotonic()
+            print(
+                f"block {p.block:,} of {p.head:,} (lag {p.lag}), {p.events:,} events, "
+                f"{p.events_per_second:,.0f} events/s",
+                file=sys.stderr,
+            )
+
+    indexer = Indexer(w3, engine, deployment, confirmations=args.confirmations, on_progress=show)
+    if args.follow:
+        stop = threading.Event()
+        try:
+            indexer.follow(stop, poll_interval=args.poll)
+        except KeyboardInterrupt:
+            stop.set()
+        return 0
+    p = indexer.sync()
+    print(f"indexed to block {p.block:,}: {p.events:,} new events, audit seq {p.audit_seq:,}")
+    return 0
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from chain.deployment import Deployment
-    from chain.verify import verify_chain
+    from chain.store.engine import SQLITE_FILE, open_store
+    from chain.verify import verify
 
     deployment = Deployment.load(args.data_dir / "deployment.json")
     w3 = connect(args.data_dir, args.rpc)
     progress = None if args.json else (lambda msg: print(msg, file=sys.stderr))
-    report = verify_chain(w3, deployment, progress=progress)
+    has_store = args.db is not None or (args.data_dir / SQLITE_FILE).exists()
+    engine = open_store(store_url(args)) if has_store else None
+    report = verify(w3, deployment, engine, progress=progress)
     if args.json:
         print(json.dumps(report.as_json()))
     elif report.ok:
@@ -178,7 +244,7 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"demo": cmd_demo, "deploy": cmd_deploy, "chain": cmd_chain}
+    handlers = {"demo": cmd_demo, "deploy": cmd_deploy, "chain": cmd_chain, "index": cmd_index}
     try:
         if args.command == "audit":
             return cmd_audit_verify(args)

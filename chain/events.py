@@ -91,21 +91,26 @@ def topic0(name: str, contract: str = "CarbonLedger") -> bytes:
     raise KeyError(name)
 
 
-def _hex(value: Any) -> str:
+def hex_string(value: Any) -> str:
     if isinstance(value, str):
         return value.lower() if value.startswith("0x") else "0x" + value.lower()
     return "0x" + bytes(value).hex()
 
 
+def quantity(value: Any) -> int:
+    """A JSON-RPC quantity (``"0x1a"``) or an already-decoded int."""
+    return int(value, 16) if isinstance(value, str) else int(value)
+
+
 def decode_log(log: Mapping[str, Any], contract: str = "CarbonLedger") -> LedgerEvent | None:
     """Decode one raw log (as returned by eth_getLogs); ``None`` if it is not a ledger event."""
-    topics = tuple(bytes.fromhex(_hex(t)[2:]) for t in log["topics"])
+    topics = tuple(bytes.fromhex(hex_string(t)[2:]) for t in log["topics"])
     if not topics:
         return None
     spec = event_specs(contract).get(topics[0])
     if spec is None or len(topics) != 1 + len(spec.indexed):
         return None  # not ours, or another contract's event sharing the selector
-    raw_data = bytes.fromhex(_hex(log["data"])[2:])
+    raw_data = bytes.fromhex(hex_string(log["data"])[2:])
     fields: dict[str, Any] = {}
     try:
         for f, topic in zip(spec.indexed, topics[1:], strict=True):
@@ -119,11 +124,11 @@ def decode_log(log: Mapping[str, Any], contract: str = "CarbonLedger") -> Ledger
     return LedgerEvent(
         name=spec.name,
         seq=int(fields.get("seq", 0)),
-        block_number=int(log["blockNumber"]),
-        block_hash=_hex(log["blockHash"]),
-        tx_hash=_hex(log["transactionHash"]),
-        tx_index=int(log["transactionIndex"]),
-        log_index=int(log["logIndex"]),
+        block_number=quantity(log["blockNumber"]),
+        block_hash=hex_string(log["blockHash"]),
+        tx_hash=hex_string(log["transactionHash"]),
+        tx_index=quantity(log["transactionIndex"]),
+        log_index=quantity(log["logIndex"]),
         fields=fields,
         topics=topics,
         data=raw_data,

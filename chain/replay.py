@@ -1,21 +1,30 @@
-"""Rebuild holdings from the event log alone, checking the ledger's invariants on the way.
+"""Holdings rebuilt from the event log alone, splitting ranges exactly as the contract does.
 
-This is the auditor's independent model of the contract's state: it applies ``BatchBridged``
-and ``SerialsMoved`` events in order, splitting ranges exactly as the contract does, and
-reports every violation it meets instead of stopping at the first: a move of serials the
-sender did not hold, a range outside its batch, an overlap.
+``BatchHoldings`` is the one Python implementation of the contract's range tiling: the
+auditor's replay (``HoldingsReplay``, used by ``audit verify``) and the indexer's write path
+both apply ``SerialsMoved`` events through it. A move of serials the sender did not hold, a
+range outside its batch, a second mint of the same serials: each raises ``ReplayViolation``,
+which the replay records and the indexer treats as fatal.
 """
 
 from __future__ import annotations
 
 import bisect
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from chain.domain import RangeState, SerialRange
 from chain.events import LedgerEvent
 
 ZERO_ADDRESS = "0x" + "0" * 40
+
+
+class ReplayViolation(ValueError):
+    """An event that could not have happened on a correct ledger; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -27,13 +36,25 @@ class Violation:
     message: str
 
 
-@dataclass
-class BatchReplay:
-    batch_id: int
-    program_id: int
-    first_serial: int
-    last_serial: int
-    ranges: list[SerialRange] = field(default_factory=list)
+class BatchHoldings:
+    """The holding ranges of one batch, kept sorted by first serial.
+
+    ``starts`` mirrors ``ranges`` so that locating a serial is a bisect, and a move costs
+    O(log n + ranges touched) plus a list splice.
+    """
+
+    def __init__(
+        self,
+        batch_id: int,
+        first_serial: int,
+        last_serial: int,
+        ranges: Iterable[SerialRange] = (),
+    ) -> None:
+        self.batch_id = batch_id
+        self.first_serial = first_serial
+        self.last_serial = last_serial
+        self.ranges: list[SerialRange] = sorted(ranges, key=lambda r: r.first)
+        self.starts: list[int] = [r.first for r in self.ranges]
 
     @property
     def quantity(self) -> int:
@@ -45,12 +66,52 @@ class BatchReplay:
             out[r.state] += r.quantity
         return out
 
+    def move(
+        self, first: int, last: int, sender: str, to: str, state: RangeState
+    ) -> tuple[list[int], list[SerialRange]]:
+        """Apply one ``SerialsMoved``; returns (starts of ranges removed, ranges written)."""
+        if not self.first_serial <= first <= last <= self.last_serial:
+            raise ReplayViolation("firstSerial", f"{first}..{last} outside batch {self.batch_id}")
+        lo = bisect.bisect_right(self.starts, first) - 1
+        if sender == ZERO_ADDRESS:
+            overlaps_left = lo >= 0 and self.ranges[lo].last >= first
+            overlaps_right = lo + 1 < len(self.starts) and self.starts[lo + 1] <= last
+            if overlaps_left or overlaps_right:
+                raise ReplayViolation(
+                    "firstSerial", f"{first}..{last} minted twice in batch {self.batch_id}"
+                )
+            minted = SerialRange(first, last, to, state)
+            self.ranges.insert(lo + 1, minted)
+            self.starts.insert(lo + 1, first)
+            return [], [minted]
+        hi = lo
+        covered = lo >= 0 and self.ranges[lo].last >= first
+        while covered and self.ranges[hi].last < last:
+            covered = hi + 1 < len(self.ranges) and self.starts[hi + 1] == self.ranges[hi].last + 1
+            hi += 1
+        touched = self.ranges[lo : hi + 1] if covered else []
+        if not touched or any(r.holder != sender or r.state != RangeState.HELD for r in touched):
+            raise ReplayViolation(
+                "from",
+                f"{sender} did not hold all of {first}..{last} live in batch {self.batch_id}",
+            )
+        written = []
+        if touched[0].first < first:
+            written.append(SerialRange(touched[0].first, first - 1, sender, RangeState.HELD))
+        written.append(SerialRange(first, last, to, state))
+        if touched[-1].last > last:
+            written.append(SerialRange(last + 1, touched[-1].last, sender, RangeState.HELD))
+        removed = [r.first for r in touched]
+        self.ranges[lo : hi + 1] = written
+        self.starts[lo : hi + 1] = [r.first for r in written]
+        return removed, written
+
 
 class HoldingsReplay:
-    """Per-batch holding ranges derived from the log; ``violations`` lists what was wrong."""
+    """Every batch's holdings derived from a log; ``violations`` lists what was wrong."""
 
     def __init__(self) -> None:
-        self.batches: dict[int, BatchReplay] = {}
+        self.batches: dict[int, BatchHoldings] = {}
         self.violations: list[Violation] = []
 
     def apply_all(self, events: Iterable[LedgerEvent]) -> HoldingsReplay:
@@ -59,71 +120,30 @@ class HoldingsReplay:
         return self
 
     def apply(self, event: LedgerEvent) -> None:
-        if event.name == "BatchBridged":
-            issuance = event.fields["issuance"]
-            batch_id = int(event.fields["batchId"])
-            if batch_id in self.batches:
-                self._violate(event, "batchId", f"batch {batch_id} bridged twice")
-                return
-            self.batches[batch_id] = BatchReplay(
-                batch_id,
-                int(issuance["programId"]),
-                int(issuance["firstSerial"]),
-                int(issuance["lastSerial"]),
-            )
-        elif event.name == "SerialsMoved":
-            self._move(event)
-
-    def _violate(self, event: LedgerEvent, name: str, message: str) -> None:
-        self.violations.append(Violation(event.block_number, event.name, event.seq, name, message))
-
-    def _move(self, event: LedgerEvent) -> None:
-        f = event.fields
-        batch_id, first, last = int(f["batchId"]), int(f["firstSerial"]), int(f["lastSerial"])
-        sender, to, state = str(f["from"]).lower(), str(f["to"]).lower(), RangeState(f["state"])
-        batch = self.batches.get(batch_id)
-        if batch is None:
-            self._violate(event, "batchId", f"serials moved in unknown batch {batch_id}")
-            return
-        if not batch.first_serial <= first <= last <= batch.last_serial:
-            self._violate(event, "firstSerial", f"{first}..{last} outside batch {batch_id}")
-            return
-        ranges = batch.ranges
-        starts = [r.first for r in ranges]
-        lo = bisect.bisect_right(starts, first) - 1
-        if sender == ZERO_ADDRESS:
-            if (lo >= 0 and ranges[lo].last >= first) or (
-                lo + 1 < len(ranges) and starts[lo + 1] <= last
-            ):
-                self._violate(
-                    event, "firstSerial", f"{first}..{last} minted twice in batch {batch_id}"
+        try:
+            if event.name == "BatchBridged":
+                issuance = event.fields["issuance"]
+                batch_id = int(event.fields["batchId"])
+                if batch_id in self.batches:
+                    raise ReplayViolation("batchId", f"batch {batch_id} bridged twice")
+                self.batches[batch_id] = BatchHoldings(
+                    batch_id, int(issuance["firstSerial"]), int(issuance["lastSerial"])
                 )
-                return
-            ranges.insert(lo + 1, SerialRange(first, last, to, state))
-            return
-        hi = lo
-        covered = lo >= 0 and ranges[lo].last >= first
-        while covered and ranges[hi].last < last:
-            covered = hi + 1 < len(ranges) and ranges[hi + 1].first == ranges[hi].last + 1
-            hi += 1
-        touched = ranges[lo : hi + 1] if covered else []
-        if not touched or any(
-            r.holder.lower() != sender or r.state != RangeState.HELD for r in touched
-        ):
-            self._violate(
-                event,
-                "from",
-                f"{sender} did not hold all of {first}..{last} live in batch {batch_id}",
+            elif event.name == "SerialsMoved":
+                f = event.fields
+                batch = self.batches.get(int(f["batchId"]))
+                if batch is None:
+                    raise ReplayViolation(
+                        "batchId", f"serials moved in unknown batch {f['batchId']}"
+                    )
+                batch.move(
+                    int(f["firstSerial"]),
+                    int(f["lastSerial"]),
+                    str(f["from"]).lower(),
+                    str(f["to"]).lower(),
+                    RangeState(f["state"]),
+                )
+        except ReplayViolation as v:
+            self.violations.append(
+                Violation(event.block_number, event.name, event.seq, v.field, str(v))
             )
-            return
-        replacement = []
-        if touched[0].first < first:
-            replacement.append(
-                SerialRange(touched[0].first, first - 1, touched[0].holder, RangeState.HELD)
-            )
-        replacement.append(SerialRange(first, last, to, state))
-        if touched[-1].last > last:
-            replacement.append(
-                SerialRange(last + 1, touched[-1].last, touched[-1].holder, RangeState.HELD)
-            )
-        ranges[lo : hi + 1] = replacement

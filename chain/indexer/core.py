@@ -1,0 +1,279 @@
+"""The indexer: mirrors the ledger's events into the query store, exactly once, in order.
+
+Guarantees (docs/ARCHITECTURE.md, "Indexer"):
+
+- **Order.** Events are applied in (block, transaction index, log index) order, and their audit
+  ``seq`` must run 1, 2, 3, … without a gap: a node that omits a log is caught, not believed.
+- **Atomicity.** Each step writes its events, every derived row and the checkpoint in one
+  database transaction. A crash at any instant leaves the store at the previous checkpoint; the
+  next run resumes from there, and applying the same blocks again changes nothing.
+- **Reorgs.** Blocks deeper than ``confirmations`` below the head are final and read in adaptive
+  ranges. Newer blocks are read one at a time, checking each parent hash; on a mismatch the
+  indexer walks back to the common ancestor, undoes everything above it and replays. A reorg
+  that reaches a block it had taken as final stops it with ``ReorgTooDeep``.
+- **Identity.** It refuses a node or store whose chain id, genesis, deploy block or contract
+  differs from ``deployment.json``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from web3 import Web3
+
+from chain.audit import GENESIS_HEAD
+from chain.deployment import Deployment
+from chain.errors import DeploymentMismatch
+from chain.events import decode_logs, event_specs
+from chain.indexer.rollback import rollback_to
+from chain.indexer.source import BlockHeader, LogSource
+from chain.indexer.writer import AuditPosition, IndexerError, StoreWriter, upsert
+from chain.store import schema as s
+
+DEFAULT_CONFIRMATIONS = 12
+
+
+class ReorgTooDeep(IndexerError):
+    """The chain changed below the confirmation depth: the store cannot follow it safely."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    block_number: int
+    block_hash: str
+    audit_seq: int
+    audit_head: str
+    paused: bool
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the indexer stands; ``lag`` is blocks behind the node's head."""
+
+    block: int
+    head: int
+    events: int
+    audit_seq: int
+    elapsed: float
+
+    @property
+    def lag(self) -> int:
+        return max(0, self.head - self.block)
+
+    @property
+    def events_per_second(self) -> float:
+        return self.events / self.elapsed if self.elapsed > 0 else 0.0
+
+
+class Indexer:
+    def __init__(
+        self,
+        w3: Web3,
+        engine: Engine,
+        deployment: Deployment,
+        *,
+        confirmations: int = DEFAULT_CONFIRMATIONS,
+        source: LogSource | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> None:
+        if confirmations < 0:
+            raise ValueError("confirmations must be >= 0")
+        self.w3 = w3
+        self.engine = engine
+        self.deployment = deployment
+        self.confirmations = confirmations
+        self.source = source or LogSource(w3, deployment.address)
+        self.on_progress = on_progress
+        self.writer = StoreWriter()
+        self._audited = frozenset(event_specs("ICarbonLedgerEvents"))
+        self.head = 0
+        self.reorgs = 0
+
+    # ------------------------------------------------------------ identity
+
+    def initialise(self) -> Checkpoint:
+        """Check node and store against the deployment; create the checkpoint on first run."""
+        self.deployment.check(self.w3)
+        d = self.deployment
+        with self.engine.begin() as conn:
+            info = conn.execute(sa.select(s.chain_info)).one_or_none()
+            expected = {
+                "chain_id": d.chain_id,
+                "genesis_hash": d.genesis_hash,
+                "contract_address": d.address.lower(),
+                "deploy_block": d.deploy_block,
+                "deploy_block_hash": d.deploy_block_hash,
+            }
+            if info is None:
+                conn.execute(s.chain_info.insert().values(id=1, **expected))
+                conn.execute(
+                    s.checkpoint.insert().values(
+                        id=1,
+                        block_number=d.deploy_block - 1,
+                        block_hash="",
+                        audit_seq=0,
+                        audit_head="0x" + GENESIS_HEAD.hex(),
+                        paused=False,
+                        updated_at=int(time.time()),
+                    )
+                )
+            else:
+                for name, value in expected.items():
+                    if getattr(info, name) != value:
+                        raise DeploymentMismatch(
+                            f"the store was built from {name} {getattr(info, name)}, "
+                            f"but deployment.json says {value}: use another --db"
+                        )
+            return self._checkpoint(conn)
+
+    def _checkpoint(self, conn: Connection) -> Checkpoint:
+        row = conn.execute(sa.select(s.checkpoint)).one()
+        return Checkpoint(
+            row.block_number, row.block_hash, row.audit_seq, row.audit_head, row.paused
+        )
+
+    def checkpoint(self) -> Checkpoint:
+        with self.engine.connect() as conn:
+            return self._checkpoint(conn)
+
+    # ------------------------------------------------------------ syncing
+
+    def sync(self, *, until: int | None = None) -> Progress:
+        """Index up to the head (or ``until``); returns the progress at the end."""
+        started, events = time.monotonic(), 0
+        cp = self.initialise()
+        while True:
+            self.head = self.source.head()
+            target = self.head if until is None else min(until, self.head)
+            if cp.block_number >= target:
+                break
+            cp = self._continuity(cp)
+            final = self.head - self.confirmations
+            if cp.block_number < final:
+                logs, end = self.source.logs(cp.block_number + 1, min(final, target))
+                header = self.source.header(end)
+                blocks = [header]
+            else:
+                header = self.source.header(cp.block_number + 1)
+                if cp.block_hash and header.parent_hash != cp.block_hash:
+                    cp = self._reorg(cp)
+                    continue
+                logs = self.source.logs_in_block(header.hash)
+                blocks = [header]
+            cp, applied = self._commit(cp, logs, header, blocks)
+            events += applied
+            self._report(cp, events, started)
+        return Progress(
+            cp.block_number, self.head, events, cp.audit_seq, time.monotonic() - started
+        )
+
+    def follow(self, stop: threading.Event, *, poll_interval: float = 1.0) -> None:
+        """Keep syncing until ``stop`` is set."""
+        while not stop.is_set():
+            self.sync()
+            stop.wait(poll_interval)
+
+    def _report(self, cp: Checkpoint, events: int, started: float) -> None:
+        if self.on_progress is not None:
+            self.on_progress(
+                Progress(
+                    cp.block_number, self.head, events, cp.audit_seq, time.monotonic() - started
+                )
+            )
+
+    def _commit(
+        self,
+        cp: Checkpoint,
+        logs: list[dict[str, object]],
+        header: BlockHeader,
+        blocks: list[BlockHeader],
+    ) -> tuple[Checkpoint, int]:
+        events = [e for e in decode_logs(logs) if e.topics[0] in self._audited]
+        try:
+            with self.engine.begin() as conn:
+                position, paused = self.writer.apply(
+                    conn, events, AuditPosition(cp.audit_seq, bytes.fromhex(cp.audit_head[2:]))
+                )
+                upsert(
+                    conn,
+                    s.blocks,
+                    [
+                        {
+                            "number": b.number,
+                            "hash": b.hash,
+                            "parent_hash": b.parent_hash,
+                            "timestamp": b.timestamp,
+                        }
+                        for b in blocks
+                    ],
+                )
+                # Only blocks that may still be reorganised are worth keeping.
+                conn.execute(
+                    s.blocks.delete().where(
+                        s.blocks.c.number < header.number - self.confirmations - 1
+                    )
+                )
+                new = Checkpoint(
+                    header.number,
+                    header.hash,
+                    position.seq,
+                    "0x" + position.head.hex(),
+                    cp.paused if paused is None else paused,
+                )
+                conn.execute(
+                    s.checkpoint.update().values(
+                        block_number=new.block_number,
+                        block_hash=new.block_hash,
+                        audit_seq=new.audit_seq,
+                        audit_head=new.audit_head,
+                        paused=new.paused,
+                        updated_at=int(time.time()),
+                    )
+                )
+        except BaseException:
+            self.writer.forget()  # the transaction rolled back; so must the cache
+            raise
+        return new, len(events)
+
+    # ------------------------------------------------------------ reorgs
+
+    def _continuity(self, cp: Checkpoint) -> Checkpoint:
+        """Is the checkpoint block still on the chain? If not, roll back to the ancestor."""
+        if not cp.block_hash:
+            return cp
+        if self.source.header(cp.block_number).hash == cp.block_hash:
+            return cp
+        return self._reorg(cp)
+
+    def _reorg(self, cp: Checkpoint) -> Checkpoint:
+        with self.engine.connect() as conn:
+            known = conn.execute(
+                sa.select(s.blocks.c.number, s.blocks.c.hash).order_by(s.blocks.c.number.desc())
+            ).all()
+        for number, block_hash in known:
+            if number > cp.block_number:
+                continue
+            if cp.block_number - number > self.confirmations:
+                break
+            if self.source.header(number).hash == block_hash:
+                return self._rollback(number, block_hash)
+        raise ReorgTooDeep(
+            f"the chain no longer contains block {cp.block_number} ({cp.block_hash}) and no common "
+            f"ancestor lies within the last {self.confirmations} confirmations; the store stays "
+            f"at that block: re-index into a fresh store, or raise --confirmations"
+        )
+
+    def _rollback(self, block: int, block_hash: str) -> Checkpoint:
+        self.reorgs += 1
+        try:
+            with self.engine.begin() as conn:
+                rollback_to(conn, block, block_hash)
+                cp = self._checkpoint(conn)
+        finally:
+            self.writer.forget()
+        return cp

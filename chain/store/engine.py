@@ -1,0 +1,74 @@
+"""Opening the query store: SQLite under the data folder by default, PostgreSQL by URL.
+
+``open_store`` creates the engine with the settings each backend needs and brings the schema
+to the latest Alembic revision, so a store is always migrated before anything reads it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy.engine import Engine
+
+from chain.errors import ConfigurationError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SQLITE_FILE = "ledger.sqlite3"
+
+
+def default_url(data_dir: Path) -> str:
+    """The data folder's SQLite store."""
+    return f"sqlite:///{(data_dir / SQLITE_FILE).resolve()}"
+
+
+def create_store_engine(url: str) -> Engine:
+    """An engine for ``url`` (``sqlite:///…`` or ``postgresql://…``)."""
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    try:
+        engine = sa.create_engine(url, future=True, pool_pre_ping=True)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise ConfigurationError(f"unusable store URL {url!r}: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        path = engine.url.database
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets the API read while the indexer writes; NORMAL is durable at every WAL checkpoint
+    # and never corrupts: a crash can only lose the last commits, which the indexer re-applies.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def migrate(engine: Engine) -> str:
+    """Upgrade the schema to the latest revision; returns it."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+        revision = MigrationContext.configure(connection).get_current_revision()
+    return str(revision)
+
+
+def open_store(url: str) -> Engine:
+    """Engine for ``url`` with the schema migrated to head."""
+    engine = create_store_engine(url)
+    try:
+        migrate(engine)
+    except sa.exc.OperationalError as exc:
+        raise ConfigurationError(f"cannot open the store at {engine.url!r}: {exc.orig}") from exc
+    return engine

@@ -1,0 +1,243 @@
+"""The query store's tables: a mirror of the chain, derived entirely from the ledger's events.
+
+``events`` is the raw audited log (every field an auditor needs to recompute the audit chain);
+every other table is derived from it and can be rebuilt from it, which is exactly how a reorg is
+undone (``chain.indexer.rollback``). Addresses are lowercase ``0x`` hex, hashes ``0x`` hex, dates
+``YYYYMMDD`` integers as on-chain. Serials are signed 64-bit in SQL; the indexer refuses serials
+at or above 2^63 loudly rather than storing them wrong.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
+
+SCHEMA_VERSION = "0001"
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ADDRESS = String(42)
+HASH = String(66)
+
+# What the store was built from; the indexer refuses any other chain or contract.
+chain_info = Table(
+    "chain_info",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),  # always 1
+    Column("chain_id", BigInteger, nullable=False),
+    Column("genesis_hash", HASH, nullable=False),
+    Column("contract_address", ADDRESS, nullable=False),
+    Column("deploy_block", BigInteger, nullable=False),
+    Column("deploy_block_hash", HASH, nullable=False),
+)
+
+# How far the store reflects the chain; written in the same transaction as the data.
+checkpoint = Table(
+    "checkpoint",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),  # always 1
+    Column("block_number", BigInteger, nullable=False),
+    Column("block_hash", HASH, nullable=False),
+    Column("audit_seq", BigInteger, nullable=False),
+    Column("audit_head", HASH, nullable=False),
+    Column("paused", Boolean, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),  # unix seconds
+)
+
+# Recent blocks (within the reorg window) with their parent hashes, to find a common ancestor.
+blocks = Table(
+    "blocks",
+    metadata,
+    Column("number", BigInteger, primary_key=True, autoincrement=False),
+    Column("hash", HASH, nullable=False),
+    Column("parent_hash", HASH, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(40), nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("block_hash", HASH, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+    Column("tx_index", Integer, nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("topics", LargeBinary, nullable=False),  # the four raw 32-byte topics, concatenated
+    Column("data", LargeBinary, nullable=False),
+    Column("audit_head", HASH, nullable=False),  # the rolling hash after this event
+    Column("batch_id", BigInteger),  # for per-batch history; NULL for non-batch events
+    Column("fields", JSON, nullable=False),  # decoded fields, for reading without the ABI
+    Index(None, "block_number", "log_index", unique=True),
+    Index(None, "batch_id", "seq"),
+)
+
+programs = Table(
+    "programs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("seq", BigInteger, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("key", HASH, primary_key=True),
+    Column("program_id", Integer, ForeignKey("programs.id"), nullable=False),
+    Column("project_id", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("country", Text, nullable=False),
+    Column("methodology", Text, nullable=False),
+    Column("project_type", Text, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index(None, "program_id", "project_id"),
+)
+
+batches = Table(
+    "batches",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("program_id", Integer, ForeignKey("programs.id"), nullable=False),
+    Column("project_key", HASH, ForeignKey("projects.key"), nullable=False),
+    Column("namespace", Text, nullable=False),
+    Column("first_serial", BigInteger, nullable=False),
+    Column("last_serial", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("recipient", ADDRESS, nullable=False),
+    Column("vintage_start", Integer, nullable=False),
+    Column("vintage_end", Integer, nullable=False),
+    Column("labels", Integer, nullable=False),
+    Column("metadata_hash", HASH, nullable=False),
+    Column("registry_reference", Text, nullable=False),
+    Column("frozen", Boolean, nullable=False),
+    Column("retired", BigInteger, nullable=False),
+    Column("detokenised", BigInteger, nullable=False),
+    Column("cancelled", BigInteger, nullable=False),
+    Column("bridged_by", ADDRESS, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+    Index(None, "program_id", "namespace", "first_serial"),
+    Index(None, "project_key"),
+    Index(None, "vintage_start"),
+)
+
+# Holding ranges tile each batch, exactly as the contract stores them.
+serial_ranges = Table(
+    "serial_ranges",
+    metadata,
+    Column("batch_id", BigInteger, ForeignKey("batches.id"), primary_key=True),
+    Column("first_serial", BigInteger, primary_key=True, autoincrement=False),
+    Column("last_serial", BigInteger, nullable=False),
+    Column("holder", ADDRESS, nullable=False),
+    Column("state", SmallInteger, nullable=False),  # chain.domain.RangeState
+    Column("seq", BigInteger, nullable=False),  # the event that last shaped this range
+    Index(None, "holder", "batch_id", "first_serial"),
+)
+
+retirements = Table(
+    "retirements",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("batch_id", BigInteger, ForeignKey("batches.id"), nullable=False),
+    Column("holder", ADDRESS, nullable=False),
+    Column("first_serial", BigInteger, nullable=False),
+    Column("last_serial", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("beneficiary", Text, nullable=False),
+    Column("purpose", SmallInteger, nullable=False),  # chain.domain.Purpose
+    Column("jurisdiction", Text, nullable=False),
+    Column("consumption_start", Integer, nullable=False),
+    Column("consumption_end", Integer, nullable=False),
+    Column("retired_on", Integer, nullable=False),
+    Column("mirrored", Boolean, nullable=False),
+    Column("actor", ADDRESS, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+    Index(None, "batch_id"),
+    Index(None, "holder"),
+)
+
+detokenisations = Table(
+    "detokenisations",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("batch_id", BigInteger, ForeignKey("batches.id"), nullable=False),
+    Column("holder", ADDRESS, nullable=False),
+    Column("first_serial", BigInteger, nullable=False),
+    Column("last_serial", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("registry_reference", Text, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+    Index(None, "batch_id"),
+)
+
+cancellations = Table(
+    "cancellations",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("batch_id", BigInteger, ForeignKey("batches.id"), nullable=False),
+    Column("holder", ADDRESS, nullable=False),
+    Column("first_serial", BigInteger, nullable=False),
+    Column("last_serial", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("actor", ADDRESS, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+    Index(None, "batch_id"),
+)
+
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("address", ADDRESS, primary_key=True),
+    Column("allowed", Boolean, nullable=False),
+    Column("frozen", Boolean, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+roles = Table(
+    "roles",
+    metadata,
+    Column("role", HASH, primary_key=True),
+    Column("account", ADDRESS, primary_key=True),
+    Column("seq", BigInteger, nullable=False),  # the grant
+)
+
+DERIVED_TABLES = (
+    roles,
+    accounts,
+    cancellations,
+    detokenisations,
+    retirements,
+    serial_ranges,
+    batches,
+    projects,
+    programs,
+)
+"""Tables rebuilt from ``events`` (children before parents, for deletes)."""
