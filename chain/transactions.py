@@ -21,7 +21,7 @@ from web3.exceptions import TimeExhausted, TransactionNotFound
 from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
 
 from chain._revert import as_chain_error, decode_revert, revert_data
-from chain.errors import TransactionError, TransactionTimeout
+from chain.errors import ContractError, TransactionError, TransactionTimeout
 
 
 class NonceManager:
@@ -117,13 +117,29 @@ class TxSender:
             try:
                 gas = int(fn.estimate_gas(params) * self.gas_margin)
             except Exception as exc:
-                raise as_chain_error(exc, self._abi) from exc
+                raise self._estimation_error(fn, params, exc) from exc
         fees = self.fees.fees(self.w3)
         params["gas"] = gas
         params["nonce"] = Nonce(nonce if nonce is not None else self.nonces.reserve(self.address))
         params["maxFeePerGas"] = Wei(fees["maxFeePerGas"])
         params["maxPriorityFeePerGas"] = Wei(fees["maxPriorityFeePerGas"])
         return fn.build_transaction(params)
+
+    def _estimation_error(
+        self, fn: ContractFunction, params: TxParams, exc: Exception
+    ) -> TransactionError:
+        error = as_chain_error(exc, self._abi)
+        if isinstance(error, ContractError):
+            return error
+        # Some providers (web3's eth-tester one) report an estimation revert as text and lose
+        # the payload; the same call as eth_call keeps it.
+        try:
+            fn.call(params)
+        except Exception as call_exc:  # noqa: BLE001 - every backend raises its own type
+            replayed = as_chain_error(call_exc, self._abi)
+            if isinstance(replayed, ContractError):
+                return replayed
+        return error
 
     def send(self, fn: ContractFunction, *, gas: int | None = None) -> HexBytes:
         """Sign and send; returns the transaction hash without waiting."""

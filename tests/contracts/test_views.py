@@ -1,0 +1,222 @@
+"""Views and pure helpers, multicall, and the storage layout the gas design depends on."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import pytest
+from eth_utils.crypto import keccak
+
+from chain.artifacts import load_artifact
+from chain.client import LedgerClient
+from chain.compile import ARTIFACTS_DIR
+from chain.domain import RangeState, RetirementRequest, namespace_id, part_key, project_key
+from chain.errors import AccessControlUnauthorizedAccount, ContractError, InsufficientCredits
+from tests.conftest import Ledger
+from tests.contracts._helpers import (
+    U64_MAX,
+    ZERO,
+    addr,
+    assert_consecutive,
+    attempt,
+    audited,
+    bridge_range,
+    expect_events,
+    invariants,  # noqa: F401  (autouse fixture)
+    moved,
+    ranges,
+    reverts,
+    send,
+    to_checksum,
+)
+
+PACKED = ("_paused", "_auditSeq", "_batchCount", "_retirementCount", "_programCount")
+
+
+def _fn(client: LedgerClient) -> Any:
+    return client.contract.functions
+
+
+# ---------------------------------------------------------------- pure helpers
+
+
+@pytest.mark.parametrize(
+    ("program_id", "text"),
+    [
+        (1, "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020"),
+        (2, "GS1-1-UG-GS11236-16-2024-30307"),
+        (65535, "x"),
+        (0, ""),
+        (7, "ünïcødé 命名空间"),
+    ],
+)
+def test_key_derivations_match_the_python_client(
+    ledger: Ledger, program_id: int, text: str
+) -> None:
+    fn = _fn(ledger.admin)
+    ns = fn.namespaceId(program_id, text).call()
+    assert ns == namespace_id(program_id, text)
+    assert ns < 2**160
+    assert fn.projectKey(program_id, text).call() == project_key(program_id, text)
+    for first in (0, 1, 123456789, U64_MAX):
+        assert fn.partKey(ns, first).call() == part_key(ns, first) == (ns << 64) | first
+
+
+def test_part_key_spans_224_bits(ledger: Ledger) -> None:
+    fn = _fn(ledger.admin)
+    assert fn.partKey(2**160 - 1, U64_MAX).call() == 2**224 - 1
+    assert fn.partKey(0, 0).call() == 0
+
+
+def test_fresh_ledger_counters_and_defaults(ledger: Ledger) -> None:
+    fn = _fn(ledger.admin)
+    assert fn.batchCount().call() == 0
+    assert fn.retirementCount().call() == 0
+    assert fn.paused().call() is False
+    assert ledger.admin.account_status(ledger.outsider.account).allowed is False
+    assert fn.accountStatus(ZERO).call() == (False, False)
+    assert fn.accountStatus(to_checksum(ledger.alice)).call() == (True, False)
+    assert fn.part(0).call() == (2**224 - 1, 0)  # the head sentinel of an empty list
+    # The fixture's set-up: 2 programmes, 2 issuer grants, 2 role grants, 5 accounts,
+    # 1 project, plus the constructor's admin grant.
+    assert fn.auditSeq().call() == 13
+
+
+def test_counters_follow_bridging_and_retiring(ledger: Ledger) -> None:
+    bridge_range(ledger, 1, 100)
+    bridge_range(ledger, 200, 300)
+    ledger.alice.retire(RetirementRequest(1, 1, 5, "Acme"))
+    fn = _fn(ledger.admin)
+    assert (fn.batchCount().call(), fn.retirementCount().call()) == (2, 1)
+
+
+# ---------------------------------------------------------------- storage layout
+
+
+def test_pause_flag_and_counters_share_one_storage_slot() -> None:
+    layout = json.loads((ARTIFACTS_DIR / "CarbonLedger.json").read_text())["storageLayout"]
+    entries = {e["label"]: e for e in layout["storage"]}
+    slots = {entries[label]["slot"] for label in PACKED}
+    assert len(slots) == 1, {label: entries[label]["slot"] for label in PACKED}
+    # ... without overlapping each other.
+    types = layout["types"]
+    spans = sorted(
+        (
+            entries[label]["offset"],
+            entries[label]["offset"] + int(types[entries[label]["type"]]["numberOfBytes"]),
+        )
+        for label in PACKED
+    )
+    assert all(a_end <= b_start for (_a, a_end), (b_start, _b) in itertools.pairwise(spans))
+    assert spans[-1][1] <= 32
+
+
+def test_the_packed_slot_holds_the_live_values(ledger: Ledger) -> None:
+    layout = _layout()
+    entries = {e["label"]: e for e in layout["storage"]}
+    bridge_range(ledger, 1, 100)
+    ledger.alice.retire(RetirementRequest(1, 1, 5, "Acme"))
+    ledger.admin.pause()
+    slot = int(entries["_paused"]["slot"])
+    raw = bytes(ledger.chain.w3.eth.get_storage_at(to_checksum(ledger.deployment.address), slot))
+    word = int.from_bytes(raw)
+
+    def field(label: str, size: int) -> int:
+        return (word >> (8 * int(entries[label]["offset"]))) & ((1 << (8 * size)) - 1)
+
+    fn = _fn(ledger.admin)
+    assert field("_paused", 1) == 1
+    assert field("_auditSeq", 8) == fn.auditSeq().call()
+    assert field("_batchCount", 8) == 1
+    assert field("_retirementCount", 8) == 1
+    assert field("_programCount", 2) == 2
+
+
+def _layout() -> dict[str, Any]:
+    data = json.loads((ARTIFACTS_DIR / "CarbonLedger.json").read_text())
+    assert data["abi"] == load_artifact().abi  # the file the package loads
+    return dict(data["storageLayout"])
+
+
+# ---------------------------------------------------------------- multicall
+
+
+def _encode(client: LedgerClient, name: str, *args: Any) -> bytes:
+    return bytes.fromhex(client.contract.encode_abi(name, args=list(args))[2:])
+
+
+def test_multicall_runs_several_operations_as_the_caller(ledger: Ledger) -> None:
+    bridge_range(ledger, 1001, 2000)
+    alice = ledger.alice
+    request = RetirementRequest(1, 1101, 1110, "Acme")
+    calls = [
+        _encode(alice, "transfer", 1, 1001, 1100, to_checksum(ledger.bob), 1001),
+        _encode(alice, "retire", request.as_abi(), 1101),
+    ]
+    returned = _fn(alice).multicall(calls).call({"from": alice.account})
+    assert returned[0] == b"" and int.from_bytes(returned[1]) == 1  # the retirement id
+
+    result = send(alice, _fn(alice).multicall(calls))
+
+    events = audited(result)
+    assert [e.name for e in events] == ["SerialsMoved", "SerialsMoved", "CreditsRetired"]
+    assert_consecutive(events)
+    assert events[0].fields["actor"] == events[2].fields["actor"] == addr(alice)
+    assert ranges(ledger, 1)[:3] == [
+        (1001, 1100, "bob", RangeState.HELD),
+        (1101, 1110, "alice", RangeState.RETIRED),
+        (1111, 2000, "alice", RangeState.HELD),
+    ]
+
+
+def test_multicall_of_admin_calls(ledger: Ledger) -> None:
+    admin = ledger.admin
+    role = admin.issuer_role(3)
+    calls = [
+        _encode(admin, "registerProgram", b"ART".ljust(32, b"\0")),
+        _encode(admin, "grantRole", role, to_checksum(ledger.carol)),
+    ]
+    result = send(admin, _fn(admin).multicall(calls))
+    assert [e.name for e in audited(result)] == ["ProgramRegistered", "RoleUpdated"]
+    assert admin.has_role(role, ledger.carol.account)
+    assert send(admin, _fn(admin).multicall([])).events == []
+
+
+def test_multicall_is_all_or_nothing_and_bubbles_the_custom_error(ledger: Ledger) -> None:
+    bridge_range(ledger, 1001, 2000)
+    alice = ledger.alice
+    before = (ranges(ledger, 1), ledger.admin.audit_state())
+    calls = [
+        _encode(alice, "transfer", 1, 1001, 1100, to_checksum(ledger.bob), 1001),
+        _encode(alice, "transfer", 1, 1001, 1100, to_checksum(ledger.bob), 1001),  # gone now
+    ]
+    with reverts(InsufficientCredits, holder=addr(alice), batchId=1, first=1001, last=1100):
+        send(alice, _fn(alice).multicall(calls))
+    assert (ranges(ledger, 1), ledger.admin.audit_state()) == before
+    # Sub-calls keep the caller: an admin call inside a holder's multicall is refused.
+    sneaky = [_encode(alice, "pause")]
+    with reverts(
+        AccessControlUnauthorizedAccount, account=addr(alice), neededRole=keccak(b"PAUSER_ROLE")
+    ):
+        attempt(alice, _fn(alice).multicall(sneaky))
+
+
+def test_multicall_of_an_unknown_function_fails_with_failed_call(ledger: Ledger) -> None:
+    with pytest.raises(ContractError) as info:
+        attempt(ledger.alice, _fn(ledger.alice).multicall([bytes.fromhex("deadbeef")]))
+    # No Python class exists for OpenZeppelin's FailedCall(): it decodes to the base class.
+    assert type(info.value) is ContractError
+    assert (info.value.error_name, info.value.arguments) == ("FailedCall", {})
+
+
+def test_events_and_views_agree_after_a_transfer(ledger: Ledger) -> None:
+    bridge_range(ledger, 1001, 2000)
+    result = send(
+        ledger.alice, _fn(ledger.alice).transfer(1, 1500, 1500, to_checksum(ledger.bob), 1001)
+    )
+    expect_events(
+        result, moved(1, ledger.alice, ledger.bob, 1500, 1500, RangeState.HELD, ledger.alice)
+    )
+    assert _fn(ledger.admin).serialStatus(1, 1500, 1500).call() == [ledger.bob.account, 1]
