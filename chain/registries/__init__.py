@@ -1,0 +1,126 @@
+"""Registry serial numbers: parse them to canonical ranges, check them against export rows,
+and write them back exactly.
+
+Usage (what an importer needs)::
+
+    from chain import registries
+
+    s = registries.parse("vcs", row["Serial Number"], row)   # ParsedSerial, or raises
+    s.program, s.namespace, s.first, s.last, s.quantity     # the canonical range
+    s.project, s.reference                                  # registry project id, block id
+    registries.format(s) == row["Serial Number"].strip()    # exact round trip
+    s.with_range(s.first, s.first + 99)                      # a part of the block, re-rendered
+
+``parse`` raises :class:`SerialFormatError` (a ``CarbonLedgerError``) whose ``reason`` names
+what is wrong, and :class:`UnknownRegistry` for a key nothing is registered under.
+
+Each registry is one declarative :class:`SerialAdapter` in its own module (``vcs``, ``gs``,
+``acr``, ``car``, ``art``, ``cdm``, ``ccer``), which also documents the format's sources and
+why its namespace is what it is. A new registry is one more description passed to
+:func:`register`; the importer does not change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from chain.registries import acr, art, car, ccer, cdm, gs, vcs
+from chain.registries._adapter import SerialAdapter
+from chain.registries._fields import ALPHA2, CODE, DATE_DMY, INTEGER, YEAR, FieldKind, choice
+from chain.registries._grammar import Grammar
+from chain.registries._model import (
+    MAX_SERIAL,
+    CanonicalSerial,
+    ParsedSerial,
+    SerialFormatError,
+    UnknownRegistry,
+)
+from chain.registries._rows import RowColumns
+from chain.registries._table import RegistryTable, format_serial
+from chain.registries._vintage import CommitmentPeriod, SerialDates, SerialYear, VintageRule
+
+__all__ = [
+    "ALPHA2",
+    "BUILTIN",
+    "CODE",
+    "DATE_DMY",
+    "DEFAULT",
+    "INTEGER",
+    "MAX_SERIAL",
+    "YEAR",
+    "CanonicalSerial",
+    "CommitmentPeriod",
+    "FieldKind",
+    "Grammar",
+    "ParsedSerial",
+    "RegistryTable",
+    "RowColumns",
+    "SerialAdapter",
+    "SerialDates",
+    "SerialFormatError",
+    "SerialYear",
+    "UnknownRegistry",
+    "VintageRule",
+    "adapters_for",
+    "choice",
+    "compose",
+    "format",
+    "format_serial",
+    "parse",
+    "register",
+    "registries",
+    "unregister",
+]
+
+BUILTIN: tuple[SerialAdapter, ...] = (
+    vcs.ADAPTER,
+    gs.ADAPTER,
+    gs.CDM_IN_GS,
+    acr.ADAPTER,
+    car.ADAPTER,
+    art.ADAPTER,
+    cdm.ADAPTER,
+    ccer.ADAPTER,
+)
+"""The registries carbon-ledger knows out of the box, in lookup order."""
+
+DEFAULT = RegistryTable(BUILTIN)
+"""The table the module-level functions use."""
+
+
+def parse(
+    program_or_registry_key: str, serial: str, row: Mapping[str, str] | None = None
+) -> ParsedSerial:
+    """Parse ``serial`` for a registry key (``"gs"``) or programme code (``"GS"``); with
+    ``row``, also check its quantity, project and vintage columns. See
+    :meth:`RegistryTable.parse`."""
+    return DEFAULT.parse(program_or_registry_key, serial, row)
+
+
+def compose(adapter_key: str, values: Mapping[str, str | int], grammar: int = 0) -> ParsedSerial:
+    """Build a serial from its named parts (e.g. ``{"block": 19385, "first": 1, ...}``)."""
+    return DEFAULT.compose(adapter_key, values, grammar)
+
+
+format = format_serial
+"""The registry's own string for a :class:`ParsedSerial` (alias of :func:`format_serial`)."""
+
+
+def register(adapter: SerialAdapter, *, replace: bool = False) -> SerialAdapter:
+    """Make ``adapter`` usable through :func:`parse` (under ``adapter.registry``)."""
+    return DEFAULT.register(adapter, replace=replace)
+
+
+def unregister(adapter_key: str) -> None:
+    """Remove an adapter registered with :func:`register`."""
+    DEFAULT.unregister(adapter_key)
+
+
+def adapters_for(program_or_registry_key: str) -> tuple[SerialAdapter, ...]:
+    """The adapters a key selects, in the order :func:`parse` tries them."""
+    return DEFAULT.adapters_for(program_or_registry_key)
+
+
+def registries() -> tuple[str, ...]:
+    """Registry keys :func:`parse` accepts (programme codes work too)."""
+    return DEFAULT.registries()
