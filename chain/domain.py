@@ -141,6 +141,7 @@ class RetirementRequest:
     jurisdiction: str = ""
     consumption_start: dt.date | None = None
     consumption_end: dt.date | None = None
+    note: str = ""
 
     @property
     def quantity(self) -> int:
@@ -156,6 +157,7 @@ class RetirementRequest:
             self.jurisdiction,
             date_to_int(self.consumption_start),
             date_to_int(self.consumption_end),
+            self.note,
         )
 
 

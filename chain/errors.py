@@ -156,6 +156,18 @@ class UnknownLabels(InvalidRequest):
     """Label bits the ledger does not know."""
 
 
+class InvalidAccount(InvalidRequest):
+    """The zero address cannot be given permissions."""
+
+
+class InvalidDate(InvalidRequest):
+    """A date is not a plausible YYYYMMDD date, or lies in the future."""
+
+
+class InvalidConsumptionPeriod(InvalidRequest):
+    """The consumption period is not two YYYYMMDD dates (or zeros), in order."""
+
+
 class InvalidBridgeHint(InvalidRequest):
     """The part hint is not the bridged part immediately below the new range."""
 
@@ -219,6 +231,9 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
         InvalidNamespace,
         InvalidVintage,
         UnknownLabels,
+        InvalidAccount,
+        InvalidDate,
+        InvalidConsumptionPeriod,
         InvalidBridgeHint,
         InvalidRangeHint,
         ProjectAlreadyRegistered,

@@ -45,6 +45,7 @@ RETIRE_TYPE = [
     {"name": "jurisdiction", "type": "string"},
     {"name": "consumptionStart", "type": "uint32"},
     {"name": "consumptionEnd", "type": "uint32"},
+    {"name": "note", "type": "string"},
     {"name": "nonce", "type": "uint256"},
     {"name": "deadline", "type": "uint256"},
 ]
@@ -111,6 +112,7 @@ def retire_typed_data(
         "jurisdiction": a[5],
         "consumptionStart": a[6],
         "consumptionEnd": a[7],
+        "note": a[8],
         "nonce": nonce,
         "deadline": deadline,
     }

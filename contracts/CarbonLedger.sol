@@ -53,8 +53,8 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
     /// @notice EIP-712 type of a holder-signed retirement.
     bytes32 public constant RETIRE_TYPEHASH = keccak256(
         "Retire(address holder,uint64 batchId,uint64 firstSerial,uint64 lastSerial,string beneficiary,"
-        "uint8 purpose,string jurisdiction,uint32 consumptionStart,uint32 consumptionEnd,uint256 nonce,"
-        "uint256 deadline)"
+        "uint8 purpose,string jurisdiction,uint32 consumptionStart,uint32 consumptionEnd,string note,"
+        "uint256 nonce,uint256 deadline)"
     );
 
     /// @dev Key of the head sentinel of the bridged-part list; no namespace id is 0.
@@ -103,7 +103,8 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
     }
 
     /// @notice Registers a registry project under a programme, once, before its first batch.
-    /// @dev Requirements: caller is an issuer of `programId`; the project is new.
+    /// @dev Requirements: caller is an issuer of `programId`; the programme exists; the project
+    /// is new.
     /// Emits {ProjectRegistered}.
     /// @return key The project key, `keccak256(abi.encode(programId, project.projectId))`.
     function registerProject(uint16 programId, Project calldata project)
@@ -111,6 +112,7 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
         onlyRole(issuerRole(programId))
         returns (bytes32 key)
     {
+        if (_programCodes[programId] == 0) revert UnknownProgram(programId);
         key = projectKey(programId, project.projectId);
         if (_projectPrograms[key] != 0) revert ProjectAlreadyRegistered(key);
         _projectPrograms[key] = programId;
@@ -202,7 +204,7 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
     /// @notice Replays a retirement the registry recorded off-chain, dated `retiredOn`, on
     /// credits the issuer holds (bridged to itself), so they can never circulate as live.
     /// @dev Requirements: as {retire}; the caller is an issuer of the batch's programme;
-    /// `retiredOn` is a YYYYMMDD date.
+    /// `retiredOn` is a YYYYMMDD date, not in the future.
     /// Emits {SerialsMoved} then {CreditsRetired} with `mirrored = true`.
     function recordRegistryRetirement(Retirement calldata r, uint64 rangeStart, uint32 retiredOn)
         external
@@ -210,7 +212,7 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
         returns (uint64 retirementId)
     {
         _checkRole(issuerRole(_batch(r.batchId).programId));
-        if (!_isDate(retiredOn)) revert InvalidVintage(retiredOn, retiredOn);
+        if (!_isDate(retiredOn) || retiredOn > _today()) revert InvalidDate(retiredOn);
         return _retire(r, rangeStart, _msgSender(), retiredOn, _msgSender());
     }
 
@@ -243,6 +245,8 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
         string calldata reason
     ) external whenNotPaused {
         _checkRole(issuerRole(_batch(batchId).programId));
+        // `_move` reads a zero sender as a bridging; nobody holds credits as the zero address.
+        if (holder == address(0)) revert InsufficientCredits(holder, batchId, first, last);
         address actor = _msgSender();
         _move(batchId, rangeStart, first, last, holder, holder, RangeState.Cancelled, actor);
         _emitAudited(CreditsCancelled.selector, _topic(batchId), _topic(holder), abi.encode(first, last, reason, actor));
@@ -262,8 +266,11 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
     // ---------------------------------------------------------------- compliance and pausing
 
     /// @notice Sets whether `account` may hold credits (`allowed`) and whether it is `frozen`.
-    /// @dev Requirements: caller has {COMPLIANCE_ROLE}. Emits {AccountUpdated}.
+    /// @dev Requirements: caller has {COMPLIANCE_ROLE}; `account` is not the zero address.
+    /// Emits {AccountUpdated}.
     function setAccount(address account, bool allowed, bool frozen) external onlyRole(COMPLIANCE_ROLE) {
+        // The zero address stands for "nobody" in SerialsMoved (a bridging's sender).
+        if (account == address(0)) revert InvalidAccount(account);
         _accounts[account] = AccountStatus({allowed: allowed, frozen: frozen});
         _emitAudited(AccountUpdated.selector, _topic(account), _topic(_msgSender()), abi.encode(allowed, frozen));
     }
@@ -502,7 +509,9 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
             revert InvalidVintage(issuance.vintageStart, issuance.vintageEnd);
         }
         if (issuance.labels & ~Labels.ALL != 0) revert UnknownLabels(issuance.labels);
-        if (_projectPrograms[issuance.projectKey] != issuance.programId) {
+        uint16 projectProgramId = _projectPrograms[issuance.projectKey];
+        // Registered projects belong to registered programmes (ids from 1), so 0 means unknown.
+        if (projectProgramId == 0 || projectProgramId != issuance.programId) {
             revert UnknownProject(issuance.projectKey, issuance.programId);
         }
         _requireActive(issuance.recipient);
@@ -554,6 +563,11 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
     {
         BatchRecord memory b = _requireLiveBatch(r.batchId);
         _requireActive(holder);
+        uint32 cStart = r.consumptionStart;
+        uint32 cEnd = r.consumptionEnd;
+        if ((cStart != 0 && !_isDate(cStart)) || (cEnd != 0 && !_isDate(cEnd)) || (cStart != 0 && cEnd < cStart)) {
+            revert InvalidConsumptionPeriod(cStart, cEnd);
+        }
         if (r.purpose == Purpose.Corsia && b.labels & Labels.CORSIA_ELIGIBLE == 0) {
             revert LabelRequired(r.batchId, Labels.CORSIA_ELIGIBLE);
         }
@@ -690,7 +704,14 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
                     keccak256(bytes(r.beneficiary)),
                     uint8(r.purpose)
                 ),
-                abi.encode(keccak256(bytes(r.jurisdiction)), r.consumptionStart, r.consumptionEnd, nonce, deadline)
+                abi.encode(
+                    keccak256(bytes(r.jurisdiction)),
+                    r.consumptionStart,
+                    r.consumptionEnd,
+                    keccak256(bytes(r.note)),
+                    nonce,
+                    deadline
+                )
             )
         );
     }
@@ -755,28 +776,44 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
     }
 
     function _beginDefaultAdminTransfer(address newAdmin) internal override {
+        (address pending,) = pendingDefaultAdmin();
+        // A new transfer replaces a pending one: record that the old one is gone.
+        if (pending != address(0)) _recordAdminChange(AdminAction.TransferCancelled, pending, 0, 0);
         super._beginDefaultAdminTransfer(newAdmin);
-        _recordAdminChange(AdminAction.TransferBegun, newAdmin, 0);
+        (, uint48 acceptableFrom) = pendingDefaultAdmin();
+        _recordAdminChange(AdminAction.TransferBegun, newAdmin, 0, acceptableFrom);
     }
 
     function _cancelDefaultAdminTransfer() internal override {
+        (address pending,) = pendingDefaultAdmin();
         super._cancelDefaultAdminTransfer();
-        _recordAdminChange(AdminAction.TransferCancelled, address(0), 0);
+        _recordAdminChange(AdminAction.TransferCancelled, pending, 0, 0);
+    }
+
+    function _acceptDefaultAdminTransfer() internal override {
+        super._acceptDefaultAdminTransfer();
+        _recordAdminChange(AdminAction.TransferAccepted, defaultAdmin(), 0, 0);
     }
 
     function _changeDefaultAdminDelay(uint48 newDelay) internal override {
         super._changeDefaultAdminDelay(newDelay);
-        _recordAdminChange(AdminAction.DelayChangeBegun, address(0), newDelay);
+        (, uint48 effectiveAt) = pendingDefaultAdminDelay();
+        _recordAdminChange(AdminAction.DelayChangeBegun, address(0), newDelay, effectiveAt);
     }
 
     function _rollbackDefaultAdminDelay() internal override {
         super._rollbackDefaultAdminDelay();
-        _recordAdminChange(AdminAction.DelayChangeRolledBack, address(0), 0);
+        _recordAdminChange(AdminAction.DelayChangeRolledBack, address(0), 0, 0);
     }
 
-    function _recordAdminChange(AdminAction action, address newAdmin, uint48 newDelay) private {
+    function _recordAdminChange(AdminAction action, address newAdmin, uint48 newDelay, uint48 effectiveAt)
+        private
+    {
         _emitAudited(
-            AdminChangeRecorded.selector, _topic(_msgSender()), _topic(uint8(action)), abi.encode(newAdmin, newDelay)
+            AdminChangeRecorded.selector,
+            _topic(_msgSender()),
+            _topic(uint8(action)),
+            abi.encode(newAdmin, newDelay, effectiveAt)
         );
     }
 }

@@ -26,6 +26,7 @@ enum Purpose {
 enum AdminAction {
     TransferBegun,
     TransferCancelled,
+    TransferAccepted,
     DelayChangeBegun,
     DelayChangeRolledBack
 }
@@ -73,6 +74,7 @@ struct Retirement {
     string jurisdiction; // optional, e.g. "CH" for a Swiss NDC use
     uint32 consumptionStart; // optional YYYYMMDD, 0 when not given
     uint32 consumptionEnd; // optional YYYYMMDD, 0 when not given
+    string note; // free text: the buyer's statement, or the registry's recorded reason and details
 }
 
 /// @notice Storage of a batch, packed into one slot (232 bits).

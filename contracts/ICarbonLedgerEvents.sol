@@ -23,9 +23,15 @@ interface ICarbonLedgerEvents {
     /// @notice A role was granted (`granted`) or revoked.
     event RoleUpdated(uint64 indexed seq, bytes32 indexed role, address indexed account, address actor, bool granted);
 
-    /// @notice A step of the two-step default-admin hand-over was taken.
+    /// @notice A step of the two-step default-admin hand-over was taken; `effectiveAt` is when a
+    /// begun transfer can be accepted or a begun delay change takes effect (0 otherwise).
     event AdminChangeRecorded(
-        uint64 indexed seq, address indexed actor, AdminAction indexed action, address newAdmin, uint48 newDelay
+        uint64 indexed seq,
+        address indexed actor,
+        AdminAction indexed action,
+        address newAdmin,
+        uint48 newDelay,
+        uint48 effectiveAt
     );
 
     /// @notice The whole ledger was paused (`paused`) or unpaused.
@@ -122,6 +128,12 @@ interface ICarbonLedgerEvents {
     error InsufficientCredits(address holder, uint64 batchId, uint64 first, uint64 last);
     /// @notice The retirement purpose needs `label`, which the batch lacks.
     error LabelRequired(uint64 batchId, uint16 label);
+    /// @notice `account` cannot be given permissions (the zero address).
+    error InvalidAccount(address account);
+    /// @notice A date is not a plausible YYYYMMDD date, or lies in the future.
+    error InvalidDate(uint32 date);
+    /// @notice The consumption period is not two YYYYMMDD dates (or zeros), in order.
+    error InvalidConsumptionPeriod(uint32 consumptionStart, uint32 consumptionEnd);
     /// @notice A signed request was submitted after its `deadline`.
     error ExpiredSignature(uint256 deadline);
     /// @notice The signature is not `signer`'s for this request.

@@ -354,6 +354,7 @@ def retirement_fields(r: RetirementRequest) -> dict[str, Any]:
         "jurisdiction",
         "consumptionStart",
         "consumptionEnd",
+        "note",
     )
     return dict(zip(names, r.as_abi(), strict=True))
 

@@ -18,9 +18,10 @@ from chain.errors import (
     BatchFrozen,
     EnforcedPause,
     InsufficientCredits,
+    InvalidConsumptionPeriod,
+    InvalidDate,
     InvalidRangeHint,
     InvalidSerialRange,
-    InvalidVintage,
     LabelRequired,
     UnknownBatch,
 )
@@ -271,12 +272,6 @@ def test_client_retire_quantity_retires_the_lowest_serials(one: Ledger) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the consumption period is documented as 'optional YYYYMMDD, 0 when not given' "
-    "but retire() never validates it: month 13, a year alone or an end before the start are "
-    "recorded on the permanent certificate as given",
-)
 @pytest.mark.parametrize(
     ("start", "end"),
     [
@@ -288,7 +283,7 @@ def test_client_retire_quantity_retires_the_lowest_serials(one: Ledger) -> None:
 def test_retire_refuses_a_malformed_consumption_period(one: Ledger, start: int, end: int) -> None:
     raw = list(RetirementRequest(1, 1001, 1001, "Acme").as_abi())
     raw[6], raw[7] = start, end
-    with reverts(InvalidVintage, vintageStart=start, vintageEnd=end):
+    with reverts(InvalidConsumptionPeriod, consumptionStart=start, consumptionEnd=end):
         attempt(one.alice, one.alice.contract.functions.retire(tuple(raw), 1001))
 
 
@@ -343,7 +338,7 @@ def test_record_registry_retirement_needs_the_programmes_issuer(ledger: Ledger, 
 def test_record_registry_retirement_refuses_bad_dates(ledger: Ledger, on: int) -> None:
     bridge_range(ledger, 1, 100, ledger.issuer)
     request = RetirementRequest(1, 1, 1, "X")
-    with reverts(InvalidVintage, vintageStart=on, vintageEnd=on):
+    with reverts(InvalidDate, date=on):
         attempt(ledger.issuer, _record_fn(ledger.issuer, request, 1, on))
 
 
@@ -510,24 +505,12 @@ def test_cancel_spanning_adjacent_ranges_of_the_holder(one: Ledger) -> None:
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cancel() with holder == address(0) skips _move's ownership and hint checks "
-    "(`if (from != address(0))` is meant for bridging only), so an issuer can 'cancel' "
-    "serials nobody holds as address(0)",
-)
 @pytest.mark.parametrize(("first", "last"), [(1500, 1600), (5000, 6000)])
 def test_cancel_for_the_zero_holder_is_refused(one: Ledger, first: int, last: int) -> None:
     with reverts(InsufficientCredits, **_insufficient(ZERO, first, last)):
         attempt(one.issuer, _cancel_fn(one.issuer, ZERO, first, last, 1001))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cancel(holder=address(0)) overwrites alice's range and double-counts: "
-    "bridged != held + retired + detokenised + cancelled, and the 'cancelled' serials stay "
-    "transferable by alice",
-)
 def test_cancel_for_the_zero_holder_cannot_break_conservation(one: Ledger) -> None:
     with contextlib.suppress(InsufficientCredits):  # the correct behaviour: nothing happens
         send(one.issuer, _cancel_fn(one.issuer, ZERO, 1500, 1600, 1001))
@@ -536,15 +519,23 @@ def test_cancel_for_the_zero_holder_cannot_break_conservation(one: Ledger) -> No
     assert held + b.retired + b.detokenised + b.cancelled == b.quantity
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: cancel(holder=address(0)) writes a Cancelled range over alice's Retired range "
-    "1001..1100: a permanent retirement is rewritten as 'cancelled by 0x0', and the split "
-    "ranges no longer tile the batch",
-)
 def test_cancel_for_the_zero_holder_cannot_rewrite_a_retirement(one: Ledger) -> None:
     retire(one, one.alice, RetirementRequest(1, 1001, 1100, "Acme"), start=1001)
     with contextlib.suppress(InsufficientCredits, InvalidRangeHint):  # correct: refused
         send(one.issuer, _cancel_fn(one.issuer, ZERO, 1001, 1050, 1001))
     status = one.admin.contract.functions.serialStatus(1, 1001, 1001).call()
     assert status == [one.alice.account, RETIRED]
+
+
+def test_record_registry_retirement_refuses_a_future_date(ledger: Ledger) -> None:
+    bridge_range(ledger, 1, 100, ledger.issuer)
+    request = RetirementRequest(1, 1, 1, "X")
+    with reverts(InvalidDate, date=99991231):
+        attempt(ledger.issuer, _record_fn(ledger.issuer, request, 1, 99991231))
+
+
+def test_a_retirement_records_its_note(ledger: Ledger) -> None:
+    bridge_range(ledger, 1, 100)
+    note = "Retired on behalf of the Lindblad Expeditions family of companies 2025 emissions."
+    result = ledger.alice.retire(RetirementRequest(1, 1, 10, "Lindblad", note=note))
+    assert result.event("CreditsRetired").fields["retirement"]["note"] == note
