@@ -3,7 +3,8 @@
     python bench/gas.py [--json] [--rpc URL | --anvil] [--namespace-bridgings N]
 
 Deploys CarbonLedger, sets up a programme, an issuer and holders as tests/conftest.py does, and
-runs each operation once on real Verra blocks (transactions.csv of the shared registry exports).
+runs each operation once on real Verra blocks (tests/data/registries/verra/transactions.csv, a copy of
+the shared registry export).
 The default backend is the embedded py-evm chain. ``--anvil`` runs a temporary anvil (pinned to
 py-evm's hardfork and chain id, with the same accounts, so every byte sent is the same) and
 ``--rpc`` a node whose anvil dev accounts are funded; both also run py-evm and compare. (On a
@@ -40,7 +41,7 @@ from chain.domain import Issuance, Project, RetirementRequest, namespace_id, par
 from chain.embedded import embedded_chain
 from chain.transactions import NonceManager, TxSender
 
-VERRA_CSV = Path(__file__).resolve().parents[2] / "shared/data/registries/verra/transactions.csv"
+VERRA_CSV = Path(__file__).resolve().parents[1] / "tests/data/registries/verra/transactions.csv"
 
 # Rows of the Verra export, by serial number (block id - first - last - namespace - flag).
 BALE = "19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"  # 425 t
