@@ -135,7 +135,7 @@ class TxSender:
         # the payload; the same call as eth_call keeps it.
         try:
             fn.call(params)
-        except Exception as call_exc:  # noqa: BLE001 - every backend raises its own type
+        except Exception as call_exc:
             replayed = as_chain_error(call_exc, self._abi)
             if isinstance(replayed, ContractError):
                 return replayed
