@@ -232,7 +232,7 @@ def verify_store(
     ]
     with expected.connect() as conn:
         want = conn.execute(sa.select(schema.checkpoint)).one()
-    for name in ("block_hash", "audit_seq", "audit_head", "paused"):
+    for name in ("block_number", "block_hash", "audit_seq", "audit_head", "paused"):
         if getattr(want, name) != getattr(cp, name):
             found.append(
                 Discrepancy(

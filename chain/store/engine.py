@@ -33,16 +33,38 @@ def create_store_engine(url: str) -> Engine:
     try:
         engine = sa.create_engine(url, future=True, pool_pre_ping=True)
     except (sa.exc.ArgumentError, ImportError) as exc:
-        raise ConfigurationError(f"unusable store URL {url!r}: {exc}") from exc
+        raise ConfigurationError(f"unusable store URL {_shown(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
         path = engine.url.database
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise ConfigurationError(
+                    f"cannot create the store folder for {path}: {exc}"
+                ) from exc
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
+def _shown(url: str) -> str:
+    """The URL, quoted, with any password masked, for messages."""
+    try:
+        return repr(sa.engine.make_url(url).render_as_string(hide_password=True))
+    except sa.exc.ArgumentError:
+        return repr(url)  # not a URL at all, so there is no password to find in it
+
+
+def _sqlite_begin(connection: Any) -> None:
+    # With the driver's own transaction handling off (see _sqlite_pragmas), SQLAlchemy's
+    # transactions become real SQLite transactions, DDL included: a first migration that is
+    # interrupted leaves no half-made schema behind.
+    connection.exec_driver_sql("BEGIN")
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.isolation_level = None  # transactions are begun explicitly: _sqlite_begin
     cursor = dbapi_connection.cursor()
     # WAL lets the API read while the indexer writes; NORMAL is durable at every WAL checkpoint
     # and never corrupts: a crash can only lose the last commits, which the indexer re-applies.
@@ -70,5 +92,6 @@ def open_store(url: str) -> Engine:
     try:
         migrate(engine)
     except sa.exc.OperationalError as exc:
-        raise ConfigurationError(f"cannot open the store at {engine.url!r}: {exc.orig}") from exc
+        shown = engine.url.render_as_string(hide_password=True)
+        raise ConfigurationError(f"cannot open the store at {shown}: {exc.orig}") from exc
     return engine

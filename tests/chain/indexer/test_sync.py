@@ -1,0 +1,225 @@
+"""Indexing a busy ledger on anvil into SQLite and PostgreSQL: backfill, incremental syncs,
+idempotence, replay after a rollback, following in a thread, progress reports."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from web3 import Web3
+
+from chain.indexer.core import Indexer, Progress
+from chain.indexer.rollback import rollback_to
+from chain.indexer.source import LogSource
+from chain.store import schema as s
+from chain.store.diff import diff_stores
+from chain.transactions import NonceManager
+from chain.verify import verify
+from tests.chain.conftest import EngineOpener, StoreFactory
+from tests.chain.indexer.support import (
+    AnvilLedger,
+    assert_store_matches_chain,
+    chain_events,
+    checkpoint,
+    copy_store,
+    deploy_anvil_ledger,
+    position,
+    settle,
+    snapshot_store,
+    wait_until,
+    workload,
+)
+
+pytestmark = pytest.mark.anvil
+
+
+@pytest.fixture(scope="module")
+def busy(anvil_w3: Web3, anvil_nonces: NonceManager) -> Iterator[AnvilLedger]:
+    """One ledger with a workload of every kind; tests may add more (and settle it)."""
+    ledger = deploy_anvil_ledger(anvil_w3, anvil_nonces)
+    settle(ledger, workload(ledger, random.Random(11), 40))
+    yield ledger
+
+
+def _verified(ledger: AnvilLedger, engine: sa.Engine) -> None:
+    report = verify(ledger.w3, ledger.deployment, engine)
+    assert report.ok, [d.message for d in report.discrepancies]
+    assert report.store_block == ledger.w3.eth.block_number
+    assert_store_matches_chain(ledger, engine)
+
+
+def test_backfill_then_incremental_syncs_match_the_chain(
+    busy: AnvilLedger, store: sa.Engine
+) -> None:
+    indexer = Indexer(busy.w3, store, busy.deployment, confirmations=0)
+    first = indexer.sync()
+    assert first.events == busy.admin.audit_state().seq
+    assert first.block == first.head == busy.w3.eth.block_number
+    _verified(busy, store)
+
+    before = busy.admin.audit_state().seq
+    settle(busy, workload(busy, random.Random(12), 8))
+    second = indexer.sync()  # the same indexer, its holdings cache warm
+    assert second.events == busy.admin.audit_state().seq - before > 0
+    _verified(busy, store)
+
+    settle(busy, workload(busy, random.Random(13), 6))
+    third = Indexer(busy.w3, store, busy.deployment, confirmations=0).sync()  # a restart
+    assert third.audit_seq == busy.admin.audit_state().seq
+    _verified(busy, store)
+
+
+def test_syncing_again_changes_nothing(
+    busy: AnvilLedger,
+    store: sa.Engine,
+    store_factory: StoreFactory,
+    open_engine: EngineOpener,
+) -> None:
+    Indexer(busy.w3, store, busy.deployment, confirmations=0).sync()
+    copy = open_engine(store_factory())
+    copy_store(store, copy)
+    before = snapshot_store(store)
+
+    again = Indexer(busy.w3, store, busy.deployment, confirmations=0)
+    assert again.sync().events == 0
+    assert again.sync().events == 0
+    assert snapshot_store(store) == before
+    assert diff_stores(copy, store) == []
+
+
+def test_confirmed_and_unconfirmed_paths_build_the_same_store(
+    busy: AnvilLedger, store: sa.Engine, store_factory: StoreFactory, open_engine: EngineOpener
+) -> None:
+    """confirmations=0 reads everything in ranges; confirmations=12 reads the last 12 blocks
+    one by one with their parent hashes: the stores must agree row for row."""
+    Indexer(busy.w3, store, busy.deployment, confirmations=0).sync()
+    careful = open_engine(store_factory())
+    Indexer(busy.w3, careful, busy.deployment, confirmations=12).sync()
+    assert diff_stores(store, careful) == []
+    assert checkpoint(store) | {"updated_at": 0} == checkpoint(careful) | {"updated_at": 0}
+    with careful.connect() as conn:
+        kept = conn.execute(sa.select(s.blocks.c.number).order_by(s.blocks.c.number)).scalars()
+        kept_blocks = list(kept)
+    head = busy.w3.eth.block_number
+    # Only the reorg window is kept: the last 12 blocks and the final block below them.
+    assert kept_blocks == list(range(head - 12, head + 1))
+
+
+def test_sync_until_a_block_then_to_the_head_equals_one_sync(
+    busy: AnvilLedger, store: sa.Engine, store_factory: StoreFactory, open_engine: EngineOpener
+) -> None:
+    events = chain_events(busy)
+    middle = events[len(events) // 2].block_number
+    indexer = Indexer(busy.w3, store, busy.deployment, confirmations=0)
+    part = indexer.sync(until=middle)
+    assert part.block == middle
+    assert part.audit_seq == max(e.seq for e in events if e.block_number <= middle)
+    indexer.sync()
+    whole = open_engine(store_factory())
+    Indexer(busy.w3, whole, busy.deployment, confirmations=0).sync()
+    assert diff_stores(whole, store) == []
+
+
+def test_a_rollback_then_a_replay_rebuilds_every_row(busy: AnvilLedger, store: sa.Engine) -> None:
+    """Applying blocks again after undoing them (what a reorg does) changes nothing: each
+    derived table is rebuilt from the events that remain, for several cut points."""
+    Indexer(busy.w3, store, busy.deployment, confirmations=0).sync()
+    reference = snapshot_store(store)
+    reference.pop("blocks")
+    blocks = sorted({e.block_number for e in chain_events(busy)})
+    for cut in [*random.Random(5).sample(blocks[:-1], 4), blocks[0], blocks[-1] - 1]:
+        cut_hash = "0x" + bytes(busy.w3.eth.get_block(cut)["hash"]).hex()
+        with store.begin() as conn:
+            kept = rollback_to(conn, cut, cut_hash)
+        assert kept == max(e.seq for e in chain_events(busy) if e.block_number <= cut)
+        cp = checkpoint(store)
+        assert (cp["block_number"], cp["block_hash"], cp["audit_seq"]) == (cut, cut_hash, kept)
+        Indexer(busy.w3, store, busy.deployment, confirmations=0).sync()
+        after = snapshot_store(store)
+        after.pop("blocks")
+        assert after == reference, f"replaying from block {cut}"
+
+
+def test_follow_in_a_thread_picks_up_new_blocks(busy: AnvilLedger, store: sa.Engine) -> None:
+    reports: list[Progress] = []
+    indexer = Indexer(busy.w3, store, busy.deployment, confirmations=3, on_progress=reports.append)
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            indexer.follow(stop, poll_interval=0.05)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    try:
+        seq = busy.admin.audit_state().seq
+        wait_until(lambda: bool(errors) or position(store)[0] == seq)  # the backfill
+        settle(busy, workload(busy, random.Random(21), 8))  # then new blocks
+        seq = busy.admin.audit_state().seq
+        head = busy.w3.eth.block_number
+        wait_until(lambda: bool(errors) or position(store) == (seq, head))
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive(), "follow did not stop when asked"
+    assert errors == []
+    assert reports and reports[-1].lag == 0 and reports[-1].audit_seq == seq
+    _verified(busy, store)
+
+
+def test_progress_reports_lag_and_events(busy: AnvilLedger, store: sa.Engine) -> None:
+    reports: list[Progress] = []
+    source = LogSource(busy.w3, busy.deployment.address, max_span=4)
+    total = busy.admin.audit_state().seq
+    head = busy.w3.eth.block_number
+    final = Indexer(
+        busy.w3,
+        store,
+        busy.deployment,
+        confirmations=0,
+        source=source,
+        on_progress=reports.append,
+    ).sync()
+    assert len(reports) >= (head - busy.deployment.deploy_block) // 4
+    blocks = [p.block for p in reports]
+    assert blocks == sorted(set(blocks)), "each report is a new checkpoint"
+    assert all(p.head == head and p.lag == head - p.block for p in reports)
+    assert reports[0].lag > 0 and reports[-1].lag == 0
+    events = [p.events for p in reports]
+    assert events == sorted(events) and events[-1] == total
+    assert all(0 < p.audit_seq <= total for p in reports)
+    assert reports[-1].events_per_second > 0
+    assert (final.block, final.events, final.audit_seq, final.lag) == (head, total, total, 0)
+
+
+def test_two_indexers_at_once_leave_a_consistent_store(
+    busy: AnvilLedger, store: sa.Engine, store_factory: StoreFactory, open_engine: EngineOpener
+) -> None:
+    """Nothing stops two indexers (say `serve` and `index --follow`) sharing a store; each
+    step is one transaction, so whoever loses a race rolls back and the store stays whole."""
+    errors: list[Exception] = []
+
+    def run() -> None:
+        source = LogSource(busy.w3, busy.deployment.address, max_span=2)
+        try:
+            Indexer(busy.w3, store, busy.deployment, confirmations=0, source=source).sync()
+        except Exception as exc:  # the loser of a race on the same rows
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(errors) <= 1, errors
+    Indexer(busy.w3, store, busy.deployment, confirmations=0).sync()  # a restart finishes
+    reference = open_engine(store_factory())
+    Indexer(busy.w3, reference, busy.deployment, confirmations=0).sync()
+    assert diff_stores(reference, store) == []
+    _verified(busy, store)

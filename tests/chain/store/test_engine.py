@@ -1,0 +1,170 @@
+"""Opening the query store: migrations on SQLite and PostgreSQL, and refusing bad URLs."""
+
+from __future__ import annotations
+
+import alembic.op
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from chain.errors import ConfigurationError
+from chain.store import schema as s
+from chain.store.engine import create_store_engine, default_url, migrate, open_store
+from tests.chain.conftest import EngineOpener, StoreFactory
+
+HEAD = "0001"
+
+
+def _tables(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def test_migrations_create_every_table_with_every_column(store: sa.Engine) -> None:
+    assert _tables(store) == set(s.metadata.tables) | {"alembic_version"}
+    inspector = sa.inspect(store)
+    for table in s.metadata.sorted_tables:
+        columns = {c["name"]: c for c in inspector.get_columns(table.name)}
+        assert set(columns) == {c.name for c in table.columns}, table.name
+        for c in table.columns:
+            assert columns[c.name]["nullable"] == c.nullable, f"{table.name}.{c.name}"
+        pk = inspector.get_pk_constraint(table.name)["constrained_columns"]
+        assert pk == [c.name for c in table.primary_key.columns], table.name
+    with store.connect() as conn:
+        assert MigrationContext.configure(conn).get_current_revision() == HEAD
+
+
+def test_the_migration_matches_the_schema_module(store: sa.Engine) -> None:
+    """Alembic's autogenerate finds nothing to change: migration and schema.py agree."""
+    with store.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), s.metadata)
+    assert diffs == []
+
+
+def test_migrating_again_is_a_no_op(store_url: str, open_engine: EngineOpener) -> None:
+    engine = open_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(
+            s.chain_info.insert().values(
+                id=1,
+                chain_id=31337,
+                genesis_hash="0x" + "11" * 32,
+                contract_address="0x" + "22" * 20,
+                deploy_block=1,
+                deploy_block_hash="0x" + "33" * 32,
+            )
+        )
+    assert migrate(engine) == HEAD
+    again = open_engine(store_url)  # a second process opening the same store
+    assert migrate(again) == HEAD
+    with again.connect() as conn:
+        assert conn.execute(sa.select(s.chain_info.c.chain_id)).scalars().all() == [31337]
+    assert _tables(again) == set(s.metadata.tables) | {"alembic_version"}
+
+
+def test_the_default_store_lives_in_the_data_folder(tmp_path: pytest.TempPathFactory) -> None:
+    url = default_url(tmp_path / "nested" / "data")  # type: ignore[operator]
+    engine = open_store(url)
+    try:
+        assert (tmp_path / "nested" / "data" / "ledger.sqlite3").exists()  # type: ignore[operator]
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "not a url",
+        "",
+        "foo://somewhere/db",
+        "postgres://postgres@127.0.0.1/db",  # SQLAlchemy knows only postgresql://
+    ],
+)
+def test_an_unusable_url_is_a_configuration_error_naming_it(url: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        open_store(url)
+    assert repr(url) in str(raised.value)
+
+
+def test_an_unusable_url_does_not_print_its_password() -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        open_store("postgres://ledger:s3cret@db.example/ledger")  # postgres:// is refused
+    assert "s3cret" not in str(raised.value)
+    assert "db.example" in str(raised.value)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("postgresql://postgres@127.0.0.1:1/carbon", "127.0.0.1:1/carbon"),
+        ("postgresql://postgres:s3cret@127.0.0.1:1/carbon", "postgres:***@127.0.0.1:1/carbon"),
+        (
+            "postgresql://postgres@127.0.0.1:5432/carbon_ledger_no_such_database",
+            "carbon_ledger_no_such_database",
+        ),
+    ],
+)
+def test_an_unreachable_server_or_database_is_a_configuration_error_naming_it(
+    url: str, named: str
+) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        open_store(url)
+    message = str(raised.value)
+    assert "cannot open the store" in message
+    assert named in message
+    assert "s3cret" not in message  # the password is masked
+
+
+def test_a_sqlite_path_that_is_a_directory_is_a_configuration_error(tmp_path: object) -> None:
+    url = f"sqlite:///{tmp_path}"
+    with pytest.raises(ConfigurationError) as raised:
+        open_store(url)
+    assert str(tmp_path) in str(raised.value)
+
+
+@pytest.mark.parametrize("path", ["/dev/null/ledger.sqlite3", "/proc/no-such-dir/ledger.sqlite3"])
+def test_a_sqlite_path_that_cannot_be_created_is_a_configuration_error(path: str) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        open_store(f"sqlite:///{path}")
+    assert path in str(raised.value)
+
+
+def test_create_store_engine_maps_postgresql_to_psycopg() -> None:
+    engine = create_store_engine("postgresql://postgres@127.0.0.1:5432/x")
+    assert engine.dialect.name == "postgresql"
+    assert engine.dialect.driver == "psycopg"
+    engine.dispose()
+
+
+def test_an_interrupted_first_migration_leaves_no_half_schema(
+    store_factory: StoreFactory,
+    backend: str,
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    """A crash (here: an exception) between two CREATE TABLEs of the first migration must
+    leave the store either empty or complete, so the next run can migrate it."""
+    url = store_factory()
+    real = alembic.op.create_table
+    created = []
+
+    def create_some(*args: object, **kwargs: object) -> object:
+        if len(created) == 3:
+            raise RuntimeError("simulated crash during the migration")
+        created.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(alembic.op, "create_table", create_some)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        open_store(url)
+    monkeypatch.setattr(alembic.op, "create_table", real)
+
+    engine = open_store(url)  # the next run
+    try:
+        assert _tables(engine) == set(s.metadata.tables) | {"alembic_version"}
+    finally:
+        engine.dispose()
