@@ -760,17 +760,20 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
     // ---------------------------------------------------------------- audited overrides
 
     /// @dev Records role grants in the audit trail (including the constructor's admin grant).
+    // slither-disable-next-line dead-code -- reached through AccessControl's virtual calls
     function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
         granted = super._grantRole(role, account);
         if (granted) _recordRoleChange(role, account, true);
     }
 
     /// @dev Records role revocations in the audit trail.
+    // slither-disable-next-line dead-code -- reached through AccessControl's virtual calls
     function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
         revoked = super._revokeRole(role, account);
         if (revoked) _recordRoleChange(role, account, false);
     }
 
+    // slither-disable-next-line dead-code -- called by the two overrides above
     function _recordRoleChange(bytes32 role, address account, bool granted) private {
         _emitAudited(RoleUpdated.selector, role, _topic(account), abi.encode(_msgSender(), granted));
     }
