@@ -35,13 +35,6 @@ PG_PORT = 5432
 PG_USER = "postgres"
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line(
-        "markers", "postgres: needs the local PostgreSQL server (127.0.0.1:5432, user postgres)"
-    )
-    config.addinivalue_line("markers", "anvil: needs the anvil node from node_modules")
-
-
 def _pg_admin() -> psycopg.Connection[Any]:
     return psycopg.connect(
         host=PG_HOST,
