@@ -98,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--poll", type=float, default=1.0, help="seconds between polls with --follow"
     )
 
+    importer = commands.add_parser(
+        "import",
+        help="bridge a registry's export: every serial block, its retirements and cancellations",
+    )
+    _data_dir_arg(importer)
+    _rpc_arg(importer)
+    _db_arg(importer)
+    from chain.importer.command import add_arguments
+
+    add_arguments(importer)
+
     audit = commands.add_parser("audit", help="audit trail checks")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True)
     verify = audit_commands.add_parser(
@@ -107,6 +118,14 @@ def build_parser() -> argparse.ArgumentParser:
     _rpc_arg(verify)
     _db_arg(verify)
     verify.add_argument("--json", action="store_true", help="print one JSON object")
+    verify.add_argument(
+        "--registry-export",
+        type=Path,
+        action="append",
+        metavar="FILE",
+        help="also reconcile this registry export with the ledger, row by row (repeatable)",
+    )
+    verify.add_argument("--registry", help="whose export --registry-export is (vcs, gs, ...)")
     return parser
 
 
@@ -224,14 +243,36 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     w3 = connect(args.data_dir, args.rpc)
     progress = None if args.json else (lambda msg: print(msg, file=sys.stderr))
     has_store = args.db is not None or (args.data_dir / SQLITE_FILE).exists()
-    engine = open_store(store_url(args)) if has_store else None
+    engine = open_store(store_url(args)) if has_store or args.registry_export else None
+    reconciliations = []
+    if args.registry_export:
+        from chain.importer.command import reconcile_exports
+
+        if not args.registry:
+            raise ConfigurationError("--registry-export needs --registry (vcs, gs, ...)")
+        assert engine is not None
+        reconciliations = reconcile_exports(
+            w3, deployment, engine, args.registry, args.registry_export
+        )
     report = verify(w3, deployment, engine, progress=progress)
+    if reconciliations:
+        from chain.importer.command import add_reconciliation
+
+        add_reconciliation(report, reconciliations)
     if args.json:
-        print(json.dumps(report.as_json()))
+        data = report.as_json()
+        if reconciliations:
+            data["reconciliation"] = [r.as_json() for r in reconciliations]
+        print(json.dumps(data, ensure_ascii=False))
     elif report.ok:
         print(
             f"ok: audit seq {report.audit_seq}, head {report.audit_head}, {report.batches} batches"
         )
+        for rec in reconciliations:
+            print(
+                f"reconciled {rec.file}: {len(rec.rows)} rows, "
+                f"{rec.file_tonnes['bridged']:,} t, to the tonne"
+            )
     else:
         first = report.discrepancies[0]
         print(
@@ -244,7 +285,15 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    handlers = {"demo": cmd_demo, "deploy": cmd_deploy, "chain": cmd_chain, "index": cmd_index}
+    from chain.importer.command import cmd_import
+
+    handlers = {
+        "demo": cmd_demo,
+        "deploy": cmd_deploy,
+        "chain": cmd_chain,
+        "index": cmd_index,
+        "import": cmd_import,
+    }
     try:
         if args.command == "audit":
             return cmd_audit_verify(args)

@@ -47,7 +47,7 @@ from chain.events import LedgerEvent, decode_logs
 from chain.signing import SignedRequest, bridge_typed_data, retire_typed_data, sign_typed
 from chain.transactions import TxSender
 
-_RANGE_PAGE = 1000
+_RANGE_PAGE = 64  # the view allocates maxCount entries: big pages cost more than calls
 
 
 @dataclass(frozen=True)

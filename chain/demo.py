@@ -1,198 +1,336 @@
-"""``carbon-ledger demo``: a whole ledger lifecycle on the embedded chain, verified at the end.
+"""``carbon-ledger demo``: the registry import and a buyer's lifecycle on the embedded chain,
+verified at the end.
 
-Until the registry importer lands, the demo bridges a few real issuance blocks taken from the
-bundled Verra and Gold Standard exports (serials, projects and beneficiaries as the registries
-published them), moves and retires them as buyers would, then audits the result from the raw
-logs. It exits 0 only if the audit finds nothing.
+In a fresh ``D/demo/`` (SQLite store, issuer keystores, copies of the exports, report): deploy
+the ledger on the in-process chain, register VCS and Gold Standard, import the bundled real
+Verra and Gold Standard exports exactly as ``carbon-ledger import`` does (every serial block
+bridged into the registry's custody, every registry retirement and cancellation mirrored), then
+let buyers act on live credits: the registries transfer some to buyers, who retire part of them
+(one retirement signed with EIP-712 by the buyer and relayed by the operator). Finally index
+the chain, verify the audit trail and the store, reconcile both exports with the ledger row by
+row, and print a summary per programme. Exit 0 only if everything verifies.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import shutil
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
 
 from chain.artifacts import load_artifact
 from chain.client import LedgerClient, TxResult
 from chain.deployment import deploy_ledger
-from chain.domain import Issuance, Label, Project, Purpose, RetirementRequest
+from chain.domain import Label, Purpose, RangeState, RetirementRequest
 from chain.embedded import embedded_chain
+from chain.importer.command import add_reconciliation
+from chain.importer.core import ImportTarget, import_exports
+from chain.importer.keys import IssuerKeys
+from chain.importer.model import FileKind
+from chain.importer.readers import read_export
+from chain.importer.reconcile import Reconciliation, reconcile_export
+from chain.importer.report import ImportReport
+from chain.importer.run import ImportFees
+from chain.indexer.core import Indexer
+from chain.store import schema as s
+from chain.store.engine import open_store
 from chain.transactions import NonceManager, TxSender
-from chain.verify import VerificationReport, verify_chain
+from chain.verify import VerificationReport, verify
 
-
-@dataclass(frozen=True)
-class DemoBlock:
-    """One registry issuance block as the export lists it."""
-
-    program: str
-    project: Project
-    namespace: str
-    first: int
-    last: int
-    vintage_start: dt.date
-    vintage_end: dt.date
-    reference: str
-    labels: Label = Label.NONE
-
-
-BALE = Project("1340", "Bale Mountains Eco-region REDD+ project", "ET", "VM0015", "AFOLU")
-TONGXU = Project(
-    "3005", "Tongxu Biogas Recovery and Utilization Project", "CN", "ACM0010", "Energy industries"
+EXPORTS: tuple[tuple[str, tuple[tuple[FileKind, str], ...]], ...] = (
+    ("vcs", ((FileKind.ISSUANCES, "verra-transactions.csv"),)),
+    (
+        "gs",
+        (
+            (FileKind.ISSUANCES, "gold-standard-issuances.csv"),
+            (FileKind.RETIREMENTS, "gold-standard-retirements.csv"),
+        ),
+    ),
 )
-BIOLITE = Project(
-    "GS11236",
-    "BioLite Improved Cook stoves Programme - CPA 028 supported by Republic of Korea",
-    "UG",
-    "",
-    "Energy Efficiency - Domestic",
-)
-KENYA = Project(
-    "GS11603",
-    "GS10789 VPA8: Efficient and Clean Cooking for households in Kenya",
-    "KE",
-    "GS TPDDTEC v3.1",
-    "Energy Efficiency - Domestic",
-)
-
-# verra/transactions.csv rows 2 and 4; gold-standard/issuances.csv rows 2 and 53.
-BLOCKS = (
-    DemoBlock(
-        "VCS", BALE, "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020", 941467007, 941467431,
-        dt.date(2020, 1, 1), dt.date(2020, 12, 31), "19385",
-    ),
-    DemoBlock(
-        "VCS", TONGXU, "VCS-VCU-1310-VER-CN-13-3005-01012022-31102022", 941412555, 941441125,
-        dt.date(2022, 1, 1), dt.date(2022, 10, 31), "19381",
-    ),
-    DemoBlock(
-        "GS", BIOLITE, "GS1-1-UG-GS11236-16-2024-30307", 1, 19149,
-        dt.date(2024, 1, 1), dt.date(2024, 12, 8), "30307",
-    ),
-    DemoBlock(
-        "GS", KENYA, "GS1-1-KE-GS11603-16-2025-30256", 1, 5485,
-        dt.date(2024, 3, 2), dt.date(2025, 3, 10), "30256",
-    ),
-)  # fmt: skip
+"""The bundled exports (``chain/importer/data``), per registry."""
 
 
 @dataclass
 class ProgrammeSummary:
     batches: int = 0
     bridged: int = 0
-    retired: int = 0
+    mirrored: int = 0
+    retired_on_chain: int = 0
+    cancelled: int = 0
     detokenised: int = 0
     gas: int = 0
+    seconds: float | None = None
+
+
+def _copy_exports(folder: Path) -> dict[str, list[tuple[FileKind, Path]]]:
+    """Copy the bundled exports into the demo folder (the run's inputs stay beside its output)."""
+    folder.mkdir(parents=True)
+    data = resources.files("chain.importer") / "data"
+    out: dict[str, list[tuple[FileKind, Path]]] = {}
+    for registry, files in EXPORTS:
+        for kind, name in files:
+            path = folder / name
+            path.write_bytes((data / name).read_bytes())
+            out.setdefault(registry, []).append((kind, path))
+    return out
 
 
 def run_demo(
     data_dir: Path, *, say: Callable[[str], None] = print
 ) -> tuple[VerificationReport, dict[str, ProgrammeSummary]]:
-    """Run the scenario in a fresh ``data_dir/demo`` and return the audit and the summary."""
+    """Run the scenario in a fresh ``data_dir/demo``; returns the verification (with the
+    reconciliation's findings) and the summary per programme."""
     started = time.monotonic()
     demo_dir = data_dir / "demo"
     shutil.rmtree(demo_dir, ignore_errors=True)
     demo_dir.mkdir(parents=True)
+    exports = _copy_exports(demo_dir / "exports")
 
     chain = embedded_chain()
-    abi = load_artifact().abi
-    nonces = NonceManager(chain.w3)
-    operator, vcs_registry, gs_registry, buyer_a, buyer_b, buyer_c = (
-        TxSender(chain.w3, a, abi, nonces=nonces) for a in chain.accounts[:6]
-    )
-    summary: dict[str, ProgrammeSummary] = defaultdict(ProgrammeSummary)
-
-    def spend(program: str, result: TxResult | Sequence[TxResult]) -> None:
-        for r in result if isinstance(result, Sequence) else [result]:
-            summary[program].gas += r.gas_used
+    w3, abi = chain.w3, load_artifact().abi
+    nonces, fees = NonceManager(w3), ImportFees(w3)
+    operator = TxSender(w3, chain.accounts[0], abi, nonces=nonces, fees=fees)
+    buyers = [TxSender(w3, a, abi, nonces=nonces) for a in chain.accounts[1:4]]
 
     say("deploying CarbonLedger on the embedded chain (eth-tester + py-evm)")
     deployment = deploy_ledger(operator, admin_delay=24 * 3600)
     deployment.save(demo_dir / "deployment.json")
-    admin = LedgerClient.for_deployment(chain.w3, deployment, operator)
+    admin = LedgerClient.for_deployment(w3, deployment, operator)
     admin.grant_role(admin.role("COMPLIANCE_ROLE"), operator.address)
-    registries = {"VCS": admin.as_account(vcs_registry), "GS": admin.as_account(gs_registry)}
-    programs = {code: admin.register_program(code) for code in registries}
-    for code, registry in registries.items():
-        admin.grant_issuer(programs[code], registry.account)
-    for account in (vcs_registry, gs_registry, buyer_a, buyer_b, buyer_c):
-        admin.set_account(account.address)
+    for code in ("VCS", "GS"):
+        admin.register_program(code)
+    for buyer in buyers:
+        admin.set_account(buyer.address)
+    engine = open_store(f"sqlite:///{(demo_dir / 'ledger.sqlite3').resolve()}")
+    keys = IssuerKeys(demo_dir, local=True)
+    target = ImportTarget(w3, deployment, engine, keys, operator=operator, nonces=nonces, fees=fees)
 
-    say(f"bridging {len(BLOCKS)} real registry blocks")
-    holders = [buyer_a, buyer_b, buyer_a, buyer_c]
-    batch_ids = []
-    for block, holder in zip(BLOCKS, holders, strict=True):
-        registry, program_id = registries[block.program], programs[block.program]
-        key = registry.ensure_project(program_id, block.project)
-        result = registry.bridge(
-            Issuance(
-                program_id, key, block.namespace, block.first, block.last, holder.address,
-                block.vintage_start, block.vintage_end, block.labels, b"\0" * 32, block.reference,
-            )
-        )  # fmt: skip
-        batch_ids.append(result.batch_id)
-        summary[block.program].batches += 1
-        summary[block.program].bridged += block.last - block.first + 1
-        spend(block.program, result)
+    imports: dict[str, ImportReport] = {}
+    for registry, files in exports.items():
+        names = {path: path.name for _, path in files}
+        shown = ", ".join(names.values())
+        say(f"importing {shown} (registry {registry})")
+        report = import_exports(target, registry, files, names=names)
+        imports[registry] = report
+        counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in report.counts().items() if n)
         say(
-            f"  batch {result.batch_id}: {block.program} {block.namespace} {block.first}..{block.last}"
+            f"  {report.rows_total} rows: {counts}; {report.transactions} transactions, "
+            f"{report.seconds:.1f} s"
         )
+        for rejected in report.rejected:
+            say(f"  rejected {rejected.file}:{rejected.row}: {rejected.reason}")
 
-    a, b, c = (admin.as_account(s) for s in (buyer_a, buyer_b, buyer_c))
-    bale, tongxu, biolite, kenya = batch_ids
-    say("buyers transfer and retire")
-    spend("VCS", a.transfer_quantity(bale, 200, buyer_b.address))
-    # The registries' own recorded retirements, replayed with their exact serials.
-    lindblad = b.retire(
-        RetirementRequest(tongxu, 941412555, 941441125, "Lindblad Expeditions Family of Companies")
+    imported = time.monotonic()
+    say("buyers take delivery of live credits and retire some")
+    spent = _buyers(admin, keys, buyers, engine, fees, say)
+    traded = time.monotonic()
+
+    say("indexing, verifying the audit trail and the store, reconciling both registries")
+    Indexer(w3, engine, deployment, confirmations=0).sync()
+    verification = verify(w3, deployment, engine)
+    reconciliations = [
+        reconcile_export(engine, read_export(registry, kind, path, name=path.name))
+        for registry, files in exports.items()
+        for kind, path in files
+    ]
+    add_reconciliation(verification, reconciliations)
+    summary = _summary(engine, imports, spent)
+    _write_report(demo_dir, verification, reconciliations, imports)
+    ended = time.monotonic()
+    timing = {
+        "set-up and imports": imported - started,
+        "buyers": traded - imported,
+        "index, audit, reconcile": ended - traded,
+    }
+    _print_summary(summary, verification, reconciliations, timing, say)
+    engine.dispose()
+    return verification, summary
+
+
+# ------------------------------------------------------------------ buyers
+
+
+def _live_batches(engine: Engine, program: str, custody: str) -> list[tuple[int, int, Label]]:
+    """(batch, tonnes, labels) of batches custody holds entirely live, largest first."""
+    b, r, p = s.batches, s.serial_ranges, s.programs
+    query = (
+        sa.select(b.c.id, b.c.quantity, b.c.labels)
+        .join(p, p.c.id == b.c.program_id)
+        .join(r, r.c.batch_id == b.c.id)
+        .where(
+            p.c.code == program,
+            r.c.holder == custody.lower(),
+            r.c.state == int(RangeState.HELD),
+            r.c.first_serial == b.c.first_serial,
+            r.c.last_serial == b.c.last_serial,
+        )
+        .order_by(b.c.quantity.desc(), b.c.id)
     )
-    hilti = c.retire(RetirementRequest(kenya, 110, 5463, "Hilti Corporation", Purpose.VOLUNTARY))
-    spend("VCS", lindblad)
-    spend("GS", hilti)
-    spend("VCS", b.retire_quantity(bale, 50, "Demo Airline", Purpose.VOLUNTARY))
-    signed_request = RetirementRequest(biolite, 1, 1000, "Kampala Schools Trust")
-    relayed = admin.retire_signed(signed_request, a.sign_retirement(signed_request))
-    spend("GS", relayed)
-    spend("GS", a.detokenise(biolite, 19000, 19149, "GS-return-30307"))
-    for block, batch_id in zip(BLOCKS, batch_ids, strict=True):
-        batch = admin.batch(batch_id)
-        summary[block.program].retired += batch.retired
-        summary[block.program].detokenised += batch.detokenised
+    with engine.connect() as conn:
+        return [(int(i), int(q), Label(int(lab))) for i, q, lab in conn.execute(query)]
 
-    say("auditing the ledger from its raw logs")
-    report = verify_chain(chain.w3, deployment)
-    (demo_dir / "report.json").write_text(json.dumps(report.as_json(), indent=2) + "\n")
-    elapsed = time.monotonic() - started
-    _print_summary(summary, report, elapsed, say)
-    return report, summary
+
+def _buyers(
+    admin: LedgerClient,
+    keys: IssuerKeys,
+    buyers: Sequence[TxSender],
+    engine: Engine,
+    fees: ImportFees,
+    say: Callable[[str], None],
+) -> dict[str, int]:
+    """Transfers from custody to buyers and buyer retirements; returns gas per programme.
+    (The store is current: the import indexed the chain after its last transaction.)"""
+    gas: dict[str, int] = {}
+
+    def spend(program: str, results: TxResult | Sequence[TxResult]) -> None:
+        for result in results if isinstance(results, Sequence) else [results]:
+            gas[program] = gas.get(program, 0) + result.gas_used
+
+    registry = {}
+    for program in ("VCS", "GS"):
+        account = keys.find(program)
+        assert account is not None
+        registry[program] = admin.as_account(TxSender(admin.w3, account, admin.abi, fees=fees))
+    a, b, c = (admin.as_account(x) for x in buyers)
+
+    vcs = _live_batches(engine, "VCS", registry["VCS"].account)
+    corsia = next((x for x in vcs if x[2] & Label.CORSIA_ELIGIBLE), vcs[0])
+    plain = next(x for x in vcs if x[0] != corsia[0])
+    gs = _live_batches(engine, "GS", registry["GS"].account)[0]
+
+    spend("VCS", registry["VCS"].transfer_quantity(corsia[0], min(5_000, corsia[1]), a.account))
+    spend("VCS", registry["VCS"].transfer_quantity(plain[0], min(1_000, plain[1]), b.account))
+    spend("GS", registry["GS"].transfer_quantity(gs[0], min(2_000, gs[1]), c.account))
+    say(
+        f"  registries transferred {min(5_000, corsia[1]):,} t of VCS batch {corsia[0]}, "
+        f"{min(1_000, plain[1]):,} t of VCS batch {plain[0]} and {min(2_000, gs[1]):,} t of GS "
+        f"batch {gs[0]} to three buyers"
+    )
+    purpose = Purpose.CORSIA if corsia[2] & Label.CORSIA_ELIGIBLE else Purpose.VOLUNTARY
+    spend("VCS", a.retire_quantity(corsia[0], 1_200, "Demo Airways", purpose))
+    spend("VCS", b.retire_quantity(plain[0], 250, "Demo Coffee Roasters"))
+    held = c.holdings(gs[0], c.account)[0]
+    request = RetirementRequest(
+        gs[0], held.first, held.first + 499, "Kampala Schools Trust", note="signed by the buyer"
+    )
+    spend("GS", admin.retire_signed(request, c.sign_retirement(request)))
+    say(
+        f"  buyers retired 1,200 t ({purpose.name}) and 250 t of VCS, and 500 t of GS by a "
+        "signed request the operator relayed"
+    )
+    return gas
+
+
+# ------------------------------------------------------------------ summary
+
+
+def _summary(
+    engine: Engine, imports: dict[str, ImportReport], spent: dict[str, int]
+) -> dict[str, ProgrammeSummary]:
+    b, r, p = s.batches, s.retirements, s.programs
+    out: dict[str, ProgrammeSummary] = {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                p.c.code,
+                sa.func.count(b.c.id),
+                sa.func.sum(b.c.quantity),
+                sa.func.sum(b.c.cancelled),
+                sa.func.sum(b.c.detokenised),
+            )
+            .join(b, b.c.program_id == p.c.id)
+            .group_by(p.c.code)
+        )
+        for code, count, quantity, cancelled, detokenised in rows:
+            out[str(code)] = ProgrammeSummary(
+                int(count), int(quantity), cancelled=int(cancelled), detokenised=int(detokenised)
+            )
+        retired = conn.execute(
+            sa.select(p.c.code, r.c.mirrored, sa.func.sum(r.c.quantity))
+            .join(b, b.c.id == r.c.batch_id)
+            .join(p, p.c.id == b.c.program_id)
+            .group_by(p.c.code, r.c.mirrored)
+        )
+        for code, mirrored, quantity in retired:
+            entry = out[str(code)]
+            if mirrored:
+                entry.mirrored = int(quantity)
+            else:
+                entry.retired_on_chain = int(quantity)
+    for registry, report in imports.items():
+        for program, used in report.gas.items():
+            out[program].gas += used
+        home = registry.upper()
+        if home in out:
+            out[home].seconds = report.seconds
+    for program, used in spent.items():
+        out[program].gas += used
+    return out
+
+
+def _write_report(
+    folder: Path,
+    verification: VerificationReport,
+    reconciliations: Sequence[Reconciliation],
+    imports: dict[str, ImportReport],
+) -> None:
+    data = verification.as_json()
+    data["reconciliation"] = [r.as_json() for r in reconciliations]
+    data["imports"] = {k: {**v.as_json(), "outcomes": None} for k, v in imports.items()}
+    (folder / "report.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    for registry, report in imports.items():
+        (folder / f"import-{registry}.json").write_text(
+            json.dumps(report.as_json(), indent=2, ensure_ascii=False) + "\n"
+        )
 
 
 def _print_summary(
     summary: dict[str, ProgrammeSummary],
-    report: VerificationReport,
-    elapsed: float,
+    verification: VerificationReport,
+    reconciliations: Sequence[Reconciliation],
+    timing: dict[str, float],
     say: Callable[[str], None],
 ) -> None:
+    elapsed = sum(timing.values())
     say("")
-    say(
-        f"{'programme':<10}{'batches':>8}{'bridged t':>12}{'retired t':>12}{'detok. t':>10}{'gas':>12}"
+    head = (
+        f"{'programme':<10}{'batches':>8}{'bridged t':>13}{'mirrored t':>12}{'retired t':>11}"
+        f"{'cancelled t':>13}{'gas':>14}{'import s':>10}"
     )
-    for program, s in sorted(summary.items()):
+    say(head)
+    say("-" * len(head))
+    for code, x in sorted(summary.items()):
+        seconds = f"{x.seconds:.1f}" if x.seconds is not None else "(in GS)"
         say(
-            f"{program:<10}{s.batches:>8}{s.bridged:>12,}{s.retired:>12,}{s.detokenised:>10,}{s.gas:>12,}"
+            f"{code:<10}{x.batches:>8}{x.bridged:>13,}{x.mirrored:>12,}{x.retired_on_chain:>11,}"
+            f"{x.cancelled:>13,}{x.gas:>14,}{seconds:>10}"
         )
+    say("mirrored: retirements recorded by the registry, replayed as such; retired: by buyers")
     say("")
+    for rec in reconciliations:
+        state = "reconciles" if rec.ok else f"{len(rec.discrepancies)} DISCREPANCIES"
+        t = rec.file_tonnes
+        say(
+            f"{rec.file}: {len(rec.rows)} rows {state} (file {t['bridged']:,} t: held "
+            f"{t['held']:,}, retired {t['retired']:,}, cancelled {t['cancelled']:,})"
+        )
     say(
-        f"audit: seq {report.audit_seq}, head {report.audit_head}, {report.events} events, {report.batches} batches"
+        f"audit: seq {verification.audit_seq}, head {verification.audit_head}, "
+        f"{verification.events} events, {verification.batches} batches"
     )
-    if report.ok:
+    say("time: " + ", ".join(f"{k} {v:.1f} s" for k, v in timing.items()))
+    if verification.ok:
         say(f"verification passed in {elapsed:.1f} s")
     else:
-        for d in report.discrepancies:
-            say(f"DISCREPANCY {d.kind} block {d.block} {d.event}.{d.field}: {d.message}")
-        say(f"verification FAILED ({len(report.discrepancies)} discrepancies) in {elapsed:.1f} s")
+        for d in verification.discrepancies[:20]:
+            say(f"DISCREPANCY {d.kind} {d.event or ''} {d.field}: {d.message}")
+        say(
+            f"verification FAILED ({len(verification.discrepancies)} discrepancies) "
+            f"in {elapsed:.1f} s"
+        )

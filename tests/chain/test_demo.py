@@ -1,24 +1,75 @@
-"""The demo runs end to end on the embedded chain and its audit passes."""
+"""The demo runs end to end on the embedded chain: it imports the bundled real exports, buyers
+act, and the audit trail, the store and both registries' reconciliations all pass."""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+from dataclasses import dataclass
 from pathlib import Path
+
+import pytest
 
 from chain.cli import main
 
 
-def test_demo_passes_and_writes_its_report(tmp_path: Path, capsys: object) -> None:
-    assert main(["demo", "--data-dir", str(tmp_path)]) == 0
-    report = json.loads((tmp_path / "demo" / "report.json").read_text())
-    assert report["ok"] is True
-    assert report["batches"] == 4
-    assert report["audit_seq"] == report["events"] > 20
-    assert (tmp_path / "demo" / "deployment.json").exists()
+@dataclass
+class DemoRun:
+    folder: Path
+    code: int
+    out: str
+    report: dict[str, object]
 
 
-def test_demo_starts_from_a_fresh_folder_each_run(tmp_path: Path) -> None:
-    (tmp_path / "demo").mkdir()
-    (tmp_path / "demo" / "stale.txt").write_text("left over")
-    assert main(["demo", "--data-dir", str(tmp_path)]) == 0
-    assert not (tmp_path / "demo" / "stale.txt").exists()
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    folder = tmp_path_factory.mktemp("demo")
+    (folder / "demo").mkdir()
+    (folder / "demo" / "stale.txt").write_text("left over")
+    buffer = io.StringIO()  # module scope: capsys is per test
+    with contextlib.redirect_stdout(buffer):
+        code = main(["demo", "--data-dir", str(folder)])
+    report = json.loads((folder / "demo" / "report.json").read_text())
+    return DemoRun(folder, code, buffer.getvalue(), report)
+
+
+def test_the_demo_passes_and_writes_its_report(demo: DemoRun) -> None:
+    assert demo.code == 0, demo.out
+    report = demo.report
+    assert report["ok"] is True and report["discrepancies"] == []
+    assert report["batches"] == 398
+    assert report["audit_seq"] == report["events"]
+    reconciliation = report["reconciliation"]
+    assert isinstance(reconciliation, list) and len(reconciliation) == 3
+    assert all(r["ok"] and r["totals_match"] for r in reconciliation)
+    imports = report["imports"]
+    assert isinstance(imports, dict)
+    assert imports["vcs"]["rows"] == {
+        "bridged": 100, "retired": 100, "cancelled": 0, "already_present": 0, "rejected": 0,
+    }  # fmt: skip
+    assert imports["gs"]["rows_rejected"] == 0
+    assert (demo.folder / "demo" / "deployment.json").exists()
+    for name in ("VCS", "GS", "CDM"):
+        assert (demo.folder / "demo" / "keystores" / f"issuer-{name}.json").exists()
+
+
+def test_the_summary_has_a_line_per_programme(demo: DemoRun) -> None:
+    lines = demo.out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("programme"))
+    table = {line.split()[0]: line.split() for line in lines[header + 2 : header + 5]}
+    assert set(table) == {"CDM", "GS", "VCS"}
+    assert table["VCS"][1:6] == ["200", "4,029,227", "137,546", "1,450", "0"]
+    assert table["GS"][1:6] == ["195", "7,324,504", "813,318", "500", "1,155,441"]
+    assert table["CDM"][1:3] == ["3", "7,635"]
+    assert "verification passed" in lines[-1]
+
+
+def test_the_demo_starts_from_a_fresh_folder(demo: DemoRun) -> None:
+    assert not (demo.folder / "demo" / "stale.txt").exists()
+    exports = sorted(p.name for p in (demo.folder / "demo" / "exports").iterdir())
+    assert exports == [
+        "gold-standard-issuances.csv",
+        "gold-standard-retirements.csv",
+        "verra-transactions.csv",
+    ]

@@ -1,0 +1,462 @@
+"""Reading registry exports in their published column layouts.
+
+A :class:`Layout` says, as data, how one registry's export of one kind (issuances,
+retirements, cancellations) is laid out: which column gives the serial block, the project's
+name, country, methodology and type, the vintage, the block's status, and what a retirement or
+cancellation recorded (beneficiary, purpose, note, date, reason), and which columns carry
+labels. The tables themselves are in ``chain.importer.layouts``; this module applies them.
+
+Each data row yields a :class:`~chain.importer.model.RegistryBlock` or, when it cannot be read,
+a :class:`~chain.importer.model.RowRejection` with the reason: a row is never dropped and never
+stops the rest of the file. A file that cannot be opened or decoded, or whose header lacks a
+column the layout needs, is an :class:`ExportFileError` (nothing is imported from it).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from eth_utils.crypto import keccak
+
+from chain import registries
+from chain.domain import Label, Project, Purpose
+from chain.errors import ConfigurationError
+from chain.importer.model import (
+    BlockStatus,
+    FileKind,
+    RegistryBlock,
+    RegistryRetirement,
+    RowRef,
+    RowRejection,
+)
+from chain.registries import SerialFormatError
+
+Columns = tuple[str, ...]
+"""Candidate column names for one field: the first one present in the header is read."""
+
+
+class ExportFileError(ConfigurationError):
+    """An export file cannot be read at all (path, encoding, header); names file and column."""
+
+
+# ---------------------------------------------------------------------------- rules
+
+
+@dataclass(frozen=True)
+class StatusRule:
+    """How a row states its block's status: a fixed status for the whole file, a status when a
+    column is filled in (Verra's retirement date), or a table of a column's values."""
+
+    columns: Columns = ()
+    fixed: BlockStatus | None = None
+    when_set: BlockStatus | None = None
+    values: Mapping[str, BlockStatus] = field(default_factory=dict)
+
+    @classmethod
+    def always(cls, status: BlockStatus) -> StatusRule:
+        return cls(fixed=status)
+
+    @classmethod
+    def set_means(cls, columns: Columns, status: BlockStatus) -> StatusRule:
+        return cls(columns=columns, when_set=status)
+
+    @classmethod
+    def by_value(cls, columns: Columns, values: Mapping[str, BlockStatus]) -> StatusRule:
+        return cls(columns=columns, values={k.casefold(): v for k, v in values.items()})
+
+    def status(self, row: RowValues) -> BlockStatus | str:
+        """The status, or the reason it cannot be told."""
+        if self.fixed is not None:
+            return self.fixed
+        column, value = row.first(self.columns)
+        if self.when_set is not None:
+            return self.when_set if value else BlockStatus.ISSUED
+        found = self.values.get(value.casefold())
+        if found is None:
+            known = ", ".join(sorted({k.title() for k in self.values}))
+            return f"unknown status {value!r} in column {column!r} (expected one of {known})"
+        return found
+
+
+@dataclass(frozen=True)
+class LabelRule:
+    """A label the row grants: when a column contains one of ``contains`` (case-insensitive),
+    says yes (``yes``), or holds anything but ``none_of`` (``"Not Applicable"``)."""
+
+    label: Label
+    columns: Columns
+    contains: tuple[str, ...] = ()
+    yes: bool = False
+    none_of: tuple[str, ...] = ()
+
+    def applies(self, row: RowValues) -> bool:
+        for column in self.columns:
+            value = row.get(column)
+            if not value:
+                continue
+            folded = value.casefold()
+            if self.contains and any(needle.casefold() in folded for needle in self.contains):
+                return True
+            if self.yes and folded in ("yes", "y", "true", "1"):
+                return True
+            if self.none_of and folded not in {n.casefold() for n in self.none_of}:
+                return True
+        return False
+
+
+@dataclass(frozen=True)
+class PurposeRule:
+    """The retirement purpose from free-text columns: the first keyword (case-insensitive
+    substring) found decides; nothing found gives ``default``. With ``strict``, a non-empty
+    value that matches no keyword rejects the row instead (a column of fixed values)."""
+
+    columns: Columns
+    keywords: tuple[tuple[str, Purpose], ...]
+    default: Purpose = Purpose.VOLUNTARY
+    strict: bool = False
+
+    def purpose(self, row: RowValues) -> Purpose | str:
+        texts = [(c, row.get(c)) for c in self.columns if row.get(c)]
+        for _, text in texts:
+            folded = text.casefold()
+            for needle, purpose in self.keywords:
+                if needle.casefold() in folded:
+                    return purpose
+        if self.strict and texts:
+            column, text = texts[0]
+            known = ", ".join(dict.fromkeys(k for k, _ in self.keywords))
+            return f"unknown retirement use {text!r} in column {column!r} (known: {known})"
+        return self.default
+
+
+@dataclass(frozen=True)
+class Layout:
+    """One registry export's published column layout (see the module docstring).
+
+    ``serial`` empty means the registry publishes this kind of export without serial numbers:
+    its rows are reported as not bridgeable. ``required`` lists column groups the header must
+    have (one of each group). ``signature``/``absent`` tell this kind of file from the
+    registry's others by its header (for ``audit verify --registry-export``). ``metadata``
+    columns are folded into the batch's metadata hash with the block's description.
+    """
+
+    registry: str
+    kind: FileKind
+    title: str
+    serial: Columns
+    required: tuple[Columns, ...] = ()
+    project_name: Columns = ()
+    country: Columns = ()
+    methodology: Columns = ()
+    project_type: Columns = ()
+    vintage_start: Columns = ()
+    vintage_end: Columns = ()
+    vintage_year: Columns = ()
+    status: StatusRule = field(default_factory=lambda: StatusRule.always(BlockStatus.ISSUED))
+    date: Columns = ()
+    beneficiary: Columns = ()
+    note: Columns = ()
+    purpose: PurposeRule | None = None
+    cancel_reason: Columns = ()
+    labels: tuple[LabelRule, ...] = ()
+    metadata: Columns = ()
+    signature: Columns = ()
+    absent: Columns = ()
+    not_bridgeable: str = ""
+
+    def missing_columns(self, header: Sequence[str]) -> list[Columns]:
+        present = set(header)
+        groups = [self.serial, *self.required] if self.serial else list(self.required)
+        return [g for g in groups if g and not present.intersection(g)]
+
+    def matches(self, header: Sequence[str]) -> bool:
+        present = set(header)
+        return all(c in present for c in self.signature) and not present.intersection(self.absent)
+
+
+# ---------------------------------------------------------------------------- row values
+
+
+class RowValues:
+    """A CSV row with trimmed values; missing columns read as empty."""
+
+    def __init__(self, raw: Mapping[str, str | None]) -> None:
+        self.raw = raw
+
+    def get(self, column: str) -> str:
+        value = self.raw.get(column)
+        return value.strip() if isinstance(value, str) else ""
+
+    def first(self, columns: Columns) -> tuple[str, str]:
+        """(column, value) of the first candidate with a value; else the first present one."""
+        present = [c for c in columns if c in self.raw]
+        for column in present:
+            if value := self.get(column):
+                return column, value
+        return (present[0] if present else (columns[0] if columns else "")), ""
+
+    def joined(self, columns: Columns, separator: str = ": ") -> str:
+        """The non-empty values of ``columns``, in order, each once."""
+        return separator.join(dict.fromkeys(v for c in columns if (v := self.get(c))))
+
+
+_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ][0-9:.]+)?")
+_US = re.compile(
+    r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?: [0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?: ?[AP]M)?)?"
+)
+
+
+def parse_date(text: str) -> dt.date | None:
+    """``2026-04-10`` (optionally with a time), or the US ``4/13/2026 7:17:56 PM``."""
+    try:
+        if m := _ISO.fullmatch(text):
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        if m := _US.fullmatch(text):
+            return dt.date(int(m[3]), int(m[1]), int(m[2]))
+    except ValueError:
+        return None
+    return None
+
+
+# ---------------------------------------------------------------------------- one row
+
+
+class _Reject(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _date(row: RowValues, columns: Columns, what: str) -> dt.date | None:
+    column, text = row.first(columns)
+    if not text:
+        return None
+    value = parse_date(text)
+    if value is None:
+        raise _Reject(f"{what} column {column!r} is not a date: {text!r}")
+    return value
+
+
+def _vintage(layout: Layout, row: RowValues) -> tuple[dt.date, dt.date]:
+    if layout.vintage_start and layout.vintage_end:
+        start = _date(row, layout.vintage_start, "vintage start")
+        end = _date(row, layout.vintage_end, "vintage end")
+        if start is None or end is None:
+            raise _Reject(
+                f"the vintage columns {layout.vintage_start + layout.vintage_end} are empty"
+            )
+        return start, end
+    column, text = row.first(layout.vintage_year)
+    if not re.fullmatch(r"[0-9]{4}", text):
+        raise _Reject(f"vintage column {column!r} is not a year: {text!r}")
+    year = int(text)
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def _labels(layout: Layout, row: RowValues) -> Label:
+    labels = Label.NONE
+    for rule in layout.labels:
+        if rule.applies(row):
+            labels |= rule.label
+    return labels
+
+
+def _retirement(layout: Layout, row: RowValues) -> RegistryRetirement:
+    purpose = layout.purpose.purpose(row) if layout.purpose else Purpose.VOLUNTARY
+    if not isinstance(purpose, Purpose):
+        raise _Reject(purpose)
+    retired_on = _date(row, layout.date, "retirement date")
+    if retired_on is None and layout.date:
+        raise _Reject(f"retired at the registry, but the date column {layout.date[0]!r} is empty")
+    return RegistryRetirement(
+        beneficiary=row.first(layout.beneficiary)[1],
+        purpose=purpose,
+        note=row.joined(layout.note),
+        retired_on=retired_on,
+    )
+
+
+def _cancel_reason(layout: Layout, row: RowValues) -> str:
+    reason = row.first(layout.cancel_reason)[1]
+    if reason:
+        return reason
+    when = row.first(layout.date)[1] if layout.date else ""
+    return f"cancelled at the {layout.title} registry" + (f" (effective {when})" if when else "")
+
+
+def metadata_hash(layout: Layout, row: RowValues, block: dict[str, object]) -> bytes:
+    """keccak256 of the block's canonical metadata JSON (sorted keys, no spaces, UTF-8): the
+    registry, the serial as written, project, vintage, labels, reference, and the layout's
+    ``metadata`` columns (docs/IMPORT.md)."""
+    document = dict(block, registry=layout.registry)
+    document["columns"] = {c: row.get(c) for c in layout.metadata if c in row.raw}
+    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return keccak(text.encode("utf-8"))
+
+
+def read_row(
+    layout: Layout, raw: Mapping[str, str | None], ref: RowRef
+) -> RegistryBlock | RowRejection:
+    """One data row → its block, or the reason it yields none."""
+    row = RowValues(raw)
+    serial = row.first(layout.serial)[1] if layout.serial else ""
+    try:
+        if None in raw or any(v is None for v in raw.values()):
+            raise _Reject("the row's number of fields differs from the header's")
+        if not layout.serial:
+            raise _Reject(f"not bridgeable: {layout.not_bridgeable}")
+        try:
+            parsed = registries.parse(layout.registry, serial, {k: v or "" for k, v in raw.items()})
+        except SerialFormatError as exc:
+            raise _Reject(exc.reason) from None
+        status = layout.status.status(row)
+        if not isinstance(status, BlockStatus):
+            raise _Reject(status)
+        start, end = _vintage(layout, row)
+        labels = _labels(layout, row)
+        project = Project(
+            project_id=parsed.project or "",
+            name=row.first(layout.project_name)[1],
+            country=row.first(layout.country)[1],
+            methodology=row.first(layout.methodology)[1],
+            project_type=row.first(layout.project_type)[1],
+        )
+        retirement = _retirement(layout, row) if status is BlockStatus.RETIRED else None
+        reason = _cancel_reason(layout, row) if status is BlockStatus.CANCELLED else ""
+    except _Reject as exc:
+        return RowRejection(ref, serial, exc.reason)
+    description: dict[str, object] = {
+        "serial": serial,
+        "program": parsed.program,
+        "namespace": parsed.namespace,
+        "first": parsed.first,
+        "last": parsed.last,
+        "project": dict(
+            zip(("id", "name", "country", "methodology", "type"), project.as_abi(), strict=True)
+        ),
+        "vintage": [start.isoformat(), end.isoformat()],
+        "labels": int(labels),
+        "reference": parsed.reference or "",
+    }
+    return RegistryBlock(
+        source=ref,
+        serial=parsed,
+        text=serial,
+        project=project,
+        vintage_start=start,
+        vintage_end=end,
+        labels=labels,
+        status=status,
+        retirement=retirement,
+        cancel_reason=reason,
+        metadata_hash=metadata_hash(layout, row, description),
+    )
+
+
+# ---------------------------------------------------------------------------- files
+
+
+@dataclass(frozen=True)
+class ExportFile:
+    """One export file, read: its layout and, per data row in order, a block or a rejection."""
+
+    path: Path
+    name: str
+    layout: Layout
+    rows: tuple[RegistryBlock | RowRejection, ...]
+
+    @property
+    def blocks(self) -> list[RegistryBlock]:
+        return [r for r in self.rows if isinstance(r, RegistryBlock)]
+
+    @property
+    def rejections(self) -> list[RowRejection]:
+        return [r for r in self.rows if isinstance(r, RowRejection)]
+
+
+def _records(path: Path) -> tuple[list[str], Iterator[dict[str, str | None]]]:
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise ExportFileError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise ExportFileError(f"{path}: is a directory, not an export file") from None
+    except OSError as exc:
+        raise ExportFileError(f"{path}: cannot be read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise ExportFileError(
+            f"{path}: not UTF-8 text (byte {exc.start}); save the export as UTF-8 CSV"
+        ) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        header = list(reader.fieldnames or [])
+    except csv.Error as exc:
+        raise ExportFileError(f"{path}: the header is not valid CSV ({exc})") from None
+    if not header:
+        raise ExportFileError(f"{path}: the file is empty (no header row)")
+    return header, iter(reader)
+
+
+def layout_for(registry: str, kind: FileKind) -> Layout:
+    from chain.importer.layouts import LAYOUTS
+
+    try:
+        return LAYOUTS[registry, kind]
+    except KeyError:
+        raise ConfigurationError(f"no {kind.value} layout for registry {registry!r}") from None
+
+
+def detect_kind(registry: str, header: Sequence[str]) -> FileKind | None:
+    """Which of the registry's export kinds a header belongs to (``None``: none fits)."""
+    from chain.importer.layouts import LAYOUTS
+
+    for (key, kind), layout in LAYOUTS.items():
+        if key == registry and layout.matches(header):
+            return kind
+    return None
+
+
+def read_header(path: Path) -> list[str]:
+    return _records(path)[0]
+
+
+def read_export(
+    registry: str, kind: FileKind | None, path: Path, *, name: str | None = None
+) -> ExportFile:
+    """Read one export of ``registry`` (``kind=None``: tell the kind from the header)."""
+    header, records = _records(path)
+    if kind is None:
+        kind = detect_kind(registry, header)
+        if kind is None:
+            raise ExportFileError(
+                f"{path}: the header matches none of the {registry} export layouts"
+            )
+    layout = layout_for(registry, kind)
+    missing = layout.missing_columns(header)
+    if missing:
+        wanted = " or ".join(repr(c) for c in missing[0])
+        raise ExportFileError(
+            f"{path}: the header has no column {wanted} (the {layout.title} {kind.value} "
+            f"export layout needs it)"
+        )
+    shown = name or str(path)
+    rows: list[RegistryBlock | RowRejection] = []
+    number = 1
+    while True:
+        number += 1
+        try:
+            raw = next(records)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            rows.append(RowRejection(RowRef(shown, number, kind), "", f"not valid CSV: {exc}"))
+            break
+        rows.append(read_row(layout, raw, RowRef(shown, number, kind)))
+    return ExportFile(path, shown, layout, tuple(rows))

@@ -1,0 +1,206 @@
+"""The import report: one outcome per row, row counts per outcome, and tonnes per status.
+
+``tonnes`` describe what the files say, whether this run bridged it or it was already present:
+``bridged`` counts the distinct serials of every row that is on the ledger after the import,
+split by the status the files give them (``held``: issued and live at the registry;
+``retired``; ``cancelled``). A serial two rows describe (a Gold Standard issuance block and a
+retirement inside it) counts once, with the later status (cancelled, then retired, then issued).
+Rejected rows count in no tonnage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from chain.importer.model import BlockStatus, RegistryBlock
+from chain.importer.plan import Outcome, RowPlan
+from chain.importer.run import RunResult
+
+_RANK = {BlockStatus.ISSUED: 0, BlockStatus.RETIRED: 1, BlockStatus.CANCELLED: 2}
+TONNES_KEYS = {
+    BlockStatus.ISSUED: "held",
+    BlockStatus.RETIRED: "retired",
+    BlockStatus.CANCELLED: "cancelled",
+}
+
+
+@dataclass(frozen=True)
+class RowOutcome:
+    file: str
+    row: int
+    serial: str
+    status: Outcome
+    quantity: int | None = None
+    registry_status: str | None = None
+    program: str | None = None
+    namespace: str | None = None
+    first: int | None = None
+    last: int | None = None
+    batches: list[int] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    reason: str = ""
+    transactions: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["status"] = self.status.value
+        return {k: v for k, v in data.items() if v not in (None, "", [])}
+
+
+def segments(
+    blocks: Iterable[tuple[str, str, int, int, BlockStatus]],
+) -> list[tuple[str, str, int, int, BlockStatus]]:
+    """The serial union of ``(program, namespace, first, last, status)`` blocks as disjoint
+    segments, each with the highest-ranked status among the blocks covering it."""
+    by_space: dict[tuple[str, str], list[tuple[int, int, BlockStatus]]] = {}
+    for program, namespace, first, last, status in blocks:
+        by_space.setdefault((program, namespace), []).append((first, last, status))
+    out = []
+    for (program, namespace), items in sorted(by_space.items()):
+        events = sorted(
+            [(f, 1, s) for f, _, s in items] + [(last + 1, -1, s) for _, last, s in items],
+            key=lambda e: (e[0], e[1]),
+        )
+        counts = {s: 0 for s in BlockStatus}
+        position = None
+        for point, delta, status in events:
+            if position is not None and point > position:
+                live = [s for s, n in counts.items() if n > 0]
+                if live:
+                    top = max(live, key=_RANK.__getitem__)
+                    out.append((program, namespace, position, point - 1, top))
+            counts[status] += delta
+            position = point
+    return out
+
+
+def tonnes_of(blocks: Iterable[RegistryBlock]) -> dict[str, int]:
+    totals = {"bridged": 0, "held": 0, "retired": 0, "cancelled": 0}
+    spans = ((b.program, b.namespace, b.first, b.last, b.status) for b in blocks)
+    for _, _, first, last, status in segments(spans):
+        totals["bridged"] += last - first + 1
+        totals[TONNES_KEYS[status]] += last - first + 1
+    return totals
+
+
+@dataclass
+class ImportReport:
+    registry: str
+    files: list[dict[str, Any]]
+    outcomes: list[RowOutcome]
+    tonnes: dict[str, int]
+    transactions: int
+    gas: dict[str, int]
+    seconds: float
+    verification: dict[str, Any] | None = None
+
+    @property
+    def rows_total(self) -> int:
+        return len(self.outcomes)
+
+    @property
+    def rejected(self) -> list[RowOutcome]:
+        return [o for o in self.outcomes if o.status is Outcome.REJECTED]
+
+    def counts(self) -> dict[str, int]:
+        counts = {o.value: 0 for o in Outcome}
+        for outcome in self.outcomes:
+            counts[outcome.status.value] += 1
+        return counts
+
+    @property
+    def verified(self) -> bool | None:
+        return None if self.verification is None else bool(self.verification.get("ok"))
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "registry": self.registry,
+            "files": self.files,
+            "rows_total": self.rows_total,
+            "rows_rejected": len(self.rejected),
+            "rejected": [
+                {"file": o.file, "row": o.row, "serial": o.serial, "reason": o.reason}
+                for o in self.rejected
+            ],
+            "rows": self.counts(),
+            "tonnes": self.tonnes,
+            "transactions": self.transactions,
+            "gas_used": self.gas,
+            "seconds": round(self.seconds, 3),
+            "outcomes": [o.as_json() for o in self.outcomes],
+            **({"verification": self.verification} if self.verification is not None else {}),
+        }
+
+    def lines(self) -> list[str]:
+        out = []
+        for o in self.outcomes:
+            size = f"{o.quantity:,} t" if o.quantity is not None else "-"
+            where = f" batch {', '.join(map(str, o.batches))}" if o.batches else ""
+            out.append(
+                f"{o.file}:{o.row}  {o.serial or '(no serial)'}  {size}  {o.status.value}{where}"
+            )
+            out.extend(f"    {note}" for note in o.notes)
+            if o.reason:
+                out.append(f"    reason: {o.reason}")
+        counts = self.counts()
+        out.append("")
+        out.append(
+            f"{self.rows_total} rows: "
+            + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
+        )
+        t = self.tonnes
+        out.append(
+            f"tonnes: {t['bridged']:,} on the ledger (held {t['held']:,}, retired "
+            f"{t['retired']:,}, cancelled {t['cancelled']:,})"
+        )
+        gas = sum(self.gas.values())
+        out.append(f"{self.transactions} transactions, {gas:,} gas, {self.seconds:.1f} s")
+        return out
+
+
+def build_report(
+    registry: str,
+    files: list[dict[str, Any]],
+    plans: Sequence[RowPlan],
+    result: RunResult,
+    seconds: float,
+) -> ImportReport:
+    outcomes = []
+    accepted: list[RegistryBlock] = []
+    for plan in plans:
+        status, reason = plan.outcome, plan.reason
+        if plan.index in result.failures:
+            status, reason = Outcome.REJECTED, result.failures[plan.index]
+        block = plan.block
+        batches = [b for b in (result.resolve(x) for x in plan.batches) if b is not None]
+        if block is not None and status is not Outcome.REJECTED:
+            accepted.append(block)
+        outcomes.append(
+            RowOutcome(
+                file=plan.source.file,
+                row=plan.source.row,
+                serial=plan.serial,
+                status=status,
+                quantity=block.quantity if block else None,
+                registry_status=block.status.value if block else None,
+                program=block.program if block else None,
+                namespace=block.namespace if block else None,
+                first=block.first if block else None,
+                last=block.last if block else None,
+                batches=list(dict.fromkeys(batches)),
+                notes=list(plan.notes) if status is not Outcome.REJECTED else [],
+                reason=reason,
+                transactions=result.row_txs.get(plan.index, []),
+            )
+        )
+    return ImportReport(
+        registry=registry,
+        files=files,
+        outcomes=outcomes,
+        tonnes=tonnes_of(accepted),
+        transactions=result.transactions,
+        gas=dict(sorted(result.gas.items())),
+        seconds=seconds,
+    )
