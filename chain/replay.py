@@ -84,26 +84,32 @@ class BatchHoldings:
             self.ranges.insert(lo + 1, minted)
             self.starts.insert(lo + 1, first)
             return [], [minted]
+        ranges, starts = self.ranges, self.starts
         hi = lo
-        covered = lo >= 0 and self.ranges[lo].last >= first
-        while covered and self.ranges[hi].last < last:
-            covered = hi + 1 < len(self.ranges) and self.starts[hi + 1] == self.ranges[hi].last + 1
+        covered = lo >= 0 and ranges[lo].last >= first
+        while covered and ranges[hi].last < last:
+            covered = hi + 1 < len(ranges) and starts[hi + 1] == ranges[hi].last + 1
             hi += 1
-        touched = self.ranges[lo : hi + 1] if covered else []
-        if not touched or any(r.holder != sender or r.state != RangeState.HELD for r in touched):
+        touched = ranges[lo : hi + 1] if covered else []
+        held = RangeState.HELD
+        for r in touched:
+            if r.holder != sender or r.state != held:
+                touched = []
+                break
+        if not touched:
             raise ReplayViolation(
                 "from",
                 f"{sender} did not hold all of {first}..{last} live in batch {self.batch_id}",
             )
         written = []
         if touched[0].first < first:
-            written.append(SerialRange(touched[0].first, first - 1, sender, RangeState.HELD))
+            written.append(SerialRange(touched[0].first, first - 1, sender, held))
         written.append(SerialRange(first, last, to, state))
         if touched[-1].last > last:
-            written.append(SerialRange(last + 1, touched[-1].last, sender, RangeState.HELD))
+            written.append(SerialRange(last + 1, touched[-1].last, sender, held))
         removed = [r.first for r in touched]
-        self.ranges[lo : hi + 1] = written
-        self.starts[lo : hi + 1] = [r.first for r in written]
+        ranges[lo : hi + 1] = written
+        starts[lo : hi + 1] = [r.first for r in written]
         return removed, written
 
 

@@ -13,26 +13,41 @@ Guarantees (docs/ARCHITECTURE.md, "Indexer"):
   that reaches a block it had taken as final stops it with ``ReorgTooDeep``.
 - **Identity.** It refuses a node or store whose chain id, genesis, deploy block or contract
   differs from ``deployment.json``.
+
+Catching up, it overlaps the database with the node: while one final range is written (in a
+background thread, in order, one transaction each, exactly as it would be in the foreground),
+the next is fetched, decoded and derived. SQLite and psycopg release the GIL while they work, so
+the two proceed in parallel; anything else (a reorg, a block newer than the confirmations, the
+end of the sync, an error) first waits for the write in flight.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from web3 import Web3
 
 from chain.audit import GENESIS_HEAD
 from chain.deployment import Deployment
 from chain.errors import DeploymentMismatch
-from chain.events import decode_logs, event_specs
+from chain.events import LedgerEvent, decode_logs, event_specs
 from chain.indexer.rollback import rollback_to
-from chain.indexer.source import BlockHeader, LogSource
-from chain.indexer.writer import AuditPosition, IndexerError, StoreWriter, upsert
+from chain.indexer.source import BlockHeader, LogSource, MissingBlock
+from chain.indexer.writer import (
+    AuditPosition,
+    IndexerError,
+    PreparedChunk,
+    StoreWriter,
+    upsert,
+)
 from chain.store import schema as s
 
 DEFAULT_CONFIRMATIONS = 12
@@ -147,27 +162,55 @@ class Indexer:
         """Index up to the head (or ``until``); returns the progress at the end."""
         started, events = time.monotonic(), 0
         cp = self.initialise()
-        while True:
-            self.head = self.source.head()
-            target = self.head if until is None else min(until, self.head)
-            if cp.block_number >= target:
-                break
-            cp = self._continuity(cp)
-            final = self.head - self.confirmations
-            if cp.block_number < final:
-                logs, end = self.source.logs(cp.block_number + 1, min(final, target))
-                header = self.source.header(end)
-                blocks = [header]
-            else:
-                header = self.source.header(cp.block_number + 1)
-                if cp.block_hash and header.parent_hash != cp.block_hash:
+        background = _Background(self, started) if self._can_write_behind() else None
+        try:
+            while True:
+                self.head = self.source.head()
+                target = self.head if until is None else min(until, self.head)
+                if cp.block_number >= target:
+                    # Caught up, unless the chain was replaced by one no longer than ours.
+                    if self._on_chain(cp):
+                        break
+                    if background is not None:
+                        background.wait()
                     cp = self._reorg(cp)
                     continue
-                logs = self.source.logs_in_block(header.hash)
-                blocks = [header]
-            cp, applied = self._commit(cp, logs, header, blocks)
-            events += applied
-            self._report(cp, events, started)
+                if not self._on_chain(cp):
+                    if background is not None:
+                        background.wait()  # the reorg reads what is written
+                    cp = self._reorg(cp)
+                final = self.head - self.confirmations
+                if cp.block_number < final:
+                    logs, end = self.source.logs(cp.block_number + 1, min(final, target))
+                    header = self.source.header(end)
+                    blocks = [header]
+                    if background is not None:
+                        step = self._prepare(cp, logs, header, blocks)
+                        events += step.prepared.events
+                        background.submit(step, events)
+                        cp = step.checkpoint
+                        continue
+                else:
+                    if background is not None:
+                        background.wait()
+                    header = self.source.header(cp.block_number + 1)
+                    if cp.block_hash and header.parent_hash != cp.block_hash:
+                        cp = self._reorg(cp)
+                        continue
+                    logs = self.source.logs_in_block(header.hash)
+                    blocks = [header]
+                cp, applied = self._commit(cp, logs, header, blocks)
+                events += applied
+                self._report(cp, events, started)
+            if background is not None:
+                background.wait()
+        except BaseException:
+            if background is not None:
+                background.abandon()
+            raise
+        finally:
+            if background is not None:
+                background.close()
         return Progress(
             cp.block_number, self.head, events, cp.audit_seq, time.monotonic() - started
         )
@@ -186,6 +229,14 @@ class Indexer:
                 )
             )
 
+    def _can_write_behind(self) -> bool:
+        """Whether a second connection may write while this thread reads: not with one shared
+        connection (an in-memory SQLite store)."""
+        return not isinstance(self.engine.pool, StaticPool | SingletonThreadPool)
+
+    def _decode(self, logs: list[dict[str, object]]) -> list[LedgerEvent]:
+        return [e for e in decode_logs(logs) if e.topics[0] in self._audited]
+
     def _commit(
         self,
         cp: Checkpoint,
@@ -193,62 +244,87 @@ class Indexer:
         header: BlockHeader,
         blocks: list[BlockHeader],
     ) -> tuple[Checkpoint, int]:
-        events = [e for e in decode_logs(logs) if e.topics[0] in self._audited]
+        events = self._decode(logs)
         try:
             with self.engine.begin() as conn:
-                position, paused = self.writer.apply(
-                    conn, events, AuditPosition(cp.audit_seq, bytes.fromhex(cp.audit_head[2:]))
-                )
-                upsert(
-                    conn,
-                    s.blocks,
-                    [
-                        {
-                            "number": b.number,
-                            "hash": b.hash,
-                            "parent_hash": b.parent_hash,
-                            "timestamp": b.timestamp,
-                        }
-                        for b in blocks
-                    ],
-                )
-                # Only blocks that may still be reorganised are worth keeping.
-                conn.execute(
-                    s.blocks.delete().where(
-                        s.blocks.c.number < header.number - self.confirmations - 1
-                    )
-                )
-                new = Checkpoint(
-                    header.number,
-                    header.hash,
-                    position.seq,
-                    "0x" + position.head.hex(),
-                    cp.paused if paused is None else paused,
-                )
-                conn.execute(
-                    s.checkpoint.update().values(
-                        block_number=new.block_number,
-                        block_hash=new.block_hash,
-                        audit_seq=new.audit_seq,
-                        audit_head=new.audit_head,
-                        paused=new.paused,
-                        updated_at=int(time.time()),
-                    )
-                )
+                prepared = self.writer.prepare(conn, events, _position(cp))
+                step = _Step(prepared, header, blocks, _after(cp, header, prepared))
+                self._write_step(conn, step)
         except BaseException:
             self.writer.forget()  # the transaction rolled back; so must the cache
             raise
-        return new, len(events)
+        return step.checkpoint, prepared.events
+
+    def _prepare(
+        self,
+        cp: Checkpoint,
+        logs: list[dict[str, object]],
+        header: BlockHeader,
+        blocks: list[BlockHeader],
+    ) -> _Step:
+        """Decode and derive a final range after ``cp`` (which may still be being written):
+        the cache holds every batch touched since, so the reads here are of settled batches."""
+        events = self._decode(logs)
+        try:
+            with self.engine.connect() as conn:
+                prepared = self.writer.prepare(conn, events, _position(cp))
+        except BaseException:
+            self.writer.forget()
+            raise
+        return _Step(prepared, header, blocks, _after(cp, header, prepared))
+
+    def _write(self, step: _Step) -> None:
+        """One prepared range, its blocks and checkpoint, in one transaction."""
+        with self.engine.begin() as conn:
+            self._write_step(conn, step)
+
+    def _write_step(self, conn: Connection, step: _Step) -> None:
+        self.writer.write(conn, step.prepared)
+        upsert(
+            conn,
+            s.blocks,
+            [
+                {
+                    "number": b.number,
+                    "hash": b.hash,
+                    "parent_hash": b.parent_hash,
+                    "timestamp": b.timestamp,
+                }
+                for b in step.blocks
+            ],
+        )
+        # Only blocks that may still be reorganised are worth keeping.
+        conn.execute(
+            s.blocks.delete().where(s.blocks.c.number < step.header.number - self.confirmations - 1)
+        )
+        new = step.checkpoint
+        conn.execute(
+            s.checkpoint.update().values(
+                block_number=new.block_number,
+                block_hash=new.block_hash,
+                audit_seq=new.audit_seq,
+                audit_head=new.audit_head,
+                paused=new.paused,
+                updated_at=int(time.time()),
+            )
+        )
 
     # ------------------------------------------------------------ reorgs
 
     def _continuity(self, cp: Checkpoint) -> Checkpoint:
         """Is the checkpoint block still on the chain? If not, roll back to the ancestor."""
-        if not cp.block_hash:
-            return cp
-        if self.source.header(cp.block_number).hash == cp.block_hash:
-            return cp
-        return self._reorg(cp)
+        return cp if self._on_chain(cp) else self._reorg(cp)
+
+    def _on_chain(self, cp: Checkpoint) -> bool:
+        """Whether the checkpoint block is still on the chain (asks the node)."""
+        return not cp.block_hash or self._hash_at(cp.block_number) == cp.block_hash
+
+    def _hash_at(self, number: int) -> str | None:
+        """The node's hash of block ``number``; None if its chain is shorter than that."""
+        try:
+            return self.source.header(number).hash
+        except MissingBlock:
+            return None
 
     def _reorg(self, cp: Checkpoint) -> Checkpoint:
         with self.engine.connect() as conn:
@@ -260,7 +336,7 @@ class Indexer:
                 continue
             if cp.block_number - number > self.confirmations:
                 break
-            if self.source.header(number).hash == block_hash:
+            if self._hash_at(number) == block_hash:
                 return self._rollback(number, block_hash)
         raise ReorgTooDeep(
             f"the chain no longer contains block {cp.block_number} ({cp.block_hash}) and no common "
@@ -277,3 +353,71 @@ class Indexer:
         finally:
             self.writer.forget()
         return cp
+
+
+@dataclass(frozen=True)
+class _Step:
+    """A range ready to write: its rows, the blocks to remember, the checkpoint after it."""
+
+    prepared: PreparedChunk
+    header: BlockHeader
+    blocks: list[BlockHeader]
+    checkpoint: Checkpoint
+
+
+def _position(cp: Checkpoint) -> AuditPosition:
+    return AuditPosition(cp.audit_seq, bytes.fromhex(cp.audit_head[2:]))
+
+
+def _after(cp: Checkpoint, header: BlockHeader, prepared: PreparedChunk) -> Checkpoint:
+    return Checkpoint(
+        header.number,
+        header.hash,
+        prepared.position.seq,
+        "0x" + prepared.position.head.hex(),
+        cp.paused if prepared.paused is None else prepared.paused,
+    )
+
+
+class _Background:
+    """Writes prepared final ranges on one background thread, in order, one at a time."""
+
+    def __init__(self, indexer: Indexer, started: float) -> None:
+        self._indexer = indexer
+        self._started = started
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: tuple[Future[None], Checkpoint, int] | None = None
+
+    def submit(self, step: _Step, events: int) -> None:
+        """Write ``step`` once the write before it is done (raising what that one raised)."""
+        self.wait()
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(1, thread_name_prefix="indexer-write")
+        future = self._executor.submit(self._indexer._write, step)
+        self._pending = (future, step.checkpoint, events)
+
+    def wait(self) -> None:
+        """Let the write in flight finish; report it, or forget the cache and raise."""
+        if self._pending is None:
+            return
+        future, cp, events = self._pending
+        self._pending = None
+        try:
+            future.result()
+        except BaseException:
+            self._indexer.writer.forget()  # it rolled back; what was derived after it goes too
+            raise
+        self._indexer._report(cp, events, self._started)
+
+    def abandon(self) -> None:
+        """After an error: the write in flight finishes or rolls back, and the cache, which
+        may hold ranges derived after it, is dropped."""
+        if self._pending is not None:
+            future, self._pending = self._pending[0], None
+            with contextlib.suppress(BaseException):  # the error being raised is the one to tell
+                future.result()
+        self._indexer.writer.forget()
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)

@@ -25,6 +25,10 @@ class ProviderError(ChainError):
     """The node answered a JSON-RPC request with an error, or not at all."""
 
 
+class MissingBlock(ProviderError):
+    """The node has no block of that number (its chain is shorter)."""
+
+
 @dataclass(frozen=True)
 class BlockHeader:
     number: int
@@ -94,7 +98,7 @@ class LogSource:
     def header(self, number: int) -> BlockHeader:
         block = self._request("eth_getBlockByNumber", [hex(number), False])
         if block is None:
-            raise ProviderError(f"the node has no block {number}")
+            raise MissingBlock(f"the node has no block {number}")
         return BlockHeader(
             number=quantity(block["number"]),
             hash=hex_string(block["hash"]),
@@ -120,13 +124,14 @@ class LogSource:
                     [{"address": self.address, "fromBlock": hex(from_block), "toBlock": hex(end)}],
                 )
             except ProviderError:
-                attempt += 1
                 if self.span > self.min_span:
                     self.span = max(self.min_span, self.span // 2)  # retry the same blocks, smaller
-                elif attempt > self.retries:
+                    continue
+                # Already at the smallest span: the node itself is failing; back off, then give up.
+                attempt += 1
+                if attempt > self.retries:
                     raise
-                else:
-                    self._sleep(min(2.0, 0.1 * 2**attempt))
+                self._sleep(min(2.0, 0.1 * 2**attempt))
                 continue
             logs = list(found)
             if len(logs) < self.target_logs // 2 and self.span < self.max_span:

@@ -171,6 +171,7 @@ retirements = Table(
     Column("jurisdiction", Text, nullable=False),
     Column("consumption_start", Integer, nullable=False),
     Column("consumption_end", Integer, nullable=False),
+    Column("note", Text, nullable=False),
     Column("retired_on", Integer, nullable=False),
     Column("mirrored", Boolean, nullable=False),
     Column("actor", ADDRESS, nullable=False),

@@ -153,14 +153,6 @@ def test_a_reorg_within_the_confirmations_is_undone_and_replayed(
     assert not paused
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: chain/indexer/core.py Indexer.sync returns as soon as the checkpoint is at or "
-    "above the node's head (`cp.block_number >= target: break`) without checking that the "
-    "checkpoint block is still on the chain, so a reorg to a chain of the same or a lower "
-    "height goes unnoticed: the store keeps the orphaned blocks' rows and sync() reports "
-    "success until the new chain grows past the old checkpoint",
-)
 @pytest.mark.parametrize("shorter_by", [0, 3], ids=["same-height", "three-blocks-shorter"])
 def test_a_reorg_to_a_chain_no_longer_than_the_old_one_is_followed(
     busy: AnvilLedger,

@@ -200,13 +200,6 @@ def test_a_node_that_keeps_failing_stops_the_indexer_loudly(
     assert snapshot_store(store) == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: chain/indexer/source.py LogSource.logs counts the span-halving failures in "
-    "`attempt`, so once the span reaches min_span it raises at once (attempt > retries) and "
-    "the backoff retries (`retries`, `sleep`) never run: an outage of ~10 requests kills "
-    "the indexer within milliseconds, without a single sleep",
-)
 def test_a_short_outage_is_ridden_out_with_backoff(busy: AnvilLedger, tmp_path: Path) -> None:
     # 1000 → 1 takes 9 halvings; three more failures must be retried (5 retries, backoff).
     w3, provider = _faulty(busy, fail_first=12)

@@ -211,6 +211,7 @@ def upgrade() -> None:
         sa.Column("jurisdiction", sa.Text(), nullable=False),
         sa.Column("consumption_start", sa.Integer(), nullable=False),
         sa.Column("consumption_end", sa.Integer(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
         sa.Column("retired_on", sa.Integer(), nullable=False),
         sa.Column("mirrored", sa.Boolean(), nullable=False),
         sa.Column("actor", sa.String(length=42), nullable=False),
