@@ -113,7 +113,10 @@ def test_a_signed_bridging_is_relayed_by_a_third_party(ledger: Ledger) -> None:
 
 def test_a_signed_bridging_is_accepted_up_to_its_deadline_inclusive(ledger: Ledger) -> None:
     i = issuance(ledger, 1, 10)
-    deadline = next_block_timestamp(ledger)  # the relaying block is mined at the deadline
+    # Pin the relaying block to the deadline: the embedded chain's clock follows the wall clock,
+    # which a loaded machine moves on between signing and mining.
+    deadline = next_block_timestamp(ledger) + 60
+    ledger.chain.time_travel(deadline)
     signed = ledger.issuer.sign_bridge(i, deadline=deadline)
     result = ledger.bob.bridge_signed(i, signed)
     assert ledger.chain.w3.eth.get_block(result.block_number)["timestamp"] == deadline
