@@ -4,7 +4,11 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck contracts-check slither bench-gas clean
+.PHONY: demo test lint typecheck contracts-check slither system-packages bench-gas clean
+
+# Debian packages the tests need: Chromium for the browser tests, CJK fonts so Chinese names
+# render in pages and PDFs, Pango for WeasyPrint's PDFs. Installed only when missing.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
 
 $(BIN)/carbon-ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +26,16 @@ node_modules/.package-lock.json: package.json package-lock.json
 demo: $(BIN)/carbon-ledger
 	$(BIN)/carbon-ledger demo
 
-test: lint typecheck contracts-check slither
+test: lint typecheck contracts-check slither system-packages
 	$(BIN)/pytest
+
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
+		$$sudo apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
+	fi
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

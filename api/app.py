@@ -1,0 +1,21 @@
+"""The FastAPI application: routers per resource, problem+json errors, shared services."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api import problems, reads
+from api.deps import Services
+
+
+def create_app(services: Services) -> FastAPI:
+    """The API over ``services`` (the caller starts and stops what they run)."""
+    app = FastAPI(
+        title="carbon-ledger",
+        version="1",
+        description="Bridge API of a serialised carbon-credit ledger (SPEC section 3).",
+    )
+    app.state.services = services
+    problems.install(app)
+    app.include_router(reads.router)
+    return app

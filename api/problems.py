@@ -1,0 +1,156 @@
+"""Errors as RFC 9457 ``application/problem+json``: every failure has a type, title and detail.
+
+Routes raise ``Problem`` (or a carbon-ledger error, which ``problem_for`` maps by its place
+in ``chain.errors``); request validation becomes a field-level 422. Nothing a client sends
+can produce a 5xx: an unexpected exception is a 500 with no internals in the body.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from chain.errors import (
+    CarbonLedgerError,
+    ConfigurationError,
+    ContractError,
+    InvalidRequest,
+    StateConflict,
+    TransactionTimeout,
+    Unauthorized,
+)
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://carbon-ledger.dev/problems/"
+log = logging.getLogger("carbon_ledger.api")
+
+
+class Problem(Exception):
+    """An HTTP error with a problem+json body; ``extra`` adds members (``errors``, ``held``)."""
+
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.kind = kind
+        self.title = title
+        self.detail = detail
+        self.headers = headers or {}
+        self.extra = extra
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "type": TYPE_BASE + self.kind,
+            "title": self.title,
+            "status": self.status,
+            "detail": self.detail,
+        }
+        if instance:
+            body["instance"] = instance
+        body.update(self.extra)
+        return body
+
+
+def not_found(what: str) -> Problem:
+    return Problem(404, "not-found", "Not found", f"{what} does not exist")
+
+
+def problem_for(exc: CarbonLedgerError) -> Problem:
+    """The HTTP face of a carbon-ledger error: contract errors keep their name and fields."""
+    if isinstance(exc, ContractError):
+        status = {Unauthorized: 403, InvalidRequest: 422, StateConflict: 409}
+        code = next((v for k, v in status.items() if isinstance(exc, k)), 409)
+        return Problem(
+            code,
+            exc.error_name,
+            _TITLES.get(code, "Refused by the ledger"),
+            str(exc),
+            error=exc.error_name,
+            arguments={k: _jsonable(v) for k, v in exc.arguments.items()},
+            tx_hash=exc.tx_hash,
+        )
+    if isinstance(exc, TransactionTimeout):
+        return Problem(504, "transaction-timeout", "Transaction not confirmed", str(exc))
+    if isinstance(exc, ConfigurationError):
+        return Problem(503, "misconfigured", "Server misconfigured", str(exc))
+    return Problem(502, "chain-unavailable", "Ledger unavailable", str(exc))
+
+
+_TITLES = {403: "Not allowed by the ledger", 409: "Ledger state conflict", 422: "Invalid request"}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, int) and abs(value) >= 2**53:
+        return str(value)  # beyond what a JSON number keeps exactly
+    return value
+
+
+def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
+    return JSONResponse(
+        problem.body(str(request.url.path) if request else None),
+        status_code=problem.status,
+        media_type=PROBLEM_JSON,
+        headers=problem.headers,
+    )
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every error into problem+json."""
+
+    async def on_problem(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Problem)
+        return problem_response(exc, request)
+
+    async def on_ledger_error(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, CarbonLedgerError)
+        return problem_response(problem_for(exc), request)
+
+    async def on_validation(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = [
+            {
+                "field": ".".join(str(p) for p in err["loc"] if p != "body"),
+                "message": err["msg"],
+            }
+            for err in exc.errors()
+        ]
+        fields = ", ".join(e["field"] or "body" for e in errors)
+        problem = Problem(
+            422, "validation", "Invalid request", f"invalid fields: {fields}", errors=errors
+        )
+        return problem_response(problem, request)
+
+    async def on_http(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, StarletteHTTPException)
+        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        kind = title.lower().replace(" ", "-")
+        problem = Problem(
+            exc.status_code, kind, title, str(exc.detail), headers=dict(exc.headers or {})
+        )
+        return problem_response(problem, request)
+
+    async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        problem = Problem(500, "internal", "Internal error", "the server failed; it is logged")
+        return problem_response(problem, request)
+
+    app.add_exception_handler(Problem, on_problem)
+    app.add_exception_handler(CarbonLedgerError, on_ledger_error)
+    app.add_exception_handler(RequestValidationError, on_validation)
+    app.add_exception_handler(StarletteHTTPException, on_http)
+    app.add_exception_handler(Exception, on_unexpected)

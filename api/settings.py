@@ -1,0 +1,64 @@
+"""Server settings, from flags (``carbon-ledger serve``) and ``CARBON_LEDGER_*`` environment.
+
+Secrets are ``SecretStr`` so they never appear in a repr, a log line or an error.
+``Settings.check`` refuses a production start without the secrets it needs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from chain.errors import ConfigurationError
+
+
+class Settings(BaseSettings):
+    """Everything ``serve`` needs; flags override the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CARBON_LEDGER_", extra="ignore")
+
+    data_dir: Path = Path(".carbon-ledger")
+    rpc: str | None = None
+    """Node URL; ``None`` means the data folder's local chain."""
+    db: str | None = None
+    """Store URL; ``None`` means the data folder's SQLite store."""
+    host: str = "127.0.0.1"
+    port: int = 8000
+    dev: bool = False
+    """Local chain and SQLite, deploying on first start, and a development admin key if none."""
+
+    admin_key: SecretStr | None = None
+    """The bootstrap admin API key (``CARBON_LEDGER_ADMIN_KEY``)."""
+    keystore_password: SecretStr | None = None
+    """Encrypts custodial accounts' keystores (``CARBON_LEDGER_KEYSTORE_PASSWORD``)."""
+
+    public_reads: bool = True
+    """Reads of batches, serials, retirements, certificates and the trail need no key."""
+    rate_limit_per_minute: int = 600
+    """Requests per key (or per client address when anonymous) per minute."""
+    max_body_bytes: int = 64 * 1024
+    confirm_timeout_s: float = 30.0
+    """How long a POST waits for its transaction before answering 202 with a status URL."""
+    confirmations: int = 0
+    """Blocks the indexer beside the API treats as not yet final."""
+    ready_lag_blocks: int = 2
+    """``/readyz`` is 503 while the indexer is further than this behind head."""
+
+    def check(self) -> None:
+        """Refuse to run outside ``--dev`` with a missing or default secret."""
+        if self.dev:
+            return
+        for name in ("admin_key", "keystore_password"):
+            value = getattr(self, name)
+            if value is None or not value.get_secret_value().strip():
+                env = f"CARBON_LEDGER_{name.upper()}"
+                raise ConfigurationError(f"{env} must be set (only --dev may run without it)")
+            if value.get_secret_value() in _DEV_SECRETS:
+                raise ConfigurationError(f"CARBON_LEDGER_{name.upper()} is a development default")
+
+
+DEV_ADMIN_KEY = "dev-admin-key"
+DEV_KEYSTORE_PASSWORD = "dev-keystore-password"
+_DEV_SECRETS = frozenset({DEV_ADMIN_KEY, DEV_KEYSTORE_PASSWORD, "", "changeme", "admin"})
