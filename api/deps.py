@@ -6,8 +6,10 @@ open engines or nodes themselves.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -17,12 +19,35 @@ from api.settings import Settings
 
 
 @dataclass
+class IndexerStatus:
+    """How far the indexer running beside the API has got; written by its thread."""
+
+    head: int | None = None
+    """The chain head it last saw (``None`` before its first look)."""
+    block: int | None = None
+    """The last block committed to the store."""
+    events_per_s: float = 0.0
+    error: str | None = None
+    """Why it stopped, if it did."""
+    updated_at: float = field(default_factory=time.monotonic)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def lag(self) -> int | None:
+        """Blocks behind head, or ``None`` when not known yet."""
+        if self.head is None or self.block is None:
+            return None
+        return max(0, self.head - self.block)
+
+
+@dataclass
 class Services:
     """The long-lived parts of a running server."""
 
     settings: Settings
     engine: Engine
     """The query store (migrated), shared by the indexer, the API tables and reads."""
+    indexer: IndexerStatus = field(default_factory=IndexerStatus)
 
 
 def get_services(request: Request) -> Services:

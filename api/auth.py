@@ -1,0 +1,124 @@
+"""API keys and scopes: who is calling, and may they do this.
+
+A key is a random 256-bit secret shown once; the store keeps only its SHA-256 (a secret that
+random needs no slow hash), its public id, its role and, for issuers and holders, the custodial
+account it acts as. ``CARBON_LEDGER_ADMIN_KEY`` is the bootstrap admin and is never stored.
+
+Routes declare what they need with ``require("issuer")`` and get the ``Principal``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Literal, get_args
+
+import sqlalchemy as sa
+from fastapi import Depends, Request
+
+from api.deps import Services, ServicesDep
+from api.problems import Problem
+from chain.store import schema as s
+
+Role = Literal["admin", "issuer", "holder", "compliance", "auditor"]
+ROLES: tuple[Role, ...] = get_args(Role)
+BOOTSTRAP_KEY_ID = "admin-bootstrap"
+KEY_PREFIX = "clk_"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller."""
+
+    key_id: str
+    role: Role
+    program: str | None = None
+    address: str | None = None
+    """The custodial account an issuer or holder key acts as (lowercase hex)."""
+
+    @property
+    def scope(self) -> str:
+        """``admin``, ``issuer:<PROGRAM>``, ``holder:<address>``, ``compliance``, ``auditor``."""
+        if self.role == "issuer":
+            return f"issuer:{self.program}"
+        if self.role == "holder":
+            return f"holder:{self.address}"
+        return self.role
+
+
+def new_secret() -> tuple[str, str]:
+    """A fresh (key id, secret): the secret is what the client sends as its bearer token."""
+    return "k_" + secrets.token_hex(8), KEY_PREFIX + secrets.token_urlsafe(32)
+
+
+def secret_hash(secret: str) -> str:
+    return "0x" + hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _unauthorized(detail: str) -> Problem:
+    return Problem(
+        401,
+        "unauthorized",
+        "Unauthorized",
+        detail,
+        headers={"WWW-Authenticate": 'Bearer realm="carbon-ledger"'},
+    )
+
+
+def bearer(request: Request) -> str | None:
+    """The bearer token, if the request carries one (a malformed header is a 401)."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _unauthorized("the Authorization header must be 'Bearer <key>'")
+    return token.strip()
+
+
+def lookup(services: Services, token: str) -> Principal:
+    """The principal ``token`` authenticates, or a 401 naming why not."""
+    admin = services.settings.admin_key
+    if admin is not None and hmac.compare_digest(token.encode(), admin.get_secret_value().encode()):
+        return Principal(BOOTSTRAP_KEY_ID, "admin")
+    with services.engine.connect() as conn:
+        row = conn.execute(
+            sa.select(s.api_keys).where(s.api_keys.c.secret_hash == secret_hash(token))
+        ).first()
+    if row is None:
+        raise _unauthorized("unknown API key")
+    if row.revoked_at is not None:
+        raise _unauthorized(f"API key {row.id} has been revoked")
+    return Principal(row.id, row.role, row.program, row.address)
+
+
+def optional_principal(request: Request, services: ServicesDep) -> Principal | None:
+    """The caller, or ``None`` for an anonymous request (cached on the request)."""
+    if "principal" not in request.state._state:
+        token = bearer(request)
+        request.state.principal = None if token is None else lookup(services, token)
+    principal: Principal | None = request.state.principal
+    return principal
+
+
+def require(*roles: Role) -> Callable[..., Principal]:
+    """A dependency admitting keys of ``roles`` (the admin is not implied: scopes are exact)."""
+
+    def dependency(
+        principal: Annotated[Principal | None, Depends(optional_principal)],
+    ) -> Principal:
+        if principal is None:
+            raise _unauthorized("this endpoint needs an API key (Authorization: Bearer <key>)")
+        if principal.role not in roles:
+            raise Problem(
+                403,
+                "forbidden",
+                "Forbidden",
+                f"scope {principal.scope} may not do this; it needs {' or '.join(roles)}",
+            )
+        return principal
+
+    return dependency
