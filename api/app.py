@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import problems, reads
+from api import limits, metrics, ops, problems, reads
 from api.deps import Services
 
 
@@ -17,5 +17,8 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     problems.install(app)
+    limits.install(app)
+    metrics.install(app)  # outermost: it also times the requests the limits refuse
+    app.include_router(ops.router)
     app.include_router(reads.router)
     return app

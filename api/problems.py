@@ -89,6 +89,13 @@ def problem_for(exc: CarbonLedgerError) -> Problem:
     return Problem(502, "chain-unavailable", "Ledger unavailable", str(exc))
 
 
+_HTTP_TITLES = {
+    400: "Bad request",
+    404: "Not found",
+    405: "Method not allowed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+}
 _TITLES = {403: "Not allowed by the ledger", 409: "Ledger state conflict", 422: "Invalid request"}
 
 
@@ -137,7 +144,7 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
+        title = _HTTP_TITLES.get(exc.status_code, "HTTP error")
         kind = title.lower().replace(" ", "-")
         problem = Problem(
             exc.status_code, kind, title, str(exc.detail), headers=dict(exc.headers or {})
