@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import limits, metrics, ops, problems, reads
+from api import keys, limits, metrics, ops, problems, reads, writes
+from api.audit_log import AuditOutcomes
 from api.deps import Services
 
 
@@ -17,8 +18,12 @@ def create_app(services: Services) -> FastAPI:
     )
     app.state.services = services
     problems.install(app)
+    # Innermost: only requests past the limits get authenticated and logged.
+    app.add_middleware(AuditOutcomes)
     limits.install(app)
     metrics.install(app)  # outermost: it also times the requests the limits refuse
     app.include_router(ops.router)
+    app.include_router(keys.router)
+    app.include_router(writes.router)
     app.include_router(reads.router)
     return app

@@ -4,7 +4,9 @@ A key is a random 256-bit secret shown once; the store keeps only its SHA-256 (a
 random needs no slow hash), its public id, its role and, for issuers and holders, the custodial
 account it acts as. ``CARBON_LEDGER_ADMIN_KEY`` is the bootstrap admin and is never stored.
 
-Routes declare what they need with ``require("issuer")`` and get the ``Principal``.
+Routes declare what they need with ``require("issuer")`` and get the ``Principal``. Once a
+request is authenticated, its ``request`` entry goes into the API audit log before the route
+runs (``api.audit_log``); the ``AuditOutcomes`` middleware adds the ``outcome`` entry.
 """
 
 from __future__ import annotations
@@ -12,13 +14,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal, get_args
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
+from api import audit_log
 from api.deps import Services, ServicesDep
 from api.problems import Problem
 from chain.store import schema as s
@@ -95,19 +99,35 @@ def lookup(services: Services, token: str) -> Principal:
     return Principal(row.id, row.role, row.program, row.address)
 
 
-def optional_principal(request: Request, services: ServicesDep) -> Principal | None:
-    """The caller, or ``None`` for an anonymous request (cached on the request)."""
+async def optional_principal(request: Request, services: ServicesDep) -> Principal | None:
+    """The caller, or ``None`` for an anonymous request (cached on the request).
+
+    An authenticated request is written to the API audit log here, before anything else."""
     if "principal" not in request.state._state:
         token = bearer(request)
-        request.state.principal = None if token is None else lookup(services, token)
-    principal: Principal | None = request.state.principal
-    return principal
+        principal = None if token is None else await run_in_threadpool(lookup, services, token)
+        if principal is not None:
+            path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            request.state.audit_request = await services.journal.run(
+                audit_log.append(
+                    kind="request",
+                    key_id=principal.key_id,
+                    scope=principal.scope,
+                    method=request.method,
+                    path=path,
+                    body_hash=audit_log.body_hash(await request.body()),
+                    idempotency_key=request.headers.get("idempotency-key"),
+                )
+            )
+        request.state.principal = principal
+    found: Principal | None = request.state.principal
+    return found
 
 
-def require(*roles: Role) -> Callable[..., Principal]:
+def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting keys of ``roles`` (the admin is not implied: scopes are exact)."""
 
-    def dependency(
+    async def dependency(
         principal: Annotated[Principal | None, Depends(optional_principal)],
     ) -> Principal:
         if principal is None:

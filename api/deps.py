@@ -10,12 +10,23 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Connection, Engine
+from web3 import Web3
 
+from api.journal import Journal
+from api.problems import Problem
 from api.settings import Settings
+from chain.deployment import Deployment
+
+if TYPE_CHECKING:
+    from api.custody import Custody
+    from api.submission.gates import Gates
+    from api.submission.node import Node
+    from api.submission.pipeline import Pipeline
+    from api.writes.views import Views
 
 
 @dataclass
@@ -41,6 +52,23 @@ class IndexerStatus:
 
 
 @dataclass
+class Ledger:
+    """The chain side of a server that writes: the node, the deployment, and who signs."""
+
+    w3: Web3
+    deployment: Deployment
+    node: Node
+    pipeline: Pipeline
+    custody: Custody
+    gates: Gates
+    views: Views
+
+    @property
+    def contract(self) -> str:
+        return self.deployment.address.lower()
+
+
+@dataclass
 class Services:
     """The long-lived parts of a running server."""
 
@@ -48,6 +76,23 @@ class Services:
     engine: Engine
     """The query store (migrated), shared by the indexer, the API tables and reads."""
     indexer: IndexerStatus = field(default_factory=IndexerStatus)
+    ledger: Ledger | None = None
+    """``None`` for a read-only server: writes answer 503."""
+    journal: Journal = field(init=False)
+    """Group commit for the API's own tables (``api.journal``)."""
+
+    def __post_init__(self) -> None:
+        self.journal = Journal(self.engine)
+
+    def start(self) -> None:
+        """Settle what a previous run left in flight, then start following the chain."""
+        if self.ledger is not None:
+            self.ledger.pipeline.start()
+
+    def close(self) -> None:
+        if self.ledger is not None:
+            self.ledger.pipeline.stop()
+        self.journal.close()
 
 
 def get_services(request: Request) -> Services:
@@ -65,3 +110,12 @@ def read_connection(services: ServicesDep) -> Iterator[Connection]:
 
 
 ReadConnection = Annotated[Connection, Depends(read_connection)]
+
+
+def get_ledger(services: ServicesDep) -> Ledger:
+    if services.ledger is None:
+        raise Problem(503, "read-only", "Read-only server", "this server has no ledger to write to")
+    return services.ledger
+
+
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]

@@ -19,8 +19,11 @@ from chain.errors import (
     CarbonLedgerError,
     ConfigurationError,
     ContractError,
+    ExpiredSignature,
+    InvalidAccountNonce,
     InvalidRequest,
-    StateConflict,
+    InvalidSignature,
+    TransactionError,
     TransactionTimeout,
     Unauthorized,
 )
@@ -71,8 +74,15 @@ def not_found(what: str) -> Problem:
 def problem_for(exc: CarbonLedgerError) -> Problem:
     """The HTTP face of a carbon-ledger error: contract errors keep their name and fields."""
     if isinstance(exc, ContractError):
-        status = {Unauthorized: 403, InvalidRequest: 422, StateConflict: 409}
-        code = next((v for k, v in status.items() if isinstance(exc, k)), 409)
+        # A bad signature is a failed authentication (401), a missing role a refusal (403).
+        if isinstance(exc, SIGNATURE_ERRORS):
+            code = 401
+        elif isinstance(exc, Unauthorized):
+            code = 403
+        elif isinstance(exc, InvalidRequest):
+            code = 422
+        else:
+            code = 409
         return Problem(
             code,
             exc.error_name,
@@ -86,7 +96,13 @@ def problem_for(exc: CarbonLedgerError) -> Problem:
         return Problem(504, "transaction-timeout", "Transaction not confirmed", str(exc))
     if isinstance(exc, ConfigurationError):
         return Problem(503, "misconfigured", "Server misconfigured", str(exc))
+    if isinstance(exc, TransactionError) and exc.tx_hash:
+        # Mined and reverted, but no node could say why.
+        return Problem(409, "reverted", "Transaction reverted", str(exc), tx_hash=exc.tx_hash)
     return Problem(502, "chain-unavailable", "Ledger unavailable", str(exc))
+
+
+SIGNATURE_ERRORS = (InvalidSignature, ExpiredSignature, InvalidAccountNonce)
 
 
 _HTTP_TITLES = {
@@ -96,7 +112,12 @@ _HTTP_TITLES = {
     413: "Request body too large",
     415: "Unsupported media type",
 }
-_TITLES = {403: "Not allowed by the ledger", 409: "Ledger state conflict", 422: "Invalid request"}
+_TITLES = {
+    401: "Signature not accepted",
+    403: "Not allowed by the ledger",
+    409: "Ledger state conflict",
+    422: "Invalid request",
+}
 
 
 def _jsonable(value: Any) -> Any:
@@ -105,6 +126,17 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, int) and abs(value) >= 2**53:
         return str(value)  # beyond what a JSON number keeps exactly
     return value
+
+
+def _field(err: Any) -> str:
+    """The field an error names, as the client wrote it: ``project.name``, ``header.X``.
+
+    Location parts that start with ``~`` are the tags of a discriminated union (a custodial or
+    a signed body), not fields; a body that is not JSON at all is ``body``."""
+    if err.get("type") == "json_invalid":
+        return "body"
+    parts = [str(p) for p in err["loc"] if p != "body" and not str(p).startswith("~")]
+    return ".".join(parts)
 
 
 def problem_response(problem: Problem, request: Request | None = None) -> JSONResponse:
@@ -129,13 +161,7 @@ def install(app: FastAPI) -> None:
 
     async def on_validation(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
-        errors = [
-            {
-                "field": ".".join(str(p) for p in err["loc"] if p != "body"),
-                "message": err["msg"],
-            }
-            for err in exc.errors()
-        ]
+        errors = [{"field": _field(err), "message": err["msg"]} for err in exc.errors()]
         fields = ", ".join(e["field"] or "body" for e in errors)
         problem = Problem(
             422, "validation", "Invalid request", f"invalid fields: {fields}", errors=errors

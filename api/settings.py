@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chain.errors import ConfigurationError
@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     """The bootstrap admin API key (``CARBON_LEDGER_ADMIN_KEY``)."""
     keystore_password: SecretStr | None = None
     """Encrypts custodial accounts' keystores (``CARBON_LEDGER_KEYSTORE_PASSWORD``)."""
+    keystore_scrypt_n: int = Field(default=2**18, ge=2, description="scrypt cost of new keystores")
+    """eth-account's default: about a second per keystore written or first unlocked."""
+    operator_key: SecretStr | None = None
+    """The operator's private key (``CARBON_LEDGER_OPERATOR_KEY``): provisions custodial
+    accounts. ``--dev`` falls back to the local chain's development key."""
 
     public_reads: bool = True
     """Reads of batches, serials, retirements, certificates and the trail need no key."""
@@ -50,7 +55,7 @@ class Settings(BaseSettings):
         """Refuse to run outside ``--dev`` with a missing or default secret."""
         if self.dev:
             return
-        for name in ("admin_key", "keystore_password"):
+        for name in ("admin_key", "keystore_password", "operator_key"):
             value = getattr(self, name)
             if value is None or not value.get_secret_value().strip():
                 env = f"CARBON_LEDGER_{name.upper()}"

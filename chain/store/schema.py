@@ -300,6 +300,8 @@ idempotency_keys = Table(
     Column("response", Text, nullable=True),  # the first response's JSON body
     Column("headers", JSON, nullable=True),
     Column("created_at", BigInteger, nullable=False),
+    # The submission the request started, so a restart can answer a retry from its outcome.
+    Column("submission_id", String(36), nullable=True),
 )
 
 # Transactions the API sends, from "accepted" through "submitted" to "confirmed" or "failed".
@@ -320,6 +322,9 @@ submissions = Table(
     Column("result", JSON, nullable=True),  # confirmed: the response body
     Column("error", JSON, nullable=True),  # failed: the problem body (decoded contract error)
     Column("block_number", BigInteger, nullable=True),
+    # Transactions signed for it so far (a stale hint is retried with a new one).
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("audit_seq", BigInteger, nullable=True),  # the api_audit_log request entry
     Column("created_at", BigInteger, nullable=False),
     Column("updated_at", BigInteger, nullable=False),
     Index(None, "state"),

@@ -1,0 +1,370 @@
+"""What a submission sends, and what its receipt means: one ``Action`` class per kind.
+
+An action is built into a call when its account's turn comes (so a bridging's hint sees every
+bridging signed before it), and turned into the HTTP response body once mined. Everything an
+action needs is in its ``request`` JSON, which is stored with the submission: after a restart
+the same action is rebuilt from the row (``ACTIONS[kind].from_request``) to settle what was
+in flight.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from web3 import Web3
+
+from api.submission import calls
+from api.submission.node import Node, Receipt
+from api.submission.parts import PartBook
+from chain.errors import CarbonLedgerError, InvalidBridgeHint, SerialsAlreadyBridged
+from chain.events import LedgerEvent
+
+
+@dataclass(frozen=True)
+class Call:
+    to: str
+    data: bytes
+    gas: int
+    value: int = 0
+
+
+@dataclass
+class Context:
+    """What actions share: the node, the ledger's address and the part book."""
+
+    node: Node
+    contract: str
+    parts: PartBook
+
+
+class Action:
+    kind: ClassVar[str]
+
+    def request(self) -> dict[str, Any]:
+        """JSON enough to rebuild this action (``from_request``)."""
+        raise NotImplementedError
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> Action:
+        raise NotImplementedError
+
+    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
+        """The call to sign now; raising a ``CarbonLedgerError`` fails it without sending."""
+        raise NotImplementedError
+
+    def confirmed(
+        self, ctx: Context, receipt: Receipt, events: list[LedgerEvent]
+    ) -> dict[str, Any]:
+        """The response body once mined successfully."""
+        return {"tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
+
+    def failed(self, ctx: Context, error: CarbonLedgerError, will_retry: bool) -> None:
+        """Clean up after a failure (``will_retry``: it is about to be built again)."""
+
+    def retryable(self, error: CarbonLedgerError) -> bool:
+        return False
+
+
+def hexbytes(data: bytes) -> str:
+    return "0x" + data.hex()
+
+
+def unhex(text: str) -> bytes:
+    return bytes.fromhex(text[2:] if text.startswith("0x") else text)
+
+
+class Plain(Action):
+    """A fixed call (operator provisioning: programmes, roles, allowlisting, funding)."""
+
+    kind = "admin"
+
+    def __init__(self, to: str, data: bytes, gas: int, value: int = 0, what: str = "") -> None:
+        self.call = Call(to, data, gas, value)
+        self.what = what
+
+    def request(self) -> dict[str, Any]:
+        c = self.call
+        return {
+            "to": c.to,
+            "data": hexbytes(c.data),
+            "gas": c.gas,
+            "value": str(c.value),
+            "what": self.what,
+        }
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> Plain:
+        return cls(
+            request["to"],
+            unhex(request["data"]),
+            int(request["gas"]),
+            int(request["value"]),
+            request.get("what", ""),
+        )
+
+    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
+        return self.call
+
+    def confirmed(
+        self, ctx: Context, receipt: Receipt, events: list[LedgerEvent]
+    ) -> dict[str, Any]:
+        return {"what": self.what, "tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
+
+
+class Bridge(Action):
+    """A bridging, plain (the sender is the issuer) or relaying a registry's signature."""
+
+    kind = "issuance"
+
+    def __init__(
+        self,
+        issuance: dict[str, Any],
+        response: dict[str, Any],
+        signed: dict[str, Any] | None = None,
+    ) -> None:
+        self.issuance = issuance
+        """The contract's Issuance struct as JSON (bytes as hex)."""
+        self.response = response
+        """Response members known before mining (program, namespace, serials, quantity)."""
+        self.signed = signed
+        """``{"signer", "deadline", "signature"}`` for a relayed bridging."""
+
+    def request(self) -> dict[str, Any]:
+        return {"issuance": self.issuance, "response": self.response, "signed": self.signed}
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> Bridge:
+        return cls(request["issuance"], request["response"], request.get("signed"))
+
+    def struct(self) -> tuple[Any, ...]:
+        i = self.issuance
+        return (
+            i["programId"],
+            unhex(i["projectKey"]),
+            i["namespace"],
+            i["firstSerial"],
+            i["lastSerial"],
+            Web3.to_checksum_address(i["recipient"]),
+            i["vintageStart"],
+            i["vintageEnd"],
+            i["labels"],
+            unhex(i["metadataHash"]),
+            i["registryReference"],
+        )
+
+    def _part(self) -> tuple[int, str, int]:
+        i = self.issuance
+        return i["programId"], i["namespace"], i["firstSerial"]
+
+    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
+        i = self.issuance
+        if attempt > 0:
+            ctx.parts.repair(*self._part())
+        hint = ctx.parts.reserve(i["programId"], i["namespace"], i["firstSerial"], i["lastSerial"])
+        signed = self.signed
+        if signed is None:
+            data = calls.calldata("bridge", self.struct(), hint)
+        else:
+            data = calls.calldata(
+                "bridgeWithSignature",
+                self.struct(),
+                hint,
+                Web3.to_checksum_address(signed["signer"]),
+                int(signed["deadline"]),
+                unhex(signed["signature"]),
+            )
+        gas = calls.bridge_gas(i["namespace"], i["registryReference"], signed=signed is not None)
+        return Call(ctx.contract, data, gas)
+
+    def retryable(self, error: CarbonLedgerError) -> bool:
+        # A stale hint (someone else bridged near by, or a bridging hinted against ours failed).
+        return isinstance(error, InvalidBridgeHint)
+
+    def failed(self, ctx: Context, error: CarbonLedgerError, will_retry: bool) -> None:
+        ctx.parts.release(*self._part())
+        if isinstance(error, SerialsAlreadyBridged) and error.tx_hash:
+            ctx.parts.repair(*self._part())  # learn the part we did not know about
+
+    def confirmed(
+        self, ctx: Context, receipt: Receipt, events: list[LedgerEvent]
+    ) -> dict[str, Any]:
+        ctx.parts.confirm(*self._part())
+        bridged = next(e for e in events if e.name == "BatchBridged")
+        return self.response | {
+            "batch_id": int(bridged.fields["batchId"]),
+            "tx_hash": receipt.tx_hash,
+            "block_number": receipt.block_number,
+            "status": "confirmed",
+        }
+
+
+class RegisterProject(Action):
+    kind = "project"
+
+    def __init__(self, program_id: int, project: list[str]) -> None:
+        self.program_id = program_id
+        self.project = project
+
+    def request(self) -> dict[str, Any]:
+        return {"program_id": self.program_id, "project": self.project}
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> RegisterProject:
+        return cls(int(request["program_id"]), list(request["project"]))
+
+    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
+        data = calls.calldata("registerProject", self.program_id, tuple(self.project))
+        return Call(ctx.contract, data, calls.project_gas(tuple(self.project)))
+
+
+class Transfer(Action):
+    """A holder's transfer of one or more runs of serials (several runs: one multicall)."""
+
+    kind = "transfer"
+
+    def __init__(
+        self, batch_id: int, runs: list[list[int]], to: str, gas: int, response: dict[str, Any]
+    ) -> None:
+        self.batch_id = batch_id
+        self.runs = runs
+        """``[first, last, range_start]`` per run."""
+        self.to = to
+        self.gas = gas
+        self.response = response
+
+    def request(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "runs": self.runs,
+            "to": self.to,
+            "gas": self.gas,
+            "response": self.response,
+        }
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> Transfer:
+        return cls(
+            int(request["batch_id"]),
+            request["runs"],
+            request["to"],
+            int(request["gas"]),
+            request["response"],
+        )
+
+    def calldata(self) -> bytes:
+        to = Web3.to_checksum_address(self.to)
+        each = [
+            calls.calldata("transfer", self.batch_id, f, last, to, start)
+            for f, last, start in self.runs
+        ]
+        return each[0] if len(each) == 1 else calls.calldata("multicall", each)
+
+    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
+        return Call(ctx.contract, self.calldata(), self.gas)
+
+    def confirmed(
+        self, ctx: Context, receipt: Receipt, events: list[LedgerEvent]
+    ) -> dict[str, Any]:
+        return self.response | {
+            "tx_hash": receipt.tx_hash,
+            "block_number": receipt.block_number,
+            "status": "confirmed",
+        }
+
+
+class Retire(Action):
+    """A retirement by its holder, or relayed on the holder's signature."""
+
+    kind = "retirement"
+
+    def __init__(
+        self,
+        retirement: list[Any],
+        range_start: int,
+        gas: int,
+        response: dict[str, Any],
+        signed: dict[str, Any] | None = None,
+    ) -> None:
+        self.retirement = retirement
+        """The contract's Retirement struct as a JSON list."""
+        self.range_start = range_start
+        self.gas = gas
+        self.response = response
+        self.signed = signed
+
+    def request(self) -> dict[str, Any]:
+        return {
+            "retirement": self.retirement,
+            "range_start": self.range_start,
+            "gas": self.gas,
+            "response": self.response,
+            "signed": self.signed,
+        }
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> Retire:
+        return cls(
+            request["retirement"],
+            int(request["range_start"]),
+            int(request["gas"]),
+            request["response"],
+            request.get("signed"),
+        )
+
+    def calldata(self) -> bytes:
+        struct = tuple(self.retirement)
+        if self.signed is None:
+            return calls.calldata("retire", struct, self.range_start)
+        s = self.signed
+        return calls.calldata(
+            "retireWithSignature",
+            struct,
+            self.range_start,
+            Web3.to_checksum_address(s["signer"]),
+            int(s["deadline"]),
+            unhex(s["signature"]),
+        )
+
+    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
+        return Call(ctx.contract, self.calldata(), self.gas)
+
+    def confirmed(
+        self, ctx: Context, receipt: Receipt, events: list[LedgerEvent]
+    ) -> dict[str, Any]:
+        retired = next(e for e in events if e.name == "CreditsRetired")
+        rid = int(retired.fields["retirementId"])
+        r = retired.fields["retirement"]
+        first, last = int(r["firstSerial"]), int(r["lastSerial"])
+        return self.response | {
+            "id": rid,
+            "first_serial": first,
+            "last_serial": last,
+            "quantity": last - first + 1,
+            "certificate_url": f"/v1/retirements/{rid}/certificate",
+            "tx_hash": receipt.tx_hash,
+            "block_number": receipt.block_number,
+            "status": "confirmed",
+        }
+
+
+class Filler(Action):
+    """A zero-value transfer to itself that takes a nonce a refused transaction left empty, so
+    the account's later transactions are not stuck behind the gap."""
+
+    kind = "filler"
+
+    def request(self) -> dict[str, Any]:
+        return {}
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> Filler:
+        return cls()
+
+    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
+        return Call(sender, b"", calls.TRANSFER_ETH_GAS)
+
+
+ACTIONS: dict[str, type[Action]] = {
+    cls.kind: cls for cls in (Plain, Bridge, RegisterProject, Transfer, Retire, Filler)
+}

@@ -1,0 +1,240 @@
+"""What every POST shares: idempotency, audit outcome, and waiting for the chain.
+
+``respond`` runs a write under its ``Idempotency-Key`` claim and turns whatever it ends with (a
+response, a ``Problem``, a carbon-ledger error) into the JSON answer the key will replay.
+``settle_or_pending`` waits for a submission up to ``confirm_timeout_s``: the settled answer, or
+202 with the status URL (``GET /v1/requests/{id}``) when the chain is slower.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
+
+from api import audit_log, idempotency
+from api.auth import Principal
+from api.deps import Ledger, Services
+from api.problems import PROBLEM_JSON, Problem, problem_for
+from api.submission.actions import Action
+from api.submission.pipeline import Submission, upsert_row
+from api.writes.models import Pending
+from chain.errors import CarbonLedgerError
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+    },
+}
+PROBLEMS: dict[int | str, dict[str, Any]] = {
+    code: {
+        "description": text,
+        "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}},
+    }
+    for code, text in (
+        (401, "no or unknown API key, or a signature the ledger would refuse"),
+        (403, "the key's scope does not allow this"),
+        (409, "the ledger's state refuses it (overlap, insufficient credits, frozen, paused)"),
+        (422, "a field is invalid (named in errors)"),
+        (503, "this server cannot write to the ledger"),
+    )
+}
+
+
+PENDING: dict[int | str, dict[str, Any]] = {
+    202: {"model": Pending, "description": "not mined yet: poll the status URL (Location)"}
+}
+
+
+def field_problem(field_name: str, message: str) -> Problem:
+    """A 422 naming one field, as request validation does."""
+    return Problem(
+        422,
+        "validation",
+        "Invalid request",
+        f"{field_name}: {message}",
+        errors=[{"field": field_name, "message": message}],
+    )
+
+
+@dataclass
+class Answer:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    outcome: str | None = None
+    tx_hash: str | None = None
+    ledger_seq: int | None = None
+
+
+def problem_answer(problem: Problem, path: str) -> Answer:
+    return Answer(problem.status, problem.body(path), dict(problem.headers), outcome=problem.kind)
+
+
+async def respond(
+    request: Request,
+    services: Services,
+    principal: Principal,
+    work: Callable[[], Awaitable[Answer]],
+    *,
+    submission_id: str | None = None,
+) -> JSONResponse:
+    """Run ``work`` once per Idempotency-Key and answer (or replay) its response."""
+    body = await request.body()
+    held = await idempotency.claim(services, principal, request, body, submission_id)
+    if isinstance(held, idempotency.Stored):
+        request.state.audit_outcome = {"outcome": "replayed"}
+        return _json(held.status, held.body, held.headers)
+    path = request.url.path
+    try:
+        answer = await work()
+    except Problem as problem:
+        answer = problem_answer(problem, path)
+    except CarbonLedgerError as exc:
+        answer = problem_answer(problem_for(exc), path)
+    except BaseException:
+        if held is not None:
+            await idempotency.abandon(services, held)
+        raise
+    request.state.audit_outcome = {
+        "outcome": answer.outcome,
+        "tx_hash": answer.tx_hash,
+        "ledger_seq": answer.ledger_seq,
+    }
+    if held is not None:
+        if answer.status >= 500 and answer.tx_hash is None:
+            await idempotency.abandon(services, held)  # nothing was done: let a retry run
+        else:
+            stored = await idempotency.finish(
+                services, held, answer.status, answer.body, answer.headers
+            )
+            return _json(stored.status, stored.body, stored.headers)
+    return _json(answer.status, answer.body, answer.headers)
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str]) -> JSONResponse:
+    media = PROBLEM_JSON if status >= 400 else "application/json"
+    return JSONResponse(body, status_code=status, headers=headers, media_type=media)
+
+
+async def settle_or_pending(services: Services, sub: Submission) -> Answer:
+    """The submission's settled answer, or 202 and its status URL after the timeout."""
+    timeout = services.settings.confirm_timeout_s
+    future = asyncio.wrap_future(sub.done)
+    try:
+        settled = await asyncio.wait_for(asyncio.shield(future), timeout)
+    except TimeoutError:
+        with sub.lock:
+            pending = sub.settled is None
+            sub.answered_pending = pending
+        if not pending:
+            settled = await future
+        else:
+            return await _pending(services, sub)
+    return Answer(
+        settled.status,
+        settled.body,
+        outcome=settled.state,
+        tx_hash=settled.tx_hash,
+        ledger_seq=settled.ledger_seq,
+    )
+
+
+async def _pending(services: Services, sub: Submission) -> Answer:
+    def job(conn: Connection) -> None:
+        # Not signed yet (a long queue): the status URL must find it all the same.
+        if sub.signed is None:
+            upsert_row(conn, sub, {"updated_at": audit_log.now_ms()})
+
+    await services.journal.run(job)
+    url = f"/v1/requests/{sub.id}"
+    tx_hash = sub.signed.tx_hash if sub.signed else None
+    body = {
+        "request_id": sub.id,
+        "status": "submitted" if sub.signed else "accepted",
+        "status_url": url,
+        "tx_hash": tx_hash,
+    }
+    return Answer(
+        202, body, {"Location": url, "Retry-After": "1"}, outcome="pending", tx_hash=tx_hash
+    )
+
+
+def audit_seq(request: Request) -> int | None:
+    """The request's entry in the API audit log (written when it was authenticated)."""
+    seq: int | None = request.state._state.get("audit_request")
+    return seq
+
+
+def custodial_account(principal: Principal) -> str:
+    if principal.address is None:
+        raise Problem(
+            403, "forbidden", "Forbidden", f"key {principal.key_id} has no custodial account"
+        )
+    return principal.address
+
+
+def submission(
+    request: Request, principal: Principal, sid: str, action: Action, sender: str
+) -> Submission:
+    """The request's submission, linked to its audit log entry."""
+    return Submission(
+        sid,
+        sender,
+        action,
+        key_id=principal.key_id,
+        audit_seq=audit_seq(request),
+        path=request.url.path,
+    )
+
+
+async def submit(
+    services: Services,
+    ledger: Ledger,
+    request: Request,
+    principal: Principal,
+    sid: str,
+    action: Action,
+    sender: str,
+) -> Answer:
+    sub = submission(request, principal, sid, action, sender)
+    ledger.pipeline.submit(sub)
+    return await settle_or_pending(services, sub)
+
+
+async def submit_gated(
+    services: Services,
+    ledger: Ledger,
+    request: Request,
+    principal: Principal,
+    sid: str,
+    gate: Hashable,
+    plan: Callable[[], Action],
+    before: Callable[[Action], Awaitable[None]] | None = None,
+) -> Answer:
+    """Plan (in a thread) and submit once the request before it on ``gate`` has settled
+    (``api.submission.gates``); the next one on ``gate`` waits for this one to settle."""
+    sender = custodial_account(principal)
+    ticket = await ledger.gates.enter(gate, services.settings.confirm_timeout_s)
+    try:
+        action = await run_in_threadpool(plan)
+        if before is not None:
+            await before(action)
+        sub = submission(request, principal, sid, action, sender)
+        sub.done.add_done_callback(lambda _: ledger.gates.leave(gate, ticket))
+        ledger.pipeline.submit(sub)
+    except BaseException:
+        ledger.gates.leave(gate, ticket)
+        raise
+    return await settle_or_pending(services, sub)

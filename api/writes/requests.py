@@ -1,0 +1,59 @@
+"""``GET /v1/requests/{id}``: where a write stands (the status URL of a 202)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+import sqlalchemy as sa
+from fastapi import APIRouter, Depends
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import ROLES, Principal, require
+from api.deps import ServicesDep
+from api.problems import not_found
+from api.writes.common import PROBLEMS
+from api.writes.models import RequestStatus
+from chain.store import schema as s
+
+router = APIRouter(tags=["requests"])
+Anyone = Annotated[Principal, Depends(require(*ROLES))]
+OVERSEERS = ("admin", "auditor")
+
+
+@router.get(
+    "/v1/requests/{request_id}",
+    response_model=RequestStatus,
+    responses=PROBLEMS | {404: {"description": "no such request (or not yours)"}},
+    summary="A write's state: accepted, submitted, confirmed (with the response) or failed",
+)
+async def request_status(
+    request_id: str, services: ServicesDep, principal: Anyone
+) -> RequestStatus:
+    def read() -> dict[str, Any] | None:
+        with services.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(s.submissions).where(s.submissions.c.id == request_id)
+            ).first()
+        return None if row is None else row._asdict()
+
+    row = await run_in_threadpool(read)
+    # Someone else's request is as invisible as one that does not exist.
+    if row is None or (row["key_id"] != principal.key_id and principal.role not in OVERSEERS):
+        raise not_found(f"request {request_id}")
+    return RequestStatus(
+        id=row["id"],
+        kind=row["kind"],
+        status=row["state"],
+        tx_hash=row["tx_hash"],
+        block_number=row["block_number"],
+        attempts=row["attempts"],
+        created_at=_time(row["created_at"]),
+        updated_at=_time(row["updated_at"]),
+        result=row["result"],
+        error=row["error"],
+    )
+
+
+def _time(ms: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ms / 1000, dt.UTC)

@@ -1,0 +1,90 @@
+"""``POST /v1/transfers``: a holder moves credits to another allowlisted account (SPEC §3).
+
+By quantity (the holder's lowest live serials, across runs in one multicall) or by exact
+serials. The contract is asked first (``eth_estimateGas``), so a refusal (frozen, paused, not
+allowlisted, not held) is answered without a transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse
+
+from api.auth import Principal, require
+from api.deps import Ledger, LedgerDep, ServicesDep
+from api.submission import calls
+from api.submission.actions import Action, Transfer
+from api.submission.pipeline import new_id
+from api.writes.common import (
+    PENDING,
+    PROBLEMS,
+    Answer,
+    custodial_account,
+    respond,
+    submit_gated,
+)
+from api.writes.holdings import exact_start, insufficient, lowest_runs
+from api.writes.models import TransferCreate, TransferPublic
+from chain.errors import InsufficientCredits
+
+router = APIRouter(tags=["transfers"])
+Holder = Annotated[Principal, Depends(require("holder"))]
+
+
+@router.post(
+    "/v1/transfers",
+    status_code=201,
+    response_model=TransferPublic,
+    responses=PENDING | PROBLEMS,
+    summary="Transfer credits (a quantity, or exact serials) to another account",
+)
+async def create_transfer(
+    body: TransferCreate,
+    request: Request,
+    services: ServicesDep,
+    ledger: LedgerDep,
+    holder: Holder,
+) -> JSONResponse:
+    sid = new_id()
+
+    async def work() -> Answer:
+        account = custodial_account(holder)
+
+        def planned() -> Action:
+            return plan(ledger, services.engine, account, body, sid)
+
+        gate = (account, body.batch_id)
+        return await submit_gated(services, ledger, request, holder, sid, gate, planned)
+
+    return await respond(request, services, holder, work, submission_id=sid)
+
+
+def plan(ledger: Ledger, engine: object, holder: str, body: TransferCreate, sid: str) -> Transfer:
+    views = ledger.views
+    if body.quantity is None:
+        assert body.first_serial is not None and body.last_serial is not None
+        first, last = body.first_serial, body.last_serial
+        runs = [[first, last, exact_start(views, holder, body.batch_id, first, last)]]
+        quantity = last - first + 1
+    else:
+        quantity = body.quantity
+        picked = lowest_runs(views, engine, holder, body.batch_id, quantity)  # type: ignore[arg-type]
+        runs = [[first, last, first] for first, last in picked]
+    response = {
+        "id": sid,
+        "batch_id": body.batch_id,
+        "from": holder,
+        "to": body.to.lower(),
+        "quantity": quantity,
+        "ranges": [{"first_serial": r[0], "last_serial": r[1]} for r in runs],
+    }
+    action = Transfer(body.batch_id, runs, body.to.lower(), 0, response)
+    try:
+        estimate = ledger.node.estimate_gas(holder, ledger.contract, action.calldata())
+    except InsufficientCredits:
+        raise insufficient(views, holder, body.batch_id, quantity) from None
+    action.gas = calls.with_margin(estimate)
+    ledger.custody.ensure_funded(ledger.pipeline, holder, 60.0)
+    return action

@@ -1,0 +1,84 @@
+"""``/v1/keys``: creation with custodial accounts provisioned on-chain, listing without
+secrets, revocation."""
+
+from __future__ import annotations
+
+from chain.client import LedgerClient
+from tests.api.conftest import ADMIN, Api
+
+
+def test_a_holder_key_gets_an_allowlisted_funded_custodial_account(api: Api) -> None:
+    answer = api.client.post("/v1/keys", json={"role": "holder"}, headers=api.admin)
+    assert answer.status_code == 201, answer.text
+    data = answer.json()
+    assert set(data) == {"id", "key", "role", "scope", "address"}
+    assert data["role"] == "holder" and data["scope"] == f"holder:{data['address']}"
+    address = data["address"]
+    ledger: LedgerClient = api.ledger.admin
+    assert ledger.account_status(address).allowed
+    assert api.ledger.chain.w3.eth.get_balance(ledger.w3.to_checksum_address(address)) > 0
+    assert (api.folder / "keystores" / "custody" / f"{address}.json").exists()
+
+
+def test_an_issuer_key_of_a_new_programme_registers_it_and_gets_its_role(api: Api) -> None:
+    ledger = api.ledger.admin
+    assert ledger.program_id("ACR") == 0
+    answer = api.client.post(
+        "/v1/keys", json={"role": "issuer", "program": "ACR"}, headers=api.admin
+    )
+    assert answer.status_code == 201, answer.text
+    data = answer.json()
+    assert data["program"] == "ACR" and data["scope"] == "issuer:ACR"
+    program_id = ledger.program_id("ACR")
+    assert program_id != 0
+    assert ledger.has_role(ledger.issuer_role(program_id), data["address"])
+
+
+def test_keys_are_listed_without_secrets_and_revoked_at_once(api: Api) -> None:
+    holder = api.key("holder")
+    auditor = api.key("auditor")
+    listed = api.client.get("/v1/keys", headers=api.admin)
+    assert listed.status_code == 200
+    text = listed.text
+    assert holder.secret not in text and auditor.secret not in text
+    ids = {k["id"]: k for k in listed.json()["keys"]}
+    assert ids[auditor.id]["address"] is None and ids[auditor.id]["state"] == "active"
+    assert api.client.get("/v1/requests/nope", headers=auditor.headers).status_code == 404
+    revoked = api.client.delete(f"/v1/keys/{auditor.id}", headers=api.admin)
+    assert revoked.status_code == 200 and revoked.json()["state"] == "revoked"
+    refused = api.client.get("/v1/requests/nope", headers=auditor.headers)
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
+    again = api.client.delete(f"/v1/keys/{auditor.id}", headers=api.admin)
+    assert again.status_code == 200 and again.json()["revoked_at"] == revoked.json()["revoked_at"]
+    assert api.client.delete("/v1/keys/k_nonexistent", headers=api.admin).status_code == 404
+    assert api.client.delete("/v1/keys/admin-bootstrap", headers=api.admin).status_code == 409
+
+
+def test_only_admins_manage_keys(api: Api) -> None:
+    holder = api.key("holder")
+    assert (
+        api.client.post("/v1/keys", json={"role": "auditor"}, headers=holder.headers).status_code
+        == 403
+    )
+    assert api.client.get("/v1/keys", headers=holder.headers).status_code == 403
+    assert api.client.get("/v1/keys").status_code == 401
+    wrong = api.client.get("/v1/keys", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+    assert (
+        api.client.get("/v1/keys", headers={"Authorization": f"Basic {ADMIN}"}).status_code == 401
+    )
+
+
+def test_bad_key_bodies_are_422_naming_the_field(api: Api) -> None:
+    cases = [
+        ({"role": "issuer"}, "program"),
+        ({"role": "holder", "program": "VCS"}, "program"),
+        ({"role": "king"}, "role"),
+        ({"role": "issuer", "program": "vcs"}, "program"),
+        ({"role": "holder", "colour": "red"}, "colour"),
+    ]
+    for body, field in cases:
+        answer = api.client.post("/v1/keys", json=body, headers=api.admin)
+        assert answer.status_code == 422, (body, answer.text)
+        assert field in [e["field"] for e in answer.json()["errors"]], answer.json()
