@@ -1,0 +1,169 @@
+"""``GET /v1/audit/verify``: the audit verification, run against the chain when the server has
+a node, else against the store alone, and remembered so pages can show "last verified".
+
+Verification reads every event, so it is not run on every request: a result stays current
+while the store's checkpoint has not moved and it is younger than ``max_age``; ``refresh``
+forces a new run (at most one every ``MIN_INTERVAL_S``). One run at a time per store: a
+request that arrives during a run waits for it and shares its result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+import time
+import weakref
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from web3 import Web3
+
+from api.reads._common import Model
+from api.reads.storecheck import verify_store_only
+from chain.deployment import Deployment
+from chain.store import schema as s
+from chain.verify import VerificationReport, verify
+
+log = logging.getLogger("carbon_ledger.api.audit")
+
+MAX_AGE_S = 300.0
+MIN_INTERVAL_S = 5.0
+
+
+class Discrepancy(Model):
+    kind: str
+    """``audit``, ``event``, ``holdings``, ``conservation``, ``store`` (or ``registry``)."""
+    block: int | None
+    event: str | None
+    field: str | None
+    message: str
+
+
+class AuditResult(Model):
+    ok: bool
+    audit_seq: int
+    audit_head: str
+    discrepancies: list[Discrepancy]
+    scope: Literal["chain", "store"]
+    """``chain``: the trail recomputed from the node's raw logs, compared with the contract's
+    head and storage, and the store diffed against it; ``store``: no node was available, so
+    only what the store proves on its own (see ``note``)."""
+    note: str
+    block: int | None
+    """The chain head verified (``chain``), or the store's checkpoint block (``store``)."""
+    events: int
+    batches: int
+    verified_at: dt.datetime
+    duration_s: float
+    cached: bool
+    """Whether this is an earlier run's result (the store has not moved since)."""
+
+
+STORE_NOTE = (
+    "no chain connection is configured: verified the store alone (the events' audit hash "
+    "chain against each row and the checkpoint, their decoding, holdings replayed against the "
+    "stored ranges and totals, conservation); run `carbon-ledger audit verify` against a node "
+    "to compare the head with the contract"
+)
+CHAIN_NOTE = (
+    "audit chain recomputed from the node's raw logs and compared with the contract's "
+    "auditSeq/auditHead; holdings replayed and compared with contract storage; the store "
+    "diffed row by row against a re-index of the chain"
+)
+
+
+def chain_of(services: Any) -> tuple[Web3, Deployment] | None:
+    """The node and deployment the server runs against: ``services.ledger.w3`` and
+    ``services.ledger.deployment``; ``None`` for a server without a chain connection."""
+    ledger = getattr(services, "ledger", None)
+    w3, deployment = getattr(ledger, "w3", None), getattr(ledger, "deployment", None)
+    if isinstance(w3, Web3) and isinstance(deployment, Deployment):
+        return w3, deployment
+    return None
+
+
+class AuditVerifier:
+    """The last verification of one store, and the lock that makes runs single-flight."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last: AuditResult | None = None
+        self._last_seq: int | None = None
+        self._ran_at = 0.0
+
+    def last(self) -> AuditResult | None:
+        """The latest result, without running anything (``None`` before the first run)."""
+        last = self._last
+        return None if last is None else last.model_copy(update={"cached": True})
+
+    def result(
+        self,
+        engine: Engine,
+        chain: tuple[Web3, Deployment] | None = None,
+        *,
+        refresh: bool = False,
+        max_age: float = MAX_AGE_S,
+    ) -> AuditResult:
+        """A current result: the remembered one if still current, else a new run."""
+        with self._lock:
+            seq = _checkpoint_seq(engine)
+            age = time.monotonic() - self._ran_at
+            fresh = self._last is not None and seq == self._last_seq and age < max_age
+            if fresh and not (refresh and age >= MIN_INTERVAL_S):
+                assert self._last is not None
+                return self._last.model_copy(update={"cached": True})
+            result = _run(engine, chain)
+            self._last, self._last_seq, self._ran_at = result, seq, time.monotonic()
+            return result
+
+
+_verifiers: weakref.WeakKeyDictionary[Engine, AuditVerifier] = weakref.WeakKeyDictionary()
+_registry_lock = threading.Lock()
+
+
+def verifier_for(engine: Engine) -> AuditVerifier:
+    """The verifier of the store behind ``engine`` (one per engine, for the process)."""
+    with _registry_lock:
+        verifier = _verifiers.get(engine)
+        if verifier is None:
+            verifier = _verifiers[engine] = AuditVerifier()
+        return verifier
+
+
+def _checkpoint_seq(engine: Engine) -> int | None:
+    with engine.connect() as conn:
+        return conn.execute(sa.select(s.checkpoint.c.audit_seq)).scalar_one_or_none()
+
+
+def _run(engine: Engine, chain: tuple[Web3, Deployment] | None) -> AuditResult:
+    started, at = time.monotonic(), dt.datetime.now(dt.UTC)
+    scope: Literal["chain", "store"] = "store"
+    note = STORE_NOTE
+    report: VerificationReport | None = None
+    if chain is not None:
+        try:
+            report = verify(chain[0], chain[1], engine)
+            scope, note = "chain", CHAIN_NOTE
+        except Exception as exc:
+            # Whatever the node or its client raised (down, refusing, another chain): say so
+            # in the result, and still check what the store proves on its own.
+            log.warning("audit verification against the chain failed: %s", exc)
+            note = f"the chain could not be read ({exc}); " + STORE_NOTE.split(": ", 1)[1]
+    if report is None:
+        report = verify_store_only(engine)
+    return AuditResult(
+        ok=report.ok,
+        audit_seq=report.audit_seq,
+        audit_head=report.audit_head,
+        discrepancies=[Discrepancy(**vars(d)) for d in report.discrepancies],
+        scope=scope,
+        note=note,
+        block=report.block if scope == "chain" else report.store_block,
+        events=report.events,
+        batches=report.batches,
+        verified_at=at,
+        duration_s=round(time.monotonic() - started, 3),
+        cached=False,
+    )

@@ -1,0 +1,142 @@
+"""An account's live holdings: its held ranges, grouped by batch, paginated by range."""
+
+from __future__ import annotations
+
+import datetime as dt
+from itertools import groupby
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from api.reads._common import (
+    JsonInt,
+    LabelName,
+    Model,
+    SerialSpan,
+    decode_cursor,
+    iso_date,
+    keyset_page,
+    label_names,
+    snapshot,
+)
+from api.reads.batches import PROJECT_COLUMNS, join_project
+from chain.domain import RangeState
+from chain.store import schema as s
+
+b, r = s.batches, s.serial_ranges
+HELD = int(RangeState.HELD)
+
+
+class BatchHolding(Model):
+    """What the account holds of one batch. ``held`` is its whole live balance in the batch;
+    ``ranges`` are the ranges on this page (a batch whose ranges run past the end of a page
+    continues on the next one)."""
+
+    batch_id: int
+    program: str
+    project_id: str
+    project_name: str
+    namespace: str
+    vintage_start: dt.date | None
+    vintage_end: dt.date | None
+    labels: list[LabelName]
+    frozen: bool
+    held: JsonInt
+    ranges: list[SerialSpan]
+
+
+class Account(Model):
+    """The account's permissions as the ledger last set them (``null`` if never set)."""
+
+    allowed: bool
+    frozen: bool
+
+
+class Holdings(Model):
+    address: str
+    account: Account | None
+    items: list[BatchHolding]
+    next_cursor: str | None
+    next: str | None = None
+
+
+def account_holdings(
+    conn: Connection, address: str, *, limit: int = 100, cursor: str | None = None
+) -> Holdings:
+    """The live (held) ranges of ``address`` (any case) in (batch, serial) order, ``limit``
+    ranges per page, grouped by batch. Keyset pagination on the ``(holder, batch_id,
+    first_serial)`` index: every page costs the same. An unknown account holds nothing."""
+    snapshot(conn)
+    holder = address.lower()
+    scope = {"list": "holdings", "holder": holder}
+    after = decode_cursor(cursor, scope, 2)
+    query = sa.select(r.c.batch_id, r.c.first_serial, r.c.last_serial).where(
+        r.c.holder == holder, r.c.state == HELD
+    )
+    if after is not None:
+        query = query.where(
+            sa.tuple_(r.c.batch_id, r.c.first_serial)
+            > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
+        )
+    fetched = conn.execute(query.order_by(r.c.batch_id, r.c.first_serial).limit(limit + 1)).all()
+    rows, following = keyset_page(
+        fetched, limit, scope, lambda row: [row.batch_id, row.first_serial]
+    )
+    batch_ids = sorted({row.batch_id for row in rows})
+    meta = _batches(conn, batch_ids)
+    held = _held(conn, holder, batch_ids)
+    items = []
+    for batch_id, group in groupby(rows, key=lambda row: row.batch_id):
+        m = meta[batch_id]
+        items.append(
+            BatchHolding(
+                batch_id=batch_id,
+                program=m.program_code,
+                project_id=m.registry_project_id,
+                project_name=m.project_name,
+                namespace=m.namespace,
+                vintage_start=iso_date(m.vintage_start),
+                vintage_end=iso_date(m.vintage_end),
+                labels=label_names(m.labels),
+                frozen=m.frozen,
+                held=held[batch_id],
+                ranges=[
+                    SerialSpan(
+                        first_serial=x.first_serial,
+                        last_serial=x.last_serial,
+                        quantity=x.last_serial - x.first_serial + 1,
+                    )
+                    for x in group
+                ],
+            )
+        )
+    account = conn.execute(
+        sa.select(s.accounts.c.allowed, s.accounts.c.frozen).where(s.accounts.c.address == holder)
+    ).first()
+    return Holdings(
+        address=holder,
+        account=Account(allowed=account.allowed, frozen=account.frozen) if account else None,
+        items=items,
+        next_cursor=following,
+    )
+
+
+def _batches(conn: Connection, batch_ids: list[int]) -> dict[int, Any]:
+    if not batch_ids:
+        return {}
+    columns = (b.c.id, b.c.namespace, b.c.vintage_start, b.c.vintage_end, b.c.labels, b.c.frozen)
+    query = join_project(sa.select(*columns, *PROJECT_COLUMNS)).where(b.c.id.in_(batch_ids))
+    return {row.id: row for row in conn.execute(query)}
+
+
+def _held(conn: Connection, holder: str, batch_ids: list[int]) -> dict[int, int]:
+    """The holder's live tonnes in each of ``batch_ids`` (over all its ranges, not the page)."""
+    if not batch_ids:
+        return {}
+    query = (
+        sa.select(r.c.batch_id, sa.func.sum(r.c.last_serial - r.c.first_serial + 1))
+        .where(r.c.holder == holder, r.c.batch_id.in_(batch_ids), r.c.state == HELD)
+        .group_by(r.c.batch_id)
+    )
+    return {int(batch): int(total) for batch, total in conn.execute(query)}

@@ -1,0 +1,255 @@
+"""Serial lookup: a registry serial string, or one serial number of a namespace, resolved to
+its batch(es), holding ranges, status, holder, retirements and event history.
+
+A registry serial usually names a block (``first..last``); a single serial is the block of
+one. When the span's bridged serials all share one state and holder, ``status`` and
+``holder`` say them; when they differ, both are ``null`` and ``states`` and ``ranges`` break
+the span down.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Row
+
+from api.problems import not_found
+from api.reads._common import (
+    MAX_SQL_INT,
+    JsonInt,
+    Model,
+    StateName,
+    invalid,
+    snapshot,
+    state_name,
+)
+from api.reads.batches import BatchSummary, HoldingRange, holding_range, select_batches, summary
+from api.reads.events import Event, serial_history
+from api.reads.retirements import Retirement, retirements_touching
+from chain import registries
+from chain.registries import SerialFormatError, UnknownRegistry
+from chain.registries._grammar import PLACEHOLDER
+from chain.store import schema as s
+
+b, r = s.batches, s.serial_ranges
+
+
+@dataclass(frozen=True)
+class SerialQuery:
+    """A span of serials to look up: ``first..last`` of ``namespace`` under ``program``."""
+
+    program: str
+    namespace: str
+    first: int
+    last: int
+    scheme: str | None = None
+    """The serial adapter that parsed the registry string (``None`` for a bare number)."""
+
+    @property
+    def quantity(self) -> int:
+        return self.last - self.first + 1
+
+
+def resolve_serial(program: str, serial: str, namespace: str | None = None) -> SerialQuery:
+    """What ``GET /v1/serials/{program}/{serial}`` asks about. ``serial`` is a full registry
+    serial string in ``program``'s format, or with ``namespace`` a single serial number;
+    without it a bare number is accepted only where the programme has one registry-wide
+    namespace (VCS). Anything else is a 422 ``Problem`` naming the field and, for a
+    malformed registry serial, the parser's reason."""
+    code = program.strip().upper()
+    text = serial.strip()
+    if namespace is not None:
+        if not namespace.strip():
+            raise invalid("query.namespace", "the namespace is empty")
+        number = _number(text)
+        return SerialQuery(code, namespace.strip(), number, number)
+    try:
+        adapters = registries.adapters_for(code)
+    except UnknownRegistry:
+        known = sorted({a.program for a in registries.DEFAULT.adapters()})
+        raise invalid(
+            "path.program",
+            f"no serial format is known for programme {code!r} (known: {', '.join(known)}); "
+            "give a single serial number with ?namespace=",
+        ) from None
+    if text.isdigit():
+        spaces = {a.namespace for a in adapters}
+        if len(spaces) != 1 or PLACEHOLDER.search(next(iter(spaces))):
+            raise invalid(
+                "query.namespace",
+                f"{code} numbers serials per namespace: give ?namespace= with a single serial "
+                "number, or the full registry serial",
+            )
+        number = _number(text)
+        return SerialQuery(code, spaces.pop(), number, number)
+    try:
+        parsed = registries.parse(code, serial)
+    except SerialFormatError as exc:
+        raise invalid("path.serial", exc.reason) from None
+    return SerialQuery(parsed.program, parsed.namespace, parsed.first, parsed.last, parsed.scheme)
+
+
+def _number(text: str) -> int:
+    if not text.isdigit() or int(text) > MAX_SQL_INT:
+        raise invalid("path.serial", f"expected a serial number in 0..{MAX_SQL_INT}, got {text!r}")
+    return int(text)
+
+
+class StateTonnes(Model):
+    held: JsonInt
+    retired: JsonInt
+    detokenised: JsonInt
+    cancelled: JsonInt
+
+
+class RangeInBatch(HoldingRange):
+    batch_id: int
+
+
+class SerialStatus(Model):
+    program: str
+    namespace: str
+    first_serial: JsonInt
+    last_serial: JsonInt
+    quantity: JsonInt
+    """Serials asked about (1 for a single serial)."""
+    scheme: str | None
+    bridged: JsonInt
+    """How many of them are bridged (less than ``quantity`` if only part of a block is)."""
+    status: StateName | None
+    holder: str | None
+    """The holder (for spent serials: who spent them), if one account has them all."""
+    batch_id: int | None
+    """The batch, when the serials lie in one."""
+    states: StateTonnes
+    batches: list[BatchSummary]
+    ranges: list[RangeInBatch]
+    """The holding ranges that overlap the serials, in serial order (as stored: a range
+    may extend beyond the serials asked about)."""
+    ranges_truncated: bool
+    retirements: list[Retirement]
+    history: list[Event]
+    """Every event that touched these serials, in ``seq`` order: bridging, moves,
+    retirements, detokenisations, cancellations, and the batch's label and freeze changes."""
+    history_truncated: bool
+
+
+def lookup_serial(
+    conn: Connection, query: SerialQuery, *, limit: int = 100, history_limit: int = 200
+) -> SerialStatus:
+    """Resolve ``query``; a 404 ``Problem`` when none of its serials is bridged.
+
+    Every step is an index seek or an index range bounded by the span: the batch holding
+    ``first`` (the greatest ``first_serial`` at or below it), batches starting inside the
+    span, and the same two steps for holding ranges within each batch."""
+    snapshot(conn)
+    program_id = conn.execute(
+        sa.select(s.programs.c.id).where(s.programs.c.code == query.program)
+    ).scalar_one_or_none()
+    batch_rows = [] if program_id is None else _batches(conn, program_id, query, limit)
+    if not batch_rows:
+        raise not_found(
+            f"no {query.program} serial of {query.namespace} in "
+            f"{query.first}..{query.last} is bridged, so serial"
+        )
+    spans: list[Row[Any]] = []
+    states = dict.fromkeys(("held", "retired", "detokenised", "cancelled"), 0)
+    holders: set[str] = set()
+    truncated = False
+    for batch in batch_rows:
+        rows, more, tonnes = _in_batch(conn, batch.id, query, limit - len(spans))
+        spans.extend(rows)
+        truncated = truncated or more
+        for name, total, low, high in tonnes:
+            states[name] += total
+            holders.update((low, high))
+    ids = [int(batch.id) for batch in batch_rows]
+    bridged = sum(states.values())
+    used = [name for name, tonnes in states.items() if tonnes]
+    history, history_more = serial_history(conn, ids, query.first, query.last, limit=history_limit)
+    retired, _ = retirements_touching(conn, ids, query.first, query.last, limit=history_limit)
+    return SerialStatus(
+        program=query.program,
+        namespace=query.namespace,
+        first_serial=query.first,
+        last_serial=query.last,
+        quantity=query.quantity,
+        scheme=query.scheme,
+        bridged=bridged,
+        status=used[0] if len(used) == 1 else None,  # type: ignore[arg-type]
+        holder=holders.pop() if len(holders) == 1 else None,
+        batch_id=ids[0] if len(ids) == 1 else None,
+        states=StateTonnes(**states),
+        batches=[summary(batch) for batch in batch_rows],
+        ranges=[
+            RangeInBatch(batch_id=row.batch_id, **holding_range(row).model_dump()) for row in spans
+        ],
+        ranges_truncated=truncated,
+        retirements=retired,
+        history=history,
+        history_truncated=history_more,
+    )
+
+
+def _batches(conn: Connection, program_id: int, q: SerialQuery, limit: int) -> list[Row[Any]]:
+    """Bridged batches of the namespace overlapping ``q``, in serial order (at most ``limit``)."""
+    same = (b.c.program_id == program_id, b.c.namespace == q.namespace)
+    below = conn.execute(
+        select_batches()
+        .where(*same, b.c.first_serial <= q.first)
+        .order_by(b.c.first_serial.desc())
+        .limit(1)
+    ).first()
+    found = [below] if below is not None and below.last_serial >= q.first else []
+    if q.last > q.first:
+        found += conn.execute(
+            select_batches()
+            .where(*same, b.c.first_serial > q.first, b.c.first_serial <= q.last)
+            .order_by(b.c.first_serial)
+            .limit(limit)
+        ).all()
+    return found[:limit]
+
+
+def _in_batch(
+    conn: Connection, batch_id: int, q: SerialQuery, limit: int
+) -> tuple[list[Row[Any]], bool, list[tuple[str, int, str, str]]]:
+    """The batch's ranges overlapping ``q`` (at most ``limit``, and whether there are more),
+    and per state the tonnes of ``q`` in it with the least and greatest holder, over every
+    overlapping range (not only those listed), clipped to ``q``.
+
+    Index seeks only: the range holding ``q.first`` (the greatest start at or below it), then
+    the ranges starting inside ``q``."""
+    containing = conn.execute(
+        sa.select(r)
+        .where(r.c.batch_id == batch_id, r.c.first_serial <= q.first)
+        .order_by(r.c.first_serial.desc())
+        .limit(1)
+    ).first()
+    rows: list[Row[Any]] = []
+    tonnes: list[tuple[str, int, str, str]] = []
+    if containing is not None and containing.last_serial >= q.first:
+        rows.append(containing)
+        clipped = min(containing.last_serial, q.last) - q.first + 1
+        tonnes.append((state_name(containing.state), clipped, containing.holder, containing.holder))
+    if q.last > q.first:
+        inside = (r.c.batch_id == batch_id, r.c.first_serial > q.first, r.c.first_serial <= q.last)
+        rows += conn.execute(
+            sa.select(r).where(*inside).order_by(r.c.first_serial).limit(max(limit, 0) + 1)
+        ).all()
+        end = sa.case((r.c.last_serial < q.last, r.c.last_serial), else_=q.last)
+        totals = conn.execute(
+            sa.select(
+                r.c.state,
+                sa.func.sum(end - r.c.first_serial + 1),
+                sa.func.min(r.c.holder),
+                sa.func.max(r.c.holder),
+            )
+            .where(*inside)
+            .group_by(r.c.state)
+        ).all()
+        tonnes += [(state_name(st), int(n), lo, hi) for st, n, lo, hi in totals]
+    limit = max(limit, 0)
+    return rows[:limit], len(rows) > limit, tonnes
