@@ -1,0 +1,429 @@
+"""The pages' reads of the query store: every list is keyset-paginated on an indexed key, so a
+page costs the same on a store with millions of ranges as on the demo's.
+
+Indexes relied on (``chain.store.schema``): batches by id and by (program, namespace, first
+serial); serial ranges by (batch, first serial) and by (holder, batch, first serial);
+retirements by id, batch and holder; events by seq and by (batch, seq).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from api.pages import views as v
+from chain.store import schema as s
+
+T = TypeVar("T")
+
+b, p, pr, r, ret, e = s.batches, s.projects, s.programs, s.serial_ranges, s.retirements, s.events
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a keyset-paginated list; ``more`` says whether another follows."""
+
+    items: list[T]
+    more: bool
+
+
+def _page(rows: Sequence[T], limit: int) -> Page[T]:
+    return Page(list(rows[:limit]), len(rows) > limit)
+
+
+# ------------------------------------------------------------------ status
+
+
+@dataclass(frozen=True)
+class LedgerStatus:
+    chain_id: int | None
+    contract: str | None
+    genesis_hash: str | None
+    deploy_block: int | None
+    block: int | None
+    audit_seq: int
+    audit_head: str | None
+    paused: bool
+    updated_at: int | None
+
+
+def ledger_status(conn: Connection) -> LedgerStatus:
+    info = conn.execute(sa.select(s.chain_info)).mappings().first()
+    cp = conn.execute(sa.select(s.checkpoint)).mappings().first()
+    return LedgerStatus(
+        chain_id=_opt(info, "chain_id"),
+        contract=info["contract_address"] if info else None,
+        genesis_hash=info["genesis_hash"] if info else None,
+        deploy_block=_opt(info, "deploy_block"),
+        block=_opt(cp, "block_number"),
+        audit_seq=int(cp["audit_seq"]) if cp else 0,
+        audit_head=cp["audit_head"] if cp else None,
+        paused=bool(cp["paused"]) if cp else False,
+        updated_at=_opt(cp, "updated_at"),
+    )
+
+
+def _opt(row: Mapping[Any, Any] | None, key: str) -> int | None:
+    return None if row is None or row[key] is None else int(row[key])
+
+
+def programs(conn: Connection) -> list[str]:
+    return [str(c) for c in conn.execute(sa.select(pr.c.code).order_by(pr.c.id)).scalars()]
+
+
+# ------------------------------------------------------------------ batches
+
+_BATCH_COLUMNS = (
+    b,
+    pr.c.code.label("program"),
+    p.c.project_id,
+    p.c.name.label("project_name"),
+    p.c.country,
+    p.c.methodology,
+    p.c.project_type,
+)
+
+
+def _batch_select() -> sa.Select[Any]:
+    return (
+        sa.select(*_BATCH_COLUMNS)
+        .join(pr, pr.c.id == b.c.program_id)
+        .join(p, p.c.key == b.c.project_key)
+    )
+
+
+def _batch(row: Mapping[Any, Any]) -> v.Batch:
+    return v.Batch(
+        id=int(row["id"]),
+        program=str(row["program"]),
+        project=v.Project(
+            key=str(row["project_key"]),
+            program=str(row["program"]),
+            project_id=str(row["project_id"]),
+            name=str(row["project_name"]),
+            country=str(row["country"]),
+            methodology=str(row["methodology"]),
+            project_type=str(row["project_type"]),
+        ),
+        namespace=str(row["namespace"]),
+        first_serial=int(row["first_serial"]),
+        last_serial=int(row["last_serial"]),
+        quantity=int(row["quantity"]),
+        recipient=str(row["recipient"]),
+        vintage_start=v.to_date(row["vintage_start"]),
+        vintage_end=v.to_date(row["vintage_end"]),
+        labels=v.label_names(int(row["labels"])),
+        metadata_hash=str(row["metadata_hash"]),
+        registry_reference=str(row["registry_reference"]),
+        frozen=bool(row["frozen"]),
+        tonnes=v.Tonnes(
+            int(row["quantity"]),
+            int(row["retired"]),
+            int(row["detokenised"]),
+            int(row["cancelled"]),
+        ),
+        bridged_by=str(row["bridged_by"]),
+        seq=int(row["seq"]),
+        block_number=int(row["block_number"]),
+        tx_hash=str(row["tx_hash"]),
+    )
+
+
+def batch(conn: Connection, batch_id: int) -> v.Batch | None:
+    row = conn.execute(_batch_select().where(b.c.id == batch_id)).mappings().first()
+    return None if row is None else _batch(row)
+
+
+def batches_by_id(conn: Connection, ids: set[int]) -> dict[int, v.Batch]:
+    if not ids:
+        return {}
+    rows = conn.execute(_batch_select().where(b.c.id.in_(sorted(ids)))).mappings()
+    return {int(row["id"]): _batch(row) for row in rows}
+
+
+def batches(
+    conn: Connection, *, program: str | None, after: int | None, limit: int
+) -> Page[v.Batch]:
+    """Batches after batch ``after``: all in id order, or one programme's in serial order
+    (namespace, first serial), the order its index keeps, so no page sorts the programme."""
+    query = _batch_select().limit(limit + 1)
+    if not program:
+        query = query.order_by(b.c.id)
+        if after is not None:
+            query = query.where(b.c.id > after)
+        return _page([_batch(row) for row in conn.execute(query).mappings()], limit)
+    program_id = conn.execute(sa.select(pr.c.id).where(pr.c.code == program)).scalar()
+    query = query.where(b.c.program_id == program_id).order_by(b.c.namespace, b.c.first_serial)
+    if after is not None:
+        last = conn.execute(
+            sa.select(b.c.namespace, b.c.first_serial).where(b.c.id == after)
+        ).first()
+        if last is None:
+            return Page([], False)
+        query = query.where(
+            sa.tuple_(b.c.namespace, b.c.first_serial)
+            > sa.tuple_(sa.literal(last.namespace), sa.literal(last.first_serial))
+        )
+    return _page([_batch(row) for row in conn.execute(query).mappings()], limit)
+
+
+def _range(row: Mapping[Any, Any]) -> v.Range:
+    return v.Range(
+        batch_id=int(row["batch_id"]),
+        first_serial=int(row["first_serial"]),
+        last_serial=int(row["last_serial"]),
+        holder=str(row["holder"]),
+        state=v.state_name(int(row["state"])),
+        seq=int(row["seq"]),
+    )
+
+
+def batch_ranges(
+    conn: Connection, batch_id: int, *, after: int | None, limit: int
+) -> Page[v.Range]:
+    """The holding ranges tiling a batch, in serial order, after first serial ``after``."""
+    query = sa.select(r).where(r.c.batch_id == batch_id).order_by(r.c.first_serial)
+    if after is not None:
+        query = query.where(r.c.first_serial > after)
+    rows = conn.execute(query.limit(limit + 1)).mappings()
+    return _page([_range(row) for row in rows], limit)
+
+
+# ------------------------------------------------------------------ retirements
+
+
+def retirement_from_row(row: Mapping[Any, Any]) -> v.Retirement:
+    return v.Retirement(
+        id=int(row["id"]),
+        batch_id=int(row["batch_id"]),
+        holder=str(row["holder"]),
+        first_serial=int(row["first_serial"]),
+        last_serial=int(row["last_serial"]),
+        quantity=int(row["quantity"]),
+        beneficiary=str(row["beneficiary"]),
+        purpose=v.purpose_name(int(row["purpose"])),
+        jurisdiction=str(row["jurisdiction"]),
+        consumption_start=v.to_date(row["consumption_start"]),
+        consumption_end=v.to_date(row["consumption_end"]),
+        note=str(row["note"]),
+        retired_on=v.to_date(row["retired_on"]),
+        mirrored=bool(row["mirrored"]),
+        actor=str(row["actor"]),
+        seq=int(row["seq"]),
+        block_number=int(row["block_number"]),
+        tx_hash=str(row["tx_hash"]),
+    )
+
+
+def retirement(conn: Connection, retirement_id: int) -> v.Retirement | None:
+    row = conn.execute(sa.select(ret).where(ret.c.id == retirement_id)).mappings().first()
+    return None if row is None else retirement_from_row(row)
+
+
+def retirements(
+    conn: Connection,
+    *,
+    batch_id: int | None = None,
+    holder: str | None = None,
+    before: int | None = None,
+    limit: int,
+) -> Page[v.Retirement]:
+    """Retirements newest first (by id), of one batch or holder, before id ``before``."""
+    query = sa.select(ret).order_by(ret.c.id.desc()).limit(limit + 1)
+    if batch_id is not None:
+        query = query.where(ret.c.batch_id == batch_id)
+    if holder is not None:
+        query = query.where(ret.c.holder == holder)
+    if before is not None:
+        query = query.where(ret.c.id < before)
+    return _page([retirement_from_row(row) for row in conn.execute(query).mappings()], limit)
+
+
+# ------------------------------------------------------------------ accounts
+
+
+@dataclass(frozen=True)
+class Account:
+    address: str
+    allowed: bool | None
+    """``None``: the ledger never set flags for this address."""
+    frozen: bool | None
+    by_state: dict[str, int]
+    """Tonnes this address holds ranges of, by range state."""
+
+
+def account(conn: Connection, address: str) -> Account:
+    flags = conn.execute(sa.select(s.accounts).where(s.accounts.c.address == address))
+    row = flags.mappings().first()
+    tonnes = sa.func.sum(r.c.last_serial - r.c.first_serial + 1)
+    totals = conn.execute(
+        sa.select(r.c.state, tonnes).where(r.c.holder == address).group_by(r.c.state)
+    )
+    return Account(
+        address=address,
+        allowed=None if row is None else bool(row["allowed"]),
+        frozen=None if row is None else bool(row["frozen"]),
+        by_state={v.state_name(int(state)): int(total) for state, total in totals},
+    )
+
+
+def account_ranges(
+    conn: Connection, address: str, *, after: tuple[int, int] | None, limit: int
+) -> Page[v.Range]:
+    """An account's ranges by (batch, first serial), after the key ``after``."""
+    query = (
+        sa.select(r)
+        .where(r.c.holder == address)
+        .order_by(r.c.batch_id, r.c.first_serial)
+        .limit(limit + 1)
+    )
+    if after is not None:
+        query = query.where(
+            sa.tuple_(r.c.batch_id, r.c.first_serial)
+            > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
+        )
+    return _page([_range(row) for row in conn.execute(query).mappings()], limit)
+
+
+# ------------------------------------------------------------------ serials
+
+
+def ranges_overlapping(
+    conn: Connection, program: str, namespace: str, first: int, last: int, *, limit: int
+) -> tuple[list[v.Batch], Page[v.Range]]:
+    """The batches of ``program``/``namespace`` that hold any of ``first..last``, and their
+    holding ranges clipped to it (in serial order)."""
+    program_id = conn.execute(sa.select(pr.c.id).where(pr.c.code == program)).scalar()
+    if program_id is None:
+        return [], Page([], False)
+    # The batch holding ``first`` starts at or below it: one step down the index. Later ones
+    # start inside the range.
+    below = (
+        sa.select(b.c.id)
+        .where(b.c.program_id == program_id, b.c.namespace == namespace)
+        .where(b.c.first_serial <= first)
+        .order_by(b.c.first_serial.desc())
+        .limit(1)
+    )
+    inside = (
+        sa.select(b.c.id)
+        .where(b.c.program_id == program_id, b.c.namespace == namespace)
+        .where(b.c.first_serial > first, b.c.first_serial <= last)
+        .order_by(b.c.first_serial)
+        .limit(limit + 1)
+    )
+    ids = [int(i) for i in conn.execute(below).scalars()]
+    ids += [int(i) for i in conn.execute(inside).scalars()]
+    found = [
+        _batch(row)
+        for row in conn.execute(_batch_select().where(b.c.id.in_(ids)).order_by(b.c.first_serial))
+        .mappings()
+        .all()
+    ]
+    found = [x for x in found if x.last_serial >= first][:limit]
+    ranges: list[v.Range] = []
+    for x in found:
+        start = conn.execute(
+            sa.select(sa.func.max(r.c.first_serial)).where(
+                r.c.batch_id == x.id, r.c.first_serial <= max(first, x.first_serial)
+            )
+        ).scalar()
+        if start is None:
+            continue  # a batch is always tiled; only a store mid-rebuild lacks its ranges
+        query = (
+            sa.select(r)
+            .where(r.c.batch_id == x.id, r.c.first_serial >= start, r.c.first_serial <= last)
+            .order_by(r.c.first_serial)
+            .limit(limit + 1 - len(ranges))
+        )
+        for row in conn.execute(query).mappings():
+            whole = _range(row)
+            ranges.append(
+                v.Range(
+                    whole.batch_id,
+                    max(whole.first_serial, first),
+                    min(whole.last_serial, last),
+                    whole.holder,
+                    whole.state,
+                    whole.seq,
+                )
+            )
+        if len(ranges) > limit:
+            break
+    return found, _page(ranges, limit)
+
+
+def _touches(first: int, last: int) -> sa.ColumnElement[bool]:
+    """Events of a batch that touch any of ``first..last`` (whole-batch events always do)."""
+    fields = e.c.fields
+
+    def bound(key: str) -> sa.ColumnElement[Any]:
+        # BIGINT, not as_integer(): PostgreSQL's INTEGER is 32-bit and serials are not.
+        return sa.func.coalesce(
+            sa.cast(fields[key].as_string(), sa.BigInteger),
+            sa.cast(fields[("retirement", key)].as_string(), sa.BigInteger),
+        )
+
+    return sa.or_(
+        e.c.name.in_(("BatchBridged", "LabelsUpdated", "BatchFreezeChanged")),
+        sa.and_(bound("firstSerial") <= last, bound("lastSerial") >= first),
+    )
+
+
+def events(
+    conn: Connection,
+    *,
+    name: str | None = None,
+    batch_id: int | None = None,
+    serials: tuple[int, int] | None = None,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int,
+    newest_first: bool = True,
+) -> Page[v.Event]:
+    """Audited events, filtered; keyset on ``seq`` (``before`` and/or ``after``, exclusive)."""
+    query = sa.select(
+        e.c.seq,
+        e.c.name,
+        e.c.block_number,
+        e.c.tx_hash,
+        e.c.log_index,
+        e.c.audit_head,
+        e.c.batch_id,
+        e.c.fields,
+    )
+    if name:
+        query = query.where(e.c.name == name)
+    if batch_id is not None:
+        query = query.where(e.c.batch_id == batch_id)
+    if serials is not None:
+        query = query.where(_touches(*serials))
+    if before is not None:
+        query = query.where(e.c.seq < before)
+    if after is not None:
+        query = query.where(e.c.seq > after)
+    order = e.c.seq.desc() if newest_first else e.c.seq
+    rows = conn.execute(query.order_by(order).limit(limit + 1)).mappings().all()
+    return _page([v.event_from_row(row) for row in rows], limit)
+
+
+AUDITED_EVENTS = (
+    "AccountUpdated",
+    "AdminChangeRecorded",
+    "BatchBridged",
+    "BatchFreezeChanged",
+    "CreditsCancelled",
+    "CreditsDetokenised",
+    "CreditsRetired",
+    "LabelsUpdated",
+    "PauseChanged",
+    "ProgramRegistered",
+    "ProjectRegistered",
+    "RoleUpdated",
+    "SerialsMoved",
+)
+"""Every kind of audited event the contract emits (the audit page's filter)."""

@@ -1,0 +1,64 @@
+"""``/accounts/{address}``: what an account holds, batch by batch with the exact serial ranges,
+what it has retired, and its allowlist and freeze flags."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import HTMLResponse
+
+from api.deps import ReadConnection
+from api.pages import _queries as q
+from api.pages.batches import MAX_ID, PAGE, RANGES, Cursor
+from api.pages.i18n import Translator, choose
+from api.pages.render import PageError, PageRoute, render
+
+router = APIRouter(route_class=PageRoute)
+
+ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
+RANGE_CURSOR = re.compile(r"(\d{1,19})-(\d{1,19})")
+
+
+def parse_address(text: str) -> str:
+    if not ADDRESS.fullmatch(text.strip()):
+        raise PageError(400, "error.bad_address", address=text)
+    return text.strip().lower()
+
+
+def _range_cursor(text: str | None) -> tuple[int, int] | None:
+    """``"<batch>-<first serial>"``: the last range of the previous page."""
+    if not text:
+        return None
+    match = RANGE_CURSOR.fullmatch(text)
+    if match is None or max(int(match[1]), int(match[2])) > MAX_ID:
+        raise PageError(400, "error.bad_parameters", names="after")
+    return int(match[1]), int(match[2])
+
+
+@router.get("/accounts/{address}", response_class=HTMLResponse)
+def account_page(
+    request: Request,
+    conn: ReadConnection,
+    address: Annotated[str, Path(max_length=64)],
+    after: Annotated[str | None, Query(max_length=48)] = None,
+    retirements_before: Cursor = None,
+) -> HTMLResponse:
+    account = parse_address(address)
+    ranges = q.account_ranges(conn, account, after=_range_cursor(after), limit=RANGES)
+    held = q.account(conn, account)
+    spent = q.retirements(conn, holder=account, before=retirements_before, limit=PAGE)
+    if held.allowed is None and not held.by_state and not spent.items:
+        raise PageError(404, "error.no_account", address=account)
+    t = Translator(choose(request)[0])
+    return render(
+        request,
+        "account.html",
+        title=t("account.title", address=account),
+        account=held,
+        ranges=ranges,
+        batches=q.batches_by_id(conn, {x.batch_id for x in ranges.items}),
+        after=after,
+        retirements=spent,
+    )

@@ -1,0 +1,179 @@
+"""``/serials?q=``: any registry serial, in any supported format, or a single serial number with
+its namespace, resolved to its batch, status, holder and full history.
+
+Without a programme the serial is tried against every registry's format; a string that more
+than one format reads (the Gold Standard export also lists CDM units) is looked up under each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from sqlalchemy.engine import Connection
+
+from api.deps import ReadConnection
+from api.pages import _queries as q
+from api.pages import views as v
+from api.pages.batches import DIGITS, MAX_ID, Cursor
+from api.pages.i18n import Translator, choose
+from api.pages.render import PageRoute, render
+from chain import registries
+from chain.registries import SerialFormatError, UnknownRegistry
+from chain.registries._grammar import PLACEHOLDER
+
+router = APIRouter(route_class=PageRoute)
+
+HISTORY = 100
+RANGES = 100
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """Serials asked about: ``first..last`` of ``namespace`` under ``program``."""
+
+    program: str
+    namespace: str
+    first: int
+    last: int
+
+
+@dataclass(frozen=True)
+class Found:
+    wanted: Wanted
+    batches: list[v.Batch]
+    ranges: q.Page[v.Range]
+    history: q.Page[v.Event]
+
+    @property
+    def single(self) -> v.Range | None:
+        """The one range holding every serial asked about, if there is one."""
+        items = self.ranges.items
+        if len(items) == 1 and (items[0].first_serial, items[0].last_serial) == (
+            self.wanted.first,
+            self.wanted.last,
+        ):
+            return items[0]
+        return None
+
+
+class Unresolved(Exception):
+    """The input names no serials: a catalog key, its fields, and each format's reason."""
+
+    def __init__(self, message: str, reasons: dict[str, str] | None = None, **fields: str) -> None:
+        super().__init__(message)
+        self.message = message
+        self.reasons = reasons or {}
+        self.fields = fields
+
+
+def _constant_namespaces(program: str) -> set[str]:
+    """Namespaces of ``program`` that need no part of a serial (Verra's registry-wide one)."""
+    try:
+        adapters = registries.adapters_for(program)
+    except UnknownRegistry:
+        return set()
+    spaces = {a.namespace for a in adapters if a.program == program}
+    return {n for n in spaces if not PLACEHOLDER.search(n)}
+
+
+def resolve(
+    text: str, program: str | None, namespace: str | None, known: list[str]
+) -> list[Wanted]:
+    """Every reading of the input; raises :class:`Unresolved` when there is none."""
+    programs = [program] if program else known
+    if DIGITS.fullmatch(text):
+        number = int(text)
+        if number > MAX_ID:
+            raise Unresolved("serials.too_large")
+        if namespace:
+            return [Wanted(p, namespace, number, number) for p in programs]
+        found = [
+            Wanted(p, n, number, number) for p in programs for n in sorted(_constant_namespaces(p))
+        ]
+        if not found:
+            raise Unresolved("serials.needs_namespace")
+        return found
+    keys = [program] if program else list(registries.registries())
+    readings: dict[tuple[str, str, int, int], Wanted] = {}
+    reasons: dict[str, str] = {}
+    for key in keys:
+        try:
+            parsed = registries.parse(key, text)
+        except (SerialFormatError, UnknownRegistry) as exc:
+            reasons[key.upper()] = getattr(exc, "reason", str(exc))
+            continue
+        wanted = Wanted(parsed.program, parsed.namespace, parsed.first, parsed.last)
+        readings[(wanted.program, wanted.namespace, wanted.first, wanted.last)] = wanted
+    if not readings:
+        raise Unresolved("serials.bad_serial", reasons)
+    return list(readings.values())
+
+
+def look_up(conn: Connection, wanted: Wanted, history_after: int | None) -> Found | None:
+    batches, ranges = q.ranges_overlapping(
+        conn, wanted.program, wanted.namespace, wanted.first, wanted.last, limit=RANGES
+    )
+    if not batches:
+        return None
+    history: list[v.Event] = []
+    more = False
+    for batch in batches[:10]:  # a block is one batch; a wide span links to the rest
+        page = q.events(
+            conn,
+            batch_id=batch.id,
+            serials=(wanted.first, wanted.last),
+            after=history_after,
+            limit=HISTORY,
+            newest_first=False,
+        )
+        history += page.items
+        more = more or page.more
+    history.sort(key=lambda e: e.seq)
+    return Found(wanted, batches, ranges, q.Page(history[:HISTORY], more or len(history) > HISTORY))
+
+
+@router.get("/serials", response_class=HTMLResponse)
+def serial_page(
+    request: Request,
+    conn: ReadConnection,
+    q_: Annotated[str | None, Query(alias="q", max_length=400)] = None,
+    program: Annotated[str | None, Query(max_length=32)] = None,
+    namespace: Annotated[str | None, Query(max_length=200)] = None,
+    history_after: Cursor = None,
+) -> HTMLResponse:
+    t = Translator(choose(request)[0])
+    text = (q_ or "").strip()
+    known = q.programs(conn)
+    program = (program or "").strip().upper() or None
+    namespace = (namespace or "").strip() or None
+    context: dict[str, Any] = {
+        "title": t("serials.title"),
+        "query": text,
+        "program": program,
+        "namespace": namespace,
+        "programs": known,
+        "results": [],
+        "problem": None,
+        "reasons": {},
+        "history_after": history_after,
+    }
+    if not text:
+        return render(request, "serials.html", **context)
+    try:
+        wanted = resolve(text, program, namespace, known)
+    except Unresolved as exc:
+        problem = t(exc.message, **exc.fields)
+        return render(
+            request,
+            "serials.html",
+            status=400,
+            **{**context, "problem": problem, "reasons": exc.reasons},
+        )
+    results = [found for w in wanted if (found := look_up(conn, w, history_after))]
+    if not results:
+        problem = t("serials.not_bridged")
+        return render(request, "serials.html", status=404, **{**context, "problem": problem})
+    return render(request, "serials.html", **{**context, "results": results})
