@@ -1,5 +1,7 @@
 """``/audit``: the mirrored audit trail, newest first, filtered by kind of event and batch and
-paginated on ``seq``; the store's audit position; the result of the last verification."""
+paginated on ``seq``; the store's audit position; the last verification, or a new one on
+``?verify=1`` (the verifier reuses its result while the store has not moved, and runs one at a
+time, so the button cannot be used to load the server)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from api.pages import _queries as q
 from api.pages.batches import DIGITS, MAX_ID, PAGE, Cursor
 from api.pages.i18n import Translator, choose
 from api.pages.render import PageError, PageRoute, render
-from api.pages.verification import last_verification
+from api.pages.verification import last_verification, verify_now
 
 router = APIRouter(route_class=PageRoute)
 
@@ -36,6 +38,7 @@ def audit_page(
     batch: Annotated[str | None, Query(max_length=20)] = None,
     before: Cursor = None,
     after: Cursor = None,
+    verify: bool = False,
 ) -> HTMLResponse:
     kind = kind or None
     batch_id = _batch_filter(batch)
@@ -64,5 +67,5 @@ def audit_page(
         newer=newer and bool(items),
         older=older and bool(items),
         ledger=q.ledger_status(conn),
-        verification=last_verification(services),
+        verification=verify_now(services) if verify else last_verification(services),
     )

@@ -1,6 +1,7 @@
-"""The dashboard's figures: tonnes by fate per programme, vintage year, country and project type,
-and over time. They aggregate whole tables, so they are computed once per state of the store
-(its checkpoint) and kept until the indexer moves it on.
+"""The dashboard's figures: tonnes by fate per programme, vintage year, country and project type
+(the read API's ``ledger_stats``), and over time (block height; month of retirement). They
+aggregate whole tables, so they are computed once per state of the store (its checkpoint) and
+kept until the indexer moves it on.
 """
 
 from __future__ import annotations
@@ -8,15 +9,15 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from api.pages.views import Tonnes
+from api.reads import queries as reads
 from chain.store import schema as s
 
-b, p, pr = s.batches, s.projects, s.programs
+b = s.batches
 
 TIMELINE_POINTS = 60
 """Buckets of block height in the time series: enough for a trend, few enough to read."""
@@ -44,23 +45,8 @@ class Stats:
     """(``YYYY-MM`` of the retirement date, tonnes), oldest first."""
 
 
-_SUMS = (
-    sa.func.coalesce(sa.func.sum(b.c.quantity), 0),
-    sa.func.coalesce(sa.func.sum(b.c.retired), 0),
-    sa.func.coalesce(sa.func.sum(b.c.detokenised), 0),
-    sa.func.coalesce(sa.func.sum(b.c.cancelled), 0),
-)
-
-
-def _grouped(conn: Connection, key: sa.ColumnElement[Any]) -> list[tuple[str, Tonnes]]:
-    query = (
-        sa.select(key.label("k"), *_SUMS)
-        .select_from(b.join(pr, pr.c.id == b.c.program_id).join(p, p.c.key == b.c.project_key))
-        .group_by(key)
-    )
-    return [
-        (str(k), Tonnes(int(q), int(rt), int(d), int(c))) for k, q, rt, d, c in conn.execute(query)
-    ]
+def _tonnes(x: reads.Tonnes) -> Tonnes:
+    return Tonnes(int(x.bridged), int(x.retired), int(x.detokenised), int(x.cancelled))
 
 
 def _timeline(conn: Connection, first: int, last: int) -> list[Point]:
@@ -87,9 +73,7 @@ def _timeline(conn: Connection, first: int, last: int) -> list[Point]:
 
 
 def compute(conn: Connection) -> Stats:
-    by_program = _grouped(conn, pr.c.code)
-    total = Tonnes(*(sum(getattr(t, f) for _, t in by_program) for f in _FATES))
-    by_vintage = _grouped(conn, b.c.vintage_start // 10000)
+    figures = reads.ledger_stats(conn)
     cp = conn.execute(sa.select(s.checkpoint.c.block_number)).scalar()
     start = conn.execute(sa.select(s.chain_info.c.deploy_block)).scalar()
     month = s.retirements.c.retired_on // 100
@@ -100,15 +84,15 @@ def compute(conn: Connection) -> Stats:
         .order_by(month)
     )
     return Stats(
-        total=total,
-        batches=int(conn.execute(sa.select(sa.func.count()).select_from(b)).scalar() or 0),
+        total=_tonnes(figures.totals),
+        batches=figures.totals.batches,
         retirements=int(
             conn.execute(sa.select(sa.func.count()).select_from(s.retirements)).scalar() or 0
         ),
-        by_program=sorted(by_program),
-        by_vintage=sorted(by_vintage),
-        by_country=_largest(_grouped(conn, p.c.country)),
-        by_project_type=_largest(_grouped(conn, p.c.project_type)),
+        by_program=[(x.key, _tonnes(x)) for x in figures.by_program],
+        by_vintage=[(str(x.year), _tonnes(x)) for x in figures.by_vintage_year],
+        by_country=_largest([(x.key, _tonnes(x)) for x in figures.by_country]),
+        by_project_type=_largest([(x.key, _tonnes(x)) for x in figures.by_project_type]),
         timeline=[] if cp is None else _timeline(conn, int(start or 0), int(cp)),
         retired_by_month=[(f"{int(m) // 100:04d}-{int(m) % 100:02d}", int(t)) for m, t in months],
     )

@@ -1,28 +1,18 @@
-"""The result of the last audit verification the server ran, as the dashboard and the audit page
-show it; ``None`` while it has run none.
-
-The server runs verifications for ``GET /v1/audit/verify`` (the read routes' verifier, which
-remembers its last result); until that verifier is part of the app, no verification runs on
-the server, and the pages say so and show the command an auditor runs instead.
-"""
+"""The audit verification as the dashboard and the audit page show it: the last result the
+server's verifier remembers (the one behind ``GET /v1/audit/verify``), or a run on request."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from api.deps import Services
+from api.reads.queries import AuditResult, chain_of, verifier_for
 
 
-@dataclass(frozen=True)
-class LastVerification:
-    ok: bool
-    audit_seq: int
-    audit_head: str
-    discrepancies: list[str]
-    checked_at: str | None
-    """ISO 8601, UTC."""
+def last_verification(services: Services) -> AuditResult | None:
+    """The last verification of this server's store, without running one."""
+    return verifier_for(services.engine).last()
 
 
-def last_verification(services: Services) -> LastVerification | None:
-    del services  # the verifier that would have run one is not in the app yet (see above)
-    return None
+def verify_now(services: Services) -> AuditResult:
+    """A current verification: the remembered one while the store has not moved, else a run
+    (against the chain when the server has a node, else the store alone; one at a time)."""
+    return verifier_for(services.engine).result(services.engine, chain_of(services))

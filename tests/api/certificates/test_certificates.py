@@ -43,6 +43,25 @@ def sample(engine: Engine) -> list[int]:
     return sorted({int(chinese), 1, int(last or 0), *buyers})
 
 
+def test_the_certificate_is_the_read_apis_retirement_and_more(
+    client: TestClient, sample: list[int]
+) -> None:
+    """The certificate JSON extends ``GET /v1/retirements/{id}`` and agrees with it field by
+    field."""
+    for retirement_id in sample:
+        detail = client.get(f"/v1/retirements/{retirement_id}").json()
+        cert = client.get(url(retirement_id), params={"format": "json"}).json()
+        assert {k: cert[k] for k in detail} == detail
+        assert set(cert) - set(detail) == {
+            "namespace",
+            "methodology",
+            "project_type",
+            "labels",
+            "registry_reference",
+            "check",
+        }
+
+
 def test_json_figures_are_the_stores(client: TestClient, engine: Engine, sample: list[int]) -> None:
     r, b, prog, proj, e = s.retirements, s.batches, s.programs, s.projects, s.events
     with engine.connect() as conn:
@@ -82,8 +101,8 @@ def test_json_figures_are_the_stores(client: TestClient, engine: Engine, sample:
             assert cert["mirrored"] is row[r.c.mirrored]
             assert cert["program"] == row[prog.c.code]
             assert cert["namespace"] == row[b.c.namespace]
-            assert cert["project"]["project_id"] == row[proj.c.project_id]
-            assert cert["project"]["name"] == row[proj.c.name]
+            assert cert["project_id"] == row[proj.c.project_id]
+            assert cert["project_name"] == row[proj.c.name]
             assert cert["vintage_start"] == day(row[b.c.vintage_start])
             assert cert["registry_reference"] == row[b.c.registry_reference]
             v = cert["verification"]
@@ -94,8 +113,26 @@ def test_json_figures_are_the_stores(client: TestClient, engine: Engine, sample:
             assert (v["block_hash"], v["log_index"]) == (event.block_hash, event.log_index)
             assert v["audit_seq"] == event.seq and event.name == "CreditsRetired"
             assert v["audit_head"] == event.audit_head
-            assert v["ledger_audit_seq"] == checkpoint.audit_seq
-            assert v["command"].startswith("carbon-ledger audit verify ")
+            check = cert["check"]
+            assert check["store_audit_seq"] == checkpoint.audit_seq
+            assert check["store_audit_head"] == checkpoint.audit_head
+            assert (check["genesis_hash"], check["deploy_block"]) == (
+                chain.genesis_hash,
+                chain.deploy_block,
+            )
+            assert check["command"].startswith("carbon-ledger audit verify ")
+            assert cert["labels"] == [
+                name
+                for bit, name in enumerate(
+                    [
+                        "corsia_eligible",
+                        "ccp_approved",
+                        "article6_authorised",
+                        "corresponding_adjustment",
+                    ]
+                )
+                if row[b.c.labels] >> bit & 1
+            ]
             assert cert["certificate_url"] == url(retirement_id)
 
 
@@ -134,9 +171,7 @@ def test_pdf_embeds_the_cjk_font_for_chinese_names(client: TestClient, engine: E
 def test_a_latin_certificate_needs_no_cjk_font_in_english(client: TestClient) -> None:
     """The font check above can fail: a certificate without Chinese text embeds no CJK font."""
     cert = client.get(url(1), headers={"Accept": "application/json"}).json()
-    assert re.fullmatch(
-        r"[\x00-\x7f]*", cert["beneficiary"] + cert["project"]["name"] + cert["note"]
-    )
+    assert re.fullmatch(r"[\x00-\x7f]*", cert["beneficiary"] + cert["project_name"] + cert["note"])
     pdf = client.get(url(1), params={"lang": "en", "format": "pdf"})
     fonts = pdf_font_names(pdf.content)
     assert fonts and not any("CJK" in f for f in fonts), fonts

@@ -520,3 +520,40 @@ def test_the_stylesheet_is_served(client: TestClient) -> None:
     css = client.get("/static/style.css")
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     assert "@media print" in css.text
+
+
+# ------------------------------------------------------------------ verification
+
+
+def copied_store(demo: DemoStore, folder: Path) -> Engine:
+    """A copy of the demo's store, for a test that changes it or its server's state."""
+    copy = folder / "store.sqlite3"
+    shutil.copy(demo.url.removeprefix("sqlite:///"), copy)
+    return open_store(f"sqlite:///{copy}")
+
+
+def test_verify_now_and_the_last_result(demo: DemoStore, tmp_path: Path) -> None:
+    engine = copied_store(demo, tmp_path)
+    client = TestClient(pages_app(engine))
+    assert "No verification has run on this server" in text(client.get("/audit").text)
+    page = text(client.get("/audit?verify=1").text)
+    assert f"passed at audit sequence {demo.audit_seq}" in page
+    assert "the store on its own" in page  # this server has no node
+    # The dashboard shows the result it remembers, in either language.
+    assert f"passed at audit sequence {demo.audit_seq}" in text(client.get("/").text)
+    assert f"审计序号 {demo.audit_seq}" in text(client.get("/?lang=zh").text).split("已通过")[1]
+    engine.dispose()
+
+
+def test_verify_now_names_what_a_tampered_store_got_wrong(demo: DemoStore, tmp_path: Path) -> None:
+    engine = copied_store(demo, tmp_path)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.update(s.serial_ranges)
+            .where(s.serial_ranges.c.batch_id == 1)
+            .values(holder="0x" + "ab" * 20)
+        )
+    page = text(TestClient(pages_app(engine)).get("/audit?verify=1").text)
+    engine.dispose()
+    assert "FAILED" in page
+    assert "serial_ranges" in page and "batch 1" in page
