@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api import keys, limits, metrics, ops, problems, reads, writes
+from api import certificates, keys, limits, metrics, ops, pages, problems, reads, writes
 from api.audit_log import AuditOutcomes
 from api.deps import Services
 
@@ -26,4 +26,6 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(keys.router)
     app.include_router(writes.router)
     app.include_router(reads.router)
+    app.include_router(certificates.router)
+    app.include_router(pages.router)
     return app

@@ -28,7 +28,7 @@ from web3 import Web3
 
 from chain.events import decode_logs
 from chain.store import schema as s
-from chain.verify import Discrepancy
+from chain.verify import Discrepancy, VerificationReport
 
 GENESIS = "0x" + "00" * 32
 ENTRY_FIELDS = (
@@ -283,4 +283,16 @@ def verify_api_log(engine: Engine, w3: Web3) -> LogCheck:
     """The whole check ``carbon-ledger audit verify`` runs on a store with API entries."""
     check = verify_chain_of_entries(engine)
     link_to_chain(engine, w3, check)
+    return check
+
+
+def add_to_report(report: VerificationReport, engine: Engine, w3: Web3) -> LogCheck | None:
+    """``audit verify``'s check of a store that holds API log entries: its findings join the
+    report's discrepancies. ``None`` when the store has no API log."""
+    with engine.connect() as conn:
+        if conn.execute(sa.select(s.api_audit_log.c.seq).limit(1)).first() is None:
+            return None
+    check = verify_api_log(engine, w3)
+    report.discrepancies.extend(check.discrepancies)
+    report.ok = not report.discrepancies
     return check

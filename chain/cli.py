@@ -255,6 +255,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             w3, deployment, engine, args.registry, args.registry_export
         )
     report = verify(w3, deployment, engine, progress=progress)
+    api_log = None
+    if engine is not None:
+        from api.audit_log import add_to_report
+
+        api_log = add_to_report(report, engine, w3)
     if reconciliations:
         from chain.importer.command import add_reconciliation
 
@@ -263,6 +268,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         data = report.as_json()
         if reconciliations:
             data["reconciliation"] = [r.as_json() for r in reconciliations]
+        if api_log is not None:
+            data["api_log"] = api_log.as_json()
         print(json.dumps(data, ensure_ascii=False))
     elif report.ok:
         print(
@@ -272,6 +279,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
             print(
                 f"reconciled {rec.file}: {len(rec.rows)} rows, "
                 f"{rec.file_tonnes['bridged']:,} t, to the tonne"
+            )
+        if api_log is not None:
+            print(
+                f"API audit log: {api_log.entries} entries, head {api_log.head}, "
+                f"{api_log.linked} outcomes linked to the chain"
             )
     else:
         first = report.discrepancies[0]

@@ -158,6 +158,7 @@ class Pipeline:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="signer")
         self.confirmer = Confirmer(self)
         self.on_settled: list[Callable[[Submission, Settled], None]] = []
+        self._inflight: dict[str, Submission] = {}
 
     def _parts_from(self, start: int, count: int) -> tuple[list[int], list[tuple[int, int]]]:
         from api.submission import calls
@@ -192,8 +193,14 @@ class Pipeline:
 
     def submit(self, sub: Submission) -> Future[Settled]:
         """Queue ``sub`` on its sender's queue; the future resolves when it settles."""
+        self._inflight[sub.id] = sub
         self.queue(sub.sender).push(sub)
         return sub.done
+
+    def settled(self, submission_id: str, timeout: float) -> Settled | None:
+        """Wait for an in-flight submission by id (``None`` if none is in flight)."""
+        sub = self._inflight.get(submission_id)
+        return None if sub is None else sub.done.result(timeout=timeout)
 
     def submit_action(
         self, sender: str, action: Action, *, path: str = "", key_id: str | None = None
@@ -266,6 +273,7 @@ class Pipeline:
         for sub, settled in results:
             for hook in self.on_settled:
                 hook(sub, settled)
+            self._inflight.pop(sub.id, None)
             if not sub.done.done():
                 sub.done.set_result(settled)
 

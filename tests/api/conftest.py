@@ -5,6 +5,7 @@ itself, as an admin would."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +99,26 @@ class Api:
     def post(self, path: str, key: Key | None, body: Any, **headers: str) -> httpx.Response:
         sent = dict(key.headers if key else {}) | headers
         return self.client.post(path, json=body, headers=sent)
+
+    @contextlib.contextmanager
+    def mining_paused(self) -> Iterator[None]:
+        """Transactions wait in the pool until ``mine``."""
+        with self._chain_lock:
+            self.ledger.chain.tester.disable_auto_mine_transactions()
+        try:
+            yield
+        finally:
+            with self._chain_lock:
+                self.ledger.chain.tester.enable_auto_mine_transactions()
+
+    def mine(self) -> None:
+        with self._chain_lock:
+            self.ledger.chain.mine()
+
+    @property
+    def _chain_lock(self) -> Any:
+        # py-evm is not thread-safe: the pipeline's threads query it through this lock.
+        return self.ledger.chain.w3.provider._carbon_ledger_lock  # type: ignore[attr-defined]
 
     def index(self) -> None:
         """Bring the store up to the chain (as the indexer beside the server does)."""
