@@ -88,6 +88,8 @@ class Submission:
     settled: Settled | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     forced_nonce: int | None = None
+    refusals: int = 0
+    """Times the node refused its transaction over a nonce (it is signed again, up to a limit)."""
 
     @property
     def kind(self) -> str:
@@ -196,6 +198,11 @@ class Pipeline:
         self._inflight[sub.id] = sub
         self.queue(sub.sender).push(sub)
         return sub.done
+
+    def resume(self, sub: Submission) -> None:
+        """Follow a transaction a previous run sent (``reconcile``)."""
+        self._inflight[sub.id] = sub
+        self.confirmer.track([sub])
 
     def settled(self, submission_id: str, timeout: float) -> Settled | None:
         """Wait for an in-flight submission by id (``None`` if none is in flight)."""
@@ -487,7 +494,8 @@ class AccountQueue:
             nonce = sub.signed.nonce
             sub.signed = None
             sub.attempts -= 1
-            if sub.forced_nonce is None and _nonce_taken(error):
+            sub.refusals += 1
+            if sub.forced_nonce is None and _nonce_taken(error) and sub.refusals <= MAX_ATTEMPTS:
                 resend.append(sub)
                 continue
             log.warning("the node refused %s's transaction %s: %s", self.address, sub.id, error)
@@ -513,8 +521,9 @@ def _already_known(error: NodeError, node: Node, tx_hash: str) -> bool:
 
 
 def _nonce_taken(error: NodeError) -> bool:
+    """The node disagrees about the nonce (too low, ahead, already used, or a replacement)."""
     text = error.message.lower()
-    return ("nonce" in text and ("low" in text or "already" in text)) or "underpriced" in text
+    return "nonce" in text or "underpriced" in text or "replacement" in text
 
 
 def _json(body: dict[str, Any]) -> str:

@@ -30,7 +30,7 @@ log = logging.getLogger("carbon_ledger.api.submission")
 
 
 class Interrupted(TransactionError):
-    """The server stopped before this request's transaction was signed: nothing was sent."""
+    """The server stopped before this request's transaction could be mined: it did nothing."""
 
 
 def reconcile(pipeline: Pipeline) -> dict[str, int]:
@@ -63,17 +63,18 @@ def reconcile(pipeline: Pipeline) -> dict[str, int]:
             continue
         sub.sent_at = time.monotonic()
         if node.known(sub.signed.tx_hash):
-            pipeline.confirmer.track([sub])
+            pipeline.resume(sub)
             counts["tracked"] += 1
         elif node.nonce(sub.sender, "latest") > sub.signed.nonce:
-            error = TransactionError(
-                "dropped: another transaction took its nonce while the server was down; it did "
-                "nothing"
+            error = Interrupted(
+                "dropped: another transaction took its nonce while the server was down; this "
+                "request did nothing"
             )
+            sub.signed = None  # never mined: nothing of it happened
             settled.append((sub, pipeline.failure(sub, error)))
-            counts["failed"] += 1
+            counts["interrupted"] += 1
         else:
-            pipeline.confirmer.track([sub])
+            pipeline.resume(sub)
             (answer,) = node.send_raw([sub.signed.raw])
             counts["rebroadcast"] += 1
             log.info("rebroadcast %s (%s): %s", sub.id, sub.signed.tx_hash, answer)
