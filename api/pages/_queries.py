@@ -289,89 +289,7 @@ def account_ranges(
     return _page([_range(row) for row in conn.execute(query).mappings()], limit)
 
 
-# ------------------------------------------------------------------ serials
-
-
-def ranges_overlapping(
-    conn: Connection, program: str, namespace: str, first: int, last: int, *, limit: int
-) -> tuple[list[v.Batch], Page[v.Range]]:
-    """The batches of ``program``/``namespace`` that hold any of ``first..last``, and their
-    holding ranges clipped to it (in serial order)."""
-    program_id = conn.execute(sa.select(pr.c.id).where(pr.c.code == program)).scalar()
-    if program_id is None:
-        return [], Page([], False)
-    # The batch holding ``first`` starts at or below it: one step down the index. Later ones
-    # start inside the range.
-    below = (
-        sa.select(b.c.id)
-        .where(b.c.program_id == program_id, b.c.namespace == namespace)
-        .where(b.c.first_serial <= first)
-        .order_by(b.c.first_serial.desc())
-        .limit(1)
-    )
-    inside = (
-        sa.select(b.c.id)
-        .where(b.c.program_id == program_id, b.c.namespace == namespace)
-        .where(b.c.first_serial > first, b.c.first_serial <= last)
-        .order_by(b.c.first_serial)
-        .limit(limit + 1)
-    )
-    ids = [int(i) for i in conn.execute(below).scalars()]
-    ids += [int(i) for i in conn.execute(inside).scalars()]
-    found = [
-        _batch(row)
-        for row in conn.execute(_batch_select().where(b.c.id.in_(ids)).order_by(b.c.first_serial))
-        .mappings()
-        .all()
-    ]
-    found = [x for x in found if x.last_serial >= first][:limit]
-    ranges: list[v.Range] = []
-    for x in found:
-        start = conn.execute(
-            sa.select(sa.func.max(r.c.first_serial)).where(
-                r.c.batch_id == x.id, r.c.first_serial <= max(first, x.first_serial)
-            )
-        ).scalar()
-        if start is None:
-            continue  # a batch is always tiled; only a store mid-rebuild lacks its ranges
-        query = (
-            sa.select(r)
-            .where(r.c.batch_id == x.id, r.c.first_serial >= start, r.c.first_serial <= last)
-            .order_by(r.c.first_serial)
-            .limit(limit + 1 - len(ranges))
-        )
-        for row in conn.execute(query).mappings():
-            whole = _range(row)
-            ranges.append(
-                v.Range(
-                    whole.batch_id,
-                    max(whole.first_serial, first),
-                    min(whole.last_serial, last),
-                    whole.holder,
-                    whole.state,
-                    whole.seq,
-                )
-            )
-        if len(ranges) > limit:
-            break
-    return found, _page(ranges, limit)
-
-
-def _touches(first: int, last: int) -> sa.ColumnElement[bool]:
-    """Events of a batch that touch any of ``first..last`` (whole-batch events always do)."""
-    fields = e.c.fields
-
-    def bound(key: str) -> sa.ColumnElement[Any]:
-        # BIGINT, not as_integer(): PostgreSQL's INTEGER is 32-bit and serials are not.
-        return sa.func.coalesce(
-            sa.cast(fields[key].as_string(), sa.BigInteger),
-            sa.cast(fields[("retirement", key)].as_string(), sa.BigInteger),
-        )
-
-    return sa.or_(
-        e.c.name.in_(("BatchBridged", "LabelsUpdated", "BatchFreezeChanged")),
-        sa.and_(bound("firstSerial") <= last, bound("lastSerial") >= first),
-    )
+# ------------------------------------------------------------------ events
 
 
 def events(
@@ -379,7 +297,6 @@ def events(
     *,
     name: str | None = None,
     batch_id: int | None = None,
-    serials: tuple[int, int] | None = None,
     before: int | None = None,
     after: int | None = None,
     limit: int,
@@ -400,8 +317,6 @@ def events(
         query = query.where(e.c.name == name)
     if batch_id is not None:
         query = query.where(e.c.batch_id == batch_id)
-    if serials is not None:
-        query = query.where(_touches(*serials))
     if before is not None:
         query = query.where(e.c.seq < before)
     if after is not None:

@@ -3,6 +3,8 @@ its namespace, resolved to its batch, status, holder and full history.
 
 Without a programme the serial is tried against every registry's format; a string that more
 than one format reads (the Gold Standard export also lists CDM units) is looked up under each.
+Each reading is then looked up exactly as ``GET /v1/serials/...`` does (``lookup_serial``), so
+the page and the API agree.
 """
 
 from __future__ import annotations
@@ -17,16 +19,18 @@ from sqlalchemy.engine import Connection
 from api.deps import ReadConnection
 from api.pages import _queries as q
 from api.pages import views as v
-from api.pages.batches import DIGITS, MAX_ID, Cursor
+from api.pages.batches import DIGITS, MAX_ID
 from api.pages.i18n import Translator, choose
 from api.pages.render import PageRoute, render
+from api.problems import Problem
+from api.reads import queries as reads
 from chain import registries
 from chain.registries import SerialFormatError, UnknownRegistry
 from chain.registries._grammar import PLACEHOLDER
 
 router = APIRouter(route_class=PageRoute)
 
-HISTORY = 100
+HISTORY = 200
 RANGES = 100
 
 
@@ -43,20 +47,9 @@ class Wanted:
 @dataclass(frozen=True)
 class Found:
     wanted: Wanted
-    batches: list[v.Batch]
-    ranges: q.Page[v.Range]
-    history: q.Page[v.Event]
-
-    @property
-    def single(self) -> v.Range | None:
-        """The one range holding every serial asked about, if there is one."""
-        items = self.ranges.items
-        if len(items) == 1 and (items[0].first_serial, items[0].last_serial) == (
-            self.wanted.first,
-            self.wanted.last,
-        ):
-            return items[0]
-        return None
+    status: reads.SerialStatus
+    history: list[v.Event]
+    """``status.history``, with each event's parts pulled out for display."""
 
 
 class Unresolved(Exception):
@@ -112,27 +105,16 @@ def resolve(
     return list(readings.values())
 
 
-def look_up(conn: Connection, wanted: Wanted, history_after: int | None) -> Found | None:
-    batches, ranges = q.ranges_overlapping(
-        conn, wanted.program, wanted.namespace, wanted.first, wanted.last, limit=RANGES
-    )
-    if not batches:
-        return None
-    history: list[v.Event] = []
-    more = False
-    for batch in batches[:10]:  # a block is one batch; a wide span links to the rest
-        page = q.events(
-            conn,
-            batch_id=batch.id,
-            serials=(wanted.first, wanted.last),
-            after=history_after,
-            limit=HISTORY,
-            newest_first=False,
-        )
-        history += page.items
-        more = more or page.more
-    history.sort(key=lambda e: e.seq)
-    return Found(wanted, batches, ranges, q.Page(history[:HISTORY], more or len(history) > HISTORY))
+def look_up(conn: Connection, wanted: Wanted) -> Found | None:
+    query = reads.SerialQuery(wanted.program, wanted.namespace, wanted.first, wanted.last)
+    try:
+        status = reads.lookup_serial(conn, query, limit=RANGES, history_limit=HISTORY)
+    except Problem as exc:
+        if exc.status == 404:
+            return None  # none of these serials is bridged
+        raise
+    history = [v.event_from_row(e.model_dump()) for e in status.history]
+    return Found(wanted, status, history)
 
 
 @router.get("/serials", response_class=HTMLResponse)
@@ -142,7 +124,6 @@ def serial_page(
     q_: Annotated[str | None, Query(alias="q", max_length=400)] = None,
     program: Annotated[str | None, Query(max_length=32)] = None,
     namespace: Annotated[str | None, Query(max_length=200)] = None,
-    history_after: Cursor = None,
 ) -> HTMLResponse:
     t = Translator(choose(request)[0])
     text = (q_ or "").strip()
@@ -158,7 +139,6 @@ def serial_page(
         "results": [],
         "problem": None,
         "reasons": {},
-        "history_after": history_after,
     }
     if not text:
         return render(request, "serials.html", **context)
@@ -172,7 +152,7 @@ def serial_page(
             status=400,
             **{**context, "problem": problem, "reasons": exc.reasons},
         )
-    results = [found for w in wanted if (found := look_up(conn, w, history_after))]
+    results = [found for w in wanted if (found := look_up(conn, w))]
     if not results:
         problem = t("serials.not_bridged")
         return render(request, "serials.html", status=404, **{**context, "problem": problem})

@@ -291,6 +291,21 @@ def test_a_verra_serial_resolves_to_its_batch_status_and_holder(
     assert "retired" in shown and "Batch bridged" in shown and "Credits retired" in shown
 
 
+def test_the_serial_page_agrees_with_the_serial_api(client: TestClient) -> None:
+    for serial in (VCS_SERIAL, "941467010"):
+        api = client.get(f"/v1/serials/VCS/{serial}").json()
+        page = client.get("/serials", params={"q": serial}).text
+        status = re.search(r'class="serial-status">(.*?)</dd>', page, re.S)
+        holder = re.search(
+            r'class="serial-holder"><a class="mono" href="/accounts/(0x[0-9a-f]+)"', page
+        )
+        assert status and holder
+        assert text(status[1]) == api["status"] and holder[1] == api["holder"]
+        assert [int(x) for x in re.findall(r'<td><a href="/batches/(\d+)">', page)][:1] == [
+            api["batch_id"]
+        ]
+
+
 def test_a_single_verra_number_needs_no_namespace(client: TestClient) -> None:
     shown = text(client.get("/serials?q=941467010").text)
     assert "VCS · VCS-VCU · 941467010" in shown
