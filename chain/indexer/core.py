@@ -4,6 +4,8 @@ Guarantees (docs/ARCHITECTURE.md, "Indexer"):
 
 - **Order.** Events are applied in (block, transaction index, log index) order, and their audit
   ``seq`` must run 1, 2, 3, … without a gap: a node that omits a log is caught, not believed.
+  The blocks it may be in are read again (``_recover``), after rewinding the store if it
+  already took them; a node that keeps omitting it stops the indexer.
 - **Atomicity.** Each step writes its events, every derived row and the checkpoint in one
   database transaction. A crash at any instant leaves the store at the previous checkpoint; the
   next run resumes from there, and applying the same blocks again changes nothing.
@@ -45,12 +47,16 @@ from chain.indexer.writer import (
     AuditPosition,
     IndexerError,
     PreparedChunk,
+    SequenceGap,
     StoreWriter,
     upsert,
 )
 from chain.store import schema as s
 
 DEFAULT_CONFIRMATIONS = 12
+GAP_READS = 4
+"""Answers with the same hole in the audit ``seq`` after which the indexer stops: a node that
+loses a log now and then is read again; one that always does is reported."""
 
 
 class ReorgTooDeep(IndexerError):
@@ -108,6 +114,8 @@ class Indexer:
         self._audited = frozenset(event_specs("ICarbonLedgerEvents"))
         self.head = 0
         self.reorgs = 0
+        self.rewinds = 0
+        """Rollbacks after a node's answer lacked logs (``_recover``); not reorgs."""
 
     # ------------------------------------------------------------ identity
 
@@ -163,34 +171,40 @@ class Indexer:
         started, events = time.monotonic(), 0
         cp = self.initialise()
         background = _Background(self, started) if self._can_write_behind() else None
+        reads: dict[int, int] = {}  # missing seq -> answers that lacked it
         try:
             while True:
                 self.head = self.source.head()
                 target = self.head if until is None else min(until, self.head)
-                if cp.block_number >= target:
-                    # Caught up, unless the chain was replaced by one no longer than ours.
-                    if self._on_chain(cp):
-                        break
-                    if background is not None:
-                        background.wait()
-                    cp = self._reorg(cp)
-                    continue
-                if not self._on_chain(cp):
-                    if background is not None:
-                        background.wait()  # the reorg reads what is written
-                    cp = self._reorg(cp)
-                final = self.head - self.confirmations
-                if cp.block_number < final:
-                    logs, end = self.source.logs(cp.block_number + 1, min(final, target))
-                    header = self.source.header(end)
-                    blocks = [header]
-                    if background is not None:
-                        step = self._prepare(cp, logs, header, blocks)
-                        events += step.prepared.events
-                        background.submit(step, events)
-                        cp = step.checkpoint
+                try:
+                    if cp.block_number >= target:
+                        # Caught up, unless the chain was replaced by one no longer than ours.
+                        if self._on_chain(cp):
+                            if target == self.head:
+                                self._check_complete(cp)
+                            break
+                        if background is not None:
+                            background.wait()
+                        cp = self._reorg(cp)
                         continue
-                else:
+                    if not self._on_chain(cp):
+                        if background is not None:
+                            background.wait()  # the reorg reads what is written
+                        cp = self._reorg(cp)
+                    final = self.head - self.confirmations
+                    if cp.block_number < final:
+                        logs, end = self.source.logs(cp.block_number + 1, min(final, target))
+                        header = self.source.header(end)
+                        if background is not None:
+                            step = self._prepare(cp, logs, header, [header])
+                            events += step.prepared.events
+                            background.submit(step, events)
+                            cp = step.checkpoint
+                        else:
+                            cp, applied = self._commit(cp, logs, header, [header])
+                            events += applied
+                            self._report(cp, events, started)
+                        continue
                     if background is not None:
                         background.wait()
                     header = self.source.header(cp.block_number + 1)
@@ -198,10 +212,16 @@ class Indexer:
                         cp = self._reorg(cp)
                         continue
                     logs = self.source.logs_in_block(header.hash)
-                    blocks = [header]
-                cp, applied = self._commit(cp, logs, header, blocks)
-                events += applied
-                self._report(cp, events, started)
+                    cp, applied = self._commit(cp, logs, header, [header])
+                    events += applied
+                    self._report(cp, events, started)
+                except SequenceGap as gap:
+                    # Nothing of the chunk with the gap was written; what was before it must be.
+                    if background is not None:
+                        background.wait()
+                    before = self.checkpoint().audit_seq
+                    cp = self._recover(gap, reads)
+                    events -= before - cp.audit_seq  # rewound, to be applied again
             if background is not None:
                 background.wait()
         except BaseException:
@@ -308,6 +328,94 @@ class Indexer:
                 updated_at=int(time.time()),
             )
         )
+
+    # ------------------------------------------------------------ gaps
+
+    def _check_complete(self, cp: Checkpoint) -> None:
+        """At the head, whose state every node keeps: the contract's ``auditSeq`` must be the
+        checkpoint's, or the node's last answer lacked its last logs (nothing after them
+        shows a gap yet)."""
+        on_chain = self.source.audit_seq(cp.block_number)
+        if on_chain > cp.audit_seq:
+            raise SequenceGap(
+                f"the logs up to block {cp.block_number} end at seq {cp.audit_seq}, but the "
+                f"contract's auditSeq there is {on_chain}: the node returned an incomplete log",
+                cp.audit_seq + 1,
+                on_chain + 1,
+                cp.block_number,
+                None,
+            )
+        if on_chain < cp.audit_seq:
+            raise IndexerError(
+                f"the store holds seq {cp.audit_seq} at block {cp.block_number}, but the "
+                f"contract's auditSeq there is {on_chain}: the node contradicts itself"
+            )
+
+    def _recover(self, gap: SequenceGap, reads: dict[int, int]) -> Checkpoint:
+        """After the node's answer had a hole at ``gap`` (nothing of that chunk written, every
+        write before it done): make the store hold no block the missing logs could be in, and
+        return the checkpoint to read on from; after ``GAP_READS`` answers with the same hole,
+        raise instead (the store stays consistent, at that checkpoint).
+
+        A hole inside a chunk lies in its own blocks, which are simply read again. A hole at its
+        start may be in blocks already stored: a node that drops the last log of an answer
+        leaves no gap inside it, only before the next one. So the store is rewound to just
+        before the block of its last event (which may share that block with the missing one)."""
+        self.writer.forget()  # the chunk with the gap advanced the cache, and was not written
+        cp = self.checkpoint()
+        low = gap.previous_block
+        if low is None:
+            cp, low = self._rewind(cp)
+        reads[gap.expected] = count = reads.get(gap.expected, 0) + 1
+        if count >= GAP_READS:
+            if gap.found > gap.expected:
+                missing = "seq " + (
+                    str(gap.expected)
+                    if gap.found == gap.expected + 1
+                    else f"{gap.expected}..{gap.found - 1}"
+                )
+                what = f"left audit {missing} out of"
+            else:
+                what = f"put seq {gap.found} where seq {gap.expected} belongs in"
+            raise IndexerError(
+                f"the node {what} its logs of blocks {low}..{gap.block} in {count} answers; "
+                f"the store stays at block {cp.block_number} (seq {cp.audit_seq}): index "
+                f"through another node (--rpc), or again once this one answers in full"
+            )
+        self.source.pause(count)
+        return cp
+
+    def _rewind(self, cp: Checkpoint) -> tuple[Checkpoint, int]:
+        """Roll the store back to the block before that of its last event; returns the new
+        checkpoint and that block (the first the missing logs may be in)."""
+        first, kept = self.deployment.deploy_block, None
+        if cp.audit_seq > 0:
+            with self.engine.connect() as conn:
+                block = conn.execute(
+                    sa.select(s.events.c.block_number).where(s.events.c.seq == cp.audit_seq)
+                ).scalar_one_or_none()
+                if block is None:
+                    raise IndexerError(
+                        f"the checkpoint is at seq {cp.audit_seq}, but the events table lacks "
+                        "it: the store was changed by hand; re-index into a fresh store"
+                    )
+                first = block
+                kept = conn.execute(
+                    sa.select(s.blocks.c.hash).where(s.blocks.c.number == first - 1)
+                ).scalar_one_or_none()
+        if first <= self.deployment.deploy_block:
+            first, block_hash = self.deployment.deploy_block, ""  # as the first run starts
+        else:
+            # Final blocks are not reorganised; within the window the stored hash is kept.
+            block_hash = kept or self.source.header(first - 1).hash
+        self.rewinds += 1
+        try:
+            with self.engine.begin() as conn:
+                rollback_to(conn, first - 1, block_hash)
+                cp = self._checkpoint(conn)
+        finally:
+            self.writer.forget()
+        return cp, first
 
     # ------------------------------------------------------------ reorgs
 

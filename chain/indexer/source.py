@@ -3,7 +3,9 @@
 Raw ``make_request`` calls skip web3.py's result formatters, which cost more than decoding.
 ``LogSource.logs`` adapts its block span: it halves the span when the node refuses a range
 (too many results, range too large, timeout) and retries the same blocks, never skipping one,
-and doubles it while responses stay small.
+and doubles it while responses stay small. Every call that fails with the span already at its
+smallest (or with no span to shrink: the head, a header, a block's logs by hash) is retried
+``retries`` times with a growing pause, then the error is raised.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from eth_utils.abi import function_signature_to_4byte_selector
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
-from web3.types import RPCEndpoint
+from web3.types import RPCEndpoint, TxParams
 
 from chain.errors import ChainError
 from chain.events import hex_string, quantity
+
+_AUDIT_SEQ = "0x" + function_signature_to_4byte_selector("auditSeq()").hex()
 
 
 class ProviderError(ChainError):
@@ -90,13 +95,35 @@ class LogSource:
                     query[key] = int(query[key], 16)
             query["address"] = Web3.to_checksum_address(query["address"])
             return [dict(log) for log in eth.get_logs(query)]  # type: ignore[arg-type]
+        if method == "eth_call":
+            call: TxParams = {
+                "to": Web3.to_checksum_address(params[0]["to"]),
+                "data": params[0]["data"],
+            }
+            return "0x" + bytes(eth.call(call, int(params[1], 16))).hex()
         raise ProviderError(f"{method} is not supported on this provider")
 
+    def pause(self, attempt: int) -> None:
+        """Wait before retry ``attempt`` (1, 2, …): 0.2 s, 0.4 s, 0.8 s, … at most 2 s."""
+        self._sleep(min(2.0, 0.1 * 2**attempt))
+
+    def _retried(self, method: str, params: list[Any]) -> Any:
+        """``_request``, retried while the node fails (a transient outage, a reset connection)."""
+        attempt = 0
+        while True:
+            try:
+                return self._request(method, params)
+            except ProviderError:
+                attempt += 1
+                if attempt > self.retries:
+                    raise
+                self.pause(attempt)
+
     def head(self) -> int:
-        return quantity(self._request("eth_blockNumber", []))
+        return quantity(self._retried("eth_blockNumber", []))
 
     def header(self, number: int) -> BlockHeader:
-        block = self._request("eth_getBlockByNumber", [hex(number), False])
+        block = self._retried("eth_getBlockByNumber", [hex(number), False])
         if block is None:
             raise MissingBlock(f"the node has no block {number}")
         return BlockHeader(
@@ -106,10 +133,16 @@ class LogSource:
             timestamp=quantity(block["timestamp"]),
         )
 
+    def audit_seq(self, number: int) -> int:
+        """The contract's ``auditSeq()`` as of block ``number`` (the node needs its state)."""
+        return quantity(
+            self._retried("eth_call", [{"to": self.address, "data": _AUDIT_SEQ}, hex(number)])
+        )
+
     def logs_in_block(self, block_hash: str) -> list[dict[str, Any]]:
         """Logs of one block, by hash: consistent with that header even during a reorg."""
         return list(
-            self._request("eth_getLogs", [{"address": self.address, "blockHash": block_hash}])
+            self._retried("eth_getLogs", [{"address": self.address, "blockHash": block_hash}])
         )
 
     def logs(self, from_block: int, to_block: int) -> tuple[list[dict[str, Any]], int]:
@@ -131,7 +164,7 @@ class LogSource:
                 attempt += 1
                 if attempt > self.retries:
                     raise
-                self._sleep(min(2.0, 0.1 * 2**attempt))
+                self.pause(attempt)
                 continue
             logs = list(found)
             if len(logs) < self.target_logs // 2 and self.span < self.max_span:

@@ -46,6 +46,22 @@ class IndexerError(ChainError):
     """The indexer met something it must not paper over; it stops instead of diverging."""
 
 
+class SequenceGap(IndexerError):
+    """The node's logs skip (or repeat) an audit ``seq``: ``found`` came where ``expected``
+    belongs, in ``block``. ``previous_block`` is the block of the event before the gap when
+    that event is in the same chunk, ``None`` when the gap is at the chunk's start (so the
+    missing logs may lie in blocks the store already holds)."""
+
+    def __init__(
+        self, message: str, expected: int, found: int, block: int, previous_block: int | None
+    ) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.found = found
+        self.block = block
+        self.previous_block = previous_block
+
+
 def _hex(value: Any) -> str:
     return "0x" + bytes(value).hex() if isinstance(value, bytes | bytearray) else str(value)
 
@@ -224,9 +240,13 @@ class StoreWriter:
         derive = self._derive
         for event in events:
             if event.seq != seq + 1:
-                raise IndexerError(
+                raise SequenceGap(
                     f"audit sequence gap at block {event.block_number}: expected seq {seq + 1}, "
-                    f"got {event.seq} ({event.name}); the node returned an incomplete log"
+                    f"got {event.seq} ({event.name}); the node returned an incomplete log",
+                    seq + 1,
+                    event.seq,
+                    event.block_number,
+                    rows[-1][2] if rows else None,  # the block of the event before, if ours
                 )
             topics = b"".join(event.topics)
             seq, head = event.seq, _fold(head, topics, event.data)

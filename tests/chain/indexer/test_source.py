@@ -4,13 +4,14 @@ node that silently omits a log.
 ``FaultyProvider`` wraps anvil's HTTP provider and misbehaves on ``eth_getLogs`` only, the way
 public RPC endpoints do: refusing spans over K blocks, refusing results over N logs ("query
 returned more than 10000 results"), failing at random (error replies and dropped
-connections), or dropping one log from an answer.
+connections), dropping one log from one answer, or leaving one log out of every answer.
 """
 
 from __future__ import annotations
 
 import itertools
 import random
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,9 +22,10 @@ import sqlalchemy as sa
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint, RPCResponse
 
-from chain.indexer.core import Indexer
+from chain.indexer.core import GAP_READS, Indexer
 from chain.indexer.source import LogSource, ProviderError
 from chain.indexer.writer import IndexerError
+from chain.store import schema as s
 from chain.store.diff import diff_stores
 from chain.store.engine import open_store
 from chain.transactions import NonceManager
@@ -33,6 +35,7 @@ from tests.chain.indexer.support import (
     chain_events,
     checkpoint,
     deploy_anvil_ledger,
+    rows,
     settle,
     snapshot_store,
     workload,
@@ -51,6 +54,7 @@ class FaultyProvider(HTTPProvider):
         fail_rate: float = 0.0,
         fail_first: int = 0,
         drop: str | None = None,
+        omit_seq: int | None = None,
         seed: int = 0,
     ) -> None:
         super().__init__(url)
@@ -59,20 +63,33 @@ class FaultyProvider(HTTPProvider):
         self.fail_rate = fail_rate
         self.fail_first = fail_first
         self.drop = drop  # "first" | "middle" | "last": drop that log of one answer
+        self.omit_seq = omit_seq  # leave the event of this seq out of every answer
         self.rng = random.Random(seed)
         self.served: list[tuple[int, int]] = []
         self.requested: list[tuple[int, int]] = []
         self.refused = 0
         self.dropped: dict[str, Any] | None = None
         self.dropped_from: tuple[int, int] | None = None
+        self.dropped_at: int | None = None  # len(served) when the log was dropped
+        self.omitted = 0  # answers that lacked omit_seq
 
     def _refuse(self, message: str) -> RPCResponse:
         self.refused += 1
         return {"jsonrpc": "2.0", "id": 1, "error": {"code": -32005, "message": message}}
 
+    def _omit(self, response: RPCResponse) -> RPCResponse:
+        logs = response["result"]
+        kept = [log for log in logs if int(log["topics"][1], 16) != self.omit_seq]
+        if len(kept) < len(logs):
+            self.omitted += 1
+        return {**response, "result": kept}
+
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
-        if method != "eth_getLogs" or "fromBlock" not in params[0]:
+        if method != "eth_getLogs":
             return super().make_request(method, params)
+        if "fromBlock" not in params[0]:  # a block's logs by hash
+            response = super().make_request(method, params)
+            return response if self.omit_seq is None else self._omit(response)
         lo, hi = int(params[0]["fromBlock"], 16), int(params[0]["toBlock"], 16)
         self.requested.append((lo, hi))
         if self.fail_first > 0:
@@ -93,7 +110,10 @@ class FaultyProvider(HTTPProvider):
             index = {"first": 0, "middle": len(logs) // 2, "last": len(logs) - 1}[self.drop]
             self.dropped = logs[index]
             self.dropped_from = (lo, hi)
+            self.dropped_at = len(self.served)
             response = {**response, "result": logs[:index] + logs[index + 1 :]}
+        if self.omit_seq is not None:
+            response = self._omit(response)
         self.served.append((lo, hi))
         return response
 
@@ -213,67 +233,124 @@ def test_a_short_outage_is_ridden_out_with_backoff(busy: AnvilLedger, tmp_path: 
         engine.dispose()
 
 
-def _drop_case(busy: AnvilLedger, store: sa.Engine, where: str) -> tuple[FaultyProvider, Any]:
-    """Index a third of the chain honestly, then continue through a node that drops one log
-    (``where`` in its answer) and return what the sync raised."""
-    head = busy.w3.eth.block_number
-    start = busy.deployment.deploy_block
+def _index_a_third(busy: AnvilLedger, store: sa.Engine) -> None:
+    head, start = busy.w3.eth.block_number, busy.deployment.deploy_block
     Indexer(busy.w3, store, busy.deployment, confirmations=0).sync(
         until=start + (head - start) // 3
     )
-    w3, provider = _faulty(busy, drop=where)
-    with pytest.raises(IndexerError) as raised:
-        _indexer(w3, busy, store, max_span=6).sync()
-    assert provider.dropped is not None
-    return provider, raised.value
 
 
-@pytest.mark.parametrize("where", ["first", "middle"])
-def test_a_node_that_omits_a_log_is_caught_and_the_store_keeps_its_checkpoint(
+@pytest.mark.parametrize("where", ["first", "middle", "last"])
+def test_a_log_missing_from_one_answer_is_read_again(
     busy: AnvilLedger, clean: sa.Engine, store: sa.Engine, where: str
 ) -> None:
-    head = busy.w3.eth.block_number
-    start = busy.deployment.deploy_block
-    Indexer(busy.w3, store, busy.deployment, confirmations=0).sync(
-        until=start + (head - start) // 3
-    )
-    before = snapshot_store(store)
+    """A hole inside an answer shows as a gap in it; a missing last log shows only as a gap
+    at the start of the next answer, after the store took the blocks with the hole: the
+    indexer rewinds to the block of its last event and reads on from there."""
+    _index_a_third(busy, store)
     w3, provider = _faulty(busy, drop=where)
-    with pytest.raises(IndexerError) as raised:
-        _indexer(w3, busy, store, max_span=6).sync()
-    assert provider.dropped is not None
-    missing = int(provider.dropped["topics"][1], 16)
-    message = str(raised.value)
-    assert f"audit sequence gap at block {int(provider.dropped['blockNumber'], 16)}" in message
-    assert f"expected seq {missing}, got {missing + 1}" in message
-    # The range with the hole was never committed: the store is where the good ranges before
-    # it left it (or untouched, if it was the first).
-    assert provider.dropped_from is not None
-    cp = checkpoint(store)
-    kept = provider.dropped_from[0] - 1
-    seq = max(e.seq for e in chain_events(busy) if e.block_number <= kept)
-    assert (cp["block_number"], cp["audit_seq"]) == (kept, seq)
-    if provider.served[0] == provider.dropped_from:
-        assert snapshot_store(store) == before
+    sleeps: list[float] = []
+    indexer = _indexer(w3, busy, store, sleeps, max_span=6)
+    progress = indexer.sync()  # write-behind on: the rewind waits for the write in flight
+    assert provider.dropped is not None and provider.dropped_at is not None
+    block = int(provider.dropped["blockNumber"], 16)
+    assert any(lo <= block <= hi for lo, hi in provider.served[provider.dropped_at + 1 :]), (
+        f"block {block} was not read again"
+    )
+    # Only a gap at an answer's start can have been stored: that one needs the rewind.
+    assert indexer.rewinds == (0 if where == "middle" else 1)
+    assert sleeps == [0.2]
+    assert progress.audit_seq == busy.admin.audit_state().seq
+    assert progress.events == progress.audit_seq - _seq_before_the_third(busy)
+    assert diff_stores(clean, store) == []
+    assert verify(busy.w3, busy.deployment, store).ok
 
-    Indexer(busy.w3, store, busy.deployment, confirmations=0).sync()  # an honest node again
+
+def test_a_log_missing_from_the_last_answer_is_caught_at_the_head(
+    busy: AnvilLedger, clean: sa.Engine, store: sa.Engine
+) -> None:
+    """No answer follows the last one to show its hole as a gap: at the head, the contract's
+    ``auditSeq`` shows it, and the indexer rewinds and reads again."""
+    events = chain_events(busy)
+    Indexer(busy.w3, store, busy.deployment, confirmations=0).sync(
+        until=events[-3].block_number - 1
+    )
+    w3, provider = _faulty(busy, drop="last")
+    indexer = _indexer(w3, busy, store)  # a span of 1,000 blocks: the rest in one answer
+    indexer.sync()
+    assert provider.dropped is not None and provider.dropped_from is not None
+    assert provider.dropped_from[1] == busy.w3.eth.block_number
+    assert int(provider.dropped["topics"][1], 16) == events[-1].seq
+    assert indexer.rewinds == 1
     assert diff_stores(clean, store) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: chain/indexer/core.py Indexer.sync/_commit: a log missing at the END of an "
-    "eth_getLogs answer leaves no seq gap inside that range, so the range and its checkpoint "
-    "are committed past the hole; the next range then fails with a gap 'at block' of the next "
-    "event (not where the log is missing) and, the checkpoint being past the hole, every later "
-    "run fails the same way even with an honest node: the store needs rebuilding",
-)
-def test_a_node_that_omits_the_last_log_of_a_range_does_not_wedge_the_store(
+class _SlowWrites(Indexer):
+    """Writes land late (the database is busy), so a rewind that did not wait for the write
+    in flight would roll back before it and have it land on top."""
+
+    def _write(self, step: Any) -> None:
+        time.sleep(0.2)
+        super()._write(step)
+
+
+def test_the_rewind_waits_for_the_write_in_flight(
     busy: AnvilLedger, clean: sa.Engine, store: sa.Engine
 ) -> None:
-    provider, error = _drop_case(busy, store, "last")
-    block = int(provider.dropped["blockNumber"], 16)
-    # The store must not claim the block whose log it lacks.
-    assert checkpoint(store)["block_number"] < block, f"committed past block {block}: {error}"
+    _index_a_third(busy, store)
+    w3, provider = _faulty(busy, drop="last")
+    source = LogSource(w3, busy.deployment.address, max_span=6, sleep=_no_sleep)
+    indexer = _SlowWrites(w3, store, busy.deployment, confirmations=0, source=source)
+    indexer.sync()
+    assert provider.dropped is not None
+    assert indexer.rewinds == 1
+    assert diff_stores(clean, store) == []
+
+
+def _seq_before_the_third(busy: AnvilLedger) -> int:
+    head, start = busy.w3.eth.block_number, busy.deployment.deploy_block
+    third = start + (head - start) // 3
+    return max(e.seq for e in chain_events(busy) if e.block_number <= third)
+
+
+@pytest.mark.parametrize("span", [1, 6], ids=["every-answer-ends-at-it", "adaptive-span"])
+def test_a_node_that_always_leaves_a_log_out_stops_the_indexer_loudly(
+    busy: AnvilLedger, clean: sa.Engine, store: sa.Engine, span: int
+) -> None:
+    """No silent skip: after GAP_READS answers with the same hole the indexer raises, naming
+    the blocks and the seq, and leaves a consistent store that does not claim the hole."""
+    _index_a_third(busy, store)
+    events = chain_events(busy)
+    # The last event of a block with two or more, in the part not yet indexed: with one block
+    # per answer it ends every answer it is in, so each hole is stored and then rewound.
+    later = [e for e in events if e.seq > _seq_before_the_third(busy) + 2]
+    missing = next(
+        e
+        for e, after in itertools.pairwise(later)
+        if after.block_number > e.block_number
+        and sum(x.block_number == e.block_number for x in later) >= 2
+    )
+    w3, provider = _faulty(busy, omit_seq=missing.seq)
+    sleeps: list[float] = []
+    indexer = _indexer(w3, busy, store, sleeps, max_span=span)
+    with pytest.raises(IndexerError) as raised:
+        indexer.sync()
+    message = str(raised.value)
+    assert f"left audit seq {missing.seq} out of its logs of blocks" in message
+    assert f"in {GAP_READS} answers" in message
+    low, high = (int(b) for b in message.split("of blocks ")[1].split(" ")[0].split(".."))
+    assert low <= missing.block_number <= high
+    assert provider.omitted == GAP_READS
+    assert sleeps == [0.2, 0.4, 0.8]  # a pause before each read again, none after the last
+    if span == 1:
+        assert indexer.rewinds == GAP_READS
+
+    # The store is consistent and stops short of the hole: its events run 1..seq unbroken.
+    cp = checkpoint(store)
+    assert cp["block_number"] < missing.block_number
+    assert cp["audit_seq"] == max(e.seq for e in events if e.block_number <= cp["block_number"])
+    assert [r["seq"] for r in rows(store, s.events)] == list(range(1, cp["audit_seq"] + 1))
+    assert f"the store stays at block {cp['block_number']} (seq {cp['audit_seq']})" in message
+
     Indexer(busy.w3, store, busy.deployment, confirmations=0).sync()  # an honest node again
     assert diff_stores(clean, store) == []
