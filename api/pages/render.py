@@ -115,7 +115,16 @@ def remember_language(response: Response, lang: str) -> None:
 
 
 def error_page(request: Request, status: int, message: str, **fields: Any) -> HTMLResponse:
-    return render(request, "error.html", status=status, message=message, fields=fields, code=status)
+    t = i18n.Translator(i18n.choose(request)[0])
+    key = f"error.title.{status}"
+    return render(
+        request,
+        "error.html",
+        status=status,
+        title=t(key if t.has(key) else "error.title.other"),
+        message=message,
+        fields=fields,
+    )
 
 
 class PageRoute(APIRoute):

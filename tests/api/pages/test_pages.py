@@ -99,6 +99,7 @@ def test_every_page_renders_in_both_languages(
         assert response.headers["content-language"] == lang
         assert lang_of(response.text) == lang
         assert re.search(rf"<h1[^>]*>{re.escape(heading)}</h1>", response.text), heading
+        assert re.search(r"<title>[^<]+ · carbon-ledger", response.text)
         assert "Accept-Language" in response.headers["vary"]
 
 
@@ -513,6 +514,7 @@ def test_missing_or_malformed_ids_get_an_error_page(
         assert page.status_code == status
         assert page.headers["content-type"].startswith("text/html")
         assert f"<h1>{title[status]}</h1>" in page.text
+        assert f"<title>{title[status]} · " in page.text
 
 
 def test_pages_over_an_empty_store(empty_client: TestClient) -> None:
