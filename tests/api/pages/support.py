@@ -1,6 +1,6 @@
 """What the page, certificate and browser tests share: one store filled by the demo (the real
 Verra and Gold Standard exports, Chinese beneficiary names included), built once per test
-session, and the app serving it with the pages and certificates mounted."""
+session, and the app serving it."""
 
 from __future__ import annotations
 
@@ -13,8 +13,6 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
-import api.certificates
-import api.pages
 from api.app import create_app
 from api.deps import Services
 from api.settings import Settings
@@ -45,13 +43,10 @@ def demo_store(factory: pytest.TempPathFactory) -> DemoStore:
 
 
 def pages_app(engine: Engine) -> FastAPI:
-    """The API over ``engine`` with the pages and certificates mounted, and a rate limit no
-    test reaches (the limit has its own tests)."""
+    """The API over ``engine`` (pages and certificates included), with a rate limit no test
+    reaches (the limit has its own tests)."""
     settings = Settings(dev=True, rate_limit_per_minute=1_000_000)
-    app = create_app(Services(settings, engine))
-    app.include_router(api.pages.router)
-    app.include_router(api.certificates.router)
-    return app
+    return create_app(Services(settings, engine))
 
 
 def open_demo(demo: DemoStore) -> Engine:
