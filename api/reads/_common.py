@@ -53,12 +53,13 @@ LabelName = Literal[
 ]
 PurposeName = Literal["voluntary", "corsia", "article6", "compliance"]
 
-LABEL_BITS: dict[str, Label] = {
-    "corsia_eligible": Label.CORSIA_ELIGIBLE,
-    "ccp_approved": Label.CCP_APPROVED,
-    "article6_authorised": Label.ARTICLE6_AUTHORISED,
-    "corresponding_adjustment": Label.CORRESPONDING_ADJUSTMENT,
+LABEL_BITS: dict[str, int] = {
+    "corsia_eligible": int(Label.CORSIA_ELIGIBLE),
+    "ccp_approved": int(Label.CCP_APPROVED),
+    "article6_authorised": int(Label.ARTICLE6_AUTHORISED),
+    "corresponding_adjustment": int(Label.CORRESPONDING_ADJUSTMENT),
 }
+"""Label names and their bits (plain ints: IntFlag arithmetic is slow on every row)."""
 
 
 def label_names(bits: int) -> list[LabelName]:

@@ -91,6 +91,29 @@ def _serial(path: tuple[str, ...]) -> sa.ColumnElement[Any]:
     return sa.cast(e.c.fields[path].as_string(), sa.BigInteger)
 
 
+_param = sa.bindparam
+_low = sa.func.coalesce(
+    _serial(("firstSerial",)),
+    _serial(("retirement", "firstSerial")),
+    _serial(("issuance", "firstSerial")),
+)
+_high = sa.func.coalesce(
+    _serial(("lastSerial",)),
+    _serial(("retirement", "lastSerial")),
+    _serial(("issuance", "lastSerial")),
+)
+HISTORY = (
+    sa.select(e)
+    .where(
+        e.c.batch_id.in_(_param("batches", expanding=True)),
+        sa.or_(e.c.name.in_(BATCH_WIDE), sa.and_(_low <= _param("last"), _high >= _param("first"))),
+    )
+    .order_by(e.c.seq)
+    .limit(_param("limit"))
+)
+"""Built once: the JSON paths make it costly to build and to key for SQLAlchemy's cache."""
+
+
 def serial_history(
     conn: Connection, batch_ids: Sequence[int], first: int, last: int, *, limit: int
 ) -> tuple[list[Event], bool]:
@@ -100,24 +123,6 @@ def serial_history(
     ``(batch_id, seq)`` index; the overlap test on their fields runs in SQL."""
     if not batch_ids:
         return [], False
-    lo = sa.func.coalesce(
-        _serial(("firstSerial",)),
-        _serial(("retirement", "firstSerial")),
-        _serial(("issuance", "firstSerial")),
-    )
-    hi = sa.func.coalesce(
-        _serial(("lastSerial",)),
-        _serial(("retirement", "lastSerial")),
-        _serial(("issuance", "lastSerial")),
-    )
-    query = (
-        sa.select(e)
-        .where(
-            e.c.batch_id.in_(list(batch_ids)),
-            sa.or_(e.c.name.in_(BATCH_WIDE), sa.and_(lo <= last, hi >= first)),
-        )
-        .order_by(e.c.seq)
-        .limit(limit + 1)
-    )
-    rows = conn.execute(query).all()
+    params = {"batches": list(batch_ids), "first": first, "last": last, "limit": limit + 1}
+    rows = conn.execute(HISTORY, params).all()
     return [event(row) for row in rows[:limit]], len(rows) > limit

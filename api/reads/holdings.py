@@ -61,6 +61,42 @@ class Holdings(Model):
     next: str | None = None
 
 
+_param = sa.bindparam
+# Built once, so SQLAlchemy reuses their cache keys and compiled SQL on every page.
+LIVE = (
+    sa.select(r.c.batch_id, r.c.first_serial, r.c.last_serial)
+    .where(r.c.holder == _param("holder"), r.c.state == HELD)
+    .order_by(r.c.batch_id, r.c.first_serial)
+    .limit(_param("limit"))
+)
+LIVE_AFTER = LIVE.where(
+    sa.tuple_(r.c.batch_id, r.c.first_serial) > sa.tuple_(_param("batch"), _param("first"))
+)
+BATCHES = join_project(
+    sa.select(
+        b.c.id,
+        b.c.namespace,
+        b.c.vintage_start,
+        b.c.vintage_end,
+        b.c.labels,
+        b.c.frozen,
+        *PROJECT_COLUMNS,
+    )
+).where(b.c.id.in_(_param("batches", expanding=True)))
+HELD_BY_BATCH = (
+    sa.select(r.c.batch_id, sa.func.sum(r.c.last_serial - r.c.first_serial + 1))
+    .where(
+        r.c.holder == _param("holder"),
+        r.c.batch_id.in_(_param("batches", expanding=True)),
+        r.c.state == HELD,
+    )
+    .group_by(r.c.batch_id)
+)
+ACCOUNT = sa.select(s.accounts.c.allowed, s.accounts.c.frozen).where(
+    s.accounts.c.address == _param("holder")
+)
+
+
 def account_holdings(
     conn: Connection, address: str, *, limit: int = 100, cursor: str | None = None
 ) -> Holdings:
@@ -71,21 +107,22 @@ def account_holdings(
     holder = address.lower()
     scope = {"list": "holdings", "holder": holder}
     after = decode_cursor(cursor, scope, 2)
-    query = sa.select(r.c.batch_id, r.c.first_serial, r.c.last_serial).where(
-        r.c.holder == holder, r.c.state == HELD
-    )
-    if after is not None:
-        query = query.where(
-            sa.tuple_(r.c.batch_id, r.c.first_serial)
-            > sa.tuple_(sa.literal(after[0]), sa.literal(after[1]))
-        )
-    fetched = conn.execute(query.order_by(r.c.batch_id, r.c.first_serial).limit(limit + 1)).all()
+    params: dict[str, Any] = {"holder": holder, "limit": limit + 1}
+    if after is None:
+        fetched = conn.execute(LIVE, params).all()
+    else:
+        fetched = conn.execute(LIVE_AFTER, {**params, "batch": after[0], "first": after[1]}).all()
     rows, following = keyset_page(
         fetched, limit, scope, lambda row: [row.batch_id, row.first_serial]
     )
     batch_ids = sorted({row.batch_id for row in rows})
-    meta = _batches(conn, batch_ids)
-    held = _held(conn, holder, batch_ids)
+    meta = {m.id: m for m in conn.execute(BATCHES, {"batches": batch_ids})} if rows else {}
+    held = {
+        int(batch): int(total)
+        for batch, total in (
+            conn.execute(HELD_BY_BATCH, {"holder": holder, "batches": batch_ids}) if rows else ()
+        )
+    }
     items = []
     for batch_id, group in groupby(rows, key=lambda row: row.batch_id):
         m = meta[batch_id]
@@ -111,32 +148,10 @@ def account_holdings(
                 ],
             )
         )
-    account = conn.execute(
-        sa.select(s.accounts.c.allowed, s.accounts.c.frozen).where(s.accounts.c.address == holder)
-    ).first()
+    account = conn.execute(ACCOUNT, {"holder": holder}).first()
     return Holdings(
         address=holder,
         account=Account(allowed=account.allowed, frozen=account.frozen) if account else None,
         items=items,
         next_cursor=following,
     )
-
-
-def _batches(conn: Connection, batch_ids: list[int]) -> dict[int, Any]:
-    if not batch_ids:
-        return {}
-    columns = (b.c.id, b.c.namespace, b.c.vintage_start, b.c.vintage_end, b.c.labels, b.c.frozen)
-    query = join_project(sa.select(*columns, *PROJECT_COLUMNS)).where(b.c.id.in_(batch_ids))
-    return {row.id: row for row in conn.execute(query)}
-
-
-def _held(conn: Connection, holder: str, batch_ids: list[int]) -> dict[int, int]:
-    """The holder's live tonnes in each of ``batch_ids`` (over all its ranges, not the page)."""
-    if not batch_ids:
-        return {}
-    query = (
-        sa.select(r.c.batch_id, sa.func.sum(r.c.last_serial - r.c.first_serial + 1))
-        .where(r.c.holder == holder, r.c.batch_id.in_(batch_ids), r.c.state == HELD)
-        .group_by(r.c.batch_id)
-    )
-    return {int(batch): int(total) for batch, total in conn.execute(query)}

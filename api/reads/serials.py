@@ -33,7 +33,7 @@ from chain.registries import SerialFormatError, UnknownRegistry
 from chain.registries._grammar import PLACEHOLDER
 from chain.store import schema as s
 
-b, r = s.batches, s.serial_ranges
+b, p, r = s.batches, s.programs, s.serial_ranges
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,47 @@ class SerialStatus(Model):
     history_truncated: bool
 
 
+# Statements built once: SQLAlchemy then reuses their cache keys and compiled SQL, which on
+# a lookup made of index seeks costs more than the seeks themselves.
+_param = sa.bindparam
+_same = (p.c.code == _param("program"), b.c.namespace == _param("namespace"))
+BATCH_AT = (
+    select_batches()
+    .where(*_same, b.c.first_serial <= _param("first"))
+    .order_by(b.c.first_serial.desc())
+    .limit(1)
+)
+BATCHES_INSIDE = (
+    select_batches()
+    .where(*_same, b.c.first_serial > _param("first"), b.c.first_serial <= _param("last"))
+    .order_by(b.c.first_serial)
+    .limit(_param("limit"))
+)
+RANGE_AT = (
+    sa.select(r)
+    .where(r.c.batch_id == _param("batch"), r.c.first_serial <= _param("first"))
+    .order_by(r.c.first_serial.desc())
+    .limit(1)
+)
+_inside = (
+    r.c.batch_id == _param("batch"),
+    r.c.first_serial > _param("first"),
+    r.c.first_serial <= _param("last"),
+)
+RANGES_INSIDE = sa.select(r).where(*_inside).order_by(r.c.first_serial).limit(_param("limit"))
+_end = sa.case((r.c.last_serial < _param("last"), r.c.last_serial), else_=_param("last"))
+TONNES_INSIDE = (
+    sa.select(
+        r.c.state,
+        sa.func.sum(_end - r.c.first_serial + 1),
+        sa.func.min(r.c.holder),
+        sa.func.max(r.c.holder),
+    )
+    .where(*_inside)
+    .group_by(r.c.state)
+)
+
+
 def lookup_serial(
     conn: Connection, query: SerialQuery, *, limit: int = 100, history_limit: int = 200
 ) -> SerialStatus:
@@ -143,12 +184,10 @@ def lookup_serial(
 
     Every step is an index seek or an index range bounded by the span: the batch holding
     ``first`` (the greatest ``first_serial`` at or below it), batches starting inside the
-    span, and the same two steps for holding ranges within each batch."""
+    span, and the same two steps for holding ranges within each batch; then the history
+    from the batch's events, and the retirements only if some serial is retired."""
     snapshot(conn)
-    program_id = conn.execute(
-        sa.select(s.programs.c.id).where(s.programs.c.code == query.program)
-    ).scalar_one_or_none()
-    batch_rows = [] if program_id is None else _batches(conn, program_id, query, limit)
+    batch_rows = _batches(conn, query, limit)
     if not batch_rows:
         raise not_found(
             f"no {query.program} serial of {query.namespace} in "
@@ -166,10 +205,11 @@ def lookup_serial(
             states[name] += total
             holders.update((low, high))
     ids = [int(batch.id) for batch in batch_rows]
-    bridged = sum(states.values())
     used = [name for name, tonnes in states.items() if tonnes]
     history, history_more = serial_history(conn, ids, query.first, query.last, limit=history_limit)
-    retired, _ = retirements_touching(conn, ids, query.first, query.last, limit=history_limit)
+    retired: list[Retirement] = []
+    if states["retired"]:
+        retired, _ = retirements_touching(conn, ids, query.first, query.last, limit=history_limit)
     return SerialStatus(
         program=query.program,
         namespace=query.namespace,
@@ -177,7 +217,7 @@ def lookup_serial(
         last_serial=query.last,
         quantity=query.quantity,
         scheme=query.scheme,
-        bridged=bridged,
+        bridged=sum(states.values()),
         status=used[0] if len(used) == 1 else None,  # type: ignore[arg-type]
         holder=holders.pop() if len(holders) == 1 else None,
         batch_id=ids[0] if len(ids) == 1 else None,
@@ -193,23 +233,13 @@ def lookup_serial(
     )
 
 
-def _batches(conn: Connection, program_id: int, q: SerialQuery, limit: int) -> list[Row[Any]]:
+def _batches(conn: Connection, q: SerialQuery, limit: int) -> list[Row[Any]]:
     """Bridged batches of the namespace overlapping ``q``, in serial order (at most ``limit``)."""
-    same = (b.c.program_id == program_id, b.c.namespace == q.namespace)
-    below = conn.execute(
-        select_batches()
-        .where(*same, b.c.first_serial <= q.first)
-        .order_by(b.c.first_serial.desc())
-        .limit(1)
-    ).first()
+    where = {"program": q.program, "namespace": q.namespace, "first": q.first, "last": q.last}
+    below = conn.execute(BATCH_AT, where).first()
     found = [below] if below is not None and below.last_serial >= q.first else []
     if q.last > q.first:
-        found += conn.execute(
-            select_batches()
-            .where(*same, b.c.first_serial > q.first, b.c.first_serial <= q.last)
-            .order_by(b.c.first_serial)
-            .limit(limit)
-        ).all()
+        found += conn.execute(BATCHES_INSIDE, {**where, "limit": limit}).all()
     return found[:limit]
 
 
@@ -222,12 +252,9 @@ def _in_batch(
 
     Index seeks only: the range holding ``q.first`` (the greatest start at or below it), then
     the ranges starting inside ``q``."""
-    containing = conn.execute(
-        sa.select(r)
-        .where(r.c.batch_id == batch_id, r.c.first_serial <= q.first)
-        .order_by(r.c.first_serial.desc())
-        .limit(1)
-    ).first()
+    limit = max(limit, 0)
+    where = {"batch": batch_id, "first": q.first, "last": q.last}
+    containing = conn.execute(RANGE_AT, where).first()
     rows: list[Row[Any]] = []
     tonnes: list[tuple[str, int, str, str]] = []
     if containing is not None and containing.last_serial >= q.first:
@@ -235,21 +262,7 @@ def _in_batch(
         clipped = min(containing.last_serial, q.last) - q.first + 1
         tonnes.append((state_name(containing.state), clipped, containing.holder, containing.holder))
     if q.last > q.first:
-        inside = (r.c.batch_id == batch_id, r.c.first_serial > q.first, r.c.first_serial <= q.last)
-        rows += conn.execute(
-            sa.select(r).where(*inside).order_by(r.c.first_serial).limit(max(limit, 0) + 1)
-        ).all()
-        end = sa.case((r.c.last_serial < q.last, r.c.last_serial), else_=q.last)
-        totals = conn.execute(
-            sa.select(
-                r.c.state,
-                sa.func.sum(end - r.c.first_serial + 1),
-                sa.func.min(r.c.holder),
-                sa.func.max(r.c.holder),
-            )
-            .where(*inside)
-            .group_by(r.c.state)
-        ).all()
+        rows += conn.execute(RANGES_INSIDE, {**where, "limit": limit + 1}).all()
+        totals = conn.execute(TONNES_INSIDE, where).all()
         tonnes += [(state_name(st), int(n), lo, hi) for st, n, lo, hi in totals]
-    limit = max(limit, 0)
     return rows[:limit], len(rows) > limit, tonnes
