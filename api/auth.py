@@ -30,6 +30,8 @@ from chain.store import schema as s
 Role = Literal["admin", "issuer", "holder", "compliance", "auditor"]
 ROLES: tuple[Role, ...] = get_args(Role)
 BOOTSTRAP_KEY_ID = "admin-bootstrap"
+PROGRAM_PATTERN = r"^[A-Z][A-Z0-9]{0,15}$"
+"""A programme code as scopes name it (``issuer:VCS``)."""
 KEY_PREFIX = "clk_"
 
 

@@ -126,6 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="also reconcile this registry export with the ledger, row by row (repeatable)",
     )
     verify.add_argument("--registry", help="whose export --registry-export is (vcs, gs, ...)")
+
+    serve = commands.add_parser("serve", help="run the HTTP API and the indexer beside it")
+    _data_dir_arg(serve)
+    _rpc_arg(serve)
+    _db_arg(serve)
+    serve.add_argument(
+        "--dev",
+        action="store_true",
+        help="the data folder's local chain and SQLite, deploying on first start; dev secrets",
+    )
+    serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
     return parser
 
 
@@ -295,6 +307,17 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    from api.serve import serve
+    from api.settings import Settings
+
+    flags = {"data_dir": args.data_dir, "dev": args.dev}
+    for name in ("rpc", "db", "host", "port"):
+        if getattr(args, name) is not None:
+            flags[name] = getattr(args, name)
+    return serve(Settings(**flags))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from chain.importer.command import cmd_import
@@ -305,6 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "chain": cmd_chain,
         "index": cmd_index,
         "import": cmd_import,
+        "serve": cmd_serve,
     }
     try:
         if args.command == "audit":

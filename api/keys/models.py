@@ -11,9 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from api.auth import Role
-
-PROGRAM_PATTERN = r"^[A-Z][A-Z0-9]{0,15}$"
+from api.auth import PROGRAM_PATTERN, Role
 
 
 class KeyCreate(BaseModel):

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from api.keys.models import PROGRAM_PATTERN
+from api.auth import PROGRAM_PATTERN
 
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 BYTES32 = r"^0x[0-9a-fA-F]{64}$"

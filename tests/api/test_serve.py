@@ -1,0 +1,231 @@
+"""``carbon-ledger serve``: refusing to start without its secrets, and the whole journey through
+a real server on anvil: a registry bridges, a holder transfers and retires, the certificate
+renders, an auditor verifies (over HTTP and with ``carbon-ledger audit verify``), and a server
+killed with SIGKILL while a transaction is in flight settles it on restart, once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from chain.anvil import stop_node
+from chain.cli import main
+from tests.api.conftest import issuance_body
+
+REPO = Path(__file__).resolve().parents[2]
+ADMIN = "e2e-admin-key-0123456789abcdef"
+
+
+def test_serve_refuses_to_start_without_its_secrets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("ADMIN_KEY", "KEYSTORE_PASSWORD", "OPERATOR_KEY"):
+        monkeypatch.delenv(f"CARBON_LEDGER_{name}", raising=False)
+    args = ["serve", "--data-dir", str(tmp_path), "--rpc", "http://127.0.0.1:9"]
+    assert main(args) == 2
+    assert "CARBON_LEDGER_ADMIN_KEY must be set" in capsys.readouterr().err
+    monkeypatch.setenv("CARBON_LEDGER_ADMIN_KEY", "dev-admin-key")
+    assert main(args) == 2
+    assert "development default" in capsys.readouterr().err
+    monkeypatch.setenv("CARBON_LEDGER_ADMIN_KEY", ADMIN)
+    monkeypatch.setenv("CARBON_LEDGER_KEYSTORE_PASSWORD", "a real password")
+    assert main(args) == 2
+    assert "CARBON_LEDGER_OPERATOR_KEY must be set" in capsys.readouterr().err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """``carbon-ledger serve --dev`` in a subprocess on a data folder."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = dict(os.environ, CARBON_LEDGER_ADMIN_KEY=ADMIN, PYTHONPATH=str(REPO))
+        log = (self.data_dir.parent / "serve.log").open("ab")
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "chain.cli",
+                "serve",
+                "--dev",
+                "--data-dir",
+                str(self.data_dir),
+                "--port",
+                str(self.port),
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, (self.data_dir.parent / "serve.log").read_text()
+            try:
+                if httpx.get(self.url + "/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise AssertionError("serve did not become ready")
+
+    def kill(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    srv = Server(tmp_path / "data")
+    srv.start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+        stop_node(srv.data_dir)
+
+
+def _rpc(data_dir: Path, method: str, params: list[Any]) -> Any:
+    url = json.loads((data_dir / "chain" / "node.json").read_text())["url"]
+    reply = httpx.post(
+        url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+    ).json()
+    assert "error" not in reply, reply
+    return reply["result"]
+
+
+@pytest.mark.anvil
+def test_the_whole_journey_through_a_served_api(server: Server) -> None:
+    api = httpx.Client(base_url=server.url, timeout=60)
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+
+    def key(role: str, **body: str) -> tuple[dict[str, str], str | None]:
+        answer = api.post("/v1/keys", json={"role": role, **body}, headers=admin)
+        assert answer.status_code == 201, answer.text
+        return {"Authorization": f"Bearer {answer.json()['key']}"}, answer.json()["address"]
+
+    registry, _ = key("issuer", program="VCS")
+    buyer, buyer_address = key("holder")
+    airline, airline_address = key("holder")
+    auditor, _ = key("auditor")
+
+    bridged = api.post("/v1/issuances", json=issuance_body(buyer_address or ""), headers=registry)
+    assert bridged.status_code == 201, bridged.text
+    batch = bridged.json()["batch_id"]
+    moved = api.post(
+        "/v1/transfers",
+        json={"batch_id": batch, "to": airline_address, "quantity": 200},
+        headers=buyer,
+    )
+    assert moved.status_code == 201, moved.text
+    retirement = {
+        "batch_id": batch,
+        "quantity": 150,
+        "beneficiary": "Scandinavian Airlines 北欧航空",
+        "purpose": "corsia",
+        "consumption_period": {"start": "2025-01-01", "end": "2025-12-31"},
+    }
+    retired = api.post("/v1/retirements", json=retirement, headers=airline)
+    assert retired.status_code == 201, retired.text
+    certificate_url = retired.json()["certificate_url"]
+
+    # The indexer beside the API catches up; reads and the certificate show the retirement.
+    deadline = time.monotonic() + 30
+    while api.get(certificate_url, headers={"Accept": "application/json"}).status_code != 200:
+        assert time.monotonic() < deadline, "the indexer did not catch up"
+        time.sleep(0.2)
+    page = api.get(certificate_url, headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "北欧航空" in page.text
+    assert retired.json()["tx_hash"] in page.text
+    holdings = api.get(f"/v1/accounts/{airline_address}/holdings").json()
+    assert "50" in json.dumps(holdings)
+
+    verified = api.get("/v1/audit/verify", headers=auditor)
+    assert verified.status_code == 200 and verified.json()["ok"], verified.text
+
+    # The auditor's own check: the chain, the store, and the API log linked to the chain.
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "chain.cli",
+            "audit",
+            "verify",
+            "--data-dir",
+            str(server.data_dir),
+            "--json",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    report = json.loads(out.stdout)
+    assert report["ok"] and report["api_log"]["ok"]
+    assert report["api_log"]["linked"] >= 3 and report["api_log"]["entries"] >= 14
+
+    # SIGKILL while a bridging is in the node's pool, unmined; the retry after the restart
+    # gets its outcome, and the block is bridged once.
+    _rpc(server.data_dir, "evm_setAutomine", [False])
+    second = issuance_body(buyer_address or "", 941467432, 941467500)
+    headers = registry | {"Idempotency-Key": "second-block"}
+    outcome: dict[str, Any] = {}
+
+    def send() -> None:
+        try:
+            outcome["first"] = api.post("/v1/issuances", json=second, headers=headers)
+        except httpx.HTTPError as exc:
+            outcome["error"] = exc
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    deadline = time.monotonic() + 30
+    while not _rpc(server.data_dir, "txpool_content", [])["pending"]:
+        assert time.monotonic() < deadline, "the bridging never reached the node"
+        time.sleep(0.05)
+    server.kill()
+    sender.join()
+    assert "first" not in outcome  # the client never got an answer
+    _rpc(server.data_dir, "evm_mine", [])
+    _rpc(server.data_dir, "evm_setAutomine", [True])
+    server.start()
+    retry = api.post("/v1/issuances", json=second, headers=headers)
+    assert retry.status_code == 201, retry.text
+    assert retry.json()["batch_id"] == batch + 1
+    again = api.post("/v1/issuances", json=second, headers=headers)
+    assert again.json() == retry.json()
+    duplicate = api.post("/v1/issuances", json=second, headers=registry)
+    assert duplicate.status_code == 409  # bridged exactly once
