@@ -74,7 +74,7 @@ def resolve_serial(program: str, serial: str, namespace: str | None = None) -> S
             f"no serial format is known for programme {code!r} (known: {', '.join(known)}); "
             "give a single serial number with ?namespace=",
         ) from None
-    if text.isdigit():
+    if _digits(text):
         spaces = {a.namespace for a in adapters}
         if len(spaces) != 1 or PLACEHOLDER.search(next(iter(spaces))):
             raise invalid(
@@ -91,8 +91,13 @@ def resolve_serial(program: str, serial: str, namespace: str | None = None) -> S
     return SerialQuery(parsed.program, parsed.namespace, parsed.first, parsed.last, parsed.scheme)
 
 
+def _digits(text: str) -> bool:
+    # ASCII only: str.isdigit() also accepts other scripts' digits, which int() would read.
+    return text.isascii() and text.isdigit()
+
+
 def _number(text: str) -> int:
-    if not text.isdigit() or int(text) > MAX_SQL_INT:
+    if not _digits(text) or int(text) > MAX_SQL_INT:
         raise invalid("path.serial", f"expected a serial number in 0..{MAX_SQL_INT}, got {text!r}")
     return int(text)
 

@@ -152,6 +152,8 @@ def test_malformed_serials_are_422_with_the_parsers_reason(client: TestClient) -
     assert invalid_fields(client, "/v1/serials/NOPE/ABC-1") == ["path.program"]
     assert invalid_fields(client, "/v1/serials/VCS/12a", namespace="VCS-VCU") == ["path.serial"]
     assert invalid_fields(client, f"/v1/serials/VCS/{2**63}") == ["path.serial"]
+    assert invalid_fields(client, "/v1/serials/VCS/١٢٣", namespace="VCS-VCU") == ["path.serial"]
+    assert invalid_fields(client, "/v1/serials/VCS/%20") == ["path.serial"]
     assert invalid_fields(client, "/v1/serials/VCS/1", namespace=" ") == ["query.namespace"]
     assert invalid_fields(client, "/v1/serials/V%20S/1") == ["path.program"]
 
