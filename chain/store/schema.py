@@ -25,7 +25,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "0002"
+SCHEMA_VERSION = "0003"
 
 metadata = MetaData(
     naming_convention={
@@ -178,8 +178,9 @@ retirements = Table(
     Column("seq", BigInteger, nullable=False),
     Column("block_number", BigInteger, nullable=False),
     Column("tx_hash", HASH, nullable=False),
-    Index(None, "batch_id"),
-    Index(None, "holder"),
+    # With the id: a batch's or holder's retirements come out in order, a page at a time.
+    Index(None, "batch_id", "id"),
+    Index(None, "holder", "id"),
 )
 
 detokenisations = Table(

@@ -13,7 +13,7 @@ from chain.store import schema as s
 from chain.store.engine import create_store_engine, default_url, migrate, open_store
 from tests.chain.conftest import EngineOpener, StoreFactory
 
-HEAD = "0002"
+HEAD = "0003"
 
 
 def _tables(engine: sa.Engine) -> set[str]:
