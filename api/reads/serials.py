@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from api.problems import not_found
+from api.problems import Problem
 from api.reads._common import (
     MAX_SQL_INT,
     JsonInt,
@@ -30,7 +30,6 @@ from api.reads.events import Event, serial_history
 from api.reads.retirements import Retirement, retirements_touching
 from chain import registries
 from chain.registries import SerialFormatError, UnknownRegistry
-from chain.registries._grammar import PLACEHOLDER
 from chain.store import schema as s
 
 b, p, r = s.batches, s.programs, s.serial_ranges
@@ -76,7 +75,7 @@ def resolve_serial(program: str, serial: str, namespace: str | None = None) -> S
         ) from None
     if _digits(text):
         spaces = {a.namespace for a in adapters}
-        if len(spaces) != 1 or PLACEHOLDER.search(next(iter(spaces))):
+        if len(spaces) != 1 or "{" in next(iter(spaces)):  # a template: scoped per issuance
             raise invalid(
                 "query.namespace",
                 f"{code} numbers serials per namespace: give ?namespace= with a single serial "
@@ -194,9 +193,12 @@ def lookup_serial(
     snapshot(conn)
     batch_rows = _batches(conn, query, limit)
     if not batch_rows:
-        raise not_found(
-            f"no {query.program} serial of {query.namespace} in "
-            f"{query.first}..{query.last} is bridged, so serial"
+        span = str(query.first) if query.quantity == 1 else f"{query.first}..{query.last}"
+        raise Problem(
+            404,
+            "not-found",
+            "Not found",
+            f"{query.program} serial {span} of namespace {query.namespace} is not bridged",
         )
     spans: list[Row[Any]] = []
     states = dict.fromkeys(("held", "retired", "detokenised", "cancelled"), 0)

@@ -172,7 +172,7 @@ def test_serials_not_bridged_are_404(client: TestClient) -> None:
         ("/v1/serials/ACR/1", {"namespace": "ACR-FR-1129-2025-2917"}),  # not even registered
     ):
         body = get(client, url, 404, **params)
-        assert body["title"] == "Not found"
+        assert body["title"] == "Not found" and "is not bridged" in body["detail"]
 
 
 def test_a_block_bridged_only_in_part(client: TestClient) -> None:
