@@ -154,7 +154,9 @@ serial_ranges = Table(
     Column("holder", ADDRESS, nullable=False),
     Column("state", SmallInteger, nullable=False),  # chain.domain.RangeState
     Column("seq", BigInteger, nullable=False),  # the event that last shaped this range
-    Index(None, "holder", "batch_id", "first_serial"),
+    # With the state: an account's live holdings are one index range even when most of its
+    # ranges are retired.
+    Index(None, "holder", "state", "batch_id", "first_serial"),
 )
 
 retirements = Table(
@@ -181,6 +183,7 @@ retirements = Table(
     # With the id: a batch's or holder's retirements come out in order, a page at a time.
     Index(None, "batch_id", "id"),
     Index(None, "holder", "id"),
+    Index(None, "beneficiary", "id"),
 )
 
 detokenisations = Table(
@@ -303,6 +306,7 @@ idempotency_keys = Table(
     Column("created_at", BigInteger, nullable=False),
     # The submission the request started, so a restart can answer a retry from its outcome.
     Column("submission_id", String(36), nullable=True),
+    Index(None, "submission_id"),
 )
 
 # Transactions the API sends, from "accepted" through "submitted" to "confirmed" or "failed".

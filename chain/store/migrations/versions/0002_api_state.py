@@ -72,6 +72,10 @@ def upgrade() -> None:
         sa.Column("submission_id", sa.String(length=36), nullable=True),
         sa.PrimaryKeyConstraint("key_id", "idempotency_key", name=op.f("pk_idempotency_keys")),
     )
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_idempotency_keys_submission_id"), ["submission_id"], unique=False
+        )
     op.create_table(
         "submissions",
         sa.Column("id", sa.String(length=36), nullable=False),
@@ -107,6 +111,9 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_submissions_sender_nonce"))
 
     op.drop_table("submissions")
+    with op.batch_alter_table("idempotency_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_keys_submission_id"))
+
     op.drop_table("idempotency_keys")
     op.drop_table("api_keys")
     with op.batch_alter_table("api_audit_log", schema=None) as batch_op:

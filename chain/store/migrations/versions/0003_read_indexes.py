@@ -1,4 +1,5 @@
-"""retirements indexed by (batch_id, id) and (holder, id)
+"""indexes for the read API: retirements by batch, holder and beneficiary in id order; live
+holdings by (holder, state)
 
 Revision ID: 0003
 Revises: 0002
@@ -21,10 +22,24 @@ def upgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_retirements_holder"))
         batch_op.create_index(batch_op.f("ix_retirements_batch_id_id"), ["batch_id", "id"])
         batch_op.create_index(batch_op.f("ix_retirements_holder_id"), ["holder", "id"])
+        batch_op.create_index(batch_op.f("ix_retirements_beneficiary_id"), ["beneficiary", "id"])
+    with op.batch_alter_table("serial_ranges", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_serial_ranges_holder_batch_id_first_serial"))
+        batch_op.create_index(
+            batch_op.f("ix_serial_ranges_holder_state_batch_id_first_serial"),
+            ["holder", "state", "batch_id", "first_serial"],
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("serial_ranges", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_serial_ranges_holder_state_batch_id_first_serial"))
+        batch_op.create_index(
+            batch_op.f("ix_serial_ranges_holder_batch_id_first_serial"),
+            ["holder", "batch_id", "first_serial"],
+        )
     with op.batch_alter_table("retirements", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_retirements_beneficiary_id"))
         batch_op.drop_index(batch_op.f("ix_retirements_holder_id"))
         batch_op.drop_index(batch_op.f("ix_retirements_batch_id_id"))
         batch_op.create_index(batch_op.f("ix_retirements_holder"), ["holder"])
