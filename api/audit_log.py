@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3 import Web3
 
+from api.journal import memo
 from chain.events import decode_logs
 from chain.store import schema as s
 from chain.verify import Discrepancy, VerificationReport
@@ -48,6 +49,9 @@ ENTRY_FIELDS = (
     "ledger_seq",
 )
 KINDS = ("request", "outcome")
+
+
+_INSERT = s.api_audit_log.insert()
 
 
 def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
@@ -75,17 +79,21 @@ def append(**values: Any) -> Callable[[Connection], int]:
         raise ValueError(f"bad audit entry fields {sorted(unknown)} / kind {values.get('kind')}")
 
     def job(conn: Connection) -> int:
-        tail = conn.execute(
-            sa.select(s.api_audit_log.c.seq, s.api_audit_log.c.hash)
-            .order_by(s.api_audit_log.c.seq.desc())
-            .limit(1)
-        ).first()
-        seq = 1 if tail is None else int(tail.seq) + 1
-        prev = GENESIS if tail is None else str(tail.hash)
+        scratch = memo(conn)
+        tail: tuple[int, str] | None = scratch.get("audit_tail")
+        if tail is None:
+            last = conn.execute(
+                sa.select(s.api_audit_log.c.seq, s.api_audit_log.c.hash)
+                .order_by(s.api_audit_log.c.seq.desc())
+                .limit(1)
+            ).first()
+            tail = (0, GENESIS) if last is None else (int(last.seq), str(last.hash))
+        seq, prev = tail[0] + 1, tail[1]
         row = {name: None for name in ENTRY_FIELDS} | values | {"seq": seq, "at": now_ms()}
         row["prev_hash"] = prev
         row["hash"] = entry_hash(prev, row)
-        conn.execute(s.api_audit_log.insert().values(**row))
+        conn.execute(_INSERT, row)
+        scratch["audit_tail"] = (seq, row["hash"])
         return seq
 
     return job

@@ -166,13 +166,16 @@ class Custody:
         self._funding_checked[address.lower()] = time.monotonic()
         return done
 
+    def funding_due(self, address: str) -> bool:
+        """Whether ``ensure_funded`` would look at the account now (no I/O)."""
+        address = address.lower()
+        last = self._funding_checked.get(address, 0.0)
+        return address != self.operator_address and time.monotonic() - last >= FUNDING_CHECK_S
+
     def ensure_funded(self, pipeline: Pipeline, address: str, timeout: float) -> None:
         """Top ``address`` up when gas costs and its balance runs low (looked at now and then)."""
         address = address.lower()
-        if address == self.operator_address:
-            return
-        last = self._funding_checked.get(address, 0.0)
-        if time.monotonic() - last < FUNDING_CHECK_S:
+        if not self.funding_due(address):
             return
         self._funding_checked[address] = time.monotonic()
         node = pipeline.node

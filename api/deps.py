@@ -10,13 +10,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Connection, Engine
 from web3 import Web3
 
-from api.journal import Journal
+from api.journal import Journal, writer_engine
 from api.problems import Problem
 from api.settings import Settings
 from chain.deployment import Deployment
@@ -80,9 +80,11 @@ class Services:
     """``None`` for a read-only server: writes answer 503."""
     journal: Journal = field(init=False)
     """Group commit for the API's own tables (``api.journal``)."""
+    principals: dict[str, tuple[Any, float]] = field(default_factory=dict, repr=False)
+    """Recently authenticated keys by secret hash (``api.auth.lookup``)."""
 
     def __post_init__(self) -> None:
-        self.journal = Journal(self.engine)
+        self.journal = Journal(writer_engine(self.engine))
 
     def start(self) -> None:
         """Settle what a previous run left in flight, then start following the chain."""

@@ -9,8 +9,13 @@ journal. ``serve`` adds the indexer on its own thread, reporting into
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+from multiprocessing.synchronize import Event as EventType
+from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
@@ -19,12 +24,14 @@ from web3 import Web3
 
 from api.custody import Custody
 from api.deps import IndexerStatus, Ledger, Services
+from api.journal import writer_engine
 from api.settings import DEV_ADMIN_KEY, DEV_KEYSTORE_PASSWORD, Settings
 from api.submission.gates import Gates
 from api.submission.node import Node
 from api.submission.pipeline import Pipeline
 from api.writes.views import Views
 from chain.deployment import Deployment
+from chain.store.engine import open_store
 
 log = logging.getLogger("carbon_ledger.api")
 DEV_SCRYPT_N = 2**14
@@ -65,58 +72,84 @@ def build_services(
     return services
 
 
-class IndexerThread:
-    """The indexer beside the API: follows the chain into the store and reports where it is in
-    ``services.indexer`` (``/readyz``, ``/metrics``). A failure is reported there and the
-    indexer starts again after a pause (a reorg deeper than the confirmations stays an error
-    until someone looks)."""
+@dataclass(frozen=True)
+class IndexerJob:
+    """What the indexer process needs (picklable: it is started fresh, not forked)."""
 
-    def __init__(
-        self, services: Services, w3: Web3, deployment: Deployment, poll: float = 0.5
-    ) -> None:
+    data_dir: Path
+    rpc: str | None
+    store: str
+    confirmations: int
+    poll: float = 0.5
+
+
+def index_forever(job: IndexerJob, reports: Connection, stop: EventType) -> None:
+    """The indexer process: sync, report, wait, again; a failure is reported and retried."""
+    from chain.cli import connect
+    from chain.indexer.core import Indexer
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s indexer: %(message)s")
+    deployment = Deployment.load(job.data_dir / "deployment.json")
+    while not stop.is_set():
+        try:
+            engine = writer_engine(open_store(job.store))
+            indexer = Indexer(
+                connect(job.data_dir, job.rpc), engine, deployment, confirmations=job.confirmations
+            )
+            while not stop.is_set():
+                p = indexer.sync()
+                reports.send(("progress", p.head, p.block, p.events_per_second))
+                stop.wait(job.poll)
+        except Exception as exc:
+            log.exception("the indexer stopped; it starts again in 5 s")
+            reports.send(("error", f"{type(exc).__name__}: {exc}"))
+            stop.wait(5)
+
+
+class IndexerProcess:
+    """The indexer beside the API, in a process of its own: decoding and writing a full block
+    a second would otherwise take a fifth of the API's one interpreter (bench/api.py). A thread
+    here relays its progress into ``services.indexer`` (``/readyz``, ``/metrics``); a failure
+    is reported there, and the process starts the indexer again after a pause (a reorg deeper
+    than the confirmations stays an error until someone looks)."""
+
+    def __init__(self, services: Services, job: IndexerJob) -> None:
+        context = multiprocessing.get_context("spawn")
         self.services = services
-        self.w3 = w3
-        self.deployment = deployment
-        self.poll = poll
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="indexer", daemon=True)
+        self.stop = context.Event()
+        self._reports, child = context.Pipe(duplex=False)
+        self.process = context.Process(
+            target=index_forever, args=(job, child, self.stop), name="indexer", daemon=True
+        )
+        self.relay = threading.Thread(target=self._relay, name="indexer-relay", daemon=True)
 
     def start(self) -> None:
-        self.thread.start()
+        self.process.start()
+        self.relay.start()
 
     def close(self) -> None:
         self.stop.set()
-        self.thread.join(timeout=30)
+        self.process.join(timeout=30)
+        if self.process.is_alive():
+            self.process.kill()
+        self.relay.join(timeout=5)
 
-    def _run(self) -> None:
-        from chain.indexer.core import Indexer, Progress
-
+    def _relay(self) -> None:
         status: IndexerStatus = self.services.indexer
-        confirmations = self.services.settings.confirmations
-
-        def report(p: Progress) -> None:
-            with status.lock:
-                status.head, status.block = p.head, p.block
-                status.events_per_s = p.events_per_second
-                status.error = None
-                status.updated_at = time.monotonic()
-
-        indexer = Indexer(
-            self.w3, self.services.engine, self.deployment, confirmations=confirmations
-        )
         while not self.stop.is_set():
-            try:
-                report(indexer.sync())
-            except Exception as exc:
-                log.exception("the indexer stopped; it starts again in 5 s")
-                with status.lock:
-                    status.error = f"{type(exc).__name__}: {exc}"
-                self.stop.wait(5)
-                indexer = Indexer(
-                    self.w3, self.services.engine, self.deployment, confirmations=confirmations
-                )
+            if not self._reports.poll(0.5):
                 continue
-            self.stop.wait(self.poll)
+            try:
+                report = self._reports.recv()
+            except EOFError:
+                return
+            with status.lock:
+                if report[0] == "progress":
+                    status.head, status.block, status.events_per_s = report[1:]
+                    status.error = None
+                else:
+                    status.error = report[1]
+                status.updated_at = time.monotonic()
 
 
 def serve(settings: Settings) -> int:
@@ -127,11 +160,11 @@ def serve(settings: Settings) -> int:
     from chain.cli import cmd_deploy, connect, operator_account
     from chain.deployment import DEFAULT_ADMIN_DELAY
     from chain.errors import ConfigurationError
-    from chain.store.engine import default_url, open_store
+    from chain.store.engine import default_url
 
     settings.check()
     logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     data_dir = settings.data_dir
     path = data_dir / "deployment.json"
@@ -151,10 +184,13 @@ def serve(settings: Settings) -> int:
     deployment = Deployment.load(path)
     w3 = connect(data_dir, settings.rpc)
     deployment.check(w3)
-    engine = open_store(settings.db or default_url(data_dir))
+    engine = open_store(settings.db or default_url(data_dir))  # migrated before the indexer
     services = build_services(settings, engine, w3, deployment, operator)
     services.start()
-    indexer = IndexerThread(services, connect(data_dir, settings.rpc), deployment)
+    store = settings.db or default_url(data_dir)
+    indexer = IndexerProcess(
+        services, IndexerJob(data_dir, settings.rpc, store, settings.confirmations)
+    )
     indexer.start()
     try:
         print(

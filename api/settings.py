@@ -7,6 +7,7 @@ Secrets are ``SecretStr`` so they never appear in a repr, a log line or an error
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -48,6 +49,7 @@ class Settings(BaseSettings):
     """How long a POST waits for its transaction before answering 202 with a status URL."""
     confirmations: int = 0
     """Blocks the indexer beside the API treats as not yet final."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     ready_lag_blocks: int = 2
     """``/readyz`` is 503 while the indexer is further than this behind head."""
 

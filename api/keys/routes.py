@@ -12,7 +12,15 @@ from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
 from api import audit_log
-from api.auth import BOOTSTRAP_KEY_ID, Principal, Role, new_secret, require, secret_hash
+from api.auth import (
+    BOOTSTRAP_KEY_ID,
+    Principal,
+    Role,
+    forget,
+    new_secret,
+    require,
+    secret_hash,
+)
 from api.deps import Ledger, ServicesDep, get_ledger
 from api.keys.models import KeyCreate, KeyCreated, KeyList, KeyPublic
 from api.problems import Problem, not_found
@@ -134,6 +142,7 @@ async def revoke_key(
     row = await services.journal.run(job)
     if row is None:
         raise not_found(f"API key {key_id}")
+    forget(services, key_id)
     request.state.audit_outcome = {"outcome": f"revoked {key_id}"}
     return _public(row)
 

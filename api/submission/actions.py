@@ -18,7 +18,6 @@ from api.submission import calls
 from api.submission.node import Node, Receipt
 from api.submission.parts import PartBook
 from chain.errors import CarbonLedgerError, InvalidBridgeHint, SerialsAlreadyBridged
-from chain.events import LedgerEvent
 
 
 @dataclass(frozen=True)
@@ -53,9 +52,7 @@ class Action:
         """The call to sign now; raising a ``CarbonLedgerError`` fails it without sending."""
         raise NotImplementedError
 
-    def confirmed(
-        self, ctx: Context, receipt: Receipt, events: list[LedgerEvent]
-    ) -> dict[str, Any]:
+    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
         """The response body once mined successfully."""
         return {"tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
 
@@ -106,9 +103,7 @@ class Plain(Action):
     def build(self, ctx: Context, sender: str, attempt: int) -> Call:
         return self.call
 
-    def confirmed(
-        self, ctx: Context, receipt: Receipt, events: list[LedgerEvent]
-    ) -> dict[str, Any]:
+    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
         return {"what": self.what, "tx_hash": receipt.tx_hash, "block_number": receipt.block_number}
 
 
@@ -186,13 +181,11 @@ class Bridge(Action):
         if isinstance(error, SerialsAlreadyBridged) and error.tx_hash:
             ctx.parts.repair(*self._part())  # learn the part we did not know about
 
-    def confirmed(
-        self, ctx: Context, receipt: Receipt, events: list[LedgerEvent]
-    ) -> dict[str, Any]:
+    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
         ctx.parts.confirm(*self._part())
-        bridged = next(e for e in events if e.name == "BatchBridged")
+        (bridged,) = receipt.topics("BatchBridged")  # batchId is indexed: no decoding
         return self.response | {
-            "batch_id": int(bridged.fields["batchId"]),
+            "batch_id": int.from_bytes(bridged[2]),
             "tx_hash": receipt.tx_hash,
             "block_number": receipt.block_number,
             "status": "confirmed",
@@ -263,9 +256,7 @@ class Transfer(Action):
     def build(self, ctx: Context, sender: str, attempt: int) -> Call:
         return Call(ctx.contract, self.calldata(), self.gas)
 
-    def confirmed(
-        self, ctx: Context, receipt: Receipt, events: list[LedgerEvent]
-    ) -> dict[str, Any]:
+    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
         return self.response | {
             "tx_hash": receipt.tx_hash,
             "block_number": receipt.block_number,
@@ -329,10 +320,8 @@ class Retire(Action):
     def build(self, ctx: Context, sender: str, attempt: int) -> Call:
         return Call(ctx.contract, self.calldata(), self.gas)
 
-    def confirmed(
-        self, ctx: Context, receipt: Receipt, events: list[LedgerEvent]
-    ) -> dict[str, Any]:
-        retired = next(e for e in events if e.name == "CreditsRetired")
+    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
+        retired = next(e for e in receipt.events() if e.name == "CreditsRetired")
         rid = int(retired.fields["retirementId"])
         r = retired.fields["retirement"]
         first, last = int(r["firstSerial"]), int(r["lastSerial"])

@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from hexbytes import HexBytes
@@ -23,7 +24,7 @@ from web3.types import RPCEndpoint, TxParams
 from chain._revert import as_chain_error, decode_revert
 from chain.artifacts import load_artifact
 from chain.errors import ChainError, TransactionError
-from chain.events import hex_string, quantity
+from chain.events import LedgerEvent, decode_logs, event_specs, hex_string, quantity, topic0
 
 
 class NodeError(ChainError):
@@ -42,6 +43,37 @@ class Receipt:
     status: int
     gas_used: int
     logs: list[dict[str, Any]]
+
+    def events(self) -> list[LedgerEvent]:
+        """Every ledger event, decoded (costly for a bridging's whole issuance: prefer
+        ``topics`` where the indexed fields say enough)."""
+        return decode_logs(self.logs)
+
+    def topics(self, event: str) -> list[list[bytes]]:
+        """The raw topics of each ``event`` log (audited events: selector, seq, two fields)."""
+        wanted = topic0(event)
+        found = []
+        for log in self.logs:
+            raw = [bytes.fromhex(hex_string(t)[2:]) for t in log["topics"]]
+            if raw and raw[0] == wanted:
+                found.append(raw)
+        return found
+
+    def ledger_seq(self) -> int | None:
+        """The highest audit seq among the transaction's ledger events (topic 1 of each)."""
+        audited = audited_topics()
+        seqs = [
+            int(hex_string(log["topics"][1]), 16)
+            for log in self.logs
+            if len(log["topics"]) == 4
+            and bytes.fromhex(hex_string(log["topics"][0])[2:]) in audited
+        ]
+        return max(seqs) if seqs else None
+
+
+@lru_cache(maxsize=1)
+def audited_topics() -> frozenset[bytes]:
+    return frozenset(event_specs("ICarbonLedgerEvents"))
 
 
 def _receipt(raw: Any) -> Receipt:

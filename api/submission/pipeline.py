@@ -42,7 +42,6 @@ from api.submission.actions import ACTIONS, Action, Call, Context, Filler
 from api.submission.node import Node, NodeError, Receipt
 from api.submission.signer import SignedTx, Signer
 from chain.errors import CarbonLedgerError, TransactionError
-from chain.events import decode_logs
 from chain.store import schema as s
 
 log = logging.getLogger("carbon_ledger.api.submission")
@@ -90,6 +89,10 @@ class Submission:
     forced_nonce: int | None = None
     refusals: int = 0
     """Times the node refused its transaction over a nonce (it is signed again, up to a limit)."""
+    stored: bool = False
+    """Its row exists (written by a committed job)."""
+    claimed: bool = False
+    """An Idempotency-Key record waits on it (``api.idempotency``)."""
 
     @property
     def kind(self) -> str:
@@ -239,29 +242,47 @@ class Pipeline:
 
         def job(conn: Connection) -> None:
             now = audit_log.now_ms()
-            for sub, settled in results:
-                values = {
-                    "state": settled.state,
-                    "result": settled.body if settled.state == "confirmed" else None,
-                    "error": settled.body if settled.state == "failed" else None,
-                    "block_number": settled.block_number,
-                    "tx_hash": settled.tx_hash,
-                    "attempts": sub.attempts,
-                    "updated_at": now,
+            write_rows(
+                conn,
+                [
+                    (
+                        sub,
+                        {
+                            "state": settled.state,
+                            "result": settled.body if settled.state == "confirmed" else None,
+                            "error": settled.body if settled.state == "failed" else None,
+                            "block_number": settled.block_number,
+                            "tx_hash": settled.tx_hash,
+                            "nonce": sub.signed.nonce if sub.signed else None,
+                            "attempts": sub.attempts,
+                            "updated_at": now,
+                        },
+                    )
+                    for sub, settled in results
+                ],
+            )
+            answers = [
+                {
+                    "b_id": sub.id,
+                    "b_status": settled.status,
+                    "b_response": _json(settled.body),
                 }
-                if sub.signed is None:
-                    values["nonce"] = None
-                upsert_row(conn, sub, values)
+                for sub, settled in results
+                if sub.claimed or pending_entries
+            ]
+            if answers:
+                keys = s.idempotency_keys
                 conn.execute(
-                    s.idempotency_keys.update()
-                    .where(s.idempotency_keys.c.submission_id == sub.id)
-                    .where(s.idempotency_keys.c.state == "running")
+                    keys.update()
+                    .where(keys.c.submission_id == sa.bindparam("b_id"))
+                    .where(keys.c.state == "running")
                     .values(
                         state="done",
-                        status=settled.status,
-                        response=_json(settled.body),
+                        status=sa.bindparam("b_status"),
+                        response=sa.bindparam("b_response"),
                         headers=None,
-                    )
+                    ),
+                    answers,
                 )
             for sub, settled in entries:
                 audit_log.append(
@@ -302,8 +323,7 @@ class Pipeline:
     def outcome(self, sub: Submission, receipt: Receipt) -> Settled | None:
         """What a receipt means for ``sub``; ``None`` when it is to be built and sent again."""
         if receipt.status == 1:
-            events = decode_logs(receipt.logs)
-            body = sub.action.confirmed(self.ctx, receipt, events)
+            body = sub.action.confirmed(self.ctx, receipt)
             body["request_id"] = sub.id
             return Settled(
                 sub.id,
@@ -312,7 +332,7 @@ class Pipeline:
                 body,
                 tx_hash=receipt.tx_hash,
                 block_number=receipt.block_number,
-                ledger_seq=audit_log.last_ledger_seq(receipt.logs),
+                ledger_seq=receipt.ledger_seq(),
             )
         call = sub.call
         assert call is not None
@@ -356,9 +376,12 @@ class AccountQueue:
 
     def run_round(self, batch: list[Submission]) -> None:
         p = self.pipeline
+        started = time.perf_counter()
         try:
             signed, refused = self.sign(batch)
+            built = time.perf_counter()
             self.store(signed, refused)
+            stored = time.perf_counter()
         except Exception as exc:
             # Nothing of this round reached the node: the nonces are free again.
             log.exception("signing a round for %s failed", self.address)
@@ -376,6 +399,14 @@ class AccountQueue:
             log.exception("broadcasting a round for %s failed; it will be retried", self.address)
             return
         self.record(signed, answers)
+        log.debug(
+            "round of %s: %d signed in %.1f ms, stored in %.1f ms, broadcast in %.1f ms",
+            self.address,
+            len(signed),
+            (built - started) * 1000,
+            (stored - built) * 1000,
+            (time.perf_counter() - stored) * 1000,
+        )
 
     # The three steps of a round, separately callable so tests can stop between them as a
     # crash would (tests/api/submission/test_restart.py).
@@ -420,20 +451,24 @@ class AccountQueue:
 
         def job(conn: Connection) -> None:
             now = audit_log.now_ms()
-            for sub in signed:
-                assert sub.signed is not None
-                upsert_row(
-                    conn,
-                    sub,
-                    {
-                        "state": "accepted",
-                        "nonce": sub.signed.nonce,
-                        "raw_tx": sub.signed.raw,
-                        "tx_hash": sub.signed.tx_hash,
-                        "attempts": sub.attempts,
-                        "updated_at": now,
-                    },
-                )
+            write_rows(
+                conn,
+                [
+                    (
+                        sub,
+                        {
+                            "state": "accepted",
+                            "nonce": sub.signed.nonce,
+                            "raw_tx": sub.signed.raw,
+                            "tx_hash": sub.signed.tx_hash,
+                            "attempts": sub.attempts,
+                            "updated_at": now,
+                        },
+                    )
+                    for sub in signed
+                    if sub.signed is not None
+                ],
+            )
 
         if signed:
             self.pipeline.journal.run_sync(job)
@@ -532,6 +567,45 @@ def _json(body: dict[str, Any]) -> str:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
+def write_rows(conn: Connection, items: list[tuple[Submission, dict[str, Any]]]) -> None:
+    """Submissions' rows, batched: one INSERT for new ones, one UPDATE for the rest. Every
+    ``values`` of one call has the same keys. A row that is not where its flag says (another
+    job got there first) falls back to ``upsert_row``."""
+    if not items:
+        return
+    fresh = [(sub, values) for sub, values in items if not sub.stored]
+    known = [(sub, values) for sub, values in items if sub.stored]
+    if fresh:
+        now = audit_log.now_ms()
+        rows = [
+            {"state": "accepted"} | sub.row() | {"created_at": now, "updated_at": now} | values
+            for sub, values in fresh
+        ]
+        try:
+            with conn.begin_nested():
+                conn.execute(s.submissions.insert(), rows)
+        except sa.exc.IntegrityError:
+            known += fresh
+        else:
+            for sub, _ in fresh:
+                sub.stored = True
+    if known:
+        names = sorted(known[0][1])
+        table = s.submissions
+        update = (
+            table.update()
+            .where(table.c.id == sa.bindparam("b_id"))
+            .values({name: sa.bindparam(f"b_{name}") for name in names})
+        )
+        params = [
+            {"b_id": sub.id} | {f"b_{name}": values[name] for name in names}
+            for sub, values in known
+        ]
+        if conn.execute(update, params).rowcount != len(known):
+            for sub, values in known:
+                upsert_row(conn, sub, values)
+
+
 def upsert_row(conn: Connection, sub: Submission, values: dict[str, Any]) -> None:
     """Update the submission's row, or insert it (``accepted`` unless ``values`` say else)."""
     updated = conn.execute(
@@ -541,6 +615,7 @@ def upsert_row(conn: Connection, sub: Submission, values: dict[str, Any]) -> Non
         now = audit_log.now_ms()
         row = {"state": "accepted"} | sub.row() | {"created_at": now, "updated_at": now}
         conn.execute(s.submissions.insert().values(**(row | values)))
+    sub.stored = True
 
 
 class Confirmer:
@@ -691,6 +766,8 @@ def rebuild(row: Any) -> Submission:
         audit_seq=row.audit_seq,
         path=path,
         attempts=row.attempts,
+        stored=True,
+        claimed=True,  # not known after a restart: look for a record waiting on it
     )
     if row.raw_tx is not None:
         sub.signed = SignedTx(bytes(row.raw_tx), row.tx_hash, int(row.nonce))

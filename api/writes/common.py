@@ -97,6 +97,7 @@ async def respond(
         request.state.audit_outcome = {"outcome": "replayed"}
         return _json(held.status, held.body, held.headers)
     path = request.url.path
+    request.state.idempotency_claimed = held is not None
     try:
         answer = await work()
     except Problem as problem:
@@ -196,6 +197,7 @@ def submission(
         key_id=principal.key_id,
         audit_seq=audit_seq(request),
         path=request.url.path,
+        claimed=bool(request.state._state.get("idempotency_claimed")),
     )
 
 

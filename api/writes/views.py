@@ -50,6 +50,10 @@ class Views:
                 self._programs[code] = found
         return found
 
+    def known_project(self, key: bytes) -> bool:
+        """Registered, as far as this server has seen (no call)."""
+        return key in self._projects
+
     def project_registered(self, key: bytes) -> bool:
         if key in self._projects:
             return True
@@ -80,6 +84,11 @@ class Views:
 
         done.add_done_callback(finished)
         return True
+
+    def warm(self, program: str, account: str) -> bool:
+        """Whether ``program_id(program)`` and ``allowed(account)`` would answer from memory."""
+        remembered = self._allowed.get(account.lower(), -ALLOWED_TTL_S)
+        return program in self._programs and time.monotonic() - remembered < ALLOWED_TTL_S
 
     # ------------------------------------------------------------ accounts
 
