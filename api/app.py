@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import certificates, keys, limits, metrics, ops, pages, problems, reads, writes
 from api.audit_log import AuditOutcomes
+from api.auth import public_read
 from api.deps import Services
 
 
@@ -25,7 +26,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(keys.router)
     app.include_router(writes.router)
-    app.include_router(reads.router)
-    app.include_router(certificates.router)
-    app.include_router(pages.router)
+    reading = [Depends(public_read)]
+    app.include_router(reads.router, dependencies=reading)
+    app.include_router(certificates.router, dependencies=reading)
+    app.include_router(pages.router, dependencies=reading)
     return app

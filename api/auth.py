@@ -148,6 +148,17 @@ async def optional_principal(request: Request, services: ServicesDep) -> Princip
     return found
 
 
+async def public_read(request: Request, services: ServicesDep) -> None:
+    """Reads are public unless ``settings.public_reads`` is off; then any valid key may read.
+
+    While public, a read never looks at its Authorization header: it costs no key lookup and
+    writes nothing to the audit log."""
+    if services.settings.public_reads:
+        return
+    if await optional_principal(request, services) is None:
+        raise _unauthorized("reads on this server need an API key (public reads are off)")
+
+
 def require(*roles: Role) -> Callable[..., Awaitable[Principal]]:
     """A dependency admitting keys of ``roles`` (the admin is not implied: scopes are exact)."""
 
