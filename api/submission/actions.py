@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from web3 import Web3
 
+from api.reads._common import json_int
 from api.submission import calls
 from api.submission.node import Node, Receipt
 from api.submission.parts import PartBook
@@ -327,8 +328,8 @@ class Retire(Action):
         first, last = int(r["firstSerial"]), int(r["lastSerial"])
         return self.response | {
             "id": rid,
-            "first_serial": first,
-            "last_serial": last,
+            "first_serial": json_int(first),
+            "last_serial": json_int(last),
             "quantity": last - first + 1,
             "certificate_url": f"/v1/retirements/{rid}/certificate",
             "tx_hash": receipt.tx_hash,

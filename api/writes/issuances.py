@@ -28,6 +28,7 @@ from web3 import Web3
 from api.auth import Principal, require
 from api.deps import Ledger, LedgerDep, ServicesDep
 from api.problems import Problem
+from api.reads._common import json_int
 from api.submission import calls
 from api.submission.actions import Action, Bridge, RegisterProject
 from api.submission.pipeline import Submission, new_id
@@ -216,8 +217,8 @@ def plan(
         "id": sid,
         "program": parsed.program,
         "namespace": parsed.namespace,
-        "first_serial": parsed.first,
-        "last_serial": parsed.last,
+        "first_serial": json_int(parsed.first),
+        "last_serial": json_int(parsed.last),
         "quantity": parsed.quantity,
     }
     return Bridge(issuance, response), project
@@ -308,8 +309,8 @@ def check_signed(ledger: Ledger, issuer: Principal, body: IssuanceSigned, sid: s
         "id": sid,
         "program": issuer.program,
         "namespace": message.namespace,
-        "first_serial": message.first_serial,
-        "last_serial": message.last_serial,
+        "first_serial": json_int(message.first_serial),
+        "last_serial": json_int(message.last_serial),
         "quantity": message.last_serial - message.first_serial + 1,
     }
     action = Bridge(issuance, response, signed)

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from api.auth import PROGRAM_PATTERN
+from api.reads._common import JsonInt
 
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 BYTES32 = r"^0x[0-9a-fA-F]{64}$"
@@ -181,8 +182,8 @@ class IssuancePublic(BaseModel):
     batch_id: int
     program: str
     namespace: str
-    first_serial: int
-    last_serial: int
+    first_serial: JsonInt
+    last_serial: JsonInt
     quantity: int
     tx_hash: str
     block_number: int
@@ -218,7 +219,7 @@ class TransferCreate(SerialsChoice):
 
 
 class Run(BaseModel):
-    first_serial: int
+    first_serial: JsonInt
     last_serial: int
 
 
@@ -299,8 +300,8 @@ class RetirementPublic(BaseModel):
     request_id: str
     batch_id: int
     holder: str
-    first_serial: int
-    last_serial: int
+    first_serial: JsonInt
+    last_serial: JsonInt
     quantity: int
     beneficiary: str
     purpose: PurposeName

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 
 from api.auth import Principal, require
 from api.deps import Ledger, LedgerDep, ServicesDep
+from api.reads._common import json_int
 from api.submission import calls
 from api.submission.actions import Action, Transfer
 from api.submission.pipeline import new_id
@@ -78,7 +79,7 @@ def plan(ledger: Ledger, engine: object, holder: str, body: TransferCreate, sid:
         "from": holder,
         "to": body.to.lower(),
         "quantity": quantity,
-        "ranges": [{"first_serial": r[0], "last_serial": r[1]} for r in runs],
+        "ranges": [{"first_serial": json_int(r[0]), "last_serial": json_int(r[1])} for r in runs],
     }
     action = Transfer(body.batch_id, runs, body.to.lower(), 0, response)
     try:
