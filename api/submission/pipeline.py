@@ -22,6 +22,7 @@ one receipts call and one commit.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -36,7 +37,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from api import audit_log
-from api.journal import Journal
+from api.journal import Journal, Waiters
 from api.problems import problem_for
 from api.submission.actions import ACTIONS, Action, Call, Context, Filler
 from api.submission.node import Node, NodeError, Receipt
@@ -91,12 +92,27 @@ class Submission:
     """Times the node refused its transaction over a nonce (it is signed again, up to a limit)."""
     stored: bool = False
     """Its row exists (written by a committed job)."""
+    waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Settled]]] = field(
+        default_factory=list
+    )
     claimed: bool = False
     """An Idempotency-Key record waits on it (``api.idempotency``)."""
 
     @property
     def kind(self) -> str:
         return self.action.kind
+
+    def outcome_future(self) -> asyncio.Future[Settled]:
+        """``done`` for the running event loop; settlements wake each loop once per batch
+        (``api.journal.Waiters``) rather than once per submission."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Settled] = loop.create_future()
+        with self.lock:
+            if self.done.done():
+                future.set_result(self.done.result())
+            else:
+                self.waiters.append((loop, future))
+        return future
 
     def row(self) -> dict[str, Any]:
         return {
@@ -298,12 +314,18 @@ class Pipeline:
                 )(conn)
 
         self.journal.run_sync(job)
+        waiters = Waiters()
         for sub, settled in results:
             for hook in self.on_settled:
                 hook(sub, settled)
             self._inflight.pop(sub.id, None)
-            if not sub.done.done():
-                sub.done.set_result(settled)
+            with sub.lock:
+                if not sub.done.done():
+                    sub.done.set_result(settled)
+                pending, sub.waiters = sub.waiters, []
+            for loop, future in pending:
+                waiters.add(loop, future, True, settled)
+        waiters.deliver()
 
     def failure(
         self, sub: Submission, error: CarbonLedgerError, receipt: Receipt | None = None

@@ -132,7 +132,7 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str]) -> JSONRes
 async def settle_or_pending(services: Services, sub: Submission) -> Answer:
     """The submission's settled answer, or 202 and its status URL after the timeout."""
     timeout = services.settings.confirm_timeout_s
-    future = asyncio.wrap_future(sub.done)
+    future = sub.outcome_future()
     try:
         settled = await asyncio.wait_for(asyncio.shield(future), timeout)
     except TimeoutError:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from functools import lru_cache
 from typing import Annotated, Any
 
 from eth_utils.crypto import keccak
@@ -54,13 +55,15 @@ from api.writes.models import (
 )
 from api.writes.signed import check_signature, typed_data
 from chain import registries
-from chain.domain import MAX_BATCH_QUANTITY, date_to_int, project_key
+from chain.domain import MAX_BATCH_QUANTITY, date_to_int
+from chain.domain import project_key as _project_key
 from chain.errors import InvalidBridgeHint
 from chain.registries import SerialFormatError, UnknownRegistry
 from chain.registries._rows import RowVintage
 from chain.signing import BRIDGE_TYPE
 
 router = APIRouter(tags=["issuances"])
+project_key = lru_cache(maxsize=4096)(_project_key)
 Issuer = Annotated[Principal, Depends(require("issuer"))]
 SIGNATURE_TTL_S = 3600
 
