@@ -3,8 +3,10 @@ serials, runs, what is held when it is not enough, and the ledger's refusals as 
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
+import httpx
 import pytest
 
 from chain.domain import Purpose, RangeState
@@ -266,3 +268,31 @@ def test_bad_holder_bodies_are_422_naming_the_field(api: Api, held: Holding) -> 
         answer = api.post(path, held.holder, body)
         assert answer.status_code == 422, (body, answer.text)
         assert field in [e["field"] for e in answer.json()["errors"]], (field, answer.json())
+
+
+def test_concurrent_requests_on_one_holding_take_turns(api: Api, held: Holding) -> None:
+    """Both pick "the lowest 10 serials": the second picks them once the first has settled,
+    so both succeed, with different serials (without the turn, both would name the same)."""
+    transport = httpx.ASGITransport(app=api.client.app)
+    body = {"batch_id": held.batch, "to": held.other.address, "quantity": 10}
+
+    async def scenario() -> list[httpx.Response]:
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            sent = [
+                asyncio.create_task(
+                    client.post("/v1/transfers", json=body, headers=held.holder.headers)
+                )
+                for _ in range(2)
+            ]
+            while not all(task.done() for task in sent):
+                if api.chain.pipeline.confirmer.tracked:
+                    api.mine()
+                await asyncio.sleep(0.01)
+            return [task.result() for task in sent]
+
+    with api.mining_paused():
+        answers = asyncio.run(scenario())
+    assert [a.status_code for a in answers] == [201, 201], [a.text for a in answers]
+    ranges = sorted(a.json()["ranges"][0]["first_serial"] for a in answers)
+    assert ranges == [FIRST, FIRST + 10]
+    assert api.ledger.admin.balance_of(held.other.address or "", held.batch) == 20
