@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from api.pages import views as v
+from chain.domain import RangeState
 from chain.store import schema as s
 
 T = TypeVar("T")
@@ -274,10 +275,11 @@ def account(conn: Connection, address: str) -> Account:
 def account_ranges(
     conn: Connection, address: str, *, after: tuple[int, int] | None, limit: int
 ) -> Page[v.Range]:
-    """An account's ranges by (batch, first serial), after the key ``after``."""
+    """An account's live (held) ranges by (batch, first serial), after the key ``after``: what
+    it retired is listed as retirements, with their certificates."""
     query = (
         sa.select(r)
-        .where(r.c.holder == address)
+        .where(r.c.holder == address, r.c.state == int(RangeState.HELD))
         .order_by(r.c.batch_id, r.c.first_serial)
         .limit(limit + 1)
     )
