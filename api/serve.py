@@ -8,6 +8,7 @@ journal. ``serve`` adds the indexer on its own thread, reporting into
 
 from __future__ import annotations
 
+import argparse
 import logging
 import multiprocessing
 import threading
@@ -17,11 +18,13 @@ from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
+import uvicorn
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from web3 import Web3
 
+from api.app import create_app
 from api.custody import Custody
 from api.deps import IndexerStatus, Ledger, Services
 from api.journal import writer_engine
@@ -30,8 +33,11 @@ from api.submission.gates import Gates
 from api.submission.node import Node
 from api.submission.pipeline import Pipeline
 from api.writes.views import Views
-from chain.deployment import Deployment
-from chain.store.engine import open_store
+from chain.cli import cmd_deploy, connect, operator_account
+from chain.deployment import DEFAULT_ADMIN_DELAY, Deployment
+from chain.errors import ConfigurationError
+from chain.indexer.core import Indexer
+from chain.store.engine import default_url, open_store
 
 log = logging.getLogger("carbon_ledger.api")
 DEV_SCRYPT_N = 2**14
@@ -85,9 +91,6 @@ class IndexerJob:
 
 def index_forever(job: IndexerJob, reports: Connection, stop: EventType) -> None:
     """The indexer process: sync, report, wait, again; a failure is reported and retried."""
-    from chain.cli import connect
-    from chain.indexer.core import Indexer
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s indexer: %(message)s")
     deployment = Deployment.load(job.data_dir / "deployment.json")
     while not stop.is_set():
@@ -154,14 +157,6 @@ class IndexerProcess:
 
 def serve(settings: Settings) -> int:
     """Run the API and the indexer until interrupted (``carbon-ledger serve``)."""
-    import uvicorn
-
-    from api.app import create_app
-    from chain.cli import cmd_deploy, connect, operator_account
-    from chain.deployment import DEFAULT_ADMIN_DELAY
-    from chain.errors import ConfigurationError
-    from chain.store.engine import default_url
-
     settings.check()
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -173,8 +168,6 @@ def serve(settings: Settings) -> int:
             settings.admin_key = SecretStr(DEV_ADMIN_KEY)
             print(f"--dev: the admin API key is {DEV_ADMIN_KEY!r} (set CARBON_LEDGER_ADMIN_KEY)")
         if not path.exists():
-            import argparse
-
             deploy = argparse.Namespace(
                 data_dir=data_dir, rpc=settings.rpc, admin_delay=DEFAULT_ADMIN_DELAY, force=False
             )

@@ -23,6 +23,7 @@ one receipts call and one commit.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import time
@@ -33,14 +34,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import rlp  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from api import audit_log
 from api.journal import Journal, Waiters
 from api.problems import problem_for
+from api.submission import calls
 from api.submission.actions import ACTIONS, Action, Call, Context, Filler
 from api.submission.node import Node, NodeError, Receipt
+from api.submission.parts import PartBook
 from api.submission.signer import SignedTx, Signer
 from chain.errors import CarbonLedgerError, TransactionError
 from chain.store import schema as s
@@ -160,30 +164,24 @@ class Pipeline:
         contract: str,
         signers: Callable[[str], Signer],
         *,
-        parts: Any = None,
         fees: Fees | None = None,
         poll_interval: float = 0.05,
         workers: int = 8,
     ) -> None:
-        from api.submission.parts import PartBook
-
         self.node = node
         self.journal = journal
         self.contract = contract
         self.signers = signers
-        self.ctx = Context(node, contract, parts or PartBook(self._parts_from))
+        self.ctx = Context(node, contract, PartBook(self._parts_from))
         self.fees = fees or Fees(node)
         self.poll_interval = poll_interval
         self._queues: dict[str, AccountQueue] = {}
         self._queues_lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="signer")
         self.confirmer = Confirmer(self)
-        self.on_settled: list[Callable[[Submission, Settled], None]] = []
         self._inflight: dict[str, Submission] = {}
 
     def _parts_from(self, start: int, count: int) -> tuple[list[int], list[tuple[int, int]]]:
-        from api.submission import calls
-
         keys, parts = calls.result(
             "partsFrom", self.node.call(self.contract, calls.calldata("partsFrom", start, count))
         )
@@ -193,7 +191,7 @@ class Pipeline:
 
     def start(self) -> None:
         """Reconcile what a previous run left in flight, then follow the chain."""
-        from api.submission.reconcile import reconcile
+        from api.submission.reconcile import reconcile  # it builds on this module
 
         reconcile(self)
         self.confirmer.start()
@@ -316,8 +314,6 @@ class Pipeline:
         self.journal.run_sync(job)
         waiters = Waiters()
         for sub, settled in results:
-            for hook in self.on_settled:
-                hook(sub, settled)
             self._inflight.pop(sub.id, None)
             with sub.lock:
                 if not sub.done.done():
@@ -584,8 +580,6 @@ def _nonce_taken(error: NodeError) -> bool:
 
 
 def _json(body: dict[str, Any]) -> str:
-    import json
-
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -799,8 +793,6 @@ def rebuild(row: Any) -> Submission:
 
 def _call_of(raw: bytes) -> Call:
     """The call inside a signed EIP-1559 transaction (to replay a revert after a restart)."""
-    import rlp  # type: ignore[import-untyped]
-
     fields = rlp.decode(raw[1:])
     to = "0x" + bytes(fields[5]).hex()
     return Call(to, bytes(fields[7]), int.from_bytes(fields[4]), int.from_bytes(fields[6]))
