@@ -111,8 +111,8 @@ def index_forever(job: IndexerJob, reports: Connection, stop: EventType) -> None
 
 class IndexerProcess:
     """The indexer beside the API, in a process of its own: decoding and writing a full block
-    a second would otherwise take a fifth of the API's one interpreter (bench/api.py). A thread
-    here relays its progress into ``services.indexer`` (``/readyz``, ``/metrics``); a failure
+    a second would otherwise compete with the API for its one interpreter lock, which is what
+    limits the API when it keeps the chain full (bench/api.py). A thread here relays its progress into ``services.indexer`` (``/readyz``, ``/metrics``); a failure
     is reported there, and the process starts the indexer again after a pause (a reorg deeper
     than the confirmations stays an error until someone looks)."""
 
