@@ -24,10 +24,12 @@ from pydantic import SecretStr
 from sqlalchemy.engine import Engine
 from web3 import Web3
 
+from api import logs
 from api.app import create_app
 from api.custody import Custody
 from api.deps import IndexerStatus, Ledger, Services
 from api.journal import writer_engine
+from api.logs import LogFormat
 from api.settings import DEV_ADMIN_KEY, DEV_KEYSTORE_PASSWORD, Settings
 from api.submission.gates import Gates
 from api.submission.node import Node
@@ -87,11 +89,12 @@ class IndexerJob:
     store: str
     confirmations: int
     poll: float = 0.5
+    log_format: LogFormat = "text"
 
 
 def index_forever(job: IndexerJob, reports: Connection, stop: EventType) -> None:
     """The indexer process: sync, report, wait, again; a failure is reported and retried."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s indexer: %(message)s")
+    logs.configure("INFO", job.log_format, prefix="indexer ")
     deployment = Deployment.load(job.data_dir / "deployment.json")
     while not stop.is_set():
         try:
@@ -158,9 +161,7 @@ class IndexerProcess:
 def serve(settings: Settings) -> int:
     """Run the API and the indexer until interrupted (``carbon-ledger serve``)."""
     settings.check()
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)
     data_dir = settings.data_dir
     path = data_dir / "deployment.json"
     if settings.dev:
@@ -182,7 +183,10 @@ def serve(settings: Settings) -> int:
     services.start()
     store = settings.db or default_url(data_dir)
     indexer = IndexerProcess(
-        services, IndexerJob(data_dir, settings.rpc, store, settings.confirmations)
+        services,
+        IndexerJob(
+            data_dir, settings.rpc, store, settings.confirmations, log_format=settings.log_format
+        ),
     )
     indexer.start()
     try:
@@ -194,6 +198,7 @@ def serve(settings: Settings) -> int:
             host=settings.host,
             port=settings.port,
             log_level="info",
+            log_config=None,  # keep the handler logs.configure installed
             access_log=False,
         )
     finally:

@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     confirmations: int = 0
     """Blocks the indexer beside the API treats as not yet final."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "text"
+    """``json``: one JSON object per log line (``api/logs.py``), for log shippers."""
     ready_lag_blocks: int = 2
     """``/readyz`` is 503 while the indexer is further than this behind head."""
 
