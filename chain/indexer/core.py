@@ -20,12 +20,15 @@ Catching up, it overlaps the database with the node: while one final range is wr
 background thread, in order, one transaction each, exactly as it would be in the foreground),
 the next is fetched, decoded and derived. SQLite and psycopg release the GIL while they work, so
 the two proceed in parallel; anything else (a reorg, a block newer than the confirmations, the
-end of the sync, an error) first waits for the write in flight.
+end of the sync, an error) first waits for the write in flight. A large answer is written in
+parts of about ``PART_LOGS`` logs, each its own transaction, so that writing overlaps deriving
+within it too. A sync runs with the cyclic garbage collector paused (``gc_paused``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import itertools
 import threading
 import time
 from collections.abc import Callable
@@ -40,7 +43,7 @@ from web3 import Web3
 from chain.audit import GENESIS_HEAD
 from chain.deployment import Deployment
 from chain.errors import DeploymentMismatch
-from chain.events import LedgerEvent, decode_logs, event_specs
+from chain.events import LedgerEvent, decode_logs, event_specs, gc_paused, quantity
 from chain.indexer.rollback import rollback_to
 from chain.indexer.source import BlockHeader, LogSource, MissingBlock
 from chain.indexer.writer import (
@@ -57,6 +60,10 @@ DEFAULT_CONFIRMATIONS = 12
 GAP_READS = 4
 """Answers with the same hole in the audit ``seq`` after which the indexer stops: a node that
 loses a log now and then is read again; one that always does is reported."""
+PART_LOGS = 20_000
+"""Logs a transaction takes at most about twice of, catching up: big enough that SQLite's
+per-transaction work (writing the touched pages to the WAL, checkpointing) stays small, small
+enough that the next part is derived while this one is written."""
 
 
 class ReorgTooDeep(IndexerError):
@@ -168,6 +175,12 @@ class Indexer:
 
     def sync(self, *, until: int | None = None) -> Progress:
         """Index up to the head (or ``until``); returns the progress at the end."""
+        # Catching up allocates objects by the million (answers, events, rows, cached ranges),
+        # all freed by reference counting: the cyclic collector would only re-scan them.
+        with gc_paused():
+            return self._sync(until)
+
+    def _sync(self, until: int | None) -> Progress:
         started, events = time.monotonic(), 0
         cp = self.initialise()
         background = _Background(self, started) if self._can_write_behind() else None
@@ -195,15 +208,17 @@ class Indexer:
                     if cp.block_number < final:
                         logs, end = self.source.logs(cp.block_number + 1, min(final, target))
                         header = self.source.header(end)
-                        if background is not None:
-                            step = self._prepare(cp, logs, header, [header])
-                            events += step.prepared.events
-                            background.submit(step, events)
-                            cp = step.checkpoint
-                        else:
-                            cp, applied = self._commit(cp, logs, header, [header])
-                            events += applied
-                            self._report(cp, events, started)
+                        for part, last in self._parts(logs, end):
+                            at = header if last == end else self.source.header(last)
+                            if background is not None:
+                                step = self._prepare(cp, part, at, [at])
+                                events += step.prepared.events
+                                background.submit(step, events)
+                                cp = step.checkpoint
+                            else:
+                                cp, applied = self._commit(cp, part, at, [at])
+                                events += applied
+                                self._report(cp, events, started)
                         continue
                     if background is not None:
                         background.wait()
@@ -248,6 +263,30 @@ class Indexer:
                     cp.block_number, self.head, events, cp.audit_seq, time.monotonic() - started
                 )
             )
+
+    def _parts(
+        self, logs: list[dict[str, object]], end: int
+    ) -> list[tuple[list[dict[str, object]], int]]:
+        """A final range's ``logs`` (ending at block ``end``) as transactions of about
+        ``PART_LOGS`` logs each, cut between blocks: the node's answer after the span grew over
+        sparse blocks can be far larger. Each part comes with its last block."""
+        size = PART_LOGS
+        if len(logs) <= 2 * size:
+            return [(logs, end)]
+        numbers = [quantity(log["blockNumber"]) for log in logs]
+        if any(b < a for a, b in itertools.pairwise(numbers)):
+            return [(logs, end)]  # out of order: the decoder sorts them; take them as one
+        parts, start = [], 0
+        while len(logs) - start > 2 * size:
+            cut = start + size
+            while cut < len(logs) and numbers[cut] == numbers[cut - 1]:
+                cut += 1  # a block's logs stay together
+            if cut >= len(logs):
+                break
+            parts.append((logs[start:cut], numbers[cut - 1]))
+            start = cut
+        parts.append((logs[start:], end))
+        return parts
 
     def _can_write_behind(self) -> bool:
         """Whether a second connection may write while this thread reads: not with one shared

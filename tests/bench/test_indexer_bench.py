@@ -235,5 +235,9 @@ def test_fields_json_is_the_json_types_encoding(busy_logs: list[Any]) -> None:
     odd = {"x": [b"\x01", (2, bytearray(b"\x02"))], "big": 2**70, "flag": True, "none": None}
     assert fields_json(odd) == json.dumps(_jsonable(odd))
     assert fields_json(odd, moved.topics[0]) == json.dumps(_jsonable(odd))
+    # The right keys with values of the wrong type: the template declines, the encoder decides.
+    for wrong in ({"state": True}, {"to": b"\x01"}, {"firstSerial": "7"}, {"lastSerial": 2**63}):
+        fields = {**moved.fields, **wrong}
+        assert fields_json(fields, moved.topics[0]) == json.dumps(_jsonable(fields))
     assert HexBytes(b"\x01") == b"\x01"  # HexBytes fields encode as bytes do
     assert fields_json({"h": HexBytes(b"\x01")}) == json.dumps(_jsonable({"h": HexBytes(b"\x01")}))

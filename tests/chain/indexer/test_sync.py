@@ -3,6 +3,7 @@ idempotence, replay after a rollback, following in a thread, progress reports.""
 
 from __future__ import annotations
 
+import gc
 import random
 import threading
 from collections.abc import Iterator
@@ -11,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from web3 import Web3
 
+from chain.indexer import core
 from chain.indexer.core import Indexer, Progress
 from chain.indexer.rollback import rollback_to
 from chain.indexer.source import LogSource
@@ -223,3 +225,66 @@ def test_two_indexers_at_once_leave_a_consistent_store(
     Indexer(busy.w3, reference, busy.deployment, confirmations=0).sync()
     assert diff_stores(reference, store) == []
     _verified(busy, store)
+
+
+def test_a_large_answer_is_written_in_parts(
+    busy: AnvilLedger,
+    store: sa.Engine,
+    store_factory: StoreFactory,
+    open_engine: EngineOpener,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """One answer for the whole chain, cut into transactions between blocks: each part moves
+    the checkpoint to its own last block, and the store is the one a plain sync builds."""
+    monkeypatch.setattr(core, "PART_LOGS", 5)
+    reports: list[Progress] = []
+    indexer = Indexer(busy.w3, store, busy.deployment, confirmations=0, on_progress=reports.append)
+    indexer.source.span = indexer.source.max_span  # the whole chain in one answer
+    indexer.sync()
+    events = chain_events(busy)
+    by_block = [
+        sum(1 for e in events if e.block_number == b) for b in {e.block_number for e in events}
+    ]
+    assert len(reports) >= len(events) // 14 > 1  # parts of 5 logs and the rest of a block
+    assert max(by_block) < 10, "a block this large would make one part of it"
+    blocks = [p.block for p in reports]
+    assert blocks == sorted(set(blocks))
+    ends = {e.block_number for e in events} | {busy.w3.eth.block_number}
+    assert set(blocks) <= ends, "a part ends with the last of a block's logs"
+    whole = open_engine(store_factory())
+    Indexer(busy.w3, whole, busy.deployment, confirmations=0).sync()
+    assert diff_stores(whole, store) == []
+    _verified(busy, store)
+
+
+def test_a_sync_pauses_the_cyclic_collector_and_restores_it(
+    busy: AnvilLedger, store: sa.Engine
+) -> None:
+    seen: list[bool] = []
+    indexer = Indexer(
+        busy.w3,
+        store,
+        busy.deployment,
+        confirmations=0,
+        on_progress=lambda _: seen.append(gc.isenabled()),
+    )
+    assert gc.isenabled()
+    indexer.sync()
+    assert seen and not any(seen)
+    assert gc.isenabled()
+
+    def fail(_: Progress) -> None:
+        raise RuntimeError("stop")
+
+    settle(busy, workload(busy, random.Random(31), 2))
+    indexer.on_progress = fail
+    with pytest.raises(RuntimeError, match="stop"):
+        indexer.sync()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        indexer.on_progress = None
+        indexer.sync()
+        assert not gc.isenabled(), "a collector that was off stays off"
+    finally:
+        gc.enable()
