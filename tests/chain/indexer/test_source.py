@@ -53,6 +53,8 @@ class FaultyProvider(HTTPProvider):
         max_results: int | None = None,
         fail_rate: float = 0.0,
         fail_first: int = 0,
+        fail_other: int = 0,
+        fail_every: int = 1,
         drop: str | None = None,
         omit_seq: int | None = None,
         seed: int = 0,
@@ -62,6 +64,12 @@ class FaultyProvider(HTTPProvider):
         self.max_results = max_results
         self.fail_rate = fail_rate
         self.fail_first = fail_first
+        # Once the indexer asks for the head: fail every fail_every-th of its other calls (the
+        # head, headers, logs by hash), fail_other times.
+        self.fail_other = fail_other
+        self.fail_every = fail_every
+        self.other_calls = 0
+        self.failed: list[str] = []
         self.drop = drop  # "first" | "middle" | "last": drop that log of one answer
         self.omit_seq = omit_seq  # leave the event of this seq out of every answer
         self.rng = random.Random(seed)
@@ -85,6 +93,13 @@ class FaultyProvider(HTTPProvider):
         return {**response, "result": kept}
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        by_range = method == "eth_getLogs" and "fromBlock" in params[0]
+        if (method == "eth_blockNumber" or self.other_calls) and not by_range:
+            self.other_calls += 1
+            if self.fail_other > 0 and self.other_calls % self.fail_every == 0:
+                self.fail_other -= 1
+                self.failed.append(method if method != "eth_getLogs" else "logs by hash")
+                return self._refuse(f"{method}: upstream connect error")
         if method != "eth_getLogs":
             return super().make_request(method, params)
         if "fromBlock" not in params[0]:  # a block's logs by hash
@@ -231,6 +246,29 @@ def test_a_short_outage_is_ridden_out_with_backoff(busy: AnvilLedger, tmp_path: 
         assert len(sleeps) == 3
     finally:
         engine.dispose()
+
+
+def test_headers_and_logs_by_hash_are_retried_with_backoff(
+    busy: AnvilLedger, clean: sa.Engine, store: sa.Engine
+) -> None:
+    """The head, each header and (within the confirmations) each block's logs by hash: a
+    failing call is retried with a growing pause, like a range at its smallest span, and a
+    node that keeps failing stops the sync after the last retry."""
+    w3, provider = _faulty(busy, fail_other=10**6, fail_every=2)  # each call fails once
+    sleeps: list[float] = []
+    source = LogSource(w3, busy.deployment.address, sleep=sleeps.append)
+    Indexer(w3, store, busy.deployment, confirmations=3, source=source).sync()
+    assert {"eth_blockNumber", "eth_getBlockByNumber", "logs by hash"} <= set(provider.failed)
+    assert sleeps == [0.2] * len(provider.failed)
+    assert diff_stores(clean, store) == []
+
+    w3, provider = _faulty(busy, fail_other=10**6)
+    source = LogSource(w3, busy.deployment.address, sleep=sleeps.append)
+    sleeps.clear()
+    with pytest.raises(ProviderError, match="eth_blockNumber: upstream connect error"):
+        Indexer(w3, store, busy.deployment, confirmations=3, source=source).sync()
+    assert len(provider.failed) == 1 + source.retries
+    assert sleeps == [0.2, 0.4, 0.8, 1.6, 2.0]
 
 
 def _index_a_third(busy: AnvilLedger, store: sa.Engine) -> None:
