@@ -13,11 +13,16 @@
    file and into a fresh PostgreSQL database (created and dropped here); then
    ``chain.verify.verify`` checks each store against the chain.
 
-   Each timed stage runs more than once and its fastest run is reported: on a 2-core
-   machine shared by anvil, PostgreSQL and Python one run can differ from the next by
-   10-20 %. The indexer runs twice (``RUNS``) per store, into a fresh store each time; the
-   ceiling twice before it and once after it (right after the generation anvil can still
-   be busy, which would flatter the indexer's share). ``--json`` gives every run's seconds.
+   Each timed run, of the ceiling and of the indexer alike, runs in a fresh process of its
+   own (``in_fresh_process``), as the indexer runs in production (``carbon-ledger index``,
+   or serve's indexer process): not in this one, whose heap the generation has grown and
+   fragmented and which holds the other stages' engines, which slows whatever runs after
+   them by 10-20 %. Each timed stage runs more than once and its fastest run is reported:
+   on a 2-core machine shared by anvil, PostgreSQL and Python one run can differ from the
+   next by 10-20 %. The indexer runs twice (``RUNS``) per store, into a fresh store each
+   time; the ceiling twice before it and once after it (right after the generation anvil
+   can still be busy, which would flatter the indexer's share). ``--json`` gives every
+   run's seconds.
 4. Lookups: a store of N synthetic but schema-valid serial ranges (default 1,000,000), built
    with SQLAlchemy Core, on both backends; p50/p99 of the API's two reads: a serial lookup
    (the batch by (programme, namespace, first serial), then the range holding the serial) and
@@ -36,12 +41,14 @@ import argparse
 import contextlib
 import json
 import math
+import multiprocessing
 import os
 import random
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,6 +132,31 @@ def measure_indexer(w3: Web3, deployment: Deployment, engine: Engine, name: str)
     started = time.perf_counter()
     progress = indexer.sync()
     return Stage(name, progress.events, time.perf_counter() - started)
+
+
+def _node(url: str) -> Web3:
+    return Web3(HTTPProvider(url, request_kwargs={"timeout": 600}))
+
+
+def ceiling_run(url: str, deployment: Deployment, head: int) -> Stage:
+    """``measure_ceiling`` on the node at ``url`` (a process's own connection)."""
+    return measure_ceiling(_node(url), deployment, head)
+
+
+def indexer_run(url: str, deployment: Deployment, store: str, name: str) -> Stage:
+    """``measure_indexer`` into the store at ``store`` (opened, migrated, then timed)."""
+    engine = open_store(store)
+    try:
+        return measure_indexer(_node(url), deployment, engine, name)
+    finally:
+        engine.dispose()
+
+
+def in_fresh_process(measure: Callable[..., Stage], *args: Any) -> Stage:
+    """``measure(*args)`` in a new Python process (see the module doc)."""
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=spawn) as pool:
+        return pool.submit(measure, *args).result()
 
 
 @contextlib.contextmanager
@@ -465,8 +497,7 @@ def run(
                 results.generated, ledger = g, g.deployment
             else:
                 url, ledger = rpc, Deployment.load(deployment)
-            w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 600}))
-            _throughput(results, w3, ledger, tmp, stores, postgres, say)
+            _throughput(results, url, ledger, tmp, stores, postgres, say)
         _lookups(results, tmp, stores, postgres, say)
     return results
 
@@ -490,16 +521,17 @@ def _database(name: str, tmp: Path, file: str, postgres: str | None, stack: Any)
 
 def _throughput(
     results: Results,
-    w3: Web3,
+    url: str,
     deployment: Deployment,
     tmp: Path,
     stores: list[str],
     postgres: str | None,
     say: Say,
 ) -> None:
+    w3 = _node(url)
     head = w3.eth.block_number
     say(f"ceiling: eth_getLogs + decode ({RUNS} runs now, one after the indexer)")
-    ceilings = [measure_ceiling(w3, deployment, head) for _ in range(RUNS)]
+    ceilings = [in_fresh_process(ceiling_run, url, deployment, head) for _ in range(RUNS)]
     say(f"  {ceilings[0].events:,} events in {_seconds(_best(ceilings))}")
     engines: dict[str, Engine] = {}
     with contextlib.ExitStack() as stack:
@@ -507,15 +539,14 @@ def _throughput(
             say(f"indexing into {name} (best of {RUNS}, each into a fresh store)")
             runs = []
             for run in range(RUNS):
-                url = _database(name, tmp, f"index-{run}.sqlite3", postgres, stack)
-                engine = open_store(url)
-                stack.callback(engine.dispose)
-                runs.append(measure_indexer(w3, deployment, engine, name))
-                engines[name] = engine  # the last run's store is the one verified
+                store = _database(name, tmp, f"index-{run}.sqlite3", postgres, stack)
+                runs.append(in_fresh_process(indexer_run, url, deployment, store, name))
+            engines[name] = open_store(store)  # the last run's store is the one verified
+            stack.callback(engines[name].dispose)
             stage = results.stores[name] = _best(runs)
             say(f"  {stage.events:,} events in {_seconds(stage)}")
         # Once more with the machine quiet: right after generating, anvil may still be busy.
-        ceilings.append(measure_ceiling(w3, deployment, head))
+        ceilings.append(in_fresh_process(ceiling_run, url, deployment, head))
         results.ceiling = _best(ceilings)
         say(f"ceiling (best of {len(ceilings)}): {_seconds(results.ceiling)}")
         chain_report = None
