@@ -22,7 +22,8 @@ the next is fetched, decoded and derived. SQLite and psycopg release the GIL whi
 the two proceed in parallel; anything else (a reorg, a block newer than the confirmations, the
 end of the sync, an error) first waits for the write in flight. A large answer is written in
 parts of about ``PART_LOGS`` logs, each its own transaction, so that writing overlaps deriving
-within it too. A sync runs with the cyclic garbage collector paused (``gc_paused``).
+within it too; the last answer of a catch-up ends with a small part (``TAIL_LOGS``), the one
+write nothing overlaps. A sync runs with the cyclic garbage collector paused (``gc_paused``).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ PART_LOGS = 20_000
 """Logs a transaction takes at most about twice of, catching up: big enough that SQLite's
 per-transaction work (writing the touched pages to the WAL, checkpointing) stays small, small
 enough that the next part is derived while this one is written."""
+TAIL_LOGS = 2_500
+"""Logs the last transaction of a catch-up takes at least, when its answer is larger."""
 
 
 class ReorgTooDeep(IndexerError):
@@ -206,9 +209,10 @@ class Indexer:
                         cp = self._reorg(cp)
                     final = self.head - self.confirmations
                     if cp.block_number < final:
-                        logs, end = self.source.logs(cp.block_number + 1, min(final, target))
+                        upto = min(final, target)
+                        logs, end = self.source.logs(cp.block_number + 1, upto)
                         header = self.source.header(end)
-                        for part, last in self._parts(logs, end):
+                        for part, last in self._parts(logs, end, last=end == upto):
                             at = header if last == end else self.source.header(last)
                             if background is not None:
                                 step = self._prepare(cp, part, at, [at])
@@ -265,28 +269,38 @@ class Indexer:
             )
 
     def _parts(
-        self, logs: list[dict[str, object]], end: int
+        self, logs: list[dict[str, object]], end: int, *, last: bool
     ) -> list[tuple[list[dict[str, object]], int]]:
         """A final range's ``logs`` (ending at block ``end``) as transactions of about
         ``PART_LOGS`` logs each, cut between blocks: the node's answer after the span grew over
-        sparse blocks can be far larger. Each part comes with its last block."""
+        sparse blocks can be far larger. Each part comes with its last block.
+
+        The ``last`` answer of a catch-up also ends with its last block(s) of at least
+        ``TAIL_LOGS`` logs in a part of their own: nothing is derived beside that part's
+        write, so the smaller it is, the sooner the sync ends."""
         size = PART_LOGS
-        if len(logs) <= 2 * size:
+        if len(logs) <= 2 * size and (not last or len(logs) <= TAIL_LOGS):
             return [(logs, end)]
         numbers = [quantity(log["blockNumber"]) for log in logs]
         if any(b < a for a, b in itertools.pairwise(numbers)):
             return [(logs, end)]  # out of order: the decoder sorts them; take them as one
-        parts, start = [], 0
+        cuts = []
+        start = 0
         while len(logs) - start > 2 * size:
-            cut = start + size
-            while cut < len(logs) and numbers[cut] == numbers[cut - 1]:
-                cut += 1  # a block's logs stay together
+            cut = _block_start(numbers, start + size, forward=True)
             if cut >= len(logs):
                 break
-            parts.append((logs[start:cut], numbers[cut - 1]))
+            cuts.append(cut)
             start = cut
-        parts.append((logs[start:], end))
-        return parts
+        if last:
+            cut = _block_start(numbers, len(logs) - TAIL_LOGS, forward=False)
+            if cut > start:
+                cuts.append(cut)
+        bounds = [0, *cuts, len(logs)]
+        return [
+            (logs[a:b], numbers[b - 1] if b < len(logs) else end)
+            for a, b in itertools.pairwise(bounds)
+        ]
 
     def _can_write_behind(self) -> bool:
         """Whether a second connection may write while this thread reads: not with one shared
@@ -510,6 +524,15 @@ class _Step:
     header: BlockHeader
     blocks: list[BlockHeader]
     checkpoint: Checkpoint
+
+
+def _block_start(numbers: list[int], at: int, *, forward: bool) -> int:
+    """The index of the first log of a block nearest ``at`` (from block ``numbers`` in
+    order), searching ``forward`` or back: a block's logs stay in one transaction."""
+    step = 1 if forward else -1
+    while 0 < at < len(numbers) and numbers[at] == numbers[at - 1]:
+        at += step
+    return at
 
 
 def _position(cp: Checkpoint) -> AuditPosition:

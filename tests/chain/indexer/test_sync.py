@@ -257,6 +257,26 @@ def test_a_large_answer_is_written_in_parts(
     _verified(busy, store)
 
 
+def test_the_last_answer_of_a_catch_up_ends_with_a_small_part(
+    busy: AnvilLedger, store: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole chain in one answer: written as everything but its last block(s), then those
+    (at least ``TAIL_LOGS`` logs) in a transaction of their own."""
+    monkeypatch.setattr(core, "TAIL_LOGS", 3)
+    reports: list[Progress] = []
+    indexer = Indexer(busy.w3, store, busy.deployment, confirmations=0, on_progress=reports.append)
+    indexer.source.span = indexer.source.max_span
+    indexer.sync()
+    events = chain_events(busy)
+    blocks = sorted({e.block_number for e in events})
+    assert len(blocks) > 1 and len(reports) == 2
+    tail = [e for e in events if e.block_number > reports[0].block]
+    assert reports[0].block in blocks and reports[0].block < blocks[-1]
+    assert len(tail) >= 3 and reports[0].events == len(events) - len(tail)
+    assert len([e for e in tail if e.block_number != tail[0].block_number]) < 3
+    _verified(busy, store)
+
+
 def test_a_sync_pauses_the_cyclic_collector_and_restores_it(
     busy: AnvilLedger, store: sa.Engine
 ) -> None:
