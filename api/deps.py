@@ -80,6 +80,8 @@ class Services:
     """``None`` for a read-only server: writes answer 503."""
     journal: Journal = field(init=False)
     """Group commit for the API's own tables (``api.journal``)."""
+    connections: dict[str, int] = field(default_factory=dict)
+    """Connections accepted, by who serves them (``worker``, ``main``), when read workers run."""
     principals: dict[str, tuple[Any, float]] = field(default_factory=dict, repr=False)
     """Recently authenticated keys by secret hash (``api.auth.lookup``)."""
 

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import sqlalchemy as sa
 from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -43,7 +43,8 @@ class _Instruments:
 
 
 class _StateCollector(Collector):
-    """Submissions by state and the indexer's position, read when scraped."""
+    """Submissions by state, the indexer's position and where connections went, read when
+    scraped."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -85,6 +86,16 @@ class _StateCollector(Collector):
         for name, (doc, value) in values.items():
             if value is not None:
                 yield GaugeMetricFamily(name, doc, value=value)
+        if self.services.connections:
+            handed = CounterMetricFamily(
+                "carbon_ledger_connections",
+                "Connections accepted, by the process that serves them (read workers: those "
+                "opening with a read; requests there are not in the http series above).",
+                labels=("served_by",),
+            )
+            for served_by, n in sorted(self.services.connections.items()):
+                handed.add_metric((served_by,), n)
+            yield handed
 
 
 class MetricsMiddleware:

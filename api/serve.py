@@ -9,19 +9,25 @@ journal. ``serve`` adds the indexer on its own thread, reporting into
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import multiprocessing
+import shutil
+import socket
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp
 from web3 import Web3
 
 from api import logs
@@ -30,6 +36,9 @@ from api.custody import Custody
 from api.deps import IndexerStatus, Ledger, Services
 from api.journal import writer_engine
 from api.logs import LogFormat
+from api.readers.dispatch import Dispatcher, keep_in
+from api.readers.routing import ForwardedClient
+from api.readers.worker import WorkerJob, start_workers, stop_workers
 from api.settings import DEV_ADMIN_KEY, DEV_KEYSTORE_PASSWORD, Settings
 from api.submission.gates import Gates
 from api.submission.node import Node
@@ -158,6 +167,62 @@ class IndexerProcess:
                 status.updated_at = time.monotonic()
 
 
+_UVICORN: dict[str, Any] = {
+    "log_level": "info",
+    "log_config": None,  # keep the handler logs.configure installed
+    "access_log": False,
+}
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket on ``host`` (a name, IPv4 or IPv6 address) and ``port``."""
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise ConfigurationError(f"cannot listen on {host}:{port}: {exc}") from exc
+
+
+def serve_with_readers(
+    app: ASGIApp, settings: Settings, store: str, counts: dict[str, int] | None = None
+) -> None:
+    """Serve ``app`` with ``settings.read_workers`` read workers beside it (``api.readers``):
+    the dispatcher accepts on the port; this process serves what the workers do not, and
+    what they forward over a private Unix socket. ``counts`` tallies where connections went."""
+    listener = _listen(settings.host, settings.port)
+    private = Path(tempfile.mkdtemp(prefix="carbon-ledger-api-"))  # 0700: ours alone
+    primary = private / "main.sock"
+    forwarded = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    forwarded.bind(str(primary))
+    forwarded.listen(512)
+    workers, channels = start_workers(
+        WorkerJob(settings, store, str(primary)), settings.read_workers
+    )
+    server = uvicorn.Server(uvicorn.Config(ForwardedClient(app), **_UVICORN))
+
+    async def main() -> None:
+        serving = asyncio.create_task(server.serve(sockets=[forwarded]))
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.01)
+        loop = asyncio.get_running_loop()
+        dispatcher = Dispatcher(listener, channels, keep_in(loop, server), counts)
+        dispatcher.start()
+        try:
+            while not serving.done() and not server.should_exit:
+                await asyncio.wait({serving}, timeout=0.2)
+        finally:
+            dispatcher.close()  # no new connections while uvicorn shuts down
+        await serving
+
+    try:
+        asyncio.run(main())
+    finally:
+        stop_workers(workers, channels)
+        listener.close()
+        forwarded.close()
+        shutil.rmtree(private, ignore_errors=True)
+
+
 def serve(settings: Settings) -> int:
     """Run the API and the indexer until interrupted (``carbon-ledger serve``)."""
     settings.check()
@@ -193,14 +258,10 @@ def serve(settings: Settings) -> int:
         print(
             f"carbon-ledger API on http://{settings.host}:{settings.port} (chain {deployment.chain_id}, ledger {deployment.address})"
         )
-        uvicorn.run(
-            create_app(services),
-            host=settings.host,
-            port=settings.port,
-            log_level="info",
-            log_config=None,  # keep the handler logs.configure installed
-            access_log=False,
-        )
+        if settings.read_workers:
+            serve_with_readers(create_app(services), settings, store, services.connections)
+        else:
+            uvicorn.run(create_app(services), host=settings.host, port=settings.port, **_UVICORN)
     finally:
         indexer.close()
         services.close()

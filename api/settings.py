@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     """``json``: one JSON object per log line (``api/logs.py``), for log shippers."""
     ready_lag_blocks: int = 2
     """``/readyz`` is 503 while the indexer is further than this behind head."""
+    read_workers: int = Field(default=1, ge=0, le=64)
+    """Processes serving the store's read routes beside the main one (``api/readers``);
+    0 serves everything in the main process."""
 
     def check(self) -> None:
         """Refuse to run outside ``--dev`` with a missing or default secret."""

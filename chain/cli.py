@@ -138,6 +138,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port to listen on (default 8000)")
+    serve.add_argument(
+        "--read-workers",
+        type=int,
+        metavar="N",
+        help="processes serving the read routes beside the main one (default 1; 0: none)",
+    )
     return parser
 
 
@@ -312,7 +318,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from api.settings import Settings
 
     flags = {"data_dir": args.data_dir, "dev": args.dev}
-    for name in ("rpc", "db", "host", "port"):
+    for name in ("rpc", "db", "host", "port", "read_workers"):
         if getattr(args, name) is not None:
             flags[name] = getattr(args, name)
     return serve(Settings(**flags))

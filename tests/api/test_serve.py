@@ -229,3 +229,68 @@ def test_the_whole_journey_through_a_served_api(server: Server) -> None:
     assert again.json() == retry.json()
     duplicate = api.post("/v1/issuances", json=second, headers=registry)
     assert duplicate.status_code == 409  # bridged exactly once
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.anvil
+def test_reads_go_to_the_read_worker_and_a_stop_ends_every_process(server: Server) -> None:
+    """``serve`` runs one read worker by default: a connection that opens with a read is
+    served there, even when it goes on with a write (forwarded to the main process)."""
+    assert server.proc is not None
+    children = _children(server.proc.pid)
+    assert len(children) >= 2  # the indexer and the read worker (and multiprocessing's tracker)
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    with httpx.Client(base_url=server.url, timeout=60) as api:  # one keep-alive connection
+        assert api.get("/v1/stats").json()["totals"]["batches"] == 0
+        made = api.post("/v1/keys", json={"role": "auditor"}, headers=admin)
+        assert made.status_code == 201, made.text
+        listed = api.get("/v1/keys", headers=admin).json()
+        assert made.json()["id"] in {k["id"] for k in listed["keys"]}
+    with httpx.Client(base_url=server.url, timeout=60) as api:  # opens with a write
+        assert api.post("/v1/keys", json={"role": "compliance"}, headers=admin).status_code == 201
+        metrics = api.get("/metrics").text
+    assert 'carbon_ledger_connections_total{served_by="worker"}' in metrics
+    served = {
+        line.split('"')[1]: float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("carbon_ledger_connections_total{")
+    }
+    assert served["worker"] >= 1 and served["main"] >= 1
+    server.stop()
+    assert server.proc.returncode is not None
+    # The data folder's anvil stays up by design (later commands share it); nothing else.
+    ours = [pid for pid in children if b"anvil" not in _cmdline(pid)]
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{pid}").exists() for pid in ours) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert [_cmdline(pid) for pid in ours if Path(f"/proc/{pid}").exists()] == []
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def test_a_port_in_use_is_a_clear_error() -> None:
+    from api.serve import _listen
+    from chain.errors import ConfigurationError
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigurationError, match=f"cannot listen on 127.0.0.1:{port}"):
+            _listen("127.0.0.1", port)
+    with _listen("::1", 0) as v6:
+        assert v6.family == socket.AF_INET6
