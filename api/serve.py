@@ -31,6 +31,7 @@ from starlette.types import ASGIApp
 from web3 import Web3
 
 from api import logs
+from api._heap import freeze_startup_heap
 from api.app import create_app
 from api.custody import Custody
 from api.deps import IndexerStatus, Ledger, Services
@@ -258,10 +259,12 @@ def serve(settings: Settings) -> int:
         print(
             f"carbon-ledger API on http://{settings.host}:{settings.port} (chain {deployment.chain_id}, ledger {deployment.address})"
         )
+        app = create_app(services)
+        freeze_startup_heap()
         if settings.read_workers:
-            serve_with_readers(create_app(services), settings, store, services.connections)
+            serve_with_readers(app, settings, store, services.connections)
         else:
-            uvicorn.run(create_app(services), host=settings.host, port=settings.port, **_UVICORN)
+            uvicorn.run(app, host=settings.host, port=settings.port, **_UVICORN)
     finally:
         indexer.close()
         services.close()

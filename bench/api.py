@@ -37,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -410,7 +410,7 @@ def summarise(
     }
 
 
-def main() -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=400, help="concurrent bridging clients")
     parser.add_argument("--readers", type=int, default=8, help="concurrent reading clients")
@@ -425,7 +425,7 @@ def main() -> int:
     )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--keep", type=Path, help="run in this folder and keep it (logs, store)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     with contextlib.ExitStack() as stack:
         if args.keep:
             folder = args.keep

@@ -15,6 +15,7 @@ import anyio.to_thread
 import uvicorn
 
 from api import logs
+from api._heap import freeze_startup_heap
 from api.app import create_app
 from api.deps import Services
 from api.readers._handoff import receive_connections
@@ -89,6 +90,7 @@ def run(job: WorkerJob, channel: socket.socket) -> None:
         lifespan="off",
     )
     server = uvicorn.Server(config)
+    freeze_startup_heap()
 
     async def serve() -> None:
         serving = asyncio.create_task(server.serve(sockets=[]))
