@@ -175,6 +175,15 @@ _UVICORN: dict[str, Any] = {
 }
 
 
+def read_workers(settings: Settings) -> int:
+    """How many read workers to run: none when reads are not public, since then every read is
+    authenticated and written to the API audit log, whose one writer is this process."""
+    if settings.read_workers and not settings.public_reads:
+        log.info("public reads are off: every read is audited here, so no read workers run")
+        return 0
+    return settings.read_workers
+
+
 def _listen(host: str, port: int) -> socket.socket:
     """A listening TCP socket on ``host`` (a name, IPv4 or IPv6 address) and ``port``."""
     try:
@@ -197,7 +206,7 @@ def serve_with_readers(
     forwarded.bind(str(primary))
     forwarded.listen(512)
     workers, channels = start_workers(
-        WorkerJob(settings, store, str(primary)), settings.read_workers
+        WorkerJob(settings, store, str(primary)), read_workers(settings)
     )
     server = uvicorn.Server(uvicorn.Config(ForwardedClient(app), **_UVICORN))
 
@@ -261,7 +270,7 @@ def serve(settings: Settings) -> int:
         )
         app = create_app(services)
         freeze_startup_heap()
-        if settings.read_workers:
+        if read_workers(settings):
             serve_with_readers(app, settings, store, services.connections)
         else:
             uvicorn.run(app, host=settings.host, port=settings.port, **_UVICORN)

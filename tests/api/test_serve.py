@@ -294,3 +294,14 @@ def test_a_port_in_use_is_a_clear_error() -> None:
             _listen("127.0.0.1", port)
     with _listen("::1", 0) as v6:
         assert v6.family == socket.AF_INET6
+
+
+def test_no_read_workers_run_when_reads_are_not_public() -> None:
+    from api.serve import read_workers
+    from api.settings import Settings
+
+    assert read_workers(Settings(dev=True)) == 1
+    assert read_workers(Settings(dev=True, read_workers=3)) == 3
+    assert read_workers(Settings(dev=True, read_workers=0)) == 0
+    # Every read is then authenticated and audited, and the audit log has one writer.
+    assert read_workers(Settings(dev=True, read_workers=3, public_reads=False)) == 0
