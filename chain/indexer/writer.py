@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 MAX_SQL_INT = 2**63 - 1
 _STATES = {int(state): state for state in RangeState}
 _LABELS = {state: state.label for state in RangeState}
+_HELD = RangeState.HELD
 
 
 class IndexerError(ChainError):
@@ -225,12 +226,9 @@ class _Chunk:
     events: list[tuple[Any, ...]] = field(default_factory=list)  # in EVENT_COLUMNS order
     inserts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     batch_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
-    # Per batch: the stored ranges (by first serial) to delete, the rows to insert (in
-    # _RANGE_COLUMNS order; a stored range written anew is deleted and inserted), and which
-    # of those were first written in this chunk (never stored: removing one deletes nothing).
-    ranges: dict[int, tuple[set[int], dict[int, tuple[Any, ...]], set[int]]] = field(
-        default_factory=dict
-    )
+    # Per batch: the stored ranges (by first serial) to delete, and the rows to insert (in
+    # _RANGE_COLUMNS order; a stored range written anew is deleted and inserted).
+    ranges: dict[int, tuple[set[int], dict[int, tuple[Any, ...]]]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     roles_granted: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     roles_revoked: set[tuple[str, str]] = field(default_factory=set)
@@ -475,20 +473,15 @@ class StoreWriter:
             ) from v
         ranges = chunk.ranges.get(batch_id)
         if ranges is None:
-            ranges = chunk.ranges[batch_id] = (set(), {}, set())
-        gone, now, new = ranges
+            ranges = chunk.ranges[batch_id] = (set(), {})
+        gone, now = ranges
         for start in removed:
-            now.pop(start, None)
-            if start in new:
-                new.discard(start)
-            else:
+            if now.pop(start, None) is None:  # not written in this chunk: it is stored
                 gone.add(start)
         seq = e.seq
         for r in written:
-            if r.first not in gone:
-                new.add(r.first)
             now[r.first] = (batch_id, r.first, r.last, r.holder, int(r.state), seq)
-        if state != RangeState.HELD:
+        if state is not _HELD:
             column = _LABELS[state]
             totals = self._totals[batch_id]
             totals[column] += last - first + 1
@@ -541,10 +534,10 @@ class StoreWriter:
             by_columns.setdefault(columns, []).append((batch_id, *(values[c] for c in columns)))
         for columns, rows in by_columns.items():
             bulk.update_batches(columns, rows)
-        gone = [(b, start) for b, (starts, _, _) in chunk.ranges.items() for start in starts]
+        gone = [(b, start) for b, (starts, _) in chunk.ranges.items() for start in starts]
         if gone:
             bulk.delete_ranges(gone)
-        written = [row for _, rows, _ in chunk.ranges.values() for row in rows.values()]
+        written = [row for _, rows in chunk.ranges.values() for row in rows.values()]
         if written:
             bulk.insert_ranges(written)
         for table in (s.retirements, s.detokenisations, s.cancellations):
