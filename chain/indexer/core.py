@@ -22,8 +22,9 @@ the next is fetched, decoded and derived. SQLite and psycopg release the GIL whi
 the two proceed in parallel; anything else (a reorg, a block newer than the confirmations, the
 end of the sync, an error) first waits for the write in flight. A large answer is written in
 parts of about ``PART_LOGS`` logs, each its own transaction, so that writing overlaps deriving
-within it too; the last answer of a catch-up ends with a small part (``TAIL_LOGS``), the one
-write nothing overlaps. A sync runs with the cyclic garbage collector paused (``gc_paused``).
+within it too; the first part of a large answer (which the write thread waits for) and the
+last of a catch-up (which nothing overlaps) are small (``EDGE_LOGS``). A sync runs with the
+cyclic garbage collector paused (``gc_paused``).
 """
 
 from __future__ import annotations
@@ -65,8 +66,10 @@ PART_LOGS = 20_000
 """Logs a transaction takes at most about twice of, catching up: big enough that SQLite's
 per-transaction work (writing the touched pages to the WAL, checkpointing) stays small, small
 enough that the next part is derived while this one is written."""
-TAIL_LOGS = 2_500
-"""Logs the last transaction of a catch-up takes at least, when its answer is larger."""
+EDGE_LOGS = 2_500
+"""Logs the first part of a large answer takes about, and the last of a catch-up at least:
+the write thread waits for the first to be derived, and nothing is derived beside the last
+one's write."""
 
 
 class ReorgTooDeep(IndexerError):
@@ -212,7 +215,7 @@ class Indexer:
                         upto = min(final, target)
                         logs, end = self.source.logs(cp.block_number + 1, upto)
                         header = self.source.header(end)
-                        for part, last in self._parts(logs, end, last=end == upto):
+                        for part, last in _parts(logs, end, last=end == upto):
                             at = header if last == end else self.source.header(last)
                             if background is not None:
                                 step = self._prepare(cp, part, at, [at])
@@ -267,40 +270,6 @@ class Indexer:
                     cp.block_number, self.head, events, cp.audit_seq, time.monotonic() - started
                 )
             )
-
-    def _parts(
-        self, logs: list[dict[str, object]], end: int, *, last: bool
-    ) -> list[tuple[list[dict[str, object]], int]]:
-        """A final range's ``logs`` (ending at block ``end``) as transactions of about
-        ``PART_LOGS`` logs each, cut between blocks: the node's answer after the span grew over
-        sparse blocks can be far larger. Each part comes with its last block.
-
-        The ``last`` answer of a catch-up also ends with its last block(s) of at least
-        ``TAIL_LOGS`` logs in a part of their own: nothing is derived beside that part's
-        write, so the smaller it is, the sooner the sync ends."""
-        size = PART_LOGS
-        if len(logs) <= 2 * size and (not last or len(logs) <= TAIL_LOGS):
-            return [(logs, end)]
-        numbers = [quantity(log["blockNumber"]) for log in logs]
-        if any(b < a for a, b in itertools.pairwise(numbers)):
-            return [(logs, end)]  # out of order: the decoder sorts them; take them as one
-        cuts = []
-        start = 0
-        while len(logs) - start > 2 * size:
-            cut = _block_start(numbers, start + size, forward=True)
-            if cut >= len(logs):
-                break
-            cuts.append(cut)
-            start = cut
-        if last:
-            cut = _block_start(numbers, len(logs) - TAIL_LOGS, forward=False)
-            if cut > start:
-                cuts.append(cut)
-        bounds = [0, *cuts, len(logs)]
-        return [
-            (logs[a:b], numbers[b - 1] if b < len(logs) else end)
-            for a, b in itertools.pairwise(bounds)
-        ]
 
     def _can_write_behind(self) -> bool:
         """Whether a second connection may write while this thread reads: not with one shared
@@ -524,6 +493,41 @@ class _Step:
     header: BlockHeader
     blocks: list[BlockHeader]
     checkpoint: Checkpoint
+
+
+def _parts(
+    logs: list[dict[str, object]], end: int, *, last: bool
+) -> list[tuple[list[dict[str, object]], int]]:
+    """A final range's ``logs`` (ending at block ``end``) as transactions of about
+    ``PART_LOGS`` logs each, cut between blocks: the node's answer after the span grew over
+    sparse blocks can be far larger. Each part comes with its last block.
+
+    The first part is smaller (``EDGE_LOGS``), so the write thread starts sooner; the
+    ``last`` answer of a catch-up also ends with its last block(s) of at least
+    ``EDGE_LOGS`` logs in a part of their own, so the sync ends sooner."""
+    size = PART_LOGS
+    if len(logs) <= 2 * size and (not last or len(logs) <= EDGE_LOGS):
+        return [(logs, end)]
+    numbers = [quantity(log["blockNumber"]) for log in logs]
+    if any(b < a for a, b in itertools.pairwise(numbers)):
+        return [(logs, end)]  # out of order: the decoder sorts them; take them as one
+    cuts: list[int] = []
+    start = 0
+    while len(logs) - start > 2 * size:
+        first = min(size, EDGE_LOGS) if not cuts else size
+        cut = _block_start(numbers, start + first, forward=True)
+        if cut >= len(logs):
+            break
+        cuts.append(cut)
+        start = cut
+    if last:
+        cut = _block_start(numbers, len(logs) - EDGE_LOGS, forward=False)
+        if cut > start:
+            cuts.append(cut)
+    bounds = [0, *cuts, len(logs)]
+    return [
+        (logs[a:b], numbers[b - 1] if b < len(logs) else end) for a, b in itertools.pairwise(bounds)
+    ]
 
 
 def _block_start(numbers: list[int], at: int, *, forward: bool) -> int:

@@ -257,23 +257,34 @@ def test_a_large_answer_is_written_in_parts(
     _verified(busy, store)
 
 
+@pytest.mark.parametrize("last", [False, True])
+def test_an_answer_is_cut_between_blocks_with_small_edges(
+    last: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ten blocks of four logs, parts of about 8: the first part is small (``EDGE_LOGS``), and
+    so is the last when the answer ends a catch-up; no block is split."""
+    monkeypatch.setattr(core, "PART_LOGS", 8)
+    monkeypatch.setattr(core, "EDGE_LOGS", 3)
+    logs: list[dict[str, object]] = [{"blockNumber": hex(b)} for b in range(1, 11) for _ in "abcd"]
+    parts = core._parts(logs, 12, last=last)
+    assert [len(p) for p, _ in parts] == [4, 8, 8, 8] + ([8, 4] if last else [12])
+    assert [end for _, end in parts] == [1, 3, 5, 7] + ([9, 12] if last else [12])
+    assert [log for p, _ in parts for log in p] == logs
+
+
 def test_the_last_answer_of_a_catch_up_ends_with_a_small_part(
     busy: AnvilLedger, store: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The whole chain in one answer: written as everything but its last block(s), then those
-    (at least ``TAIL_LOGS`` logs) in a transaction of their own."""
-    monkeypatch.setattr(core, "TAIL_LOGS", 3)
+    """The whole chain in one answer: written as two transactions, the second of its last
+    block(s) (``EDGE_LOGS``; ``_parts`` is tested above), each moving the checkpoint."""
+    monkeypatch.setattr(core, "EDGE_LOGS", 3)
     reports: list[Progress] = []
     indexer = Indexer(busy.w3, store, busy.deployment, confirmations=0, on_progress=reports.append)
     indexer.source.span = indexer.source.max_span
     indexer.sync()
-    events = chain_events(busy)
-    blocks = sorted({e.block_number for e in events})
-    assert len(blocks) > 1 and len(reports) == 2
-    tail = [e for e in events if e.block_number > reports[0].block]
-    assert reports[0].block in blocks and reports[0].block < blocks[-1]
-    assert len(tail) >= 3 and reports[0].events == len(events) - len(tail)
-    assert len([e for e in tail if e.block_number != tail[0].block_number]) < 3
+    blocks = {e.block_number for e in chain_events(busy)}
+    assert len(reports) == 2 and reports[0].block in blocks
+    assert reports[0].block < max(blocks) <= reports[1].block
     _verified(busy, store)
 
 
