@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 import selectors
 import socket
@@ -41,10 +40,12 @@ class Dispatcher:
     ) -> None:
         self.listener = listener
         self.channels = list(channels)
+        for channel in self.channels:
+            channel.setblocking(False)  # a stuck worker must not stop the accepting
         self.keep = keep
         self.handed = counts if counts is not None else {}
         self.handed.update(worker=0, main=0)
-        self._turn = itertools.cycle(range(len(channels))) if channels else None
+        self._next = -1  # the channel the last read went to
         self._selector = selectors.DefaultSelector()
         self._stop = threading.Event()
         self._wake_r, self._wake_w = socket.socketpair()
@@ -121,16 +122,25 @@ class Dispatcher:
         self._give(conn, read=request is not None and is_read(*request))
 
     def _give(self, conn: socket.socket, *, read: bool) -> None:
-        if read and self._turn is not None:
-            for _ in range(len(self.channels)):
-                channel = self.channels[next(self._turn)]
-                try:
-                    send_connection(channel, conn)
-                except OSError:
-                    continue  # that worker is gone; try the next
-                conn.close()
-                self.handed["worker"] += 1
-                return
+        while read and self.channels:
+            self._next = (self._next + 1) % len(self.channels)
+            try:
+                send_connection(self.channels[self._next], conn)
+            except BlockingIOError:
+                break  # that worker is behind by a full channel: this one stays here
+            except OSError as exc:
+                # That worker is gone (its end of the channel closed): it gets no more.
+                log.error(
+                    "a read worker stopped taking connections (%s); %d left",
+                    exc,
+                    len(self.channels) - 1,
+                )
+                self.channels.pop(self._next)
+                self._next -= 1
+                continue
+            conn.close()
+            self.handed["worker"] += 1
+            return
         conn.setblocking(True)
         self.handed["main"] += 1
         self.keep(conn)

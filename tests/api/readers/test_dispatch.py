@@ -145,3 +145,16 @@ def test_garbage_and_oversized_lines_go_to_the_main_process(rig: Rig) -> None:
     rig.kept.get(timeout=5)
     rig.kept.get(timeout=5)
     assert rig.counts == {"worker": 0, "main": 2} and clients
+
+
+def test_a_stuck_worker_does_not_stop_the_accepting() -> None:
+    rig = Rig(workers=1)
+    try:
+        rig.channels[0].setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 1)  # fills at once
+        clients = [rig.connect(READ) for _ in range(60)]  # the worker never takes any
+        _eventually(lambda: sum(rig.counts.values()) == len(clients))
+        assert rig.counts["worker"] >= 1 and rig.counts["main"] >= 1
+        assert rig.kept.get(timeout=5).recv(3, socket.MSG_PEEK) == b"GET"
+        assert rig.dispatcher.channels  # still in the rotation: it is slow, not gone
+    finally:
+        rig.close()
