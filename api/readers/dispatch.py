@@ -28,8 +28,8 @@ _RECHECK_S = 0.005  # a request line split across packets: look again shortly
 class Dispatcher:
     """Accepts on ``listener`` (a bound, listening socket) on a thread of its own. A connection
     whose first request is a read goes to the next worker channel (round robin); any other, and
-    every connection while no worker is reachable, to ``keep`` (the main process). ``counts``
-    (``handed``) tallies them by ``worker`` and ``main``."""
+    a read no worker can take then (all gone, or the next one's channel full), to ``keep`` (the
+    main process). ``counts`` (``handed``) tallies them by ``worker`` and ``main``."""
 
     def __init__(
         self,
