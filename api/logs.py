@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 LogFormat = Literal["json", "text"]
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
@@ -30,6 +30,14 @@ class JsonFormatter(logging.Formatter):
             if key not in _STANDARD and not key.startswith("_"):
                 entry[key] = value
         return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+UVICORN_OPTIONS: dict[str, Any] = {
+    "log_level": "info",
+    "log_config": None,  # keep the handler ``configure`` installed
+    "access_log": False,
+}
+"""What every uvicorn server of the API runs with."""
 
 
 def configure(level: str, fmt: LogFormat, *, prefix: str = "") -> None:

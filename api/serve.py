@@ -9,25 +9,19 @@ journal. ``serve`` adds the indexer on its own thread, reporting into
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import multiprocessing
-import shutil
-import socket
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
-from typing import Any
 
 import uvicorn
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
-from starlette.types import ASGIApp
 from web3 import Web3
 
 from api import logs
@@ -37,9 +31,7 @@ from api.custody import Custody
 from api.deps import IndexerStatus, Ledger, Services
 from api.journal import writer_engine
 from api.logs import LogFormat
-from api.readers.dispatch import Dispatcher, keep_in
-from api.readers.routing import ForwardedClient
-from api.readers.worker import WorkerJob, start_workers, stop_workers
+from api.readers.primary import serve_with_readers
 from api.settings import DEV_ADMIN_KEY, DEV_KEYSTORE_PASSWORD, Settings
 from api.submission.gates import Gates
 from api.submission.node import Node
@@ -168,13 +160,6 @@ class IndexerProcess:
                 status.updated_at = time.monotonic()
 
 
-_UVICORN: dict[str, Any] = {
-    "log_level": "info",
-    "log_config": None,  # keep the handler logs.configure installed
-    "access_log": False,
-}
-
-
 def read_workers(settings: Settings) -> int:
     """How many read workers to run: none when reads are not public, since then every read is
     authenticated and written to the API audit log, whose one writer is this process."""
@@ -182,55 +167,6 @@ def read_workers(settings: Settings) -> int:
         log.info("public reads are off: every read is audited here, so no read workers run")
         return 0
     return settings.read_workers
-
-
-def _listen(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host`` (a name, IPv4 or IPv6 address) and ``port``."""
-    try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        return socket.create_server((host, port), family=family, backlog=2048)
-    except OSError as exc:
-        raise ConfigurationError(f"cannot listen on {host}:{port}: {exc}") from exc
-
-
-def serve_with_readers(
-    app: ASGIApp, settings: Settings, store: str, counts: dict[str, int] | None = None
-) -> None:
-    """Serve ``app`` with ``settings.read_workers`` read workers beside it (``api.readers``):
-    the dispatcher accepts on the port; this process serves what the workers do not, and
-    what they forward over a private Unix socket. ``counts`` tallies where connections went."""
-    listener = _listen(settings.host, settings.port)
-    private = Path(tempfile.mkdtemp(prefix="carbon-ledger-api-"))  # 0700: ours alone
-    primary = private / "main.sock"
-    forwarded = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    forwarded.bind(str(primary))
-    forwarded.listen(512)
-    workers, channels = start_workers(
-        WorkerJob(settings, store, str(primary)), read_workers(settings)
-    )
-    server = uvicorn.Server(uvicorn.Config(ForwardedClient(app), **_UVICORN))
-
-    async def main() -> None:
-        serving = asyncio.create_task(server.serve(sockets=[forwarded]))
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.01)
-        loop = asyncio.get_running_loop()
-        dispatcher = Dispatcher(listener, channels, keep_in(loop, server), counts)
-        dispatcher.start()
-        try:
-            while not serving.done() and not server.should_exit:
-                await asyncio.wait({serving}, timeout=0.2)
-        finally:
-            dispatcher.close()  # no new connections while uvicorn shuts down
-        await serving
-
-    try:
-        asyncio.run(main())
-    finally:
-        stop_workers(workers, channels)
-        listener.close()
-        forwarded.close()
-        shutil.rmtree(private, ignore_errors=True)
 
 
 def serve(settings: Settings) -> int:
@@ -253,10 +189,10 @@ def serve(settings: Settings) -> int:
     deployment = Deployment.load(path)
     w3 = connect(data_dir, settings.rpc)
     deployment.check(w3)
-    engine = open_store(settings.db or default_url(data_dir))  # migrated before the indexer
+    store = settings.db or default_url(data_dir)
+    engine = open_store(store)  # migrated before the indexer and the read workers
     services = build_services(settings, engine, w3, deployment, operator)
     services.start()
-    store = settings.db or default_url(data_dir)
     indexer = IndexerProcess(
         services,
         IndexerJob(
@@ -270,10 +206,11 @@ def serve(settings: Settings) -> int:
         )
         app = create_app(services)
         freeze_startup_heap()
-        if read_workers(settings):
-            serve_with_readers(app, settings, store, services.connections)
+        workers = read_workers(settings)
+        if workers:
+            serve_with_readers(app, settings, store, workers, services.connections)
         else:
-            uvicorn.run(app, host=settings.host, port=settings.port, **_UVICORN)
+            uvicorn.run(app, host=settings.host, port=settings.port, **logs.UVICORN_OPTIONS)
     finally:
         indexer.close()
         services.close()

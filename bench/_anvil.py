@@ -617,18 +617,23 @@ def anvil_node(log_dir: Path) -> Iterator[str]:
     ``node_options``'s, and ``--prune-history`` as LocalNode's (logs and blocks stay).
     """
     options = node_options()
-    port = _check_port(0)
-    cmd = [
-        str(find_anvil()),
-        "--host", HOST,
-        "--port", str(port),
+    with throwaway_anvil(
+        log_dir,
         "--chain-id", str(options.chain_id),
         "--gas-limit", str(options.gas_limit),
         "--base-fee", str(options.base_fee),
         "--prune-history", str(PRUNE_HISTORY),
-        "--silent",
         *options.extra_args,
-    ]  # fmt: skip
+    ) as url:  # fmt: skip
+        yield url
+
+
+@contextlib.contextmanager
+def throwaway_anvil(log_dir: Path, *options: str) -> Iterator[str]:
+    """anvil with ``options`` on a free local port, no state file, its output in
+    ``log_dir/anvil.log``; yields its URL and stops it afterwards."""
+    port = _check_port(0)
+    cmd = [str(find_anvil()), "--host", HOST, "--port", str(port), "--silent", *options]
     log_file = log_dir / "anvil.log"
     with log_file.open("wb") as log:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)

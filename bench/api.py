@@ -48,7 +48,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 import aiohttp
 import httpx
 
-from chain.anvil import HOST, _check_port, _stop_proc, _wait_ready, find_anvil
+from bench._anvil import throwaway_anvil
+from chain.anvil import HOST, _check_port
 from chain.cli import ANVIL_DEV_KEY
 from chain.events import topic0
 
@@ -75,26 +76,15 @@ def serial(n: int) -> tuple[str, int, int]:
 
 @contextlib.contextmanager
 def anvil(folder: Path, base_fee: int) -> Iterator[str]:
-    port = _check_port(0)
-    cmd = [
-        str(find_anvil()),
-        "--host", HOST,
-        "--port", str(port),
+    with throwaway_anvil(
+        folder,
         "--block-time", "1",
         "--gas-limit", str(GAS_LIMIT),
         "--base-fee", str(base_fee),
         "--prune-history", "100",
         "--no-request-size-limit",
-        "--silent",
-    ]  # fmt: skip
-    log = folder / "anvil.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        _wait_ready(proc, port, log, 30)
-        yield f"http://{HOST}:{port}"
-    finally:
-        _stop_proc(proc, 5)
+    ) as url:  # fmt: skip
+        yield url
 
 
 @contextlib.contextmanager

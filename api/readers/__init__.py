@@ -8,6 +8,8 @@ the store, so ``serve`` hands them to worker processes (``CARBON_LEDGER_READ_WOR
   and peeks at its first request line. A connection that opens with a read
   (``routing.is_read``) goes, as a file descriptor, to a worker; any other stays in the main
   process. Nothing is copied: the kernel hands the socket over, unread bytes included.
+- ``primary.serve_with_readers`` wires the main process: the port, the dispatcher, the
+  workers, and the private socket they forward to.
 - ``worker.run`` is a worker: uvicorn over a read-only app (``create_app`` on the store alone).
   A request on a handed-over connection that is not a read (a keep-alive connection may mix
   them) is forwarded to the main process over a private Unix socket (``routing.ReadsOnly``).

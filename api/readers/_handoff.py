@@ -63,6 +63,15 @@ def receive_connections(
     loop.add_reader(channel.fileno(), ready)
 
 
+async def start_serving(server: uvicorn.Server, sockets: list[socket.socket]) -> asyncio.Task[None]:
+    """Start ``server`` on ``sockets`` (none: it only adopts) and return its task once it has
+    started, or has ended while starting."""
+    serving = asyncio.create_task(server.serve(sockets=sockets))
+    while not server.started and not serving.done():
+        await asyncio.sleep(0.01)
+    return serving
+
+
 def _log_failure(task: asyncio.Task[object]) -> None:
     if not task.cancelled() and task.exception() is not None:
         log.warning("a handed-over connection could not be served: %s", task.exception())

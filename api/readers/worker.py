@@ -18,7 +18,7 @@ from api import logs
 from api._heap import freeze_startup_heap
 from api.app import create_app
 from api.deps import Services
-from api.readers._handoff import receive_connections
+from api.readers._handoff import receive_connections, start_serving
 from api.readers.routing import ReadsOnly
 from api.settings import Settings
 from chain.store.engine import create_store_engine
@@ -82,20 +82,12 @@ def run(job: WorkerJob, channel: socket.socket) -> None:
     logs.configure(settings.log_level, settings.log_format)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per forwarded request
     services = Services(settings, create_store_engine(job.store))
-    config = uvicorn.Config(
-        ReadsOnly(create_app(services), job.primary),
-        log_level="info",
-        log_config=None,
-        access_log=False,
-        lifespan="off",
-    )
-    server = uvicorn.Server(config)
+    app = ReadsOnly(create_app(services), job.primary)
+    server = uvicorn.Server(uvicorn.Config(app, lifespan="off", **logs.UVICORN_OPTIONS))
     freeze_startup_heap()
 
     async def serve() -> None:
-        serving = asyncio.create_task(server.serve(sockets=[]))
-        while not server.started and not serving.done():
-            await asyncio.sleep(0.01)
+        serving = await start_serving(server, [])
         if server.started:
             receive_connections(asyncio.get_running_loop(), server, channel)
         await serving

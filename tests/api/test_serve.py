@@ -285,14 +285,14 @@ def _cmdline(pid: int) -> bytes:
 
 
 def test_a_port_in_use_is_a_clear_error() -> None:
-    from api.serve import _listen
+    from api.readers.primary import listen
     from chain.errors import ConfigurationError
 
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         with pytest.raises(ConfigurationError, match=f"cannot listen on 127.0.0.1:{port}"):
-            _listen("127.0.0.1", port)
-    with _listen("::1", 0) as v6:
+            listen("127.0.0.1", port)
+    with listen("::1", 0) as v6:
         assert v6.family == socket.AF_INET6
 
 
