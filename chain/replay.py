@@ -85,13 +85,27 @@ class BatchHoldings:
             self.starts.insert(lo + 1, first)
             return [], [minted]
         ranges, starts = self.ranges, self.starts
+        held = RangeState.HELD
+        if lo >= 0:
+            # Most moves take serials out of one range: split it without the general walk.
+            r = ranges[lo]
+            if last <= r.last and r.holder == sender and r.state == held:
+                if r.first < first:
+                    written = [SerialRange(r.first, first - 1, sender, held)]
+                    written.append(SerialRange(first, last, to, state))
+                else:
+                    written = [SerialRange(first, last, to, state)]
+                if r.last > last:
+                    written.append(SerialRange(last + 1, r.last, sender, held))
+                ranges[lo : lo + 1] = written
+                starts[lo : lo + 1] = [w.first for w in written]
+                return [r.first], written
         hi = lo
         covered = lo >= 0 and ranges[lo].last >= first
         while covered and ranges[hi].last < last:
             covered = hi + 1 < len(ranges) and starts[hi + 1] == ranges[hi].last + 1
             hi += 1
         touched = ranges[lo : hi + 1] if covered else []
-        held = RangeState.HELD
         for r in touched:
             if r.holder != sender or r.state != held:
                 touched = []

@@ -282,7 +282,7 @@ class StoreWriter:
         chunk = _Chunk()
         seq, head = position.seq, position.head
         rows = chunk.events
-        derive = self._derive
+        derive, moved = self._derive, self._moved
         templates: dict[bytes, JsonTemplate | None] = {}
         for event in events:
             if event.seq != seq + 1:
@@ -294,15 +294,21 @@ class StoreWriter:
                     event.block_number,
                     rows[-1][2] if rows else None,  # the block of the event before, if ours
                 )
-            topics = b"".join(event.topics)
-            seq, head = event.seq, _fold(head, topics, event.data)
-            derive(conn, chunk, event)
-            f = event.fields
-            kind = event.topics[0] if event.topics else b""
+            seq, f, topics = event.seq, event.fields, event.topics
+            joined = b"".join(topics)
+            head = _fold(head, joined, event.data)
+            if event.name == "SerialsMoved":  # two events in three: straight to their rows
+                moved(conn, chunk, event, f)
+                batch_id = f["batchId"]
+            else:
+                derive(conn, chunk, event)
+                batch_id = f.get("batchId") or (f.get("retirement") or {}).get("batchId")
+            kind = topics[0] if topics else b""
             if kind in templates:
                 template = templates[kind]
             else:
                 template = templates[kind] = _json_template(kind)
+            text = template(f) if template is not None else None  # fields_json, inlined
             rows.append(
                 (
                     seq,
@@ -312,11 +318,11 @@ class StoreWriter:
                     event.tx_hash,
                     event.tx_index,
                     event.log_index,
-                    topics,
+                    joined,
                     event.data,
                     "0x" + head.hex(),
-                    f.get("batchId") or (f.get("retirement") or {}).get("batchId"),
-                    _encoded(f, template),  # fields_json, its template looked up once
+                    batch_id,
+                    json.dumps(_jsonable(f)) if text is None else text,
                 )
             )
         return PreparedChunk(chunk, AuditPosition(seq, head), chunk.paused, len(rows))
@@ -324,13 +330,11 @@ class StoreWriter:
     # ------------------------------------------------------------ deriving
 
     def _derive(self, conn: Connection, chunk: _Chunk, e: LedgerEvent) -> None:
-        name = e.name
-        if name == "SerialsMoved":  # two events in three: no match over the others first
-            self._moved(conn, chunk, e)
-            return
         f = e.fields
         where = {"seq": e.seq, "block_number": e.block_number, "tx_hash": e.tx_hash}
-        match name:
+        match e.name:
+            case "SerialsMoved":
+                self._moved(conn, chunk, e, f)
             case "ProgramRegistered":
                 chunk.insert(
                     s.programs, {"id": f["programId"], "code": _code(f["code"]), "seq": e.seq}
@@ -456,9 +460,10 @@ class StoreWriter:
         self._holdings[batch_id] = BatchHoldings(batch_id, first, last)
         self._totals[batch_id] = {"retired": 0, "detokenised": 0, "cancelled": 0}
 
-    def _moved(self, conn: Connection, chunk: _Chunk, e: LedgerEvent) -> None:
-        f = e.fields
-        batch_id = int(f["batchId"])
+    def _moved(self, conn: Connection, chunk: _Chunk, e: LedgerEvent, f: dict[str, Any]) -> None:
+        """Apply a ``SerialsMoved`` (whose ``fields`` are ``f``) to the holdings cache, and
+        its ranges and the batch's totals to the chunk."""
+        batch_id = f["batchId"]
         holdings = self._holdings.get(batch_id) or self._load(conn, batch_id)
         state = _STATES.get(f["state"]) or RangeState(f["state"])  # RangeState(x), looked up
         first, last = int(f["firstSerial"]), int(f["lastSerial"])
@@ -593,10 +598,11 @@ class _Sqlite:
             )
 
     def insert(self, table: sa.Table, rows: list[dict[str, Any]] | None) -> None:
-        """INSERT rows of DBAPI-native values, every row with the same keys."""
+        """INSERT rows of DBAPI-native values, every row with the same keys in the same order
+        (each table's rows come from one dict display)."""
         if rows:
             columns = tuple(rows[0])
-            self._many(_sqlite_insert(table.name, columns), len(columns), _tuples(rows, columns))
+            self._many(_sqlite_insert(table.name, columns), len(columns), _tuples(rows))
 
     def insert_events(self, rows: list[tuple[Any, ...]]) -> None:
         self._many(_sqlite_insert("events", EVENT_COLUMNS), len(EVENT_COLUMNS), rows)
@@ -619,8 +625,8 @@ _SQLITE_PARAMETERS = 32_766  # SQLite 3.32+'s default limit; older ones have 999
 _SQLITE_CACHE_KIB = 64 * 1024  # the page cache of a connection the indexer writes with
 
 
-def _tuples(rows: list[dict[str, Any]], columns: Sequence[str]) -> list[tuple[Any, ...]]:
-    return [tuple(row[c] for c in columns) for row in rows]
+def _tuples(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    return list(map(tuple, map(dict.values, rows)))
 
 
 @lru_cache(maxsize=32)
@@ -662,7 +668,7 @@ class _Postgres:
 
     def insert(self, table: sa.Table, rows: list[dict[str, Any]] | None) -> None:
         if rows:
-            self._copy(table, list(rows[0]), (tuple(row.values()) for row in rows))
+            self._copy(table, list(rows[0]), _tuples(rows))
 
     def insert_events(self, rows: list[tuple[Any, ...]]) -> None:
         self._copy(s.events, EVENT_COLUMNS, rows)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from chain.domain import RangeState, SerialRange
 from chain.events import LedgerEvent
-from chain.replay import ZERO_ADDRESS, HoldingsReplay
+from chain.replay import ZERO_ADDRESS, BatchHoldings, HoldingsReplay, ReplayViolation
 
 A = "0x" + "a" * 40
 B = "0x" + "b" * 40
@@ -82,3 +86,78 @@ def test_moves_outside_the_batch_and_double_mints_are_violations() -> None:
         (4, "firstSerial"),
         (5, "batchId"),
     ]
+
+
+# ---------------------------------------------------------------- against a plain model
+
+HOLDERS = (A, B, "0x" + "c" * 40)
+BATCH = (1, 12)  # first and last serial: few, so moves meet range edges often
+
+
+def _model_move(
+    ranges: list[SerialRange], first: int, last: int, sender: str, to: str, state: RangeState
+) -> list[SerialRange] | None:
+    """The contract's tiling, written plainly: the ranges that overlap the move must cover it
+    without a hole, all live with the sender; they become the sender's remainders on either
+    side and the moved range. ``None`` when the move is impossible."""
+    if not BATCH[0] <= first <= last <= BATCH[1]:
+        return None
+    touched = [r for r in ranges if r.first <= last and r.last >= first]
+    if sender == ZERO_ADDRESS:
+        return (
+            None
+            if touched
+            else sorted([*ranges, SerialRange(first, last, to, state)], key=lambda r: r.first)
+        )
+    covered = sum(min(r.last, last) - max(r.first, first) + 1 for r in touched)
+    if covered != last - first + 1 or any(
+        r.holder != sender or r.state != RangeState.HELD for r in touched
+    ):
+        return None
+    kept = [r for r in ranges if r not in touched]
+    new = [SerialRange(first, last, to, state)]
+    if touched[0].first < first:
+        new.append(SerialRange(touched[0].first, first - 1, sender, RangeState.HELD))
+    if touched[-1].last > last:
+        new.append(SerialRange(last + 1, touched[-1].last, sender, RangeState.HELD))
+    return sorted(kept + new, key=lambda r: r.first)
+
+
+_serial = st.integers(BATCH[0] - 1, BATCH[1] + 1)
+_moves = st.lists(
+    st.tuples(
+        _serial,
+        _serial,
+        st.sampled_from((ZERO_ADDRESS, *HOLDERS)),
+        st.sampled_from(HOLDERS),
+        st.sampled_from((RangeState.HELD, RangeState.HELD, RangeState.RETIRED)),
+    ),
+    max_size=40,
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_moves)
+def test_moves_match_the_plain_model(moves: list[tuple[int, int, str, str, RangeState]]) -> None:
+    """Every fast path of ``BatchHoldings.move`` (one range split, several absorbed, a mint)
+    against the plain tiling: the same ranges after each move, the same moves refused."""
+    holdings = BatchHoldings(1, *BATCH)
+    expected: list[SerialRange] = []
+    for a, b, sender, to, state in moves:
+        first, last = min(a, b), max(a, b)
+        after = _model_move(expected, first, last, sender, to, state)
+        before = list(holdings.ranges)
+        if after is None:
+            with pytest.raises(ReplayViolation):
+                holdings.move(first, last, sender, to, state)
+            assert holdings.ranges == before  # a refused move changes nothing
+        else:
+            removed, written = holdings.move(first, last, sender, to, state)
+            assert holdings.ranges == after
+            assert holdings.starts == [r.first for r in after]
+            touched = [r for r in before if r.first <= last and r.last >= first]
+            assert removed == [r.first for r in touched]
+            low = min([first, *(r.first for r in touched)])
+            high = max([last, *(r.last for r in touched)])
+            assert written == [r for r in after if low <= r.first and r.last <= high]
+            expected = after
