@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
     _data_dir_arg(node)
     node.add_argument("--port", type=int, default=8545, help="port to listen on (default 8545)")
 
-    index = commands.add_parser("index", help="mirror the chain into the query store")
+    index = commands.add_parser(
+        "index", help="mirror the chain into the query store (one indexer per store at a time)"
+    )
     _data_dir_arg(index)
     _rpc_arg(index)
     _db_arg(index)

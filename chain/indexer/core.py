@@ -46,6 +46,7 @@ from chain.audit import GENESIS_HEAD
 from chain.deployment import Deployment
 from chain.errors import DeploymentMismatch
 from chain.events import LedgerEvent, decode_logs, event_specs, gc_paused, quantity
+from chain.indexer.lock import StoreLock
 from chain.indexer.rollback import rollback_to
 from chain.indexer.source import BlockHeader, LogSource, MissingBlock
 from chain.indexer.writer import (
@@ -124,6 +125,8 @@ class Indexer:
         self.source = source or LogSource(w3, deployment.address)
         self.on_progress = on_progress
         self.writer = StoreWriter()
+        self.store_lock = StoreLock(engine)
+        """Held while syncing or following: a second indexer on the store gets ``IndexerBusy``."""
         self._audited = frozenset(event_specs("ICarbonLedgerEvents"))
         self.head = 0
         self.reorgs = 0
@@ -183,7 +186,7 @@ class Indexer:
         """Index up to the head (or ``until``); returns the progress at the end."""
         # Catching up allocates objects by the million (answers, events, rows, cached ranges),
         # all freed by reference counting: the cyclic collector would only re-scan them.
-        with gc_paused():
+        with self.store_lock, gc_paused():
             return self._sync(until)
 
     def _sync(self, until: int | None) -> Progress:
@@ -258,10 +261,11 @@ class Indexer:
         )
 
     def follow(self, stop: threading.Event, *, poll_interval: float = 1.0) -> None:
-        """Keep syncing until ``stop`` is set."""
-        while not stop.is_set():
-            self.sync()
-            stop.wait(poll_interval)
+        """Keep syncing until ``stop`` is set, holding the store's lock in between too."""
+        with self.store_lock:
+            while not stop.is_set():
+                self.sync()
+                stop.wait(poll_interval)
 
     def _report(self, cp: Checkpoint, events: int, started: float) -> None:
         if self.on_progress is not None:
