@@ -9,12 +9,16 @@
 3. Compare the replayed ranges and totals with the contract's own storage, batch by batch.
 4. With a query store: re-index the chain's logs up to the store's checkpoint into an in-memory
    store and diff every table row by row, so an edited, deleted or inserted row is named.
+5. Check the store's recent ``blocks`` (what the indexer finds a reorg's common ancestor by)
+   against the node's headers: they cannot be diffed, since how many a store keeps depends on
+   the ``--confirmations`` it was built with, which is not recorded.
 
 Each finding names the block, the event and the field, so the first one says where to look.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -29,6 +33,7 @@ from chain.client import LedgerClient
 from chain.deployment import Deployment
 from chain.domain import RangeState
 from chain.events import LedgerEvent, decode_logs, event_specs
+from chain.indexer.source import BlockHeader, LogSource, MissingBlock
 from chain.replay import HoldingsReplay
 from chain.store import schema
 
@@ -209,14 +214,21 @@ def verify_store(
     *,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[int, list[Discrepancy]]:
-    """Diff the store under audit against the store the chain implies at its checkpoint."""
+    """Diff the store under audit against the store the chain implies at its checkpoint, then
+    check its recent ``blocks`` against the node's headers (check 5)."""
     from chain.indexer.core import Indexer
     from chain.store.diff import diff_stores
     from chain.store.engine import migrate
 
     say = progress or (lambda _msg: None)
     with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":  # the checkpoint and blocks as of one moment
+            conn.execution_options(isolation_level="REPEATABLE READ")
         cp = conn.execute(sa.select(schema.checkpoint)).one_or_none()
+        stored = [
+            BlockHeader(r.number, r.hash, r.parent_hash, r.timestamp)
+            for r in conn.execute(sa.select(schema.blocks).order_by(schema.blocks.c.number))
+        ]
     if cp is None:
         return -1, [Discrepancy("store", None, "checkpoint", None, "the store has no checkpoint")]
     say(f"re-indexing the chain up to the store's block {cp.block_number} in memory")
@@ -243,7 +255,98 @@ def verify_store(
                     f"chain implies {getattr(want, name)!r}, store has {getattr(cp, name)!r}",
                 )
             )
+    say(f"checking the store's {len(stored)} recent blocks against the node")
+    found.extend(
+        _check_blocks(LogSource(w3, deployment.address), cp.block_number, cp.block_hash, stored)
+    )
     return int(cp.block_number), found
+
+
+def _check_blocks(
+    node: LogSource, cp_block: int, cp_hash: str, stored: list[BlockHeader], *, limit: int = 50
+) -> list[Discrepancy]:
+    """Up to ``limit`` problems with the store's ``blocks`` rows (in number order).
+
+    Each row must be the node's header at its number, at or below the checkpoint's block; that
+    block must be among them with the checkpoint's hash (unless the store has not begun:
+    ``cp_hash`` empty), and the rows must run without a hole up to it, each the parent of the
+    next. How far down they reach is not checked: that depends on ``--confirmations``.
+
+    A hole is not proof of tampering in one case: a store stopped mid catch-up whose last final
+    ranges (one row each) ended within ``--confirmations`` blocks of each other, which takes a
+    node refusing longer spans or blocks of thousands of logs (``PART_LOGS``)."""
+    found: list[Discrepancy] = []
+
+    def add(number: int, column: str, message: str) -> None:
+        if len(found) < limit:
+            found.append(Discrepancy("store", number, "blocks", column, message))
+
+    wrong: set[int] = set()  # rows already reported: their successors' links say nothing new
+    for row in stored:
+        if row.number > cp_block:
+            wrong.add(row.number)
+            add(
+                row.number,
+                "row",
+                f"blocks row ({row.number}) above the checkpoint's block {cp_block} in the store",
+            )
+            continue
+        try:
+            header = node.header(row.number)
+        except MissingBlock:
+            wrong.add(row.number)
+            add(
+                row.number,
+                "row",
+                f"blocks row ({row.number}) in the store, but the node has "
+                f"no block {row.number}: tampered, or the chain reorganised since",
+            )
+            continue
+        for column in ("hash", "parent_hash", "timestamp"):
+            want, have = getattr(header, column), getattr(row, column)
+            if want != have:
+                wrong.add(row.number)
+                add(
+                    row.number,
+                    column,
+                    f"blocks ({row.number}).{column}: the node has {want!r} "
+                    f"at that height, store has {have!r}: tampered, or the chain reorganised since",
+                )
+                break
+
+    below = [row for row in stored if row.number <= cp_block]
+    by_number = {row.number: row for row in below}
+    if cp_hash:
+        top = by_number.get(cp_block)
+        if top is None:
+            add(
+                cp_block,
+                "row",
+                f"blocks row ({cp_block}) missing from the store: the checkpoint's block",
+            )
+        elif top.hash != cp_hash and cp_block not in wrong:
+            add(
+                cp_block,
+                "hash",
+                f"blocks ({cp_block}).hash: the checkpoint says {cp_hash!r}, "
+                f"store has {top.hash!r}",
+            )
+    for prev, row in itertools.pairwise(below):
+        if row.number > prev.number + 1:
+            add(
+                prev.number + 1,
+                "row",
+                f"blocks row ({prev.number + 1}) missing from the store: "
+                f"it holds blocks {prev.number} and {row.number} but none between",
+            )
+        elif row.parent_hash != prev.hash and not wrong & {prev.number, row.number}:
+            add(
+                row.number,
+                "parent_hash",
+                f"blocks ({row.number}).parent_hash: the stored block "
+                f"{prev.number} is {prev.hash!r}, store has {row.parent_hash!r}",
+            )
+    return found
 
 
 def verify(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import chain.verify as verify
+from chain.indexer.source import BlockHeader, LogSource, MissingBlock
 from chain.verify import verify_chain
 from tests.conftest import Ledger
 
@@ -47,3 +48,53 @@ def test_a_log_copy_missing_an_event_is_named(
     first = report.discrepancies[0]
     assert (first.kind, first.field) == ("audit", "seq")
     assert first.block is not None
+
+
+# The store's ``blocks`` rows against a node's headers (``_check_blocks``), with no chain.
+
+
+class _Node(LogSource):
+    """Headers from a list, as a node would give them (``MissingBlock`` past its end)."""
+
+    def __init__(self, headers: list[BlockHeader]) -> None:
+        self.headers = {h.number: h for h in headers}
+
+    def header(self, number: int) -> BlockHeader:
+        if number not in self.headers:
+            raise MissingBlock(f"the node has no block {number}")
+        return self.headers[number]
+
+
+def _chain(first: int, last: int) -> list[BlockHeader]:
+    return [
+        BlockHeader(n, f"0x{n:064x}", f"0x{n - 1:064x}", 1_000 + n) for n in range(first, last + 1)
+    ]
+
+
+def test_true_contiguous_blocks_up_to_the_checkpoint_verify_however_many() -> None:
+    node = _Node(_chain(1, 20))
+    top = node.headers[14].hash
+    for kept in (_chain(10, 14), _chain(14, 14)):  # as built with 3, or 0, confirmations
+        assert verify._check_blocks(node, 14, top, kept) == []
+    assert verify._check_blocks(node, 0, "", []) == []  # not begun: no blocks yet
+
+
+def test_blocks_the_node_or_the_checkpoint_contradict_are_named() -> None:
+    node = _Node(_chain(1, 20))
+    top = node.headers[14].hash
+
+    def named(cp_hash: str, kept: list[BlockHeader]) -> list[tuple[int | None, str | None]]:
+        return [(d.block, d.field) for d in verify._check_blocks(node, 14, cp_hash, kept)]
+
+    assert named(top, _chain(10, 13)) == [(14, "row")]  # the checkpoint's block is missing
+    assert named("0x" + "ab" * 32, _chain(10, 14)) == [(14, "hash")]
+    assert named(top, [*_chain(10, 14), *_chain(30, 30)]) == [(30, "row")]  # above it
+    past = _Node(_chain(1, 12))  # a node whose chain is shorter than the store's blocks
+    found = verify._check_blocks(past, 14, top, _chain(10, 14))
+    assert [(d.block, d.field) for d in found] == [(13, "row"), (14, "row")]
+    assert "the node has no block 13" in found[0].message
+    # A node that contradicts itself (13's parent is not 12) breaks the stored links.
+    node.headers[13] = BlockHeader(13, node.headers[13].hash, "0x" + "cd" * 32, 1_013)
+    assert named(top, [*_chain(10, 12), node.headers[13], node.headers[14]]) == [
+        (13, "parent_hash")
+    ]

@@ -1,6 +1,8 @@
 """``carbon-ledger audit verify --db``: a tampered store (an edited, deleted or inserted row of
 any kind, or an edited checkpoint) exits 1 and its first line names the table and column;
-``--json`` says ok false with the discrepancy. An untampered store exits 0.
+``--json`` says ok false with the discrepancy. An untampered store exits 0. The ``blocks``
+rows (the indexer's recent headers, not diffed but checked against the node) are tampered
+with in a store built with confirmations, so that it holds several.
 
 Each case indexes the module's busy ledger into a fresh store, tampers with one row, and runs
 the command line in-process (``chain.cli.main``); one case per backend also runs the real
@@ -24,6 +26,7 @@ from chain.cli import main
 from chain.indexer.core import Indexer
 from chain.store import schema as s
 from chain.transactions import NonceManager
+from chain.verify import verify_store
 from tests.chain.indexer.support import (
     AnvilLedger,
     bogus_row,
@@ -31,9 +34,14 @@ from tests.chain.indexer.support import (
     deploy_anvil_ledger,
     edit_row,
     insert_row,
+    mine,
     pick_row,
+    revert,
+    rows,
+    rpc,
     set_column,
     settle,
+    snapshot,
     workload,
 )
 
@@ -71,6 +79,17 @@ CASES = [
     Tamper("checkpoint", "edit", "audit_head"),
 ]
 
+DEEP = 4
+"""Confirmations of the store whose ``blocks`` rows are tampered with: it keeps several."""
+
+BLOCK_CASES = [
+    Tamper("blocks", "edit", "hash"),
+    Tamper("blocks", "edit", "parent_hash"),
+    Tamper("blocks", "edit", "timestamp"),
+    Tamper("blocks", "delete"),  # a middle row: a hole below the checkpoint's block
+    Tamper("blocks", "insert"),  # above the checkpoint's block
+]
+
 
 @pytest.fixture(scope="module")
 def busy(
@@ -87,6 +106,17 @@ def busy(
 def indexed(busy: tuple[AnvilLedger, Path], store: sa.Engine) -> sa.Engine:
     ledger, _ = busy
     Indexer(ledger.w3, store, ledger.deployment, confirmations=0).sync()
+    return store
+
+
+@pytest.fixture
+def deep(busy: tuple[AnvilLedger, Path], store: sa.Engine) -> sa.Engine:
+    """The ledger indexed with ``DEEP`` confirmations: ``blocks`` holds the head's block and
+    the ``DEEP`` below it (read one by one), so a row can go missing in the middle."""
+    ledger, _ = busy
+    Indexer(ledger.w3, store, ledger.deployment, confirmations=DEEP).sync()
+    head = ledger.w3.eth.block_number
+    assert [b["number"] for b in rows(store, s.blocks)] == list(range(head - DEEP, head + 1))
     return store
 
 
@@ -113,12 +143,15 @@ def _verify(
     return code, capsys.readouterr().out
 
 
+@pytest.mark.parametrize("built", ["indexed", "deep"])
 def test_an_untampered_store_verifies(
     busy: tuple[AnvilLedger, Path],
-    indexed: sa.Engine,
     store_url: str,
     capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
+    built: str,
 ) -> None:
+    request.getfixturevalue(built)  # with no confirmations, or several blocks kept
     ledger, data_dir = busy
     code, out = _verify(data_dir, ledger, store_url, capsys)
     assert code == 0, out
@@ -129,22 +162,53 @@ def test_an_untampered_store_verifies(
     assert report["store_block"] == ledger.w3.eth.block_number
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
+def test_blocks_the_chain_reorganised_since_are_named(
+    busy: tuple[AnvilLedger, Path], store: sa.Engine
+) -> None:
+    ledger, _ = busy
+    w3, head = ledger.w3, ledger.w3.eth.block_number
+    before = snapshot(w3)
+    mine(w3, 3)
+    Indexer(w3, store, ledger.deployment, confirmations=DEEP).sync()
+    revert(w3, before)
+    again = snapshot(w3)
+    try:  # three other blocks on top of ``head``: their timestamps, so their hashes, differ
+        rpc(w3, "evm_setNextBlockTimestamp", w3.eth.get_block(head)["timestamp"] + 1_000)
+        mine(w3, 3)
+        _, found = verify_store(w3, ledger.deployment, store)
+    finally:
+        revert(w3, again)  # the module's other tests see the chain as it was
+    named = [(d.block, d.field) for d in found if d.event == "blocks"]
+    assert named == [(head + 1, "hash"), (head + 2, "hash"), (head + 3, "hash")], found
+    assert "at that height" in found[-1].message and "reorganised since" in found[-1].message
+
+
+@pytest.mark.parametrize("case", CASES + BLOCK_CASES, ids=[c.id for c in CASES + BLOCK_CASES])
 def test_each_kind_of_tampering_is_named(
     busy: tuple[AnvilLedger, Path],
-    indexed: sa.Engine,
     store_url: str,
     capsys: pytest.CaptureFixture[str],
+    request: pytest.FixtureRequest,
     case: Tamper,
 ) -> None:
     ledger, data_dir = busy
-    field = _tamper(indexed, case)
+    engine = request.getfixturevalue("deep" if case.table == "blocks" else "indexed")
+    middle = pick_row(engine, s.blocks)["number"]  # the row _tamper edits or deletes
+    field = _tamper(engine, case)
     code, out = _verify(data_dir, ledger, store_url, capsys)
     assert code == 1, out
     first = out.splitlines()[0]
     assert first.startswith("FAILED: block ")
     assert f", event {case.table}, field {field}: " in first, first
     assert case.table in first.split(": ", 1)[1] or case.table == "checkpoint"
+    if case.table == "blocks":  # named by its number: the middle row's, or the inserted one's
+        number = max(b["number"] for b in rows(engine, s.blocks))
+        if case.action == "insert":
+            assert number > ledger.w3.eth.block_number  # bogus_row: above the checkpoint
+        else:
+            number = middle
+        assert first.startswith(f"FAILED: block {number}, "), first
+        assert f"blocks row ({number})" in first or f"blocks ({number}).{field}" in first, first
 
 
 @pytest.mark.parametrize(
