@@ -126,6 +126,18 @@ def _rpc(data_dir: Path, method: str, params: list[Any]) -> Any:
 
 
 @pytest.mark.anvil
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """``carbon-ledger *args`` as a user runs it, beside the server."""
+    return subprocess.run(
+        [sys.executable, "-m", "chain.cli", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        timeout=300,
+    )
+
+
 def test_the_whole_journey_through_a_served_api(server: Server) -> None:
     api = httpx.Client(base_url=server.url, timeout=60)
     admin = {"Authorization": f"Bearer {ADMIN}"}
@@ -175,27 +187,16 @@ def test_the_whole_journey_through_a_served_api(server: Server) -> None:
     assert verified.status_code == 200 and verified.json()["ok"], verified.text
 
     # The auditor's own check: the chain, the store, and the API log linked to the chain.
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "chain.cli",
-            "audit",
-            "verify",
-            "--data-dir",
-            str(server.data_dir),
-            "--json",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
-        timeout=300,
-    )
+    out = _cli("audit", "verify", "--data-dir", str(server.data_dir), "--json")
     assert out.returncode == 0, out.stdout + out.stderr
     report = json.loads(out.stdout)
     assert report["ok"] and report["api_log"]["ok"]
     assert report["api_log"]["linked"] >= 3 and report["api_log"]["entries"] >= 14
+
+    # Serve's indexer holds the store's lock between its syncs: a second indexer is refused.
+    second = _cli("index", "--data-dir", str(server.data_dir))
+    assert second.returncode == 2, second.stdout + second.stderr
+    assert "another indexer (pid" in second.stderr and "is writing the store" in second.stderr
 
     # SIGKILL while a bridging is in the node's pool, unmined; the retry after the restart
     # gets its outcome, and the block is bridged once.

@@ -14,6 +14,7 @@ from web3 import Web3
 
 from chain.indexer import core
 from chain.indexer.core import Indexer, Progress
+from chain.indexer.lock import IndexerBusy
 from chain.indexer.rollback import rollback_to
 from chain.indexer.source import LogSource
 from chain.store import schema as s
@@ -203,15 +204,16 @@ def test_progress_reports_lag_and_events(busy: AnvilLedger, store: sa.Engine) ->
 def test_two_indexers_at_once_leave_a_consistent_store(
     busy: AnvilLedger, store: sa.Engine, store_factory: StoreFactory, open_engine: EngineOpener
 ) -> None:
-    """Nothing stops two indexers (say `serve` and `index --follow`) sharing a store; each
-    step is one transaction, so whoever loses a race rolls back and the store stays whole."""
+    """Two indexers (say `serve` and `index --follow`) started at once on one store: the one
+    that takes the store's lock indexes, the other stops with ``IndexerBusy`` (or, started
+    after the first finished, has nothing left to do); the store stays whole."""
     errors: list[Exception] = []
 
     def run() -> None:
         source = LogSource(busy.w3, busy.deployment.address, max_span=2)
         try:
             Indexer(busy.w3, store, busy.deployment, confirmations=0, source=source).sync()
-        except Exception as exc:  # the loser of a race on the same rows
+        except Exception as exc:  # the one that found the lock taken
             errors.append(exc)
 
     threads = [threading.Thread(target=run) for _ in range(2)]
@@ -220,6 +222,7 @@ def test_two_indexers_at_once_leave_a_consistent_store(
     for t in threads:
         t.join(60)
     assert len(errors) <= 1, errors
+    assert all(isinstance(e, IndexerBusy) for e in errors), errors
     Indexer(busy.w3, store, busy.deployment, confirmations=0).sync()  # a restart finishes
     reference = open_engine(store_factory())
     Indexer(busy.w3, reference, busy.deployment, confirmations=0).sync()
