@@ -155,7 +155,7 @@ def reconcile_exports(
     from chain.importer.reconcile import reconcile
     from chain.indexer.core import Indexer
 
-    Indexer(w3, engine, deployment, confirmations=confirmations).sync()
+    Indexer(w3, engine, deployment, confirmations=confirmations).catch_up()
     return [reconcile(engine, registry, path) for path in files]
 
 

@@ -108,10 +108,10 @@ def import_exports(
     fees = target.fees or ImportFees(w3)
     indexer = target.indexer()
     tell("indexing the ledger into the store")
-    indexer.sync()
+    indexer.catch_up()
     reader = LedgerClient.for_deployment(w3, target.deployment)
     custody, senders = _issuers(target, reader, registry, programs, abi, nonces, fees)
-    indexer.sync()
+    indexer.catch_up()
     today = _chain_today(w3)
     plans = Planner(LedgerView(target.engine), custody, today).plan(rows)
     tell(f"planned {len(plans)} rows; sending transactions")
@@ -124,7 +124,7 @@ def import_exports(
         progress=progress,
     )
     result = executor.run(plans)
-    indexer.sync()
+    indexer.catch_up()
     files_info = [
         {"file": e.name, "kind": e.layout.kind.value, "rows": len(e.rows)} for e in exports
     ]

@@ -46,7 +46,7 @@ from chain.audit import GENESIS_HEAD
 from chain.deployment import Deployment
 from chain.errors import DeploymentMismatch
 from chain.events import LedgerEvent, decode_logs, event_specs, gc_paused, quantity
-from chain.indexer.lock import StoreLock
+from chain.indexer.lock import IndexerBusy, StoreLock
 from chain.indexer.rollback import rollback_to
 from chain.indexer.source import BlockHeader, LogSource, MissingBlock
 from chain.indexer.writer import (
@@ -259,6 +259,33 @@ class Indexer:
         return Progress(
             cp.block_number, self.head, events, cp.audit_seq, time.monotonic() - started
         )
+
+    def catch_up(self, *, timeout: float = 120.0, poll: float = 0.25) -> Checkpoint:
+        """Bring the store up to the node's head for a caller that then reads it (``import``,
+        reconciliation): sync it; or, when another indexer holds it (``serve`` beside the
+        command), wait until that one has indexed up to the head as it is now, less the
+        confirmations. ``IndexerBusy`` if it does not get there within ``timeout`` seconds."""
+        try:
+            self.sync()
+            return self.checkpoint()
+        except IndexerBusy as busy:
+            target = self.source.head() - self.confirmations
+            deadline = time.monotonic() + timeout
+            while (reached := self._reached()) < target:
+                if time.monotonic() > deadline:
+                    at = "has no checkpoint yet" if reached < 0 else f"is at block {reached}"
+                    raise IndexerBusy(
+                        f"{busy}; waited {timeout:.0f} s for it to index up to block {target}, "
+                        f"but the store {at}"
+                    ) from busy
+                time.sleep(poll)
+            return self.checkpoint()
+
+    def _reached(self) -> int:
+        """The checkpoint's block; -1 before the first run has made one."""
+        with self.engine.connect() as conn:
+            block = conn.execute(sa.select(s.checkpoint.c.block_number)).scalar_one_or_none()
+        return -1 if block is None else int(block)
 
     def follow(self, stop: threading.Event, *, poll_interval: float = 1.0) -> None:
         """Keep syncing until ``stop`` is set, holding the store's lock in between too."""

@@ -125,6 +125,46 @@ def test_a_second_indexer_is_refused_while_one_follows(
     assert position(store) == _at_head(ledger)
 
 
+def test_catch_up_waits_for_the_indexer_that_holds_the_store(
+    ledger: AnvilLedger, store: sa.Engine, open_engine: EngineOpener
+) -> None:
+    """A command that reads the store (``import``) beside ``serve``: it does not index, it
+    waits until serve's indexer has indexed up to the head, then reads a current store."""
+    following, stop = _indexer(ledger, store), threading.Event()
+    reader = _indexer(ledger, _beside(store, open_engine))
+    with ThreadPoolExecutor(1) as pool:
+        with following.store_lock:  # taken before the follower has indexed anything
+            done = pool.submit(following.follow, stop, poll_interval=0.3)
+            try:
+                cp = reader.catch_up(timeout=30)
+                assert (cp.audit_seq, cp.block_number) == _at_head(ledger)
+                settle(ledger, workload(ledger, random.Random(7), 2))
+                cp = reader.catch_up(timeout=30)
+                assert (cp.audit_seq, cp.block_number) == _at_head(ledger)
+                assert reader.store_lock.depth == 0
+            finally:
+                stop.set()
+        done.result(timeout=10)
+
+
+def test_catch_up_gives_up_on_a_holder_that_does_not_index(
+    ledger: AnvilLedger, store: sa.Engine, open_engine: EngineOpener
+) -> None:
+    stuck = _indexer(ledger, store)
+    reader = _indexer(ledger, _beside(store, open_engine))
+    with stuck.store_lock:
+        with pytest.raises(IndexerBusy) as busy:
+            reader.catch_up(timeout=0.5, poll=0.1)
+        message = str(busy.value)
+        _holder_named(message.split("; waited")[0], store)
+    head = ledger.w3.eth.block_number
+    assert (
+        f"waited 0 s for it to index up to block {head}, but the store has no checkpoint yet"
+        in (message)
+    )
+    assert position(store) == (-1, -1)
+
+
 def test_the_lock_is_released_when_a_sync_fails_and_when_it_ends(
     ledger: AnvilLedger, store: sa.Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
