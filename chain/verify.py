@@ -269,12 +269,10 @@ def _check_blocks(
 
     Each row must be the node's header at its number, at or below the checkpoint's block; that
     block must be among them with the checkpoint's hash (unless the store has not begun:
-    ``cp_hash`` empty), and the rows must run without a hole up to it, each the parent of the
-    next. How far down they reach is not checked: that depends on ``--confirmations``.
-
-    A hole is not proof of tampering in one case: a store stopped mid catch-up whose last final
-    ranges (one row each) ended within ``--confirmations`` blocks of each other, which takes a
-    node refusing longer spans or blocks of thousands of logs (``PART_LOGS``)."""
+    ``cp_hash`` empty), and each row whose number follows another's must name that one as its
+    parent. Neither how far down they reach (that depends on ``--confirmations``) nor holes
+    between them are checked: catching up, the indexer keeps one row per range it reads (the
+    range's last block), so a store stopped mid catch-up holds rows some blocks apart."""
     found: list[Discrepancy] = []
 
     def add(number: int, column: str, message: str) -> None:
@@ -332,14 +330,11 @@ def _check_blocks(
                 f"store has {top.hash!r}",
             )
     for prev, row in itertools.pairwise(below):
-        if row.number > prev.number + 1:
-            add(
-                prev.number + 1,
-                "row",
-                f"blocks row ({prev.number + 1}) missing from the store: "
-                f"it holds blocks {prev.number} and {row.number} but none between",
-            )
-        elif row.parent_hash != prev.hash and not wrong & {prev.number, row.number}:
+        if (
+            row.number == prev.number + 1
+            and row.parent_hash != prev.hash
+            and not wrong & {prev.number, row.number}
+        ):
             add(
                 row.number,
                 "parent_hash",

@@ -71,10 +71,11 @@ def _chain(first: int, last: int) -> list[BlockHeader]:
     ]
 
 
-def test_true_contiguous_blocks_up_to_the_checkpoint_verify_however_many() -> None:
+def test_true_blocks_up_to_the_checkpoint_verify_however_many_and_however_far_apart() -> None:
     node = _Node(_chain(1, 20))
     top = node.headers[14].hash
-    for kept in (_chain(10, 14), _chain(14, 14)):  # as built with 3, or 0, confirmations
+    # As built with 3 or 0 confirmations, or stopped mid catch-up (a row per range read).
+    for kept in (_chain(10, 14), _chain(14, 14), [*_chain(8, 8), *_chain(11, 11), *_chain(14, 14)]):
         assert verify._check_blocks(node, 14, top, kept) == []
     assert verify._check_blocks(node, 0, "", []) == []  # not begun: no blocks yet
 
