@@ -353,19 +353,7 @@ class Indexer:
 
     def _write_step(self, conn: Connection, step: _Step) -> None:
         self.writer.write(conn, step.prepared)
-        upsert(
-            conn,
-            s.blocks,
-            [
-                {
-                    "number": b.number,
-                    "hash": b.hash,
-                    "parent_hash": b.parent_hash,
-                    "timestamp": b.timestamp,
-                }
-                for b in step.blocks
-            ],
-        )
+        upsert(conn, s.blocks, [_block_row(b) for b in step.blocks])
         # Only blocks that may still be reorganised are worth keeping.
         conn.execute(
             s.blocks.delete().where(s.blocks.c.number < step.header.number - self.confirmations - 1)
@@ -456,15 +444,21 @@ class Indexer:
                 kept = conn.execute(
                     sa.select(s.blocks.c.hash).where(s.blocks.c.number == first - 1)
                 ).scalar_one_or_none()
+        header = None
         if first <= self.deployment.deploy_block:
             first, block_hash = self.deployment.deploy_block, ""  # as the first run starts
+        elif kept is None:
+            # Final blocks are not reorganised: the node's header is the one the store had.
+            header = self.source.header(first - 1)
+            block_hash = header.hash
         else:
-            # Final blocks are not reorganised; within the window the stored hash is kept.
-            block_hash = kept or self.source.header(first - 1).hash
+            block_hash = kept  # within the window: the stored hash
         self.rewinds += 1
         try:
             with self.engine.begin() as conn:
                 rollback_to(conn, first - 1, block_hash)
+                if header is not None:  # the checkpoint's block keeps its row, as after a write
+                    upsert(conn, s.blocks, [_block_row(header)])
                 cp = self._checkpoint(conn)
         finally:
             self.writer.forget()
@@ -568,6 +562,15 @@ def _block_start(numbers: list[int], at: int, *, forward: bool) -> int:
     while 0 < at < len(numbers) and numbers[at] == numbers[at - 1]:
         at += step
     return at
+
+
+def _block_row(header: BlockHeader) -> dict[str, object]:
+    return {
+        "number": header.number,
+        "hash": header.hash,
+        "parent_hash": header.parent_hash,
+        "timestamp": header.timestamp,
+    }
 
 
 def _position(cp: Checkpoint) -> AuditPosition:

@@ -29,12 +29,13 @@ from chain.store import schema as s
 from chain.store.diff import diff_stores
 from chain.store.engine import open_store
 from chain.transactions import NonceManager
-from chain.verify import verify
+from chain.verify import verify, verify_store
 from tests.chain.indexer.support import (
     AnvilLedger,
     chain_events,
     checkpoint,
     deploy_anvil_ledger,
+    mine,
     rows,
     settle,
     snapshot_store,
@@ -389,6 +390,27 @@ def test_a_node_that_always_leaves_a_log_out_stops_the_indexer_loudly(
     assert cp["audit_seq"] == max(e.seq for e in events if e.block_number <= cp["block_number"])
     assert [r["seq"] for r in rows(store, s.events)] == list(range(1, cp["audit_seq"] + 1))
     assert f"the store stays at block {cp['block_number']} (seq {cp['audit_seq']})" in message
+    # As it stands, it verifies against the chain: the rewound checkpoint's block has its row.
+    assert verify_store(busy.w3, busy.deployment, store)[1] == []
 
     Indexer(busy.w3, store, busy.deployment, confirmations=0).sync()  # an honest node again
     assert diff_stores(clean, store) == []
+
+
+def test_a_rewind_past_the_kept_blocks_keeps_the_checkpoints_row(
+    anvil_w3: Web3, anvil_nonces: NonceManager, store: sa.Engine
+) -> None:
+    """Rewound to a final block whose row the store no longer keeps, the store gets that
+    block's row with its checkpoint, so it verifies as it stands (a crash right after the
+    rewind leaves a store the auditor's check accepts)."""
+    ledger = deploy_anvil_ledger(anvil_w3, anvil_nonces)
+    settle(ledger, workload(ledger, random.Random(52), 3))
+    mine(anvil_w3, 4)  # empty blocks: the rows kept are theirs, far above the last event's
+    indexer = Indexer(anvil_w3, store, ledger.deployment, confirmations=0)
+    cp = indexer.sync()
+    last_event_block = max(e.block_number for e in chain_events(ledger))
+    assert last_event_block < cp.block - 2
+    rewound, first = indexer._rewind(indexer.checkpoint())
+    assert (first, rewound.block_number) == (last_event_block, last_event_block - 1)
+    assert [b["number"] for b in rows(store, s.blocks)] == [last_event_block - 1]
+    assert verify_store(anvil_w3, ledger.deployment, store)[1] == []

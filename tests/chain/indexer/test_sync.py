@@ -6,7 +6,9 @@ from __future__ import annotations
 import gc
 import random
 import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -258,6 +260,44 @@ def test_a_large_answer_is_written_in_parts(
     Indexer(busy.w3, whole, busy.deployment, confirmations=0).sync()
     assert diff_stores(whole, store) == []
     _verified(busy, store)
+
+
+class _FailingWrite(Indexer):
+    """Its third write fails, slowly: by then the range after it is derived, waiting."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.writes: list[int] = []  # the checkpoint block of each write attempted
+
+    def _write(self, step: Any) -> None:
+        self.writes.append(step.checkpoint.block_number)
+        if len(self.writes) == 3:
+            time.sleep(0.3)
+            raise RuntimeError("the database went away")
+        super()._write(step)
+
+
+def test_a_failed_write_stops_the_sync_and_the_writes_queued_behind_it(
+    busy: AnvilLedger,
+    store: sa.Engine,
+    store_factory: StoreFactory,
+    open_engine: EngineOpener,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A write that fails stops the sync with its own error; what was derived after it is not
+    written (the store stays at the last write that succeeded), and a restart completes the
+    store."""
+    monkeypatch.setattr(core, "PART_LOGS", 5)
+    indexer = _FailingWrite(busy.w3, store, busy.deployment, confirmations=0)
+    indexer.source.span = indexer.source.max_span  # one answer, many parts
+    with pytest.raises(RuntimeError, match="the database went away"):
+        indexer.sync()
+    assert len(indexer.writes) == 3, "nothing was attempted after the failed write"
+    assert checkpoint(store)["block_number"] == indexer.writes[1]
+    Indexer(busy.w3, store, busy.deployment, confirmations=0).sync()
+    whole = open_engine(store_factory())
+    Indexer(busy.w3, whole, busy.deployment, confirmations=0).sync()
+    assert diff_stores(whole, store) == []
 
 
 @pytest.mark.parametrize("last", [False, True])
