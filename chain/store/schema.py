@@ -14,7 +14,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    ForeignKey,
     Index,
     Integer,
     LargeBinary,
@@ -25,7 +24,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "0003"
+SCHEMA_VERSION = "0004"
 
 metadata = MetaData(
     naming_convention={
@@ -105,7 +104,7 @@ projects = Table(
     "projects",
     metadata,
     Column("key", HASH, primary_key=True),
-    Column("program_id", Integer, ForeignKey("programs.id"), nullable=False),
+    Column("program_id", Integer, nullable=False),
     Column("project_id", Text, nullable=False),
     Column("name", Text, nullable=False),
     Column("country", Text, nullable=False),
@@ -119,8 +118,8 @@ batches = Table(
     "batches",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
-    Column("program_id", Integer, ForeignKey("programs.id"), nullable=False),
-    Column("project_key", HASH, ForeignKey("projects.key"), nullable=False),
+    Column("program_id", Integer, nullable=False),
+    Column("project_key", HASH, nullable=False),
     Column("namespace", Text, nullable=False),
     Column("first_serial", BigInteger, nullable=False),
     Column("last_serial", BigInteger, nullable=False),
@@ -148,7 +147,7 @@ batches = Table(
 serial_ranges = Table(
     "serial_ranges",
     metadata,
-    Column("batch_id", BigInteger, ForeignKey("batches.id"), primary_key=True),
+    Column("batch_id", BigInteger, primary_key=True),
     Column("first_serial", BigInteger, primary_key=True, autoincrement=False),
     Column("last_serial", BigInteger, nullable=False),
     Column("holder", ADDRESS, nullable=False),
@@ -163,7 +162,7 @@ retirements = Table(
     "retirements",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
-    Column("batch_id", BigInteger, ForeignKey("batches.id"), nullable=False),
+    Column("batch_id", BigInteger, nullable=False),
     Column("holder", ADDRESS, nullable=False),
     Column("first_serial", BigInteger, nullable=False),
     Column("last_serial", BigInteger, nullable=False),
@@ -190,7 +189,7 @@ detokenisations = Table(
     "detokenisations",
     metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("batch_id", BigInteger, ForeignKey("batches.id"), nullable=False),
+    Column("batch_id", BigInteger, nullable=False),
     Column("holder", ADDRESS, nullable=False),
     Column("first_serial", BigInteger, nullable=False),
     Column("last_serial", BigInteger, nullable=False),
@@ -205,7 +204,7 @@ cancellations = Table(
     "cancellations",
     metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
-    Column("batch_id", BigInteger, ForeignKey("batches.id"), nullable=False),
+    Column("batch_id", BigInteger, nullable=False),
     Column("holder", ADDRESS, nullable=False),
     Column("first_serial", BigInteger, nullable=False),
     Column("last_serial", BigInteger, nullable=False),

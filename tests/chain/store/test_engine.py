@@ -8,12 +8,15 @@ from pathlib import Path
 import alembic.op
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
+from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 
 from chain.errors import ConfigurationError
 from chain.store import schema as s
 from chain.store.engine import (
+    MIGRATIONS,
     SQLITE_PAGE_SIZE,
     create_store_engine,
     default_url,
@@ -22,7 +25,7 @@ from chain.store.engine import (
 )
 from tests.chain.conftest import EngineOpener, StoreFactory
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def _tables(engine: sa.Engine) -> set[str]:
@@ -196,3 +199,54 @@ def test_a_new_sqlite_store_has_16_kib_pages_and_an_old_one_keeps_its_own(
         assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
         assert conn.exec_driver_sql("SELECT count(*) FROM batches").scalar() == 0
     old.dispose()
+
+
+def _migrate_to(engine: sa.Engine, revision: str, *, down: bool = False) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def _foreign_keys(engine: sa.Engine) -> set[tuple[str, str]]:
+    inspector = sa.inspect(engine)
+    return {
+        (table, fk["referred_table"])
+        for table in inspector.get_table_names()
+        for fk in inspector.get_foreign_keys(table)
+    }
+
+
+def test_0004_drops_the_derived_tables_foreign_keys_and_keeps_their_rows(
+    store_factory: StoreFactory, backend: str
+) -> None:
+    """A store from before 0004, with rows, upgrades in place (SQLite rebuilds each table):
+    the rows stay, the foreign keys go (and come back on a downgrade), and on PostgreSQL the
+    batches table leaves half of each page free for in-place updates."""
+    engine = create_store_engine(store_factory())
+    _migrate_to(engine, "0003")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO programs (id, code, seq) VALUES (1, 'VCS', 1)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO projects (key, program_id, project_id, name, country, methodology,"
+                " project_type, seq) VALUES ('0x01', 1, '1234', 'Kariba', 'ZW', 'VM0009',"
+                " 'REDD+', 2)"
+            )
+        )
+    before = _foreign_keys(engine)
+    assert ("serial_ranges", "batches") in before and ("batches", "programs") in before
+    _migrate_to(engine, "head")
+    assert _foreign_keys(engine) == set()
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT code FROM programs")).scalar_one() == "VCS"
+        assert conn.execute(sa.text("SELECT name FROM projects")).scalar_one() == "Kariba"
+        if backend == "postgresql":
+            options = conn.execute(
+                sa.text("SELECT reloptions FROM pg_class WHERE oid = 'batches'::regclass")
+            ).scalar_one()
+            assert options == ["fillfactor=50"]
+    _migrate_to(engine, "0003", down=True)
+    assert _foreign_keys(engine) == before
+    engine.dispose()
