@@ -256,7 +256,7 @@ def test_batch_list_filters_by_programme_and_pages_on(client: TestClient, engine
     gs = first(
         engine,
         sa.select(sa.func.count())
-        .select_from(s.batches.join(s.programs))
+        .select_from(s.batches.join(s.programs, s.programs.c.id == s.batches.c.program_id))
         .where(s.programs.c.code == "GS"),
     )
     seen: list[str] = []

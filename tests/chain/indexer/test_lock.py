@@ -298,7 +298,12 @@ def test_a_second_index_command_exits_naming_the_one_that_follows(
         assert "Traceback" not in second.stderr
     finally:
         following.send_signal(signal.SIGINT)
-        _, err = following.communicate(timeout=20)
+        try:
+            _, err = following.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            following.kill()
+            _, err = following.communicate()
+            pytest.fail(f"the follower did not stop within 60 s of SIGINT: {err}")
     assert following.returncode == 0, err
     assert lock_file.read_text() == "", "the holder's name goes with its lock"
     engine = open_engine(db)
