@@ -269,13 +269,20 @@ def test_a_second_index_command_exits_naming_the_one_that_follows(
     database = tmp_path / "ledger.sqlite3"
     db = f"sqlite:///{database}"
     lock_file = Path(str(database) + LOCK_SUFFIX)
-    following = subprocess.Popen(
-        _cli(tmp_path, anvil_node.url, db, "--follow", "--poll", "0.1"),
-        cwd=REPO,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # A child inherits an ignored SIGINT, and Python then installs no KeyboardInterrupt for
+    # it: run as a background job of a non-interactive shell (as CI may run it), pytest ignores
+    # SIGINT, and the follower would never stop. Spawn it with the default disposition.
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        following = subprocess.Popen(
+            _cli(tmp_path, anvil_node.url, db, "--follow", "--poll", "0.1"),
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, ignored)
     try:
         wait_until(
             lambda: (
