@@ -58,7 +58,7 @@ def writer_engine(engine: Engine) -> Engine:
     its snapshot stale when another writer committed meanwhile, and fail at once with
     "database is locked" instead of waiting its turn (the busy timeout only covers waiting for
     the lock, not upgrading a read snapshot). Other backends are returned as they are."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+    if store_engine.sqlite_file(engine.url) is None:
         return engine
     writer = store_engine.create_store_engine(engine.url.render_as_string(hide_password=False))
     sa.event.remove(writer, "begin", store_engine._sqlite_begin)

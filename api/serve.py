@@ -104,11 +104,11 @@ def index_forever(job: IndexerJob, reports: Connection, stop: EventType) -> None
             indexer = Indexer(
                 connect(job.data_dir, job.rpc), engine, deployment, confirmations=job.confirmations
             )
-            with indexer.store_lock:  # held between syncs too: no other indexer slips in
-                while not stop.is_set():
-                    p = indexer.sync()
-                    reports.send(("progress", p.head, p.block, p.events_per_second))
-                    stop.wait(job.poll)
+            indexer.follow(
+                stop,
+                poll_interval=job.poll,
+                on_sync=lambda p: reports.send(("progress", p.head, p.block, p.events_per_second)),
+            )
         except Exception as exc:
             log.exception("the indexer stopped; it starts again in 5 s")
             reports.send(("error", f"{type(exc).__name__}: {exc}"))

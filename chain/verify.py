@@ -313,9 +313,8 @@ def _check_blocks(
                 break
 
     below = [row for row in stored if row.number <= cp_block]
-    by_number = {row.number: row for row in below}
     if cp_hash:
-        top = by_number.get(cp_block)
+        top = below[-1] if below and below[-1].number == cp_block else None  # in number order
         if top is None:
             add(
                 cp_block,

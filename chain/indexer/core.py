@@ -31,11 +31,11 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
@@ -71,6 +71,14 @@ EDGE_LOGS = 2_500
 """Logs the first part of a large answer takes about, and the last of a catch-up at least:
 the write thread waits for the first to be derived, and nothing is derived beside the last
 one's write."""
+
+
+class Stop(Protocol):
+    """What ``follow`` stops on: a ``threading.Event`` or a ``multiprocessing`` one."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
 
 
 class ReorgTooDeep(IndexerError):
@@ -287,11 +295,20 @@ class Indexer:
             block = conn.execute(sa.select(s.checkpoint.c.block_number)).scalar_one_or_none()
         return -1 if block is None else int(block)
 
-    def follow(self, stop: threading.Event, *, poll_interval: float = 1.0) -> None:
-        """Keep syncing until ``stop`` is set, holding the store's lock in between too."""
+    def follow(
+        self,
+        stop: Stop,
+        *,
+        poll_interval: float = 1.0,
+        on_sync: Callable[[Progress], None] | None = None,
+    ) -> None:
+        """Keep syncing until ``stop`` is set, holding the store's lock in between too;
+        ``on_sync`` gets each sync's progress (``serve`` relays it to ``/readyz``)."""
         with self.store_lock:
             while not stop.is_set():
-                self.sync()
+                progress = self.sync()
+                if on_sync is not None:
+                    on_sync(progress)
                 stop.wait(poll_interval)
 
     def _report(self, cp: Checkpoint, events: int, started: float) -> None:

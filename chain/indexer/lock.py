@@ -34,6 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from chain.indexer.writer import IndexerError
+from chain.store.engine import sqlite_file
 
 LOCK_NAME = "carbon-ledger indexer"
 """What the PostgreSQL advisory key is derived from (with the schema)."""
@@ -84,14 +85,10 @@ class StoreLock:
 
 def _acquire(engine: Engine) -> _Held | None:
     """Take the store's lock, or raise ``IndexerBusy``; None for a store that needs none."""
-    url = engine.url
-    if url.get_backend_name() == "sqlite":
-        if url.database in (None, "", ":memory:") or url.query.get("mode") == "memory":
-            return None
-        return _FileLock.take(Path(url.database).resolve())
-    if url.get_backend_name() == "postgresql":
+    if engine.url.get_backend_name() == "postgresql":
         return _AdvisoryLock.take(engine)
-    return None
+    database = sqlite_file(engine.url)
+    return None if database is None else _FileLock.take(database.resolve())
 
 
 def _since(moment: dt.datetime) -> str:

@@ -308,7 +308,6 @@ class StoreWriter:
                 template = templates[kind]
             else:
                 template = templates[kind] = _json_template(kind)
-            text = template(f) if template is not None else None  # fields_json, inlined
             rows.append(
                 (
                     seq,
@@ -322,7 +321,7 @@ class StoreWriter:
                     event.data,
                     "0x" + head.hex(),
                     batch_id,
-                    json.dumps(_jsonable(f)) if text is None else text,
+                    _encoded(f, template),  # fields_json, its template looked up once
                 )
             )
         return PreparedChunk(chunk, AuditPosition(seq, head), chunk.paused, len(rows))
@@ -330,11 +329,10 @@ class StoreWriter:
     # ------------------------------------------------------------ deriving
 
     def _derive(self, conn: Connection, chunk: _Chunk, e: LedgerEvent) -> None:
+        """The rows of any event but ``SerialsMoved``, which ``prepare`` hands to ``_moved``."""
         f = e.fields
         where = {"seq": e.seq, "block_number": e.block_number, "tx_hash": e.tx_hash}
         match e.name:
-            case "SerialsMoved":
-                self._moved(conn, chunk, e, f)
             case "ProgramRegistered":
                 chunk.insert(
                     s.programs, {"id": f["programId"], "code": _code(f["code"]), "seq": e.seq}

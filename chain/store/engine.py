@@ -26,6 +26,15 @@ def default_url(data_dir: Path) -> str:
     return f"sqlite:///{(data_dir / SQLITE_FILE).resolve()}"
 
 
+def sqlite_file(url: sa.URL) -> Path | None:
+    """The file of a SQLite store's URL; None for an in-memory one, or another backend."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    if url.database in (None, "", ":memory:") or url.query.get("mode") == "memory":
+        return None
+    return Path(url.database)
+
+
 def create_store_engine(url: str) -> Engine:
     """An engine for ``url`` (``sqlite:///…`` or ``postgresql://…``)."""
     if url.startswith("postgresql://"):
@@ -35,10 +44,10 @@ def create_store_engine(url: str) -> Engine:
     except (sa.exc.ArgumentError, ImportError) as exc:
         raise ConfigurationError(f"unusable store URL {_shown(url)}: {exc}") from exc
     if engine.dialect.name == "sqlite":
-        path = engine.url.database
-        if path and path != ":memory:":
+        path = sqlite_file(engine.url)
+        if path is not None:
             try:
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise ConfigurationError(
                     f"cannot create the store folder for {path}: {exc}"
