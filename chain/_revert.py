@@ -122,7 +122,13 @@ def _decode_revert(
     spec = error_table(abi).get(selector)
     if spec is None:
         return None
-    values = decode(list(spec.types), payload)
+    # A string argument is whatever bytes the caller sent (an invalid namespace may not even be
+    # UTF-8): read it as bytes and show undecodable bytes as escapes, never fail on them.
+    raw = decode(["bytes" if t == "string" else t for t in spec.types], payload)
+    values = [
+        v.decode("utf-8", "backslashreplace") if t == "string" else v
+        for t, v in zip(spec.types, raw, strict=True)
+    ]
     cls = CONTRACT_ERRORS.get(spec.name, ContractError)
     arguments = dict(zip(spec.names, values, strict=True))
     if cls is ContractError:

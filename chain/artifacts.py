@@ -68,6 +68,28 @@ def load_artifact(name: str = "CarbonLedger") -> Artifact:
     )
 
 
+LEDGER_MODULES: tuple[str, ...] = ("LedgerGovernance",)
+"""Contracts whose functions the ledger runs by delegation (CarbonLedger's fallback)."""
+
+
+@lru_cache(maxsize=1)
+def ledger_abi() -> list[dict[str, Any]]:
+    """The ABI of the ledger's address: CarbonLedger's own entries plus every function of its
+    modules (called at the ledger's address, they run there), each signature once."""
+    abi = list(load_artifact("CarbonLedger").abi)
+    seen = {_signature(entry) for entry in abi}
+    for module in LEDGER_MODULES:
+        for entry in load_artifact(module).abi:
+            if entry.get("type") == "function" and _signature(entry) not in seen:
+                seen.add(_signature(entry))
+                abi.append(entry)
+    return abi
+
+
+def _signature(entry: dict[str, Any]) -> tuple[str, str, str]:
+    return (str(entry.get("type")), str(entry.get("name", "")), json.dumps(entry.get("inputs")))
+
+
 def runtime_code_matches(artifact: Artifact, code: bytes) -> bool:
     """Whether on-chain runtime ``code`` is ``artifact``'s, ignoring the immutables."""
     expected = bytearray.fromhex(artifact.deployed_bytecode.removeprefix("0x"))

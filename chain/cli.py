@@ -25,7 +25,6 @@ OPERATOR_KEY_ENV = "CARBON_LEDGER_OPERATOR_KEY"
 # anvil's first development account (mnemonic "test test ... junk"): public knowledge, only
 # ever used against the data folder's own local chain.
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
-STANDARD_PROGRAMMES = ("VCS", "GS", "CDM", "CCER", "ACR", "CAR", "ART", "JCREDIT")
 
 
 def _data_dir_arg(parser: argparse.ArgumentParser) -> None:
@@ -184,9 +183,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
-    from chain.artifacts import load_artifact
+    from chain.artifacts import ledger_abi
     from chain.client import LedgerClient
     from chain.deployment import Deployment, deploy_ledger
+    from chain.programmes import STANDARD_PROGRAMMES, register_programme
     from chain.transactions import TxSender
 
     path = args.data_dir / "deployment.json"
@@ -198,13 +198,13 @@ def cmd_deploy(args: argparse.Namespace) -> int:
             f"already deployed at {existing.address} (chain {existing.chain_id}); --force deploys anew"
         )
         return 0
-    operator = TxSender(w3, operator_account(local_chain=args.rpc is None), load_artifact().abi)
+    operator = TxSender(w3, operator_account(local_chain=args.rpc is None), ledger_abi())
     deployment = deploy_ledger(operator, admin_delay=args.admin_delay)
     ledger = LedgerClient.for_deployment(w3, deployment, operator)
     for role in ("COMPLIANCE_ROLE", "PAUSER_ROLE"):
         ledger.grant_role(ledger.role(role), operator.address)
     for code in STANDARD_PROGRAMMES:
-        ledger.register_program(code)
+        register_programme(ledger, code)
     deployment.save(path)
     print(f"deployed CarbonLedger at {deployment.address} on chain {deployment.chain_id}")
     print(

@@ -19,7 +19,7 @@ from web3.types import TxReceipt
 
 from chain import _hints
 from chain._revert import as_chain_error
-from chain.artifacts import load_artifact
+from chain.artifacts import ledger_abi
 from chain.audit import AuditState
 from chain.deployment import Deployment
 from chain.domain import (
@@ -27,6 +27,7 @@ from chain.domain import (
     Batch,
     Issuance,
     Label,
+    ProgramPolicy,
     Project,
     Purpose,
     RangeState,
@@ -80,7 +81,7 @@ class LedgerClient:
     def __init__(self, w3: Web3, address: str, sender: TxSender | None = None) -> None:
         self.w3 = w3
         self.address = Web3.to_checksum_address(address)
-        self.abi = load_artifact("CarbonLedger").abi
+        self.abi = ledger_abi()
         self.contract: Contract = w3.eth.contract(address=self.address, abi=self.abi)
         self.sender = sender
         self._parts = _hints.PartIndex(self._parts_page)
@@ -134,9 +135,40 @@ class LedgerClient:
 
     # ------------------------------------------------------------ governance
 
-    def register_program(self, code: str) -> int:
-        result = self._transact(self.contract.functions.registerProgram(program_code(code)))
-        return int(result.event("ProgramRegistered").fields["programId"])
+    def register_program(self, code: str, admin: str | None = None) -> int:
+        """Register programme ``code`` with ``admin`` (default: this account) as its admin."""
+        fn = self.contract.functions.registerProgram(
+            program_code(code), Web3.to_checksum_address(admin or self.account)
+        )
+        return int(self._transact(fn).event("ProgramRegistered").fields["programId"])
+
+    def set_program_policy(
+        self, program_id: int, *, fixed_namespaces: bool, numeric_project_ids: bool
+    ) -> TxResult:
+        """As the programme's admin: confine bridgings to allowed namespaces, and/or require
+        decimal project ids."""
+        fn = self.contract.functions.setProgramPolicy(
+            program_id, fixed_namespaces, numeric_project_ids
+        )
+        return self._transact(fn)
+
+    def set_namespaces(
+        self, program_id: int, namespaces: Sequence[str], *, allowed: bool = True
+    ) -> TxResult:
+        """As the programme's admin: allow (or withdraw) namespaces of a fixed-namespace
+        programme."""
+        fn = self.contract.functions.setNamespaces(program_id, list(namespaces), allowed)
+        return self._transact(fn)
+
+    def program_policy(self, program_id: int) -> ProgramPolicy:
+        code, fixed, numeric = self._call(self.contract.functions.program(program_id))
+        return ProgramPolicy(bytes(code).rstrip(b"\0").decode("ascii"), bool(fixed), bool(numeric))
+
+    def namespace_allowed(self, program_id: int, namespace: str) -> bool:
+        return bool(self._call(self.contract.functions.namespaceAllowed(program_id, namespace)))
+
+    def program_admin_role(self, program_id: int) -> bytes:
+        return bytes(self._call(self.contract.functions.programAdminRole(program_id)))
 
     def program_id(self, code: str) -> int:
         """The id of programme ``code``, or 0 if it is not registered."""

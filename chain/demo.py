@@ -24,7 +24,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from chain.artifacts import load_artifact
+from chain.artifacts import ledger_abi
 from chain.client import LedgerClient, TxResult
 from chain.deployment import deploy_ledger
 from chain.domain import Label, Purpose, RangeState, RetirementRequest
@@ -38,6 +38,7 @@ from chain.importer.reconcile import Reconciliation, reconcile_export
 from chain.importer.report import ImportReport
 from chain.importer.run import ImportFees
 from chain.indexer.core import Indexer
+from chain.programmes import register_programme
 from chain.store import schema as s
 from chain.store.engine import open_store
 from chain.transactions import NonceManager, TxSender
@@ -93,7 +94,7 @@ def run_demo(
     exports = _copy_exports(demo_dir / "exports")
 
     chain = embedded_chain()
-    w3, abi = chain.w3, load_artifact().abi
+    w3, abi = chain.w3, ledger_abi()
     nonces, fees = NonceManager(w3), ImportFees(w3)
     operator = TxSender(w3, chain.accounts[0], abi, nonces=nonces, fees=fees)
     buyers = [TxSender(w3, a, abi, nonces=nonces) for a in chain.accounts[1:4]]
@@ -103,8 +104,8 @@ def run_demo(
     deployment.save(demo_dir / "deployment.json")
     admin = LedgerClient.for_deployment(w3, deployment, operator)
     admin.grant_role(admin.role("COMPLIANCE_ROLE"), operator.address)
-    for code in ("VCS", "GS"):
-        admin.register_program(code)
+    for code in ("VCS", "GS", "CDM"):  # the GS export lists CDM CERs too
+        register_programme(admin, code)
     for buyer in buyers:
         admin.set_account(buyer.address)
     engine = open_store(f"sqlite:///{(demo_dir / 'ledger.sqlite3').resolve()}")

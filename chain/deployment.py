@@ -17,7 +17,7 @@ from typing import Any
 from web3 import Web3
 from web3.exceptions import BlockNotFound
 
-from chain.artifacts import load_artifact, runtime_code_matches
+from chain.artifacts import Artifact, ledger_abi, load_artifact, runtime_code_matches
 from chain.errors import ConfigurationError, DeploymentMismatch
 from chain.transactions import TxSender
 
@@ -35,6 +35,8 @@ class Deployment:
     deploy_tx: str
     artifact_hash: str
     admin: str
+    governance: str
+    """Address of the ledger's governance module (``LedgerGovernance``), which it delegates to."""
     contract: str = "CarbonLedger"
 
     @classmethod
@@ -100,17 +102,39 @@ class Deployment:
                 f"contract at {self.address} is not the {self.contract} artifact this code ships "
                 f"(deployed {self.artifact_hash}, shipped {artifact.artifact_hash})"
             )
+        self._check_governance(w3)
+
+    def _check_governance(self, w3: Web3) -> None:
+        """The ledger delegates to the recorded module, and the module is the shipped code."""
+        ledger = w3.eth.contract(address=Web3.to_checksum_address(self.address), abi=ledger_abi())
+        delegate = str(ledger.functions.governance().call())
+        if delegate.lower() != self.governance.lower():
+            raise DeploymentMismatch(
+                f"the ledger delegates to {delegate}, deployment.json says {self.governance}"
+            )
+        module = load_artifact("LedgerGovernance")
+        code = bytes(w3.eth.get_code(Web3.to_checksum_address(self.governance)))
+        if not runtime_code_matches(module, code):
+            raise DeploymentMismatch(
+                f"the module at {self.governance} is not the LedgerGovernance artifact this code "
+                "ships"
+            )
 
 
 def deploy_ledger(
     sender: TxSender, *, admin: str | None = None, admin_delay: int = DEFAULT_ADMIN_DELAY
 ) -> Deployment:
-    """Deploy CarbonLedger with ``admin`` (default: the sender) as first default admin."""
-    artifact = load_artifact("CarbonLedger")
+    """Deploy CarbonLedger with ``admin`` (default: the sender) as first default admin: its
+    governance module first, then the ledger that delegates to it."""
     w3 = sender.w3
-    factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    governance = _create(sender, load_artifact("LedgerGovernance"))
+    artifact = load_artifact("CarbonLedger")
     admin = Web3.to_checksum_address(admin or sender.address)
-    receipt = sender.transact(factory.constructor(admin_delay, admin))  # type: ignore[arg-type]
+    receipt = sender.transact(
+        w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode).constructor(
+            governance, admin_delay, admin
+        )  # type: ignore[arg-type]
+    )
     address = receipt["contractAddress"]
     if address is None:
         raise DeploymentMismatch("deployment receipt has no contract address")
@@ -123,4 +147,14 @@ def deploy_ledger(
         deploy_tx="0x" + bytes(receipt["transactionHash"]).hex(),
         artifact_hash=artifact.artifact_hash,
         admin=admin,
+        governance=governance,
     )
+
+
+def _create(sender: TxSender, artifact: Artifact) -> str:
+    factory = sender.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+    receipt = sender.transact(factory.constructor())  # type: ignore[arg-type]
+    address = receipt["contractAddress"]
+    if address is None:
+        raise DeploymentMismatch(f"deploying {artifact.name}: the receipt has no contract address")
+    return str(address)

@@ -202,6 +202,15 @@ class Batch:
 
 
 @dataclass(frozen=True)
+class ProgramPolicy:
+    """A programme's code and the identity policy its admin set (``ProgramRecord`` on-chain)."""
+
+    code: str
+    fixed_namespaces: bool
+    numeric_project_ids: bool
+
+
+@dataclass(frozen=True)
 class AccountStatus:
     allowed: bool
     frozen: bool

@@ -145,7 +145,32 @@ class InvalidSerialRange(InvalidRequest):
 
 
 class InvalidNamespace(InvalidRequest):
-    """The namespace string is unusable."""
+    """The namespace is not a canonical identifier (``chain.canonical``)."""
+
+
+class NamespaceNotAllowed(InvalidRequest):
+    """The programme fixes its namespaces, and its admin has not allowed this one."""
+
+
+class InvalidProjectId(InvalidRequest):
+    """The project id is not canonical (or not a decimal number where the programme wants one)."""
+
+
+class TextTooLong(InvalidRequest):
+    """A text field is longer than its limit (``chain.canonical``)."""
+
+
+class TextNotAllowed(InvalidRequest):
+    """A text field holds invalid UTF-8, a control character, a line separator or a bidi
+    override."""
+
+
+class TextBlank(InvalidRequest):
+    """A required text field holds no visible character."""
+
+
+class SelfTransfer(InvalidRequest):
+    """A transfer names its sender as the recipient."""
 
 
 class InvalidVintage(InvalidRequest):
@@ -229,6 +254,12 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
         UnknownBatch,
         InvalidSerialRange,
         InvalidNamespace,
+        NamespaceNotAllowed,
+        InvalidProjectId,
+        TextTooLong,
+        TextNotAllowed,
+        TextBlank,
+        SelfTransfer,
         InvalidVintage,
         UnknownLabels,
         InvalidAccount,

@@ -1,28 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MulticallUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/MulticallUpgradeable.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {Multicall} from "@openzeppelin/contracts/utils/Multicall.sol";
-import {Nonces} from "@openzeppelin/contracts/utils/Nonces.sol";
-import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 
+import {CanonicalText} from "./CanonicalText.sol";
 import {
-    AccountStatus,
-    AdminAction,
     BatchRecord,
     BridgedPart,
-    HoldingRange,
     Issuance,
     Labels,
-    Project,
+    Limits,
+    ProgramRecord,
     Purpose,
     RangeState,
-    Retirement
+    Retirement,
+    TextField
 } from "./CreditTypes.sol";
-import {ICarbonLedgerEvents} from "./ICarbonLedgerEvents.sol";
+import {LedgerCore} from "./LedgerCore.sol";
+import {LedgerStorage} from "./LedgerStorage.sol";
 
 /// @title CarbonLedger: serialised carbon credits bridged from off-chain registries
 /// @notice Registries bridge issuance blocks as batches of serial numbers; holders transfer, retire
@@ -35,15 +31,14 @@ import {ICarbonLedgerEvents} from "./ICarbonLedgerEvents.sol";
 /// - Bridged parts of all namespaces form one sorted linked list keyed by
 ///   `namespaceId << 64 | firstSerial`. The caller names the part just below a new range; the
 ///   ledger checks that hint in O(1), so overlaps are refused at a cost independent of history.
+/// - Identifiers and text are refused unless canonical ({CanonicalText}), so no spelling can
+///   bridge a serial twice and nothing the ledger accepts can halt a mirror of it.
 /// - `auditSeq`/`auditHead` chain every event's raw log bytes (docs/AUDIT.md).
-contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EIP712, Nonces, Multicall, Pausable {
-    /// @notice May set account allowlist/freeze flags and freeze batches.
-    bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE_ROLE");
-    /// @notice May pause and unpause the whole ledger.
-    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
-    /// @dev Tag from which each programme's issuer role is derived, see {issuerRole}.
-    bytes32 private constant _ISSUER_ROLE_TAG = keccak256("ISSUER_ROLE");
-
+/// - This contract holds the operations on credits; governance and the off-chain views live in
+///   the module {LedgerGovernance}, fixed at construction, which every call this contract does
+///   not know is delegated to. Both run on one storage, so the ledger is one address, one state
+///   and one audit trail, and no code can be swapped in later.
+contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// @notice EIP-712 type of a registry-signed bridging.
     bytes32 public constant BRIDGE_TYPEHASH = keccak256(
         "Bridge(uint16 programId,bytes32 projectKey,string namespace,uint64 firstSerial,uint64 lastSerial,"
@@ -59,79 +54,50 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
 
     /// @dev Key of the head sentinel of the bridged-part list; no namespace id is 0.
     uint256 private constant _PARTS_HEAD = 0;
-    /// @dev `next` of the last part; no namespace id is all ones.
-    uint224 private constant _PARTS_END = type(uint224).max;
 
-    // These four pack into the slot of Pausable's `_paused`, which every operation reads anyway:
-    // one cold load serves the pause check, the sequence and the id counters.
-    uint64 private _auditSeq;
-    uint64 private _batchCount;
-    uint64 private _retirementCount;
-    uint16 private _programCount;
+    /// @dev The governance module every unknown call is delegated to.
+    address private immutable _governance;
 
-    bytes32 private _auditHead;
-
-    mapping(uint16 programId => bytes32 code) private _programCodes;
-    mapping(bytes32 code => uint16 programId) private _programIds;
-    mapping(bytes32 projectKey => uint16 programId) private _projectPrograms;
-    mapping(address account => AccountStatus) private _accounts;
-    mapping(uint64 batchId => BatchRecord) private _batches;
-    mapping(uint256 partKey => BridgedPart) private _parts;
-    mapping(uint64 batchId => mapping(uint64 start => HoldingRange)) private _ranges;
-
+    /// @param module The deployed {LedgerGovernance} (its code is checked by the deployer:
+    /// `chain/deployment.py`).
     /// @param initialDelay Delay of the two-step default-admin hand-over, in seconds.
     /// @param admin The first default admin.
-    constructor(uint48 initialDelay, address admin)
-        AccessControlDefaultAdminRules(initialDelay, admin)
-        EIP712("CarbonLedger", "1")
-    {
-        _parts[_PARTS_HEAD] = BridgedPart({next: _PARTS_END, span: 0});
+    constructor(address module, uint48 initialDelay, address admin) initializer {
+        if (module.code.length == 0) revert InvalidAccount(module);
+        _governance = module;
+        __AccessControlDefaultAdminRules_init(initialDelay, admin);
+        _ledger().parts[_PARTS_HEAD] = BridgedPart({next: _PARTS_END, span: 0});
     }
 
-    // ---------------------------------------------------------------- programmes and projects
-
-    /// @notice Registers a crediting programme such as `"VCS"`.
-    /// @dev Requirements: caller is the default admin; `code` is non-empty and new.
-    /// Emits {ProgramRegistered}.
-    /// @return programId The new programme id (ids start at 1).
-    function registerProgram(bytes32 code) external onlyRole(DEFAULT_ADMIN_ROLE) returns (uint16 programId) {
-        if (code == bytes32(0) || _programIds[code] != 0) revert InvalidProgramCode(code);
-        programId = ++_programCount;
-        _programCodes[programId] = code;
-        _programIds[code] = programId;
-        _emitAudited(ProgramRegistered.selector, _topic(programId), _topic(_msgSender()), abi.encode(code));
-    }
-
-    /// @notice Registers a registry project under a programme, once, before its first batch.
-    /// @dev Requirements: caller is an issuer of `programId`; the programme exists; the project
-    /// is new.
-    /// Emits {ProjectRegistered}.
-    /// @return key The project key, `keccak256(abi.encode(programId, project.projectId))`.
-    function registerProject(uint16 programId, Project calldata project)
-        external
-        onlyRole(issuerRole(programId))
-        returns (bytes32 key)
-    {
-        if (_programCodes[programId] == 0) revert UnknownProgram(programId);
-        key = projectKey(programId, project.projectId);
-        if (_projectPrograms[key] != 0) revert ProjectAlreadyRegistered(key);
-        _projectPrograms[key] = programId;
-        _emitAudited(ProjectRegistered.selector, key, _topic(_msgSender()), abi.encode(programId, project));
+    /// @notice Every function this contract does not define (governance and views, see
+    /// {LedgerGovernance}) runs in the module, on this contract's storage and address.
+    fallback() external {
+        address module = _governance;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
     // ---------------------------------------------------------------- bridging
 
     /// @notice Bridges a registry issuance block as a new batch held by `issuance.recipient`.
     /// @dev Requirements: not paused; caller is an issuer of the programme; the project is
-    /// registered under it; the range is valid and overlaps nothing ever bridged in its
-    /// namespace; `partHint` is the key of the bridged part immediately below the new range
-    /// (see {findPartHint}); the recipient is allowlisted and not frozen.
+    /// registered under it; the range is valid (at most 2^32 - 1 t, ending at most at
+    /// {Limits-MAX_SERIAL}) and overlaps nothing ever bridged in its namespace; the namespace is
+    /// a canonical identifier and, if the programme fixes its namespaces, one its admin allowed;
+    /// the registry reference is acceptable text; the vintage is two calendar dates in order;
+    /// `partHint` is the key of the bridged part immediately below the new range (see
+    /// {LedgerGovernance-findPartHint}); the recipient is allowlisted and not frozen.
     /// Emits {BatchBridged} then {SerialsMoved}.
     /// @return batchId The new batch id.
     function bridge(Issuance calldata issuance, uint256 partHint)
         external
         whenNotPaused
-        onlyRole(issuerRole(issuance.programId))
+        onlyRole(_issuerRole(issuance.programId))
         returns (uint64 batchId)
     {
         return _bridge(issuance, partHint, _msgSender());
@@ -150,7 +116,7 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
         uint256 deadline,
         bytes calldata signature
     ) external whenNotPaused returns (uint64 batchId) {
-        _checkRole(issuerRole(issuance.programId), issuer);
+        _checkRole(_issuerRole(issuance.programId), issuer);
         _useSignature(issuer, _bridgeStructHash(issuance, _useNonce(issuer), deadline), deadline, signature);
         return _bridge(issuance, partHint, issuer);
     }
@@ -158,15 +124,17 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
     // ---------------------------------------------------------------- holders
 
     /// @notice Transfers the caller's serials `first..last` of a batch to `to`.
-    /// @dev Requirements: not paused; batch not frozen; caller and `to` allowlisted and not
-    /// frozen; the caller holds all of `first..last`, starting in the range that begins at
-    /// `rangeStart` (and, if longer, continuing through the caller's following ranges).
+    /// @dev Requirements: not paused; batch not frozen; `to` is not the caller; caller and `to`
+    /// allowlisted and not frozen; the caller holds all of `first..last`, starting in the range
+    /// that begins at `rangeStart` (and, if longer, continuing through the caller's following
+    /// ranges).
     /// Emits {SerialsMoved}.
     function transfer(uint64 batchId, uint64 first, uint64 last, address to, uint64 rangeStart)
         external
         whenNotPaused
     {
         address from = _msgSender();
+        if (to == from) revert SelfTransfer(from);
         _requireLiveBatch(batchId);
         _requireActive(from);
         _requireActive(to);
@@ -174,8 +142,9 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
     }
 
     /// @notice Retires the caller's serials `r.firstSerial..r.lastSerial` permanently.
-    /// @dev Requirements: as {transfer} for the caller; a CORSIA purpose needs the batch's
-    /// CORSIA label and an Article 6 purpose its authorisation label.
+    /// @dev Requirements: as {transfer} for the caller; the beneficiary is acceptable non-blank
+    /// text, the jurisdiction and note acceptable text ({CanonicalText}); a CORSIA purpose needs
+    /// the batch's CORSIA label and an Article 6 purpose its authorisation label.
     /// Emits {SerialsMoved} then {CreditsRetired}.
     /// @return retirementId Id of the retirement, which resolves to its certificate.
     function retire(Retirement calldata r, uint64 rangeStart)
@@ -203,27 +172,30 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
 
     /// @notice Replays a retirement the registry recorded off-chain, dated `retiredOn`, on
     /// credits the issuer holds (bridged to itself), so they can never circulate as live.
-    /// @dev Requirements: as {retire}; the caller is an issuer of the batch's programme;
-    /// `retiredOn` is a YYYYMMDD date, not in the future.
+    /// @dev Requirements: as {retire}, except that the beneficiary may be empty (registries do
+    /// not always record one); the caller is an issuer of the batch's programme; `retiredOn` is
+    /// a calendar date, not in the future.
     /// Emits {SerialsMoved} then {CreditsRetired} with `mirrored = true`.
     function recordRegistryRetirement(Retirement calldata r, uint64 rangeStart, uint32 retiredOn)
         external
         whenNotPaused
         returns (uint64 retirementId)
     {
-        _checkRole(issuerRole(_batch(r.batchId).programId));
-        if (!_isDate(retiredOn) || retiredOn > _today()) revert InvalidDate(retiredOn);
+        _checkRole(_issuerRole(_batch(r.batchId).programId));
+        if (!CanonicalText.isDate(retiredOn) || retiredOn > _today()) revert InvalidDate(retiredOn);
         return _retire(r, rangeStart, _msgSender(), retiredOn, _msgSender());
     }
 
     /// @notice Returns the caller's serials `first..last` to the off-chain registry (burned here).
-    /// @dev Requirements: as {transfer} for the caller.
+    /// @dev Requirements: as {transfer} for the caller; `registryReference` is acceptable,
+    /// non-blank text of at most {Limits-REFERENCE} bytes.
     /// Emits {SerialsMoved} then {CreditsDetokenised}.
     function detokenise(uint64 batchId, uint64 first, uint64 last, uint64 rangeStart, string calldata registryReference)
         external
         whenNotPaused
     {
         address holder = _msgSender();
+        CanonicalText.check(registryReference, TextField.RegistryReference, true);
         _requireLiveBatch(batchId);
         _requireActive(holder);
         _move(batchId, rangeStart, first, last, holder, holder, RangeState.Detokenised, holder);
@@ -234,7 +206,8 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
 
     /// @notice Cancels `holder`'s live serials `first..last` (e.g. a registry reversal).
     /// @dev Requirements: not paused; caller is an issuer of the batch's programme; `holder`
-    /// holds the serials. Freezes do not block a cancellation.
+    /// holds the serials; `reason` is acceptable, non-blank text of at most {Limits-NOTE} bytes.
+    /// Freezes do not block a cancellation.
     /// Emits {SerialsMoved} then {CreditsCancelled}.
     function cancel(
         uint64 batchId,
@@ -244,7 +217,8 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
         uint64 rangeStart,
         string calldata reason
     ) external whenNotPaused {
-        _checkRole(issuerRole(_batch(batchId).programId));
+        _checkRole(_issuerRole(_batch(batchId).programId));
+        CanonicalText.check(reason, TextField.Reason, true);
         // `_move` reads a zero sender as a bridging; nobody holds credits as the zero address.
         if (holder == address(0)) revert InsufficientCredits(holder, batchId, first, last);
         address actor = _msgSender();
@@ -252,76 +226,26 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
         _emitAudited(CreditsCancelled.selector, _topic(batchId), _topic(holder), abi.encode(first, last, reason, actor));
     }
 
-    /// @notice Sets a batch's labels (CORSIA eligible, CCP approved, Article 6 authorised,
-    /// corresponding adjustment applied).
-    /// @dev Requirements: caller is an issuer of the batch's programme; only known label bits.
-    /// Emits {LabelsUpdated}.
-    function setLabels(uint64 batchId, uint16 labels) external {
-        _checkRole(issuerRole(_batch(batchId).programId));
-        if (labels & ~Labels.ALL != 0) revert UnknownLabels(labels);
-        _batches[batchId].labels = labels;
-        _emitAudited(LabelsUpdated.selector, _topic(batchId), _topic(_msgSender()), abi.encode(labels));
-    }
-
-    // ---------------------------------------------------------------- compliance and pausing
-
-    /// @notice Sets whether `account` may hold credits (`allowed`) and whether it is `frozen`.
-    /// @dev Requirements: caller has {COMPLIANCE_ROLE}; `account` is not the zero address.
-    /// Emits {AccountUpdated}.
-    function setAccount(address account, bool allowed, bool frozen) external onlyRole(COMPLIANCE_ROLE) {
-        // The zero address stands for "nobody" in SerialsMoved (a bridging's sender).
-        if (account == address(0)) revert InvalidAccount(account);
-        _accounts[account] = AccountStatus({allowed: allowed, frozen: frozen});
-        _emitAudited(AccountUpdated.selector, _topic(account), _topic(_msgSender()), abi.encode(allowed, frozen));
-    }
-
-    /// @notice Freezes or unfreezes a batch: a frozen batch cannot be transferred, retired or
-    /// detokenised.
-    /// @dev Requirements: caller has {COMPLIANCE_ROLE}; the batch exists. Emits {BatchFreezeChanged}.
-    function setBatchFrozen(uint64 batchId, bool frozen) external onlyRole(COMPLIANCE_ROLE) {
-        _batch(batchId);
-        _batches[batchId].frozen = frozen;
-        _emitAudited(BatchFreezeChanged.selector, _topic(batchId), _topic(_msgSender()), abi.encode(frozen));
-    }
-
-    /// @notice Pauses every change of holdings.
-    /// @dev Requirements: caller has {PAUSER_ROLE}; not paused. Emits {PauseChanged}.
-    function pause() external onlyRole(PAUSER_ROLE) {
-        _pause();
-        _emitAudited(PauseChanged.selector, _topic(_msgSender()), _topic(true), "");
-    }
-
-    /// @notice Ends a pause.
-    /// @dev Requirements: caller has {PAUSER_ROLE}; paused. Emits {PauseChanged}.
-    function unpause() external onlyRole(PAUSER_ROLE) {
-        _unpause();
-        _emitAudited(PauseChanged.selector, _topic(_msgSender()), _topic(false), "");
-    }
-
-    // ---------------------------------------------------------------- views
+    // ---------------------------------------------------------------- views on the hot paths
 
     /// @notice Number of audited events so far; the last event carried this `seq`.
     function auditSeq() external view returns (uint64) {
-        return _auditSeq;
+        return _ledger().auditSeq;
     }
 
     /// @notice Rolling hash over every audited event's raw log, see docs/AUDIT.md.
     function auditHead() external view returns (bytes32) {
-        return _auditHead;
+        return _ledger().auditHead;
     }
 
-    /// @notice Live (held) credits of `account` in a batch.
-    /// @dev Walks the batch's ranges: O(ranges), for off-chain callers. Holdings are not kept as
-    /// per-account counters because that slot would cost every bridging and first receipt 22,100
-    /// gas; the indexer answers holdings queries in O(1).
-    function balanceOf(address account, uint64 batchId) external view returns (uint256 balance) {
-        BatchRecord memory b = _batch(batchId);
-        uint64 end = b.firstSerial + b.quantity - 1;
-        for (uint64 start = b.firstSerial; start <= end;) {
-            HoldingRange memory r = _ranges[batchId][start];
-            if (r.holder == account && r.state == RangeState.Held) balance += r.last - start + 1;
-            start = r.last + 1;
-        }
+    /// @notice The governance module this ledger delegates to (fixed at construction).
+    function governance() external view returns (address) {
+        return _governance;
+    }
+
+    /// @notice Whether the ledger is paused.
+    function paused() external view returns (bool) {
+        return _ledger().paused;
     }
 
     /// @notice A batch's programme, labels, freeze flag, serials and totals per state.
@@ -331,194 +255,34 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
         return _batch(batchId);
     }
 
-    /// @notice Number of batches bridged so far (batch ids are 1..batchCount).
-    function batchCount() external view returns (uint64) {
-        return _batchCount;
-    }
-
-    /// @notice Number of retirements recorded so far (ids are 1..retirementCount).
-    function retirementCount() external view returns (uint64) {
-        return _retirementCount;
-    }
-
-    /// @notice The holding range of a batch that starts at `start` (state `None` if none does).
-    function rangeAt(uint64 batchId, uint64 start) external view returns (HoldingRange memory) {
-        return _ranges[batchId][start];
-    }
-
-    /// @notice Up to `maxCount` consecutive holding ranges of a batch from the one starting at
-    /// `start` (use the batch's first serial to list all). Off-chain convenience: O(maxCount).
-    function rangesFrom(uint64 batchId, uint64 start, uint256 maxCount)
-        external
-        view
-        returns (uint64[] memory starts, HoldingRange[] memory ranges)
-    {
-        BatchRecord memory b = _batch(batchId);
-        uint64 end = b.firstSerial + b.quantity - 1;
-        uint256 n;
-        starts = new uint64[](maxCount);
-        ranges = new HoldingRange[](maxCount);
-        while (n < maxCount && start <= end) {
-            HoldingRange memory r = _ranges[batchId][start];
-            if (r.state == RangeState.None) revert InvalidRangeHint(batchId, start);
-            (starts[n], ranges[n]) = (start, r);
-            ++n;
-            start = r.last + 1;
-        }
-        assembly ("memory-safe") {
-            // Shrink both arrays to the `n` entries filled: lengths only ever decrease here.
-            mstore(starts, n)
-            mstore(ranges, n)
-        }
-    }
-
-    /// @notice Who holds `serial` of a batch and in which state, given the start of the range
-    /// that contains it (from {rangesFrom} or an index).
-    /// @dev Reverts with {InvalidRangeHint} if no range starting at `rangeStart` contains `serial`.
-    function serialStatus(uint64 batchId, uint64 serial, uint64 rangeStart)
-        external
-        view
-        returns (address holder, RangeState state)
-    {
-        HoldingRange memory r = _ranges[batchId][rangeStart];
-        if (r.state == RangeState.None || serial < rangeStart || serial > r.last) {
-            revert InvalidRangeHint(batchId, rangeStart);
-        }
-        return (r.holder, r.state);
-    }
-
-    /// @notice Who holds `serial` of a batch and in which state, without a hint: walks the
-    /// batch's ranges from its first serial. Off-chain convenience: O(ranges before `serial`).
-    /// @dev Reverts with {UnknownBatch}, or {InvalidRangeHint} if `serial` is outside the batch.
-    function locateSerial(uint64 batchId, uint64 serial)
-        external
-        view
-        returns (uint64 rangeStart, HoldingRange memory range)
-    {
-        BatchRecord memory b = _batch(batchId);
-        if (serial < b.firstSerial || serial > b.firstSerial + b.quantity - 1) {
-            revert InvalidRangeHint(batchId, serial);
-        }
-        rangeStart = b.firstSerial;
-        range = _ranges[batchId][rangeStart];
-        while (range.last < serial) {
-            rangeStart = range.last + 1;
-            range = _ranges[batchId][rangeStart];
-        }
-    }
-
-    /// @notice The code of programme `programId` (zero if none).
-    function programCode(uint16 programId) external view returns (bytes32) {
-        return _programCodes[programId];
-    }
-
-    /// @notice The id of the programme registered under `code` (0 if none).
-    function programIdOf(bytes32 code) external view returns (uint16) {
-        return _programIds[code];
-    }
-
-    /// @notice The programme a project is registered under (0 if it is not registered).
-    function projectProgram(bytes32 key) external view returns (uint16) {
-        return _projectPrograms[key];
-    }
-
-    /// @notice Allowlist and freeze flags of `account`.
-    function accountStatus(address account) external view returns (AccountStatus memory) {
-        return _accounts[account];
-    }
-
-    /// @notice The bridged part stored under `key` (`next == 0` if there is none).
-    function part(uint256 key) external view returns (BridgedPart memory) {
-        return _parts[key];
-    }
-
-    /// @notice Up to `maxCount` bridged parts in key order, from the one stored under `from`
-    /// (0 is the head sentinel). Lets a client mirror the list and compute hints locally.
-    /// Off-chain convenience: O(maxCount).
-    function partsFrom(uint256 from, uint256 maxCount)
-        external
-        view
-        returns (uint256[] memory keys, BridgedPart[] memory parts)
-    {
-        keys = new uint256[](maxCount);
-        parts = new BridgedPart[](maxCount);
-        uint256 n;
-        for (uint256 key = from; n < maxCount && key != _PARTS_END; key = parts[n - 1].next) {
-            BridgedPart memory p = _parts[key];
-            if (p.next == 0) revert InvalidBridgeHint(key);
-            (keys[n], parts[n]) = (key, p);
-            ++n;
-        }
-        assembly ("memory-safe") {
-            // Shrink both arrays to the `n` entries filled: lengths only ever decrease here.
-            mstore(keys, n)
-            mstore(parts, n)
-        }
-    }
-
-    /// @notice The hint {bridge} needs for `first` of `namespace`: the key of the bridged part
-    /// immediately below it, searched from `from` (a key known to be below, or 0 for the head).
-    /// Off-chain convenience: O(parts between `from` and the answer).
-    function findPartHint(uint16 programId, string calldata namespace, uint64 first, uint256 from)
-        external
-        view
-        returns (uint256 hint)
-    {
-        uint256 key = partKey(namespaceId(programId, namespace), first);
-        hint = from;
-        if (_parts[hint].next == 0 || hint >= key) revert InvalidBridgeHint(from);
-        for (uint256 next = _parts[hint].next; next < key; next = _parts[hint].next) {
-            hint = next;
-        }
-    }
-
-    /// @notice The issuer role of a programme: its holders bridge, register projects, cancel and
-    /// label for that programme only.
-    function issuerRole(uint16 programId) public pure returns (bytes32) {
-        return keccak256(abi.encode(_ISSUER_ROLE_TAG, programId));
-    }
-
-    /// @notice Key of a registry project: `keccak256(abi.encode(programId, projectId))`.
-    function projectKey(uint16 programId, string calldata projectId) public pure returns (bytes32) {
-        return keccak256(abi.encode(programId, projectId));
-    }
-
-    /// @notice 160-bit id of a programme namespace: the top 160 bits of
-    /// `keccak256(abi.encode(programId, namespace))`.
-    function namespaceId(uint16 programId, string calldata namespace) public pure returns (uint160) {
-        return uint160(uint256(keccak256(abi.encode(programId, namespace))) >> 96);
-    }
-
-    /// @notice Key of the bridged part of namespace `nsId` starting at `first`.
-    function partKey(uint160 nsId, uint64 first) public pure returns (uint256) {
-        return (uint256(nsId) << 64) | first;
-    }
-
     // ---------------------------------------------------------------- internals
 
     function _bridge(Issuance calldata issuance, uint256 partHint, address actor) private returns (uint64 batchId) {
         uint64 first = issuance.firstSerial;
         uint64 last = issuance.lastSerial;
-        // `last < max` keeps `last + 1` (the start of the following range) representable.
-        if (first > last || last == type(uint64).max || last - first > type(uint32).max - 1) {
+        if (first > last || last > Limits.MAX_SERIAL || last - first > type(uint32).max - 1) {
             revert InvalidSerialRange(first, last);
         }
-        if (bytes(issuance.namespace).length == 0) revert InvalidNamespace(issuance.namespace);
-        if (!_isDate(issuance.vintageStart) || !_isDate(issuance.vintageEnd) || issuance.vintageEnd < issuance.vintageStart)
+        if (!CanonicalText.isIdentifier(bytes(issuance.namespace), Limits.IDENTIFIER, false)) {
+            revert InvalidNamespace(issuance.namespace);
+        }
+        if (!CanonicalText.isDate(issuance.vintageStart) || !CanonicalText.isDate(issuance.vintageEnd) || issuance.vintageEnd < issuance.vintageStart)
         {
             revert InvalidVintage(issuance.vintageStart, issuance.vintageEnd);
         }
         if (issuance.labels & ~Labels.ALL != 0) revert UnknownLabels(issuance.labels);
-        uint16 projectProgramId = _projectPrograms[issuance.projectKey];
+        CanonicalText.check(issuance.registryReference, TextField.RegistryReference, false);
+        LedgerStorage.Layout storage l = _ledger();
+        uint16 projectProgramId = l.projectPrograms[issuance.projectKey];
         // Registered projects belong to registered programmes (ids from 1), so 0 means unknown.
         if (projectProgramId == 0 || projectProgramId != issuance.programId) {
             revert UnknownProject(issuance.projectKey, issuance.programId);
         }
         _requireActive(issuance.recipient);
-        _insertPart(issuance, partHint);
+        _insertPart(issuance, partHint, _namespaceId(issuance, l.programs[issuance.programId]));
 
-        batchId = ++_batchCount;
-        _batches[batchId] = BatchRecord({
+        batchId = ++l.batchCount;
+        l.batches[batchId] = BatchRecord({
             programId: issuance.programId,
             labels: issuance.labels,
             frozen: false,
@@ -533,15 +297,25 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
         _move(batchId, first, first, last, address(0), issuance.recipient, RangeState.Held, actor);
     }
 
+    /// @dev The id of the issuance's (canonical) namespace, once it is known allowed by the
+    /// programme admin where the programme fixes its namespaces.
+    function _namespaceId(Issuance calldata issuance, ProgramRecord memory program) private view returns (uint160 nsId) {
+        string calldata namespace = issuance.namespace;
+        nsId = uint160(uint256(keccak256(abi.encode(issuance.programId, namespace))) >> 96);
+        if (program.fixedNamespaces && !_ledger().allowedNamespaces[nsId]) {
+            revert NamespaceNotAllowed(issuance.programId, namespace);
+        }
+        if (nsId == 0 || nsId == type(uint160).max) revert InvalidNamespace(namespace);
+    }
+
     /// @dev Links the new part into the sorted list after `hint`, or reverts if the hint is not
     /// its immediate predecessor or if the range overlaps a neighbour. Neighbours in other
     /// namespaces sort apart by their id's high bits, so only same-namespace parts can overlap.
-    function _insertPart(Issuance calldata issuance, uint256 hint) private {
-        uint160 nsId = namespaceId(issuance.programId, issuance.namespace);
-        if (nsId == 0 || nsId == type(uint160).max) revert InvalidNamespace(issuance.namespace);
-        uint256 firstKey = partKey(nsId, issuance.firstSerial);
-        uint256 lastKey = partKey(nsId, issuance.lastSerial);
-        BridgedPart memory prev = _parts[hint];
+    function _insertPart(Issuance calldata issuance, uint256 hint, uint160 nsId) private {
+        mapping(uint256 => BridgedPart) storage parts = _ledger().parts;
+        uint256 firstKey = (uint256(nsId) << 64) | issuance.firstSerial;
+        uint256 lastKey = (uint256(nsId) << 64) | issuance.lastSerial;
+        BridgedPart memory prev = parts[hint];
         if (prev.next == 0 || hint >= firstKey || prev.next < firstKey) revert InvalidBridgeHint(hint);
         // The part at `hint` ends at `hint + span`; a part starting at or before `lastKey` overlaps.
         if (hint + prev.span >= firstKey || prev.next <= lastKey) {
@@ -549,12 +323,12 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
                 issuance.programId, issuance.namespace, issuance.firstSerial, issuance.lastSerial
             );
         }
-        _parts[firstKey] = BridgedPart({
+        parts[firstKey] = BridgedPart({
             next: prev.next,
             // Cannot truncate: {_bridge} bounds last - first below 2^32 - 1.
             span: uint32(issuance.lastSerial - issuance.firstSerial)
         });
-        _parts[hint].next = uint224(firstKey);
+        parts[hint].next = uint224(firstKey);
     }
 
     function _retire(Retirement calldata r, uint64 rangeStart, address holder, uint32 retiredOn, address actor)
@@ -565,9 +339,16 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
         _requireActive(holder);
         uint32 cStart = r.consumptionStart;
         uint32 cEnd = r.consumptionEnd;
-        if ((cStart != 0 && !_isDate(cStart)) || (cEnd != 0 && !_isDate(cEnd)) || (cStart != 0 && cEnd < cStart)) {
+        if (
+            (cStart != 0 && !CanonicalText.isDate(cStart)) || (cEnd != 0 && !CanonicalText.isDate(cEnd))
+                || (cStart != 0 && cEnd < cStart)
+        ) {
             revert InvalidConsumptionPeriod(cStart, cEnd);
         }
+        // A buyer names a beneficiary; a registry's own record may not have one.
+        CanonicalText.check(r.beneficiary, TextField.Beneficiary, retiredOn == 0);
+        CanonicalText.check(r.jurisdiction, TextField.Jurisdiction, false);
+        CanonicalText.check(r.note, TextField.Note, false);
         if (r.purpose == Purpose.Corsia && b.labels & Labels.CORSIA_ELIGIBLE == 0) {
             revert LabelRequired(r.batchId, Labels.CORSIA_ELIGIBLE);
         }
@@ -575,87 +356,10 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
             revert LabelRequired(r.batchId, Labels.ARTICLE6_AUTHORISED);
         }
         _move(r.batchId, rangeStart, r.firstSerial, r.lastSerial, holder, holder, RangeState.Retired, actor);
-        retirementId = ++_retirementCount;
+        retirementId = ++_ledger().retirementCount;
         bool mirrored = retiredOn != 0;
         if (!mirrored) retiredOn = _today();
         _emitAudited(CreditsRetired.selector, _topic(retirementId), _topic(holder), abi.encode(r, retiredOn, mirrored, actor));
-    }
-
-    /// @dev The one function that changes holdings. Moves `first..last` of a batch, held by `from`
-    /// (`address(0)` when bridging) starting in the range at `start`, to `to` in state `state`,
-    /// keeps the batch totals, and emits {SerialsMoved}. When `first..last` runs past
-    /// the range at `start`, the following ranges must be `from`'s too and are absorbed, so the
-    /// result is at most three ranges: `from`'s left remainder, the moved one, `from`'s right one.
-    // slither-disable-next-line cyclomatic-complexity -- one choke point for all holdings changes, by design
-    function _move(
-        uint64 batchId,
-        uint64 start,
-        uint64 first,
-        uint64 last,
-        address from,
-        address to,
-        RangeState state,
-        address actor
-    ) private {
-        mapping(uint64 => HoldingRange) storage ranges = _ranges[batchId];
-        if (first > last) revert InvalidSerialRange(first, last);
-        uint64 end = last;
-        if (from != address(0)) {
-            HoldingRange memory r = ranges[start];
-            if (r.state == RangeState.None || start > first || r.last < first) revert InvalidRangeHint(batchId, start);
-            if (r.holder != from || r.state != RangeState.Held) revert InsufficientCredits(from, batchId, first, last);
-            if (start < first) ranges[start].last = first - 1;
-            end = r.last;
-            while (end < last) {
-                // `end < last < type(uint64).max`, so `end + 1` cannot overflow.
-                HoldingRange memory next = ranges[end + 1];
-                if (next.holder != from || next.state != RangeState.Held) {
-                    revert InsufficientCredits(from, batchId, first, last);
-                }
-                delete ranges[end + 1];
-                end = next.last;
-            }
-        }
-        ranges[first] = HoldingRange({holder: to, last: last, state: state});
-        if (end > last) ranges[last + 1] = HoldingRange({holder: from, last: end, state: RangeState.Held});
-
-        if (state != RangeState.Held) {
-            // Every serial belongs to one batch of at most 2^32 - 1 tonnes and is spent at most
-            // once, so neither `quantity` nor any per-state total can exceed the batch quantity.
-            uint32 quantity = uint32(last - first + 1);
-            BatchRecord storage b = _batches[batchId];
-            unchecked {
-                if (state == RangeState.Retired) b.retired += quantity;
-                else if (state == RangeState.Detokenised) b.detokenised += quantity;
-                else b.cancelled += quantity;
-            }
-        }
-        _emitAudited(SerialsMoved.selector, _topic(batchId), _topic(from), abi.encode(to, first, last, state, actor));
-    }
-
-    /// @dev The only place the ledger emits an event, so the audit trail hashes exactly the bytes
-    /// the log carries. Every audited event has four topics: its selector, `seq`, and two indexed
-    /// fields (`topic2`, `topic3`), followed by `data`, the ABI encoding of its other fields in
-    /// declaration order (the layout `emit` would produce; tests decode every log with the ABI).
-    /// Advances `auditSeq` and folds the log into `auditHead` (docs/AUDIT.md).
-    function _emitAudited(bytes32 selector, bytes32 topic2, bytes32 topic3, bytes memory data) private {
-        uint64 seq = ++_auditSeq;
-        _auditHead = keccak256(abi.encodePacked(_auditHead, selector, uint256(seq), topic2, topic3, data));
-        assembly ("memory-safe") {
-            log4(add(data, 0x20), mload(data), selector, seq, topic2, topic3)
-        }
-    }
-
-    function _topic(uint256 value) private pure returns (bytes32) {
-        return bytes32(value);
-    }
-
-    function _topic(address value) private pure returns (bytes32) {
-        return bytes32(uint256(uint160(value)));
-    }
-
-    function _topic(bool value) private pure returns (bytes32) {
-        return value ? bytes32(uint256(1)) : bytes32(0);
     }
 
     function _useSignature(address signer, bytes32 structHash, uint256 deadline, bytes calldata signature)
@@ -713,110 +417,6 @@ contract CarbonLedger is ICarbonLedgerEvents, AccessControlDefaultAdminRules, EI
                     deadline
                 )
             )
-        );
-    }
-
-    function _batch(uint64 batchId) private view returns (BatchRecord memory b) {
-        b = _batches[batchId];
-        if (b.programId == 0) revert UnknownBatch(batchId);
-    }
-
-    function _requireLiveBatch(uint64 batchId) private view returns (BatchRecord memory b) {
-        b = _batch(batchId);
-        if (b.frozen) revert BatchFrozen(batchId);
-    }
-
-    function _requireActive(address account) private view {
-        AccountStatus memory status = _accounts[account];
-        if (!status.allowed) revert AccountNotAllowed(account);
-        if (status.frozen) revert AccountFrozen(account);
-    }
-
-    /// @dev A plausible YYYYMMDD date (month 1-12, day 1-31); registries differ on finer rules.
-    function _isDate(uint32 d) private pure returns (bool) {
-        uint32 month = (d / 100) % 100;
-        uint32 day = d % 100;
-        return d >= 1900_01_01 && d <= 9999_12_31 && month >= 1 && month <= 12 && day >= 1 && day <= 31;
-    }
-
-    /// @dev Today's UTC date as YYYYMMDD (civil-from-days, Howard Hinnant's algorithm).
-    // slither-disable-next-line divide-before-multiply -- the floor divisions are the calendar algorithm
-    function _today() private view returns (uint32) {
-        unchecked {
-            // All intermediate values are small positive numbers for any post-1970 timestamp.
-            int256 z = int256(block.timestamp / 86400) + 719468;
-            int256 era = z / 146097;
-            int256 doe = z - era * 146097;
-            int256 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-            int256 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-            int256 mp = (5 * doy + 2) / 153;
-            int256 day = doy - (153 * mp + 2) / 5 + 1;
-            int256 month = mp < 10 ? mp + 3 : mp - 9;
-            int256 year = yoe + era * 400 + (month <= 2 ? int256(1) : int256(0));
-            return uint32(uint256(year * 10000 + month * 100 + day));
-        }
-    }
-
-    // ---------------------------------------------------------------- audited overrides
-
-    /// @dev Records role grants in the audit trail (including the constructor's admin grant).
-    // slither-disable-next-line dead-code -- reached through AccessControl's virtual calls
-    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
-        granted = super._grantRole(role, account);
-        if (granted) _recordRoleChange(role, account, true);
-    }
-
-    /// @dev Records role revocations in the audit trail.
-    // slither-disable-next-line dead-code -- reached through AccessControl's virtual calls
-    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
-        revoked = super._revokeRole(role, account);
-        if (revoked) _recordRoleChange(role, account, false);
-    }
-
-    // slither-disable-next-line dead-code -- called by the two overrides above
-    function _recordRoleChange(bytes32 role, address account, bool granted) private {
-        _emitAudited(RoleUpdated.selector, role, _topic(account), abi.encode(_msgSender(), granted));
-    }
-
-    function _beginDefaultAdminTransfer(address newAdmin) internal override {
-        (address pending,) = pendingDefaultAdmin();
-        // A new transfer replaces a pending one: record that the old one is gone.
-        if (pending != address(0)) _recordAdminChange(AdminAction.TransferCancelled, pending, 0, 0);
-        super._beginDefaultAdminTransfer(newAdmin);
-        (, uint48 acceptableFrom) = pendingDefaultAdmin();
-        _recordAdminChange(AdminAction.TransferBegun, newAdmin, 0, acceptableFrom);
-    }
-
-    function _cancelDefaultAdminTransfer() internal override {
-        (address pending,) = pendingDefaultAdmin();
-        super._cancelDefaultAdminTransfer();
-        _recordAdminChange(AdminAction.TransferCancelled, pending, 0, 0);
-    }
-
-    function _acceptDefaultAdminTransfer() internal override {
-        super._acceptDefaultAdminTransfer();
-        _recordAdminChange(AdminAction.TransferAccepted, defaultAdmin(), 0, 0);
-    }
-
-    function _changeDefaultAdminDelay(uint48 newDelay) internal override {
-        super._changeDefaultAdminDelay(newDelay);
-        (, uint48 effectiveAt) = pendingDefaultAdminDelay();
-        _recordAdminChange(AdminAction.DelayChangeBegun, address(0), newDelay, effectiveAt);
-    }
-
-    function _rollbackDefaultAdminDelay() internal override {
-        super._rollbackDefaultAdminDelay();
-        _recordAdminChange(AdminAction.DelayChangeRolledBack, address(0), 0, 0);
-    }
-
-    function _recordAdminChange(AdminAction action, address newAdmin, uint48 newDelay, uint48 effectiveAt)
-        private
-    {
-        _emitAudited(
-            AdminChangeRecorded.selector,
-            _topic(_msgSender()),
-            _topic(uint8(action)),
-            abi.encode(newAdmin, newDelay, effectiveAt)
         );
     }
 }

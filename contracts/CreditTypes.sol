@@ -31,6 +31,38 @@ enum AdminAction {
     DelayChangeRolledBack
 }
 
+/// @notice Bounds every layer shares (docs/ARCHITECTURE.md, "Bounds"): the contract refuses
+/// anything beyond them, so the query store, the API and the pages hold every value it accepts.
+library Limits {
+    /// @notice Largest serial number: fits a signed 64-bit SQL column, and so does `last + 1`.
+    uint64 internal constant MAX_SERIAL = 2 ** 63 - 2;
+    /// @notice Longest programme code, in bytes (A-Z and 0-9, starting with a letter).
+    uint256 internal constant PROGRAM_CODE = 16;
+    /// @notice Longest identifier (namespace, project id), in bytes.
+    uint256 internal constant IDENTIFIER = 64;
+    /// @notice Longest registry reference (bridging, detokenisation), in bytes.
+    uint256 internal constant REFERENCE = 128;
+    /// @notice Longest short text (country, jurisdiction), in bytes.
+    uint256 internal constant SHORT_TEXT = 64;
+    /// @notice Longest name (project name, methodology, project type, beneficiary), in bytes.
+    uint256 internal constant NAME = 256;
+    /// @notice Longest note (retirement note, cancellation reason), in bytes.
+    uint256 internal constant NOTE = 2048;
+}
+
+/// @notice The text fields the ledger checks ({CanonicalText-check}), each with its limit.
+enum TextField {
+    Name,
+    Country,
+    Methodology,
+    ProjectType,
+    RegistryReference,
+    Beneficiary,
+    Jurisdiction,
+    Note,
+    Reason
+}
+
 /// @notice Label bits a batch carries (set by its issuing registry).
 library Labels {
     uint16 internal constant CORSIA_ELIGIBLE = 1 << 0;
@@ -42,7 +74,7 @@ library Labels {
 
 /// @notice A registry project, registered once per programme before its first batch.
 struct Project {
-    string projectId; // the registry's own project id, e.g. "1340" (VCS) or "GS11236"
+    string projectId; // canonical registry project id, e.g. "1340" (VCS) or "11236" (GS)
     string name;
     string country; // ISO 3166-1 alpha-2 where known, else the registry's spelling
     string methodology;
@@ -75,6 +107,14 @@ struct Retirement {
     uint32 consumptionStart; // optional YYYYMMDD, 0 when not given
     uint32 consumptionEnd; // optional YYYYMMDD, 0 when not given
     string note; // free text: the buyer's statement, or the registry's recorded reason and details
+}
+
+/// @notice Storage of a crediting programme (one slot): its code and the identity policy its
+/// governance (the programme admin) sets.
+struct ProgramRecord {
+    bytes16 code; // canonical code, e.g. "VCS"; zero means "no such programme"
+    bool fixedNamespaces; // only namespaces the programme admin allowed may be bridged into
+    bool numericProjectIds; // project ids are decimal numbers without leading zeros
 }
 
 /// @notice Storage of a batch, packed into one slot (232 bits).

@@ -3,7 +3,7 @@ pragma solidity ^0.8.24;
 
 import {AdminAction, Issuance, Project, RangeState, Retirement} from "./CreditTypes.sol";
 
-/// @title Events and errors of the carbon ledger
+/// @title Events of the carbon ledger
 /// @notice Every event below is part of the audit trail. Each has exactly four topics (selector,
 /// a strictly increasing, gap-free `seq`, and two indexed fields) and the ledger folds each one
 /// into `auditHead = keccak256(auditHead ‖ topic0 ‖ topic1 ‖ topic2 ‖ topic3 ‖ data)` over the
@@ -11,6 +11,17 @@ import {AdminAction, Issuance, Project, RangeState, Retirement} from "./CreditTy
 interface ICarbonLedgerEvents {
     /// @notice A crediting programme (VCS, GS, CDM, …) was registered.
     event ProgramRegistered(uint64 indexed seq, uint16 indexed programId, address indexed actor, bytes32 code);
+
+    /// @notice A programme admin set the programme's identity policy: whether bridgings are
+    /// confined to the namespaces it allowed, and whether project ids must be decimal numbers.
+    event ProgramPolicyUpdated(
+        uint64 indexed seq, uint16 indexed programId, address indexed actor, bool fixedNamespaces, bool numericProjectIds
+    );
+
+    /// @notice A programme admin allowed (`allowed`) or withdrew a namespace of its programme.
+    event NamespaceUpdated(
+        uint64 indexed seq, uint16 indexed programId, address indexed actor, string namespace, bool allowed
+    );
 
     /// @notice A registry project was registered under a programme.
     event ProjectRegistered(
@@ -93,49 +104,4 @@ interface ICarbonLedgerEvents {
 
     /// @notice A batch was frozen (`frozen`) or unfrozen.
     event BatchFreezeChanged(uint64 indexed seq, uint64 indexed batchId, address indexed actor, bool frozen);
-
-    /// @notice `code` is empty or already registered.
-    error InvalidProgramCode(bytes32 code);
-    /// @notice No programme has id `programId`.
-    error UnknownProgram(uint16 programId);
-    /// @notice `projectKey` is already registered.
-    error ProjectAlreadyRegistered(bytes32 projectKey);
-    /// @notice `projectKey` is not a registered project of `programId`.
-    error UnknownProject(bytes32 projectKey, uint16 programId);
-    /// @notice No batch has id `batchId`.
-    error UnknownBatch(uint64 batchId);
-    /// @notice `first..last` is empty, reversed, too long (over 2^32-1 t) or ends at the top serial.
-    error InvalidSerialRange(uint64 first, uint64 last);
-    /// @notice The namespace string is empty.
-    error InvalidNamespace(string namespace);
-    /// @notice A vintage date is not YYYYMMDD-shaped or ends before it starts.
-    error InvalidVintage(uint32 vintageStart, uint32 vintageEnd);
-    /// @notice `labels` has bits the ledger does not know.
-    error UnknownLabels(uint16 labels);
-    /// @notice `hint` is not the bridged part immediately below the new range.
-    error InvalidBridgeHint(uint256 hint);
-    /// @notice Some of `first..last` in this namespace was bridged before, by anyone.
-    error SerialsAlreadyBridged(uint16 programId, string namespace, uint64 first, uint64 last);
-    /// @notice `account` is not on the allowlist.
-    error AccountNotAllowed(address account);
-    /// @notice `account` is frozen.
-    error AccountFrozen(address account);
-    /// @notice The batch is frozen.
-    error BatchFrozen(uint64 batchId);
-    /// @notice No holding range of the batch contains `rangeStart..first` as given.
-    error InvalidRangeHint(uint64 batchId, uint64 rangeStart);
-    /// @notice `holder` does not hold all of `first..last` of the batch as live credits.
-    error InsufficientCredits(address holder, uint64 batchId, uint64 first, uint64 last);
-    /// @notice The retirement purpose needs `label`, which the batch lacks.
-    error LabelRequired(uint64 batchId, uint16 label);
-    /// @notice `account` cannot be given permissions (the zero address).
-    error InvalidAccount(address account);
-    /// @notice A date is not a plausible YYYYMMDD date, or lies in the future.
-    error InvalidDate(uint32 date);
-    /// @notice The consumption period is not two YYYYMMDD dates (or zeros), in order.
-    error InvalidConsumptionPeriod(uint32 consumptionStart, uint32 consumptionEnd);
-    /// @notice A signed request was submitted after its `deadline`.
-    error ExpiredSignature(uint256 deadline);
-    /// @notice The signature is not `signer`'s for this request.
-    error InvalidSignature(address signer);
 }

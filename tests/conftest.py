@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from chain.artifacts import load_artifact
+from chain.artifacts import ledger_abi
 from chain.client import LedgerClient
 from chain.deployment import Deployment, deploy_ledger
 from chain.domain import Issuance, Label, Project
@@ -72,7 +72,7 @@ class Ledger:
 @pytest.fixture(scope="session")
 def _ledger_session() -> Ledger:
     chain = embedded_chain()
-    abi = load_artifact().abi
+    abi = ledger_abi()
     nonces = NonceManager(chain.w3)
     senders = [TxSender(chain.w3, account, abi, nonces=nonces) for account in chain.accounts]
     admin_s, issuer_s, gs_s, alice_s, bob_s, carol_s, outsider_s = senders[:7]

@@ -18,7 +18,7 @@ from eth_abi.abi import decode, encode
 from eth_utils.crypto import keccak
 
 from chain._revert import _abi_type
-from chain.artifacts import load_artifact
+from chain.artifacts import ledger_abi
 
 BRIDGE_GAS = 160_000
 SIGNED_BRIDGE_GAS = 200_000
@@ -34,9 +34,7 @@ GAS_MARGIN = 1.3
 @cache
 def _function(name: str) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:
     """(selector, input types, output types) of the ledger function ``name``."""
-    matches = [
-        e for e in load_artifact().abi if e.get("type") == "function" and e.get("name") == name
-    ]
+    matches = [e for e in ledger_abi() if e.get("type") == "function" and e.get("name") == name]
     if len(matches) != 1:
         raise KeyError(f"the ledger has {len(matches)} functions named {name}")
     entry = matches[0]

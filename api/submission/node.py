@@ -22,7 +22,7 @@ from web3.exceptions import TransactionNotFound
 from web3.types import RPCEndpoint, TxParams
 
 from chain._revert import as_chain_error, decode_revert
-from chain.artifacts import load_artifact
+from chain.artifacts import ledger_abi
 from chain.errors import ChainError, TransactionError
 from chain.events import LedgerEvent, decode_logs, event_specs, hex_string, quantity, topic0
 
@@ -93,7 +93,7 @@ class Node:
         self.w3 = w3
         self.raw = isinstance(w3.provider, HTTPProvider | IPCProvider)
         self._lock = threading.RLock() if self.raw else _serialise(w3)
-        self.abi = load_artifact().abi
+        self.abi = ledger_abi()
         self._chain_id: int | None = None
         self._block_receipts = self.raw  # eth_getBlockReceipts, until the node says otherwise
 

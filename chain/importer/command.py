@@ -76,7 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from chain.artifacts import load_artifact
+    from chain.artifacts import ledger_abi
     from chain.cli import connect, operator_account, store_url
     from chain.deployment import Deployment
     from chain.importer.core import ImportTarget, import_exports
@@ -96,9 +96,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     engine = open_store(store_url(args))
     fees = ImportFees(w3)
     operator = (
-        TxSender(w3, operator_account(local_chain=True), load_artifact().abi, fees=fees)
-        if local
-        else None
+        TxSender(w3, operator_account(local_chain=True), ledger_abi(), fees=fees) if local else None
     )
     target = ImportTarget(
         w3,

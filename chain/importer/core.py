@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from web3 import Web3
 
-from chain.artifacts import load_artifact
+from chain.artifacts import ledger_abi
 from chain.client import LedgerClient
 from chain.deployment import Deployment
 from chain.errors import ConfigurationError
@@ -103,7 +103,7 @@ def import_exports(
         {home_program(registry)} | {r.program for r in rows if isinstance(r, RegistryBlock)},
         key=lambda p: (p != home_program(registry), p),
     )
-    w3, abi = target.w3, load_artifact().abi
+    w3, abi = target.w3, ledger_abi()
     nonces = target.nonces or (target.operator.nonces if target.operator else NonceManager(w3))
     fees = target.fees or ImportFees(w3)
     indexer = target.indexer()

@@ -28,6 +28,7 @@ from web3.types import Nonce, TxParams, Wei
 from chain.client import LedgerClient
 from chain.errors import ConfigurationError
 from chain.importer.plan import Custody
+from chain.programmes import register_programme
 from chain.transactions import TxSender
 
 ISSUER_KEY_ENV = "CARBON_LEDGER_ISSUER_KEY"
@@ -121,7 +122,7 @@ def provision(admin: LedgerClient, program: str, issuer: str) -> int:
     role, allowlisted, funded), doing only the missing steps. Returns the programme id."""
     program_id = admin.program_id(program)
     if program_id == 0:
-        program_id = admin.register_program(program)
+        program_id = register_programme(admin, program)
     if not admin.has_role(admin.issuer_role(program_id), issuer):
         admin.grant_issuer(program_id, issuer)
     if not admin.account_status(issuer).allowed:

@@ -28,6 +28,7 @@ def _record() -> Deployment:
         deploy_tx="0x" + "03" * 32,
         artifact_hash="0x" + "04" * 32,
         admin="0x" + "cd" * 20,
+        governance="0x" + "ef" * 20,
     )
 
 

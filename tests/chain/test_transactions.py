@@ -15,7 +15,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
-from chain.artifacts import load_artifact
+from chain.artifacts import ledger_abi
 from chain.client import LedgerClient
 from chain.deployment import deploy_ledger
 from chain.errors import (
@@ -28,7 +28,7 @@ from chain.errors import (
 from chain.transactions import FeePolicy, NonceManager, TxSender
 from tests.conftest import Ledger
 
-ABI = load_artifact().abi
+ABI = ledger_abi()
 DEFAULT_ADMIN_ROLE = b"\0" * 32
 EXPLICIT_GAS = 200_000
 
@@ -39,7 +39,9 @@ def pending(w3: Web3, address: str) -> int:
 
 def _admin_only(client: LedgerClient) -> Any:
     """A call only the default admin may make (so anyone else reverts)."""
-    return client.contract.functions.registerProgram(b"CDM".ljust(32, b"\0"))
+    return client.contract.functions.registerProgram(
+        b"CDM".ljust(32, b"\0"), Web3.to_checksum_address(client.account)
+    )
 
 
 def _noop(client: LedgerClient) -> Any:

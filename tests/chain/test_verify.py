@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 import chain.verify as verify
+from chain.events import event_specs
 from chain.indexer.source import BlockHeader, LogSource, MissingBlock
 from chain.verify import verify_chain
 from tests.conftest import Ledger
@@ -39,7 +40,9 @@ def test_a_log_copy_missing_an_event_is_named(
 
     def drop_one(*args: Any, **kwargs: Any) -> Iterator[dict[str, Any]]:
         logs = list(real(*args, **kwargs))
-        del logs[len(logs) // 2]
+        ours = event_specs("ICarbonLedgerEvents")  # OpenZeppelin's own events are not audited
+        audited = [i for i, log in enumerate(logs) if bytes(log["topics"][0]) in ours]
+        del logs[audited[len(audited) // 2]]
         return iter(logs)
 
     monkeypatch.setattr(verify, "fetch_logs", drop_one)

@@ -52,6 +52,7 @@ ZERO = "0x" + "00" * 20
 PARTS_HEAD = 0
 PARTS_END = 2**224 - 1
 U64_MAX = 2**64 - 1
+MAX_SERIAL = 2**63 - 2  # Limits.MAX_SERIAL: the largest serial the ledger accepts
 MAX_QUANTITY = 2**32 - 1
 GS_PROJECT = Project("GS11236", "Uganda cookstoves", "UG", "GS TPDDTEC", "Energy efficiency")
 ACTORS = ("admin", "issuer", "gs_issuer", "alice", "bob", "carol", "outsider")

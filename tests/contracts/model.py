@@ -41,7 +41,7 @@ KNOWN_LABELS = int(
     | Label.CORRESPONDING_ADJUSTMENT
 )
 MAX_QUANTITY = 2**32 - 1
-MAX_SERIAL = 2**64 - 1
+MAX_SERIAL = 2**63 - 2
 PARTS_HEAD = 0
 
 # Purposes that need a batch label, checked in this order.
@@ -49,6 +49,10 @@ _PURPOSE_LABELS = (
     (Purpose.CORSIA, int(Label.CORSIA_ELIGIBLE)),
     (Purpose.ARTICLE6, int(Label.ARTICLE6_AUTHORISED)),
 )
+
+
+def program_admin_role(program_id: int) -> bytes:
+    return keccak(encode(["bytes32", "uint16"], [keccak(b"PROGRAM_ADMIN_ROLE"), program_id]))
 
 
 def issuer_role(program_id: int) -> bytes:
@@ -75,9 +79,23 @@ def addr(value: str) -> str:
 
 
 def is_date(value: int) -> bool:
-    """A plausible YYYYMMDD date (year 1900-9999, month 1-12, day 1-31)."""
+    """A calendar date YYYYMMDD in the years 1900-9999."""
     year, month, day = value // 10000, value // 100 % 100, value % 100
-    return 1900 <= year <= 9999 and 1 <= month <= 12 and 1 <= day <= 31
+    if not (1900 <= year <= 9999 and 1 <= month <= 12):
+        return False
+    leap = year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+    days = (31, 29 if leap else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)[month - 1]
+    return 1 <= day <= days
+
+
+def is_identifier(text: str) -> bool:
+    """1-64 bytes of A-Z and 0-9, with single '-', '_' or '.' between them."""
+    parts = text.replace("_", "-").replace(".", "-").split("-")
+    return (
+        0 < len(text.encode()) <= 64
+        and text.isascii()
+        and all(p and all(c.isdigit() or "A" <= c <= "Z" for c in p) for p in parts)
+    )
 
 
 class ModelError(Exception):
@@ -211,8 +229,18 @@ class LedgerModel:
             raise ModelError("InvalidProgramCode", code=code)
         program_id = len(self.programs) + 1
         self.programs[program_id] = code
-        self._emit()
+        # The registrant names itself the programme's admin (as the client does by default).
+        self.roles.setdefault(program_admin_role(program_id), set()).add(addr(sender))
+        self._emit(2)  # ProgramRegistered, and that grant
         return program_id
+
+    def _role_admin(self, role: bytes) -> bytes:
+        """A programme's admin role administers itself and its issuers; the default admin the
+        rest."""
+        for program_id in self.programs:
+            if role in (issuer_role(program_id), program_admin_role(program_id)):
+                return program_admin_role(program_id)
+        return DEFAULT_ADMIN_ROLE
 
     def program_id(self, code: bytes) -> int:
         code = code.ljust(32, b"\0")
@@ -221,7 +249,7 @@ class LedgerModel:
     def grant_role(self, sender: str, role: bytes, account: str) -> None:
         if role == DEFAULT_ADMIN_ROLE:
             raise ModelError("AccessControlEnforcedDefaultAdminRules")
-        self._require_role(DEFAULT_ADMIN_ROLE, sender)
+        self._require_role(self._role_admin(role), sender)
         members = self.roles.setdefault(role, set())
         if addr(account) not in members:
             members.add(addr(account))
@@ -230,7 +258,7 @@ class LedgerModel:
     def revoke_role(self, sender: str, role: bytes, account: str) -> None:
         if role == DEFAULT_ADMIN_ROLE:
             raise ModelError("AccessControlEnforcedDefaultAdminRules")
-        self._require_role(DEFAULT_ADMIN_ROLE, sender)
+        self._require_role(self._role_admin(role), sender)
         members = self.roles.setdefault(role, set())
         if addr(account) in members:
             members.discard(addr(account))
@@ -299,9 +327,9 @@ class LedgerModel:
         self._require_role(issuer_role(program_id), sender)
         # An issuer role for an unregistered programme is useless: no project can be registered
         # under it (register_project), so the project check below refuses the bridging.
-        if first > last or last >= MAX_SERIAL or last - first + 1 > MAX_QUANTITY:
+        if first > last or last > MAX_SERIAL or last - first + 1 > MAX_QUANTITY:
             raise ModelError("InvalidSerialRange", first=first, last=last)
-        if not namespace:
+        if not is_identifier(namespace):
             raise ModelError("InvalidNamespace", namespace=namespace)
         if not (is_date(vintage_start) and is_date(vintage_end) and vintage_start <= vintage_end):
             raise ModelError("InvalidVintage", vintageStart=vintage_start, vintageEnd=vintage_end)
@@ -395,6 +423,8 @@ class LedgerModel:
         range_start: int | None = None,
     ) -> None:
         self._require_not_paused()
+        if addr(to) == addr(sender):
+            raise ModelError("SelfTransfer", account=addr(sender))
         b = self._require_live_batch(batch_id)
         self._require_active(sender)
         self._require_active(to)

@@ -37,10 +37,10 @@ from tests.contracts._helpers import (
 
 Log = tuple[tuple[bytes, ...], bytes]
 OZ_EVENTS = {
+    "Initialized",
     "RoleGranted",
     "RoleRevoked",
-    "Paused",
-    "Unpaused",
+    "RoleAdminChanged",
     "DefaultAdminTransferScheduled",
     "DefaultAdminTransferCanceled",
     "DefaultAdminDelayChangeScheduled",
@@ -52,7 +52,7 @@ def _every_event(ledger: Ledger) -> list[TxResult]:
     """One transaction sequence that emits every audited event at least once."""
     fn = ledger.admin.contract.functions
     return [
-        send(ledger.admin, fn.registerProgram(b"CDM".ljust(32, b"\0"))),
+        send(ledger.admin, fn.registerProgram(b"CDM".ljust(32, b"\0"), to_checksum(ledger.admin))),
         send(ledger.gs_issuer, fn.registerProject(ledger.gs, GS_PROJECT.as_abi())),
         send(ledger.admin, fn.setAccount(to_checksum(ledger.outsider), True, False)),
         send(ledger.admin, fn.grantRole(keccak(b"PAUSER_ROLE"), to_checksum(ledger.carol))),
@@ -70,6 +70,8 @@ def _every_event(ledger: Ledger) -> list[TxResult]:
         send(ledger.admin, fn.setBatchFrozen(1, True)),
         send(ledger.admin, fn.pause()),
         send(ledger.admin, fn.unpause()),
+        send(ledger.admin, fn.setProgramPolicy(3, True, True)),
+        send(ledger.admin, fn.setNamespaces(3, ["RW"], True)),
     ]
 
 
@@ -99,7 +101,7 @@ def test_audited_event_topic0s_are_the_declared_signatures() -> None:
         assert contract_specs[topic].name == spec.name
         assert spec.indexed[0].name == "seq" and spec.indexed[0].abi_type == "uint64"
         assert len(spec.indexed) == 3  # seq and two indexed fields: four topics
-    assert len(AUDITED) == 13
+    assert len(AUDITED) == 15
 
 
 def test_sequence_numbers_increase_by_one_per_event_across_transactions(ledger: Ledger) -> None:
@@ -121,8 +123,10 @@ def test_openzeppelin_events_are_emitted_alongside_but_not_audited(ledger: Ledge
     assert unaudited_names(results[3]) == ["RoleGranted"]
     assert unaudited_names(results[4]) == ["RoleRevoked"]
     assert unaudited_names(results[5]) == ["DefaultAdminTransferScheduled"]
-    assert unaudited_names(results[16]) == ["Paused"]
-    assert unaudited_names(results[17]) == ["Unpaused"]
+    # A programme's registration wires its roles: admin of itself and of its issuers.
+    assert unaudited_names(results[0]) == ["RoleAdminChanged", "RoleAdminChanged", "RoleGranted"]
+    # The ledger's own pause flag emits only the audited PauseChanged.
+    assert unaudited_names(results[16]) == unaudited_names(results[17]) == []
     # The client's TxResult.events mixes both kinds; unaudited ones carry no sequence number.
     assert all(e.seq == 0 for r in results for e in r.events if e.topics[0] not in AUDITED)
 

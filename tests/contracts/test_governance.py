@@ -93,12 +93,13 @@ def _role_updated(role: bytes, account: Any, actor: Any, granted: bool) -> Any:
 
 def test_register_program_assigns_the_next_id(ledger: Ledger) -> None:
     code = program_code("CDM")
-    fn = _fn(ledger.admin).registerProgram(code)
+    fn = _fn(ledger.admin).registerProgram(code, to_checksum(ledger.carol))
     assert fn.call({"from": ledger.admin.account}) == 3  # VCS = 1, GS = 2 in the fixture
     result = send(ledger.admin, fn)
     expect_events(
         result,
         ("ProgramRegistered", {"programId": 3, "actor": addr(ledger.admin), "code": code}),
+        _role_updated(ledger.admin.program_admin_role(3), ledger.carol, ledger.admin, True),
     )
     assert _fn(ledger.admin).programCode(3).call() == code
     assert ledger.admin.program_id("CDM") == 3
@@ -110,14 +111,14 @@ def test_register_program_assigns_the_next_id(ledger: Ledger) -> None:
 @pytest.mark.parametrize("code", [b"\0" * 32, program_code("VCS"), program_code("GS")])
 def test_register_program_refuses_empty_or_taken_codes(ledger: Ledger, code: bytes) -> None:
     with reverts(InvalidProgramCode, code=code):
-        attempt(ledger.admin, _fn(ledger.admin).registerProgram(code))
+        attempt(ledger.admin, _fn(ledger.admin).registerProgram(code, to_checksum(ledger.carol)))
 
 
 @pytest.mark.parametrize("who", ["issuer", "alice", "outsider"])
 def test_register_program_needs_the_default_admin(ledger: Ledger, who: str) -> None:
     client = getattr(ledger, who)
     with reverts(AccessControlUnauthorizedAccount, **_unauthorized(client, ADMIN_ROLE)):
-        attempt(client, _fn(client).registerProgram(program_code("ACR")))
+        attempt(client, _fn(client).registerProgram(program_code("ACR"), to_checksum(client)))
 
 
 def test_register_project_under_its_programme(ledger: Ledger) -> None:
@@ -209,7 +210,10 @@ def test_grant_and_revoke_role_are_audited_once(ledger: Ledger) -> None:
     assert not ledger.admin.has_role(COMPLIANCE, ledger.carol.account)
     assert send(ledger.admin, fn.revokeRole(COMPLIANCE, carol)).events == []
     assert fn.getRoleAdmin(COMPLIANCE).call() == ADMIN_ROLE
-    assert fn.getRoleAdmin(ledger.admin.issuer_role(ledger.vcs)).call() == ADMIN_ROLE
+    # A programme's issuers answer to its admin, not to the ledger's default admin.
+    vcs_admin = ledger.admin.program_admin_role(ledger.vcs)
+    assert fn.getRoleAdmin(ledger.admin.issuer_role(ledger.vcs)).call() == vcs_admin
+    assert fn.getRoleAdmin(vcs_admin).call() == vcs_admin
 
 
 @pytest.mark.parametrize("who", ["issuer", "alice", "outsider"])
@@ -296,8 +300,11 @@ def test_admin_hand_over_waits_for_the_delay(ledger: Ledger) -> None:
     assert fn.pendingDefaultAdmin().call() == [ZERO, 0]
     assert not ledger.admin.has_role(ADMIN_ROLE, ledger.admin.account)
     with reverts(AccessControlUnauthorizedAccount, **_unauthorized(ledger.admin, ADMIN_ROLE)):
-        attempt(ledger.admin, fn.registerProgram(program_code("CAR")))
-    send(ledger.carol, _fn(ledger.carol).registerProgram(program_code("CAR")))
+        attempt(ledger.admin, fn.registerProgram(program_code("CAR"), to_checksum(ledger.carol)))
+    send(
+        ledger.carol,
+        _fn(ledger.carol).registerProgram(program_code("CAR"), to_checksum(ledger.carol)),
+    )
 
 
 def test_admin_hand_over_can_be_cancelled_or_replaced(ledger: Ledger) -> None:

@@ -16,6 +16,7 @@ from chain.errors import (
     InsufficientCredits,
     InvalidRangeHint,
     InvalidSerialRange,
+    SelfTransfer,
     UnknownBatch,
 )
 from tests.conftest import Ledger
@@ -130,9 +131,18 @@ def test_transfer_of_several_whole_adjacent_ranges_leaves_one_range(one: Ledger)
     assert _range_at(one, 1101) == (ZERO, 0, RangeState.NONE)
 
 
-def test_transfer_to_oneself_splits_but_keeps_the_holder(one: Ledger) -> None:
-    result = transfer(one, one.alice, 1, 1401, 1600, one.alice, start=1001)
-    expect_events(result, moved(1, one.alice, one.alice, 1401, 1600, HELD, one.alice))
+def test_a_transfer_to_oneself_is_refused(one: Ledger) -> None:
+    # It would change no holding, only fragment the ranges (issue 12).
+    fn = one.alice.contract.functions.transfer(1, 1401, 1600, one.alice.account, 1001)
+    with reverts(SelfTransfer, account=addr(one.alice)):
+        attempt(one.alice, fn)
+    assert ranges(one, 1) == [(1001, 2000, "alice", HELD)]
+
+
+def test_a_holders_adjacent_ranges_move_together(one: Ledger) -> None:
+    transfer(one, one.alice, 1, 1401, 1600, one.bob, start=1001)
+    result = transfer(one, one.bob, 1, 1401, 1600, one.alice, start=1401)
+    expect_events(result, moved(1, one.bob, one.alice, 1401, 1600, HELD, one.bob))
     assert ranges(one, 1) == [
         (1001, 1400, "alice", HELD),
         (1401, 1600, "alice", HELD),

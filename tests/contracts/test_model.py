@@ -89,8 +89,9 @@ def unchanged(m: LedgerModel, name: str, fn: Any, *args: Any, **kw: Any) -> Mode
 
 
 def test_setup_counts_audited_events(m: LedgerModel) -> None:
-    # 1 constructor grant + 2 programmes + 5 grants + 6 accounts + 2 projects
-    assert m.audit_seq == 16
+    # 1 constructor grant + 2 programmes (each granting its admin role) + 5 grants + 6 accounts
+    # + 2 projects
+    assert m.audit_seq == 18
 
 
 def test_bridge_makes_one_range(m: LedgerModel) -> None:
@@ -122,16 +123,24 @@ def test_transfer_splits(
     m.check_invariants()
 
 
-def test_transfer_to_self_splits_without_merging(m: LedgerModel) -> None:
+def test_transfer_to_self_is_refused(m: LedgerModel) -> None:
     bridge(m, 1, 10)
-    m.transfer(ALICE, 1, 4, 6, ALICE)
+    err = unchanged(m, "SelfTransfer", m.transfer, ALICE, 1, 4, 6, ALICE)
+    assert err.arguments == {"account": ALICE}
+
+
+def test_a_round_trip_leaves_adjacent_ranges_unmerged(m: LedgerModel) -> None:
+    bridge(m, 1, 10)
+    m.transfer(ALICE, 1, 4, 6, BOB)
+    m.transfer(BOB, 1, 4, 6, ALICE)
     assert m.ranges(1) == [(1, 3, ALICE, HELD), (4, 6, ALICE, HELD), (7, 10, ALICE, HELD)]
     assert m.holder_runs(1, ALICE) == [(1, 10)]
 
 
 def test_move_spanning_adjacent_ranges_of_one_holder_yields_one_range(m: LedgerModel) -> None:
     bridge(m, 1, 30)
-    m.transfer(ALICE, 1, 11, 20, ALICE)  # 1-10, 11-20, 21-30, all Alice's
+    m.transfer(ALICE, 1, 11, 20, BOB)
+    m.transfer(BOB, 1, 11, 20, ALICE)  # 1-10, 11-20, 21-30, all Alice's
     m.transfer(ALICE, 1, 5, 25, BOB, range_start=1)
     assert m.ranges(1) == [(1, 4, ALICE, HELD), (5, 25, BOB, HELD), (26, 30, ALICE, HELD)]
     m.check_invariants()
@@ -139,7 +148,8 @@ def test_move_spanning_adjacent_ranges_of_one_holder_yields_one_range(m: LedgerM
 
 def test_spanning_whole_ranges_exactly(m: LedgerModel) -> None:
     bridge(m, 1, 30)
-    m.transfer(ALICE, 1, 11, 20, ALICE)
+    m.transfer(ALICE, 1, 11, 20, BOB)
+    m.transfer(BOB, 1, 11, 20, ALICE)
     m.retire(ALICE, 1, 1, 30)
     assert m.ranges(1) == [(1, 30, ALICE, RETIRED)]
     assert m.batch(1).retired == 30
@@ -226,8 +236,9 @@ def test_pause_comes_first_then_batch_then_accounts(m: LedgerModel) -> None:
     m.pause(ADMIN)
     unchanged(m, "EnforcedPause", m.transfer, OUTSIDER, 99, 5, 1, OUTSIDER)
     m.unpause(ADMIN)
-    unchanged(m, "UnknownBatch", m.transfer, OUTSIDER, 99, 5, 1, OUTSIDER)
-    unchanged(m, "BatchFrozen", m.transfer, OUTSIDER, 1, 5, 1, OUTSIDER)
+    unchanged(m, "SelfTransfer", m.transfer, OUTSIDER, 99, 5, 1, OUTSIDER)
+    unchanged(m, "UnknownBatch", m.transfer, OUTSIDER, 99, 5, 1, CAROL)
+    unchanged(m, "BatchFrozen", m.transfer, OUTSIDER, 1, 5, 1, CAROL)
     m.set_batch_frozen(ADMIN, 1, False)
     unchanged(m, "AccountNotAllowed", m.transfer, OUTSIDER, 1, 5, 1, BOB)
     err = unchanged(m, "AccountFrozen", m.transfer, ALICE, 1, 5, 1, OUTSIDER)
@@ -415,7 +426,9 @@ def test_bridge_error_arguments(m: LedgerModel) -> None:
     assert err.arguments == {"account": CAROL}
 
 
-@pytest.mark.parametrize("vintage", [0, 18991231, 20200001, 20201301, 20200100, 20200132])
+@pytest.mark.parametrize(
+    "vintage", [0, 18991231, 20200001, 20201301, 20200100, 20200132, 20200230, 20210229, 19000229]
+)
 def test_bad_vintage_dates(m: LedgerModel, vintage: int) -> None:
     raises("InvalidVintage", bridge, m, 1, 2, vintage_start=vintage)
     raises("InvalidVintage", bridge, m, 1, 2, vintage_end=vintage)
@@ -424,8 +437,9 @@ def test_bad_vintage_dates(m: LedgerModel, vintage: int) -> None:
 def test_serial_range_limits(m: LedgerModel) -> None:
     raises("InvalidSerialRange", bridge, m, 5, 2**64 - 1)
     raises("InvalidSerialRange", bridge, m, 0, 2**32 - 1)
+    raises("InvalidSerialRange", bridge, m, 2**63 - 1, 2**63 - 1)  # past a signed SQL column
     assert bridge(m, 1, 2**32 - 1) == 1
-    assert bridge(m, 2**64 - 3, 2**64 - 2) == 2
+    assert bridge(m, 2**63 - 3, 2**63 - 2) == 2
 
 
 @pytest.mark.parametrize(

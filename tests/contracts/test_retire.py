@@ -203,7 +203,8 @@ def test_retirement_ids_increase_by_one(one: Ledger) -> None:
 
 
 def test_retire_spanning_adjacent_ranges_leaves_one_retired_range(one: Ledger) -> None:
-    transfer(one, one.alice, 1, 1101, 1200, one.alice, start=1001)  # alice: 3 adjacent ranges
+    transfer(one, one.alice, 1, 1101, 1200, one.bob, start=1001)
+    transfer(one, one.bob, 1, 1101, 1200, one.alice, start=1101)  # alice: 3 adjacent ranges
     retire(one, one.alice, RetirementRequest(1, 1051, 1250, "Acme"), start=1001)
     assert ranges(one, 1) == [
         (1001, 1050, "alice", HELD),
@@ -496,7 +497,8 @@ def test_cancel_refusals(one: Ledger) -> None:
 
 
 def test_cancel_spanning_adjacent_ranges_of_the_holder(one: Ledger) -> None:
-    transfer(one, one.alice, 1, 1101, 1200, one.alice, start=1001)
+    transfer(one, one.alice, 1, 1101, 1200, one.bob, start=1001)
+    transfer(one, one.bob, 1, 1101, 1200, one.alice, start=1101)
     one.issuer.cancel(1, one.alice.account, 1051, 1250, "reversal")  # the client form
     assert ranges(one, 1) == [
         (1001, 1050, "alice", HELD),

@@ -59,7 +59,7 @@ from web3.contract.contract import ContractFunction
 from web3.types import RPCEndpoint, TxReceipt
 
 import chain.client
-from chain.artifacts import load_artifact
+from chain.artifacts import ledger_abi
 from chain.audit import AuditState, recompute
 from chain.client import LedgerClient
 from chain.deployment import deploy_ledger
@@ -97,6 +97,18 @@ PROJECTS = {
     GS: Project("GS11236", "Uganda cookstoves", "UG", "TPDDTEC", "Energy"),
 }
 NAMESPACES = ("NS-A", "NS-B")
+# The spellings that once bridged the same serials twice (issue 12), and other non-canonical ones.
+BAD_NAMESPACES = (
+    "",
+    "ns-a",
+    "NS-A ",
+    " NS-A",
+    "NS\u2010A",
+    "NS-A\u200b",
+    "N\u0405-A",
+    "NS--A",
+    "-NS-A",
+)
 SERIAL_MAX = 200
 METADATA = b"\x11" * 32
 UNKNOWN_KEY = b"\x42" * 32
@@ -109,9 +121,11 @@ BAD_VINTAGES = (
     (18991231, 20200101),
     (20200100, 20200101),
     (20200101, 20200132),
+    (20200230, 20201231),
+    (20190229, 20191231),
 )
 BAD_PERIODS = ((20240101, 0), (20241231, 20240101), (20241301, 20241231), (20240101, 20240132))
-BAD_RANGES = ((5, 4), (1, 2**64 - 1), (0, 2**32 - 1), (150, 100))
+BAD_RANGES = ((5, 4), (1, 2**64 - 1), (0, 2**32 - 1), (150, 100), (2**63 - 1, 2**63 - 1))
 BRIDGE_FAULTS = (
     "actor",
     "program",
@@ -175,7 +189,7 @@ def build_env(
     revert: Callable[[Any], None],
 ) -> Env:
     """Deploy and configure a ledger, doing every setup step on the model too."""
-    abi = load_artifact().abi
+    abi = ledger_abi()
     nonces = NonceManager(w3)
     senders = {
         n: TxSender(w3, a, abi, nonces=nonces) for n, a in zip(ACTORS, accounts, strict=False)
@@ -286,7 +300,7 @@ class _View:
 
 def _views() -> dict[str, _View]:
     views = {}
-    for e in load_artifact().abi:
+    for e in ledger_abi():
         if e.get("type") == "function":
             inputs = [_abi_type(i) for i in e["inputs"]]
             selector = function_signature_to_4byte_selector(f"{e['name']}({','.join(inputs)})")
@@ -323,7 +337,7 @@ def _events(receipt: TxReceipt, name: str) -> list[LedgerEvent]:
 
 
 def _retire_fields() -> list[tuple[str, str]]:
-    retire = next(e for e in load_artifact().abi if e.get("name") == "retire")
+    retire = next(e for e in ledger_abi() if e.get("name") == "retire")
     return [(str(c["name"]), str(c["type"])) for c in retire["inputs"][0]["components"]]
 
 
@@ -847,7 +861,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 other = self.env.project_keys[GS if program == VCS else VCS]
                 key = data.draw(st.sampled_from([other, UNKNOWN_KEY]))
             elif fault == "namespace":
-                namespace = ""
+                namespace = data.draw(st.sampled_from(BAD_NAMESPACES))
             elif fault == "range":
                 first, last = data.draw(st.sampled_from(BAD_RANGES))
             elif fault == "vintage":
@@ -884,7 +898,7 @@ class LedgerMachine(RuleBasedStateMachine):
         batch = self._draw_batch(data)
         first, last, hint = self._draw_serials(data, batch)
         actor = self._draw_holder_of(data, batch, first)
-        to = data.draw(st.sampled_from([actor, *HOLDERS, actor]), label="to")  # self: splits
+        to = data.draw(st.sampled_from([actor, *HOLDERS, actor]), label="to")  # self: refused
         self.do_transfer(actor, batch, first, last, to, hint)
 
     @precondition(lambda self: self.model.batches)
@@ -1150,7 +1164,9 @@ def test_scripted_sequence_matches_model(embedded: Env) -> None:
     held, retired = RangeState.HELD, RangeState.RETIRED
     try:
         ok(m.do_bridge("issuer", VCS, vcs, "NS-A", 1, 100, "alice"))
-        ok(m.do_transfer("alice", 1, 30, 40, "alice"))  # to oneself: splits, never merges
+        refused(m.do_transfer("alice", 1, 30, 40, "alice"), "SelfTransfer")
+        ok(m.do_transfer("alice", 1, 30, 40, "carol"))
+        ok(m.do_transfer("carol", 1, 30, 40, "alice"))  # back again: splits, never merges
         assert len(holders(1)) == 3
         ok(m.do_transfer("alice", 1, 20, 60, "bob"))  # spans all three of Alice's ranges
         assert holders(1) == [
@@ -1158,14 +1174,16 @@ def test_scripted_sequence_matches_model(embedded: Env) -> None:
             (20, 60, "bob", held),
             (61, 100, "alice", held),
         ]
-        ok(m.do_transfer("bob", 1, 45, 50, "bob"))
+        ok(m.do_transfer("bob", 1, 45, 50, "carol"))
+        ok(m.do_transfer("carol", 1, 45, 50, "bob"))
         refused(m.do_retire("bob", 1, 40, 55, Purpose.CORSIA), "LabelRequired")
         ok(m.do_set_labels("issuer", 1, int(Label.CORSIA_ELIGIBLE)))
         ok(m.do_retire("bob", 1, 40, 55, Purpose.CORSIA))  # spans three of Bob's ranges
         assert (40, 55, "bob", retired) in holders(1)
         refused(m.do_transfer("bob", 1, 30, 58, "carol"), "InsufficientCredits")  # retired 40-55
         ok(m.do_detokenise("bob", 1, 56, 60))
-        ok(m.do_transfer("alice", 1, 70, 80, "alice"))
+        ok(m.do_transfer("alice", 1, 70, 80, "carol"))
+        ok(m.do_transfer("carol", 1, 70, 80, "alice"))
         ok(m.do_cancel("issuer", 1, "alice", 65, 90))  # spans three of Alice's ranges
         refused(m.do_cancel("gs_issuer", 1, "alice", 91, 91), "AccessControlUnauthorizedAccount")
         refused(m.do_transfer("alice", 1, 95, 99, "bob", hint=92), "InvalidRangeHint")

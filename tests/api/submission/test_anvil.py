@@ -18,7 +18,7 @@ from api.app import create_app
 from api.audit_log import verify_api_log
 from api.serve import build_services
 from chain.anvil import LocalNode, NodeOptions
-from chain.artifacts import load_artifact
+from chain.artifacts import ledger_abi
 from chain.cli import ANVIL_DEV_KEY
 from chain.client import LedgerClient
 from chain.deployment import Deployment, deploy_ledger
@@ -36,7 +36,7 @@ BLOCKS = 40
 def node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Web3, Deployment]]:
     with LocalNode(tmp_path_factory.mktemp("anvil"), NodeOptions(base_fee=0)) as local:
         w3 = Web3(Web3.HTTPProvider(local.url))
-        operator = TxSender(w3, Account.from_key(ANVIL_DEV_KEY), load_artifact().abi)
+        operator = TxSender(w3, Account.from_key(ANVIL_DEV_KEY), ledger_abi())
         deployment = deploy_ledger(operator, admin_delay=3600)
         ledger = LedgerClient.for_deployment(w3, deployment, operator)
         ledger.grant_role(ledger.role("COMPLIANCE_ROLE"), operator.address)

@@ -12,7 +12,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from chain.artifacts import load_artifact
+from chain.artifacts import ledger_abi
 from chain.client import LedgerClient
 from chain.deployment import Deployment, deploy_ledger
 from chain.embedded import EmbeddedChain, embedded_chain
@@ -110,7 +110,7 @@ class Env:
 
 def make_env(folder: Path) -> Env:
     chain = embedded_chain()
-    abi = load_artifact().abi
+    abi = ledger_abi()
     fees = ImportFees(chain.w3)
     operator = TxSender(chain.w3, chain.accounts[0], abi, nonces=NonceManager(chain.w3), fees=fees)
     deployment = deploy_ledger(operator, admin_delay=3600)

@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from web3 import Web3
 from web3.types import RPCEndpoint
 
-from chain.artifacts import load_artifact
+from chain.artifacts import ledger_abi
 from chain.client import LedgerClient
 from chain.deployment import Deployment, deploy_ledger
 from chain.domain import (
@@ -159,7 +159,7 @@ class AnvilLedger:
 
 def deploy_anvil_ledger(w3: Web3, nonces: NonceManager) -> AnvilLedger:
     """Deploy and configure a new ledger on ``w3`` (about 20 transactions)."""
-    abi = load_artifact().abi
+    abi = ledger_abi()
     senders = [TxSender(w3, dev_account(i), abi, nonces=nonces, fees=FixedFees()) for i in range(8)]
     admin_s, issuer_s, gs_s, alice_s, bob_s, carol_s, dave_s, outsider_s = senders
     deployment = deploy_ledger(admin_s, admin_delay=3600)
@@ -422,7 +422,7 @@ class CallEncoder:
 
     def __init__(self) -> None:
         self._functions: dict[str, tuple[bytes, list[str]]] = {}
-        for entry in load_artifact().abi:
+        for entry in ledger_abi():
             if entry.get("type") == "function":
                 self._functions.setdefault(
                     str(entry["name"]),

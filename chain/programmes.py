@@ -1,0 +1,83 @@
+"""Crediting programmes on the ledger: registering one with the identity policy its registry
+needs, in one place for every caller (``deploy``, the demo, the importer, the API, benchmarks).
+
+A programme's identity policy (``ProgramRecord`` on-chain, set by the programme's admin):
+
+- **fixed namespaces** for registries that number serials in registry-wide spaces: Verra's
+  VCUs (``VCS-VCU``) and a CDM originating registry (a Party's two-letter code). Bridgings
+  go only into the namespaces the programme admin allowed, so no issuer can open a parallel
+  space (``VCSVCU``, ``VCS-VCU2``) and bridge the same serials again;
+- **numeric project ids** where the registry's project ids are numbers (every built-in
+  registry), so ``ACR1185`` and ``1185`` cannot both be registered.
+
+Both follow from the registry's adapter (``chain.registries``); a programme without one
+(``JCREDIT`` today) starts open.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chain import registries
+from chain.client import LedgerClient
+
+STANDARD_PROGRAMMES = ("VCS", "GS", "CDM", "CCER", "ACR", "CAR", "ART", "JCREDIT")
+"""The programmes ``carbon-ledger deploy`` registers."""
+
+_NAMESPACES_PER_TX = 64  # 249 CDM namespaces in four transactions of about 1.6 M gas
+
+
+@dataclass(frozen=True)
+class Identity:
+    """The identity policy of a programme (see the module docstring)."""
+
+    fixed_namespaces: frozenset[str] | None
+    numeric_project_ids: bool
+
+    @property
+    def is_open(self) -> bool:
+        return self.fixed_namespaces is None and not self.numeric_project_ids
+
+
+def identity(code: str) -> Identity:
+    """The policy programme ``code`` needs, from its registry adapters (open if none)."""
+    try:
+        adapters = [a for a in registries.adapters_for(code) if a.program == code]
+    except registries.UnknownRegistry:
+        adapters = []
+    if not adapters:
+        return Identity(None, False)
+    fixed = [a.fixed_namespaces for a in adapters]
+    return Identity(
+        fixed_namespaces=frozenset().union(*(f for f in fixed if f is not None))
+        if all(f is not None for f in fixed)
+        else None,
+        numeric_project_ids=all(a.numeric_projects for a in adapters),
+    )
+
+
+def register_programme(client: LedgerClient, code: str, *, admin: str | None = None) -> int:
+    """Register ``code`` with ``admin`` (default: the client's account) as its admin and, when
+    the client is that admin, apply the programme's identity policy. Returns its id."""
+    program_id = client.register_program(code, admin)
+    if admin is None or admin.lower() == client.account.lower():
+        apply_identity(client, program_id, identity(code))
+    return program_id
+
+
+def apply_identity(client: LedgerClient, program_id: int, policy: Identity) -> None:
+    """As the programme's admin: set ``policy`` and allow its fixed namespaces."""
+    if policy.is_open:
+        return
+    client.set_program_policy(
+        program_id,
+        fixed_namespaces=policy.fixed_namespaces is not None,
+        numeric_project_ids=policy.numeric_project_ids,
+    )
+    for chunk in _chunks(sorted(policy.fixed_namespaces or ()), _NAMESPACES_PER_TX):
+        client.set_namespaces(program_id, chunk)
+
+
+def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title Errors of the carbon ledger
+/// @notice Every refusal is a custom error carrying the data that explains it; the Python client
+/// decodes each into the exception class of the same name (chain/errors.py).
+interface ICarbonLedgerErrors {
+    /// @notice `code` is not a canonical programme code (1-16 of A-Z and 0-9, starting with a
+    /// letter, zero-padded) or is already registered.
+    error InvalidProgramCode(bytes32 code);
+    /// @notice No programme has id `programId`.
+    error UnknownProgram(uint16 programId);
+    /// @notice `projectKey` is already registered.
+    error ProjectAlreadyRegistered(bytes32 projectKey);
+    /// @notice `projectKey` is not a registered project of `programId`.
+    error UnknownProject(bytes32 projectKey, uint16 programId);
+    /// @notice No batch has id `batchId`.
+    error UnknownBatch(uint64 batchId);
+    /// @notice `first..last` is reversed, too long (over 2^32-1 t) or ends above {Limits-MAX_SERIAL}.
+    error InvalidSerialRange(uint64 first, uint64 last);
+    /// @notice The namespace is not a canonical identifier (1-64 bytes of A-Z, 0-9 and single
+    /// `-`, `_` or `.` between them).
+    error InvalidNamespace(string namespace);
+    /// @notice The programme confines bridgings to the namespaces its admin allowed, and
+    /// `namespace` is not one of them.
+    error NamespaceNotAllowed(uint16 programId, string namespace);
+    /// @notice `projectId` is not a canonical identifier, or not a decimal number where the
+    /// programme's policy requires one.
+    error InvalidProjectId(uint16 programId, string projectId);
+    /// @notice Text field `field` is `length` bytes long, over its limit of `maxLength`.
+    error TextTooLong(string field, uint256 length, uint256 maxLength);
+    /// @notice Text field `field` is invalid UTF-8, or holds a control character, a line or
+    /// paragraph separator or a bidirectional embedding, override or isolate at byte `offset`.
+    error TextNotAllowed(string field, uint256 offset);
+    /// @notice Required text field `field` is empty or holds only spaces and invisible characters.
+    error TextBlank(string field);
+    /// @notice A vintage date is not a calendar date YYYYMMDD (1900-9999), or the vintage ends
+    /// before it starts.
+    error InvalidVintage(uint32 vintageStart, uint32 vintageEnd);
+    /// @notice `labels` has bits the ledger does not know.
+    error UnknownLabels(uint16 labels);
+    /// @notice `hint` is not the bridged part immediately below the new range.
+    error InvalidBridgeHint(uint256 hint);
+    /// @notice Some of `first..last` in this namespace was bridged before, by anyone.
+    error SerialsAlreadyBridged(uint16 programId, string namespace, uint64 first, uint64 last);
+    /// @notice `account` is not on the allowlist.
+    error AccountNotAllowed(address account);
+    /// @notice `account` is frozen.
+    error AccountFrozen(address account);
+    /// @notice The batch is frozen.
+    error BatchFrozen(uint64 batchId);
+    /// @notice No holding range of the batch contains `rangeStart..first` as given.
+    error InvalidRangeHint(uint64 batchId, uint64 rangeStart);
+    /// @notice `holder` does not hold all of `first..last` of the batch as live credits.
+    error InsufficientCredits(address holder, uint64 batchId, uint64 first, uint64 last);
+    /// @notice The retirement purpose needs `label`, which the batch lacks.
+    error LabelRequired(uint64 batchId, uint16 label);
+    /// @notice `account` cannot be given permissions (the zero address).
+    error InvalidAccount(address account);
+    /// @notice A date is not a calendar date YYYYMMDD (1900-9999), or lies in the future.
+    error InvalidDate(uint32 date);
+    /// @notice The consumption period is not two calendar dates YYYYMMDD (or zeros), in order.
+    error InvalidConsumptionPeriod(uint32 consumptionStart, uint32 consumptionEnd);
+    /// @notice A signed request was submitted after its `deadline`.
+    error ExpiredSignature(uint256 deadline);
+    /// @notice The signature is not `signer`'s for this request.
+    error InvalidSignature(address signer);
+    /// @notice A transfer names its sender as the recipient (it would only fragment ranges).
+    error SelfTransfer(address account);
+    /// @notice The ledger is paused.
+    error EnforcedPause();
+    /// @notice The ledger is not paused.
+    error ExpectedPause();
+}

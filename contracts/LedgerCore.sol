@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {AccessControlDefaultAdminRulesUpgradeable} from
+    "@openzeppelin/contracts-upgradeable/access/extensions/AccessControlDefaultAdminRulesUpgradeable.sol";
+import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+
+import {AccountStatus, AdminAction, BatchRecord, HoldingRange, RangeState} from "./CreditTypes.sol";
+import {ICarbonLedgerErrors} from "./ICarbonLedgerErrors.sol";
+import {ICarbonLedgerEvents} from "./ICarbonLedgerEvents.sol";
+import {LedgerStorage} from "./LedgerStorage.sol";
+
+/// @title What {CarbonLedger} and its module {LedgerGovernance} share
+/// @notice Roles, the pause flag, the audit trail and the one function that changes holdings.
+/// Both contracts inherit it and run on the same storage ({LedgerStorage}; OpenZeppelin's
+/// upgradeable access control and nonces keep theirs in ERC-7201 namespaces too, and EIP712's
+/// fallback strings are never written for a short name), so either may hold any operation.
+abstract contract LedgerCore is
+    ICarbonLedgerEvents,
+    ICarbonLedgerErrors,
+    AccessControlDefaultAdminRulesUpgradeable,
+    EIP712,
+    NoncesUpgradeable
+{
+    /// @notice May set account allowlist/freeze flags and freeze batches.
+    bytes32 public constant COMPLIANCE_ROLE = keccak256("COMPLIANCE_ROLE");
+    /// @notice May pause and unpause the whole ledger.
+    bytes32 public constant PAUSER_ROLE = keccak256("PAUSER_ROLE");
+    /// @dev Tags from which each programme's issuer and admin roles are derived.
+    bytes32 internal constant _ISSUER_ROLE_TAG = keccak256("ISSUER_ROLE");
+    bytes32 internal constant _PROGRAM_ADMIN_ROLE_TAG = keccak256("PROGRAM_ADMIN_ROLE");
+
+    /// @dev `next` of the last part; no namespace id is all ones.
+    uint224 internal constant _PARTS_END = type(uint224).max;
+
+    constructor() EIP712("CarbonLedger", "1") {}
+
+    modifier whenNotPaused() {
+        if (_ledger().paused) revert EnforcedPause();
+        _;
+    }
+
+    function _ledger() internal pure returns (LedgerStorage.Layout storage) {
+        return LedgerStorage.state();
+    }
+
+    function _issuerRole(uint16 programId) internal pure returns (bytes32) {
+        return keccak256(abi.encode(_ISSUER_ROLE_TAG, programId));
+    }
+
+    function _programAdminRole(uint16 programId) internal pure returns (bytes32) {
+        return keccak256(abi.encode(_PROGRAM_ADMIN_ROLE_TAG, programId));
+    }
+
+    /// @dev The one function that changes holdings. Moves `first..last` of a batch, held by `from`
+    /// (`address(0)` when bridging) starting in the range at `start`, to `to` in state `state`,
+    /// keeps the batch totals, and emits {SerialsMoved}. When `first..last` runs past
+    /// the range at `start`, the following ranges must be `from`'s too and are absorbed, so the
+    /// result is at most three ranges: `from`'s left remainder, the moved one, `from`'s right one.
+    // slither-disable-next-line cyclomatic-complexity -- one choke point for all holdings changes, by design
+    function _move(
+        uint64 batchId,
+        uint64 start,
+        uint64 first,
+        uint64 last,
+        address from,
+        address to,
+        RangeState state,
+        address actor
+    ) internal {
+        mapping(uint64 => HoldingRange) storage ranges = _ledger().ranges[batchId];
+        if (first > last) revert InvalidSerialRange(first, last);
+        uint64 end = last;
+        if (from != address(0)) {
+            HoldingRange memory r = ranges[start];
+            if (r.state == RangeState.None || start > first || r.last < first) revert InvalidRangeHint(batchId, start);
+            if (r.holder != from || r.state != RangeState.Held) revert InsufficientCredits(from, batchId, first, last);
+            if (start < first) ranges[start].last = first - 1;
+            end = r.last;
+            while (end < last) {
+                // `end < last <= MAX_SERIAL`, so `end + 1` cannot overflow.
+                HoldingRange memory next = ranges[end + 1];
+                if (next.holder != from || next.state != RangeState.Held) {
+                    revert InsufficientCredits(from, batchId, first, last);
+                }
+                delete ranges[end + 1];
+                end = next.last;
+            }
+        }
+        ranges[first] = HoldingRange({holder: to, last: last, state: state});
+        if (end > last) ranges[last + 1] = HoldingRange({holder: from, last: end, state: RangeState.Held});
+
+        if (state != RangeState.Held) {
+            // Every serial belongs to one batch of at most 2^32 - 1 tonnes and is spent at most
+            // once, so neither `quantity` nor any per-state total can exceed the batch quantity.
+            uint32 quantity = uint32(last - first + 1);
+            BatchRecord storage b = _ledger().batches[batchId];
+            unchecked {
+                if (state == RangeState.Retired) b.retired += quantity;
+                else if (state == RangeState.Detokenised) b.detokenised += quantity;
+                else b.cancelled += quantity;
+            }
+        }
+        _emitAudited(SerialsMoved.selector, _topic(batchId), _topic(from), abi.encode(to, first, last, state, actor));
+    }
+
+    /// @dev The only place the ledger emits an event, so the audit trail hashes exactly the bytes
+    /// the log carries. Every audited event has four topics: its selector, `seq`, and two indexed
+    /// fields (`topic2`, `topic3`), followed by `data`, the ABI encoding of its other fields in
+    /// declaration order (the layout `emit` would produce; tests decode every log with the ABI).
+    /// Advances `auditSeq` and folds the log into `auditHead` (docs/AUDIT.md). Run by the
+    /// module through `delegatecall`, the log is still the ledger's: it carries its address.
+    function _emitAudited(bytes32 selector, bytes32 topic2, bytes32 topic3, bytes memory data) internal {
+        LedgerStorage.Layout storage l = _ledger();
+        uint64 seq = ++l.auditSeq;
+        l.auditHead = keccak256(abi.encodePacked(l.auditHead, selector, uint256(seq), topic2, topic3, data));
+        assembly ("memory-safe") {
+            log4(add(data, 0x20), mload(data), selector, seq, topic2, topic3)
+        }
+    }
+
+    function _topic(uint256 value) internal pure returns (bytes32) {
+        return bytes32(value);
+    }
+
+    function _topic(address value) internal pure returns (bytes32) {
+        return bytes32(uint256(uint160(value)));
+    }
+
+    function _topic(bool value) internal pure returns (bytes32) {
+        return value ? bytes32(uint256(1)) : bytes32(0);
+    }
+
+    function _batch(uint64 batchId) internal view returns (BatchRecord memory b) {
+        b = _ledger().batches[batchId];
+        if (b.programId == 0) revert UnknownBatch(batchId);
+    }
+
+    function _requireLiveBatch(uint64 batchId) internal view returns (BatchRecord memory b) {
+        b = _batch(batchId);
+        if (b.frozen) revert BatchFrozen(batchId);
+    }
+
+    function _requireActive(address account) internal view {
+        AccountStatus memory status = _ledger().accounts[account];
+        if (!status.allowed) revert AccountNotAllowed(account);
+        if (status.frozen) revert AccountFrozen(account);
+    }
+
+    /// @dev Today's UTC date as YYYYMMDD (civil-from-days, Howard Hinnant's algorithm).
+    // slither-disable-next-line divide-before-multiply -- the floor divisions are the calendar algorithm
+    function _today() internal view returns (uint32) {
+        unchecked {
+            // All intermediate values are small positive numbers for any post-1970 timestamp.
+            int256 z = int256(block.timestamp / 86400) + 719468;
+            int256 era = z / 146097;
+            int256 doe = z - era * 146097;
+            int256 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+            int256 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+            int256 mp = (5 * doy + 2) / 153;
+            int256 day = doy - (153 * mp + 2) / 5 + 1;
+            int256 month = mp < 10 ? mp + 3 : mp - 9;
+            int256 year = yoe + era * 400 + (month <= 2 ? int256(1) : int256(0));
+            return uint32(uint256(year * 10000 + month * 100 + day));
+        }
+    }
+
+    // ---------------------------------------------------------------- audited overrides
+
+    /// @dev Records role grants in the audit trail (including the constructor's admin grant).
+    // slither-disable-next-line dead-code -- reached through AccessControl's virtual calls
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted) _recordRoleChange(role, account, true);
+    }
+
+    /// @dev Records role revocations in the audit trail.
+    // slither-disable-next-line dead-code -- reached through AccessControl's virtual calls
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked) _recordRoleChange(role, account, false);
+    }
+
+    // slither-disable-next-line dead-code -- called by the two overrides above
+    function _recordRoleChange(bytes32 role, address account, bool granted) private {
+        _emitAudited(RoleUpdated.selector, role, _topic(account), abi.encode(_msgSender(), granted));
+    }
+
+    function _beginDefaultAdminTransfer(address newAdmin) internal override {
+        (address pending,) = pendingDefaultAdmin();
+        // A new transfer replaces a pending one: record that the old one is gone.
+        if (pending != address(0)) _recordAdminChange(AdminAction.TransferCancelled, pending, 0, 0);
+        super._beginDefaultAdminTransfer(newAdmin);
+        (, uint48 acceptableFrom) = pendingDefaultAdmin();
+        _recordAdminChange(AdminAction.TransferBegun, newAdmin, 0, acceptableFrom);
+    }
+
+    function _cancelDefaultAdminTransfer() internal override {
+        (address pending,) = pendingDefaultAdmin();
+        super._cancelDefaultAdminTransfer();
+        _recordAdminChange(AdminAction.TransferCancelled, pending, 0, 0);
+    }
+
+    function _acceptDefaultAdminTransfer() internal override {
+        super._acceptDefaultAdminTransfer();
+        _recordAdminChange(AdminAction.TransferAccepted, defaultAdmin(), 0, 0);
+    }
+
+    function _changeDefaultAdminDelay(uint48 newDelay) internal override {
+        super._changeDefaultAdminDelay(newDelay);
+        (, uint48 effectiveAt) = pendingDefaultAdminDelay();
+        _recordAdminChange(AdminAction.DelayChangeBegun, address(0), newDelay, effectiveAt);
+    }
+
+    function _rollbackDefaultAdminDelay() internal override {
+        super._rollbackDefaultAdminDelay();
+        _recordAdminChange(AdminAction.DelayChangeRolledBack, address(0), 0, 0);
+    }
+
+    function _recordAdminChange(AdminAction action, address newAdmin, uint48 newDelay, uint48 effectiveAt)
+        private
+    {
+        _emitAudited(
+            AdminChangeRecorded.selector,
+            _topic(_msgSender()),
+            _topic(uint8(action)),
+            abi.encode(newAdmin, newDelay, effectiveAt)
+        );
+    }
+}

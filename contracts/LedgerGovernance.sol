@@ -1,0 +1,386 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {CanonicalText} from "./CanonicalText.sol";
+import {
+    AccountStatus,
+    BatchRecord,
+    BridgedPart,
+    HoldingRange,
+    Labels,
+    Limits,
+    ProgramRecord,
+    Project,
+    RangeState,
+    TextField
+} from "./CreditTypes.sol";
+import {LedgerCore} from "./LedgerCore.sol";
+import {LedgerStorage} from "./LedgerStorage.sol";
+
+/// @title The ledger's governance and off-chain views
+/// @notice The module of {CarbonLedger}: its functions are called at the ledger's address, which
+/// delegates every call it does not define here, so they run on the ledger's storage and emit
+/// the ledger's audited events. Called at its own address the module has no state and no roles:
+/// nothing it does there touches the ledger.
+///
+/// Who governs what: the ledger's default admin registers programmes, naming each programme's
+/// admin; a programme admin alone grants and revokes that programme's issuers (and admins) and
+/// sets its identity policy (fixed namespaces, numeric project ids).
+contract LedgerGovernance is LedgerCore {
+    constructor() {
+        _disableInitializers();
+    }
+
+    // ---------------------------------------------------------------- programmes and projects
+
+    /// @notice Registers a crediting programme such as `"VCS"` and names its admin.
+    /// @dev Requirements: caller is the default admin; `code` is a canonical programme code
+    /// ({CanonicalText-isProgramCode}) not yet registered; `admin` is not the zero address.
+    /// The programme admin role administers itself and the programme's issuer role, so the
+    /// default admin cannot act inside the programme. The programme starts with open
+    /// namespaces and free-form project ids until its admin sets a policy.
+    /// Emits {ProgramRegistered}, then {RoleUpdated} granting `admin` the programme admin role.
+    /// @return programId The new programme id (ids start at 1).
+    function registerProgram(bytes32 code, address admin)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+        returns (uint16 programId)
+    {
+        LedgerStorage.Layout storage l = _ledger();
+        if (!CanonicalText.isProgramCode(code) || l.programIds[code] != 0) revert InvalidProgramCode(code);
+        if (admin == address(0)) revert InvalidAccount(admin);
+        programId = ++l.programCount;
+        l.programs[programId].code = bytes16(code);
+        l.programIds[code] = programId;
+        _emitAudited(ProgramRegistered.selector, _topic(programId), _topic(_msgSender()), abi.encode(code));
+        bytes32 adminRole = _programAdminRole(programId);
+        _setRoleAdmin(adminRole, adminRole);
+        _setRoleAdmin(_issuerRole(programId), adminRole);
+        _grantRole(adminRole, admin);
+    }
+
+    /// @notice Sets a programme's identity policy.
+    /// @dev Requirements: caller is the programme's admin. With `fixedNamespaces`, bridgings go
+    /// only into namespaces allowed by {setNamespaces}: for registries that number serials in
+    /// one registry-wide space (Verra's VCUs, a CDM originating registry), so no issuer can open
+    /// a parallel one. With `numericProjectIds`, new projects' ids must be decimal numbers
+    /// without leading zeros.
+    /// Emits {ProgramPolicyUpdated}.
+    function setProgramPolicy(uint16 programId, bool fixedNamespaces, bool numericProjectIds)
+        external
+        onlyRole(_programAdminRole(programId))
+    {
+        ProgramRecord storage record = _program(programId);
+        (record.fixedNamespaces, record.numericProjectIds) = (fixedNamespaces, numericProjectIds);
+        _emitAudited(
+            ProgramPolicyUpdated.selector,
+            _topic(programId),
+            _topic(_msgSender()),
+            abi.encode(fixedNamespaces, numericProjectIds)
+        );
+    }
+
+    /// @notice Allows (`allowed`) or withdraws namespaces of a programme whose policy fixes them.
+    /// @dev Requirements: caller is the programme's admin; every namespace is a canonical
+    /// identifier ({CanonicalText-isIdentifier}). Withdrawing stops new bridgings into the
+    /// namespace; what was bridged stays.
+    /// Emits {NamespaceUpdated} for each namespace.
+    function setNamespaces(uint16 programId, string[] calldata namespaces, bool allowed)
+        external
+        onlyRole(_programAdminRole(programId))
+    {
+        _program(programId);
+        for (uint256 i; i < namespaces.length; ++i) {
+            string calldata namespace = namespaces[i];
+            if (!CanonicalText.isIdentifier(bytes(namespace), Limits.IDENTIFIER, false)) {
+                revert InvalidNamespace(namespace);
+            }
+            _ledger().allowedNamespaces[namespaceId(programId, namespace)] = allowed;
+            _emitAudited(
+                NamespaceUpdated.selector, _topic(programId), _topic(_msgSender()), abi.encode(namespace, allowed)
+            );
+        }
+    }
+
+    /// @notice Registers a registry project under a programme, once, before its first batch.
+    /// @dev Requirements: caller is an issuer of `programId`; the programme exists; the project
+    /// id is a canonical identifier (a decimal number where the programme's policy says so) and
+    /// new; the name is acceptable non-blank text of at most {Limits-NAME} bytes, the country
+    /// acceptable text of at most {Limits-SHORT_TEXT}, methodology and type of at most
+    /// {Limits-NAME} ({CanonicalText}).
+    /// Emits {ProjectRegistered}.
+    /// @return key The project key, `keccak256(abi.encode(programId, project.projectId))`.
+    function registerProject(uint16 programId, Project calldata project)
+        external
+        onlyRole(_issuerRole(programId))
+        returns (bytes32 key)
+    {
+        ProgramRecord storage record = _program(programId);
+        if (!CanonicalText.isIdentifier(bytes(project.projectId), Limits.IDENTIFIER, record.numericProjectIds)) {
+            revert InvalidProjectId(programId, project.projectId);
+        }
+        CanonicalText.check(project.name, TextField.Name, true);
+        CanonicalText.check(project.country, TextField.Country, false);
+        CanonicalText.check(project.methodology, TextField.Methodology, false);
+        CanonicalText.check(project.projectType, TextField.ProjectType, false);
+        key = projectKey(programId, project.projectId);
+        LedgerStorage.Layout storage l = _ledger();
+        if (l.projectPrograms[key] != 0) revert ProjectAlreadyRegistered(key);
+        l.projectPrograms[key] = programId;
+        _emitAudited(ProjectRegistered.selector, key, _topic(_msgSender()), abi.encode(programId, project));
+    }
+
+    /// @notice Sets a batch's labels (CORSIA eligible, CCP approved, Article 6 authorised,
+    /// corresponding adjustment applied).
+    /// @dev Requirements: caller is an issuer of the batch's programme; only known label bits.
+    /// Emits {LabelsUpdated}.
+    function setLabels(uint64 batchId, uint16 labels) external {
+        _checkRole(_issuerRole(_batch(batchId).programId));
+        if (labels & ~Labels.ALL != 0) revert UnknownLabels(labels);
+        _ledger().batches[batchId].labels = labels;
+        _emitAudited(LabelsUpdated.selector, _topic(batchId), _topic(_msgSender()), abi.encode(labels));
+    }
+
+    // ---------------------------------------------------------------- compliance and pausing
+
+    /// @notice Sets whether `account` may hold credits (`allowed`) and whether it is `frozen`.
+    /// @dev Requirements: caller has {COMPLIANCE_ROLE}; `account` is not the zero address.
+    /// Emits {AccountUpdated}.
+    function setAccount(address account, bool allowed, bool frozen) external onlyRole(COMPLIANCE_ROLE) {
+        // The zero address stands for "nobody" in SerialsMoved (a bridging's sender).
+        if (account == address(0)) revert InvalidAccount(account);
+        _ledger().accounts[account] = AccountStatus({allowed: allowed, frozen: frozen});
+        _emitAudited(AccountUpdated.selector, _topic(account), _topic(_msgSender()), abi.encode(allowed, frozen));
+    }
+
+    /// @notice Freezes or unfreezes a batch: a frozen batch cannot be transferred, retired or
+    /// detokenised.
+    /// @dev Requirements: caller has {COMPLIANCE_ROLE}; the batch exists. Emits {BatchFreezeChanged}.
+    function setBatchFrozen(uint64 batchId, bool frozen) external onlyRole(COMPLIANCE_ROLE) {
+        _batch(batchId);
+        _ledger().batches[batchId].frozen = frozen;
+        _emitAudited(BatchFreezeChanged.selector, _topic(batchId), _topic(_msgSender()), abi.encode(frozen));
+    }
+
+    /// @notice Pauses every change of holdings.
+    /// @dev Requirements: caller has {PAUSER_ROLE}; not paused. Emits {PauseChanged}.
+    function pause() external onlyRole(PAUSER_ROLE) whenNotPaused {
+        _ledger().paused = true;
+        _emitAudited(PauseChanged.selector, _topic(_msgSender()), _topic(true), "");
+    }
+
+    /// @notice Ends a pause.
+    /// @dev Requirements: caller has {PAUSER_ROLE}; paused. Emits {PauseChanged}.
+    function unpause() external onlyRole(PAUSER_ROLE) {
+        LedgerStorage.Layout storage l = _ledger();
+        if (!l.paused) revert ExpectedPause();
+        l.paused = false;
+        _emitAudited(PauseChanged.selector, _topic(_msgSender()), _topic(false), "");
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice Live (held) credits of `account` in a batch.
+    /// @dev Walks the batch's ranges: O(ranges), for off-chain callers. Holdings are not kept as
+    /// per-account counters because that slot would cost every bridging and first receipt 22,100
+    /// gas; the indexer answers holdings queries in O(1).
+    function balanceOf(address account, uint64 batchId) external view returns (uint256 balance) {
+        BatchRecord memory b = _batch(batchId);
+        mapping(uint64 => HoldingRange) storage ranges = _ledger().ranges[batchId];
+        uint64 end = b.firstSerial + b.quantity - 1;
+        for (uint64 start = b.firstSerial; start <= end;) {
+            HoldingRange memory r = ranges[start];
+            if (r.holder == account && r.state == RangeState.Held) balance += r.last - start + 1;
+            start = r.last + 1;
+        }
+    }
+
+    /// @notice Number of batches bridged so far (batch ids are 1..batchCount).
+    function batchCount() external view returns (uint64) {
+        return _ledger().batchCount;
+    }
+
+    /// @notice Number of retirements recorded so far (ids are 1..retirementCount).
+    function retirementCount() external view returns (uint64) {
+        return _ledger().retirementCount;
+    }
+
+    /// @notice The holding range of a batch that starts at `start` (state `None` if none does).
+    function rangeAt(uint64 batchId, uint64 start) external view returns (HoldingRange memory) {
+        return _ledger().ranges[batchId][start];
+    }
+
+    /// @notice Up to `maxCount` consecutive holding ranges of a batch from the one starting at
+    /// `start` (use the batch's first serial to list all). Off-chain convenience: O(maxCount).
+    function rangesFrom(uint64 batchId, uint64 start, uint256 maxCount)
+        external
+        view
+        returns (uint64[] memory starts, HoldingRange[] memory ranges)
+    {
+        BatchRecord memory b = _batch(batchId);
+        mapping(uint64 => HoldingRange) storage stored = _ledger().ranges[batchId];
+        uint64 end = b.firstSerial + b.quantity - 1;
+        uint256 n;
+        starts = new uint64[](maxCount);
+        ranges = new HoldingRange[](maxCount);
+        while (n < maxCount && start <= end) {
+            HoldingRange memory r = stored[start];
+            if (r.state == RangeState.None) revert InvalidRangeHint(batchId, start);
+            (starts[n], ranges[n]) = (start, r);
+            ++n;
+            start = r.last + 1;
+        }
+        assembly ("memory-safe") {
+            // Shrink both arrays to the `n` entries filled: lengths only ever decrease here.
+            mstore(starts, n)
+            mstore(ranges, n)
+        }
+    }
+
+    /// @notice Who holds `serial` of a batch and in which state, given the start of the range
+    /// that contains it (from {rangesFrom} or an index).
+    /// @dev Reverts with {InvalidRangeHint} if no range starting at `rangeStart` contains `serial`.
+    function serialStatus(uint64 batchId, uint64 serial, uint64 rangeStart)
+        external
+        view
+        returns (address holder, RangeState state)
+    {
+        HoldingRange memory r = _ledger().ranges[batchId][rangeStart];
+        if (r.state == RangeState.None || serial < rangeStart || serial > r.last) {
+            revert InvalidRangeHint(batchId, rangeStart);
+        }
+        return (r.holder, r.state);
+    }
+
+    /// @notice Who holds `serial` of a batch and in which state, without a hint: walks the
+    /// batch's ranges from its first serial. Off-chain convenience: O(ranges before `serial`).
+    /// @dev Reverts with {UnknownBatch}, or {InvalidRangeHint} if `serial` is outside the batch.
+    function locateSerial(uint64 batchId, uint64 serial)
+        external
+        view
+        returns (uint64 rangeStart, HoldingRange memory range)
+    {
+        BatchRecord memory b = _batch(batchId);
+        if (serial < b.firstSerial || serial > b.firstSerial + b.quantity - 1) {
+            revert InvalidRangeHint(batchId, serial);
+        }
+        mapping(uint64 => HoldingRange) storage ranges = _ledger().ranges[batchId];
+        rangeStart = b.firstSerial;
+        range = ranges[rangeStart];
+        while (range.last < serial) {
+            rangeStart = range.last + 1;
+            range = ranges[rangeStart];
+        }
+    }
+
+    /// @notice The code of programme `programId` (zero if none).
+    function programCode(uint16 programId) external view returns (bytes32) {
+        return bytes32(_ledger().programs[programId].code);
+    }
+
+    /// @notice A programme's code and identity policy (a zero code if there is no such programme).
+    function program(uint16 programId) external view returns (ProgramRecord memory) {
+        return _ledger().programs[programId];
+    }
+
+    /// @notice The id of the programme registered under `code` (0 if none).
+    function programIdOf(bytes32 code) external view returns (uint16) {
+        return _ledger().programIds[code];
+    }
+
+    /// @notice Whether the programme admin allowed `namespace` (it matters where the programme's
+    /// policy fixes its namespaces).
+    function namespaceAllowed(uint16 programId, string calldata namespace) external view returns (bool) {
+        return _ledger().allowedNamespaces[namespaceId(programId, namespace)];
+    }
+
+    /// @notice The programme a project is registered under (0 if it is not registered).
+    function projectProgram(bytes32 key) external view returns (uint16) {
+        return _ledger().projectPrograms[key];
+    }
+
+    /// @notice Allowlist and freeze flags of `account`.
+    function accountStatus(address account) external view returns (AccountStatus memory) {
+        return _ledger().accounts[account];
+    }
+
+    /// @notice The bridged part stored under `key` (`next == 0` if there is none).
+    function part(uint256 key) external view returns (BridgedPart memory) {
+        return _ledger().parts[key];
+    }
+
+    /// @notice Up to `maxCount` bridged parts in key order, from the one stored under `from`
+    /// (0 is the head sentinel). Lets a client mirror the list and compute hints locally.
+    /// Off-chain convenience: O(maxCount).
+    function partsFrom(uint256 from, uint256 maxCount)
+        external
+        view
+        returns (uint256[] memory keys, BridgedPart[] memory parts)
+    {
+        mapping(uint256 => BridgedPart) storage stored = _ledger().parts;
+        keys = new uint256[](maxCount);
+        parts = new BridgedPart[](maxCount);
+        uint256 n;
+        for (uint256 key = from; n < maxCount && key != _PARTS_END; key = parts[n - 1].next) {
+            BridgedPart memory p = stored[key];
+            if (p.next == 0) revert InvalidBridgeHint(key);
+            (keys[n], parts[n]) = (key, p);
+            ++n;
+        }
+        assembly ("memory-safe") {
+            // Shrink both arrays to the `n` entries filled: lengths only ever decrease here.
+            mstore(keys, n)
+            mstore(parts, n)
+        }
+    }
+
+    /// @notice The hint {CarbonLedger-bridge} needs for `first` of `namespace`: the key of the
+    /// bridged part immediately below it, searched from `from` (a key known to be below, or 0
+    /// for the head). Off-chain convenience: O(parts between `from` and the answer).
+    function findPartHint(uint16 programId, string calldata namespace, uint64 first, uint256 from)
+        external
+        view
+        returns (uint256 hint)
+    {
+        mapping(uint256 => BridgedPart) storage parts = _ledger().parts;
+        uint256 key = partKey(namespaceId(programId, namespace), first);
+        hint = from;
+        if (parts[hint].next == 0 || hint >= key) revert InvalidBridgeHint(from);
+        for (uint256 next = parts[hint].next; next < key; next = parts[hint].next) {
+            hint = next;
+        }
+    }
+
+    /// @notice The issuer role of a programme: its holders bridge, register projects, cancel and
+    /// label for that programme only. Its admin role is {programAdminRole}.
+    function issuerRole(uint16 programId) external pure returns (bytes32) {
+        return _issuerRole(programId);
+    }
+
+    /// @notice The admin role of a programme: its holders grant and revoke the programme's
+    /// issuers and admins and set its identity policy.
+    function programAdminRole(uint16 programId) external pure returns (bytes32) {
+        return _programAdminRole(programId);
+    }
+
+    /// @notice Key of a registry project: `keccak256(abi.encode(programId, projectId))`.
+    function projectKey(uint16 programId, string calldata projectId) public pure returns (bytes32) {
+        return keccak256(abi.encode(programId, projectId));
+    }
+
+    /// @notice 160-bit id of a programme namespace: the top 160 bits of
+    /// `keccak256(abi.encode(programId, namespace))`.
+    function namespaceId(uint16 programId, string calldata namespace) public pure returns (uint160) {
+        return uint160(uint256(keccak256(abi.encode(programId, namespace))) >> 96);
+    }
+
+    /// @notice Key of the bridged part of namespace `nsId` starting at `first`.
+    function partKey(uint160 nsId, uint64 first) public pure returns (uint256) {
+        return (uint256(nsId) << 64) | first;
+    }
+
+    function _program(uint16 programId) private view returns (ProgramRecord storage record) {
+        record = _ledger().programs[programId];
+        if (record.code == 0) revert UnknownProgram(programId);
+    }
+}

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {
+    AccountStatus, BatchRecord, BridgedPart, HoldingRange, ProgramRecord
+} from "./CreditTypes.sol";
+
+/// @title The ledger's state, in one ERC-7201 namespace
+/// @notice {CarbonLedger} and its module {LedgerGovernance} run on the same storage (the module
+/// through `delegatecall`), so the state lives at a fixed slot rather than wherever inheritance
+/// order would put it; OpenZeppelin's access control and nonces keep their own namespaces.
+library LedgerStorage {
+    /// @custom:storage-location erc7201:carbonledger.storage.Ledger
+    struct Layout {
+        // One slot, read by every operation anyway: the pause flag, the audit sequence and the
+        // id counters (a test pins the packing).
+        bool paused;
+        uint64 auditSeq;
+        uint64 batchCount;
+        uint64 retirementCount;
+        uint16 programCount;
+        bytes32 auditHead;
+        mapping(uint16 programId => ProgramRecord) programs;
+        mapping(bytes32 code => uint16 programId) programIds;
+        // Namespaces a programme admin allowed, by namespace id (which includes the programme).
+        mapping(uint160 namespaceId => bool) allowedNamespaces;
+        mapping(bytes32 projectKey => uint16 programId) projectPrograms;
+        mapping(address account => AccountStatus) accounts;
+        mapping(uint64 batchId => BatchRecord) batches;
+        mapping(uint256 partKey => BridgedPart) parts;
+        mapping(uint64 batchId => mapping(uint64 start => HoldingRange)) ranges;
+    }
+
+    /// @dev keccak256(abi.encode(uint256(keccak256("carbonledger.storage.Ledger")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 internal constant SLOT = 0x83ff91a090b07d5d4e2ce2469d9035ba6ef594bef69d82dea0901b3a9b963c00;
+
+    function state() internal pure returns (Layout storage $) {
+        assembly ("memory-safe") {
+            $.slot := SLOT
+        }
+    }
+}
