@@ -243,6 +243,11 @@ class Planner:
     ) -> None:
         key = project_key(custody.program_id, block.project.project_id)
         if not self.view.project_known(key):
+            if not block.project.name:
+                raise _Rejected(
+                    f"project {block.project.project_id} is not on the ledger yet and the row "
+                    "gives no project name to register it with"
+                )
             plan.ops.append(ProjectOp(block.program, custody.program_id, block.project))
             self.view.note_project(key)
         model = self.view.plan_batch(

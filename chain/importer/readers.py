@@ -26,6 +26,7 @@ from pathlib import Path
 from eth_utils.crypto import keccak
 
 from chain import registries
+from chain.canonical import NAME, TEXT_FIELDS, TextField, TextRejected, clean_text
 from chain.domain import Label, Project, Purpose
 from chain.errors import ConfigurationError
 from chain.importer.model import (
@@ -227,6 +228,8 @@ def parse_date(text: str) -> dt.date | None:
 
 # ---------------------------------------------------------------------------- one row
 
+_OPTIONAL_BENEFICIARY = TextField("beneficiary", NAME, False)
+
 
 class _Reject(Exception):
     def __init__(self, reason: str) -> None:
@@ -268,6 +271,17 @@ def _labels(layout: Layout, row: RowValues) -> Label:
     return labels
 
 
+def _text(columns: Columns, value: str, rule: TextField, what: str) -> str:
+    """``value`` as the ledger will hold it (``chain.canonical.clean_text``), or the row's
+    rejection naming the column: a control character, a line separator, a bidi override, or
+    more bytes than the field holds."""
+    try:
+        return clean_text(value, rule)
+    except TextRejected as exc:
+        where = " / ".join(repr(c) for c in columns) or what
+        raise _Reject(f"{what} (column {where}) {exc}") from None
+
+
 def _retirement(layout: Layout, row: RowValues) -> RegistryRetirement:
     purpose = layout.purpose.purpose(row) if layout.purpose else Purpose.VOLUNTARY
     if not isinstance(purpose, Purpose):
@@ -275,20 +289,39 @@ def _retirement(layout: Layout, row: RowValues) -> RegistryRetirement:
     retired_on = _date(row, layout.date, "retirement date")
     if retired_on is None and layout.date:
         raise _Reject(f"retired at the registry, but the date column {layout.date[0]!r} is empty")
+    beneficiary = row.first(layout.beneficiary)[1]
     return RegistryRetirement(
-        beneficiary=row.first(layout.beneficiary)[1],
+        # Registries do not always record a beneficiary; the mirrored retirement then has none.
+        beneficiary=_text(layout.beneficiary, beneficiary, _OPTIONAL_BENEFICIARY, "beneficiary"),
         purpose=purpose,
-        note=row.joined(layout.note),
+        note=_text(layout.note, row.joined(layout.note), TEXT_FIELDS["note"], "note"),
         retired_on=retired_on,
     )
 
 
 def _cancel_reason(layout: Layout, row: RowValues) -> str:
     reason = row.first(layout.cancel_reason)[1]
-    if reason:
-        return reason
-    when = row.first(layout.date)[1] if layout.date else ""
-    return f"cancelled at the {layout.title} registry" + (f" (effective {when})" if when else "")
+    if not reason:
+        when = row.first(layout.date)[1] if layout.date else ""
+        reason = f"cancelled at the {layout.title} registry" + (
+            f" (effective {when})" if when else ""
+        )
+    return _text(layout.cancel_reason, reason, TEXT_FIELDS["reason"], "cancellation reason")
+
+
+def _project(layout: Layout, row: RowValues, project_id: str) -> Project:
+    """The row's project, its texts as the ledger will hold them (the name may be empty here:
+    the plan needs one only to register a project the ledger does not have yet)."""
+    texts = []
+    for columns, rule, what in (
+        (layout.project_name, TextField("name", NAME, False), "project name"),
+        (layout.country, TEXT_FIELDS["country"], "project country"),
+        (layout.methodology, TEXT_FIELDS["methodology"], "project methodology"),
+        (layout.project_type, TEXT_FIELDS["projectType"], "project type"),
+    ):
+        texts.append(_text(columns, row.first(columns)[1], rule, what))
+    name, country, methodology, project_type = texts
+    return Project(project_id, name, country, methodology, project_type)
 
 
 def metadata_hash(layout: Layout, row: RowValues, block: dict[str, object]) -> bytes:
@@ -321,13 +354,7 @@ def read_row(
             raise _Reject(status)
         start, end = _vintage(layout, row)
         labels = _labels(layout, row)
-        project = Project(
-            project_id=parsed.project or "",
-            name=row.first(layout.project_name)[1],
-            country=row.first(layout.country)[1],
-            methodology=row.first(layout.methodology)[1],
-            project_type=row.first(layout.project_type)[1],
-        )
+        project = _project(layout, row, parsed.project or "")
         retirement = _retirement(layout, row) if status is BlockStatus.RETIRED else None
         reason = _cancel_reason(layout, row) if status is BlockStatus.CANCELLED else ""
     except _Reject as exc:

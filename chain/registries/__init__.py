@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from chain.canonical import clean_identifier, identifier_problem
 from chain.registries import acr, art, car, ccer, cdm, gs, vcs
 from chain.registries._adapter import SerialAdapter
 from chain.registries._fields import ALPHA2, CODE, DATE_DMY, INTEGER, YEAR, FieldKind, choice
@@ -62,10 +63,12 @@ __all__ = [
     "UnknownRegistry",
     "VintageRule",
     "adapters_for",
+    "canonical_project",
     "choice",
     "compose",
     "format",
     "format_serial",
+    "namespace_problem",
     "parse",
     "register",
     "registries",
@@ -119,6 +122,34 @@ def unregister(adapter_key: str) -> None:
 def adapters_for(program_or_registry_key: str) -> tuple[SerialAdapter, ...]:
     """The adapters a key selects, in the order :func:`parse` tries them."""
     return DEFAULT.adapters_for(program_or_registry_key)
+
+
+def namespace_problem(program: str, namespace: str) -> str | None:
+    """Why ``namespace`` cannot be one of programme ``program``'s (``None`` if it can): not a
+    canonical identifier, not one the programme fixes, or of no form its registry writes.
+    A programme without an adapter only needs the canonical identifier."""
+    try:
+        adapters = [a for a in adapters_for(program) if a.program == program]
+    except UnknownRegistry:
+        adapters = []
+    if not adapters:
+        problem = identifier_problem(namespace)
+        return None if problem is None else f"the namespace {problem}"
+    problems = [a.namespace_problem(namespace) for a in adapters]
+    return None if None in problems else problems[0]
+
+
+def canonical_project(program: str, project_id: str) -> str:
+    """The canonical project id of ``project_id`` as written for programme ``program``
+    (``"ACR1185"`` → ``"1185"``); a programme without an adapter needs a canonical identifier.
+    Raises :class:`chain.canonical.TextRejected` saying why not."""
+    try:
+        adapters = [a for a in adapters_for(program) if a.program == program]
+    except UnknownRegistry:
+        adapters = []
+    if adapters:
+        return adapters[0].canonical_project(project_id)
+    return clean_identifier(project_id.strip())
 
 
 def registries() -> tuple[str, ...]:

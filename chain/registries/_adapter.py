@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from chain.canonical import TextRejected, identifier_problem
 from chain.errors import ConfigurationError
 from chain.registries._fields import INTEGER, FieldKind
 from chain.registries._grammar import PLACEHOLDER, Grammar, label
@@ -38,6 +39,11 @@ class SerialAdapter:
     - ``first``/``last``/``project``/``reference``: names of the parts with those roles.
     - ``vintage``: the vintage rule; ``row``: the export columns checked against the serial.
     - ``rationale``: why the namespace is what it is (documentation, shown by tools).
+    - ``fixed_namespaces``: for a registry that numbers serials in registry-wide spaces, every
+      namespace there is; the programme's governance fixes them on the ledger, so no issuer
+      can open a parallel one (``chain.programmes``). ``None``: namespaces follow the template.
+    - ``project_prefixes``: how the registry writes its project ids in front of the number
+      the serial holds (``"ACR1185"``, ``"VCS 1340"``); :meth:`canonical_project` drops them.
     """
 
     key: str
@@ -53,7 +59,10 @@ class SerialAdapter:
     vintage: VintageRule | None = None
     row: RowColumns = field(default_factory=RowColumns)
     rationale: str = ""
+    fixed_namespaces: frozenset[str] | None = None
+    project_prefixes: tuple[str, ...] = ()
     grammars: tuple[Grammar, ...] = field(init=False, repr=False)
+    namespace_grammar: Grammar = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if not _KEY.fullmatch(self.key):
@@ -75,11 +84,51 @@ class SerialAdapter:
                 raise ConfigurationError(
                     f"adapter {self.key}: template {grammar.template!r} lacks {sorted(missing)}"
                 )
+        object.__setattr__(self, "namespace_grammar", Grammar(self.namespace, self.kinds))
         if self.first == self.last:
             raise ConfigurationError(f"adapter {self.key}: first and last must be distinct parts")
         for role in (self.first, self.last):
             if self.kinds.get(role) is not INTEGER:
                 raise ConfigurationError(f"adapter {self.key}: {{{role}}} must be an INTEGER part")
+
+    # -- canonical identity ------------------------------------------------------------------
+
+    @property
+    def numeric_projects(self) -> bool:
+        """Whether this registry's project ids are numbers (the serial's project part is)."""
+        return self.project is not None and self.kinds[self.project] is INTEGER
+
+    def canonical_project(self, text: str) -> str:
+        """The canonical form of a project id as the registry or a person writes it:
+        ``"ACR1185"``, ``"acr 1185"``, ``"1185"`` all give ``"1185"`` for ACR; raises
+        :class:`chain.canonical.TextRejected` naming what is wrong."""
+        value = text.strip().upper()
+        for prefix in self.project_prefixes:
+            if value.startswith(prefix) and value[len(prefix) :].lstrip(" -_")[:1].isdigit():
+                value = value[len(prefix) :].lstrip(" -_")
+                break
+        problem = identifier_problem(value, numeric=self.numeric_projects)
+        if problem is not None:
+            shown = "a number" if self.numeric_projects else "a canonical identifier"
+            raise TextRejected(
+                f"{text!r} is not a {self.program} project id ({shown}): it {problem}"
+            )
+        return value
+
+    def namespace_problem(self, namespace: str) -> str | None:
+        """Why ``namespace`` cannot be one of this registry's (``None`` if it can): not a
+        canonical identifier, not one the programme fixes, or not of the namespace's form."""
+        problem = identifier_problem(namespace)
+        if problem is not None:
+            return f"the namespace {problem}"
+        if self.fixed_namespaces is not None:
+            if namespace in self.fixed_namespaces:
+                return None
+            return f"{namespace!r} is not a {self.program} namespace"
+        values = self.namespace_grammar.match(namespace)
+        if values is None:
+            return self.namespace_grammar.diagnose(namespace)[1]
+        return self.namespace_grammar.check(values)
 
     # -- parsing -----------------------------------------------------------------------------
 
@@ -169,6 +218,14 @@ class SerialAdapter:
             )
         if self.project is not None:
             project = self.row.project_of(row)
+            if project is not None and project[1] != values[self.project]:
+                # The row may write the registry's own spelling (ACR1185, VCS 1340).
+                try:
+                    same = self.canonical_project(project[1]) == values[self.project]
+                except TextRejected:
+                    same = False
+                if same:
+                    project = None
             if project is not None and project[1] != values[self.project]:
                 return (
                     f"{label(self.project)} id {values[self.project]!r} in the serial "

@@ -13,13 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from chain.canonical import MAX_SERIAL
 from chain.errors import CarbonLedgerError
 
 if TYPE_CHECKING:
     from chain.registries._adapter import SerialAdapter
 
-MAX_SERIAL = 2**63 - 2
-"""Largest serial number (and largest number in any numeric part of a serial) accepted."""
+__all__ = ["MAX_SERIAL", "CanonicalSerial", "ParsedSerial", "SerialFormatError", "UnknownRegistry"]
 
 
 class SerialFormatError(CarbonLedgerError):

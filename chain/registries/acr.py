@@ -51,4 +51,5 @@ ADAPTER = SerialAdapter(
         vintage_year=("Vintage",),
     ),
     rationale="serial numbers restart at 1 in every issuance batch",
+    project_prefixes=("ACR",),
 )

@@ -44,4 +44,5 @@ ADAPTER = SerialAdapter(
     vintage=SerialYear("vintage"),
     row=RowColumns(quantity=("Quantity",), project=("Project ID",), vintage_year=("Vintage",)),
     rationale="assumed: numbers restart in every issuance (no published serial layout)",
+    project_prefixes=("CCER",),
 )

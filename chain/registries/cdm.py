@@ -34,6 +34,7 @@ from __future__ import annotations
 
 from chain.registries._adapter import SerialAdapter
 from chain.registries._fields import ALPHA2, INTEGER, choice
+from chain.registries._iso3166 import ALPHA2 as ALPHA2_CODES
 from chain.registries._rows import RowColumns
 from chain.registries._vintage import CommitmentPeriod
 
@@ -58,4 +59,6 @@ ADAPTER = SerialAdapter(
     vintage=CommitmentPeriod("original_period", "applicable_period"),
     row=RowColumns(quantity=("Quantity",), project=("Project ID",), vintage_year=("Vintage",)),
     rationale="DES unit serial numbers are unique within the originating registry",
+    fixed_namespaces=ALPHA2_CODES,
+    project_prefixes=("CDM",),
 )

@@ -56,6 +56,7 @@ ADAPTER = SerialAdapter(
     vintage=SerialYear("vintage"),
     row=RowColumns(quantity=("Quantity",), project=("GSID",), vintage_year=("Vintage",)),
     rationale="serial numbers restart at 1 in every issuance",
+    project_prefixes=("GS",),
 )
 
 CDM_IN_GS = dataclasses.replace(

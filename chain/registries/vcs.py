@@ -59,4 +59,6 @@ ADAPTER = SerialAdapter(
         vintage_end=("Vintage End",),
     ),
     rationale="VCU serial numbers form one registry-wide sequence",
+    fixed_namespaces=frozenset({"VCS-VCU"}),
+    project_prefixes=("VCS", "VERRA"),
 )

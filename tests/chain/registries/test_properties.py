@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chain import registries
+from chain.canonical import TextRejected
 from chain.registries import (
     MAX_SERIAL,
     CommitmentPeriod,
@@ -157,8 +158,11 @@ def test_a_row_with_another_project_is_rejected(
     row = matching_row(parsed)
     column = adapter.row.project[0]
     other = data.draw(st.from_regex(r"[0-9A-Z]{1,8}", fullmatch=True), label="project")
-    if other == parsed.project:
-        return
+    try:  # the registry's own spelling of the same project (VCS1340 for 1340) is not another
+        if adapter.canonical_project(other) == parsed.project:
+            return
+    except TextRejected:
+        pass
     with pytest.raises(SerialFormatError) as caught:
         registries.parse(
             adapter.registry,
