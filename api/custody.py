@@ -29,6 +29,7 @@ from api.submission.signer import Signer
 from chain.domain import program_code
 from chain.errors import ConfigurationError, TransactionError
 from chain.importer.keys import load_keystore
+from chain.programmes import identity
 
 FUNDING = Web3.to_wei(10, "ether")
 """What a custodial account is topped up to when the chain charges gas."""
@@ -138,8 +139,32 @@ class Custody:
             assert program is not None
             program_id = program_id_of(node, ledger, program)
             if program_id == 0:
-                run(plain("registerProgram", program_code(program), what=f"register {program}"))
+                # The operator becomes the programme's admin; its identity policy comes with it
+                # (chain.programmes), so no issuer can bridge into a parallel namespace.
+                register = plain(
+                    "registerProgram",
+                    program_code(program),
+                    Web3.to_checksum_address(operator),
+                    what=f"register {program}",
+                )
+                run(register)
                 program_id = program_id_of(node, ledger, program)
+                policy = identity(program)
+                if not policy.is_open:
+                    fixed = sorted(policy.fixed_namespaces or ())
+                    run(
+                        plain(
+                            "setProgramPolicy",
+                            program_id,
+                            policy.fixed_namespaces is not None,
+                            policy.numeric_project_ids,
+                            what=f"{program} identity policy",
+                        ),
+                        *(
+                            plain("setNamespaces", program_id, chunk, True, what="namespaces")
+                            for chunk in (fixed[i : i + 64] for i in range(0, len(fixed), 64))
+                        ),
+                    )
             role_id = calls.result(
                 "issuerRole", node.call(ledger, calls.calldata("issuerRole", program_id))
             )[0]

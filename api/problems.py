@@ -23,6 +23,9 @@ from chain.errors import (
     InvalidAccountNonce,
     InvalidRequest,
     InvalidSignature,
+    TextBlank,
+    TextNotAllowed,
+    TextTooLong,
     TransactionError,
     TransactionTimeout,
     Unauthorized,
@@ -83,6 +86,11 @@ def problem_for(exc: CarbonLedgerError) -> Problem:
             code = 422
         else:
             code = 409
+        extra: dict[str, Any] = {}
+        field = exc.arguments.get("field")
+        if isinstance(exc, TEXT_ERRORS) and isinstance(field, str):
+            # The contract names its own field; say which of the request's it is.
+            extra["errors"] = [{"field": _CONTRACT_FIELDS.get(field, field), "message": str(exc)}]
         return Problem(
             code,
             exc.error_name,
@@ -91,6 +99,7 @@ def problem_for(exc: CarbonLedgerError) -> Problem:
             error=exc.error_name,
             arguments={k: _jsonable(v) for k, v in exc.arguments.items()},
             tx_hash=exc.tx_hash,
+            **extra,
         )
     if isinstance(exc, TransactionTimeout):
         return Problem(504, "transaction-timeout", "Transaction not confirmed", str(exc))
@@ -103,6 +112,15 @@ def problem_for(exc: CarbonLedgerError) -> Problem:
 
 
 SIGNATURE_ERRORS = (InvalidSignature, ExpiredSignature, InvalidAccountNonce)
+TEXT_ERRORS = (TextTooLong, TextNotAllowed, TextBlank)
+_CONTRACT_FIELDS = {
+    "name": "project.name",
+    "country": "project.country",
+    "methodology": "project.methodology",
+    "projectType": "project.type",
+    "registryReference": "registry_reference",
+}
+"""Text fields the contract names differently from the API's request bodies."""
 
 
 _HTTP_TITLES = {

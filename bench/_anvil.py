@@ -45,7 +45,7 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
-from bench.gas import VERRA_CSV, Block, dev_accounts, load_blocks
+from bench.gas import VERRA_CSV, Block, dev_accounts, load_blocks, synthetic_block
 from chain._revert import _abi_type, decode_revert
 from chain.anvil import (
     HOST,
@@ -56,7 +56,7 @@ from chain.anvil import (
     _wait_ready,
     find_anvil,
 )
-from chain.artifacts import load_artifact
+from chain.artifacts import ledger_abi
 from chain.client import LedgerClient
 from chain.deployment import Deployment, deploy_ledger
 from chain.domain import (
@@ -211,7 +211,7 @@ def _selector(signature: str) -> bytes:
 
 def _function(name: str) -> tuple[bytes, list[str]]:
     """Selector and argument types of the ledger's function ``name``, from its ABI."""
-    (entry,) = (e for e in load_artifact().abi if e.get("type") == "function" and e["name"] == name)
+    (entry,) = (e for e in ledger_abi() if e.get("type") == "function" and e["name"] == name)
     types = [_abi_type(i) for i in entry["inputs"]]
     return _selector(f"{name}({','.join(types)})"), types
 
@@ -309,7 +309,7 @@ def _setup(
 ) -> tuple[Deployment, LedgerClient, list[LedgerClient], list[_Namespace]]:
     """Deploy, register VCS and GS, their issuers, holders and projects, and bridge each
     namespace's first block (with hints from the client): automined, one block per transaction."""
-    abi = load_artifact().abi
+    abi = ledger_abi()
     nonces = NonceManager(w3)
     senders = [TxSender(w3, a, abi, nonces=nonces) for a in accounts]
     deployment = deploy_ledger(senders[0], admin_delay=24 * 3600)
@@ -328,7 +328,9 @@ def _setup(
     spaces = []
     for k, block in enumerate(blocks):
         program_id, issuer = programs[k % 2], issuers[k % 2]
-        namespace = block.namespace if k % 2 == 0 else "GS1-1-" + block.namespace[8:]
+        # Namespaces of their own (the programmes are open here), one per block, as a
+        # per-issuance registry (GS) has them: the bridged-part list spans many namespaces.
+        namespace = f"VCS-BENCH-{k}" if k % 2 == 0 else f"GS1-1-BENCH-{k}"
         key = issuer.ensure_project(program_id, block.project())
         recipient = senders[3 + rng.randrange(HOLDERS)].address
         issuance = replace(
@@ -350,12 +352,13 @@ def _setup(
 
 
 def _namespace_blocks(count: int) -> list[Block]:
-    """One Verra block per namespace (the export's first of each), or synthetic ones."""
+    """One Verra block per project (the export's first of each), or synthetic ones."""
     seen: dict[str, Block] = {}
     if VERRA_CSV.is_file():
         for block in load_blocks(VERRA_CSV).values():
-            if block.namespace not in seen and block.last - block.first < 10**6:
-                seen[block.namespace] = block
+            project = block.serial.project or ""
+            if project not in seen and block.last - block.first < 10**6:
+                seen[project] = block
     out = list(seen.values())[:count]
     while len(out) < count:  # no export here (or too few namespaces): make some up
         n = len(out)
@@ -367,9 +370,8 @@ def _namespace_blocks(count: int) -> list[Block]:
             "Vintage Start": "2020-01-01",
             "Vintage End": "2020-12-31",
         }
-        namespace = f"VCS-VCU-{1000 + n}-VER-BR-14-{5000 + n}-01012020-31122020"
         first = 10**9 + n * 10**6
-        out.append(Block(str(20000 + n), first, first + 999, namespace, "0", row))
+        out.append(synthetic_block(20000 + n, first, first + 999, row))
     return out
 
 
@@ -520,7 +522,7 @@ class _Generator:
             for raw, kind in zip(self._raws, self._kinds, strict=True)
         }
         receipts = self.rpc.call("eth_getBlockReceipts", [block["number"]]) or []
-        abi = load_artifact().abi
+        abi = ledger_abi()
         out = []
         for r in receipts:
             if r.get("status") == "0x1":

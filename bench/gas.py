@@ -2,9 +2,12 @@
 
     python bench/gas.py [--json] [--rpc URL | --anvil] [--namespace-bridgings N]
 
-Deploys CarbonLedger, sets up a programme, an issuer and holders as tests/conftest.py does, and
-runs each operation once on real Verra blocks (tests/data/registries/verra/transactions.csv, a copy of
-the shared registry export).
+Deploys CarbonLedger, registers VCS with the identity policy ``carbon-ledger deploy`` gives it
+(its one registry-wide namespace ``VCS-VCU`` fixed, numeric project ids: ``chain.programmes``),
+sets up an issuer and holders, and runs each operation once on real Verra blocks
+(tests/data/registries/verra/transactions.csv, a copy of the shared registry export). Every
+bridging pays the canonical-identity checks (``CanonicalText.sol``); the ``*_text`` keys show
+what text a person writes costs on top (non-ASCII text is decoded on-chain).
 The default backend is the embedded py-evm chain. ``--anvil`` runs a temporary anvil (pinned to
 py-evm's hardfork and chain id, with the same accounts, so every byte sent is the same) and
 ``--rpc`` a node whose anvil dev accounts are funded; both also run py-evm and compare. (On a
@@ -34,11 +37,14 @@ from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
-from chain.artifacts import load_artifact
+from chain import registries
+from chain.artifacts import ledger_abi
 from chain.client import LedgerClient, TxResult
 from chain.deployment import deploy_ledger
 from chain.domain import Issuance, Project, RetirementRequest, namespace_id, part_key
 from chain.embedded import embedded_chain
+from chain.programmes import register_programme
+from chain.registries import ParsedSerial
 from chain.transactions import NonceManager, TxSender
 
 VERRA_CSV = Path(__file__).resolve().parents[1] / "tests/data/registries/verra/transactions.csv"
@@ -47,6 +53,11 @@ VERRA_CSV = Path(__file__).resolve().parents[1] / "tests/data/registries/verra/t
 BALE = "19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"  # 425 t
 ONE_TONNE = "19298-935996546-935996546-VCS-VCU-1491-VER-BR-1-513-01012018-31122018-0"
 LARGE = "19310-937603490-937614362-VCS-VCU-1491-VER-RW-3-4150-01012025-30092025-1"  # → 10 Mt
+# All VCUs share Verra's one namespace: the 10 Mt block is moved far above the real serials.
+TEN_MT_FIRST = 9_000_000_000
+GS_SERIAL = "GS1-1-UG-GS11236-16-2024-30307-1-19149"  # an open programme's fresh namespace
+CJK_BENEFICIARY = "中国石油化工集团有限公司上海石油化工股份有限公司"  # 24 characters, 72 bytes
+LONG_NOTE = "Retirement on behalf of the buyer for its 2025 emissions. " * 17  # 986 bytes
 TONGXU = (  # two blocks of one namespace, bridged on the registry's signature
     "19380-941382555-941382741-VCS-VCU-1310-VER-CN-13-3005-01012022-31102022-0",
     "19381-941412555-941441125-VCS-VCU-1310-VER-CN-13-3005-01012022-31102022-0",
@@ -77,10 +88,11 @@ ERC3643_TRANSFER = 155_742
 
 # key → (what it measures, tonnes bridged for the ERC-721 comparison or None)
 OPERATIONS: dict[str, tuple[str, int | None]] = {
-    "bridge_1t": ("bridge a 1 t block (fresh namespace)", 1),
-    "bridge_10Mt": ("bridge a 10,000,000 t block (fresh namespace)", 10_000_000),
-    "bridge_1st": ("1st bridging into a fresh namespace (425 t)", 425),
-    "bridge_1000th": ("Nth bridging into that namespace, after N-1 others", 425),
+    "bridge_1t": ("bridge a 1 t block (VCS: fixed namespace VCS-VCU)", 1),
+    "bridge_10Mt": ("bridge a 10,000,000 t block (VCS-VCU)", 10_000_000),
+    "bridge_1st": ("bridge the Bale block (425 t) into VCS-VCU", 425),
+    "bridge_1000th": ("Nth bridging after it, after N-1 others", 425),
+    "bridge_open_namespace": ("bridge into a fresh namespace of an open programme (GS)", 19_149),
     "transfer_split": ("transfer from the middle of a range (splits it in 3)", None),
     "transfer_whole": ("transfer a whole range", None),
     "retire_partial": ("retire the lowest serials of a larger range (amount-based)", None),
@@ -94,7 +106,12 @@ OPERATIONS: dict[str, tuple[str, int | None]] = {
     "detokenise": ("return the lowest serials of a range to the registry", None),
     "cancel": ("issuer cancels the lowest serials of a holder's range", None),
     "register_project": ("register a registry project", None),
-    "deploy": ("deploy CarbonLedger", None),
+    "retire_cjk_text": (
+        f"retire_partial_middle, {len(CJK_BENEFICIARY)}-character Chinese beneficiary",
+        None,
+    ),
+    "retire_long_text": (f"retire_partial_middle with a {len(LONG_NOTE)}-byte note", None),
+    "deploy": ("deploy CarbonLedger and its governance module", None),
 }
 REQUIRED_KEYS = (
     *("bridge_1t", "bridge_10Mt", "bridge_1st", "bridge_1000th", "transfer_split"),
@@ -115,18 +132,22 @@ class Block:
     reference: str  # the registry's block id
     first: int
     last: int
-    namespace: str
-    flag: str
+    namespace: str  # canonical: VCS-VCU for every block
+    serial: ParsedSerial
     row: dict[str, str]
 
     @property
     def serial_number(self) -> str:
-        return f"{self.reference}-{self.first}-{self.last}-{self.namespace}-{self.flag}"
+        """The registry's serial of this block (re-rendered for a synthetic one)."""
+        values = dict(self.serial.fields, block=self.reference, first=self.first, last=self.last)
+        return registries.compose("vcs", values).text()
 
     def project(self) -> Project:
-        country = self.namespace.split("-")[4]  # VCS-VCU-<n>-VER-<country>-...
         r = self.row
-        return Project(r["ID"], r["Name"], country, r["Methodology"], r["Project Type"])
+        country = self.serial.part("country")
+        return Project(
+            self.serial.project or "", r["Name"], country, r["Methodology"], r["Project Type"]
+        )
 
     def metadata_hash(self) -> bytes:
         row = dict(self.row, **{"Serial Number": self.serial_number})
@@ -156,6 +177,24 @@ class Block:
         )
 
 
+def synthetic_block(reference: int, first: int, last: int, row: dict[str, str]) -> Block:
+    """A made-up Verra block of project ``row["ID"]`` (a 2020 vintage in Brazil)."""
+    parts = {
+        "block": reference,
+        "first": first,
+        "last": last,
+        "ref": 1000,
+        "country": "BR",
+        "scope": 14,
+        "project": row["ID"],
+        "vintage_start": "01012020",
+        "vintage_end": "31122020",
+        "flag": 0,
+    }
+    serial = registries.compose("vcs", parts)
+    return Block(str(reference), first, last, serial.namespace, serial, row)
+
+
 def load_blocks(path: Path) -> dict[str, Block]:
     """Every block of the export, by serial number."""
     if not path.is_file():
@@ -163,10 +202,11 @@ def load_blocks(path: Path) -> dict[str, Block]:
     blocks = {}
     with path.open(newline="", encoding="utf-8") as fh:
         for row in csv.DictReader(fh):
-            reference, first, last, rest = row["Serial Number"].split("-", 3)
-            namespace, flag = rest.rsplit("-", 1)
-            block = Block(reference, int(first), int(last), namespace, flag, row)
-            blocks[block.serial_number] = block
+            parsed = registries.parse("vcs", row["Serial Number"], row)
+            block = Block(
+                parsed.reference or "", parsed.first, parsed.last, parsed.namespace, parsed, row
+            )
+            blocks[row["Serial Number"]] = block
     return blocks
 
 
@@ -219,6 +259,16 @@ def rpc_backend(url: str) -> Iterator[Web3]:
 # ---------------------------------------------------------------- the measurements
 
 
+def _creation_gas(w3: Web3, address: str, before: int) -> int:
+    """Gas of the transaction that created ``address``, at or before block ``before``."""
+    for number in range(before, -1, -1):
+        for tx in w3.eth.get_block(number)["transactions"]:
+            receipt = w3.eth.get_transaction_receipt(tx)  # type: ignore[arg-type]
+            if str(receipt["contractAddress"]).lower() == address.lower():
+                return int(receipt["gasUsed"])
+    raise RuntimeError(f"no transaction created {address}")
+
+
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
@@ -236,7 +286,7 @@ def measure(
         raise ValueError("namespace_bridgings must be at least 2")
     blocks = load_blocks(verra_csv)
     gas: dict[str, int] = {}
-    abi = load_artifact().abi
+    abi = ledger_abi()
     nonces = NonceManager(w3)
     senders = {
         role: TxSender(w3, account, abi, nonces=nonces)
@@ -245,12 +295,15 @@ def measure(
 
     deployment = deploy_ledger(senders["admin"], admin_delay=24 * 3600)
     gas["deploy"] = w3.eth.get_transaction_receipt(deployment.deploy_tx)["gasUsed"]  # type: ignore[arg-type]
+    gas["deploy"] += _creation_gas(w3, deployment.governance, deployment.deploy_block)
     admin = LedgerClient.for_deployment(w3, deployment, senders["admin"])
     issuer, alice, bob, carol, relayer = (
         admin.as_account(senders[r]) for r in ("issuer", "alice", "bob", "carol", "relayer")
     )
-    vcs = admin.register_program("VCS")
+    vcs = register_programme(admin, "VCS")  # fixed namespace VCS-VCU, numeric project ids
+    gs = admin.register_program("GS")  # open: a namespace per issuance
     admin.grant_issuer(vcs, issuer.account)
+    admin.grant_issuer(gs, issuer.account)
     admin.grant_role(admin.role("COMPLIANCE_ROLE"), admin.account)
     for client in (issuer, alice, bob, carol):
         admin.set_account(client.account)
@@ -258,9 +311,10 @@ def measure(
     project_keys: dict[str, bytes] = {}
 
     def issuance(block: Block, recipient: LedgerClient = alice) -> Issuance:
-        if block.namespace not in project_keys:
-            project_keys[block.namespace] = issuer.ensure_project(vcs, block.project())
-        key = project_keys[block.namespace]
+        project = block.project()
+        if project.project_id not in project_keys:
+            project_keys[project.project_id] = issuer.ensure_project(vcs, project)
+        key = project_keys[project.project_id]
         return replace(block.issuance(vcs, recipient.account), project_key=key)
 
     bale = blocks[BALE]
@@ -273,7 +327,9 @@ def measure(
     gas["bridge_1t"] = issuer.bridge(issuance(blocks[ONE_TONNE])).gas_used
     large = blocks[LARGE]
     gas["bridge_10Mt"] = issuer.bridge(
-        replace(issuance(large), last_serial=large.first + 10_000_000 - 1)
+        replace(
+            issuance(large), first_serial=TEN_MT_FIRST, last_serial=TEN_MT_FIRST + 10_000_000 - 1
+        )
     ).gas_used
     first = issuer.bridge(issuance(bale))
     gas["bridge_1st"] = first.gas_used
@@ -338,8 +394,32 @@ def measure(
     op("retire_whole", 0, lambda: bob.retire(retirement(160, 199)))
     op("retire_signed_first", 1, lambda: signed_retire(110, 119))
     op("retire_signed", 1, lambda: signed_retire(120, 129))
+
+    # Text a person writes, on retire_partial_middle's shape (the middle of a range).
+    def retire_text(lo: int, beneficiary: str, note: str = "") -> TxResult:
+        request = replace(retirement(lo, lo + 9), beneficiary=beneficiary, note=note)
+        return bob.retire(request)
+
+    op("retire_cjk_text", 2, lambda: retire_text(300, CJK_BENEFICIARY))
+    op("retire_long_text", 2, lambda: retire_text(320, beneficiary, LONG_NOTE))
     op("detokenise", 1, lambda: bob.detokenise(batch, s + 200, s + 204, "19386"))
     op("cancel", 1, lambda: issuer.cancel(batch, alice.account, s + 7, s + 11, "reversal"))
+
+    parsed = registries.parse("gs", GS_SERIAL)
+    gs_key = issuer.ensure_project(gs, Project(parsed.project or "", "Cookstoves", "UG", "", ""))
+    gas["bridge_open_namespace"] = issuer.bridge(
+        Issuance(
+            gs,
+            gs_key,
+            parsed.namespace,
+            parsed.first,
+            parsed.last,
+            alice.account,
+            dt.date(2024, 1, 1),
+            dt.date(2024, 12, 31),
+            registry_reference=parsed.reference or "",
+        )
+    ).gas_used
 
     for key, serial in zip(("bridge_signed_first", "bridge_signed"), TONGXU, strict=True):
         request = issuance(blocks[serial])

@@ -55,6 +55,7 @@ from api.writes.models import (
 )
 from api.writes.signed import check_signature, typed_data
 from chain import registries
+from chain.canonical import TextRejected
 from chain.domain import MAX_BATCH_QUANTITY, date_to_int
 from chain.domain import project_key as _project_key
 from chain.errors import InvalidBridgeHint
@@ -94,9 +95,12 @@ async def create_issuance(
                 return check_signed(ledger, issuer, body, sid)
 
             async def register(action: Action) -> None:
-                if body.project is not None:
+                if body.project is not None and body.project.id is not None:
                     assert isinstance(action, Bridge)
-                    await ensure_project(ledger, sender, action, body.project, timeout)
+                    # check_signed has accepted the id, so it has a canonical form.
+                    canonical = registries.canonical_project(issuer.program or "", body.project.id)
+                    project = body.project.model_copy(update={"id": canonical})
+                    await ensure_project(ledger, sender, action, project, timeout)
 
             return await submit_gated(
                 services, ledger, request, issuer, sid, ("signer", signer), plan_signed, register
@@ -167,12 +171,17 @@ def plan(
             "serial", f"{parsed.quantity} t is more than one batch holds ({MAX_BATCH_QUANTITY} t)"
         )
     stated = body.project.id
+    if stated is not None:
+        try:  # the registry's own spellings (ACR1185, VCS 1340) are the same project
+            stated = parsed.adapter.canonical_project(stated)
+        except TextRejected as exc:
+            raise field_problem("project.id", str(exc)) from None
     project_id = parsed.project or stated
     if project_id is None:
         raise field_problem("project.id", "this serial format holds no project id: give one")
     if stated is not None and parsed.project is not None and stated != parsed.project:
         raise field_problem(
-            "project.id", f"the serial is of project {parsed.project}, not {stated}"
+            "project.id", f"the serial is of project {parsed.project}, not {body.project.id}"
         )
     rule = parsed.adapter.vintage
     if rule is not None:
@@ -292,6 +301,11 @@ def check_signed(ledger: Ledger, issuer: Principal, body: IssuanceSigned, sid: s
             "Forbidden",
             f"scope {issuer.scope} may not relay bridgings of programme id {message.program_id}",
         )
+    # The same namespace rule as the custodial path's adapters (and the contract), before the
+    # signature is even looked at: no spelling of a namespace opens a parallel one.
+    problem = registries.namespace_problem(issuer.program or "", message.namespace)
+    if problem is not None:
+        raise field_problem("typed_data.message.namespace", problem)
     typed = typed_data("Bridge", BRIDGE_TYPE, message.model_dump(by_alias=True), ledger)
     check_signature(ledger, views, body.typed_data.domain, typed, body.signature, body.signer)
     if not views.has_role(views.issuer_role(message.program_id), body.signer):
@@ -319,7 +333,13 @@ def check_signed(ledger: Ledger, issuer: Principal, body: IssuanceSigned, sid: s
     action = Bridge(issuance, response, signed)
     key = bytes.fromhex(message.project_key[2:])
     if body.project is not None:
-        if body.project.id is None or project_key(message.program_id, body.project.id) != key:
+        if body.project.id is None:
+            raise field_problem("project.id", "give the project id the typed data's key names")
+        try:
+            project_id = registries.canonical_project(issuer.program or "", body.project.id)
+        except TextRejected as exc:
+            raise field_problem("project.id", str(exc)) from None
+        if project_key(message.program_id, project_id) != key:
             raise field_problem("project.id", "not the project typed_data.message.projectKey names")
     elif not views.project_registered(key):
         raise field_problem(

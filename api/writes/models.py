@@ -13,6 +13,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Discriminator,
@@ -25,16 +26,43 @@ from pydantic import (
 
 from api.auth import PROGRAM_PATTERN
 from api.reads._common import JsonInt
+from chain import canonical
+from chain.canonical import MAX_BATCH_QUANTITY, MAX_SERIAL, TEXT_FIELDS, TextField, TextRejected
 
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 BYTES32 = r"^0x[0-9a-fA-F]{64}$"
 HEXBYTES = r"^0x([0-9a-fA-F]{2})+$"
-MAX_SERIAL = 2**63 - 2
-"""The store keeps serials as signed 64-bit; the registries' parsers accept no more."""
 Address = Annotated[str, Field(pattern=ADDRESS, examples=["0x" + "ab" * 20])]
 Serial = Annotated[int, Field(ge=0, le=MAX_SERIAL)]
 BatchId = Annotated[int, Field(ge=1, le=2**63 - 1)]
-Quantity = Annotated[int, Field(ge=1, le=2**32 - 1)]
+Quantity = Annotated[int, Field(ge=1, le=MAX_BATCH_QUANTITY)]
+
+
+def _written(rule: TextField) -> AfterValidator:
+    """Text a person writes: normalised (NFC, trimmed), then refused with a 422 naming the field
+    if the ledger would refuse it (``chain.canonical.clean_text``)."""
+    return AfterValidator(lambda value: canonical.clean_text(value, rule))
+
+
+def _signed(rule: TextField) -> AfterValidator:
+    """Text inside a signed message: it cannot be normalised without breaking the signature, so
+    it must already be in canonical form, and acceptable to the ledger."""
+
+    def check(value: str) -> str:
+        clean = canonical.clean_text(value, rule)
+        if clean != value:
+            raise TextRejected(
+                "is not in canonical form (Unicode NFC, no surrounding whitespace): sign "
+                f"{clean!r} instead"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+Beneficiary = Annotated[str, _written(TEXT_FIELDS["beneficiary"])]
+Jurisdiction = Annotated[str, _written(TEXT_FIELDS["jurisdiction"])]
+Note = Annotated[str, _written(TEXT_FIELDS["note"])]
 
 LABELS = ("corsia_eligible", "ccp_approved", "article6_authorised", "corresponding_adjustment")
 LabelName = Literal[
@@ -62,12 +90,13 @@ class ProjectIn(Strict):
         default=None,
         min_length=1,
         max_length=64,
-        description="registry project id; taken from the serial when the format holds one",
+        description="registry project id, in the registry's own spelling (ACR1185, VCS1340, "
+        "GS11236 or the bare number); taken from the serial when the format holds one",
     )
-    name: str = Field(min_length=1, max_length=256)
-    country: str = Field(min_length=1, max_length=64)
-    methodology: str = Field(default="", max_length=128)
-    type: str = Field(default="", max_length=128)
+    name: Annotated[str, _written(TEXT_FIELDS["name"])]
+    country: Annotated[str, _written(TEXT_FIELDS["country"])]
+    methodology: Annotated[str, _written(TEXT_FIELDS["methodology"])] = ""
+    type: Annotated[str, _written(TEXT_FIELDS["projectType"])] = ""
 
 
 class IssuanceCreate(Strict):
@@ -84,7 +113,7 @@ class IssuanceCreate(Strict):
     vintage_start: dt.date
     vintage_end: dt.date
     labels: list[LabelName] = Field(default_factory=list, max_length=len(LABELS))
-    registry_reference: str | None = Field(default=None, max_length=256)
+    registry_reference: Annotated[str, _written(TEXT_FIELDS["registryReference"])] | None = None
     metadata: dict[str, Any] | None = None
 
     @field_validator("vintage_end")
@@ -113,7 +142,7 @@ class Domain(Camel):
 class BridgeMessage(Camel):
     program_id: int = Field(alias="programId", ge=1, le=2**16 - 1)
     project_key: str = Field(alias="projectKey", pattern=BYTES32)
-    namespace: str = Field(min_length=1, max_length=256)
+    namespace: str = Field(min_length=1, max_length=canonical.IDENTIFIER)
     first_serial: Serial = Field(alias="firstSerial")
     last_serial: Serial = Field(alias="lastSerial")
     recipient: Address
@@ -121,7 +150,9 @@ class BridgeMessage(Camel):
     vintage_end: int = Field(alias="vintageEnd", ge=19000101, le=99991231)
     labels: int = Field(ge=0, le=2**16 - 1)
     metadata_hash: str = Field(alias="metadataHash", pattern=BYTES32)
-    registry_reference: str = Field(alias="registryReference", max_length=256)
+    registry_reference: Annotated[str, _signed(TEXT_FIELDS["registryReference"])] = Field(
+        alias="registryReference"
+    )
     nonce: int = Field(ge=0, le=2**256 - 1)
     deadline: int = Field(ge=0, le=2**256 - 1)
 
@@ -250,11 +281,11 @@ class Period(Strict):
 
 
 class RetirementCreate(SerialsChoice):
-    beneficiary: str = Field(min_length=1, max_length=256)
+    beneficiary: Beneficiary
     purpose: PurposeName
-    jurisdiction: str = Field(default="", max_length=64)
+    jurisdiction: Jurisdiction = ""
     consumption_period: Period | None = None
-    note: str = Field(default="", max_length=256)
+    note: Note = ""
 
 
 class RetireMessage(Camel):
@@ -262,12 +293,12 @@ class RetireMessage(Camel):
     batch_id: BatchId = Field(alias="batchId")
     first_serial: Serial = Field(alias="firstSerial")
     last_serial: Serial = Field(alias="lastSerial")
-    beneficiary: str = Field(min_length=1, max_length=256)
+    beneficiary: Annotated[str, _signed(TEXT_FIELDS["beneficiary"])]
     purpose: int = Field(ge=0, le=3)
-    jurisdiction: str = Field(max_length=64)
+    jurisdiction: Annotated[str, _signed(TEXT_FIELDS["jurisdiction"])]
     consumption_start: int = Field(alias="consumptionStart", ge=0, le=99991231)
     consumption_end: int = Field(alias="consumptionEnd", ge=0, le=99991231)
-    note: str = Field(max_length=256)
+    note: Annotated[str, _signed(TEXT_FIELDS["note"])]
     nonce: int = Field(ge=0, le=2**256 - 1)
     deadline: int = Field(ge=0, le=2**256 - 1)
 

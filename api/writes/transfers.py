@@ -23,6 +23,7 @@ from api.writes.common import (
     PROBLEMS,
     Answer,
     custodial_account,
+    field_problem,
     respond,
     submit_gated,
 )
@@ -63,6 +64,9 @@ async def create_transfer(
 
 
 def plan(ledger: Ledger, engine: object, holder: str, body: TransferCreate, sid: str) -> Transfer:
+    if body.to.lower() == holder.lower():
+        # The contract refuses it too (SelfTransfer): it would only fragment the ranges.
+        raise field_problem("to", "is the key's own account: a transfer needs another recipient")
     views = ledger.views
     if body.quantity is None:
         assert body.first_serial is not None and body.last_serial is not None
