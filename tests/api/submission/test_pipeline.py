@@ -44,11 +44,11 @@ def test_the_raw_signer_writes_eth_accounts_bytes() -> None:
         assert ours.tx_hash == "0x" + bytes(expected.hash).hex()
 
 
-@pytest.mark.parametrize(("namespace", "reference"), [("N", ""), ("N" * 256, "R" * 256)])
+@pytest.mark.parametrize(("namespace", "reference"), [("N", ""), ("N" * 64, "R" * 128)])
 def test_the_computed_bridging_gas_covers_the_extremes(
     ledger: Ledger, namespace: str, reference: str
 ) -> None:
-    fields = ("P" * 64, "n" * 256, "c" * 64, "m" * 128, "t" * 128)  # the API's largest project
+    fields = ("P" * 64, "n" * 256, "c" * 64, "m" * 256, "t" * 256)  # the largest project
     project = Project(*fields)
     issuer = ledger.issuer
     receipt = issuer.sender.transact(  # type: ignore[union-attr]
