@@ -13,9 +13,6 @@ from chain.client import LedgerClient
 from chain.domain import Label, Purpose, RangeState, RetirementRequest
 from chain.errors import (
     AccessControlUnauthorizedAccount,
-    AccountFrozen,
-    AccountNotAllowed,
-    BatchFrozen,
     EnforcedPause,
     InsufficientCredits,
     InvalidConsumptionPeriod,
@@ -227,43 +224,6 @@ def test_retirement_is_permanent(one: Ledger) -> None:
             attempt(one.alice, call)
 
 
-def test_retire_refusals(one: Ledger) -> None:
-    def request(first: int = 1001, last: int = 1001, batch_id: int = 1) -> RetirementRequest:
-        return RetirementRequest(batch_id, first, last, "Acme")
-
-    with reverts(UnknownBatch, batchId=7):
-        attempt(one.alice, retire_fn(one.alice, request(batch_id=7), 1001))
-    with reverts(InsufficientCredits, **_insufficient(one.bob, 1001, 1001)):
-        attempt(one.bob, retire_fn(one.bob, request(), 1001))
-    with reverts(InvalidRangeHint, batchId=1, rangeStart=1002):
-        attempt(one.alice, retire_fn(one.alice, request(), 1002))
-    with reverts(InvalidSerialRange, first=1001, last=1000):
-        attempt(one.alice, retire_fn(one.alice, request(1001, 1000), 1001))
-    with reverts(InsufficientCredits, **_insufficient(one.alice, 1990, 2010)):
-        attempt(one.alice, retire_fn(one.alice, request(1990, 2010), 1001))
-    with reverts(AccountNotAllowed, account=addr(one.outsider)):
-        attempt(one.outsider, retire_fn(one.outsider, request(), 1001))
-
-    one.admin.set_account(one.alice.account, allowed=True, frozen=True)
-    with reverts(AccountFrozen, account=addr(one.alice)):
-        attempt(one.alice, retire_fn(one.alice, request(), 1001))
-    one.admin.set_account(one.alice.account, allowed=False, frozen=False)
-    with reverts(AccountNotAllowed, account=addr(one.alice)):
-        attempt(one.alice, retire_fn(one.alice, request(), 1001))
-    one.admin.set_account(one.alice.account, allowed=True, frozen=False)
-
-    one.admin.set_batch_frozen(1, True)
-    with reverts(BatchFrozen, batchId=1):
-        attempt(one.alice, retire_fn(one.alice, request(), 1001))
-    one.admin.set_batch_frozen(1, False)
-
-    one.admin.pause()
-    with reverts(EnforcedPause):
-        attempt(one.alice, retire_fn(one.alice, request(), 1001))
-    one.admin.unpause()
-    retire(one, one.alice, request(), start=1001)
-
-
 def test_client_retire_quantity_retires_the_lowest_serials(one: Ledger) -> None:
     transfer(one, one.alice, 1, 1051, 1100, one.bob, start=1001)
     results = one.alice.retire_quantity(1, 80, "Acme", Purpose.COMPLIANCE, jurisdiction="DE")
@@ -386,30 +346,8 @@ def test_detokenise_burns_the_serials_with_the_registry_reference(one: Ledger) -
     assert (b.detokenised, b.held) == (100, 900)
 
 
-def test_detokenise_refusals(one: Ledger) -> None:
-    fn = one.alice.contract.functions.detokenise
-    with reverts(UnknownBatch, batchId=3):
-        attempt(one.alice, fn(3, 1001, 1001, 1001, "R"))
-    with reverts(InsufficientCredits, **_insufficient(one.bob, 1001, 1001)):
-        attempt(one.bob, _detok_fn(one.bob, 1001, 1001, 1001))
-    with reverts(InvalidRangeHint, batchId=1, rangeStart=1500):
-        attempt(one.alice, _detok_fn(one.alice, 1501, 1501, 1500))
-    with reverts(InvalidSerialRange, first=1002, last=1001):
-        attempt(one.alice, _detok_fn(one.alice, 1002, 1001, 1001))
-    with reverts(AccountNotAllowed, account=addr(one.outsider)):
-        attempt(one.outsider, _detok_fn(one.outsider, 1001, 1001, 1001))
-    one.admin.set_account(one.alice.account, allowed=True, frozen=True)
-    with reverts(AccountFrozen, account=addr(one.alice)):
-        attempt(one.alice, _detok_fn(one.alice, 1001, 1001, 1001))
-    one.admin.set_account(one.alice.account, allowed=True, frozen=False)
-    one.admin.set_batch_frozen(1, True)
-    with reverts(BatchFrozen, batchId=1):
-        attempt(one.alice, _detok_fn(one.alice, 1001, 1001, 1001))
-    one.admin.set_batch_frozen(1, False)
-    one.admin.pause()
-    with reverts(EnforcedPause):
-        attempt(one.alice, _detok_fn(one.alice, 1001, 1001, 1001))
-    one.admin.unpause()
+def test_detokenised_serials_cannot_be_detokenised_again(one: Ledger) -> None:
+    # The refusals every holdings operation shares are in test_holder_refusals.py.
     send(one.alice, _detok_fn(one.alice, 1001, 1001, 1001))
     with reverts(InsufficientCredits, **_insufficient(one.alice, 1001, 1001)):
         attempt(one.alice, _detok_fn(one.alice, 1001, 1001, 1001))

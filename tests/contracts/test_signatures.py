@@ -14,7 +14,6 @@ from eth_utils.crypto import keccak
 from chain.domain import Label, Purpose, RangeState, RetirementRequest
 from chain.errors import (
     AccessControlUnauthorizedAccount,
-    AccountFrozen,
     AccountNotAllowed,
     EnforcedPause,
     ExpiredSignature,
@@ -373,20 +372,13 @@ def test_a_signed_retirement_tampered_after_signing_is_refused(
         held.bob.retire_signed(dataclasses.replace(_request(), **change), signed)
 
 
-def test_a_signed_retirement_still_obeys_holdings_labels_freezes_and_pause(held: Ledger) -> None:
+def test_a_signed_retirement_still_obeys_the_labels(held: Ledger) -> None:
+    # Pause, freezes and the allowlist: test_holder_refusals.py, for every holdings operation.
     corsia = _request(purpose=Purpose.CORSIA)
     signed = held.alice.sign_retirement(corsia, deadline=_deadline(held))
     with reverts(LabelRequired, batchId=1, label=int(Label.CORSIA_ELIGIBLE)):
         held.bob.retire_signed(corsia, signed)
     plain = held.alice.sign_retirement(_request(), deadline=_deadline(held))
-    held.admin.set_account(held.alice.account, allowed=True, frozen=True)
-    with reverts(AccountFrozen, account=addr(held.alice)):
-        held.bob.retire_signed(_request(), plain)
-    held.admin.set_account(held.alice.account, allowed=True, frozen=False)
-    held.admin.pause()
-    with reverts(EnforcedPause):
-        held.bob.retire_signed(_request(), plain)
-    held.admin.unpause()
     held.bob.retire_signed(_request(), plain)
     assert ranges(held, 1)[0] == (1001, 1100, "alice", RETIRED)
 
