@@ -6,12 +6,10 @@ the touched batches' holdings, and writes everything with a handful of bulk stat
 caller commits the chunk and the checkpoint together, or rolls both back and calls ``forget``
 so the cache never runs ahead of the database.
 
-The bulk statements bypass SQLAlchemy's per-row parameter processing: rows are plain dicts or
-tuples of DBAPI-native values (``fields`` is already JSON text, encoded as SQLAlchemy's JSON
-type encodes it, through a template per event kind). SQLite gets multi-row statements;
-PostgreSQL binary ``COPY`` for inserts and one statement over arrays for deletes and updates.
-A holding range that changes is deleted and inserted anew, so neither store looks for a
-conflict row by row. The stored values are exactly those ``table.insert()`` would store.
+This module derives the rows; each store's bulk writer (``_bulk``) writes them, bypassing
+SQLAlchemy's per-row parameter processing: rows are plain dicts or tuples of DBAPI-native
+values (``fields`` is already JSON text, ``_fields_json``). The stored values are exactly those
+``table.insert()`` would store.
 
 ``prepare`` and ``write`` split ``apply`` in two, so the indexer can derive the next chunk
 while the database writes this one.
@@ -19,14 +17,9 @@ while the database writes this one.
 
 from __future__ import annotations
 
-import itertools
-import json
-import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from json.encoder import encode_basestring_ascii
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,14 +27,28 @@ from sqlalchemy.engine import Connection
 
 from chain.domain import RangeState, SerialRange
 from chain.errors import ChainError
-from chain.events import LedgerEvent, event_specs
+from chain.events import LedgerEvent
+from chain.indexer._bulk import PostgresBulk, SqliteBulk
+from chain.indexer._fields_json import (
+    MAX_SQL_INT,
+    JsonTemplate,
+    encoded,
+    fields_json,
+    json_template,
+)
 from chain.replay import BatchHoldings, ReplayViolation
 from chain.store import schema as s
 
-if TYPE_CHECKING:
-    import psycopg
+__all__ = [
+    "AuditPosition",
+    "IndexerError",
+    "PreparedChunk",
+    "SequenceGap",
+    "StoreWriter",
+    "fields_json",
+    "upsert",
+]
 
-MAX_SQL_INT = 2**63 - 1
 _STATES = {int(state): state for state in RangeState}
 _LABELS = {state: state.label for state in RangeState}
 _HELD = RangeState.HELD
@@ -73,111 +80,6 @@ def _hex(value: Any) -> str:
 
 def _code(value: bytes) -> str:
     return bytes(value).rstrip(b"\0").decode("ascii", errors="replace")
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, int) and not isinstance(value, bool) and value > MAX_SQL_INT:
-        return str(value)  # JSON numbers beyond 2^63 are not portable
-    return value
-
-
-def _hex_bytes(value: Any) -> str:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
-
-
-def fields_json(fields: dict[str, Any], topic0: bytes = b"") -> str:
-    """``fields`` as the ``events.fields`` column stores it: ``json.dumps(_jsonable(fields))``,
-    the JSON type's encoding of them; for a decoded event, through its kind's template."""
-    return _encoded(fields, _json_template(topic0))
-
-
-def _encoded(fields: dict[str, Any], template: JsonTemplate | None) -> str:
-    text = template(fields) if template is not None else None
-    return json.dumps(_jsonable(fields)) if text is None else text
-
-
-JsonTemplate = Callable[[dict[str, Any]], str | None]
-
-
-@lru_cache(maxsize=64)
-def _json_template(topic0: bytes) -> JsonTemplate | None:
-    """For an event kind the ABI describes (without arrays), a function giving exactly
-    ``json.dumps(_jsonable(fields))`` for its decoded fields, in a third of the C encoder's
-    time: the ABI fixes the keys, their order and every value's type, so the text is one
-    ``%`` template. It returns ``None`` for fields of another shape or type, or an int beyond
-    2^63 - 1, which ``fields_json`` then encodes in full.
-
-    The function is generated (as ``collections.namedtuple`` generates its class): a loop
-    over the fields costs as much as the encoder it replaces."""
-    spec = event_specs().get(topic0)
-    if spec is None:
-        return None
-    body: list[str] = []
-    checks: list[str] = []
-    values: list[str] = []
-    constants: dict[str, Any] = {"_string": encode_basestring_ascii, "_bytes": (bytes, bytearray)}
-
-    def struct(fields: Sequence[Any], source: str) -> str | None:
-        """The template of a JSON object of ``fields``, read from the dict ``source``."""
-        keys = f"_k{len(constants)}"
-        constants[keys] = tuple(str(f.name) for f in fields)
-        names = [f"_v{len(constants)}_{i}" for i in range(len(fields))]
-        body.append(f"if type({source}) is not dict or tuple({source}) != {keys}: return None")
-        if names:
-            body.append(f"{', '.join(names)}, = {source}.values()")
-        parts = []
-        for f, name in zip(fields, names, strict=True):
-            kind = str(f.abi_type)
-            key = encode_basestring_ascii(str(f.name)).replace("%", "%%")
-            if kind.endswith("]"):
-                return None
-            if f.components:
-                inner = struct(f.components, name)
-                if inner is None:
-                    return None
-                parts.append(f"{key}: {inner}")
-            elif kind.startswith(("uint", "int")):
-                checks.append(f"type({name}) is int and {name} <= {MAX_SQL_INT}")
-                parts.append(f"{key}: %d")
-                values.append(name)
-            elif kind == "bool":
-                checks.append(f"type({name}) is bool")
-                parts.append(f"{key}: %s")
-                values.append(f'("true" if {name} else "false")')
-            elif kind in ("address", "string"):
-                parts.append(f"{key}: %s")
-                values.append(f"_string({name})")  # a TypeError for anything but a str
-            elif kind.startswith("bytes"):
-                checks.append(f"isinstance({name}, _bytes)")
-                parts.append(f'{key}: "0x%s"')
-                values.append(f"{name}.hex()")
-            else:
-                return None
-        return "{" + ", ".join(parts) + "}"
-
-    template = struct((*spec.indexed, *spec.data), "fields")
-    if template is None:
-        return None
-    constants["_template"] = template
-    lines = [
-        "def encode(fields):",
-        *(f"    {line}" for line in body),
-        f"    if not ({' and '.join(checks) or 'True'}): return None",
-        "    try:",
-        f"        return _template % ({''.join(v + ', ' for v in values)})",
-        "    except TypeError:",
-        "        return None",
-    ]
-    exec("\n".join(lines), constants)  # only the ABI's names and types go into the source
-    return cast(JsonTemplate, constants["encode"])
 
 
 def _serial(value: Any, what: str) -> int:
@@ -307,7 +209,7 @@ class StoreWriter:
             if kind in templates:
                 template = templates[kind]
             else:
-                template = templates[kind] = _json_template(kind)
+                template = templates[kind] = json_template(kind)
             rows.append(
                 (
                     seq,
@@ -321,7 +223,7 @@ class StoreWriter:
                     event.data,
                     "0x" + head.hex(),
                     batch_id,
-                    _encoded(f, template),  # fields_json, its template looked up once
+                    encoded(f, template),  # fields_json, its template looked up once
                 )
             )
         return PreparedChunk(chunk, AuditPosition(seq, head), chunk.paused, len(rows))
@@ -528,7 +430,7 @@ class StoreWriter:
     # ------------------------------------------------------------ writing
 
     def _flush(self, conn: Connection, chunk: _Chunk) -> None:
-        bulk = _Postgres(conn) if conn.dialect.name == "postgresql" else _Sqlite(conn)
+        bulk = PostgresBulk(conn) if conn.dialect.name == "postgresql" else SqliteBulk(conn)
         for table in (s.programs, s.projects, s.batches):
             bulk.insert(table, chunk.inserts.get(table.name))
         by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
@@ -556,155 +458,3 @@ class StoreWriter:
             )
         if chunk.events:
             bulk.insert_events(chunk.events)
-
-
-EVENT_COLUMNS = tuple(c.name for c in s.events.columns)
-"""The order of an ``events`` row tuple (the table's own column order)."""
-
-_RANGE_COLUMNS = tuple(c.name for c in s.serial_ranges.columns)
-"""The order of a ``serial_ranges`` row tuple, as ``_moved`` writes them."""
-assert _RANGE_COLUMNS == ("batch_id", "first_serial", "last_serial", "holder", "state", "seq")
-
-
-class _Sqlite:
-    """Multi-row statements, as many rows each as SQLite takes parameters.
-
-    Not ``executemany``: sqlite3 releases the GIL around each row's step and must win it back
-    for the next, which, with the indexer deriving the next chunk on another thread, waits up
-    to a switch interval (5 ms) per row. A statement of thousands of rows waits once."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        driver = cast(sqlite3.Connection, conn.connection.dbapi_connection)
-        limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-        self.parameters = min(limit, _SQLITE_PARAMETERS)
-        info = conn.connection.info
-        if not info.get("indexer_cache"):
-            # Bulk writes touch index pages all over (batch ids, holders): with SQLite's
-            # default 2 MiB page cache they are read back and re-spilled within a chunk.
-            conn.exec_driver_sql(f"PRAGMA cache_size = -{_SQLITE_CACHE_KIB}")
-            info["indexer_cache"] = True
-
-    def _many(self, sql: str, columns: int, rows: Sequence[Sequence[Any]], end: str = "") -> None:
-        """``sql`` VALUES (…), (…), … ``end`` for every part of ``rows`` that fits."""
-        size = max(1, self.parameters // columns)
-        for i in range(0, len(rows), size):
-            part = rows[i : i + size]
-            self.conn.exec_driver_sql(
-                _values_sql(sql, columns, len(part), end),
-                tuple(itertools.chain.from_iterable(part)),
-            )
-
-    def insert(self, table: sa.Table, rows: list[dict[str, Any]] | None) -> None:
-        """INSERT rows of DBAPI-native values, every row with the same keys in the same order
-        (each table's rows come from one dict display)."""
-        if rows:
-            columns = tuple(rows[0])
-            self._many(_sqlite_insert(table.name, columns), len(columns), _tuples(rows))
-
-    def insert_events(self, rows: list[tuple[Any, ...]]) -> None:
-        self._many(_sqlite_insert("events", EVENT_COLUMNS), len(EVENT_COLUMNS), rows)
-
-    def delete_ranges(self, keys: list[tuple[int, int]]) -> None:
-        # By rowid, found through the key's index: a row-value IN list would scan the table.
-        self._many(_DELETE_RANGES, 2, keys, _DELETE_RANGES_END)
-
-    def update_batches(self, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        """UPDATE batches SET ``columns`` from rows of (id, *values)."""
-        updates = ", ".join(f"{c} = v.column{i + 2}" for i, c in enumerate(columns))
-        sql = f"UPDATE batches SET {updates} FROM ("
-        self._many(sql, 1 + len(columns), rows, ") AS v WHERE batches.id = v.column1")
-
-    def insert_ranges(self, rows: list[tuple[Any, ...]]) -> None:
-        self._many(_sqlite_insert("serial_ranges", _RANGE_COLUMNS), len(_RANGE_COLUMNS), rows)
-
-
-_SQLITE_PARAMETERS = 32_766  # SQLite 3.32+'s default limit; older ones have 999
-_SQLITE_CACHE_KIB = 64 * 1024  # the page cache of a connection the indexer writes with
-
-
-def _tuples(rows: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return list(map(tuple, map(dict.values, rows)))
-
-
-@lru_cache(maxsize=32)
-def _sqlite_insert(table: str, columns: tuple[str, ...]) -> str:
-    return f"INSERT INTO {table} ({', '.join(columns)})"
-
-
-@lru_cache(maxsize=16)
-def _values_sql(sql: str, columns: int, rows: int, end: str) -> str:
-    """A statement of ``rows`` rows, built once: it is as long as it has parameters."""
-    row = "(" + ", ".join("?" * columns) + ")"
-    return f"{sql} VALUES {', '.join([row] * rows)}{end}"
-
-
-_DELETE_RANGES = "DELETE FROM serial_ranges WHERE rowid IN (SELECT r.rowid FROM ("
-_DELETE_RANGES_END = (
-    ") AS v JOIN serial_ranges AS r ON r.batch_id = v.column1 AND r.first_serial = v.column2)"
-)
-
-
-class _Postgres:
-    """psycopg: binary COPY for inserts, one statement over arrays for the ranges deleted and
-    the batches updated (a statement per row would wait on the server once per row)."""
-
-    def __init__(self, conn: Connection) -> None:
-        self.conn = conn
-        self.driver = cast("psycopg.Connection[Any]", conn.connection.dbapi_connection)
-
-    def _copy(self, table: sa.Table, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-        with (
-            self.driver.cursor() as cursor,
-            cursor.copy(
-                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
-            ) as copy,
-        ):
-            copy.set_types([_pg_copy_type(table, c) for c in columns])
-            for row in rows:
-                copy.write_row(row)
-
-    def insert(self, table: sa.Table, rows: list[dict[str, Any]] | None) -> None:
-        if rows:
-            self._copy(table, list(rows[0]), _tuples(rows))
-
-    def insert_events(self, rows: list[tuple[Any, ...]]) -> None:
-        self._copy(s.events, EVENT_COLUMNS, rows)
-
-    def delete_ranges(self, keys: list[tuple[int, int]]) -> None:
-        batches, firsts = zip(*keys, strict=True)
-        self.driver.execute(
-            "DELETE FROM serial_ranges AS r USING unnest(%s::bigint[], %s::bigint[]) AS d(b, f)"
-            " WHERE r.batch_id = d.b AND r.first_serial = d.f",
-            (list(batches), list(firsts)),
-        )
-
-    def update_batches(self, columns: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
-        """UPDATE batches SET ``columns`` from rows of (id, *values), in one statement."""
-        names = ("id", *columns)
-        arrays = ", ".join(f"%s::{_pg_copy_type(s.batches, c)}[]" for c in names)
-        updates = ", ".join(f"{c} = v.{c}" for c in columns)
-        self.driver.execute(
-            f"UPDATE batches AS b SET {updates} FROM unnest({arrays}) AS v({', '.join(names)}) "
-            "WHERE b.id = v.id",
-            [list(values) for values in zip(*rows, strict=True)],
-        )
-
-    def insert_ranges(self, rows: list[tuple[Any, ...]]) -> None:
-        self._copy(s.serial_ranges, _RANGE_COLUMNS, rows)
-
-
-_PG_TYPES: dict[tuple[str, str], str] = {}
-
-
-def _pg_copy_type(table: sa.Table, column: str) -> str:
-    """The PostgreSQL type of a column, as psycopg names it; JSON goes as its text (the
-    ``fields`` values are JSON text already: psycopg's json dumper would encode them again)."""
-    key = (table.name, column)
-    if key not in _PG_TYPES:
-        name = table.c[column].type.compile(dialect=_PG_DIALECT).split("(")[0].lower()
-        _PG_TYPES[key] = "text" if name == "json" else name
-    return _PG_TYPES[key]
-
-
-_PG_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]

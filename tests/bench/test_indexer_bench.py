@@ -22,7 +22,7 @@ from web3 import Web3
 from bench import indexer
 from chain.domain import Label, RetirementRequest
 from chain.events import LedgerEvent, _decode_with_eth_abi, decode_log, decode_logs
-from chain.indexer.writer import _jsonable, fields_json
+from chain.indexer._fields_json import fields_json, jsonable
 from tests.conftest import Ledger
 
 EVENTS = 2_000
@@ -225,19 +225,19 @@ def test_the_fast_decoder_agrees_on_malformed_and_unusual_logs(busy_logs: list[A
 
 def test_fields_json_is_the_json_types_encoding(busy_logs: list[Any]) -> None:
     for event in decode_logs([_raw(log) for log in busy_logs]):
-        assert fields_json(event.fields, event.topics[0]) == json.dumps(_jsonable(event.fields))
+        assert fields_json(event.fields, event.topics[0]) == json.dumps(jsonable(event.fields))
     wide = {"seq": 2**64 - 1, "batchId": 1, "firstSerial": 2**63, "lastSerial": 2**63 + 5}
     moved = next(
         e for e in decode_logs([_raw(log) for log in busy_logs]) if e.name == "SerialsMoved"
     )
     fields = {**moved.fields, **wide}
-    assert fields_json(fields, moved.topics[0]) == json.dumps(_jsonable(fields))
+    assert fields_json(fields, moved.topics[0]) == json.dumps(jsonable(fields))
     odd = {"x": [b"\x01", (2, bytearray(b"\x02"))], "big": 2**70, "flag": True, "none": None}
-    assert fields_json(odd) == json.dumps(_jsonable(odd))
-    assert fields_json(odd, moved.topics[0]) == json.dumps(_jsonable(odd))
+    assert fields_json(odd) == json.dumps(jsonable(odd))
+    assert fields_json(odd, moved.topics[0]) == json.dumps(jsonable(odd))
     # The right keys with values of the wrong type: the template declines, the encoder decides.
     for wrong in ({"state": True}, {"to": b"\x01"}, {"firstSerial": "7"}, {"lastSerial": 2**63}):
         fields = {**moved.fields, **wrong}
-        assert fields_json(fields, moved.topics[0]) == json.dumps(_jsonable(fields))
+        assert fields_json(fields, moved.topics[0]) == json.dumps(jsonable(fields))
     assert HexBytes(b"\x01") == b"\x01"  # HexBytes fields encode as bytes do
-    assert fields_json({"h": HexBytes(b"\x01")}) == json.dumps(_jsonable({"h": HexBytes(b"\x01")}))
+    assert fields_json({"h": HexBytes(b"\x01")}) == json.dumps(jsonable({"h": HexBytes(b"\x01")}))
