@@ -205,7 +205,7 @@ def _serve(settings: Settings, rpc: str) -> None:
             print(f"--dev: the admin API key is {DEV_ADMIN_KEY!r} (set CARBON_LEDGER_ADMIN_KEY)")
         if not path.exists():
             deployed = deploy_into(
-                data_dir, w3, local_chain=local, admin_delay=DEFAULT_ADMIN_DELAY, force=False
+                data_dir, w3, on_local_chain=local, admin_delay=DEFAULT_ADMIN_DELAY, force=False
             )
             if deployed != 0:
                 raise ConfigurationError("the first deployment failed")

@@ -204,14 +204,14 @@ def cmd_deploy(args: argparse.Namespace) -> int:
     return deploy_into(
         args.data_dir,
         w3,
-        local_chain=args.rpc is None,
+        on_local_chain=args.rpc is None,
         admin_delay=args.admin_delay,
         force=args.force,
     )
 
 
 def deploy_into(
-    data_dir: Path, w3: Web3, *, local_chain: bool, admin_delay: int, force: bool
+    data_dir: Path, w3: Web3, *, on_local_chain: bool, admin_delay: int, force: bool
 ) -> int:
     """``carbon-ledger deploy`` on a connected node (the folder's local chain or not): deploys
     unless the folder's deployment is this chain's, registers the standard programmes, grants
@@ -230,7 +230,7 @@ def deploy_into(
             f"already deployed at {existing.address} (chain {existing.chain_id}); --force deploys anew"
         )
         return 0
-    operator = TxSender(w3, operator_account(local_chain=local_chain), ledger_abi())
+    operator = TxSender(w3, operator_account(local_chain=on_local_chain), ledger_abi())
     deployment = deploy_ledger(operator, admin_delay=admin_delay)
     ledger = LedgerClient.for_deployment(w3, deployment, operator)
     for role in ("COMPLIANCE_ROLE", "PAUSER_ROLE"):
