@@ -8,7 +8,6 @@ journal. ``serve`` adds the indexer on its own thread, reporting into
 
 from __future__ import annotations
 
-import argparse
 import logging
 import multiprocessing
 import threading
@@ -26,6 +25,7 @@ from web3 import Web3
 
 from api import logs
 from api._heap import freeze_startup_heap
+from api._sigterm import Sigterm
 from api.app import create_app
 from api.custody import Custody
 from api.deps import IndexerStatus, Ledger, Services
@@ -37,7 +37,8 @@ from api.submission.gates import Gates
 from api.submission.node import Node
 from api.submission.pipeline import Pipeline
 from api.writes.views import Views
-from chain.cli import cmd_deploy, connect, operator_account
+from chain.anvil import LocalChain, stop_node
+from chain.cli import connect_to, deploy_into, local_chain, operator_account
 from chain.deployment import DEFAULT_ADMIN_DELAY, Deployment
 from chain.errors import ConfigurationError
 from chain.indexer.core import Indexer
@@ -87,7 +88,7 @@ class IndexerJob:
     """What the indexer process needs (picklable: it is started fresh, not forked)."""
 
     data_dir: Path
-    rpc: str | None
+    rpc: str  # the node the server found, never a local chain to look for again
     store: str
     confirmations: int
     poll: float = 0.5
@@ -102,7 +103,7 @@ def index_forever(job: IndexerJob, reports: Connection, stop: EventType) -> None
         try:
             engine = writer_engine(open_store(job.store))
             indexer = Indexer(
-                connect(job.data_dir, job.rpc), engine, deployment, confirmations=job.confirmations
+                connect_to(job.rpc), engine, deployment, confirmations=job.confirmations
             )
             indexer.follow(
                 stop,
@@ -171,34 +172,55 @@ def read_workers(settings: Settings) -> int:
 
 
 def serve(settings: Settings) -> int:
-    """Run the API and the indexer until interrupted (``carbon-ledger serve``)."""
+    """Run the API and the indexer until interrupted (``carbon-ledger serve``).
+
+    Without ``--rpc`` it runs on the data folder's local chain, starting it if it is not
+    running. A chain it started it stops when it exits (Ctrl-C, SIGTERM, an error), since
+    nothing else knows to; one that ran before it (``carbon-ledger chain``, another command's)
+    it leaves alone. A server killed outright leaves its chain, and the next command joins it."""
     settings.check()
     logs.configure(settings.log_level, settings.log_format)
+    local: LocalChain | None = None
+    with Sigterm().installed() as sigterm:
+        try:
+            rpc = settings.rpc
+            if rpc is None:
+                local = local_chain(settings.data_dir)
+                rpc = local.url
+            _serve(settings, rpc)
+        finally:
+            if local is not None and local.started is not None:
+                stop_node(settings.data_dir, pid=local.started)
+    return sigterm.exit_code(0)
+
+
+def _serve(settings: Settings, rpc: str) -> None:
     data_dir = settings.data_dir
     path = data_dir / "deployment.json"
+    local = settings.rpc is None
+    w3 = connect_to(rpc)
     if settings.dev:
         if settings.admin_key is None:
             settings.admin_key = SecretStr(DEV_ADMIN_KEY)
             print(f"--dev: the admin API key is {DEV_ADMIN_KEY!r} (set CARBON_LEDGER_ADMIN_KEY)")
         if not path.exists():
-            deploy = argparse.Namespace(
-                data_dir=data_dir, rpc=settings.rpc, admin_delay=DEFAULT_ADMIN_DELAY, force=False
+            deployed = deploy_into(
+                data_dir, w3, on_local_chain=local, admin_delay=DEFAULT_ADMIN_DELAY, force=False
             )
-            if cmd_deploy(deploy) != 0:
+            if deployed != 0:
                 raise ConfigurationError("the first deployment failed")
-    operator = operator_account(local_chain=settings.rpc is None)
+    operator = operator_account(local_chain=local)
     deployment = Deployment.load(path)
-    w3 = connect(data_dir, settings.rpc)
     deployment.check(w3)
     store = settings.db or default_url(data_dir)
     engine = open_store(store)  # migrated before the indexer and the read workers
     services = build_services(settings, engine, w3, deployment, operator)
     services.start()
+    # The indexer follows the node this server found: were it to look for the local chain on
+    # its own, it could start another one that the API never talks to.
     indexer = IndexerProcess(
         services,
-        IndexerJob(
-            data_dir, settings.rpc, store, settings.confirmations, log_format=settings.log_format
-        ),
+        IndexerJob(data_dir, rpc, store, settings.confirmations, log_format=settings.log_format),
     )
     indexer.start()
     try:
@@ -215,4 +237,3 @@ def serve(settings: Settings) -> int:
     finally:
         indexer.close()
         services.close()
-    return 0

@@ -40,6 +40,7 @@ from typing import Self, TypedDict
 from chain.errors import AnvilNotFound, ChainError, NodeAlreadyRunning, NodeStartError
 
 ANVIL_ENV = "CARBON_LEDGER_ANVIL"
+ANVIL_PACKAGE = "@foundry-rs/anvil-linux-amd64"
 PRUNE_HISTORY = 100
 STATE_INTERVAL = 5
 HOST = "127.0.0.1"
@@ -49,21 +50,35 @@ _LISTENING = re.compile(rb"Listening on [0-9.]+:(\d+)")
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+def _npm_ci(repo: Path) -> str:
+    """Where to run ``npm ci``: the checkout this package runs from, when it is one (``make
+    demo`` installs it in place); an installed copy does not know its repository."""
+    where = str(repo) if (repo / "package.json").is_file() else "the carbon-ledger repository"
+    return f"`npm ci` in {where} (it installs {ANVIL_PACKAGE})"
+
+
 def find_anvil() -> Path:
-    """The anvil binary: $CARBON_LEDGER_ANVIL, else the repo's node_modules, else $PATH."""
+    """The anvil binary: $CARBON_LEDGER_ANVIL, else the repo's node_modules, else $PATH.
+
+    Not finding it is one line saying what to do: the commands that need the local chain come
+    after ``make demo``, which installs no Node."""
+    repo = Path(__file__).resolve().parent.parent
     if env := os.environ.get(ANVIL_ENV):
         path = Path(env)
         if not (path.is_file() and os.access(path, os.X_OK)):
-            raise AnvilNotFound(f"{ANVIL_ENV}={env} is not executable; unset it or run `npm ci`")
+            raise AnvilNotFound(
+                f"{ANVIL_ENV}={env} is not an executable file: point it at an anvil binary, "
+                f"or unset it and run {_npm_ci(repo)}"
+            )
         return path
-    local = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" / "anvil"
+    local = repo / "node_modules" / ".bin" / "anvil"
     if local.is_file():
         return local
     if found := shutil.which("anvil"):
         return Path(found)
     raise AnvilNotFound(
-        "anvil not found: run `npm ci` in the carbon-ledger repository "
-        f"(it installs @foundry-rs/anvil-linux-amd64), or set {ANVIL_ENV}"
+        f"the local chain needs anvil, which is not installed: run {_npm_ci(repo)}, "
+        f"or set {ANVIL_ENV} to an anvil binary"
     )
 
 
@@ -362,14 +377,32 @@ class LocalNode:
         self.stop()
 
 
+@dataclass(frozen=True)
+class LocalChain:
+    """The data folder's node as a command found it: ``started`` is the pid of the anvil this
+    command started, None when it joined one that was already running (someone else's)."""
+
+    url: str
+    started: int | None
+
+
 def ensure_running(
     data_dir: Path, options: NodeOptions | None = None, wait_seconds: float = 30
 ) -> str:
     """URL of the data folder's node, starting a detached one if none is running."""
+    return start_or_join(data_dir, options, wait_seconds).url
+
+
+def start_or_join(
+    data_dir: Path, options: NodeOptions | None = None, wait_seconds: float = 30
+) -> LocalChain:
+    """The data folder's node: the running one, or a detached one started now (so that it
+    outlives the command unless the command stops it: ``stop_node(data_dir, pid=started)``)."""
     node = LocalNode(data_dir, options, detached=True)
     with _locked(node.chain_dir):
         if (rec := _live_record(node.chain_dir)) is None:
-            return node._spawn(wait_seconds)
+            url = node._spawn(wait_seconds)
+            return LocalChain(url, node.pid)
         if options is not None and rec["chain_id"] != options.chain_id:
             raise NodeAlreadyRunning(
                 f"the node of {node.data_dir} runs chain id {rec['chain_id']}, "
@@ -382,15 +415,17 @@ def ensure_running(
                 f"anvil pid {rec['pid']} ({node.record_file}) does not answer at {rec['url']}; "
                 "stop it and retry"
             )
-        return rec["url"]
+        return LocalChain(rec["url"], None)
 
 
-def stop_node(data_dir: Path, timeout: float = 10) -> bool:
-    """Stop the node recorded for the data folder (detached or foreground); False if none."""
+def stop_node(data_dir: Path, timeout: float = 10, *, pid: int | None = None) -> bool:
+    """Stop the node recorded for the data folder (detached or foreground); False if none.
+    With ``pid``, only if the recorded node is that process: a command stops the node it
+    started, never one that replaced it meanwhile."""
     chain_dir = _chain_dir(data_dir)
     state_file = chain_dir / "state.json"
     with _locked(chain_dir):
-        if (rec := _live_record(chain_dir)) is None:
+        if (rec := _live_record(chain_dir)) is None or pid not in (None, rec["pid"]):
             return False
         pid = rec["pid"]
         for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):

@@ -13,12 +13,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from chain.errors import CarbonLedgerError, ConfigurationError
+from chain.errors import AnvilNotFound, CarbonLedgerError, ConfigurationError
+
+if TYPE_CHECKING:
+    from chain.anvil import LocalChain
 
 DEFAULT_DATA_DIR = Path(".carbon-ledger")
 OPERATOR_KEY_ENV = "CARBON_LEDGER_OPERATOR_KEY"
@@ -163,16 +167,29 @@ def operator_account(*, local_chain: bool) -> LocalAccount:
     return dev
 
 
-def connect(data_dir: Path, rpc: str | None) -> Web3:
-    """A connection to ``rpc``, or to the data folder's local anvil (started if needed)."""
-    if rpc is None:
-        from chain.anvil import ensure_running
+def local_chain(data_dir: Path) -> LocalChain:
+    """The data folder's local anvil, started (detached) if it is not running. Without anvil,
+    the error names every way out, --rpc included: this is where a command without --rpc
+    comes."""
+    from chain.anvil import start_or_join
 
-        rpc = ensure_running(data_dir)
+    try:
+        return start_or_join(data_dir)
+    except AnvilNotFound as exc:
+        raise AnvilNotFound(f"{exc}; or pass --rpc URL to use a node that runs elsewhere") from None
+
+
+def connect_to(rpc: str) -> Web3:
+    """A connection to the node at ``rpc`` that answers."""
     w3 = Web3(Web3.HTTPProvider(rpc, request_kwargs={"timeout": 60}))
     if not w3.is_connected():
         raise ConfigurationError(f"cannot reach a node at {rpc}")
     return w3
+
+
+def connect(data_dir: Path, rpc: str | None) -> Web3:
+    """A connection to ``rpc``, or to the data folder's local anvil (started if needed)."""
+    return connect_to(rpc if rpc is not None else local_chain(data_dir).url)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -183,23 +200,38 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_deploy(args: argparse.Namespace) -> int:
+    w3 = connect(args.data_dir, args.rpc)
+    return deploy_into(
+        args.data_dir,
+        w3,
+        on_local_chain=args.rpc is None,
+        admin_delay=args.admin_delay,
+        force=args.force,
+    )
+
+
+def deploy_into(
+    data_dir: Path, w3: Web3, *, on_local_chain: bool, admin_delay: int, force: bool
+) -> int:
+    """``carbon-ledger deploy`` on a connected node (the folder's local chain or not): deploys
+    unless the folder's deployment is this chain's, registers the standard programmes, grants
+    the operator its roles, writes ``D/deployment.json``."""
     from chain.artifacts import ledger_abi
     from chain.client import LedgerClient
     from chain.deployment import Deployment, deploy_ledger
     from chain.programmes import STANDARD_PROGRAMMES, register_programme
     from chain.transactions import TxSender
 
-    path = args.data_dir / "deployment.json"
-    w3 = connect(args.data_dir, args.rpc)
-    if path.exists() and not args.force:
+    path = data_dir / "deployment.json"
+    if path.exists() and not force:
         existing = Deployment.load(path)
         existing.check(w3)
         print(
             f"already deployed at {existing.address} (chain {existing.chain_id}); --force deploys anew"
         )
         return 0
-    operator = TxSender(w3, operator_account(local_chain=args.rpc is None), ledger_abi())
-    deployment = deploy_ledger(operator, admin_delay=args.admin_delay)
+    operator = TxSender(w3, operator_account(local_chain=on_local_chain), ledger_abi())
+    deployment = deploy_ledger(operator, admin_delay=admin_delay)
     ledger = LedgerClient.for_deployment(w3, deployment, operator)
     for role in ("COMPLIANCE_ROLE", "PAUSER_ROLE"):
         ledger.grant_role(ledger.role(role), operator.address)

@@ -1,12 +1,15 @@
 """``carbon-ledger serve``: refusing to start without its secrets, and the whole journey through
 a real server on anvil: a registry bridges, a holder transfers and retires, the certificate
 renders, an auditor verifies (over HTTP and with ``carbon-ledger audit verify``), and a server
-killed with SIGKILL while a transaction is in flight settles it on restart, once."""
+killed with SIGKILL while a transaction is in flight settles it on restart, once. A server
+stopped by Ctrl-C, SIGTERM or a failure stops the local chain it started, and only that one.
+
+Every served process and command here sees only the runtime dependencies (what ``make demo``
+installs; ``tests._runtime_only``), as a user's does."""
 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import socket
 import subprocess
@@ -20,8 +23,9 @@ from typing import Any
 import httpx
 import pytest
 
-from chain.anvil import stop_node
+from chain.anvil import ensure_running, stop_node
 from chain.cli import main
+from tests._runtime_only import runtime_only_env
 from tests.api.conftest import issuance_body
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,9 +65,9 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = dict(os.environ, CARBON_LEDGER_ADMIN_KEY=ADMIN, PYTHONPATH=str(REPO))
+        env = runtime_only_env(self.data_dir.parent / "runtime-only", CARBON_LEDGER_ADMIN_KEY=ADMIN)
         log = (self.data_dir.parent / "serve.log").open("ab")
-        self.proc = subprocess.Popen(
+        self.proc = _spawn_with_default_sigint(
             [
                 sys.executable,
                 "-m",
@@ -75,7 +79,6 @@ class Server:
                 "--port",
                 str(self.port),
             ],
-            cwd=REPO,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -96,13 +99,30 @@ class Server:
         self.proc.send_signal(signal.SIGKILL)
         self.proc.wait()
 
-    def stop(self) -> None:
+    def stop(self, sig: signal.Signals = signal.SIGINT) -> int | None:
+        """Stop the server with ``sig``; its exit code (None if it had to be killed)."""
         if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
+            self.proc.send_signal(sig)
             try:
-                self.proc.wait(timeout=30)
+                return self.proc.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 self.kill()
+                return None
+        return self.proc.returncode if self.proc is not None else None
+
+    def log(self) -> str:
+        return (self.data_dir.parent / "serve.log").read_text(errors="replace")
+
+
+def _spawn_with_default_sigint(command: list[str], **options: Any) -> subprocess.Popen[bytes]:
+    """A child inherits an ignored SIGINT, and Python then installs no KeyboardInterrupt for
+    it: run as a background job of a non-interactive shell (as CI may run it), pytest ignores
+    SIGINT. Spawn with the default disposition, as a terminal's Ctrl-C meets it."""
+    ignored = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return subprocess.Popen(command, cwd=REPO, **options)
+    finally:
+        signal.signal(signal.SIGINT, ignored)
 
 
 @pytest.fixture
@@ -125,19 +145,19 @@ def _rpc(data_dir: Path, method: str, params: list[Any]) -> Any:
     return reply["result"]
 
 
-@pytest.mark.anvil
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``carbon-ledger *args`` as a user runs it, beside the server."""
     return subprocess.run(
-        [sys.executable, "-m", "chain.cli", *args],
+        [sys.executable, "-m", "chain.cli", *args, "--data-dir", str(data_dir)],
         cwd=REPO,
         capture_output=True,
         text=True,
-        env=dict(os.environ, PYTHONPATH=str(REPO)),
+        env=runtime_only_env(data_dir.parent / "runtime-only"),
         timeout=300,
     )
 
 
+@pytest.mark.anvil
 def test_the_whole_journey_through_a_served_api(server: Server) -> None:
     api = httpx.Client(base_url=server.url, timeout=60)
     admin = {"Authorization": f"Bearer {ADMIN}"}
@@ -187,14 +207,14 @@ def test_the_whole_journey_through_a_served_api(server: Server) -> None:
     assert verified.status_code == 200 and verified.json()["ok"], verified.text
 
     # The auditor's own check: the chain, the store, and the API log linked to the chain.
-    out = _cli("audit", "verify", "--data-dir", str(server.data_dir), "--json")
+    out = _cli(server.data_dir, "audit", "verify", "--json")
     assert out.returncode == 0, out.stdout + out.stderr
     report = json.loads(out.stdout)
     assert report["ok"] and report["api_log"]["ok"]
     assert report["api_log"]["linked"] >= 3 and report["api_log"]["entries"] >= 14
 
     # Serve's indexer holds the store's lock between its syncs: a second indexer is refused.
-    second = _cli("index", "--data-dir", str(server.data_dir))
+    second = _cli(server.data_dir, "index")
     assert second.returncode == 2, second.stdout + second.stderr
     assert "another indexer (pid" in second.stderr and "is writing the store" in second.stderr
 
@@ -268,14 +288,27 @@ def test_reads_go_to_the_read_worker_and_a_stop_ends_every_process(server: Serve
         if line.startswith("carbon_ledger_connections_total{")
     }
     assert served["worker"] >= 1 and served["main"] >= 1
-    server.stop()
-    assert server.proc.returncode is not None
-    # The data folder's anvil stays up by design (later commands share it); nothing else.
-    ours = [pid for pid in children if b"anvil" not in _cmdline(pid)]
-    deadline = time.monotonic() + 10
-    while any(Path(f"/proc/{pid}").exists() for pid in ours) and time.monotonic() < deadline:
+    anvil = _node(server.data_dir)["pid"]
+    assert anvil in children  # the folder had no chain: this server started it
+    assert server.stop(signal.SIGINT) == 130  # Ctrl-C
+    # Every process it started is gone, the chain too (its state kept for the next command).
+    assert _still_running(children) == []
+    assert not (server.data_dir / "chain" / "node.json").exists()
+    assert (server.data_dir / "chain" / "state.json").stat().st_size > 0
+    assert "Traceback" not in server.log()
+
+
+def _node(data_dir: Path) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads((data_dir / "chain" / "node.json").read_text())
+    return record
+
+
+def _still_running(pids: list[int], wait: float = 10) -> list[bytes]:
+    """The command lines of ``pids`` still alive after ``wait`` seconds (zombies are not)."""
+    deadline = time.monotonic() + wait
+    while any(_cmdline(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert [_cmdline(pid) for pid in ours if Path(f"/proc/{pid}").exists()] == []
+    return [_cmdline(pid) for pid in pids if _cmdline(pid)]
 
 
 def _cmdline(pid: int) -> bytes:
@@ -283,6 +316,64 @@ def _cmdline(pid: int) -> bytes:
         return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
         return b""
+
+
+@pytest.mark.anvil
+def test_sigterm_stops_the_server_and_the_chain_it_started(server: Server) -> None:
+    assert server.proc is not None
+    children = _children(server.proc.pid)
+    anvil = _node(server.data_dir)["pid"]
+    assert anvil in children
+    # Without a handler, SIGTERM ended serve on the spot, after uvicorn's graceful shutdown:
+    # the indexer wrote into a closed pipe (tracebacks) and the chain lived on.
+    assert server.stop(signal.SIGTERM) == 128 + signal.SIGTERM
+    assert _still_running(children) == []
+    assert not (server.data_dir / "chain" / "node.json").exists()
+    assert "Traceback" not in server.log()
+
+
+@pytest.mark.anvil
+def test_a_server_leaves_alone_the_chain_that_ran_before_it(tmp_path: Path) -> None:
+    """A chain the folder already had (``carbon-ledger chain``, another command's) is not the
+    server's to stop: other commands may be using it."""
+    data_dir = tmp_path / "data"
+    url = ensure_running(data_dir)
+    before = _node(data_dir)
+    srv = Server(data_dir)
+    try:
+        srv.start()
+        assert srv.proc is not None
+        assert before["pid"] not in _children(srv.proc.pid)
+        assert srv.stop(signal.SIGTERM) == 128 + signal.SIGTERM
+        assert _node(data_dir) == before
+        answer = httpx.post(url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_blockNumber"})
+        assert int(answer.json()["result"], 16) > 0  # still serving, with the deployment
+    finally:
+        srv.stop()
+        stop_node(data_dir)
+
+
+@pytest.mark.anvil
+def test_a_server_that_fails_to_start_stops_the_chain_it_started(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    serve = [sys.executable, "-m", "chain.cli", "serve", "--dev", "--data-dir", str(data_dir)]
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        try:
+            out = subprocess.run(
+                [*serve, "--port", str(port)],
+                cwd=REPO,
+                env=runtime_only_env(tmp_path / "runtime-only"),
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+        finally:
+            stopped_by_us = stop_node(data_dir)
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert f"carbon-ledger: error: cannot listen on 127.0.0.1:{port}" in out.stderr
+    assert (data_dir / "deployment.json").exists()  # it got as far as deploying on its chain
+    assert not stopped_by_us, "the server left its chain running"
 
 
 def test_a_port_in_use_is_a_clear_error() -> None:

@@ -17,11 +17,13 @@ from typing import Any
 import pytest
 
 from chain.anvil import (
+    LocalChain,
     LocalNode,
     NodeOptions,
     ensure_running,
     find_anvil,
     run_foreground,
+    start_or_join,
     stop_node,
 )
 from chain.errors import AnvilNotFound, ChainError, NodeAlreadyRunning, NodeStartError
@@ -148,6 +150,20 @@ def test_ensure_running_reuses_the_node(data_dir: Path) -> None:
     assert anvils_using(data_dir) == []
     assert not (data_dir / "chain" / "node.json").exists()
     assert stop_node(data_dir) is False
+
+
+def test_a_command_knows_the_node_it_started_and_stops_only_that_one(data_dir: Path) -> None:
+    started = start_or_join(data_dir)
+    pid = record(data_dir)["pid"]
+    assert started == LocalChain(record(data_dir)["url"], pid)
+    assert start_or_join(data_dir) == LocalChain(started.url, None)  # joined: not its own
+
+    # A node started by another since (the first stopped and restarted) is not this one's.
+    assert stop_node(data_dir, pid=pid + 1) is False
+    assert anvils_using(data_dir) == [pid]
+    assert stop_node(data_dir, pid=pid) is True
+    assert anvils_using(data_dir) == []
+    assert not (data_dir / "chain" / "node.json").exists()
 
 
 def test_ensure_running_replaces_a_killed_node(data_dir: Path) -> None:

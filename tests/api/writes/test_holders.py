@@ -230,6 +230,27 @@ def test_the_ledgers_refusals_are_409(api: Api, held: Holding) -> None:
     assert admin.batch(held.batch).retired == 0
 
 
+def test_a_transfer_to_the_keys_own_account_is_422_naming_to(api: Api, held: Holding) -> None:
+    """The contract refuses it (``SelfTransfer``): it would only fragment the ranges. The API
+    says so before signing anything, whatever the spelling of the address."""
+    own = held.holder.address or ""
+    admin = api.ledger.admin
+    checksummed = admin.w3.to_checksum_address(own)
+    before = admin.w3.eth.get_transaction_count(checksummed)
+    spellings = [own, own.upper().replace("0X", "0x"), checksummed]
+    for to in spellings:
+        for amount in ({"quantity": 1}, {"first_serial": FIRST, "last_serial": FIRST + 9}):
+            answer = api.post(
+                "/v1/transfers", held.holder, {"batch_id": held.batch, "to": to, **amount}
+            )
+            assert answer.status_code == 422, (to, amount, answer.text)
+            errors = answer.json()["errors"]
+            assert [e["field"] for e in errors] == ["to"], errors
+            assert "own account" in errors[0]["message"], errors
+    assert admin.w3.eth.get_transaction_count(checksummed) == before  # nothing was sent
+    assert admin.balance_of(own, held.batch) == LAST - FIRST + 1
+
+
 def test_bad_holder_bodies_are_422_naming_the_field(api: Api, held: Holding) -> None:
     to = held.other.address
     cases = [
