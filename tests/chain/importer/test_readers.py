@@ -247,6 +247,27 @@ def test_hostile_text_rejects_its_row_naming_the_column_and_the_rest_is_read(
     assert all(isinstance(_one(export, n), RegistryBlock) for n in (2, 16))
 
 
+def test_a_rejection_names_the_one_column_its_value_came_from(tmp_path: Path) -> None:
+    """Gold Standard's beneficiary is ``Using Entity`` or, failing it, ``Aeroplane Operator
+    Name``: the rejection names the column that held the text, not both candidates."""
+
+    def edit(n: int, row: dict[str, str]) -> dict[str, str]:
+        if n == 2:
+            row["Using Entity"] = "Hilti\x00"
+        if n == 6:
+            row["Aeroplane Operator Name"] = "Air \u2066Lines"
+        return row
+
+    export = read_export(
+        "gs", FileKind.RETIREMENTS, subset(GS_RETIREMENTS, tmp_path / "r.csv", range(2, 8), edit)
+    )
+    assert str(_one(export, 2)).startswith("beneficiary (column 'Using Entity') the control")
+    assert str(_one(export, 6)).startswith(
+        "beneficiary (column 'Aeroplane Operator Name') U+2066 LEFT-TO-RIGHT ISOLATE"
+    )
+    assert len(export.rejections) == 2
+
+
 def test_gold_standard_bad_status_use_case_and_missing_date(tmp_path: Path) -> None:
     def edit(n: int, row: dict[str, str]) -> dict[str, str]:
         if n == 2:
