@@ -21,14 +21,22 @@ from chain.errors import (
     ContractError,
     ExpiredSignature,
     InvalidAccountNonce,
+    InvalidConsumptionPeriod,
+    InvalidNamespace,
+    InvalidProjectId,
     InvalidRequest,
+    InvalidSerialRange,
     InvalidSignature,
+    InvalidVintage,
+    NamespaceNotAllowed,
+    SelfTransfer,
     TextBlank,
     TextNotAllowed,
     TextTooLong,
     TransactionError,
     TransactionTimeout,
     Unauthorized,
+    UnknownLabels,
 )
 
 PROBLEM_JSON = "application/problem+json"
@@ -74,8 +82,11 @@ def not_found(what: str) -> Problem:
     return Problem(404, "not-found", "Not found", f"{what} does not exist")
 
 
-def problem_for(exc: CarbonLedgerError) -> Problem:
-    """The HTTP face of a carbon-ledger error: contract errors keep their name and fields."""
+def problem_for(exc: CarbonLedgerError, *, signed: bool = False) -> Problem:
+    """The HTTP face of a carbon-ledger error: contract errors keep their name and fields, and
+    one the request's own fields explain also names them in ``errors``, as a 422 from
+    validation does. ``signed``: the request was a signed body, whose contract fields are
+    those of its ``typed_data.message``."""
     if isinstance(exc, ContractError):
         # A bad signature is a failed authentication (401), a missing role a refusal (403).
         if isinstance(exc, SIGNATURE_ERRORS):
@@ -87,10 +98,9 @@ def problem_for(exc: CarbonLedgerError) -> Problem:
         else:
             code = 409
         extra: dict[str, Any] = {}
-        field = exc.arguments.get("field")
-        if isinstance(exc, TEXT_ERRORS) and isinstance(field, str):
-            # The contract names its own field; say which of the request's it is.
-            extra["errors"] = [{"field": _CONTRACT_FIELDS.get(field, field), "message": str(exc)}]
+        fields = request_fields(exc, signed=signed)
+        if fields:
+            extra["errors"] = [{"field": field, "message": str(exc)} for field in fields]
         return Problem(
             code,
             exc.error_name,
@@ -113,14 +123,53 @@ def problem_for(exc: CarbonLedgerError) -> Problem:
 
 SIGNATURE_ERRORS = (InvalidSignature, ExpiredSignature, InvalidAccountNonce)
 TEXT_ERRORS = (TextTooLong, TextNotAllowed, TextBlank)
-_CONTRACT_FIELDS = {
+_ABOUT: dict[type[ContractError], tuple[str, ...]] = {
+    InvalidNamespace: ("namespace",),
+    NamespaceNotAllowed: ("namespace",),
+    InvalidProjectId: ("projectId",),
+    SelfTransfer: ("to",),
+    InvalidSerialRange: ("firstSerial", "lastSerial"),
+    InvalidVintage: ("vintageStart", "vintageEnd"),
+    InvalidConsumptionPeriod: ("consumptionStart", "consumptionEnd"),
+    UnknownLabels: ("labels",),
+}
+"""The contract's fields each error is about (a text error names its own: ``field``)."""
+_PROJECT_FIELDS = {
     "name": "project.name",
     "country": "project.country",
     "methodology": "project.methodology",
     "projectType": "project.type",
-    "registryReference": "registry_reference",
+    "projectId": "project.id",
 }
-"""Text fields the contract names differently from the API's request bodies."""
+"""A project's fields: the ``project`` of a custodial and of a signed body alike."""
+_CUSTODIAL_FIELDS = _PROJECT_FIELDS | {
+    "registryReference": "registry_reference",
+    # A custodial bridging's namespace and range are read from its serial by the registry's
+    # adapter, which refuses every range the contract would: a range error is a holder's.
+    "namespace": "serial",
+    "firstSerial": "first_serial",
+    "lastSerial": "last_serial",
+    "vintageStart": "vintage_start",
+    "vintageEnd": "vintage_end",
+    "consumptionStart": "consumption_period.start",
+    "consumptionEnd": "consumption_period.end",
+}
+"""Contract fields a custodial body names differently (the others keep their name)."""
+
+
+def request_fields(exc: ContractError, *, signed: bool = False) -> list[str]:
+    """The request fields a contract error is about, as the client wrote them (none if the
+    error is about the ledger's state rather than a field)."""
+    if isinstance(exc, TEXT_ERRORS):
+        field = exc.arguments.get("field")
+        about: tuple[str, ...] = (field,) if isinstance(field, str) else ()
+    else:
+        about = _ABOUT.get(type(exc), ())
+    if signed:
+        named = [_PROJECT_FIELDS.get(f, f"typed_data.message.{f}") for f in about]
+    else:
+        named = [_CUSTODIAL_FIELDS.get(f, f) for f in about]
+    return list(dict.fromkeys(named))
 
 
 _HTTP_TITLES = {
@@ -188,6 +237,19 @@ def install(app: FastAPI) -> None:
 
     async def on_http(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
+        undecodable = exc.__cause__
+        if exc.status_code == 400 and isinstance(undecodable, UnicodeDecodeError):
+            # FastAPI answers a body that is not UTF-8 (RFC 8259 JSON must be) with a bare 400;
+            # it is a malformed body like any other: a 422 naming it, and where it breaks.
+            message = f"is not UTF-8 JSON: byte {undecodable.start} cannot be decoded"
+            problem = Problem(
+                422,
+                "validation",
+                "Invalid request",
+                f"invalid fields: body ({message})",
+                errors=[{"field": "body", "message": message}],
+            )
+            return problem_response(problem, request)
         title = _HTTP_TITLES.get(exc.status_code, "HTTP error")
         kind = title.lower().replace(" ", "-")
         problem = Problem(

@@ -63,6 +63,12 @@ class Action:
     def retryable(self, error: CarbonLedgerError) -> bool:
         return False
 
+    @property
+    def relayed(self) -> bool:
+        """Whether this relays a signed request: its errors name ``typed_data.message``'s
+        fields (``api.problems.request_fields``)."""
+        return False
+
 
 def hexbytes(data: bytes) -> str:
     return "0x" + data.hex()
@@ -172,6 +178,10 @@ class Bridge(Action):
             )
         gas = calls.bridge_gas(i["namespace"], i["registryReference"], signed=signed is not None)
         return Call(ctx.contract, data, gas)
+
+    @property
+    def relayed(self) -> bool:
+        return self.signed is not None
 
     def retryable(self, error: CarbonLedgerError) -> bool:
         # A stale hint (someone else bridged near by, or a bridging hinted against ours failed).
@@ -303,6 +313,10 @@ class Retire(Action):
             request["response"],
             request.get("signed"),
         )
+
+    @property
+    def relayed(self) -> bool:
+        return self.signed is not None
 
     def calldata(self) -> bytes:
         struct = tuple(self.retirement)

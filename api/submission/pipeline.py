@@ -326,7 +326,7 @@ class Pipeline:
     def failure(
         self, sub: Submission, error: CarbonLedgerError, receipt: Receipt | None = None
     ) -> Settled:
-        problem = problem_for(error)
+        problem = problem_for(error, signed=sub.action.relayed)
         body = problem.body()
         body["request_id"] = sub.id
         return Settled(

@@ -89,8 +89,10 @@ async def respond(
     work: Callable[[], Awaitable[Answer]],
     *,
     submission_id: str | None = None,
+    signed: bool = False,
 ) -> JSONResponse:
-    """Run ``work`` once per Idempotency-Key and answer (or replay) its response."""
+    """Run ``work`` once per Idempotency-Key and answer (or replay) its response. ``signed``:
+    the body is a signed one (a ledger error then names its ``typed_data.message`` fields)."""
     body = await request.body()
     held = await idempotency.claim(services, principal, request, body, submission_id)
     if isinstance(held, idempotency.Stored):
@@ -103,7 +105,7 @@ async def respond(
     except Problem as problem:
         answer = problem_answer(problem, path)
     except CarbonLedgerError as exc:
-        answer = problem_answer(problem_for(exc), path)
+        answer = problem_answer(problem_for(exc, signed=signed), path)
     except BaseException:
         if held is not None:
             await idempotency.abandon(services, held)

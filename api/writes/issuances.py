@@ -116,7 +116,8 @@ async def create_issuance(
         await ensure_project(ledger, sender, action, project, timeout)
         return await submit(services, ledger, request, issuer, sid, action, sender)
 
-    return await respond(request, services, issuer, work, submission_id=sid)
+    signed = isinstance(body, IssuanceSigned)
+    return await respond(request, services, issuer, work, submission_id=sid, signed=signed)
 
 
 @router.post(

@@ -83,7 +83,8 @@ async def create_retirement(
         gate = (relayer, body.batch_id)
         return await submit_gated(services, ledger, request, holder, sid, gate, planned)
 
-    return await respond(request, services, holder, work, submission_id=sid)
+    signed = isinstance(body, RetirementSigned)
+    return await respond(request, services, holder, work, submission_id=sid, signed=signed)
 
 
 @router.post(

@@ -273,13 +273,22 @@ def _labels(layout: Layout, row: RowValues) -> Label:
 
 def _text(columns: Columns, value: str, rule: TextField, what: str) -> str:
     """``value`` as the ledger will hold it (``chain.canonical.clean_text``), or the row's
-    rejection naming the column: a control character, a line separator, a bidi override, or
-    more bytes than the field holds."""
+    rejection naming the column(s) it was read from: a control character, a line separator,
+    a bidi override, or more bytes than the field holds."""
     try:
         return clean_text(value, rule)
     except TextRejected as exc:
-        where = " / ".join(repr(c) for c in columns) or what
-        raise _Reject(f"{what} (column {where}) {exc}") from None
+        if not columns:
+            raise _Reject(f"{what} {exc}") from None
+        shown = " + ".join(repr(c) for c in columns)
+        plural = "s" if len(columns) > 1 else ""
+        raise _Reject(f"{what} (column{plural} {shown}) {exc}") from None
+
+
+def _column_text(row: RowValues, columns: Columns, rule: TextField, what: str) -> str:
+    """The first of ``columns`` with a value, cleaned by ``_text`` (rejections name it)."""
+    column, value = row.first(columns)
+    return _text((column,) if column else (), value, rule, what)
 
 
 def _retirement(layout: Layout, row: RowValues) -> RegistryRetirement:
@@ -289,38 +298,43 @@ def _retirement(layout: Layout, row: RowValues) -> RegistryRetirement:
     retired_on = _date(row, layout.date, "retirement date")
     if retired_on is None and layout.date:
         raise _Reject(f"retired at the registry, but the date column {layout.date[0]!r} is empty")
-    beneficiary = row.first(layout.beneficiary)[1]
+    # The note joins these columns: each is checked on its own first, so a character the
+    # ledger refuses is blamed on its column; then the whole, whose length is the ledger's.
+    noted = tuple(c for c in layout.note if row.get(c))
+    for column in noted:
+        _text((column,), row.get(column), TEXT_FIELDS["note"], "note")
     return RegistryRetirement(
         # Registries do not always record a beneficiary; the mirrored retirement then has none.
-        beneficiary=_text(layout.beneficiary, beneficiary, _OPTIONAL_BENEFICIARY, "beneficiary"),
+        beneficiary=_column_text(row, layout.beneficiary, _OPTIONAL_BENEFICIARY, "beneficiary"),
         purpose=purpose,
-        note=_text(layout.note, row.joined(layout.note), TEXT_FIELDS["note"], "note"),
+        note=_text(noted, row.joined(layout.note), TEXT_FIELDS["note"], "note"),
         retired_on=retired_on,
     )
 
 
 def _cancel_reason(layout: Layout, row: RowValues) -> str:
-    reason = row.first(layout.cancel_reason)[1]
+    column, reason = row.first(layout.cancel_reason)
     if not reason:
-        when = row.first(layout.date)[1] if layout.date else ""
+        column, when = row.first(layout.date) if layout.date else ("", "")
         reason = f"cancelled at the {layout.title} registry" + (
             f" (effective {when})" if when else ""
         )
-    return _text(layout.cancel_reason, reason, TEXT_FIELDS["reason"], "cancellation reason")
+    where = (column,) if column else ()
+    return _text(where, reason, TEXT_FIELDS["reason"], "cancellation reason")
 
 
 def _project(layout: Layout, row: RowValues, project_id: str) -> Project:
     """The row's project, its texts as the ledger will hold them (the name may be empty here:
     the plan needs one only to register a project the ledger does not have yet)."""
-    texts = []
-    for columns, rule, what in (
-        (layout.project_name, TextField("name", NAME, False), "project name"),
-        (layout.country, TEXT_FIELDS["country"], "project country"),
-        (layout.methodology, TEXT_FIELDS["methodology"], "project methodology"),
-        (layout.project_type, TEXT_FIELDS["projectType"], "project type"),
-    ):
-        texts.append(_text(columns, row.first(columns)[1], rule, what))
-    name, country, methodology, project_type = texts
+    name, country, methodology, project_type = (
+        _column_text(row, columns, rule, what)
+        for columns, rule, what in (
+            (layout.project_name, TextField("name", NAME, False), "project name"),
+            (layout.country, TEXT_FIELDS["country"], "project country"),
+            (layout.methodology, TEXT_FIELDS["methodology"], "project methodology"),
+            (layout.project_type, TEXT_FIELDS["projectType"], "project type"),
+        )
+    )
     return Project(project_id, name, country, methodology, project_type)
 
 

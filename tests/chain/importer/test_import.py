@@ -233,6 +233,29 @@ def test_bad_rows_are_reported_and_the_rest_imported(env: Env, tmp_path: Path) -
     assert data["rows"]["retired"] == 4
 
 
+def test_rows_with_hostile_text_are_reported_and_the_rest_imported(
+    env: Env, tmp_path: Path
+) -> None:
+    def edit(n: int, row: dict[str, str]) -> dict[str, str]:
+        if n == 3:
+            row["Name"] = "Tongxu\x00Biogas"
+        if n == 4:
+            row["Retirement Beneficiary"] = "Lindblad \u202eseitinummoC"
+        if n == 7:
+            row["Retirement Reason"] = "Retirement for\nPersonal Use"
+        return row
+
+    report = env.run("vcs", issuances=subset(VERRA, tmp_path / "v.csv", range(2, 9), edit))
+    data = report.as_json()
+    assert (data["rows_total"], data["rows_rejected"]) == (7, 3)
+    reasons = {r["row"]: r["reason"] for r in data["rejected"]}
+    assert reasons[3].startswith("project name (column 'Name') the control character U+0000")
+    assert reasons[4].startswith("beneficiary (column 'Retirement Beneficiary') U+202E")
+    assert reasons[7].startswith("note (column 'Retirement Reason') the control character U+000A")
+    assert data["rows"]["retired"] == 4  # rows 2, 5, 6 and 8: bridged and mirrored
+    assert len(env.batches()) == 4
+
+
 def test_a_retirement_purpose_the_block_is_not_labelled_for_is_refused(
     env: Env, tmp_path: Path
 ) -> None:

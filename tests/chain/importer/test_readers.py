@@ -190,6 +190,84 @@ def test_bad_rows_are_rejected_with_reasons_and_the_rest_is_read(tmp_path: Path)
     assert all(isinstance(_one(export, n), RegistryBlock) for n in (2, 8, 9, 10, 11))
 
 
+HOSTILE_ROWS = {
+    # row: (column, hostile value, what the rejection says after naming the column)
+    3: ("Retirement Beneficiary", "Acme\x00Corp", "the control character U+0000 is not allowed"),
+    4: ("Retirement Beneficiary", "Acme \u202eproC", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    5: ("Retirement Beneficiary", "Acme\x07", "the control character U+0007"),
+    6: ("Retirement Beneficiary", "Acme\nCorp", "the control character U+000A"),
+    7: ("Retirement Beneficiary", "\u200b\u2060", "is blank"),
+    8: ("Retirement Beneficiary", "\u20ac" * 86, "is 258 bytes long; at most 256"),
+    9: ("Name", "Bale\u2028Mountains", "U+2028 LINE SEPARATOR"),
+    10: ("Country/Area", "Mexico\u202a", "U+202A LEFT-TO-RIGHT EMBEDDING"),
+    11: ("Retirement Details", "Credits\r\nretired", "the control character U+000D"),
+    12: ("Methodology", "VM\x7f0015", "the control character U+007F"),
+}
+"""Text no ledger field may hold, each in one row of the Verra export."""
+WHAT = {
+    "Retirement Beneficiary": "beneficiary",
+    "Name": "project name",
+    "Country/Area": "project country",
+    "Retirement Details": "note",
+    "Methodology": "project methodology",
+}
+
+
+def test_hostile_text_rejects_its_row_naming_the_column_and_the_rest_is_read(
+    tmp_path: Path,
+) -> None:
+    def edit(n: int, row: dict[str, str]) -> dict[str, str]:
+        if n in HOSTILE_ROWS:
+            column, value, _ = HOSTILE_ROWS[n]
+            row[column] = value
+        if n == 13:
+            row["Retirement Beneficiary"] = "  Cafe\u0301 Ltd \t"  # normalised, not rejected
+        if n == 14:
+            row["Retirement Beneficiary"] = "   "  # a registry may record no beneficiary
+        if n == 15:
+            row["Retirement Details"] = "x" * 2045  # within the limit alone, not once joined
+        return row
+
+    export = read_export(
+        "vcs", FileKind.ISSUANCES, subset(VERRA, tmp_path / "v.csv", range(2, 17), edit)
+    )
+    for n, (column, _, problem) in HOSTILE_ROWS.items():
+        reason = str(_one(export, n))
+        where = f"{WHAT[column]} (column {column!r}"
+        assert where in reason and problem in reason, (n, reason)
+    # The note joins two columns: too long together, it is blamed on both.
+    joined = str(_one(export, 15))
+    assert "note (columns 'Retirement Reason' + 'Retirement Details') is 2" in joined, joined
+    assert len(export.rejections) == len(HOSTILE_ROWS) + 1
+    cafe, nobody = _one(export, 13), _one(export, 14)
+    assert isinstance(cafe, RegistryBlock) and cafe.retirement is not None
+    assert cafe.retirement.beneficiary == "Caf\u00e9 Ltd"
+    assert isinstance(nobody, RegistryBlock) and nobody.retirement is not None
+    assert nobody.retirement.beneficiary == ""
+    assert all(isinstance(_one(export, n), RegistryBlock) for n in (2, 16))
+
+
+def test_a_rejection_names_the_one_column_its_value_came_from(tmp_path: Path) -> None:
+    """Gold Standard's beneficiary is ``Using Entity`` or, failing it, ``Aeroplane Operator
+    Name``: the rejection names the column that held the text, not both candidates."""
+
+    def edit(n: int, row: dict[str, str]) -> dict[str, str]:
+        if n == 2:
+            row["Using Entity"] = "Hilti\x00"
+        if n == 6:
+            row["Aeroplane Operator Name"] = "Air \u2066Lines"
+        return row
+
+    export = read_export(
+        "gs", FileKind.RETIREMENTS, subset(GS_RETIREMENTS, tmp_path / "r.csv", range(2, 8), edit)
+    )
+    assert str(_one(export, 2)).startswith("beneficiary (column 'Using Entity') the control")
+    assert str(_one(export, 6)).startswith(
+        "beneficiary (column 'Aeroplane Operator Name') U+2066 LEFT-TO-RIGHT ISOLATE"
+    )
+    assert len(export.rejections) == 2
+
+
 def test_gold_standard_bad_status_use_case_and_missing_date(tmp_path: Path) -> None:
     def edit(n: int, row: dict[str, str]) -> dict[str, str]:
         if n == 2:
