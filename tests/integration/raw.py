@@ -199,7 +199,8 @@ class RawSender:
         signed = account.sign_transaction(tx)
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         self._nonces[account.address] = nonce + 1  # a reverted transaction spends its nonce too
-        receipt = self.w3.eth.get_transaction_receipt(tx_hash)
+        # Mined on arrival (eth-tester, anvil's automine), but anvil may answer a moment later.
+        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=60, poll_latency=0.01)
         block = int(receipt["blockNumber"])
         if receipt["status"] == 1:
             return Outcome(decode_receipt(receipt, self.address), None, block)

@@ -27,7 +27,9 @@ Knobs (environment):
 - ``CARBON_LEDGER_PIPELINE_OPERATIONS``: operations per store (default ``DEFAULT_OPERATIONS``;
   docs/ARCHITECTURE.md, "Canonical identity and bounds", has the figures of a 10,000 run);
 - ``CARBON_LEDGER_PIPELINE_SEQUENCE``: operations per example (default 60), each example a
-  fresh ledger and a fresh store.
+  fresh ledger and a fresh store;
+- ``CARBON_LEDGER_PIPELINE_RPC=anvil``: run on a local anvil (node_modules) instead of the
+  embedded chain: the same test, several times faster per operation, for long runs.
 
 Run with ``-s`` to see the operations accepted and refused per kind.
 """
@@ -38,11 +40,12 @@ import datetime as dt
 import html
 import math
 import os
+import sys
 import tempfile
 import time
 import unicodedata
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,18 +53,23 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
+from web3 import Web3
+from web3.types import RPCEndpoint
 
 from api.app import create_app
 from api.deps import Services
 from api.settings import Settings
+from chain.anvil import LocalNode, NodeOptions
 from chain.artifacts import ledger_abi
 from chain.deployment import Deployment, deploy_ledger
-from chain.embedded import EmbeddedChain, embedded_chain
+from chain.embedded import embedded_chain
 from chain.indexer.core import Indexer
 from chain.store import schema
 from chain.store.engine import open_store
@@ -75,9 +83,13 @@ from tests.integration.raw import RawSender, decode_receipt
 DEFAULT_OPERATIONS = 120
 OPERATIONS = int(os.environ.get("CARBON_LEDGER_PIPELINE_OPERATIONS", str(DEFAULT_OPERATIONS)))
 SEQUENCE = int(os.environ.get("CARBON_LEDGER_PIPELINE_SEQUENCE", "60"))
+RPC = os.environ.get("CARBON_LEDGER_PIPELINE_RPC", "embedded").strip().lower()
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 PHASES = (Phase.explicit, Phase.reuse, Phase.generate) + (
     (Phase.shrink,) if os.environ.get("CARBON_LEDGER_PIPELINE_SHRINK") == "1" else ()
 )
+PROGRESS = OPERATIONS >= 1000
+"""Long runs report each sequence as it ends (on stderr)."""
 SYNCS = 3
 """Syncs of the indexer per example, evenly spaced (the last after the last operation), as
 ``index --follow`` would catch up: each picks up where the store's checkpoint is."""
@@ -93,28 +105,65 @@ STATES = {1: "held", 2: "retired", 3: "detokenised", 4: "cancelled"}
 
 @dataclass
 class Env:
-    chain: EmbeddedChain
+    w3: Web3
     deployment: Deployment
     sender: RawSender
     actors: ops.Actors
     baseline: Mirror
-    snapshot: int
+    take_snapshot: Callable[[], Any]
+    revert_to: Callable[[Any], None]
+    snapshot: Any = None
+
+    def fresh(self) -> None:
+        """Back to the freshly deployed ledger (a node forgets a snapshot it reverted to)."""
+        self.revert_to(self.snapshot)
+        self.snapshot = self.take_snapshot()
+        self.sender.reset()
 
 
 @pytest.fixture(scope="module")
-def env() -> Env:
-    """A ledger deployed on an embedded chain of its own (no admin delay, so a hand-over can
-    complete), and the mirror of its deployment."""
+def env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Env]:
+    """A ledger deployed on a chain of its own (no admin delay, so a hand-over can complete)
+    and the mirror of its deployment: the embedded chain, or a local anvil for long runs."""
+    if RPC == "anvil":
+        node = LocalNode(tmp_path_factory.mktemp("anvil"), NodeOptions())
+        w3 = Web3(Web3.HTTPProvider(node.start(), request_kwargs={"timeout": 60}))
+        Account.enable_unaudited_hdwallet_features()
+        accounts = [
+            Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{i}")
+            for i in range(10)
+        ]
+
+        def take() -> Any:
+            return w3.provider.make_request(RPCEndpoint("evm_snapshot"), [])["result"]
+
+        def back(snapshot: Any) -> None:
+            answer = w3.provider.make_request(RPCEndpoint("evm_revert"), [snapshot])
+            assert answer.get("result") is True, answer
+
+        try:
+            yield _deployed(w3, accounts, take, back)
+        finally:
+            node.stop()
+        return
     chain = embedded_chain()
-    deployer = TxSender(chain.w3, chain.accounts[0], ledger_abi(), nonces=NonceManager(chain.w3))
+    yield _deployed(chain.w3, chain.accounts, chain.snapshot, chain.revert)
+
+
+def _deployed(
+    w3: Web3,
+    accounts: Sequence[LocalAccount],
+    take: Callable[[], Any],
+    back: Callable[[Any], None],
+) -> Env:
+    deployer = TxSender(w3, accounts[0], ledger_abi(), nonces=NonceManager(w3))
     deployment = deploy_ledger(deployer, admin_delay=0)
     baseline = Mirror()
-    receipt = chain.w3.eth.get_transaction_receipt(deployment.deploy_tx)  # type: ignore[arg-type]
+    receipt = w3.eth.get_transaction_receipt(deployment.deploy_tx)  # type: ignore[arg-type]
     for event in decode_receipt(receipt, deployment.address):
         baseline.apply(event)
-    sender = RawSender(chain.w3, deployment.address, chain.accounts)
-    actors = ops.Actors(chain.accounts)
-    return Env(chain, deployment, sender, actors, baseline, chain.snapshot())
+    sender = RawSender(w3, deployment.address, accounts)
+    return Env(w3, deployment, sender, ops.Actors(accounts), baseline, take, back, take())
 
 
 @dataclass
@@ -183,15 +232,21 @@ def test_every_accepted_value_round_trips_through_the_pipeline(env: Env, new_sto
     )
     @given(st.data())
     def sequence(data: st.DataObject) -> None:
-        env.chain.revert(env.snapshot)
-        env.snapshot = env.chain.snapshot()  # eth-tester forgets a snapshot once reverted to
-        env.sender.reset()
+        env.fresh()
         engine = new_store()
         try:
             _sequence(data, env, engine, run)
         finally:
             engine.dispose()
         run.examples += 1
+        if PROGRESS:
+            print(
+                f"[{new_store.backend}] sequence {run.examples}/{examples}: "
+                f"{run.tally.total} operations, {run.tally.accepted()} accepted, "
+                f"{time.monotonic() - started:.0f} s",
+                file=sys.stderr,
+                flush=True,
+            )
 
     sequence()
     elapsed = time.monotonic() - started
@@ -213,7 +268,7 @@ def test_every_accepted_value_round_trips_through_the_pipeline(env: Env, new_sto
 
 def _sequence(data: st.DataObject, env: Env, engine: Engine, run: Run) -> None:
     m = env.baseline.copy()
-    indexer = Indexer(env.chain.w3, engine, env.deployment, confirmations=0)
+    indexer = Indexer(env.w3, engine, env.deployment, confirmations=0)
     sent = 0
 
     def send(call: ops.Call) -> None:
@@ -236,7 +291,7 @@ def _sequence(data: st.DataObject, env: Env, engine: Engine, run: Run) -> None:
     with run.timed("store rows"):
         check_store(engine, m)
     with run.timed("audit verify"):
-        report = verify(env.chain.w3, env.deployment, engine)
+        report = verify(env.w3, env.deployment, engine)
     assert report.ok, [d.message for d in report.discrepancies[:5]]
     with run.timed("API and pages"):
         run.requests += check_served(engine, m, env)
@@ -413,7 +468,7 @@ def check_served(engine: Engine, m: Mirror, env: Env) -> int:
         assert verification["tx_hash"] == row["tx_hash"]
         assert verification["block_hash"] == event.block_hash
         assert verification["log_index"] == event.log_index
-        assert verification["chain_id"] == env.chain.w3.eth.chain_id
+        assert verification["chain_id"] == env.w3.eth.chain_id
 
         cert = client.json(f"/v1/retirements/{rid}/certificate", format="json")
         assert {k: cert[k] for k in want} == want, f"certificate {rid}: {cert!r}"
