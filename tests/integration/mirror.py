@@ -103,7 +103,7 @@ class Mirror:
 
     @property
     def admin(self) -> str:
-        admins = self.members(DEFAULT_ADMIN_ROLE)
+        admins = [a for a in self.members(DEFAULT_ADMIN_ROLE) if a != ZERO]
         return admins[0] if admins else ZERO
 
     def active(self, account: str) -> bool:

@@ -169,7 +169,8 @@ def _program(draw: Draw, m: Mirror) -> int:
 
 
 def _admin_of(draw: Draw, m: Mirror, role: bytes, actors: Actors) -> str:
-    return str(_usually(draw, m.members(role), actors.all, 90))
+    """Mostly a holder of ``role`` (the zero address may hold one: nobody can send as it)."""
+    return str(_usually(draw, [x for x in m.members(role) if x != ZERO], actors.all, 90))
 
 
 def _today() -> int:
