@@ -145,8 +145,11 @@ class Mirror:
                 else:
                     self.roles.pop(key, None)
             case "AdminChangeRecorded":
-                action = f["action"]
-                self.pending_admin = f["newAdmin"] if action == 0 else None
+                action = f["action"]  # AdminAction: 0 begun, 1 cancelled, 2 accepted, 3-4 delay
+                if action == 0:
+                    self.pending_admin = f["newAdmin"]
+                elif action in (1, 2):
+                    self.pending_admin = None
             case "ProgramRegistered":
                 self.programmes[f["programId"]] = Programme(bytes(f["code"]), e.seq)
             case "ProgramPolicyUpdated":
