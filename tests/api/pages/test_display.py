@@ -1,6 +1,7 @@
 """The display rule (``api.pages.display``) on every page that shows chain text: hostile values
 written straight into the store's rows are shown isolated, with their controls made visible,
-on batch, batches, serial, account and audit pages and in the dashboard's charts. The
+on batch, batches, serial, account and audit pages and in the dashboard's charts; and the
+audit trail reads well for every kind of event, the programme policy events included. The
 certificate's own forms are in ``tests/api/certificates/test_display.py``."""
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 from api.pages import charts, views
 from api.pages.display import chain_text, direction, plain_text
 from api.pages.i18n import Translator
+from api.pages.render import env
 from chain.store import schema as s
 from tests.api.pages.support import (
     ARABIC,
@@ -176,3 +178,64 @@ def test_every_text_field_of_a_batch_goes_through_the_rule(
         for char in EVERYWHERE.replace("x", "").replace("\n", ""):
             assert char not in page, (path, f"U+{ord(char):04X}")
         assert text(page).count("U+000A") == fields, path  # each field's line feed, shown
+
+
+# ------------------------------------------------------------------ the audit trail's events
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [
+        (
+            "en",
+            [
+                "VCS: bridges only into namespaces its admin allows; project ids are decimal numbers",
+                "GS: bridges into any namespace; project ids are decimal numbers",
+            ],
+        ),
+        ("zh", ["VCS：仅可上链至管理员许可的命名空间；项目编号须为十进制数字"]),  # noqa: RUF001
+    ],
+)
+def test_programme_policy_events_show_the_policy(
+    client: TestClient, lang: str, expected: list[str]
+) -> None:
+    page = text(client.get(f"/audit?kind=ProgramPolicyUpdated&lang={lang}").text)
+    for line in expected:
+        assert line in page
+
+
+def test_namespace_events_show_programme_and_namespace(client: TestClient) -> None:
+    page = text(client.get("/audit?kind=NamespaceUpdated&before=14").text)
+    assert "Namespace allowed or withdrawn" in page
+    assert "VCS: namespace VCS-VCU allowed" in page
+    assert "CDM: namespace AD allowed" in page
+    zh = text(client.get("/audit?kind=NamespaceUpdated&before=14&lang=zh").text)
+    assert "VCS：许可命名空间 VCS-VCU" in zh  # noqa: RUF001
+
+
+def test_programme_registrations_show_the_code(client: TestClient) -> None:
+    page = text(client.get("/audit?kind=ProgramRegistered").text)
+    assert "VCS, programme #1" in page and "CDM, programme #3" in page
+
+
+def test_every_kind_of_event_is_a_filter_and_renders(client: TestClient, engine: Engine) -> None:
+    """Each kind the contract emits is offered by the audit filter; one event of each kind the
+    store holds renders its detail, with the programme's code as the audit page shows it and
+    without it as the serial page does (its history never joins programmes)."""
+    page = client.get("/audit").text
+    kinds = re.findall(r'<option value="(\w+)"', page)
+    assert {"ProgramPolicyUpdated", "NamespaceUpdated"} <= set(kinds)
+    detail = env.get_template("macros.html").module.event_detail  # type: ignore[attr-defined]
+    e = s.events
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(e).where(e.c.seq.in_(sa.select(sa.func.min(e.c.seq)).group_by(e.c.name)))
+        ).mappings()
+        for row in rows:
+            assert client.get(f"/audit?kind={row['name']}").status_code == 200
+            for codes in ({1: "VCS", 2: "GS", 3: "CDM"}, None):
+                shown = str(detail(Translator("en"), views.event_from_row(row, codes)))
+                assert "{" not in shown, (row["name"], shown)
+                if row["name"] in views.PROGRAM_EVENTS:
+                    program = f"#{row['fields']['programId']}" if codes is None else "VCS"
+                    assert program in text(shown), (row["name"], shown)
