@@ -27,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from chain.errors import CarbonLedgerError
@@ -319,6 +320,8 @@ def display_runs(value: str) -> list[tuple[str, bool]]:
     if value.isascii() and value.isprintable() and value.strip(" ") == value:
         return [(value, False)] if value else []  # most chain text: nothing to escape
     kinds = [_kind(char) for char in value]
+    if kinds[0] == kinds[-1] == "visible" and "escape" not in kinds and "modifier" not in kinds:
+        return [(value, False)]  # any space or joiner is between visible characters
     anchors = [i for i, kind in enumerate(kinds) if kind in ("visible", "escape")]
     first, last = (anchors[0], anchors[-1]) if anchors else (len(value), -1)
     runs: list[tuple[str, bool]] = []
@@ -342,7 +345,10 @@ def display_runs(value: str) -> list[tuple[str, bool]]:
     return runs
 
 
+@lru_cache(maxsize=4096)
 def _kind(char: str) -> str:
+    """``visible``, ``escape``, ``between`` (a space or joiner) or ``modifier`` (a variation
+    selector). Cached: a page classifies the same few hundred characters again and again."""
     point = ord(char)
     if point in _SPACE_OR_JOINER:
         return "between"
