@@ -7,8 +7,9 @@ BIN := $(VENV)/bin
 .PHONY: demo test lint typecheck contracts-check slither system-packages bench-gas clean
 
 # Debian packages the tests need: Chromium for the browser tests, CJK fonts so Chinese names
-# render in pages and PDFs, Pango for WeasyPrint's PDFs. Installed only when missing.
-SYSTEM_PACKAGES := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+# render in pages and PDFs, Pango for WeasyPrint's PDFs, Poppler's pdftotext to read back what a
+# PDF certificate shows. Installed only when missing.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 poppler-utils
 
 $(BIN)/carbon-ledger: pyproject.toml
 	$(PYTHON) -m venv $(VENV)

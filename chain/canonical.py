@@ -14,6 +14,10 @@ Two levels:
   normalises first (Unicode NFC, surrounding whitespace trimmed), then applies the on-chain
   rule, so a 422 or a rejected row names the field before the contract ever sees it.
 
+A third part, **display** (``display_runs``, ``visible_text``), says what a reader is shown of
+*any* stored text, whether or not these rules accepted it: which characters must appear as a
+visible escape rather than be obeyed or hidden (docs/PAGES.md, "Chain text").
+
 docs/ARCHITECTURE.md ("Canonical identity and bounds") lists every rule and where it is
 enforced.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Final
 
 from chain.errors import CarbonLedgerError
@@ -273,3 +278,100 @@ def clean_identifier(value: str, limit: int = IDENTIFIER, *, numeric: bool = Fal
     if problem is not None:
         raise TextRejected(problem)
     return value
+
+
+# ---------------------------------------------------------------- display (pages, certificates)
+#
+# The rules above refuse hostile text for new writes; a reader must still be shown *any* stored
+# text truthfully (an older deployment, a future rule change, a registry's retirement mirrored
+# with no beneficiary): a page never obeys a control character and never hides a character that
+# makes one text look like another. ``api.pages.display`` turns these runs into HTML.
+
+_SPACE_OR_JOINER: Final = frozenset(range(0x2000, 0x200B)) | frozenset(
+    (0x20, 0xA0, 0xAD, 0x34F, 0x1680, 0x200C, 0x200D, 0x202F, 0x205F, 0x3000)
+)
+"""Invisible characters with a job between visible ones: spaces, the soft hyphen, the combining
+grapheme joiner and ZWNJ/ZWJ (Persian words, Indic conjuncts, emoji sequences). Kept there;
+escaped at either end of a text, where they only make two texts look alike."""
+
+_NOT_SHOWN_AS_THEMSELVES: Final = frozenset(("Cc", "Cf", "Cn", "Co", "Cs"))
+"""Controls, format characters, unassigned code points, private use and surrogates: nothing a
+reader can see and trust (a format character such as a tag or an interlinear annotation hides
+text; an unassigned or private-use one looks different on every system)."""
+
+
+def _is_variation_selector(point: int) -> bool:
+    """Variation selectors and the Mongolian free variation selectors: they pick a glyph for the
+    character before them (an emoji's colour form, a Japanese name's ideograph variant)."""
+    return 0xFE00 <= point <= 0xFE0F or 0xE0100 <= point <= 0xE01EF or 0x180B <= point <= 0x180F
+
+
+def display_runs(value: str) -> list[tuple[str, bool]]:
+    """``value`` as a reader must be shown it: runs of text to show as they are (``False``) and
+    single characters to show as a visible escape (``True``, see ``escape_notation``).
+
+    Escaped wherever they are: what the on-chain rule forbids (controls, DEL, line separators,
+    bidi embeddings, overrides and isolates); every invisible character that is neither a space
+    nor a joiner (zero-width space, word joiner, BOM, LRM/RLM/ALM, Hangul fillers, …); any other
+    format, unassigned, private-use or surrogate code point; a variation selector that does not
+    follow a visible character. Escaped at the ends of the text (or in a text with nothing
+    visible): spaces and joiners, which are kept between visible characters.
+    """
+    if value.isascii() and value.isprintable() and value.strip(" ") == value:
+        return [(value, False)] if value else []  # most chain text: nothing to escape
+    kinds = [_kind(char) for char in value]
+    if kinds[0] == kinds[-1] == "visible" and "escape" not in kinds and "modifier" not in kinds:
+        return [(value, False)]  # any space or joiner is between visible characters
+    anchors = [i for i, kind in enumerate(kinds) if kind in ("visible", "escape")]
+    first, last = (anchors[0], anchors[-1]) if anchors else (len(value), -1)
+    runs: list[tuple[str, bool]] = []
+    kept = ""
+    for i, (char, kind) in enumerate(zip(value, kinds, strict=True)):
+        if kind == "between":
+            escaped = not first < i < last
+        elif kind == "modifier":
+            escaped = i == 0 or kinds[i - 1] != "visible"
+        else:
+            escaped = kind == "escape"
+        if escaped:
+            if kept:
+                runs.append((kept, False))
+                kept = ""
+            runs.append((char, True))
+        else:
+            kept += char
+    if kept:
+        runs.append((kept, False))
+    return runs
+
+
+@lru_cache(maxsize=4096)
+def _kind(char: str) -> str:
+    """``visible``, ``escape``, ``between`` (a space or joiner) or ``modifier`` (a variation
+    selector). Cached: a page classifies the same few hundred characters again and again."""
+    point = ord(char)
+    if point in _SPACE_OR_JOINER:
+        return "between"
+    if _is_variation_selector(point):
+        return "modifier"
+    if (
+        _forbidden(point)
+        or _invisible(point)
+        or unicodedata.category(char) in _NOT_SHOWN_AS_THEMSELVES
+    ):
+        return "escape"
+    return "visible"
+
+
+def escape_notation(char: str) -> str:
+    """How an escaped character is written for a reader: ``U+202E``, the notation of the
+    Unicode standard (and of this module's error messages)."""
+    return f"U+{ord(char):04X}"
+
+
+def visible_text(value: str) -> str:
+    """``value`` as plain text a reader can trust: each character ``display_runs`` escapes
+    written ``<U+202E>`` (HTML shows the escapes boxed instead, ``api.pages.display``)."""
+    return "".join(
+        f"<{escape_notation(run)}>" if escaped else run for run, escaped in display_runs(value)
+    )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
+from api.pages.display import plain_text
 from api.pages.stats import Point
 from api.pages.views import Tonnes
 
@@ -75,9 +76,11 @@ def stacked_bars(rows: Sequence[tuple[str, Tonnes]], title: str, t: Translate, l
     parts: list[str] = []
     for index, (label, tonnes) in enumerate(rows):
         y = top + index * row_h
+        shown = plain_text(label)  # chain text (a country, a project type): the display rule
         parts.append(
             f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" class="axis">'
-            f"<title>{escape(label)}</title>{escape(clip(label, 30))}</text>"
+            f"<title>{escape(shown)}</title>{escape(plain_text(label, fit=lambda s: clip(s, 30)))}"
+            "</text>"
         )
         x = float(label_w)
         for fate in FATES:
@@ -85,7 +88,7 @@ def stacked_bars(rows: Sequence[tuple[str, Tonnes]], title: str, t: Translate, l
             if amount <= 0:
                 continue
             w = max(0.5, bar_w * amount / peak)
-            tip = f"{label}: {t('fate.' + fate)} {amount:,} t"
+            tip = f"{shown}: {t('fate.' + fate)} {amount:,} t"
             parts.append(
                 f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
                 f'fill="{COLOURS[fate]}"><title>{escape(tip)}</title></rect>'

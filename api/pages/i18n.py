@@ -14,6 +14,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from markupsafe import Markup, escape
 from starlette.requests import Request
 
 LANGUAGES = ("en", "zh")
@@ -84,9 +85,14 @@ class Translator:
         return HTML_LANG[self.lang]
 
     def __call__(self, key: str, **fields: Any) -> str:
+        """The message, its fields filled in. A field that is already HTML (chain text shown by
+        ``display.chain_text``) makes the message HTML: the rest of it and every other field
+        are escaped, and that field is kept whole, isolation and escapes included."""
         template = catalog(self.lang).get(key) or catalog(DEFAULT).get(key)
         if template is None:
             raise KeyError(f"no message {key!r}")  # a typo in a template: fail its test loudly
+        if any(isinstance(value, Markup) for value in fields.values()):
+            return escape(template).format(**fields)
         return template.format(**fields) if fields else template
 
     def has(self, key: str) -> bool:

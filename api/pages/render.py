@@ -20,6 +20,7 @@ from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from api.pages import i18n
+from api.pages.display import MISSING, chain_text, plain_text
 
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -30,10 +31,6 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-MISSING = "\u2013"
-"""An en dash: what a page shows for a value that is not there."""
 
 
 def _num(value: int | float | None) -> str:
@@ -63,6 +60,8 @@ env.globals["with_params"] = with_params
 env.filters["num"] = _num
 env.filters["date"] = _date
 env.filters["abbrev"] = _abbrev
+env.filters["chain_text"] = chain_text  # every value a participant wrote, by one rule
+env.filters["plain_text"] = plain_text  # the same, where markup cannot go (an <option>)
 
 
 class PageError(Exception):

@@ -169,8 +169,13 @@ class Event:
         return self.last_serial - self.first_serial + 1
 
 
-def event_from_row(row: Mapping[Any, Any]) -> Event:
-    """An ``events`` row (its decoded ``fields``) as an :class:`Event`."""
+PROGRAM_EVENTS = frozenset(("ProgramRegistered", "ProgramPolicyUpdated", "NamespaceUpdated"))
+"""Events about a programme: shown with its code, which the event itself carries only as an id."""
+
+
+def event_from_row(row: Mapping[Any, Any], programs: Mapping[int, str] | None = None) -> Event:
+    """An ``events`` row (its decoded ``fields``) as an :class:`Event`; ``programs`` (id → code)
+    names the programme of a programme event (``PROGRAM_EVENTS``)."""
     f: Mapping[Any, Any] = row["fields"] or {}
     name = str(row["name"])
     base: dict[str, Any] = {
@@ -240,8 +245,19 @@ def event_from_row(row: Mapping[Any, Any]) -> Event:
                 receiver=f.get("account"),
                 detail={"allowed": bool(f.get("allowed")), "frozen": bool(f.get("frozen"))},
             )
-        case "ProgramRegistered":
-            return Event(**base, detail={"program_id": f.get("programId")})
+        case "ProgramRegistered" | "ProgramPolicyUpdated" | "NamespaceUpdated":
+            program_id = _int(f.get("programId"))
+            detail: dict[str, Any] = {
+                "program_id": program_id,
+                "program": (programs or {}).get(program_id or 0, ""),
+            }
+            if name == "ProgramPolicyUpdated":
+                detail["fixed_namespaces"] = bool(f.get("fixedNamespaces"))
+                detail["numeric_project_ids"] = bool(f.get("numericProjectIds"))
+            elif name == "NamespaceUpdated":
+                detail["namespace"] = f.get("namespace", "")
+                detail["allowed"] = bool(f.get("allowed"))
+            return Event(**base, detail=detail)
         case "ProjectRegistered":
             p = f.get("project") or {}
             return Event(

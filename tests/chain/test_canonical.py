@@ -293,3 +293,109 @@ def test_date_rule_matches_the_contract(ledger: Ledger, date: int) -> None:
         error = as_chain_error(exc, ledger.issuer.abi)
     assert isinstance(error, InvalidVintage | UnknownProject)
     assert is_date(date) is isinstance(error, UnknownProject)
+
+
+# ---------------------------------------------------------------- display: what a reader sees
+
+
+@pytest.mark.parametrize(
+    ("value", "runs"),
+    [
+        ("\u202eevil", [("\u202e", True), ("evil", False)]),  # would show as "live"
+        (
+            "NUL\0BEL\x07LF\n",
+            [
+                ("NUL", False),
+                ("\0", True),
+                ("BEL", False),
+                ("\x07", True),
+                ("LF", False),
+                ("\n", True),
+            ],
+        ),
+        ("a\u0085b\x7f", [("a", False), ("\u0085", True), ("b", False), ("\x7f", True)]),
+        ("a\u2028b", [("a", False), ("\u2028", True), ("b", False)]),
+        ("\u2066x\u2069", [("\u2066", True), ("x", False), ("\u2069", True)]),
+        ("\u200fabc", [("\u200f", True), ("abc", False)]),  # a bidi mark, even where it is
+        (
+            "1\u200f2\u200f3",
+            [("1", False), ("\u200f", True), ("2", False), ("\u200f", True), ("3", False)],
+        ),  # marks that would show "132"
+        ("ev\u200bil", [("ev", False), ("\u200b", True), ("il", False)]),  # zero-width space
+        ("\ufeffAcme", [("\ufeff", True), ("Acme", False)]),  # BOM
+        ("x\U000e0041\U000e0042", [("x", False), ("\U000e0041", True), ("\U000e0042", True)]),
+        (" Acme ", [(" ", True), ("Acme", False), (" ", True)]),  # edges: looks like "Acme"
+        ("\u00a0Acme\u3000", [("\u00a0", True), ("Acme", False), ("\u3000", True)]),
+        ("\u200dAcme\u200c", [("\u200d", True), ("Acme", False), ("\u200c", True)]),
+        ("   ", [(" ", True)] * 3),  # nothing visible: every character shown
+        ("\u3164", [("\u3164", True)]),  # Hangul filler, blank on its own
+        ("\ufe0fAcme", [("\ufe0f", True), ("Acme", False)]),  # a selector selecting nothing
+        ("A\ufe00\ufe01\ufe02", [("A\ufe00", False), ("\ufe01", True), ("\ufe02", True)]),
+        ("\ue000", [("\ue000", True)]),  # private use: looks different everywhere
+        ("", []),
+    ],
+)
+def test_display_escapes_what_a_reader_cannot_see_or_trust(
+    value: str, runs: list[tuple[str, bool]]
+) -> None:
+    assert canonical.display_runs(value) == runs
+
+
+@pytest.mark.parametrize(
+    "ordinary",
+    [
+        "Hilti Corporation",
+        "江苏亨通光电股份有限公司",
+        "Société Générale · Ørsted A/S · Zürich",
+        "شركة الأمل للطاقة",
+        "חברת האור בע״מ",
+        "می\u200cخواهم",  # noqa: RUF001 (Persian on purpose: a ZWNJ inside a word)
+        "क्\u200dष",  # Devanagari: ZWJ inside a conjunct
+        "👩\u200d🔬 Lab",  # an emoji ZWJ sequence
+        "❤\ufe0f Acme",  # an emoji presentation selector
+        "Acme\u00a0Corp  Ltd",  # spaces between words, however many
+    ],
+)
+def test_display_shows_ordinary_text_unchanged(ordinary: str) -> None:
+    assert canonical.display_runs(ordinary) == [(ordinary, False)]
+    assert canonical.visible_text(ordinary) == ordinary
+
+
+def test_visible_text_writes_escapes_in_unicode_notation() -> None:
+    assert canonical.visible_text("\u202eevil\x07") == "<U+202E>evil<U+0007>"
+    assert canonical.visible_text("x\U000e0041") == "x<U+E0041>"
+    assert canonical.escape_notation("\0") == "U+0000"
+
+
+def test_display_escapes_in_the_chains_terms() -> None:
+    """Every character the contract forbids is escaped wherever it stands, and every one it
+    counts as blank is escaped where it stands alone: the display rule is the chain's."""
+    for point in range(0x110000):
+        if 0xD800 <= point <= 0xDFFF:
+            continue
+        char = chr(point)
+        bad, visible = canonical.scan_text(char.encode())
+        if bad is not None:
+            assert canonical.display_runs(f"a{char}b")[1] == (char, True), hex(point)
+        elif not visible:
+            assert canonical.display_runs(char) == [(char, True)], hex(point)
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(st.text(st.characters(codec="utf-8"), max_size=40))
+def test_display_loses_nothing_and_shows_nothing_hostile(value: str) -> None:
+    runs = canonical.display_runs(value)
+    assert "".join(run for run, _ in runs) == value  # every character, in order
+    assert all(len(run) == 1 for run, escaped in runs if escaped)
+    shown = canonical.visible_text(value)
+    # What a reader is shown is itself text the chain accepts, and never blank at an edge.
+    assert canonical.text_problem(shown, len(shown.encode()), required=False) is None
+    if runs and not runs[0][1]:
+        assert canonical.scan_text(runs[0][0][0].encode())[1], repr(value)
+    if runs and not runs[-1][1]:
+        last = runs[-1][0][-1]
+        assert (
+            canonical.scan_text(last.encode())[1]
+            or "\ufe00" <= last <= "\ufe0f"
+            or ("\U000e0100" <= last <= "\U000e01ef" or "\u180b" <= last <= "\u180f")
+        ), repr(value)  # a visible character, or the variation selector that picks its form

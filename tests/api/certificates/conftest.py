@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
-from tests.api.pages.conftest import app, client, demo, engine
+from tests.api.pages.conftest import (
+    app,
+    client,
+    demo,
+    engine,
+    hostile,
+    hostile_app,
+    hostile_client,
+)
 
-__all__ = ["app", "client", "demo", "engine"]
+__all__ = ["app", "client", "demo", "engine", "hostile", "hostile_app", "hostile_client"]

@@ -1,4 +1,5 @@
-"""Fixtures for the page tests: the demo's store (once per session) and clients over it."""
+"""Fixtures for the page tests: the demo's store (once per session), its hostile copy, and
+clients over them."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from chain.store.engine import open_store
-from tests.api.pages.support import DemoStore, demo_store, open_demo, pages_app
+from tests.api.pages.support import (
+    DemoStore,
+    HostileStore,
+    demo_store,
+    hostile_store,
+    open_demo,
+    pages_app,
+)
 
 
 @pytest.fixture(scope="session")
@@ -43,3 +51,21 @@ def empty_client(tmp_path: Path) -> Iterator[TestClient]:
     engine = open_store(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
     yield TestClient(pages_app(engine))
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def hostile(demo: DemoStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostileStore]:
+    """The demo's store with hostile text in its rows (``support.BENEFICIARIES``)."""
+    store = hostile_store(demo, tmp_path_factory.mktemp("hostile"))
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def hostile_app(hostile: HostileStore) -> FastAPI:
+    return pages_app(hostile.engine)
+
+
+@pytest.fixture
+def hostile_client(hostile_app: FastAPI) -> TestClient:
+    return TestClient(hostile_app)

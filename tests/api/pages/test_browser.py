@@ -10,6 +10,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from chain.store import schema as s
+from tests.api.pages.support import HostileStore
 
 pytestmark = pytest.mark.browser
 
@@ -42,9 +44,9 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def server(app: FastAPI) -> Iterator[str]:
-    """The app on a free port, served by uvicorn in a thread for the module."""
+@contextmanager
+def _serving(app: FastAPI) -> Iterator[str]:
+    """``app`` on a free port, served by uvicorn in a thread."""
     port = _free_port()
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     uv = uvicorn.Server(config)
@@ -61,6 +63,20 @@ def server(app: FastAPI) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
+def server(app: FastAPI) -> Iterator[str]:
+    """The app over the demo's store, for the module."""
+    with _serving(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def hostile_server(hostile_app: FastAPI) -> Iterator[str]:
+    """The app over the store with hostile text (``support.hostile_store``), for the module."""
+    with _serving(hostile_app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent (Debian package chromium; `make test` installs it)")
@@ -72,11 +88,11 @@ def browser() -> Iterator[Any]:
         chromium.close()
 
 
-@pytest.fixture
-def page(browser: Any, server: str) -> Iterator[Any]:
+@contextmanager
+def _tab(browser: Any, base_url: str) -> Iterator[Any]:
     """A fresh browser context (no cookies) whose page fails the test on any script error,
     console error, failed request or failed subresource."""
-    context = browser.new_context(base_url=server, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
     tab = context.new_page()
     problems: list[str] = []
     tab.on("pageerror", lambda exc: problems.append(f"script error: {exc}"))
@@ -96,6 +112,18 @@ def page(browser: Any, server: str) -> Iterator[Any]:
     yield tab
     context.close()
     assert not problems, problems
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    with _tab(browser, server) as tab:
+        yield tab
+
+
+@pytest.fixture
+def hostile_page(browser: Any, hostile_server: str) -> Iterator[Any]:
+    with _tab(browser, hostile_server) as tab:
+        yield tab
 
 
 def shot(tab: Any, name: str) -> None:
@@ -233,3 +261,47 @@ def test_dashboard_to_certificate_by_clicking(page: Any) -> None:
     page.emulate_media(media="print")
     assert not page.locator("header.site").is_visible()  # print styles hide the chrome
     shot(page, "certificate-print-media")
+
+
+# ------------------------------------------------------------------ chain text as drawn
+
+CHARACTER_LEFT_EDGES = """(text) => {
+  const node = [...text.childNodes].filter((n) => n.nodeType === Node.TEXT_NODE).pop();
+  return [...node.data].map((_, i) => {
+    const range = document.createRange();
+    range.setStart(node, i);
+    range.setEnd(node, i + 1);
+    return range.getBoundingClientRect().left;
+  });
+}"""
+"""Where each character of an element's last text node is drawn, in logical order."""
+
+
+def test_a_right_to_left_override_is_drawn_as_an_escape_not_obeyed(
+    hostile_page: Any, hostile: HostileStore
+) -> None:
+    """ "\u202eevil" obeyed would be drawn "live": here the override is a box and "evil" is
+    drawn left to right, after it."""
+    hostile_page.goto(f"/retirements/{hostile.retirements['override']}")
+    name = hostile_page.locator(".beneficiary bdi")
+    lefts = name.evaluate(CHARACTER_LEFT_EDGES)
+    assert len(lefts) == 4 and lefts == sorted(lefts) and len(set(lefts)) == 4, lefts
+    box = name.locator(".escape").bounding_box()
+    assert name.locator(".escape").inner_text() == "U+202E"
+    assert box["x"] + box["width"] <= lefts[0]
+    shot(hostile_page, "certificate-override")
+
+
+def test_a_hebrew_project_name_stays_after_its_id(hostile_page: Any, hostile: HostileStore) -> None:
+    """A project id then a right-to-left name: each its own isolate, drawn id first (left),
+    where one isolate for both would draw the name first."""
+    hostile_page.goto(f"/retirements/{hostile.retirements['arabic']}")
+    project = hostile_page.locator("dt", has_text="Project").first.locator(
+        "xpath=following-sibling::dd[1]"
+    )
+    number, name = project.locator("bdi").all()
+    assert number.inner_text() == hostile.project_ids["arabic"]
+    assert number.get_attribute("dir") == "ltr" and name.get_attribute("dir") == "rtl"
+    left, right = number.bounding_box(), name.bounding_box()
+    assert left["x"] + left["width"] < right["x"]
+    shot(hostile_page, "certificate-right-to-left")

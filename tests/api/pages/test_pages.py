@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import html
 import re
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,8 +15,7 @@ from sqlalchemy.engine import Engine
 
 from api.pages import accounts as accounts_page
 from chain.store import schema as s
-from chain.store.engine import open_store
-from tests.api.pages.support import DemoStore, pages_app
+from tests.api.pages.support import DemoStore, copied_store, pages_app
 
 VCS_SERIAL = "19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"
 CDM_SERIAL = "RW-5-1463953-2-2-0-7014 - RW-5-1467609-2-2-0-7014"
@@ -439,9 +437,7 @@ def test_a_chinese_beneficiary_renders_in_the_certificate_page(
 
 def test_names_are_escaped(demo: DemoStore, tmp_path: Path) -> None:
     """A beneficiary is whatever the holder typed: it is text, never markup."""
-    copy = tmp_path / "store.sqlite3"
-    shutil.copy(demo.url.removeprefix("sqlite:///"), copy)
-    engine = open_store(f"sqlite:///{copy}")
+    engine = copied_store(demo, tmp_path)
     with engine.begin() as conn:
         conn.execute(
             sa.update(s.retirements)
@@ -547,13 +543,6 @@ def test_the_stylesheet_is_served(client: TestClient) -> None:
 
 
 # ------------------------------------------------------------------ verification
-
-
-def copied_store(demo: DemoStore, folder: Path) -> Engine:
-    """A copy of the demo's store, for a test that changes it or its server's state."""
-    copy = folder / "store.sqlite3"
-    shutil.copy(demo.url.removeprefix("sqlite:///"), copy)
-    return open_store(f"sqlite:///{copy}")
 
 
 def test_verify_now_and_the_last_result(demo: DemoStore, tmp_path: Path) -> None:

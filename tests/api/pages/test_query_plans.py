@@ -79,6 +79,7 @@ def paths(custody: str) -> list[str]:
         "/audit?before=500",
         "/audit?after=500",
         "/audit?batch=3&before=1000",
+        "/audit?kind=NamespaceUpdated",  # and the codes of the programmes it names
     ]
 
 
