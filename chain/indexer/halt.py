@@ -58,9 +58,7 @@ def error_text(exc: BaseException) -> str:
     return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 1] + "…"
 
 
-def halt_from(
-    exc: BaseException, block: int | None, seq: int | None, event: str | None
-) -> Halt:
+def halt_from(exc: BaseException, block: int | None, seq: int | None, event: str | None) -> Halt:
     return Halt(error_text(exc), block, seq, event, int(time.time()))
 
 

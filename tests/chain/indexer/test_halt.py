@@ -34,9 +34,7 @@ REFUSED = (sa.exc.IntegrityError, psycopg.errors.IntegrityError)
 
 
 @pytest.fixture
-def fresh(
-    anvil_w3: Web3, anvil_nonces: NonceManager, tmp_path: Path
-) -> tuple[AnvilLedger, Path]:
+def fresh(anvil_w3: Web3, anvil_nonces: NonceManager, tmp_path: Path) -> tuple[AnvilLedger, Path]:
     """A new ledger on the module's anvil, with one holding of 1,000 t and one retirement."""
     ledger = deploy_anvil_ledger(anvil_w3, anvil_nonces)
     ledger.issuer.bridge(ledger.issuance(1000, ledger.alice.account))
