@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from web3 import Web3
@@ -29,7 +30,9 @@ from api.mirror import Mirror
 from api.serve import build_services
 from api.settings import Settings
 from chain.deployment import Deployment
+from chain.indexer import halt
 from chain.indexer.core import Indexer, Progress
+from chain.store import schema as s
 from chain.store.engine import open_store
 from tests.conftest import VCS_NAMESPACE, Ledger
 
@@ -142,6 +145,26 @@ class Api:
         Indexer(
             self.ledger.chain.w3, self.services.engine, self.ledger.deployment, confirmations=0
         ).catch_up(timeout=20, poll=0.02)
+
+
+def stop_the_indexer_at_a_retirement(ledger: Ledger, engine: sa.Engine) -> halt.Halt:
+    """Index a retirement into ``engine``, then stop its indexer for real: a retirements row
+    put in the store by hand with the id of the chain's next retirement, which the indexer
+    then cannot insert. Returns the halt it recorded (a SQLite store)."""
+    w3 = ledger.chain.w3
+    ledger.issuer.bridge(ledger.issuance(1, 1000))
+    ledger.alice.retire_quantity(1, 10, "Hilti Corporation")
+    Indexer(w3, engine, ledger.deployment, confirmations=0).sync()
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(s.retirements)).mappings().one()
+        conn.execute(s.retirements.insert().values(dict(row, id=row["id"] + 1)))
+    ledger.alice.retire_quantity(1, 20, "Kering")
+    with pytest.raises(sa.exc.IntegrityError):
+        Indexer(w3, engine, ledger.deployment, confirmations=0).sync()
+    with engine.connect() as conn:
+        recorded = halt.read(conn)
+    assert recorded is not None and recorded.event == "CreditsRetired"
+    return recorded
 
 
 def api_settings(folder: Path, **overrides: Any) -> Settings:
