@@ -81,7 +81,8 @@ def test_readyz_metrics_and_the_dashboard_name_the_halt_and_its_event(
 ) -> None:
     """The indexer recorded in the store why it stopped (a retirement it could not write):
     /readyz is 503 naming the block, seq and event even though the last relayed progress was
-    current; /metrics says halted; the dashboard names it in English and Chinese."""
+    current; /metrics says halted; the dashboard names it in English and Chinese; the audit
+    verification fails naming it. Once the indexer runs again, all of them clear."""
     engine = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}")
     recorded = stop_the_indexer_at_a_retirement(ledger, engine)
     services = Services(Settings(dev=True), engine)
@@ -114,6 +115,15 @@ def test_readyz_metrics_and_the_dashboard_name_the_halt_and_its_event(
         f"已停止于区块 {recorded.block}{opening}序号 {recorded.seq}{comma}事件 CreditsRetired{closing}"
     ) in zh
 
+    audit = client.get("/v1/audit/verify").json()  # no node: the store alone, and the halt
+    assert audit["ok"] is False and audit["indexer_error"]["event"] == "CreditsRetired"
+    assert [d["kind"] for d in audit["discrepancies"] if d["kind"] != "store"] == ["indexer"]
+    assert (audit["chain_head"], audit["store_block"], audit["lag_blocks"]) == (
+        recorded.block,
+        recorded.block - 1,
+        1,
+    )
+
     with engine.begin() as conn:  # the row in the way goes; the indexer runs again
         conn.execute(s.retirements.delete().where(s.retirements.c.id == 2))
     done = Indexer(ledger.chain.w3, engine, ledger.deployment, confirmations=0).sync()
@@ -121,3 +131,6 @@ def test_readyz_metrics_and_the_dashboard_name_the_halt_and_its_event(
     assert client.get("/readyz").status_code == 200
     assert "\ncarbon_ledger_indexer_halted 0.0\n" in client.get("/metrics").text
     assert "indexer-halt" not in client.get("/").text
+    audit = client.get("/v1/audit/verify").json()
+    assert audit["ok"] is True and audit["indexer_error"] is None, audit["discrepancies"]
+    assert audit["lag_blocks"] == 0 and audit["max_lag_blocks"] == 120
