@@ -24,7 +24,7 @@ from api.auth import Principal
 from api.deps import Ledger, Services
 from api.problems import PROBLEM_JSON, Problem, problem_for
 from api.submission.actions import Action
-from api.submission.pipeline import Settled, Submission, upsert_row
+from api.submission.pipeline import Submission, upsert_row
 from api.writes.models import Pending
 from chain.errors import CarbonLedgerError
 
@@ -102,6 +102,9 @@ async def respond(
     held = await idempotency.claim(services, principal, request, body, submission_id)
     if isinstance(held, idempotency.Stored):
         request.state.audit_outcome = {"outcome": "replayed"}
+        waiting = await _replay_unreadable(services, held)
+        if waiting is not None:
+            return _json(waiting.status, waiting.body, waiting.headers)
         return _json(held.status, held.body, held.headers)
     path = request.url.path
     request.state.idempotency_claimed = held is not None
@@ -158,7 +161,7 @@ async def settle_or_pending(services: Services, sub: Submission) -> Answer:
             return await _pending(services, sub)
     mined = settled.block_number if settled.state == "confirmed" else None
     if mined is not None and not await services.mirror.reached(mined, deadline - loop.time()):
-        return _indexing(sub, settled)
+        return _indexing(sub.id, settled.tx_hash, mined, settled.ledger_seq)
     return Answer(
         settled.status,
         settled.body,
@@ -188,26 +191,41 @@ async def _pending(services: Services, sub: Submission) -> Answer:
     )
 
 
-def _indexing(sub: Submission, settled: Settled) -> Answer:
+def _indexing(
+    request_id: str, tx_hash: str | None, block: int, ledger_seq: int | None = None
+) -> Answer:
     """202 for a write the chain confirmed whose block the store does not hold yet: a 201 now
     would return a certificate, batch or holding that reads 404 or stale. Its row is stored
     (the settlement wrote it): the status URL says ``confirmed`` once the store has it."""
-    url = f"/v1/requests/{sub.id}"
+    url = f"/v1/requests/{request_id}"
     body = {
-        "request_id": sub.id,
+        "request_id": request_id,
         "status": INDEXING,
         "status_url": url,
-        "tx_hash": settled.tx_hash,
-        "block_number": settled.block_number,
+        "tx_hash": tx_hash,
+        "block_number": block,
     }
     return Answer(
         202,
         body,
         {"Location": url, "Retry-After": "1"},
         outcome=INDEXING,
-        tx_hash=settled.tx_hash,
-        ledger_seq=settled.ledger_seq,
+        tx_hash=tx_hash,
+        ledger_seq=ledger_seq,
     )
+
+
+async def _replay_unreadable(services: Services, stored: idempotency.Stored) -> Answer | None:
+    """A retry whose stored 201 names a block the store does not hold yet (the first answer
+    was a 202 ``indexing``, or the store fell back since) waits for it like a fresh write;
+    ``None`` when the stored answer can be replayed as it is."""
+    block, request_id = stored.body.get("block_number"), stored.body.get("request_id")
+    if stored.status != 201 or not isinstance(block, int) or not isinstance(request_id, str):
+        return None
+    if await services.mirror.reached(block, services.settings.confirm_timeout_s):
+        return None
+    tx_hash = stored.body.get("tx_hash")
+    return _indexing(request_id, tx_hash if isinstance(tx_hash, str) else None, block)
 
 
 def audit_seq(request: Request) -> int | None:

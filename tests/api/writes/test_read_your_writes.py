@@ -71,6 +71,10 @@ def test_a_write_the_store_does_not_hold_in_time_is_202_indexing_until_it_does(a
         status = api.client.get(data["status_url"], headers=issuer.headers).json()
         assert status["status"] == "indexing" and status["block_number"] == data["block_number"]
         assert api.client.get("/v1/batches/1").status_code == 404  # what a 201 would have hidden
+        retry = api.post(
+            "/v1/issuances", issuer, issuance_body(holder.address or ""), **{"Idempotency-Key": "a"}
+        )
+        assert retry.status_code == 202 and retry.json()["status"] == "indexing"  # not yet either
     api.index()
     status = api.client.get(data["status_url"], headers=issuer.headers).json()
     assert status["status"] == "confirmed" and status["result"]["batch_id"] == 1
