@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 from web3 import Web3
 
 from api.journal import Journal, writer_engine
+from api.mirror import Mirror
 from api.problems import Problem
 from api.settings import Settings
 from chain.deployment import Deployment
@@ -80,6 +81,8 @@ class Services:
     """``None`` for a read-only server: writes answer 503."""
     journal: Journal = field(init=False)
     """Group commit for the API's own tables (``api.journal``)."""
+    mirror: Mirror = field(init=False)
+    """How far the store holds the chain; writes wait on it to answer (``api.mirror``)."""
     connections: dict[str, int] = field(default_factory=dict)
     """Connections accepted, by who serves them (``worker``, ``main``), when read workers run."""
     principals: dict[str, tuple[Any, float]] = field(default_factory=dict, repr=False)
@@ -87,6 +90,7 @@ class Services:
 
     def __post_init__(self) -> None:
         self.journal = Journal(writer_engine(self.engine))
+        self.mirror = Mirror(self.engine)
 
     def start(self) -> None:
         """Settle what a previous run left in flight, then start following the chain."""
@@ -96,6 +100,7 @@ class Services:
     def close(self) -> None:
         if self.ledger is not None:
             self.ledger.pipeline.stop()
+        self.mirror.close()
         self.journal.close()
 
 

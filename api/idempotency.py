@@ -10,7 +10,9 @@ record (``running``) before it acts; it stores its response when it answers (``d
 
 A request that stopped before it sent anything (a 5xx before any submission, a restart between
 claiming and signing) drops its claim, so its retry runs. A request whose transaction settles
-after the client was answered 202 keeps the 202: the status URL it names tells the rest.
+after the client was answered 202 keeps the 202: the status URL it names tells the rest. (A
+202 ``indexing`` is not stored: the settlement stored the 201, which a retry gets once the
+store holds its block, ``api.writes.common.respond``.)
 
 A created API key is shown once and stored only hashed, so the stored response holds it sealed
 with a key derived from the caller's own bearer token: only the same caller, retrying with the

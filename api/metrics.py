@@ -20,6 +20,7 @@ from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.deps import Services
+from chain.indexer import halt
 from chain.store import schema as s
 
 SUBMISSION_STATES = ("accepted", "submitted", "confirmed", "failed")
@@ -56,6 +57,7 @@ class _StateCollector(Collector):
             labels=("state",),
         )
         counts = dict.fromkeys(SUBMISSION_STATES, 0)
+        stopped: halt.Halt | None = None
         try:
             with self.services.engine.connect() as conn:
                 rows = conn.execute(
@@ -64,8 +66,11 @@ class _StateCollector(Collector):
                     )
                 )
                 counts.update({state: n for state, n in rows})
+                stopped = halt.read(conn)
+                halted: int | None = 0 if stopped is None else 1
         except sa.exc.SQLAlchemyError:
             counts = {}  # store down: /readyz says so; report no series rather than zeros
+            halted = None
         for state, n in counts.items():
             states.add_metric((state,), n)
         yield states
@@ -83,9 +88,19 @@ class _StateCollector(Collector):
                     status.events_per_s,
                 ),
             }
+        values["carbon_ledger_indexer_halted"] = (
+            "1 while the indexer has recorded in the store that it stopped (/readyz names why).",
+            halted,
+        )
         for name, (doc, value) in values.items():
             if value is not None:
                 yield GaugeMetricFamily(name, doc, value=value)
+        if stopped is not None and stopped.block is not None:
+            yield GaugeMetricFamily(
+                "carbon_ledger_indexer_halt_block",
+                "The block of the event the store could not take, while halted.",
+                value=stopped.block,
+            )
         if self.services.connections:
             handed = CounterMetricFamily(
                 "carbon_ledger_connections",

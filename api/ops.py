@@ -1,8 +1,9 @@
 """Liveness and readiness for orchestrators and load balancers.
 
 ``/healthz`` answers while the process can serve at all; ``/readyz`` only once the indexer
-beside the API has caught up with the chain (within ``settings.ready_lag_blocks``) and the
-store answers, so a fresh replica takes no reads it would answer from a stale mirror.
+beside the API has caught up with the chain (within ``settings.ready_lag_blocks``), has not
+recorded a halt in the store (``chain.indexer.halt``: named with the event that caused it), and
+the store answers, so a fresh replica takes no reads it would answer from a stale mirror.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pydantic import BaseModel
 
 from api.deps import ServicesDep
 from api.problems import Problem
+from chain.indexer import halt
 
 router = APIRouter(tags=["operations"])
 
@@ -49,9 +51,13 @@ def readyz(services: ServicesDep) -> Readiness:
         head, block, lag, error = status.head, status.block, status.lag, status.error
     try:
         with services.engine.connect() as conn:
-            conn.execute(sa.text("SELECT 1"))
+            stopped = halt.read(conn)
     except sa.exc.SQLAlchemyError as exc:
         raise Problem(503, "not-ready", "Not ready", f"the store is unreachable: {exc}") from exc
+    if stopped is not None:
+        raise Problem(
+            503, "not-ready", "Not ready", stopped.describe(), indexer_error=stopped.as_json()
+        )
     if error is not None:
         raise Problem(503, "not-ready", "Not ready", f"the indexer stopped: {error}")
     if lag is None:

@@ -41,7 +41,7 @@ from chain.anvil import LocalChain, stop_node
 from chain.cli import connect_to, deploy_into, local_chain, operator_account
 from chain.deployment import DEFAULT_ADMIN_DELAY, Deployment
 from chain.errors import ConfigurationError
-from chain.indexer.core import Indexer
+from chain.indexer.core import Indexer, Progress
 from chain.store.engine import default_url, open_store
 
 log = logging.getLogger("carbon_ledger.api")
@@ -96,20 +96,26 @@ class IndexerJob:
 
 
 def index_forever(job: IndexerJob, reports: Connection, stop: EventType) -> None:
-    """The indexer process: sync, report, wait, again; a failure is reported and retried."""
+    """The indexer process: sync, report, wait, again; a failure is reported and retried (the
+    indexer records it in the store too: ``chain.indexer.halt``). Every commit is reported,
+    not only each sync's end: writes waiting for their block are answered as it lands."""
     logs.configure("INFO", job.log_format, prefix="indexer ")
     deployment = Deployment.load(job.data_dir / "deployment.json")
+
+    def report(p: Progress) -> None:
+        reports.send(("progress", p.head, p.block, p.events_per_second))
+
     while not stop.is_set():
         try:
             engine = writer_engine(open_store(job.store))
             indexer = Indexer(
-                connect_to(job.rpc), engine, deployment, confirmations=job.confirmations
+                connect_to(job.rpc),
+                engine,
+                deployment,
+                confirmations=job.confirmations,
+                on_progress=report,
             )
-            indexer.follow(
-                stop,
-                poll_interval=job.poll,
-                on_sync=lambda p: reports.send(("progress", p.head, p.block, p.events_per_second)),
-            )
+            indexer.follow(stop, poll_interval=job.poll, on_sync=report)
         except Exception as exc:
             log.exception("the indexer stopped; it starts again in 5 s")
             reports.send(("error", f"{type(exc).__name__}: {exc}"))
@@ -119,7 +125,8 @@ def index_forever(job: IndexerJob, reports: Connection, stop: EventType) -> None
 class IndexerProcess:
     """The indexer beside the API, in a process of its own: decoding and writing a full block
     a second would otherwise compete with the API for its one interpreter lock, which is what
-    limits the API when it keeps the chain full (bench/api.py). A thread here relays its progress into ``services.indexer`` (``/readyz``, ``/metrics``); a failure
+    limits the API when it keeps the chain full (bench/api.py). A thread here relays its progress into ``services.indexer`` (``/readyz``, ``/metrics``) and
+    ``services.mirror`` (the writes waiting for their block); a failure
     is reported there, and the process starts the indexer again after a pause (a reorg deeper
     than the confirmations stays an error until someone looks)."""
 
@@ -160,6 +167,8 @@ class IndexerProcess:
                 else:
                     status.error = report[1]
                 status.updated_at = time.monotonic()
+            if report[0] == "progress":
+                self.services.mirror.advance(report[2])  # writes waiting for it answer now
 
 
 def read_workers(settings: Settings) -> int:

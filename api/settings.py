@@ -13,6 +13,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from chain.errors import ConfigurationError
+from chain.verify import DEFAULT_MAX_LAG_BLOCKS
 
 
 class Settings(BaseSettings):
@@ -54,6 +55,9 @@ class Settings(BaseSettings):
     """``json``: one JSON object per log line (``api/logs.py``), for log shippers."""
     ready_lag_blocks: int = 2
     """``/readyz`` is 503 while the indexer is further than this behind head."""
+    audit_max_lag_blocks: int = Field(default=DEFAULT_MAX_LAG_BLOCKS, ge=0)
+    """``GET /v1/audit/verify`` fails a store further than this behind the chain head (taken
+    as stopped), as ``audit verify --max-lag-blocks`` does; less is lag, verified as ok."""
     read_workers: int = Field(default=1, ge=0, le=64)
     """Processes serving the store's read routes beside the main one (``api/readers``);
     0 serves everything in the main process."""

@@ -46,6 +46,17 @@ def _rpc_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _non_negative(text: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is negative")
+    return value
+
+
 def _db_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--db", help="store URL (sqlite:///… or postgresql://…); default: D/ledger.sqlite3"
@@ -131,6 +142,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="also reconcile this registry export with the ledger, row by row (repeatable)",
     )
     verify.add_argument("--registry", help="whose export --registry-export is (vcs, gs, ...)")
+    verify.add_argument(
+        "--max-lag-blocks",
+        type=_non_negative,
+        default=None,
+        metavar="N",
+        help="blocks the store may be behind the chain head before it counts as stopped "
+        "(default 120)",
+    )
 
     serve = commands.add_parser("serve", help="run the HTTP API and the indexer beside it")
     _data_dir_arg(serve)
@@ -289,7 +308,7 @@ def cmd_index(args: argparse.Namespace) -> int:
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from chain.deployment import Deployment
     from chain.store.engine import SQLITE_FILE, open_store
-    from chain.verify import verify
+    from chain.verify import DEFAULT_MAX_LAG_BLOCKS, verify
 
     deployment = Deployment.load(args.data_dir / "deployment.json")
     w3 = connect(args.data_dir, args.rpc)
@@ -306,7 +325,8 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         reconciliations = reconcile_exports(
             w3, deployment, engine, args.registry, args.registry_export
         )
-    report = verify(w3, deployment, engine, progress=progress)
+    bound = DEFAULT_MAX_LAG_BLOCKS if args.max_lag_blocks is None else args.max_lag_blocks
+    report = verify(w3, deployment, engine, max_lag_blocks=bound, progress=progress)
     api_log = None
     if engine is not None:
         from api.audit_log import add_to_report
@@ -327,6 +347,11 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
         print(
             f"ok: audit seq {report.audit_seq}, head {report.audit_head}, {report.batches} batches"
         )
+        if report.store_block is not None:
+            print(
+                f"store at block {report.store_block} of chain head {report.chain_head} "
+                f"({report.lag_blocks} blocks behind; verified up to the store's block)"
+            )
         for rec in reconciliations:
             print(
                 f"reconciled {rec.file}: {len(rec.rows)} rows, "

@@ -12,6 +12,13 @@
 5. Check the store's recent ``blocks`` (what the indexer finds a reorg's common ancestor by)
    against the node's headers: they cannot be diffed, since how many a store keeps depends on
    the ``--confirmations`` it was built with, which is not recorded.
+6. Say whether the store has stopped behind the chain: a halt its indexer recorded
+   (``chain.indexer.halt``), or more than ``max_lag_blocks`` behind the chain head. A store
+   that merely lags less than that is verified up to its own block, and is ok.
+
+Checks 4 and 5 read the store as one snapshot (one transaction, REPEATABLE READ on
+PostgreSQL), so an indexer writing beside the verification cannot make the diff see rows
+above the checkpoint it re-indexed to.
 
 Each finding names the block, the event and the field, so the first one says where to look.
 """
@@ -33,9 +40,15 @@ from chain.client import LedgerClient
 from chain.deployment import Deployment
 from chain.domain import RangeState
 from chain.events import LedgerEvent, decode_logs, event_specs
+from chain.indexer import halt
 from chain.indexer.source import BlockHeader, LogSource, MissingBlock
 from chain.replay import HoldingsReplay
 from chain.store import schema
+
+DEFAULT_MAX_LAG_BLOCKS = 120
+"""Blocks a store may be behind the chain head and still pass ``audit verify``: two minutes
+of 1-s blocks, enough for an indexer catching up under load; more, and the store is taken as
+stopped (``--max-lag-blocks``)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +70,15 @@ class VerificationReport:
     batches: int
     discrepancies: list[Discrepancy] = field(default_factory=list)
     store_block: int | None = None
+    """The block the store holds (its checkpoint), which the store was verified up to."""
+    chain_head: int | None = None
+    """The chain's head block when verified (``block``)."""
+    lag_blocks: int | None = None
+    """How far the store is behind ``chain_head``."""
+    max_lag_blocks: int | None = None
+    """The bound on ``lag_blocks`` past which the store is taken as stopped."""
+    indexer_error: dict[str, Any] | None = None
+    """The halt the store's indexer recorded (``chain.indexer.halt.Halt``), if any."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -133,6 +155,7 @@ def verify_chain(
         events=len(trail),
         batches=len(replay.batches),
         discrepancies=found,
+        chain_head=block,
     )
 
 
@@ -221,27 +244,31 @@ def verify_store(
     from chain.store.engine import migrate
 
     say = progress or (lambda _msg: None)
+    # One transaction for every read of the store: the checkpoint, its blocks and each table
+    # as of one moment, while its indexer goes on writing (SQLite: a WAL read transaction).
     with engine.connect() as conn:
-        if conn.dialect.name == "postgresql":  # the checkpoint and blocks as of one moment
+        if conn.dialect.name == "postgresql":
             conn.execution_options(isolation_level="REPEATABLE READ")
         cp = conn.execute(sa.select(schema.checkpoint)).one_or_none()
         stored = [
             BlockHeader(r.number, r.hash, r.parent_hash, r.timestamp)
             for r in conn.execute(sa.select(schema.blocks).order_by(schema.blocks.c.number))
         ]
-    if cp is None:
-        return -1, [Discrepancy("store", None, "checkpoint", None, "the store has no checkpoint")]
-    say(f"re-indexing the chain up to the store's block {cp.block_number} in memory")
-    expected = sa.create_engine(
-        "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
-    )
-    migrate(expected)
-    Indexer(w3, expected, deployment, confirmations=0).sync(until=cp.block_number)
-    say("diffing every table")
-    found = [
-        Discrepancy("store", d.block, d.table, d.column or "row", d.describe())
-        for d in diff_stores(expected, engine)
-    ]
+        if cp is None:
+            return -1, [
+                Discrepancy("store", None, "checkpoint", None, "the store has no checkpoint")
+            ]
+        say(f"re-indexing the chain up to the store's block {cp.block_number} in memory")
+        expected = sa.create_engine(
+            "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
+        )
+        migrate(expected)
+        Indexer(w3, expected, deployment, confirmations=0).sync(until=cp.block_number)
+        say("diffing every table")
+        found = [
+            Discrepancy("store", d.block, d.table, d.column or "row", d.describe())
+            for d in diff_stores(expected, conn)
+        ]
     with expected.connect() as conn:
         want = conn.execute(sa.select(schema.checkpoint)).one()
     for name in ("block_number", "block_hash", "audit_seq", "audit_head", "paused"):
@@ -348,12 +375,46 @@ def verify(
     deployment: Deployment,
     engine: Engine | None = None,
     *,
+    max_lag_blocks: int = DEFAULT_MAX_LAG_BLOCKS,
     progress: Callable[[str], None] | None = None,
 ) -> VerificationReport:
-    """The chain checks, then (given a store) the store diff."""
+    """The chain checks, then (given a store) the store diff and whether it has stopped."""
     report = verify_chain(w3, deployment, progress=progress)
     if engine is not None:
         report.store_block, found = verify_store(w3, deployment, engine, progress=progress)
         report.discrepancies.extend(found)
+        report.discrepancies.extend(check_progress(report, engine, report.block, max_lag_blocks))
         report.ok = not report.discrepancies
     return report
+
+
+def check_progress(
+    report: VerificationReport, engine: Engine, chain_head: int | None, max_lag_blocks: int
+) -> list[Discrepancy]:
+    """Check 6: fill in ``report``'s chain head, lag and the indexer's recorded halt, and
+    return what says the store has stopped behind the chain (``chain_head`` ``None``: not
+    known, so only the halt is checked)."""
+    with engine.connect() as conn:
+        stopped = halt.read(conn)
+    store_block = report.store_block
+    report.chain_head, report.max_lag_blocks = chain_head, max_lag_blocks
+    report.indexer_error = None if stopped is None else stopped.as_json()
+    found: list[Discrepancy] = []
+    if stopped is not None:
+        found.append(
+            Discrepancy("indexer", stopped.block, stopped.event, "halt", stopped.describe())
+        )
+    if chain_head is not None and store_block is not None and store_block >= 0:
+        report.lag_blocks = lag = max(0, chain_head - store_block)
+        if lag > max_lag_blocks:
+            found.append(
+                Discrepancy(
+                    "lag",
+                    store_block,
+                    "checkpoint",
+                    "block_number",
+                    f"the store is at block {store_block}, {lag} blocks behind the chain head "
+                    f"{chain_head}: more than the {max_lag_blocks} allowed (--max-lag-blocks)",
+                )
+            )
+    return found

@@ -13,6 +13,7 @@ from api.pages.i18n import Translator, choose
 from api.pages.render import PageRoute, render
 from api.pages.verification import last_verification
 from api.pages.views import Tonnes
+from chain.indexer import halt
 
 router = APIRouter(route_class=PageRoute)
 
@@ -43,6 +44,7 @@ def dashboard(request: Request, conn: ReadConnection, services: ServicesDep) -> 
             "lag": services.indexer.lag,
             "error": services.indexer.error,
         }
+    stopped = halt.read(conn)  # what the indexer recorded in the store, whoever runs it
     return render(
         request,
         "dashboard.html",
@@ -54,6 +56,7 @@ def dashboard(request: Request, conn: ReadConnection, services: ServicesDep) -> 
         months=charts.columns(figures.retired_by_month, t("dashboard.by_month"), t, lang),
         ledger=q.ledger_status(conn),
         indexer=indexer,
+        halt=stopped,
         verification=last_verification(services),
         events=q.events(conn, limit=10).items,
         retirements=q.retirements(conn, limit=10).items,

@@ -2,9 +2,13 @@
 a node, else against the store alone, and remembered so pages can show "last verified".
 
 Verification reads every event, so it is not run on every request: a result stays current
-while the store's checkpoint has not moved and it is younger than ``max_age``; ``refresh``
-forces a new run (at most one every ``MIN_INTERVAL_S``). One run at a time per store: a
-request that arrives during a run waits for it and shares its result.
+while the store's checkpoint and its indexer's recorded halt have not changed and it is younger
+than ``max_age``; ``refresh`` forces a new run (at most one every ``MIN_INTERVAL_S``). One run at
+a time per store: a request that arrives during a run waits for it and shares its result.
+
+Like ``carbon-ledger audit verify``, it verifies the store up to its own block and reports the
+chain head and the lag: a store that merely lags is ok; one whose indexer recorded a halt, or
+further behind than ``max_lag_blocks``, is not (``chain.verify.check_progress``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from api.reads._common import Model
 from api.reads.storecheck import verify_store_only
 from chain.deployment import Deployment
 from chain.store import schema as s
-from chain.verify import VerificationReport, verify
+from chain.verify import DEFAULT_MAX_LAG_BLOCKS, VerificationReport, check_progress, verify
 
 log = logging.getLogger("carbon_ledger.api.audit")
 
@@ -34,11 +38,24 @@ MIN_INTERVAL_S = 5.0
 
 class Discrepancy(Model):
     kind: str
-    """``audit``, ``event``, ``holdings``, ``conservation``, ``store`` (or ``registry``)."""
+    """``audit``, ``event``, ``holdings``, ``conservation``, ``store``, ``indexer`` (a halt
+    its indexer recorded), ``lag`` (further behind than the bound), or ``registry``."""
     block: int | None
     event: str | None
     field: str | None
     message: str
+
+
+class IndexerHalt(Model):
+    """Why the store's indexer stopped, as it recorded it; ``block``, ``seq`` and ``event``
+    locate the event the store could not take, when known."""
+
+    error: str
+    block: int | None
+    seq: int | None
+    event: str | None
+    stopped_at: int
+    """Unix seconds."""
 
 
 class AuditResult(Model):
@@ -46,6 +63,17 @@ class AuditResult(Model):
     audit_seq: int
     audit_head: str
     discrepancies: list[Discrepancy]
+    chain_head: int | None
+    """The chain's head block (``chain``: read from the node; ``store``: as the indexer beside
+    the server last saw it, ``None`` if none runs)."""
+    store_block: int | None
+    """The block the store holds: it is verified up to there."""
+    lag_blocks: int | None
+    """``chain_head - store_block``: lag alone is no discrepancy up to ``max_lag_blocks``."""
+    max_lag_blocks: int
+    """Past this lag the store is taken as stopped: ``ok`` false, a ``lag`` discrepancy."""
+    indexer_error: IndexerHalt | None
+    """The halt the store's indexer recorded: ``ok`` false, an ``indexer`` discrepancy."""
     scope: Literal["chain", "store"]
     """``chain``: the trail recomputed from the node's raw logs, compared with the contract's
     head and storage, and the store diffed against it; ``store``: no node was available, so
@@ -90,7 +118,7 @@ class AuditVerifier:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last: AuditResult | None = None
-        self._last_seq: int | None = None
+        self._last_seq: tuple[int | None, int | None] | None = None
         self._ran_at = 0.0
 
     def last(self) -> AuditResult | None:
@@ -105,16 +133,20 @@ class AuditVerifier:
         *,
         refresh: bool = False,
         max_age: float = MAX_AGE_S,
+        max_lag_blocks: int = DEFAULT_MAX_LAG_BLOCKS,
+        relayed_head: int | None = None,
     ) -> AuditResult:
-        """A current result: the remembered one if still current, else a new run."""
+        """A current result: the remembered one if still current, else a new run.
+        ``relayed_head`` is the chain head the indexer beside the server last saw, for a
+        server with no node (the lag cannot be known otherwise)."""
         with self._lock:
-            seq = _checkpoint_seq(engine)
+            seq = _store_position(engine)
             age = time.monotonic() - self._ran_at
             fresh = self._last is not None and seq == self._last_seq and age < max_age
             if fresh and not (refresh and age >= MIN_INTERVAL_S):
                 assert self._last is not None
                 return self._last.model_copy(update={"cached": True})
-            result = _run(engine, chain)
+            result = _run(engine, chain, max_lag_blocks, relayed_head)
             self._last, self._last_seq, self._ran_at = result, seq, time.monotonic()
             return result
 
@@ -132,19 +164,28 @@ def verifier_for(engine: Engine) -> AuditVerifier:
         return verifier
 
 
-def _checkpoint_seq(engine: Engine) -> int | None:
+def _store_position(engine: Engine) -> tuple[int | None, int | None]:
+    """What a remembered result depends on: the checkpoint's seq, and when the store's
+    indexer recorded its halt (if it did)."""
     with engine.connect() as conn:
-        return conn.execute(sa.select(s.checkpoint.c.audit_seq)).scalar_one_or_none()
+        seq = conn.execute(sa.select(s.checkpoint.c.audit_seq)).scalar_one_or_none()
+        stopped = conn.execute(sa.select(s.indexer_halt.c.stopped_at)).scalar_one_or_none()
+    return seq, stopped
 
 
-def _run(engine: Engine, chain: tuple[Web3, Deployment] | None) -> AuditResult:
+def _run(
+    engine: Engine,
+    chain: tuple[Web3, Deployment] | None,
+    max_lag_blocks: int,
+    relayed_head: int | None,
+) -> AuditResult:
     started, at = time.monotonic(), dt.datetime.now(dt.UTC)
     scope: Literal["chain", "store"] = "store"
     note = STORE_NOTE
     report: VerificationReport | None = None
     if chain is not None:
         try:
-            report = verify(chain[0], chain[1], engine)
+            report = verify(chain[0], chain[1], engine, max_lag_blocks=max_lag_blocks)
             scope, note = "chain", CHAIN_NOTE
         except Exception as exc:
             # Whatever the node or its client raised (down, refusing, another chain): say so
@@ -153,11 +194,19 @@ def _run(engine: Engine, chain: tuple[Web3, Deployment] | None) -> AuditResult:
             note = f"the chain could not be read ({exc}); " + STORE_NOTE.split(": ", 1)[1]
     if report is None:
         report = verify_store_only(engine)
+        report.discrepancies.extend(check_progress(report, engine, relayed_head, max_lag_blocks))
+        report.ok = not report.discrepancies
+    halted = report.indexer_error
     return AuditResult(
         ok=report.ok,
         audit_seq=report.audit_seq,
         audit_head=report.audit_head,
         discrepancies=[Discrepancy(**vars(d)) for d in report.discrepancies],
+        chain_head=report.chain_head,
+        store_block=report.store_block,
+        lag_blocks=report.lag_blocks,
+        max_lag_blocks=max_lag_blocks,
+        indexer_error=None if halted is None else IndexerHalt(**halted),
         scope=scope,
         note=note,
         block=report.block if scope == "chain" else report.store_block,

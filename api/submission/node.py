@@ -348,6 +348,9 @@ def _serialise(w3: Web3) -> threading.RLock:
 
         provider.make_request = make_request
         provider._carbon_ledger_lock = lock
+        # web3.py caches, on the provider, the middleware chain it built around the
+        # ``make_request`` of the time: calls through ``w3.eth`` would go on bypassing the lock.
+        provider._request_func_cache = (None, None)
     return lock
 
 

@@ -2,8 +2,9 @@
 
 ``respond`` runs a write under its ``Idempotency-Key`` claim and turns whatever it ends with (a
 response, a ``Problem``, a carbon-ledger error) into the JSON answer the key will replay.
-``settle_or_pending`` waits for a submission up to ``confirm_timeout_s``: the settled answer, or
-202 with the status URL (``GET /v1/requests/{id}``) when the chain is slower.
+``settle_or_pending`` waits for a submission up to ``confirm_timeout_s``: the settled answer
+once the query store holds its block too (so whatever it returns can be read at once), or 202
+with the status URL (``GET /v1/requests/{id}``) when the chain or the indexer is slower.
 """
 
 from __future__ import annotations
@@ -53,8 +54,14 @@ PROBLEMS: dict[int | str, dict[str, Any]] = {
 
 
 PENDING: dict[int | str, dict[str, Any]] = {
-    202: {"model": Pending, "description": "not mined yet: poll the status URL (Location)"}
+    202: {
+        "model": Pending,
+        "description": "not mined yet, or mined but not yet in the query store (``indexing``): "
+        "poll the status URL (Location)",
+    }
 }
+INDEXING = "indexing"
+"""The outcome of a write the chain confirmed but the store did not hold in time."""
 
 
 def field_problem(field_name: str, message: str) -> Problem:
@@ -97,6 +104,9 @@ async def respond(
     held = await idempotency.claim(services, principal, request, body, submission_id)
     if isinstance(held, idempotency.Stored):
         request.state.audit_outcome = {"outcome": "replayed"}
+        waiting = await _replay_unreadable(services, held)
+        if waiting is not None:
+            return _json(waiting.status, waiting.body, waiting.headers)
         return _json(held.status, held.body, held.headers)
     path = request.url.path
     request.state.idempotency_claimed = held is not None
@@ -122,7 +132,10 @@ async def respond(
             stored = await idempotency.finish(
                 services, held, answer.status, answer.body, answer.headers
             )
-            return _json(stored.status, stored.body, stored.headers)
+            if answer.outcome != INDEXING:
+                return _json(stored.status, stored.body, stored.headers)
+            # The settlement stored its 201 for the key (a retry gets it); this client is told
+            # the truth of now: confirmed, not yet readable.
     return _json(answer.status, answer.body, answer.headers)
 
 
@@ -132,8 +145,11 @@ def _json(status: int, body: dict[str, Any], headers: dict[str, str]) -> JSONRes
 
 
 async def settle_or_pending(services: Services, sub: Submission) -> Answer:
-    """The submission's settled answer, or 202 and its status URL after the timeout."""
+    """The submission's settled answer once the store holds its block, or 202 and its status
+    URL when either takes longer than the timeout."""
     timeout = services.settings.confirm_timeout_s
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
     future = sub.outcome_future()
     try:
         settled = await asyncio.wait_for(asyncio.shield(future), timeout)
@@ -145,6 +161,9 @@ async def settle_or_pending(services: Services, sub: Submission) -> Answer:
             settled = await future
         else:
             return await _pending(services, sub)
+    mined = settled.block_number if settled.state == "confirmed" else None
+    if mined is not None and not await services.mirror.reached(mined, deadline - loop.time()):
+        return _indexing(sub.id, settled.tx_hash, mined, settled.ledger_seq)
     return Answer(
         settled.status,
         settled.body,
@@ -172,6 +191,43 @@ async def _pending(services: Services, sub: Submission) -> Answer:
     return Answer(
         202, body, {"Location": url, "Retry-After": "1"}, outcome="pending", tx_hash=tx_hash
     )
+
+
+def _indexing(
+    request_id: str, tx_hash: str | None, block: int, ledger_seq: int | None = None
+) -> Answer:
+    """202 for a write the chain confirmed whose block the store does not hold yet: a 201 now
+    would return a certificate, batch or holding that reads 404 or stale. Its row is stored
+    (the settlement wrote it): the status URL says ``confirmed`` once the store has it."""
+    url = f"/v1/requests/{request_id}"
+    body = {
+        "request_id": request_id,
+        "status": INDEXING,
+        "status_url": url,
+        "tx_hash": tx_hash,
+        "block_number": block,
+    }
+    return Answer(
+        202,
+        body,
+        {"Location": url, "Retry-After": "1"},
+        outcome=INDEXING,
+        tx_hash=tx_hash,
+        ledger_seq=ledger_seq,
+    )
+
+
+async def _replay_unreadable(services: Services, stored: idempotency.Stored) -> Answer | None:
+    """A retry whose stored 201 names a block the store does not hold yet (the first answer
+    was a 202 ``indexing``, or the store fell back since) waits for it like a fresh write;
+    ``None`` when the stored answer can be replayed as it is."""
+    block, request_id = stored.body.get("block_number"), stored.body.get("request_id")
+    if stored.status != 201 or not isinstance(block, int) or not isinstance(request_id, str):
+        return None
+    if await services.mirror.reached(block, services.settings.confirm_timeout_s):
+        return None
+    tx_hash = stored.body.get("tx_hash")
+    return _indexing(request_id, tx_hash if isinstance(tx_hash, str) else None, block)
 
 
 def audit_seq(request: Request) -> int | None:

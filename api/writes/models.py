@@ -346,18 +346,23 @@ class RetirementPublic(BaseModel):
 
 
 class Pending(BaseModel):
-    """202: the transaction is not mined yet; poll ``status_url``."""
+    """202: the transaction is not mined yet (``accepted``, ``submitted``), or mined but not
+    yet in the query store the reads come from (``indexing``); poll ``status_url``."""
 
     request_id: str
-    status: Literal["accepted", "submitted"]
+    status: Literal["accepted", "submitted", "indexing"]
     status_url: str
     tx_hash: str | None
+    block_number: int | None = None
+    """``indexing``: the block the transaction is in."""
 
 
 class RequestStatus(BaseModel):
     id: str
     kind: str
-    status: Literal["accepted", "submitted", "confirmed", "failed"]
+    status: Literal["accepted", "submitted", "indexing", "confirmed", "failed"]
+    """``indexing``: mined, but the query store does not hold its block yet (its resources
+    would read 404); ``confirmed`` once it does."""
     tx_hash: str | None
     block_number: int | None
     attempts: int

@@ -30,21 +30,25 @@ OVERSEERS = ("admin", "auditor")
 async def request_status(
     request_id: str, services: ServicesDep, principal: Anyone
 ) -> RequestStatus:
-    def read() -> dict[str, Any] | None:
+    def read() -> tuple[dict[str, Any] | None, int]:
         with services.engine.connect() as conn:
             row = conn.execute(
                 sa.select(s.submissions).where(s.submissions.c.id == request_id)
             ).first()
-        return None if row is None else row._asdict()
+            mirrored = conn.execute(sa.select(s.checkpoint.c.block_number)).scalar()
+        return None if row is None else row._asdict(), -1 if mirrored is None else int(mirrored)
 
-    row = await run_in_threadpool(read)
+    row, mirrored = await run_in_threadpool(read)
     # Someone else's request is as invisible as one that does not exist.
     if row is None or (row["key_id"] != principal.key_id and principal.role not in OVERSEERS):
         raise not_found(f"request {request_id}")
+    state = row["state"]
+    if state == "confirmed" and row["block_number"] is not None and row["block_number"] > mirrored:
+        state = "indexing"  # its result's URLs would not read yet
     return RequestStatus(
         id=row["id"],
         kind=row["kind"],
-        status=row["state"],
+        status=state,
         tx_hash=row["tx_hash"],
         block_number=row["block_number"],
         attempts=row["attempts"],

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -46,6 +47,7 @@ from chain.audit import GENESIS_HEAD
 from chain.deployment import Deployment
 from chain.errors import DeploymentMismatch
 from chain.events import LedgerEvent, decode_logs, event_specs, gc_paused, quantity
+from chain.indexer import halt
 from chain.indexer.lock import IndexerBusy, StoreLock
 from chain.indexer.rollback import rollback_to
 from chain.indexer.source import BlockHeader, LogSource, MissingBlock
@@ -59,6 +61,7 @@ from chain.indexer.writer import (
 )
 from chain.store import schema as s
 
+log = logging.getLogger("carbon_ledger.indexer")
 DEFAULT_CONFIRMATIONS = 12
 GAP_READS = 4
 """Answers with the same hole in the audit ``seq`` after which the indexer stops: a node that
@@ -71,6 +74,9 @@ EDGE_LOGS = 2_500
 """Logs the first part of a large answer takes about, and the last of a catch-up at least:
 the write thread waits for the first to be derived, and nothing is derived beside the last
 one's write."""
+CULPRIT_PIECE = 500
+"""Events applied at a time when looking for the one a failed chunk could not take (then one
+by one within the failing piece): a catch-up chunk holds tens of thousands."""
 
 
 class Stop(Protocol):
@@ -140,6 +146,12 @@ class Indexer:
         self.reorgs = 0
         self.rewinds = 0
         """Rollbacks after a node's answer lacked logs (``_recover``); not reorgs."""
+        self._halted = False
+        """The store records a halt (``chain.indexer.halt``), to clear on the next success."""
+        self._failed: tuple[Checkpoint, list[LedgerEvent]] | None = None
+        """The chunk whose deriving or writing failed: where it started, and its events."""
+        self._halt_at: tuple[int | None, int | None] = (None, None)
+        """The block and seq an error raised outside a chunk is about, when it knows them."""
 
     # ------------------------------------------------------------ identity
 
@@ -176,6 +188,7 @@ class Indexer:
                             f"the store was built from {name} {getattr(info, name)}, "
                             f"but deployment.json says {value}: use another --db"
                         )
+            self._halted = halt.read(conn) is not None
             return self._checkpoint(conn)
 
     def _checkpoint(self, conn: Connection) -> Checkpoint:
@@ -195,7 +208,66 @@ class Indexer:
         # Catching up allocates objects by the million (answers, events, rows, cached ranges),
         # all freed by reference counting: the cyclic collector would only re-scan them.
         with self.store_lock, gc_paused():
-            return self._sync(until)
+            self._failed, self._halt_at = None, (None, None)
+            try:
+                progress = self._sync(until)
+            except Exception as exc:
+                self._record_halt(exc)
+                raise
+            if self._halted:
+                with self.engine.begin() as conn:
+                    halt.clear(conn)
+                self._halted = False
+            return progress
+
+    def _record_halt(self, exc: Exception) -> None:
+        """Record in the store why the sync stopped, naming the event that caused it when a
+        chunk failed: its events are applied again, in a transaction rolled back after, until
+        one fails. The error being raised is the one to tell: a store that cannot take the
+        record either is only logged."""
+        block, seq = self._halt_at
+        event: str | None = None
+        try:
+            if self._failed is not None:
+                before, events = self._failed
+                culprit = self._culprit(before, events)
+                if culprit is not None:
+                    block, seq, event = culprit.block_number, culprit.seq, culprit.name
+                elif events:  # it did not fail again: the chunk is all that is known
+                    block, seq = events[0].block_number, events[0].seq
+            with self.engine.begin() as conn:
+                halt.record(conn, halt.halt_from(exc, block, seq, event))
+            self._halted = True
+        except Exception:
+            log.exception("could not record in the store why the indexer stopped")
+
+    def _culprit(self, before: Checkpoint, events: list[LedgerEvent]) -> LedgerEvent | None:
+        """The first of ``events`` (a chunk that failed after ``before``) that the store does
+        not take, applied again in pieces and then one by one in a transaction rolled back;
+        ``None`` if none fails this time (the failure was not the events')."""
+        good = 0  # events[:good] apply cleanly
+        for size in (CULPRIT_PIECE, 1):
+            writer = StoreWriter()
+            failed: int | None = None
+            with self.engine.connect() as conn:
+                conn.begin()
+                try:
+                    position = _position(before)
+                    if good:
+                        position = writer.apply(conn, events[:good], position)[0]
+                    for start in range(good, len(events), size):
+                        piece = events[start : start + size]
+                        try:
+                            position = writer.apply(conn, piece, position)[0]
+                        except Exception:
+                            failed = start
+                            break
+                finally:
+                    conn.rollback()
+            if failed is None:
+                return None
+            good = failed
+        return events[good]
 
     def _sync(self, until: int | None) -> Progress:
         started, events = time.monotonic(), 0
@@ -338,10 +410,12 @@ class Indexer:
         try:
             with self.engine.begin() as conn:
                 prepared = self.writer.prepare(conn, events, _position(cp))
-                step = _Step(prepared, header, blocks, _after(cp, header, prepared))
+                step = _Step(prepared, header, blocks, _after(cp, header, prepared), cp, events)
                 self._write_step(conn, step)
-        except BaseException:
+        except BaseException as exc:
             self.writer.forget()  # the transaction rolled back; so must the cache
+            if not isinstance(exc, SequenceGap):  # a gap is the node's: its blocks are read again
+                self._failed = (cp, events)
             raise
         return step.checkpoint, prepared.events
 
@@ -358,18 +432,27 @@ class Indexer:
         try:
             with self.engine.connect() as conn:
                 prepared = self.writer.prepare(conn, events, _position(cp))
-        except BaseException:
+        except BaseException as exc:
             self.writer.forget()
+            if not isinstance(exc, SequenceGap):
+                self._failed = (cp, events)
             raise
-        return _Step(prepared, header, blocks, _after(cp, header, prepared))
+        return _Step(prepared, header, blocks, _after(cp, header, prepared), cp, events)
 
     def _write(self, step: _Step) -> None:
         """One prepared range, its blocks and checkpoint, in one transaction."""
-        with self.engine.begin() as conn:
-            self._write_step(conn, step)
+        try:
+            with self.engine.begin() as conn:
+                self._write_step(conn, step)
+        except BaseException:
+            self._failed = (step.before, step.events)
+            raise
 
     def _write_step(self, conn: Connection, step: _Step) -> None:
         self.writer.write(conn, step.prepared)
+        if self._halted:  # it runs again: the halt is over once this commits
+            halt.clear(conn)
+            self._halted = False
         upsert(conn, s.blocks, [_block_row(b) for b in step.blocks])
         # Only blocks that may still be reorganised are worth keeping.
         conn.execute(
@@ -435,6 +518,7 @@ class Indexer:
                 what = f"left audit {missing} out of"
             else:
                 what = f"put seq {gap.found} where seq {gap.expected} belongs in"
+            self._halt_at = (gap.block, gap.expected)
             raise IndexerError(
                 f"the node {what} its logs of blocks {low}..{gap.block} in {count} answers; "
                 f"the store stays at block {cp.block_number} (seq {cp.audit_seq}): index "
@@ -510,6 +594,7 @@ class Indexer:
                 break
             if self._hash_at(number) == block_hash:
                 return self._rollback(number, block_hash)
+        self._halt_at = (cp.block_number, cp.audit_seq)
         raise ReorgTooDeep(
             f"the chain no longer contains block {cp.block_number} ({cp.block_hash}) and no common "
             f"ancestor lies within the last {self.confirmations} confirmations; the store stays "
@@ -535,6 +620,9 @@ class _Step:
     header: BlockHeader
     blocks: list[BlockHeader]
     checkpoint: Checkpoint
+    before: Checkpoint
+    events: list[LedgerEvent]
+    """Kept until written: if the write fails, the halt names the event that caused it."""
 
 
 def _parts(

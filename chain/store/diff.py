@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from chain.store import schema as s
 
@@ -47,10 +47,17 @@ class RowDifference:
         return f"{self.table} ({key}).{self.column}: chain implies {self.expected!r}, store has {self.found!r}"
 
 
-def _rows(engine: Engine, table: sa.Table) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
+def _rows(
+    store: Engine | Connection, table: sa.Table
+) -> Iterator[tuple[tuple[Any, ...], dict[str, Any]]]:
     keys = list(table.primary_key.columns)
-    with engine.connect() as conn:
-        for row in conn.execute(sa.select(table).order_by(*keys)).mappings():
+    query = sa.select(table).order_by(*keys)
+    if isinstance(store, Connection):  # the caller's transaction: one snapshot for every table
+        rows = store.execute(query).mappings()
+        yield from ((tuple(row[k.name] for k in keys), dict(row)) for row in rows)
+        return
+    with store.connect() as conn:
+        for row in conn.execute(query).mappings():
             yield tuple(row[k.name] for k in keys), dict(row)
 
 
@@ -61,8 +68,12 @@ def _block(row: dict[str, Any] | None) -> int | None:
     return int(value) if value is not None else None
 
 
-def diff_stores(expected: Engine, actual: Engine, *, limit: int = 50) -> list[RowDifference]:
-    """Up to ``limit`` differences, in table order then key order."""
+def diff_stores(
+    expected: Engine | Connection, actual: Engine | Connection, *, limit: int = 50
+) -> list[RowDifference]:
+    """Up to ``limit`` differences, in table order then key order. A store given as a
+    ``Connection`` is read in its transaction, every table as of one moment; as an ``Engine``,
+    each table in a transaction of its own."""
     found: list[RowDifference] = []
     for table in COMPARED_TABLES:
         want = _rows(expected, table)

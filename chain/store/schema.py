@@ -24,7 +24,7 @@ from sqlalchemy import (
     Text,
 )
 
-SCHEMA_VERSION = "0004"
+SCHEMA_VERSION = "0005"
 
 metadata = MetaData(
     naming_convention={
@@ -61,6 +61,20 @@ checkpoint = Table(
     Column("audit_head", HASH, nullable=False),
     Column("paused", Boolean, nullable=False),
     Column("updated_at", BigInteger, nullable=False),  # unix seconds
+)
+
+# Why the indexer last stopped, while it has not run successfully since (at most one row):
+# written by the indexer when a sync fails, deleted by its next successful write or sync.
+# ``block_number``/``seq``/``event`` locate the event the store could not take, when known.
+indexer_halt = Table(
+    "indexer_halt",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),  # always 1
+    Column("error", Text, nullable=False),  # the exception's type and message
+    Column("block_number", BigInteger, nullable=True),
+    Column("seq", BigInteger, nullable=True),
+    Column("event", String(40), nullable=True),
+    Column("stopped_at", BigInteger, nullable=False),  # unix seconds
 )
 
 # Recent blocks (within the reorg window) with their parent hashes, to find a common ancestor.

@@ -1,30 +1,42 @@
 """A writing API over the embedded chain: the session's deployed ledger (tests/conftest.py,
 rolled back after each test), a fresh SQLite store, real custodial keystores in the test's
-folder, and the submission pipeline running. ``api.key(...)`` creates keys through the API
-itself, as an admin would."""
+folder, the submission pipeline running, and the indexer following the chain into the store
+beside it (as ``serve`` runs it: there in a process, here in a thread), so that writes answer
+once the store holds them. ``api.key(...)`` creates keys through the API itself, as an admin
+would."""
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import logging
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from web3 import Web3
 
 from api.app import create_app
 from api.deps import Ledger as ApiLedger
 from api.deps import Services
+from api.journal import writer_engine
+from api.mirror import Mirror
 from api.serve import build_services
 from api.settings import Settings
-from chain.indexer.core import Indexer
+from chain.deployment import Deployment
+from chain.indexer import halt
+from chain.indexer.core import Indexer, Progress
+from chain.store import schema as s
 from chain.store.engine import open_store
 from tests.conftest import VCS_NAMESPACE, Ledger
 
+log = logging.getLogger(__name__)
 ADMIN = "test-admin-key-0123456789"
 PASSWORD = "test-keystore-password"
 VERRA_SERIAL = "19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1"
@@ -76,6 +88,8 @@ class Api:
     services: Services
     ledger: Ledger
     folder: Path
+    syncing: threading.Lock
+    """Held by the indexer beside the API while it syncs (``indexer_paused``)."""
     keys: dict[str, Key] = field(default_factory=dict)
 
     @property
@@ -120,11 +134,37 @@ class Api:
         # py-evm is not thread-safe: the pipeline's threads query it through this lock.
         return self.ledger.chain.w3.provider._carbon_ledger_lock  # type: ignore[attr-defined]
 
+    @contextlib.contextmanager
+    def indexer_paused(self) -> Iterator[None]:
+        """The store stays where it is (the indexer waits) until the block ends."""
+        with self.syncing:
+            yield
+
     def index(self) -> None:
-        """Bring the store up to the chain (as the indexer beside the server does)."""
+        """Wait until the indexer beside the server has brought the store up to the chain."""
         Indexer(
             self.ledger.chain.w3, self.services.engine, self.ledger.deployment, confirmations=0
-        ).sync()
+        ).catch_up(timeout=20, poll=0.02)
+
+
+def stop_the_indexer_at_a_retirement(ledger: Ledger, engine: sa.Engine) -> halt.Halt:
+    """Index a retirement into ``engine``, then stop its indexer for real: a retirements row
+    put in the store by hand with the id of the chain's next retirement, which the indexer
+    then cannot insert. Returns the halt it recorded (a SQLite store)."""
+    w3 = ledger.chain.w3
+    ledger.issuer.bridge(ledger.issuance(1, 1000))
+    ledger.alice.retire_quantity(1, 10, "Hilti Corporation")
+    Indexer(w3, engine, ledger.deployment, confirmations=0).sync()
+    with engine.begin() as conn:
+        row = conn.execute(sa.select(s.retirements)).mappings().one()
+        conn.execute(s.retirements.insert().values(dict(row, id=row["id"] + 1)))
+    ledger.alice.retire_quantity(1, 20, "Kering")
+    with pytest.raises(sa.exc.IntegrityError):
+        Indexer(w3, engine, ledger.deployment, confirmations=0).sync()
+    with engine.connect() as conn:
+        recorded = halt.read(conn)
+    assert recorded is not None and recorded.event == "CreditsRetired"
+    return recorded
 
 
 def api_settings(folder: Path, **overrides: Any) -> Settings:
@@ -156,12 +196,54 @@ def open_api(ledger: Ledger, folder: Path, **overrides: Any) -> Services:
     return services
 
 
+@contextlib.contextmanager
+def indexer_beside(
+    w3: Web3, url: str, deployment: Deployment, mirror: Callable[[], Mirror]
+) -> Iterator[threading.Lock]:
+    """The indexer following the chain into the store at ``url``, reporting each commit to
+    ``mirror()``, as ``serve``'s relay does (a server started again on the store meanwhile
+    finds the store's progress itself: ``api.mirror``). Like ``serve``'s, it starts again
+    after a failure (eth-tester refuses calls now and then while transactions wait unmined).
+    Yields the lock each sync holds: whoever takes it holds the store where it is."""
+    engine = writer_engine(open_store(url))
+    stop = threading.Event()
+    syncing = threading.Lock()
+
+    def report(progress: Progress) -> None:
+        mirror().advance(progress.block)
+
+    def run() -> None:
+        indexer = Indexer(w3, engine, deployment, confirmations=0, on_progress=report)
+        while not stop.is_set():
+            try:
+                with syncing:
+                    report(indexer.sync())
+            except Exception:
+                log.warning("the indexer beside the test API stopped; again", exc_info=True)
+            stop.wait(0.02)
+
+    thread = threading.Thread(target=run, name="test-indexer", daemon=True)
+    thread.start()
+    try:
+        yield syncing
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        engine.dispose()
+
+
 @pytest.fixture
 def api(ledger: Ledger, tmp_path: Path) -> Iterator[Api]:
     services = open_api(ledger, tmp_path)
+    url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     try:
-        with TestClient(create_app(services)) as client:
-            yield Api(client, services, ledger, tmp_path)
+        with (
+            indexer_beside(
+                ledger.chain.w3, url, ledger.deployment, lambda: services.mirror
+            ) as syncing,
+            TestClient(create_app(services)) as client,
+        ):
+            yield Api(client, services, ledger, tmp_path, syncing)
     finally:
         services.close()
         # The API sent as the operator (the fixture's admin): its cached nonce is stale now.

@@ -6,9 +6,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 import chain.verify as verify
 from chain.events import event_specs
+from chain.indexer.core import Indexer
 from chain.indexer.source import BlockHeader, LogSource, MissingBlock
 from chain.verify import verify_chain
 from tests.conftest import Ledger
@@ -102,3 +104,37 @@ def test_blocks_the_node_or_the_checkpoint_contradict_are_named() -> None:
     assert named(top, [*_chain(10, 12), node.headers[13], node.headers[14]]) == [
         (13, "parent_hash")
     ]
+
+
+# The store under audit while its indexer goes on writing.
+
+
+def test_a_store_its_indexer_writes_to_during_the_verification_verifies_with_its_lag(
+    ledger: Ledger, store: sa.Engine
+) -> None:
+    """The false alarm of a lagging store: the verification re-indexes up to the store's
+    checkpoint, then diffs; the indexer commits more blocks in between (here exactly then, at
+    the progress message before the diff). Read as one snapshot, the store is still the one
+    of that checkpoint: ok, with the lag reported, not rows "not on the chain"."""
+    w3 = ledger.chain.w3
+    ledger.issuer.bridge(ledger.issuance(1, 1000))
+    Indexer(w3, store, ledger.deployment, confirmations=0).sync()
+    at = w3.eth.block_number
+    ledger.alice.transfer(1, 100, 199, ledger.carol.account)
+    ledger.carol.retire_quantity(1, 50, "Hilti Corporation")
+    moved: list[int] = []
+
+    def meanwhile(message: str) -> None:
+        if message.startswith("diffing"):  # the indexer beside the verification catches up
+            moved.append(Indexer(w3, store, ledger.deployment, confirmations=0).sync().block)
+
+    report = verify.verify(w3, ledger.deployment, store, progress=meanwhile)
+    assert moved == [w3.eth.block_number]  # the store did move on during the diff
+    assert report.ok, report.discrepancies
+    assert (report.store_block, report.chain_head, report.lag_blocks) == (
+        at,
+        at + 2,
+        2,
+    )
+    assert report.indexer_error is None
+    assert verify.verify(w3, ledger.deployment, store).lag_blocks == 0

@@ -22,6 +22,12 @@ def audit_verify(
     alone (``scope`` and ``note`` say which). The result is remembered while the store does
     not move (``cached``, ``verified_at``); a sync route, so a run blocks a worker thread,
     never the event loop."""
+    with services.indexer.lock:
+        relayed_head = services.indexer.head
     return verifier_for(services.engine).result(
-        services.engine, chain_of(services), refresh=refresh
+        services.engine,
+        chain_of(services),
+        refresh=refresh,
+        max_lag_blocks=services.settings.audit_max_lag_blocks,
+        relayed_head=relayed_head,
     )

@@ -24,7 +24,7 @@ from chain.client import LedgerClient
 from chain.deployment import Deployment, deploy_ledger
 from chain.store.engine import open_store
 from chain.transactions import TxSender
-from tests.api.conftest import api_settings, issuance_body
+from tests.api.conftest import api_settings, indexer_beside, issuance_body
 from tests.chain.conftest import new_pg_schema, pg_database, pg_url
 
 pytestmark = pytest.mark.anvil
@@ -62,51 +62,57 @@ def test_a_block_of_bridgings_of_one_namespace(
     services.start()
     client = TestClient(create_app(services))
     admin = {"Authorization": "Bearer test-admin-key-0123456789"}
-    try:
-        issuer = client.post("/v1/keys", json={"role": "issuer", "program": "VCS"}, headers=admin)
-        holder = client.post("/v1/keys", json={"role": "holder"}, headers=admin)
-        assert issuer.status_code == holder.status_code == 201, issuer.text + holder.text
-        headers = {"Authorization": f"Bearer {issuer.json()['key']}"}
-        recipient = holder.json()["address"]
-        base = 10_000 + 100 * BLOCKS * LedgerClient.for_deployment(w3, deployment).batch_count()
-        parts = [(base + 100 * n, base + 100 * n + 99) for n in range(BLOCKS)]
-        random.Random(7).shuffle(parts)  # the part book must order them, not the clients
-        first = deployment.deploy_block
-        w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
-
-        def pending() -> int:
-            status = w3.provider.make_request("txpool_status", [])  # type: ignore[arg-type]
-            return int(status["result"]["pending"], 16)
-
-        async def scenario() -> list[httpx.Response]:
-            transport = httpx.ASGITransport(app=client.app)
-            async with httpx.AsyncClient(
-                transport=transport, base_url="http://api", timeout=60
-            ) as http:
-                sent = [
-                    asyncio.create_task(
-                        http.post(
-                            "/v1/issuances", json=issuance_body(recipient, a, b), headers=headers
-                        )
-                    )
-                    for a, b in parts
-                ]
-                while pending() < BLOCKS and not all(task.done() for task in sent):
-                    await asyncio.sleep(0.01)  # until all are signed and in the node's pool
-                w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
-                return list(await asyncio.gather(*sent))
-
+    # The writes answer once the store holds their block: the indexer runs beside, as in serve.
+    with indexer_beside(w3, store, deployment, lambda: services.mirror):
         try:
-            answers = asyncio.run(scenario())
+            issuer = client.post(
+                "/v1/keys", json={"role": "issuer", "program": "VCS"}, headers=admin
+            )
+            holder = client.post("/v1/keys", json={"role": "holder"}, headers=admin)
+            assert issuer.status_code == holder.status_code == 201, issuer.text + holder.text
+            headers = {"Authorization": f"Bearer {issuer.json()['key']}"}
+            recipient = holder.json()["address"]
+            base = 10_000 + 100 * BLOCKS * LedgerClient.for_deployment(w3, deployment).batch_count()
+            parts = [(base + 100 * n, base + 100 * n + 99) for n in range(BLOCKS)]
+            random.Random(7).shuffle(parts)  # the part book must order them, not the clients
+            first = deployment.deploy_block
+            w3.provider.make_request("evm_setAutomine", [False])  # type: ignore[arg-type]
+
+            def pending() -> int:
+                status = w3.provider.make_request("txpool_status", [])  # type: ignore[arg-type]
+                return int(status["result"]["pending"], 16)
+
+            async def scenario() -> list[httpx.Response]:
+                transport = httpx.ASGITransport(app=client.app)
+                async with httpx.AsyncClient(
+                    transport=transport, base_url="http://api", timeout=60
+                ) as http:
+                    sent = [
+                        asyncio.create_task(
+                            http.post(
+                                "/v1/issuances",
+                                json=issuance_body(recipient, a, b),
+                                headers=headers,
+                            )
+                        )
+                        for a, b in parts
+                    ]
+                    while pending() < BLOCKS and not all(task.done() for task in sent):
+                        await asyncio.sleep(0.01)  # until all are signed and in the node's pool
+                    w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+                    return list(await asyncio.gather(*sent))
+
+            try:
+                answers = asyncio.run(scenario())
+            finally:
+                w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
+            assert [a.status_code for a in answers] == [201] * BLOCKS, [a.text for a in answers]
+            assert len({a.json()["block_number"] for a in answers}) == 1  # one block, no retries
+            assert len({a.json()["batch_id"] for a in answers}) == BLOCKS
+            for a in answers:
+                status = client.get(f"/v1/requests/{a.json()['id']}", headers=headers).json()
+                assert status["attempts"] == 1
+            assert first < answers[0].json()["block_number"]
+            assert verify_api_log(services.engine, w3).discrepancies == []
         finally:
-            w3.provider.make_request("evm_setAutomine", [True])  # type: ignore[arg-type]
-        assert [a.status_code for a in answers] == [201] * BLOCKS, [a.text for a in answers]
-        assert len({a.json()["block_number"] for a in answers}) == 1  # one block, no retries
-        assert len({a.json()["batch_id"] for a in answers}) == BLOCKS
-        for a in answers:
-            status = client.get(f"/v1/requests/{a.json()['id']}", headers=headers).json()
-            assert status["attempts"] == 1
-        assert first < answers[0].json()["block_number"]
-        assert verify_api_log(services.engine, w3).discrepancies == []
-    finally:
-        services.close()
+            services.close()

@@ -211,6 +211,7 @@ def test_a_slow_chain_gets_202_and_a_status_url(api: Api, issuer: Key, holder: K
         assert pending["status"] == "submitted" and pending["result"] is None
         api.mine()
     api.chain.pipeline.settled(data["request_id"], timeout=30)
+    api.index()  # "confirmed" once the store holds it too (test_read_your_writes.py)
     status = api.client.get(data["status_url"], headers=issuer.headers).json()
     assert status["status"] == "confirmed"
     assert status["result"]["batch_id"] == 1

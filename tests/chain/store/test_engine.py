@@ -25,7 +25,7 @@ from chain.store.engine import (
 )
 from tests.chain.conftest import EngineOpener, StoreFactory
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _tables(engine: sa.Engine) -> set[str]:
@@ -249,4 +249,36 @@ def test_0004_drops_the_derived_tables_foreign_keys_and_keeps_their_rows(
             assert options == ["fillfactor=50"]
     _migrate_to(engine, "0003", down=True)
     assert _foreign_keys(engine) == before
+    engine.dispose()
+
+
+def test_0005_adds_the_indexer_halt_table_and_its_downgrade_drops_it(
+    store_factory: StoreFactory,
+) -> None:
+    """A store from before 0005, with rows, gains the empty ``indexer_halt`` table (the rows
+    stay); one with a halt recorded goes back to 0004 without the table."""
+    engine = create_store_engine(store_factory())
+    _migrate_to(engine, "0004")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO programs (id, code, seq) VALUES (1, 'VCS', 1)"))
+    assert "indexer_halt" not in _tables(engine)
+    _migrate_to(engine, "0005")
+    with engine.begin() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(s.indexer_halt)).scalar() == 0
+        conn.execute(
+            s.indexer_halt.insert().values(
+                id=1,
+                error="IntegrityError: UNIQUE constraint failed: retirements.id",
+                block_number=12,
+                seq=40,
+                event="CreditsRetired",
+                stopped_at=1_765_000_000,
+            )
+        )
+        assert conn.execute(sa.text("SELECT code FROM programs")).scalar_one() == "VCS"
+    _migrate_to(engine, "0004", down=True)
+    assert "indexer_halt" not in _tables(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT code FROM programs")).scalar_one() == "VCS"
+        assert MigrationContext.configure(conn).get_current_revision() == "0004"
     engine.dispose()
