@@ -45,17 +45,22 @@ from web3 import Web3
 
 from chain.audit import GENESIS_HEAD
 from chain.deployment import Deployment
-from chain.errors import DeploymentMismatch
+from chain.errors import (
+    DeploymentMismatch,
+    IndexerBusy,
+    IndexerError,
+    MissingBlock,
+    ReorgTooDeep,
+    SequenceGap,
+)
 from chain.events import LedgerEvent, decode_logs, event_specs, gc_paused, quantity
 from chain.indexer import halt
-from chain.indexer.lock import IndexerBusy, StoreLock
+from chain.indexer.lock import StoreLock
 from chain.indexer.rollback import rollback_to
-from chain.indexer.source import BlockHeader, LogSource, MissingBlock
+from chain.indexer.source import BlockHeader, LogSource
 from chain.indexer.writer import (
     AuditPosition,
-    IndexerError,
     PreparedChunk,
-    SequenceGap,
     StoreWriter,
     upsert,
 )
@@ -85,10 +90,6 @@ class Stop(Protocol):
     def is_set(self) -> bool: ...
 
     def wait(self, timeout: float | None = None) -> bool: ...
-
-
-class ReorgTooDeep(IndexerError):
-    """The chain changed below the confirmation depth: the store cannot follow it safely."""
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ import sqlalchemy as sa
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint, RPCResponse
 
+from chain.errors import IndexerError, NodeError
 from chain.indexer.core import GAP_READS, Indexer
-from chain.indexer.source import LogSource, ProviderError
-from chain.indexer.writer import IndexerError
+from chain.indexer.source import LogSource
 from chain.store import schema as s
 from chain.store.diff import diff_stores
 from chain.store.engine import open_store
@@ -231,7 +231,7 @@ def test_a_node_that_keeps_failing_stops_the_indexer_loudly(
     )
     before = snapshot_store(store)
     w3, _ = _faulty(busy, fail_first=10**6)
-    with pytest.raises(ProviderError, match=r"eth_getLogs.*upstream connect error"):
+    with pytest.raises(NodeError, match=r"eth_getLogs.*upstream connect error"):
         _indexer(w3, busy, store).sync()
     assert snapshot_store(store) == before
 
@@ -266,7 +266,7 @@ def test_headers_and_logs_by_hash_are_retried_with_backoff(
     w3, provider = _faulty(busy, fail_other=10**6)
     source = LogSource(w3, busy.deployment.address, sleep=sleeps.append)
     sleeps.clear()
-    with pytest.raises(ProviderError, match="eth_blockNumber: upstream connect error"):
+    with pytest.raises(NodeError, match="eth_blockNumber: upstream connect error"):
         Indexer(w3, store, busy.deployment, confirmations=3, source=source).sync()
     assert len(provider.failed) == 1 + source.retries
     assert sleeps == [0.2, 0.4, 0.8, 1.6, 2.0]
