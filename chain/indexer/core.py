@@ -52,6 +52,7 @@ from chain.errors import (
     MissingBlock,
     ReorgTooDeep,
     SequenceGap,
+    is_retryable,
 )
 from chain.events import LedgerEvent, decode_logs, event_specs, gc_paused, quantity
 from chain.indexer import halt
@@ -82,6 +83,8 @@ one's write."""
 CULPRIT_PIECE = 500
 """Events applied at a time when looking for the one a failed chunk could not take (then one
 by one within the failing piece): a catch-up chunk holds tens of thousands."""
+MAX_BACKOFF = 60.0
+"""The longest pause ``follow`` makes before trying a retryable failure again (seconds)."""
 
 
 class Stop(Protocol):
@@ -374,12 +377,30 @@ class Indexer:
         *,
         poll_interval: float = 1.0,
         on_sync: Callable[[Progress], None] | None = None,
+        backoff: float = 1.0,
     ) -> None:
         """Keep syncing until ``stop`` is set, holding the store's lock in between too;
-        ``on_sync`` gets each sync's progress (``serve`` relays it to ``/readyz``)."""
+        ``on_sync`` gets each sync's progress (``serve`` relays it to ``/readyz``).
+
+        A sync that fails in a way that may pass (``chain.errors.is_retryable``: the node
+        unreachable or rate limiting after the source's own retries) is tried again after a
+        pause of ``backoff`` seconds, doubling up to ``MAX_BACKOFF``; its halt stays recorded
+        until a sync succeeds. A fatal failure (a refusal, a reorg too deep, an event the store
+        cannot take) ends the loop with its halt recorded (``chain.indexer.halt``)."""
+        failures = 0
         with self.store_lock:
             while not stop.is_set():
-                progress = self.sync()
+                try:
+                    progress = self.sync()
+                except Exception as exc:
+                    if not is_retryable(exc):
+                        raise
+                    failures += 1
+                    pause = min(MAX_BACKOFF, backoff * 2 ** (failures - 1))
+                    log.warning("sync failed (%s); trying again in %.3g s", exc, pause)
+                    stop.wait(pause)
+                    continue
+                failures = 0
                 if on_sync is not None:
                     on_sync(progress)
                 stop.wait(poll_interval)
