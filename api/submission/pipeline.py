@@ -46,13 +46,7 @@ from api.submission.actions import ACTIONS, Action, Call, Context, Filler
 from api.submission.node import Node, Receipt
 from api.submission.parts import PartBook
 from api.submission.signer import SignedTx, Signer
-from chain.errors import (
-    CarbonLedgerError,
-    NodeError,
-    NonceConflict,
-    TransactionError,
-    is_retryable,
-)
+from chain.errors import CarbonLedgerError, NodeError, NonceConflict, TransactionError, is_retryable
 from chain.store import schema as s
 
 log = logging.getLogger("carbon_ledger.api.submission")
@@ -542,8 +536,8 @@ class AccountQueue:
         """Transactions the node refused were never sent. A refusal that may pass
         (``chain.errors.is_retryable``: a nonce the node already had, from another user of the
         key or a replaced transaction; a rate limit; a node unavailable) means: sign them again
-        after a resync. Otherwise they fail, and a nonce left empty below one that went out is filled, so the
-        account's later transactions do not wait behind the gap."""
+        after a resync. Otherwise they fail, and a nonce left empty below one that went out is
+        filled, so the account's later transactions do not wait behind the gap."""
         p = self.pipeline
         p.confirmer.untrack([sub for sub, _ in rejected])
         top = max((sub.signed.nonce for sub in sent if sub.signed), default=-1)
