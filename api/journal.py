@@ -27,6 +27,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from chain.errors import CarbonLedgerError
 from chain.store import engine as store_engine
 
 T = TypeVar("T")
@@ -37,8 +38,8 @@ MAX_GROUP = 500
 """Jobs per transaction at most, so one commit never holds the write lock for long."""
 
 
-class JournalClosed(RuntimeError):
-    pass
+class JournalClosed(CarbonLedgerError, RuntimeError):
+    """The journal was closed (the server is stopping): the write was not taken."""
 
 
 _MEMO = "carbon_ledger_journal_memo"

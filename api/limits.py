@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.problems import Problem, problem_response
+from chain.errors import CarbonLedgerError
 
 
 @dataclass
@@ -76,9 +77,10 @@ def caller_of(scope: Scope) -> str:
     return f"addr:{client[0]}" if client else "addr:unknown"
 
 
-class _BodyTooLarge(HTTPException):
-    """An ``HTTPException``: FastAPI re-raises those from body parsing (anything else it turns
-    into a 400), and ``api.problems`` renders them as problem+json."""
+class _BodyTooLarge(HTTPException, CarbonLedgerError):
+    """An ``HTTPException`` first: FastAPI re-raises those from body parsing (anything else it
+    turns into a 400), and ``api.problems`` renders them as problem+json (its handlers are
+    looked up along the class's MRO, so the HTTP one answers, not the ledger errors' one)."""
 
     def __init__(self, limit: int) -> None:
         super().__init__(413, f"the request body exceeds {limit} bytes")

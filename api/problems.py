@@ -2,7 +2,9 @@
 
 Routes raise ``Problem`` (or a carbon-ledger error, which ``problem_for`` maps by its place
 in ``chain.errors``); request validation becomes a field-level 422. Nothing a client sends
-can produce a 5xx: an unexpected exception is a 500 with no internals in the body.
+can produce a 5xx of its own making: a 5xx says the ledger (``LedgerFault``, 502), the node
+(502, 504) or the server (503, or an unexpected exception: 500 with no internals in the body)
+failed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.journal import JournalClosed
 from chain.errors import (
     CarbonLedgerError,
     ConfigurationError,
@@ -28,6 +31,7 @@ from chain.errors import (
     InvalidSerialRange,
     InvalidSignature,
     InvalidVintage,
+    LedgerFault,
     NamespaceNotAllowed,
     SelfTransfer,
     TextBlank,
@@ -44,7 +48,7 @@ TYPE_BASE = "https://carbon-ledger.dev/problems/"
 log = logging.getLogger("carbon_ledger.api")
 
 
-class Problem(Exception):
+class Problem(CarbonLedgerError):
     """An HTTP error with a problem+json body; ``extra`` adds members (``errors``, ``held``)."""
 
     def __init__(
@@ -87,14 +91,19 @@ def problem_for(exc: CarbonLedgerError, *, signed: bool = False) -> Problem:
     one the request's own fields explain also names them in ``errors``, as a 422 from
     validation does. ``signed``: the request was a signed body, whose contract fields are
     those of its ``typed_data.message``."""
+    if isinstance(exc, Problem):
+        return exc  # already the HTTP face
     if isinstance(exc, ContractError):
-        # A bad signature is a failed authentication (401), a missing role a refusal (403).
+        # A bad signature is a failed authentication (401), a missing role a refusal (403); a
+        # fault of the ledger's own code is the upstream's failure, not the request's (502).
         if isinstance(exc, SIGNATURE_ERRORS):
             code = 401
         elif isinstance(exc, Unauthorized):
             code = 403
         elif isinstance(exc, InvalidRequest):
             code = 422
+        elif isinstance(exc, LedgerFault):
+            code = 502
         else:
             code = 409
         extra: dict[str, Any] = {}
@@ -115,6 +124,8 @@ def problem_for(exc: CarbonLedgerError, *, signed: bool = False) -> Problem:
         return Problem(504, "transaction-timeout", "Transaction not confirmed", str(exc))
     if isinstance(exc, ConfigurationError):
         return Problem(503, "misconfigured", "Server misconfigured", str(exc))
+    if isinstance(exc, JournalClosed):
+        return Problem(503, "shutting-down", "Server shutting down", str(exc))
     if isinstance(exc, TransactionError) and exc.tx_hash:
         # Mined and reverted, but no node could say why.
         return Problem(409, "reverted", "Transaction reverted", str(exc), tx_hash=exc.tx_hash)
@@ -184,6 +195,7 @@ _TITLES = {
     403: "Not allowed by the ledger",
     409: "Ledger state conflict",
     422: "Invalid request",
+    502: "Ledger failed",
 }
 
 

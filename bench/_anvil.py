@@ -68,6 +68,7 @@ from chain.domain import (
     namespace_id,
     part_key,
 )
+from chain.errors import NodeUnavailable, node_error
 from chain.replay import BatchHoldings
 from chain.transactions import NonceManager, TxSender
 
@@ -107,10 +108,6 @@ def node_options() -> NodeOptions:
 # ---------------------------------------------------------------- JSON-RPC
 
 
-class RpcError(RuntimeError):
-    pass
-
-
 class Rpc:
     """Plain JSON-RPC over one keep-alive HTTP connection, with batching."""
 
@@ -128,7 +125,7 @@ class Rpc:
         response = self._conn.getresponse()
         data = response.read()
         if response.status != 200:
-            raise RpcError(f"HTTP {response.status}: {data[:300]!r}")
+            raise NodeUnavailable(f"HTTP {response.status}: {data[:300]!r}")
         return json.loads(data)
 
     def call(self, method: str, params: Sequence[Any] = ()) -> Any:
@@ -137,7 +134,7 @@ class Rpc:
             {"jsonrpc": "2.0", "id": self._id, "method": method, "params": list(params)}
         )
         if "error" in reply:
-            raise RpcError(f"{method}: {reply['error']}")
+            raise node_error(method, reply["error"])
         return reply.get("result")
 
     def batch(self, method: str, params: Sequence[Sequence[Any]]) -> list[Any]:
@@ -155,7 +152,7 @@ class Rpc:
         for i in range(len(params)):
             reply = by_id[first + i]
             if "error" in reply:
-                raise RpcError(f"{method} #{i}: {reply['error']}")
+                raise node_error(f"{method} #{i}", reply["error"])
             results.append(reply.get("result"))
         return results
 

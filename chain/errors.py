@@ -1,20 +1,51 @@
 """Exception hierarchy for carbon-ledger: catch CarbonLedgerError for anything we raise.
 
+Every exception class the project defines descends from ``CarbonLedgerError`` (with a builtin
+mix-in where callers expect one, e.g. ``ValueError``); the chain's, the node's and the
+indexer's errors are all defined here, the API's problem types map from them
+(``api.problems``). ``tests/chain/test_errors.py`` holds the tree to that.
+
+Each class says whether trying again may help (``retryable``; ``is_retryable`` also answers
+for the builtin connection errors): the node unreachable, a timeout, a rate limit, a nonce
+another transaction took are retryable, so the indexer backs off and tries again and the
+submission pipeline signs the row again; a contract refusal, a configuration error, a replay
+violation are fatal, so the indexer halts with the reason recorded and the row fails.
+
 Contract reverts are decoded (see ``chain._revert``) into a ``ContractError`` subclass named
 after the Solidity custom error, grouped by what the caller did wrong:
 
 - ``Unauthorized``: the caller lacks the role or signature (HTTP 401/403);
 - ``InvalidRequest``: the request itself is malformed or names nothing that exists (422);
-- ``StateConflict``: well-formed, but the ledger's state forbids it now (409).
+- ``StateConflict``: well-formed, but the ledger's state forbids it now (409);
+- ``LedgerFault``: the ledger's own code or deployment failed, whatever the request (502).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import requests
+
 
 class CarbonLedgerError(Exception):
     """Base class of every error raised by carbon-ledger."""
+
+    retryable: ClassVar[bool] = False
+    """Whether the same work may succeed if tried again later, unchanged (module docstring)."""
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether ``exc`` is worth trying again: a carbon-ledger error says so itself; of the
+    rest, only a connection that failed or timed out is (the node may be back)."""
+    if isinstance(exc, CarbonLedgerError):
+        return exc.retryable
+    return isinstance(
+        exc,
+        ConnectionError
+        | TimeoutError
+        | requests.exceptions.ConnectionError
+        | requests.exceptions.Timeout,
+    )
 
 
 class CompileError(CarbonLedgerError):
@@ -23,6 +54,15 @@ class CompileError(CarbonLedgerError):
 
 class ConfigurationError(CarbonLedgerError):
     """A setting, key or data folder is missing or inconsistent."""
+
+
+class RowRejected(CarbonLedgerError):
+    """An import row that yields nothing to bridge: ``reason`` is what its report says (raised
+    and caught inside ``chain.importer``, where reading and planning a row stop early)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 class ChainError(CarbonLedgerError):
@@ -43,6 +83,88 @@ class TransactionError(ChainError):
 
 class TransactionTimeout(TransactionError):
     """No receipt arrived within the timeout; the transaction may still be mined later."""
+
+    retryable = True
+
+
+# ---------------------------------------------------------------- the node's JSON-RPC answers
+
+
+class NodeError(ChainError):
+    """The node refused a JSON-RPC request, or did not answer it. ``data`` is the revert
+    payload when there is one, ``code`` the JSON-RPC error code when the node gave one."""
+
+    def __init__(self, message: str, data: str | None = None, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.data = data
+        self.code = code
+
+
+class NodeUnavailable(NodeError):
+    """No answer (connection refused or reset, a timeout), or the node says it cannot serve
+    now: it may be back in a moment."""
+
+    retryable = True
+
+
+class RateLimited(NodeError):
+    """The node (or the provider in front of it) refuses for now: too many requests."""
+
+    retryable = True
+
+
+class NonceConflict(NodeError):
+    """The node disagrees about a transaction's nonce (too low, already used, a replacement
+    underpriced): sign it again with the node's count."""
+
+    retryable = True
+
+
+class MissingBlock(NodeError):
+    """The node has no block of that number (its chain is shorter)."""
+
+
+_REVERTED = "execution reverted"
+_NONCE = ("nonce", "underpriced", "replacement")
+_RATE_LIMITED = ("rate limit", "too many requests", "limit exceeded")
+_UNAVAILABLE = ("timeout", "timed out", "unavailable", "header not found", "connect")
+# EIP-1474: 3 is a revert, -32005 "limit exceeded"; some providers answer with the HTTP status.
+_REVERT_CODE = 3
+_RATE_LIMIT_CODES = frozenset({-32005, 429})
+
+
+def node_error(method: str, error: Any) -> NodeError:
+    """The class of a JSON-RPC ``error`` answer to ``method``: what the node said decides
+    whether trying again may help; anything not recognised is a refusal (fatal)."""
+    data: Any = None
+    code: int | None = None
+    message = str(error)
+    if isinstance(error, dict):
+        data = error.get("data")
+        if isinstance(data, dict):  # some nodes nest it
+            data = data.get("data")
+        raw_code = error.get("code")
+        code = raw_code if isinstance(raw_code, int) else None
+        message = str(error.get("message", error))
+    text = message.lower()
+    cls: type[NodeError] = NodeError
+    if code == _REVERT_CODE or _REVERTED in text:
+        cls = NodeError  # the contract refused: its data says why (chain._revert)
+    elif any(word in text for word in _NONCE):
+        cls = NonceConflict
+    elif any(word in text for word in _RATE_LIMITED):
+        cls = RateLimited
+    elif any(word in text for word in _UNAVAILABLE):
+        cls = NodeUnavailable
+    elif code in _RATE_LIMIT_CODES:
+        cls = RateLimited
+    return cls(f"{method}: {message}", data if isinstance(data, str) else None, code=code)
+
+
+def no_answer(method: str, exc: BaseException) -> NodeUnavailable:
+    """A request that got no JSON-RPC answer at all (the transport failed): retryable."""
+    return NodeUnavailable(f"{method} failed: {exc}")
 
 
 class ContractError(TransactionError):
@@ -88,6 +210,13 @@ class StateConflict(ContractError):
     """The request is well-formed but conflicts with the ledger's current state."""
 
     category = "conflict"
+
+
+class LedgerFault(ContractError):
+    """The ledger's own code or deployment failed (a library's internal error): no change to
+    the request would help, and nothing was done."""
+
+    category = "fault"
 
 
 # One class per custom error of the contract (and the OpenZeppelin errors it can raise), so
@@ -237,6 +366,37 @@ class ExpectedPause(StateConflict):
     """The ledger is not paused (unpause called while running)."""
 
 
+# OpenZeppelin's library errors, reachable through the ledger's inherited code.
+class SafeCastOverflowedUintDowncast(InvalidRequest):
+    """A number the caller gave does not fit the field it is stored in (``bits`` wide), e.g.
+    an admin delay beyond uint48."""
+
+
+class StringTooLong(InvalidRequest):
+    """A string given to a short-string field (the EIP-712 name or version) is too long."""
+
+
+class InvalidInitialization(StateConflict):
+    """``initialize`` was called on a ledger that is initialised already."""
+
+
+class NotInitializing(LedgerFault):
+    """An initialiser step ran outside initialisation: a fault of the ledger's code."""
+
+
+class FailedCall(LedgerFault):
+    """A call the ledger made (a multicall's step, its module by delegation) failed without
+    saying why, e.g. out of gas."""
+
+
+class AddressEmptyCode(LedgerFault):
+    """The ledger delegated to an address with no code: its deployment is broken."""
+
+
+class InvalidShortString(LedgerFault):
+    """A stored short string is malformed: a fault of the ledger's code."""
+
+
 CONTRACT_ERRORS: dict[str, type[ContractError]] = {
     cls.__name__: cls
     for cls in (
@@ -276,9 +436,63 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
         LabelRequired,
         EnforcedPause,
         ExpectedPause,
+        SafeCastOverflowedUintDowncast,
+        StringTooLong,
+        InvalidInitialization,
+        NotInitializing,
+        FailedCall,
+        AddressEmptyCode,
+        InvalidShortString,
     )
 }
-"""Solidity error name → exception class; names not listed decode to plain ContractError."""
+"""Solidity error name → exception class, one for every error in ``chain.artifacts.ledger_abi``
+(a test requires it); ``Error(string)`` and ``Panic(uint256)`` decode to plain ContractError."""
+
+
+# ---------------------------------------------------------------- the indexer
+
+
+class IndexerError(ChainError):
+    """The indexer met something it must not paper over; it stops instead of diverging."""
+
+
+class IndexerBusy(IndexerError):
+    """Another indexer is writing this store: two at once would race for the same rows. It
+    may be done in a while."""
+
+    retryable = True
+
+
+class ReorgTooDeep(IndexerError):
+    """The chain changed below the confirmation depth: the store cannot follow it safely."""
+
+
+class SequenceGap(IndexerError):
+    """The node's logs skip (or repeat) an audit ``seq``: ``found`` came where ``expected``
+    belongs, in ``block``. ``previous_block`` is the block of the event before the gap when
+    that event is in the same chunk, ``None`` when the gap is at the chunk's start (so the
+    missing logs may lie in blocks the store already holds). The node's answer was short:
+    reading the blocks again may help (the indexer does, then stops if it stays short)."""
+
+    retryable = True
+
+    def __init__(
+        self, message: str, expected: int, found: int, block: int, previous_block: int | None
+    ) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.found = found
+        self.block = block
+        self.previous_block = previous_block
+
+
+class ReplayViolation(CarbonLedgerError, ValueError):
+    """An event that could not have happened on a correct ledger (``chain.replay``); ``field``
+    names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # The data folder's local anvil node (chain.anvil).

@@ -32,6 +32,7 @@ from eth_utils.abi import event_abi_to_log_topic
 
 from chain._revert import _abi_type
 from chain.artifacts import load_artifact
+from chain.errors import CarbonLedgerError
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ _POSITION = attrgetter("block_number", "tx_index", "log_index")
 # ---------------------------------------------------------------- the fast decoder
 
 
-class _NotFast(Exception):
+class _NotFast(CarbonLedgerError):
     """The fast decoder declines: eth_abi decodes this log instead."""
 
 

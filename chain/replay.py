@@ -14,17 +14,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from chain.domain import RangeState, SerialRange
+from chain.errors import ReplayViolation
 from chain.events import LedgerEvent
 
 ZERO_ADDRESS = "0x" + "0" * 40
-
-
-class ReplayViolation(ValueError):
-    """An event that could not have happened on a correct ledger; ``field`` names the culprit."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

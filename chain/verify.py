@@ -39,9 +39,10 @@ from chain import audit
 from chain.client import LedgerClient
 from chain.deployment import Deployment
 from chain.domain import RangeState
+from chain.errors import MissingBlock
 from chain.events import LedgerEvent, decode_logs, event_specs
 from chain.indexer import halt
-from chain.indexer.source import BlockHeader, LogSource, MissingBlock
+from chain.indexer.source import BlockHeader, LogSource
 from chain.replay import HoldingsReplay
 from chain.store import schema
 

@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from api.pages import i18n
 from api.pages.display import MISSING, chain_text, plain_text
+from chain.errors import CarbonLedgerError
 
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -64,7 +65,7 @@ env.filters["chain_text"] = chain_text  # every value a participant wrote, by on
 env.filters["plain_text"] = plain_text  # the same, where markup cannot go (an <option>)
 
 
-class PageError(Exception):
+class PageError(CarbonLedgerError):
     """Show the error page: ``status``, a catalog key for the message, and its fields."""
 
     def __init__(self, status: int, message: str, **fields: Any) -> None:

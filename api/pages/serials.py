@@ -25,6 +25,7 @@ from api.pages.render import PageRoute, render
 from api.problems import Problem
 from api.reads import queries as reads
 from chain import registries
+from chain.errors import CarbonLedgerError
 from chain.registries import SerialFormatError, UnknownRegistry
 from chain.registries._grammar import PLACEHOLDER
 
@@ -52,7 +53,7 @@ class Found:
     """``status.history``, with each event's parts pulled out for display."""
 
 
-class Unresolved(Exception):
+class Unresolved(CarbonLedgerError):
     """The input names no serials: a catalog key, its fields, and each format's reason."""
 
     def __init__(self, message: str, reasons: dict[str, str] | None = None, **fields: str) -> None:

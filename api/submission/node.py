@@ -23,17 +23,8 @@ from web3.types import RPCEndpoint, TxParams
 
 from chain._revert import as_chain_error, decode_revert
 from chain.artifacts import ledger_abi
-from chain.errors import ChainError, TransactionError
+from chain.errors import NodeError, TransactionError, node_error
 from chain.events import LedgerEvent, decode_logs, event_specs, hex_string, quantity, topic0
-
-
-class NodeError(ChainError):
-    """The node refused a request; ``data`` is the revert payload when there is one."""
-
-    def __init__(self, message: str, data: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.data = data
 
 
 @dataclass(frozen=True)
@@ -105,7 +96,7 @@ class Node:
         response = self.w3.provider.make_request(RPCEndpoint(method), list(params))
         error = response.get("error")
         if error is not None:
-            raise _node_error(method, error)
+            raise node_error(method, error)
         return response.get("result")
 
     def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
@@ -117,11 +108,11 @@ class Node:
         replies = provider.make_batch_request([(RPCEndpoint(m), list(p)) for m, p in calls])
         if not isinstance(replies, list):  # the whole batch was refused
             refusal: Any = replies.get("error") or {"message": "batch refused"}
-            return [_node_error(calls[0][0], refusal)] * len(calls)
+            return [node_error(calls[0][0], refusal)] * len(calls)
         out: list[Any] = []
         for (method, _), reply in zip(calls, replies, strict=True):
             error = reply.get("error")
-            out.append(_node_error(method, error) if error is not None else reply.get("result"))
+            out.append(node_error(method, error) if error is not None else reply.get("result"))
         return out
 
     # ------------------------------------------------------------ chain state
@@ -291,7 +282,7 @@ class Node:
                 try:
                     out.append(hex_string(self.w3.eth.send_raw_transaction(raw)))
                 except Exception as exc:
-                    out.append(NodeError(str(exc)))
+                    out.append(node_error("eth_sendRawTransaction", str(exc)))
         return out
 
     def revert_reason(
@@ -352,14 +343,3 @@ def _serialise(w3: Web3) -> threading.RLock:
         # ``make_request`` of the time: calls through ``w3.eth`` would go on bypassing the lock.
         provider._request_func_cache = (None, None)
     return lock
-
-
-def _node_error(method: str, error: Any) -> NodeError:
-    if isinstance(error, dict):
-        data = error.get("data")
-        if isinstance(data, dict):  # some nodes nest it
-            data = data.get("data")
-        return NodeError(
-            f"{method}: {error.get('message', error)}", data if isinstance(data, str) else None
-        )
-    return NodeError(f"{method}: {error}")

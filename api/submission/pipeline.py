@@ -43,10 +43,10 @@ from api.journal import Journal, Waiters
 from api.problems import problem_for
 from api.submission import calls
 from api.submission.actions import ACTIONS, Action, Call, Context, Filler
-from api.submission.node import Node, NodeError, Receipt
+from api.submission.node import Node, Receipt
 from api.submission.parts import PartBook
 from api.submission.signer import SignedTx, Signer
-from chain.errors import CarbonLedgerError, TransactionError
+from chain.errors import CarbonLedgerError, NodeError, NonceConflict, TransactionError, is_retryable
 from chain.store import schema as s
 
 log = logging.getLogger("carbon_ledger.api.submission")
@@ -93,7 +93,8 @@ class Submission:
     lock: threading.Lock = field(default_factory=threading.Lock)
     forced_nonce: int | None = None
     refusals: int = 0
-    """Times the node refused its transaction over a nonce (it is signed again, up to a limit)."""
+    """Times the node refused its transaction in a way that may pass (a nonce, a rate limit:
+    ``chain.errors.is_retryable``); it is signed again, up to a limit."""
     stored: bool = False
     """Its row exists (written by a committed job)."""
     waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Settled]]] = field(
@@ -532,10 +533,11 @@ class AccountQueue:
     def _rejected(
         self, sent: list[Submission], rejected: list[tuple[Submission, NodeError]]
     ) -> None:
-        """Transactions the node refused were never sent. A nonce the node already had (another
-        user of the key, a replaced transaction) means: sign them again after a resync.
-        Otherwise they fail, and a nonce left empty below one that went out is filled, so the
-        account's later transactions do not wait behind the gap."""
+        """Transactions the node refused were never sent. A refusal that may pass
+        (``chain.errors.is_retryable``: a nonce the node already had, from another user of the
+        key or a replaced transaction; a rate limit; a node unavailable) means: sign them again
+        after a resync. Otherwise they fail, and a nonce left empty below one that went out is
+        filled, so the account's later transactions do not wait behind the gap."""
         p = self.pipeline
         p.confirmer.untrack([sub for sub, _ in rejected])
         top = max((sub.signed.nonce for sub in sent if sub.signed), default=-1)
@@ -548,7 +550,7 @@ class AccountQueue:
             sub.signed = None
             sub.attempts -= 1
             sub.refusals += 1
-            if sub.forced_nonce is None and _nonce_taken(error) and sub.refusals <= MAX_ATTEMPTS:
+            if sub.forced_nonce is None and is_retryable(error) and sub.refusals <= MAX_ATTEMPTS:
                 resend.append(sub)
                 continue
             log.warning("the node refused %s's transaction %s: %s", self.address, sub.id, error)
@@ -570,13 +572,7 @@ def _already_known(error: NodeError, node: Node, tx_hash: str) -> bool:
     text = error.message.lower()
     if "already known" in text or "already imported" in text or "known transaction" in text:
         return True
-    return _nonce_taken(error) and node.known(tx_hash)
-
-
-def _nonce_taken(error: NodeError) -> bool:
-    """The node disagrees about the nonce (too low, ahead, already used, or a replacement)."""
-    text = error.message.lower()
-    return "nonce" in text or "underpriced" in text or "replacement" in text
+    return isinstance(error, NonceConflict) and node.known(tx_hash)
 
 
 def _json(body: dict[str, Any]) -> str:

@@ -33,6 +33,7 @@ from chain.domain import (
     RetirementRequest,
     project_key,
 )
+from chain.errors import RowRejected
 from chain.importer.model import BlockStatus, FileKind, RegistryBlock, RowRef, RowRejection
 from chain.importer.state import BatchModel, LedgerView
 
@@ -115,12 +116,6 @@ def split(first: int, last: int, limit: int = MAX_BATCH_QUANTITY) -> list[tuple[
     return [(f, min(f + limit - 1, last)) for f in range(first, last + 1, limit)]
 
 
-class _Rejected(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 class Planner:
     """Plans rows against a :class:`LedgerView` (which it updates as it plans).
 
@@ -155,7 +150,7 @@ class Planner:
             plan = RowPlan(index, row.source, row.text, row, Outcome.ALREADY_PRESENT)
             try:
                 self._plan_block(row, plan)
-            except _Rejected as exc:
+            except RowRejected as exc:
                 plan.outcome, plan.reason, plan.ops = Outcome.REJECTED, exc.reason, []
             plans.append(plan)
         return plans
@@ -167,9 +162,9 @@ class Planner:
         leaves the view as it was)."""
         custody = self.custody.get(block.program)
         if custody is None:
-            raise _Rejected(f"programme {block.program} is not handled by this import")
+            raise RowRejected(f"programme {block.program} is not handled by this import")
         if isinstance(custody, str):
-            raise _Rejected(custody)
+            raise RowRejected(custody)
         self._check_record(block)
         existing = self.view.overlapping(
             custody.program_id, block.namespace, block.first, block.last
@@ -190,7 +185,7 @@ class Planner:
         by_range = {(b.first, b.last): b for b in existing}
         for b in existing:
             if (b.first, b.last) not in set(parts):
-                raise _Rejected(
+                raise RowRejected(
                     f"serials {block.first}..{block.last} overlap batch {_shown(b)} "
                     f"({b.first}..{b.last}) of namespace {block.namespace}, bridged as a "
                     "different block"
@@ -202,7 +197,7 @@ class Planner:
         }
         if len(present) < len(parts):
             if not block.project.project_id:
-                raise _Rejected("the serial names no project, so the block cannot be bridged")
+                raise RowRejected("the serial names no project, so the block cannot be bridged")
             self._check_labels(block, block.labels, "the block")
         if len(parts) > 1:
             plan.notes.append(
@@ -225,15 +220,15 @@ class Planner:
             return
         day = block.retirement.retired_on
         if day is None:
-            raise _Rejected("retired at the registry, but the row gives no retirement date")
+            raise RowRejected("retired at the registry, but the row gives no retirement date")
         value = day.year * 10000 + day.month * 100 + day.day
         if value > self.today:
-            raise _Rejected(
+            raise RowRejected(
                 f"retirement date {day.isoformat()} is after the ledger's date today "
                 f"({self.today}); the contract refuses it (InvalidDate)"
             )
         if day.year < 1900:
-            raise _Rejected(
+            raise RowRejected(
                 f"retirement date {day.isoformat()} is before 1900; the contract refuses it "
                 "(InvalidDate)"
             )
@@ -244,7 +239,7 @@ class Planner:
         key = project_key(custody.program_id, block.project.project_id)
         if not self.view.project_known(key):
             if not block.project.name:
-                raise _Rejected(
+                raise RowRejected(
                     f"project {block.project.project_id} is not on the ledger yet and the row "
                     "gives no project name to register it with"
                 )
@@ -315,13 +310,13 @@ class Planner:
             held_by = f" by {p.holder}" if p.state is RangeState.HELD else ""
             conflicts.append(f"{p.first}..{p.last} are {p.state.label}{held_by}")
         if conflicts:
-            raise _Rejected(
+            raise RowRejected(
                 f"the registry shows these serials {block.status.value}, but on-chain "
                 + "; ".join(conflicts)
             )
         if runs and want is RangeState.RETIRED:
             if batch.frozen:
-                raise _Rejected(f"batch {_shown(batch)} is frozen: its serials cannot be retired")
+                raise RowRejected(f"batch {_shown(batch)} is frozen: its serials cannot be retired")
             self._check_labels(block, batch.labels, f"batch {_shown(batch)}")
         return runs
 
@@ -379,7 +374,7 @@ class Planner:
             return
         needed = PURPOSE_LABEL.get(block.retirement.purpose)
         if needed is not None and not labels & needed:
-            raise _Rejected(
+            raise RowRejected(
                 f"the registry recorded a {block.retirement.purpose.name} retirement, but {what} "
                 f"lacks the {needed.name} label; the contract refuses it (LabelRequired)"
             )

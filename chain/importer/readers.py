@@ -28,7 +28,7 @@ from eth_utils.crypto import keccak
 from chain import registries
 from chain.canonical import NAME, TEXT_FIELDS, TextField, TextRejected, clean_text
 from chain.domain import Label, Project, Purpose
-from chain.errors import ConfigurationError
+from chain.errors import ConfigurationError, RowRejected
 from chain.importer.model import (
     BlockStatus,
     FileKind,
@@ -231,19 +231,13 @@ def parse_date(text: str) -> dt.date | None:
 _OPTIONAL_BENEFICIARY = TextField("beneficiary", NAME, False)
 
 
-class _Reject(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 def _date(row: RowValues, columns: Columns, what: str) -> dt.date | None:
     column, text = row.first(columns)
     if not text:
         return None
     value = parse_date(text)
     if value is None:
-        raise _Reject(f"{what} column {column!r} is not a date: {text!r}")
+        raise RowRejected(f"{what} column {column!r} is not a date: {text!r}")
     return value
 
 
@@ -252,13 +246,13 @@ def _vintage(layout: Layout, row: RowValues) -> tuple[dt.date, dt.date]:
         start = _date(row, layout.vintage_start, "vintage start")
         end = _date(row, layout.vintage_end, "vintage end")
         if start is None or end is None:
-            raise _Reject(
+            raise RowRejected(
                 f"the vintage columns {layout.vintage_start + layout.vintage_end} are empty"
             )
         return start, end
     column, text = row.first(layout.vintage_year)
     if not re.fullmatch(r"[0-9]{4}", text):
-        raise _Reject(f"vintage column {column!r} is not a year: {text!r}")
+        raise RowRejected(f"vintage column {column!r} is not a year: {text!r}")
     year = int(text)
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
@@ -279,10 +273,10 @@ def _text(columns: Columns, value: str, rule: TextField, what: str) -> str:
         return clean_text(value, rule)
     except TextRejected as exc:
         if not columns:
-            raise _Reject(f"{what} {exc}") from None
+            raise RowRejected(f"{what} {exc}") from None
         shown = " + ".join(repr(c) for c in columns)
         plural = "s" if len(columns) > 1 else ""
-        raise _Reject(f"{what} (column{plural} {shown}) {exc}") from None
+        raise RowRejected(f"{what} (column{plural} {shown}) {exc}") from None
 
 
 def _column_text(row: RowValues, columns: Columns, rule: TextField, what: str) -> str:
@@ -294,10 +288,12 @@ def _column_text(row: RowValues, columns: Columns, rule: TextField, what: str) -
 def _retirement(layout: Layout, row: RowValues) -> RegistryRetirement:
     purpose = layout.purpose.purpose(row) if layout.purpose else Purpose.VOLUNTARY
     if not isinstance(purpose, Purpose):
-        raise _Reject(purpose)
+        raise RowRejected(purpose)
     retired_on = _date(row, layout.date, "retirement date")
     if retired_on is None and layout.date:
-        raise _Reject(f"retired at the registry, but the date column {layout.date[0]!r} is empty")
+        raise RowRejected(
+            f"retired at the registry, but the date column {layout.date[0]!r} is empty"
+        )
     # The note joins these columns: each is checked on its own first, so a character the
     # ledger refuses is blamed on its column; then the whole, whose length is the ledger's.
     noted = tuple(c for c in layout.note if row.get(c))
@@ -356,22 +352,22 @@ def read_row(
     serial = row.first(layout.serial)[1] if layout.serial else ""
     try:
         if None in raw or any(v is None for v in raw.values()):
-            raise _Reject("the row's number of fields differs from the header's")
+            raise RowRejected("the row's number of fields differs from the header's")
         if not layout.serial:
-            raise _Reject(f"not bridgeable: {layout.not_bridgeable}")
+            raise RowRejected(f"not bridgeable: {layout.not_bridgeable}")
         try:
             parsed = registries.parse(layout.registry, serial, {k: v or "" for k, v in raw.items()})
         except SerialFormatError as exc:
-            raise _Reject(exc.reason) from None
+            raise RowRejected(exc.reason) from None
         status = layout.status.status(row)
         if not isinstance(status, BlockStatus):
-            raise _Reject(status)
+            raise RowRejected(status)
         start, end = _vintage(layout, row)
         labels = _labels(layout, row)
         project = _project(layout, row, parsed.project or "")
         retirement = _retirement(layout, row) if status is BlockStatus.RETIRED else None
         reason = _cancel_reason(layout, row) if status is BlockStatus.CANCELLED else ""
-    except _Reject as exc:
+    except RowRejected as exc:
         return RowRejection(ref, serial, exc.reason)
     description: dict[str, object] = {
         "serial": serial,

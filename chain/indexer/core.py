@@ -45,17 +45,23 @@ from web3 import Web3
 
 from chain.audit import GENESIS_HEAD
 from chain.deployment import Deployment
-from chain.errors import DeploymentMismatch
+from chain.errors import (
+    DeploymentMismatch,
+    IndexerBusy,
+    IndexerError,
+    MissingBlock,
+    ReorgTooDeep,
+    SequenceGap,
+    is_retryable,
+)
 from chain.events import LedgerEvent, decode_logs, event_specs, gc_paused, quantity
 from chain.indexer import halt
-from chain.indexer.lock import IndexerBusy, StoreLock
+from chain.indexer.lock import StoreLock
 from chain.indexer.rollback import rollback_to
-from chain.indexer.source import BlockHeader, LogSource, MissingBlock
+from chain.indexer.source import BlockHeader, LogSource
 from chain.indexer.writer import (
     AuditPosition,
-    IndexerError,
     PreparedChunk,
-    SequenceGap,
     StoreWriter,
     upsert,
 )
@@ -77,6 +83,8 @@ one's write."""
 CULPRIT_PIECE = 500
 """Events applied at a time when looking for the one a failed chunk could not take (then one
 by one within the failing piece): a catch-up chunk holds tens of thousands."""
+MAX_BACKOFF = 60.0
+"""The longest pause ``follow`` makes before trying a retryable failure again (seconds)."""
 
 
 class Stop(Protocol):
@@ -85,10 +93,6 @@ class Stop(Protocol):
     def is_set(self) -> bool: ...
 
     def wait(self, timeout: float | None = None) -> bool: ...
-
-
-class ReorgTooDeep(IndexerError):
-    """The chain changed below the confirmation depth: the store cannot follow it safely."""
 
 
 @dataclass(frozen=True)
@@ -373,12 +377,30 @@ class Indexer:
         *,
         poll_interval: float = 1.0,
         on_sync: Callable[[Progress], None] | None = None,
+        backoff: float = 1.0,
     ) -> None:
         """Keep syncing until ``stop`` is set, holding the store's lock in between too;
-        ``on_sync`` gets each sync's progress (``serve`` relays it to ``/readyz``)."""
+        ``on_sync`` gets each sync's progress (``serve`` relays it to ``/readyz``).
+
+        A sync that fails in a way that may pass (``chain.errors.is_retryable``: the node
+        unreachable or rate limiting after the source's own retries) is tried again after a
+        pause of ``backoff`` seconds, doubling up to ``MAX_BACKOFF``; its halt stays recorded
+        until a sync succeeds. A fatal failure (a refusal, a reorg too deep, an event the store
+        cannot take) ends the loop with its halt recorded (``chain.indexer.halt``)."""
+        failures = 0
         with self.store_lock:
             while not stop.is_set():
-                progress = self.sync()
+                try:
+                    progress = self.sync()
+                except Exception as exc:
+                    if not is_retryable(exc):
+                        raise
+                    failures += 1
+                    pause = min(MAX_BACKOFF, backoff * 2 ** (failures - 1))
+                    log.warning("sync failed (%s); trying again in %.3g s", exc, pause)
+                    stop.wait(pause)
+                    continue
+                failures = 0
                 if on_sync is not None:
                     on_sync(progress)
                 stop.wait(poll_interval)

@@ -4,6 +4,9 @@ The indexer records a halt when a sync fails (``Indexer.sync``), with the block,
 and event name of the event the store could not take when one is known, and clears it when it
 next writes or syncs successfully. ``audit verify``, ``/readyz``, ``/metrics`` and the dashboard
 read it: a store that merely lags is catching up, one with a halt recorded has stopped.
+``Indexer.follow`` tries a failure that may pass (``chain.errors.is_retryable``: the node
+unreachable, a rate limit) again after a pause, and the record stays until a sync succeeds; a
+fatal one ends it, recorded.
 """
 
 from __future__ import annotations

@@ -33,7 +33,7 @@ from typing import Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from chain.indexer.writer import IndexerError
+from chain.errors import IndexerBusy
 from chain.store.engine import sqlite_file
 
 LOCK_NAME = "carbon-ledger indexer"
@@ -41,10 +41,6 @@ LOCK_NAME = "carbon-ledger indexer"
 LOCK_SUFFIX = ".indexer-lock"
 """The SQLite lock file is the database's path with this appended."""
 _ADVICE = "stop it or index into another --db"
-
-
-class IndexerBusy(IndexerError):
-    """Another indexer is writing this store: two at once would race for the same rows."""
 
 
 class _Held(Protocol):

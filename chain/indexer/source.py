@@ -5,7 +5,9 @@ Raw ``make_request`` calls skip web3.py's result formatters, which cost more tha
 (too many results, range too large, timeout) and retries the same blocks, never skipping one,
 and doubles it while responses stay small. Every call that fails with the span already at its
 smallest (or with no span to shrink: the head, a header, a block's logs by hash) is retried
-``retries`` times with a growing pause, then the error is raised.
+``retries`` times with a growing pause when the failure may pass (``NodeError.retryable``: no
+answer, a timeout, a rate limit), then the error is raised; a refusal that will not pass (an
+unknown method, invalid parameters) is raised at once.
 """
 
 from __future__ import annotations
@@ -20,18 +22,10 @@ from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
 from web3.types import RPCEndpoint, TxParams
 
-from chain.errors import ChainError
+from chain.errors import MissingBlock, NodeError, no_answer, node_error
 from chain.events import hex_string, quantity
 
 _AUDIT_SEQ = "0x" + function_signature_to_4byte_selector("auditSeq()").hex()
-
-
-class ProviderError(ChainError):
-    """The node answered a JSON-RPC request with an error, or not at all."""
-
-
-class MissingBlock(ProviderError):
-    """The node has no block of that number (its chain is shorter)."""
 
 
 @dataclass(frozen=True)
@@ -74,9 +68,9 @@ class LogSource:
                 # The in-process provider takes no raw JSON-RPC: go through web3's formatters.
                 return self._formatted(method, params)
         except Exception as exc:
-            raise ProviderError(f"{method} failed: {exc}") from exc
+            raise no_answer(method, exc) from exc
         if "error" in response:
-            raise ProviderError(f"{method}: {response['error']}")
+            raise node_error(method, response["error"])
         return response.get("result")
 
     def _formatted(self, method: str, params: list[Any]) -> Any:
@@ -101,21 +95,22 @@ class LogSource:
                 "data": params[0]["data"],
             }
             return "0x" + bytes(eth.call(call, int(params[1], 16))).hex()
-        raise ProviderError(f"{method} is not supported on this provider")
+        raise NodeError(f"{method} is not supported on this provider")
 
     def pause(self, attempt: int) -> None:
         """Wait before retry ``attempt`` (1, 2, …): 0.2 s, 0.4 s, 0.8 s, … at most 2 s."""
         self._sleep(min(2.0, 0.1 * 2**attempt))
 
     def _retried(self, method: str, params: list[Any]) -> Any:
-        """``_request``, retried while the node fails (a transient outage, a reset connection)."""
+        """``_request``, retried while the node fails in a way that may pass (a transient
+        outage, a reset connection, a rate limit: ``NodeError.retryable``)."""
         attempt = 0
         while True:
             try:
                 return self._request(method, params)
-            except ProviderError:
+            except NodeError as exc:
                 attempt += 1
-                if attempt > self.retries:
+                if not exc.retryable or attempt > self.retries:
                     raise
                 self.pause(attempt)
 
@@ -156,13 +151,14 @@ class LogSource:
                     "eth_getLogs",
                     [{"address": self.address, "fromBlock": hex(from_block), "toBlock": hex(end)}],
                 )
-            except ProviderError:
+            except NodeError as exc:
+                # Nodes refuse a range too wide in many words and codes: any refusal shrinks it.
                 if self.span > self.min_span:
                     self.span = max(self.min_span, self.span // 2)  # retry the same blocks, smaller
                     continue
                 # Already at the smallest span: the node itself is failing; back off, then give up.
                 attempt += 1
-                if attempt > self.retries:
+                if not exc.retryable or attempt > self.retries:
                     raise
                 self.pause(attempt)
                 continue

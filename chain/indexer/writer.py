@@ -26,7 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from chain.domain import RangeState, SerialRange
-from chain.errors import ChainError
+from chain.errors import IndexerError, ReplayViolation, SequenceGap
 from chain.events import LedgerEvent
 from chain.indexer._bulk import PostgresBulk, SqliteBulk
 from chain.indexer._fields_json import (
@@ -36,14 +36,12 @@ from chain.indexer._fields_json import (
     fields_json,
     json_template,
 )
-from chain.replay import BatchHoldings, ReplayViolation
+from chain.replay import BatchHoldings
 from chain.store import schema as s
 
 __all__ = [
     "AuditPosition",
-    "IndexerError",
     "PreparedChunk",
-    "SequenceGap",
     "StoreWriter",
     "fields_json",
     "upsert",
@@ -52,26 +50,6 @@ __all__ = [
 _STATES = {int(state): state for state in RangeState}
 _LABELS = {state: state.label for state in RangeState}
 _HELD = RangeState.HELD
-
-
-class IndexerError(ChainError):
-    """The indexer met something it must not paper over; it stops instead of diverging."""
-
-
-class SequenceGap(IndexerError):
-    """The node's logs skip (or repeat) an audit ``seq``: ``found`` came where ``expected``
-    belongs, in ``block``. ``previous_block`` is the block of the event before the gap when
-    that event is in the same chunk, ``None`` when the gap is at the chunk's start (so the
-    missing logs may lie in blocks the store already holds)."""
-
-    def __init__(
-        self, message: str, expected: int, found: int, block: int, previous_block: int | None
-    ) -> None:
-        super().__init__(message)
-        self.expected = expected
-        self.found = found
-        self.block = block
-        self.previous_block = previous_block
 
 
 def _hex(value: Any) -> str:

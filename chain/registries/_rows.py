@@ -14,13 +14,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from chain.errors import CarbonLedgerError
+
 _QUANTITY = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")
 _ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ][0-9:.]+)?")
 _US_DATE = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?: [0-9:]+(?: [AP]M)?)?")
 _YEAR = re.compile(r"[0-9]{4}")
 
 
-class RowError(ValueError):
+class RowError(CarbonLedgerError, ValueError):
     """A row column is missing or unreadable (the message is the reason)."""
 
 

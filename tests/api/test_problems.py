@@ -11,10 +11,17 @@ import pytest
 from eth_abi import encode
 from eth_utils.crypto import keccak
 
-from api.problems import problem_for
+from api.journal import JournalClosed
+from api.problems import Problem, problem_for
 from chain._revert import decode_revert
 from chain.artifacts import ledger_abi
-from chain.errors import ContractError
+from chain.errors import (
+    CarbonLedgerError,
+    ConfigurationError,
+    ContractError,
+    NodeUnavailable,
+    TransactionTimeout,
+)
 
 ABI = ledger_abi()
 HOLDER = "0x" + "ab" * 20
@@ -82,3 +89,61 @@ def test_an_error_about_the_ledgers_state_names_no_field() -> None:
     error = reverted("SerialsAlreadyBridged", 1, "VCS-VCU", 1, 10)
     problem = problem_for(error, signed=True)
     assert problem.status == 409 and "errors" not in problem.body()
+
+
+# ------------------------------------------------------------ the statuses of the error tree
+
+
+@pytest.mark.parametrize(
+    ("name", "values", "status", "title"),
+    [
+        # A number the caller gave that does not fit its field: the request's fault.
+        ("SafeCastOverflowedUintDowncast", (48, 2**64), 422, "Invalid request"),
+        ("StringTooLong", ("a name longer than thirty-one bytes",), 422, "Invalid request"),
+        ("InvalidInitialization", (), 409, "Ledger state conflict"),
+        # The ledger's own code or deployment failed: the upstream's fault, not the request's.
+        ("FailedCall", (), 502, "Ledger failed"),
+        ("AddressEmptyCode", (HOLDER,), 502, "Ledger failed"),
+        ("NotInitializing", (), 502, "Ledger failed"),
+        ("InvalidShortString", (), 502, "Ledger failed"),
+    ],
+)
+def test_the_inherited_openzeppelin_errors_have_their_own_status(
+    name: str, values: tuple[Any, ...], status: int, title: str
+) -> None:
+    error = reverted(name, *values)
+    problem = problem_for(error)
+    body = problem.body()
+    assert (problem.status, body["title"]) == (status, title)
+    assert body["type"].endswith("/" + name) and body["error"] == name
+    assert "errors" not in body  # about no field of the request
+
+
+def test_a_large_argument_is_a_string_in_the_problem() -> None:
+    body = problem_for(reverted("SafeCastOverflowedUintDowncast", 48, 2**64)).body()
+    assert body["arguments"] == {"bits": 48, "value": str(2**64)}
+
+
+def test_a_problem_is_its_own_http_face() -> None:
+    problem = Problem(418, "teapot", "I'm a teapot", "short and stout")
+    assert isinstance(problem, CarbonLedgerError) and problem_for(problem) is problem
+
+
+def test_a_write_as_the_server_stops_is_a_503() -> None:
+    problem = problem_for(JournalClosed("the journal is closed"))
+    assert (problem.status, problem.kind) == (503, "shutting-down")
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "kind"),
+    [
+        (NodeUnavailable("eth_call failed: connection refused"), 502, "chain-unavailable"),
+        (TransactionTimeout("no receipt"), 504, "transaction-timeout"),
+        (ConfigurationError("no deployment.json"), 503, "misconfigured"),
+    ],
+)
+def test_errors_beyond_the_contract_keep_their_status(
+    error: CarbonLedgerError, status: int, kind: str
+) -> None:
+    problem = problem_for(error)
+    assert (problem.status, problem.kind) == (status, kind)

@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chain.domain import RangeState, SerialRange
+from chain.errors import ReplayViolation
 from chain.events import LedgerEvent
-from chain.replay import ZERO_ADDRESS, BatchHoldings, HoldingsReplay, ReplayViolation
+from chain.replay import ZERO_ADDRESS, BatchHoldings, HoldingsReplay
 
 A = "0x" + "a" * 40
 B = "0x" + "b" * 40

@@ -168,7 +168,7 @@ def test_every_abi_error_maps_to_its_class_with_named_arguments(name: str) -> No
     values = [_sample(i["type"], n) for n, i in enumerate(inputs)]
     err = decode_revert(revert_bytes(name, *values), ABI)
     assert err is not None
-    assert type(err) is CONTRACT_ERRORS.get(name, ContractError)
+    assert type(err) is CONTRACT_ERRORS[name]
     assert err.error_name == name
     assert _normal(err.arguments) == {i["name"]: v for i, v in zip(inputs, values, strict=True)}
 

@@ -9,9 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 import chain.verify as verify
+from chain.errors import MissingBlock
 from chain.events import event_specs
 from chain.indexer.core import Indexer
-from chain.indexer.source import BlockHeader, LogSource, MissingBlock
+from chain.indexer.source import BlockHeader, LogSource
 from chain.verify import verify_chain
 from tests.conftest import Ledger
 

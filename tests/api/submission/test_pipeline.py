@@ -143,3 +143,28 @@ def test_a_refused_transaction_fails_and_the_next_still_goes(api: Api) -> None:
     assert funded.done.result(timeout=30).state == "confirmed"
     ok = pipeline.submit_action(to, Plain(to, b"", calls.TRANSFER_ETH_GAS, 0, what="noop"))
     assert ok.done.result(timeout=30).state == "confirmed"
+
+
+def test_a_rate_limited_transaction_is_signed_again(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A provider in front of the node refuses a broadcast for now: a refusal that may pass
+    (``chain.errors.is_retryable``), so the pipeline signs the transaction again rather than
+    failing it, as it does for a nonce the node already had."""
+    pipeline = api.chain.pipeline
+    eth = pipeline.node.w3.eth
+    send = eth.send_raw_transaction
+    refused: list[bytes] = []
+
+    def rate_limited(raw: bytes) -> object:
+        if not refused:
+            refused.append(raw)
+            raise ValueError({"code": -32005, "message": "rate limit exceeded"})
+        return send(raw)
+
+    monkeypatch.setattr(eth, "send_raw_transaction", rate_limited)
+    operator = api.chain.custody.operator_address
+    noop = Plain(operator, b"", calls.TRANSFER_ETH_GAS, 0, what="noop")
+    settled = pipeline.submit_action(operator, noop).done.result(timeout=30)
+    assert settled.state == "confirmed", settled.body
+    assert len(refused) == 1

@@ -21,8 +21,9 @@ from sqlalchemy.pool import StaticPool
 from web3 import Web3
 
 from chain.anvil import LocalNode
+from chain.errors import IndexerBusy
 from chain.indexer.core import Indexer
-from chain.indexer.lock import LOCK_SUFFIX, IndexerBusy, StoreLock
+from chain.indexer.lock import LOCK_SUFFIX, StoreLock
 from chain.store.engine import migrate
 from chain.transactions import NonceManager
 from chain.verify import verify

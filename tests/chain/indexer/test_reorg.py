@@ -17,7 +17,8 @@ import sqlalchemy as sa
 
 from chain.cli import main
 from chain.domain import Label, Project, RangeState, RetirementRequest
-from chain.indexer.core import Indexer, ReorgTooDeep
+from chain.errors import ReorgTooDeep
+from chain.indexer.core import Indexer
 from chain.store.diff import diff_stores
 from chain.verify import verify
 from tests.chain.conftest import EngineOpener, StoreFactory

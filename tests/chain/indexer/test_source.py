@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import random
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +23,10 @@ import sqlalchemy as sa
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint, RPCResponse
 
+from chain.errors import IndexerError, NodeError
+from chain.indexer import halt
 from chain.indexer.core import GAP_READS, Indexer
-from chain.indexer.source import LogSource, ProviderError
-from chain.indexer.writer import IndexerError
+from chain.indexer.source import LogSource
 from chain.store import schema as s
 from chain.store.diff import diff_stores
 from chain.store.engine import open_store
@@ -231,7 +233,7 @@ def test_a_node_that_keeps_failing_stops_the_indexer_loudly(
     )
     before = snapshot_store(store)
     w3, _ = _faulty(busy, fail_first=10**6)
-    with pytest.raises(ProviderError, match=r"eth_getLogs.*upstream connect error"):
+    with pytest.raises(NodeError, match=r"eth_getLogs.*upstream connect error"):
         _indexer(w3, busy, store).sync()
     assert snapshot_store(store) == before
 
@@ -266,7 +268,7 @@ def test_headers_and_logs_by_hash_are_retried_with_backoff(
     w3, provider = _faulty(busy, fail_other=10**6)
     source = LogSource(w3, busy.deployment.address, sleep=sleeps.append)
     sleeps.clear()
-    with pytest.raises(ProviderError, match="eth_blockNumber: upstream connect error"):
+    with pytest.raises(NodeError, match="eth_blockNumber: upstream connect error"):
         Indexer(w3, store, busy.deployment, confirmations=3, source=source).sync()
     assert len(provider.failed) == 1 + source.retries
     assert sleeps == [0.2, 0.4, 0.8, 1.6, 2.0]
@@ -414,3 +416,65 @@ def test_a_rewind_past_the_kept_blocks_keeps_the_checkpoints_row(
     assert (first, rewound.block_number) == (last_event_block, last_event_block - 1)
     assert [b["number"] for b in rows(store, s.blocks)] == [last_event_block - 1]
     assert verify_store(anvil_w3, ledger.deployment, store)[1] == []
+
+
+# ------------------------------------------------------------ following: retryable or fatal
+
+
+class _Refusing(HTTPProvider):
+    """Answers ``eth_blockNumber`` with ``error`` the first ``times`` times it is asked."""
+
+    def __init__(self, url: str, error: dict[str, Any], times: int) -> None:
+        super().__init__(url)
+        self.error = error
+        self.times = times
+        self.refused = 0
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        if method == "eth_blockNumber" and self.refused < self.times:
+            self.refused += 1
+            return {"jsonrpc": "2.0", "id": 1, "error": self.error}  # type: ignore[typeddict-item]
+        return super().make_request(method, params)
+
+
+def _refusing(busy: AnvilLedger, error: dict[str, Any], times: int) -> tuple[Web3, _Refusing]:
+    provider = _Refusing(busy.w3.provider.endpoint_uri, error, times)  # type: ignore[attr-defined]
+    return Web3(provider), provider
+
+
+def test_follow_rides_out_an_outage_longer_than_the_source_s_retries(
+    busy: AnvilLedger, clean: sa.Engine, store: sa.Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Each sync gives up after one retry of the head; ``follow`` tries again with a growing
+    pause while the node keeps failing, and the sync that succeeds clears the halt."""
+    outage = {"code": -32603, "message": "upstream connect error"}
+    w3, provider = _refusing(busy, outage, times=6)
+    sleeps: list[float] = []
+    indexer = _indexer(w3, busy, store, sleeps, retries=1)
+    stop = threading.Event()
+    with caplog.at_level("WARNING", logger="carbon_ledger.indexer"):
+        indexer.follow(stop, poll_interval=0.01, on_sync=lambda _: stop.set(), backoff=0.01)
+    assert provider.refused == 6
+    assert sleeps == [0.2, 0.2, 0.2]  # one retry within each of the three syncs that failed
+    tries = [r.getMessage() for r in caplog.records if "trying again" in r.getMessage()]
+    assert len(tries) == 3 and all("upstream connect error" in m for m in tries)
+    assert [m.rsplit(" in ", 1)[1] for m in tries] == ["0.01 s", "0.02 s", "0.04 s"]  # doubling
+    with store.connect() as conn:
+        assert halt.read(conn) is None
+    assert diff_stores(clean, store) == []
+
+
+def test_follow_stops_at_a_fatal_refusal_with_the_halt_recorded(
+    busy: AnvilLedger, store: sa.Engine
+) -> None:
+    missing = {"code": -32601, "message": "the method eth_blockNumber does not exist"}
+    w3, provider = _refusing(busy, missing, times=10**6)
+    sleeps: list[float] = []
+    indexer = _indexer(w3, busy, store, sleeps)
+    with pytest.raises(NodeError, match="eth_blockNumber does not exist") as raised:
+        indexer.follow(threading.Event(), poll_interval=0.01, backoff=0.01)
+    assert not raised.value.retryable
+    assert provider.refused == 1 and sleeps == []  # retried neither by the source nor by follow
+    with store.connect() as conn:
+        recorded = halt.read(conn)
+    assert recorded is not None and recorded.error.startswith("NodeError: eth_blockNumber")

@@ -14,9 +14,9 @@ import pytest
 import sqlalchemy as sa
 from web3 import Web3
 
+from chain.errors import IndexerBusy
 from chain.indexer import core
 from chain.indexer.core import Indexer, Progress
-from chain.indexer.lock import IndexerBusy
 from chain.indexer.rollback import rollback_to
 from chain.indexer.source import LogSource
 from chain.store import schema as s
