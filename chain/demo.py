@@ -29,12 +29,11 @@ from chain.client import LedgerClient, TxResult
 from chain.deployment import deploy_ledger
 from chain.domain import Label, Purpose, RangeState, RetirementRequest
 from chain.embedded import embedded_chain
-from chain.importer.command import add_reconciliation
 from chain.importer.core import ImportTarget, import_exports
 from chain.importer.keys import IssuerKeys
 from chain.importer.model import FileKind
 from chain.importer.readers import read_export
-from chain.importer.reconcile import Reconciliation, reconcile_export
+from chain.importer.reconcile import Reconciliation, add_reconciliation, reconcile_export
 from chain.importer.report import ImportReport
 from chain.importer.run import ImportFees
 from chain.indexer.core import Indexer

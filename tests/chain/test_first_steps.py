@@ -37,7 +37,7 @@ def _run(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.Co
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return _run(env, "-m", "chain.cli", *args)
+    return _run(env, "-m", "cli", *args)
 
 
 @pytest.fixture

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 
-from chain.importer.command import ProgressBar
 from chain.importer.model import BlockStatus
 from chain.importer.plan import Outcome
 from chain.importer.report import ImportReport, RowOutcome, segments
+from cli._progress import ProgressBar
 
 ISSUED, RETIRED, CANCELLED = BlockStatus.ISSUED, BlockStatus.RETIRED, BlockStatus.CANCELLED
 
