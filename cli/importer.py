@@ -12,7 +12,7 @@ from typing import Any
 from chain.importer.layouts import REGISTRIES
 from chain.importer.model import FileKind
 from cli._args import data_dir_arg, db_arg, rpc_arg, store_url
-from cli._progress import ProgressBar
+from cli._progress import ImportProgress
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         args.registry,
         files,
         verify=args.verify,
-        progress=ProgressBar(f"{args.registry} import"),
+        progress=ImportProgress(f"{args.registry} import"),
         say=say,
     )
     if args.json:

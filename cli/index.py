@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from cli._args import data_dir_arg, db_arg, rpc_arg, store_url
+from cli._progress import IndexProgress
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,35 +30,27 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run(args: argparse.Namespace) -> int:
     import threading
-    import time
 
     from chain.connect import connect
     from chain.deployment import Deployment
-    from chain.indexer.core import Indexer, Progress
+    from chain.indexer.core import Indexer
     from chain.store.engine import open_store
 
     deployment = Deployment.load(args.data_dir / "deployment.json")
     w3 = connect(args.data_dir, args.rpc)
     engine = open_store(store_url(args))
-    shown = [0.0]
-
-    def show(p: Progress) -> None:
-        if time.monotonic() - shown[0] >= 1.0:
-            shown[0] = time.monotonic()
-            print(
-                f"block {p.block:,} of {p.head:,} (lag {p.lag}), {p.events:,} events, "
-                f"{p.events_per_second:,.0f} events/s",
-                file=sys.stderr,
-            )
-
+    show = IndexProgress()
     indexer = Indexer(w3, engine, deployment, confirmations=args.confirmations, on_progress=show)
-    if args.follow:
-        stop = threading.Event()
-        try:
-            indexer.follow(stop, poll_interval=args.poll)
-        except KeyboardInterrupt:
-            stop.set()
-        return 0
-    p = indexer.sync()
+    try:
+        if args.follow:
+            stop = threading.Event()
+            try:
+                indexer.follow(stop, poll_interval=args.poll)
+            except KeyboardInterrupt:
+                stop.set()
+            return 0
+        p = indexer.sync()
+    finally:
+        show.close()
     print(f"indexed to block {p.block:,}: {p.events:,} new events, audit seq {p.audit_seq:,}")
     return 0
