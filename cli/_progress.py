@@ -144,3 +144,31 @@ class IndexProgress:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+class AuditProgress:
+    """``audit verify``: each step's name as a line (``say``), terminal or not, and on a
+    terminal a bar for each step that counts (``count``: batches compared with contract
+    storage, blocks re-indexed into the in-memory store)."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream if stream is not None else sys.stderr
+        self.tty = self.stream.isatty()
+        self.bar: _Bar | None = None
+
+    def say(self, message: str) -> None:
+        self.close()
+        print(message, file=self.stream)
+
+    def count(self, step: str, done: int, total: int) -> None:
+        if not self.tty:
+            return
+        if self.bar is None or self.bar.label != step:
+            self.close()
+            self.bar = _Bar(self.stream, step, step.split()[0], "", until_total=True)
+        self.bar.update(done, total)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from cli._args import data_dir_arg, db_arg, non_negative, rpc_arg, store_url
+from cli._progress import AuditProgress
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,7 +50,7 @@ def run_verify(args: argparse.Namespace) -> int:
 
     deployment = Deployment.load(args.data_dir / "deployment.json")
     w3 = connect(args.data_dir, args.rpc)
-    progress = None if args.json else (lambda msg: print(msg, file=sys.stderr))
+    shown = None if args.json else AuditProgress()
     has_store = args.db is not None or (args.data_dir / SQLITE_FILE).exists()
     engine = open_store(store_url(args)) if has_store or args.registry_export else None
     reconciliations = []
@@ -62,7 +62,18 @@ def run_verify(args: argparse.Namespace) -> int:
             w3, deployment, engine, args.registry, args.registry_export
         )
     bound = DEFAULT_MAX_LAG_BLOCKS if args.max_lag_blocks is None else args.max_lag_blocks
-    report = verify(w3, deployment, engine, max_lag_blocks=bound, progress=progress)
+    try:
+        report = verify(
+            w3,
+            deployment,
+            engine,
+            max_lag_blocks=bound,
+            progress=shown.say if shown is not None else None,
+            count=shown.count if shown is not None else None,
+        )
+    finally:
+        if shown is not None:
+            shown.close()
     api_log = None
     if engine is not None:
         from api.audit_log import add_to_report

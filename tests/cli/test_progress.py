@@ -6,7 +6,7 @@ import io
 import re
 
 from chain.indexer.core import Progress
-from cli._progress import ImportProgress, IndexProgress
+from cli._progress import AuditProgress, ImportProgress, IndexProgress
 
 
 class Terminal(io.StringIO):
@@ -62,3 +62,21 @@ def test_on_a_terminal_the_index_bar_stays_up_until_closed() -> None:
     show.close()
     assert show.bar.task is None
     assert "indexing" in stream.text() and "5000/5000 blocks" in stream.text()
+
+
+def test_audit_steps_are_lines_and_counts_a_bar_only_on_a_terminal() -> None:
+    pipe = io.StringIO()
+    shown = AuditProgress(pipe)
+    shown.say("replaying holdings")
+    shown.count("batches compared", 1, 2)
+    shown.close()
+    assert pipe.getvalue() == "replaying holdings\n"
+
+    terminal = Terminal()
+    shown = AuditProgress(terminal)
+    shown.count("batches compared", 1, 2)
+    shown.count("batches compared", 2, 2)
+    shown.say("diffing every table")
+    text = terminal.text()
+    assert "batches compared" in text and "2/2 batches" in text
+    assert text.endswith("diffing every table\n")
