@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3 import Web3
 
+from api import tables
 from api.journal import memo
 from chain.events import decode_logs
 from chain.store import schema as s
@@ -51,7 +52,7 @@ ENTRY_FIELDS = (
 KINDS = ("request", "outcome")
 
 
-_INSERT = s.api_audit_log.insert()
+_INSERT = tables.api_audit_log.insert()
 
 
 def entry_hash(prev_hash: str, entry: dict[str, Any]) -> str:
@@ -83,8 +84,8 @@ def append(**values: Any) -> Callable[[Connection], int]:
         tail: tuple[int, str] | None = scratch.get("audit_tail")
         if tail is None:
             last = conn.execute(
-                sa.select(s.api_audit_log.c.seq, s.api_audit_log.c.hash)
-                .order_by(s.api_audit_log.c.seq.desc())
+                sa.select(tables.api_audit_log.c.seq, tables.api_audit_log.c.hash)
+                .order_by(tables.api_audit_log.c.seq.desc())
                 .limit(1)
             ).first()
             tail = (0, GENESIS) if last is None else (int(last.seq), str(last.hash))
@@ -187,7 +188,7 @@ def _problem(seq: int, column: str, message: str) -> Discrepancy:
 def _rows(engine: Engine) -> Iterator[Any]:
     with engine.connect() as conn:
         result = conn.execution_options(yield_per=5000).execute(
-            sa.select(s.api_audit_log).order_by(s.api_audit_log.c.seq)
+            sa.select(tables.api_audit_log).order_by(tables.api_audit_log.c.seq)
         )
         yield from result
 
@@ -233,10 +234,12 @@ def link_to_chain(engine: Engine, w3: Web3, check: LogCheck) -> None:
     with engine.connect() as conn:
         claims = conn.execute(
             sa.select(
-                s.api_audit_log.c.seq, s.api_audit_log.c.tx_hash, s.api_audit_log.c.ledger_seq
+                tables.api_audit_log.c.seq,
+                tables.api_audit_log.c.tx_hash,
+                tables.api_audit_log.c.ledger_seq,
             )
-            .where(s.api_audit_log.c.ledger_seq.is_not(None))
-            .order_by(s.api_audit_log.c.seq)
+            .where(tables.api_audit_log.c.ledger_seq.is_not(None))
+            .order_by(tables.api_audit_log.c.seq)
         ).all()
         hashes = sorted({str(c.tx_hash) for c in claims if c.tx_hash})
         last_seq: dict[str, int] = {}
@@ -298,7 +301,7 @@ def add_to_report(report: VerificationReport, engine: Engine, w3: Web3) -> LogCh
     """``audit verify``'s check of a store that holds API log entries: its findings join the
     report's discrepancies. ``None`` when the store has no API log."""
     with engine.connect() as conn:
-        if conn.execute(sa.select(s.api_audit_log.c.seq).limit(1)).first() is None:
+        if conn.execute(sa.select(tables.api_audit_log.c.seq).limit(1)).first() is None:
             return None
     check = verify_api_log(engine, w3)
     report.discrepancies.extend(check.discrepancies)

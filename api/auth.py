@@ -23,10 +23,9 @@ import sqlalchemy as sa
 from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 
-from api import audit_log
+from api import audit_log, tables
 from api.deps import Services, ServicesDep
 from api.problems import Problem
-from chain.store import schema as s
 
 Role = Literal["admin", "issuer", "holder", "compliance", "auditor"]
 ROLES: tuple[Role, ...] = get_args(Role)
@@ -94,7 +93,9 @@ def lookup(services: Services, token: str) -> Principal:
         return Principal(BOOTSTRAP_KEY_ID, "admin")
     hashed = secret_hash(token)
     with services.engine.connect() as conn:
-        row = conn.execute(sa.select(s.api_keys).where(s.api_keys.c.secret_hash == hashed)).first()
+        row = conn.execute(
+            sa.select(tables.api_keys).where(tables.api_keys.c.secret_hash == hashed)
+        ).first()
     if row is None:
         raise _unauthorized("unknown API key")
     if row.revoked_at is not None:

@@ -32,11 +32,10 @@ import sqlalchemy as sa
 from fastapi import Request
 from sqlalchemy.engine import Connection
 
-from api import audit_log
+from api import audit_log, tables
 from api.auth import Principal
 from api.deps import Services
 from api.problems import Problem
-from chain.store import schema as s
 
 HEADER = "Idempotency-Key"
 MAX_LENGTH = 255
@@ -95,7 +94,7 @@ async def claim(
     if key is None:
         return None
     request_hash = fingerprint(request.method, request.url.path, body)
-    table = s.idempotency_keys
+    table = tables.idempotency_keys
 
     def job(conn: Connection) -> dict[str, Any] | None:
         row = conn.execute(
@@ -147,7 +146,7 @@ async def finish(
 ) -> Stored:
     """Store the response unless one is already stored (a settlement got there first); returns
     the response the key answers with from now on."""
-    table = s.idempotency_keys
+    table = tables.idempotency_keys
     kept = dict(body)
     if isinstance(kept.get("key"), str):
         kept["key"] = _seal(kept["key"], held)
@@ -171,7 +170,7 @@ async def finish(
 
 async def abandon(services: Services, held: Claim) -> None:
     """Drop the claim of a request that did nothing, so a retry runs."""
-    table = s.idempotency_keys
+    table = tables.idempotency_keys
 
     def job(conn: Connection) -> None:
         conn.execute(

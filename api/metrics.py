@@ -19,9 +19,9 @@ from prometheus_client.exposition import generate_latest
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import tables
 from api.deps import Services
 from chain.indexer import halt
-from chain.store import schema as s
 
 SUBMISSION_STATES = ("accepted", "submitted", "confirmed", "failed")
 
@@ -61,8 +61,8 @@ class _StateCollector(Collector):
         try:
             with self.services.engine.connect() as conn:
                 rows = conn.execute(
-                    sa.select(s.submissions.c.state, sa.func.count()).group_by(
-                        s.submissions.c.state
+                    sa.select(tables.submissions.c.state, sa.func.count()).group_by(
+                        tables.submissions.c.state
                     )
                 )
                 counts.update({state: n for state, n in rows})

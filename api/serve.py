@@ -38,10 +38,10 @@ from api.submission.node import Node
 from api.submission.pipeline import Pipeline
 from api.writes.views import Views
 from chain.anvil import LocalChain, stop_node
-from chain.cli import connect_to, deploy_into, local_chain, operator_account
+from chain.connect import connect_to, local_chain, operator_account
 from chain.deployment import DEFAULT_ADMIN_DELAY, Deployment
-from chain.errors import ConfigurationError
 from chain.indexer.core import Indexer, Progress
+from chain.provision import deploy_into
 from chain.store.engine import default_url, open_store
 
 log = logging.getLogger("carbon_ledger.api")
@@ -213,11 +213,9 @@ def _serve(settings: Settings, rpc: str) -> None:
             settings.admin_key = SecretStr(DEV_ADMIN_KEY)
             print(f"--dev: the admin API key is {DEV_ADMIN_KEY!r} (set CARBON_LEDGER_ADMIN_KEY)")
         if not path.exists():
-            deployed = deploy_into(
+            deploy_into(
                 data_dir, w3, on_local_chain=local, admin_delay=DEFAULT_ADMIN_DELAY, force=False
             )
-            if deployed != 0:
-                raise ConfigurationError("the first deployment failed")
     operator = operator_account(local_chain=local)
     deployment = Deployment.load(path)
     deployment.check(w3)

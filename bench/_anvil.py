@@ -46,7 +46,8 @@ from web3 import Web3
 from web3.providers.rpc import HTTPProvider
 
 from bench.gas import VERRA_CSV, Block, dev_accounts, load_blocks, synthetic_block
-from chain._revert import _abi_type, decode_revert
+from chain._revert import decode_revert
+from chain.abi import abi_type
 from chain.anvil import (
     HOST,
     PRUNE_HISTORY,
@@ -209,7 +210,7 @@ def _selector(signature: str) -> bytes:
 def _function(name: str) -> tuple[bytes, list[str]]:
     """Selector and argument types of the ledger's function ``name``, from its ABI."""
     (entry,) = (e for e in ledger_abi() if e.get("type") == "function" and e["name"] == name)
-    types = [_abi_type(i) for i in entry["inputs"]]
+    types = [abi_type(i) for i in entry["inputs"]]
     return _selector(f"{name}({','.join(types)})"), types
 
 

@@ -50,7 +50,7 @@ import httpx
 
 from bench._anvil import throwaway_anvil
 from chain.anvil import HOST, _check_port
-from chain.cli import ANVIL_DEV_KEY
+from chain.connect import ANVIL_DEV_KEY
 from chain.events import topic0
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,7 +100,7 @@ def server(folder: Path, rpc: str, db: str | None) -> Iterator[str]:
         CARBON_LEDGER_CONFIRM_TIMEOUT_S="60",
         CARBON_LEDGER_LOG_LEVEL=os.environ.get("CARBON_LEDGER_LOG_LEVEL", "INFO"),
     )
-    cli = [sys.executable, "-m", "chain.cli"]
+    cli = [sys.executable, "-m", "cli"]
     subprocess.run(
         [*cli, "deploy", "--rpc", rpc, "--data-dir", str(data)],
         cwd=REPO, env=env, check=True, stdout=sys.stderr,

@@ -18,6 +18,7 @@ from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
 from eth_utils.abi import function_signature_to_4byte_selector
 
+from chain.abi import abi_type
 from chain.errors import CONTRACT_ERRORS, ContractError, TransactionError
 
 _ERROR_STRING = bytes.fromhex("08c379a0")  # Error(string)
@@ -30,14 +31,6 @@ class _ErrorSpec:
     name: str
     types: tuple[str, ...]
     names: tuple[str, ...]
-
-
-def _abi_type(entry: dict[str, Any]) -> str:
-    kind = str(entry["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in entry["components"])
-        return f"({inner}){kind[len('tuple') :]}"
-    return kind
 
 
 @lru_cache(maxsize=8)
@@ -55,7 +48,7 @@ def _error_table(
 def error_table(abi: Iterable[dict[str, Any]]) -> dict[bytes, _ErrorSpec]:
     """Selector → error spec for every ``error`` entry of ``abi``."""
     key = tuple(
-        (str(e["name"]), tuple((_abi_type(i), str(i.get("name", ""))) for i in e.get("inputs", [])))
+        (str(e["name"]), tuple((abi_type(i), str(i.get("name", ""))) for i in e.get("inputs", [])))
         for e in abi
         if e.get("type") == "error"
     )

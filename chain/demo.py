@@ -13,8 +13,10 @@ row, and print a summary per programme. Exit 0 only if everything verifies.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -22,6 +24,9 @@ from importlib import resources
 from pathlib import Path
 
 import sqlalchemy as sa
+from rich import box
+from rich.console import Console
+from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from chain.artifacts import ledger_abi
@@ -29,14 +34,13 @@ from chain.client import LedgerClient, TxResult
 from chain.deployment import deploy_ledger
 from chain.domain import Label, Purpose, RangeState, RetirementRequest
 from chain.embedded import embedded_chain
-from chain.importer.command import add_reconciliation
 from chain.importer.core import ImportTarget, import_exports
 from chain.importer.keys import IssuerKeys
 from chain.importer.model import FileKind
 from chain.importer.readers import read_export
-from chain.importer.reconcile import Reconciliation, reconcile_export
+from chain.importer.reconcile import Reconciliation, add_reconciliation, reconcile_export
 from chain.importer.report import ImportReport
-from chain.importer.run import ImportFees
+from chain.importer.run import ImportFees, Progress
 from chain.indexer.core import Indexer
 from chain.programmes import register_programme
 from chain.store import schema as s
@@ -83,10 +87,14 @@ def _copy_exports(folder: Path) -> dict[str, list[tuple[FileKind, Path]]]:
 
 
 def run_demo(
-    data_dir: Path, *, say: Callable[[str], None] = print
+    data_dir: Path,
+    *,
+    say: Callable[[str], None] = print,
+    progress: Callable[[str], Progress] | None = None,
 ) -> tuple[VerificationReport, dict[str, ProgrammeSummary]]:
     """Run the scenario in a fresh ``data_dir/demo``; returns the verification (with the
-    reconciliation's findings) and the summary per programme."""
+    reconciliation's findings) and the summary per programme. ``progress`` makes each
+    import's progress callback from its label (``vcs import``)."""
     started = time.monotonic()
     demo_dir = data_dir / "demo"
     shutil.rmtree(demo_dir, ignore_errors=True)
@@ -117,7 +125,8 @@ def run_demo(
         names = {path: path.name for _, path in files}
         shown = ", ".join(names.values())
         say(f"importing {shown} (registry {registry})")
-        report = import_exports(target, registry, files, names=names)
+        shows = progress(f"{registry} import") if progress is not None else None
+        report = import_exports(target, registry, files, names=names, progress=shows)
         imports[registry] = report
         counts = ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in report.counts().items() if n)
         say(
@@ -291,6 +300,36 @@ def _write_report(
         )
 
 
+def _summary_table(summary: dict[str, ProgrammeSummary]) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    table.add_column("programme", no_wrap=True)
+    for heading in ("batches", "bridged t", "mirrored t", "retired t", "cancelled t", "gas"):
+        table.add_column(heading, justify="right", overflow="fold")  # digits fold, never cut
+    table.add_column("import s", justify="right")
+    for code, x in sorted(summary.items()):
+        table.add_row(
+            code,
+            f"{x.batches}",
+            f"{x.bridged:,}",
+            f"{x.mirrored:,}",
+            f"{x.retired_on_chain:,}",
+            f"{x.cancelled:,}",
+            f"{x.gas:,}",
+            f"{x.seconds:.1f}" if x.seconds is not None else "(in GS)",
+        )
+    return table
+
+
+def _lines(table: Table) -> list[str]:
+    """The table as plain lines: as wide as the terminal allows when stdout is one (Rich wraps
+    headings and folds cells to fit), at its natural width otherwise."""
+    natural = Console(file=io.StringIO(), width=1_000).measure(table).maximum
+    width = min(natural, shutil.get_terminal_size().columns) if sys.stdout.isatty() else natural
+    text = io.StringIO()
+    Console(file=text, width=width, color_system=None).print(table)
+    return [line.rstrip() for line in text.getvalue().splitlines()]
+
+
 def _print_summary(
     summary: dict[str, ProgrammeSummary],
     verification: VerificationReport,
@@ -300,18 +339,8 @@ def _print_summary(
 ) -> None:
     elapsed = sum(timing.values())
     say("")
-    head = (
-        f"{'programme':<10}{'batches':>8}{'bridged t':>13}{'mirrored t':>12}{'retired t':>11}"
-        f"{'cancelled t':>13}{'gas':>14}{'import s':>10}"
-    )
-    say(head)
-    say("-" * len(head))
-    for code, x in sorted(summary.items()):
-        seconds = f"{x.seconds:.1f}" if x.seconds is not None else "(in GS)"
-        say(
-            f"{code:<10}{x.batches:>8}{x.bridged:>13,}{x.mirrored:>12,}{x.retired_on_chain:>11,}"
-            f"{x.cancelled:>13,}{x.gas:>14,}{seconds:>10}"
-        )
+    for line in _lines(_summary_table(summary)):
+        say(line)
     say("mirrored: retirements recorded by the registry, replayed as such; retired: by buyers")
     say("")
     for rec in reconciliations:

@@ -30,7 +30,7 @@ from eth_abi.abi import decode
 from eth_abi.exceptions import DecodingError
 from eth_utils.abi import event_abi_to_log_topic
 
-from chain._revert import _abi_type
+from chain.abi import abi_type
 from chain.artifacts import load_artifact
 from chain.errors import CarbonLedgerError
 
@@ -51,7 +51,7 @@ class _Field:
 
 def _field(entry: Mapping[str, Any]) -> _Field:
     comps = tuple(_field(c) for c in entry.get("components", ()))
-    return _Field(str(entry["name"]), _abi_type(dict(entry)), comps)
+    return _Field(str(entry["name"]), abi_type(dict(entry)), comps)
 
 
 @dataclass(frozen=True)

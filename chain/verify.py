@@ -102,8 +102,17 @@ def fetch_logs(
         start = end + 1
 
 
+Count = Callable[[str, int, int], None]
+"""``(step, done, total)``: how far a long step of a verification is (``batches compared``,
+``blocks re-indexed``), for a progress bar; ``progress`` gets the steps' names as text."""
+
+
 def verify_chain(
-    w3: Web3, deployment: Deployment, *, progress: Callable[[str], None] | None = None
+    w3: Web3,
+    deployment: Deployment,
+    *,
+    progress: Callable[[str], None] | None = None,
+    count: Count | None = None,
 ) -> VerificationReport:
     """Run checks 1-3 above at the current head block."""
     say = progress or (lambda _msg: None)
@@ -145,8 +154,10 @@ def verify_chain(
         )
 
     say(f"comparing {len(replay.batches)} batches with contract storage")
-    for batch_id, replayed in sorted(replay.batches.items()):
+    for done, (batch_id, replayed) in enumerate(sorted(replay.batches.items()), 1):
         found.extend(_compare_batch(client, batch_id, replayed, block))
+        if count is not None:
+            count("batches compared", done, len(replay.batches))
 
     return VerificationReport(
         ok=not found,
@@ -237,6 +248,7 @@ def verify_store(
     engine: Engine,
     *,
     progress: Callable[[str], None] | None = None,
+    count: Count | None = None,
 ) -> tuple[int, list[Discrepancy]]:
     """Diff the store under audit against the store the chain implies at its checkpoint, then
     check its recent ``blocks`` against the node's headers (check 5)."""
@@ -264,7 +276,16 @@ def verify_store(
             "sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False}
         )
         migrate(expected)
-        Indexer(w3, expected, deployment, confirmations=0).sync(until=cp.block_number)
+        until = int(cp.block_number)
+        Indexer(
+            w3,
+            expected,
+            deployment,
+            confirmations=0,
+            on_progress=None
+            if count is None
+            else (lambda p: count("blocks re-indexed", p.block, until)),
+        ).sync(until=until)
         say("diffing every table")
         found = [
             Discrepancy("store", d.block, d.table, d.column or "row", d.describe())
@@ -378,11 +399,14 @@ def verify(
     *,
     max_lag_blocks: int = DEFAULT_MAX_LAG_BLOCKS,
     progress: Callable[[str], None] | None = None,
+    count: Count | None = None,
 ) -> VerificationReport:
     """The chain checks, then (given a store) the store diff and whether it has stopped."""
-    report = verify_chain(w3, deployment, progress=progress)
+    report = verify_chain(w3, deployment, progress=progress, count=count)
     if engine is not None:
-        report.store_block, found = verify_store(w3, deployment, engine, progress=progress)
+        report.store_block, found = verify_store(
+            w3, deployment, engine, progress=progress, count=count
+        )
         report.discrepancies.extend(found)
         report.discrepancies.extend(check_progress(report, engine, report.block, max_lag_blocks))
         report.ok = not report.discrepancies

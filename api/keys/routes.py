@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.engine import Connection
 from starlette.concurrency import run_in_threadpool
 
-from api import audit_log
+from api import audit_log, tables
 from api.auth import (
     BOOTSTRAP_KEY_ID,
     Principal,
@@ -25,7 +25,6 @@ from api.deps import Ledger, ServicesDep, get_ledger
 from api.keys.models import KeyCreate, KeyCreated, KeyList, KeyPublic
 from api.problems import Problem, not_found
 from api.writes.common import PROBLEMS, Answer, respond
-from chain.store import schema as s
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])
 Admin = Annotated[Principal, Depends(require("admin"))]
@@ -59,7 +58,9 @@ async def create_key(
             "created_at": audit_log.now_ms(),
             "created_by": admin.key_id,
         }
-        await services.journal.run(lambda conn: conn.execute(s.api_keys.insert().values(**row)))
+        await services.journal.run(
+            lambda conn: conn.execute(tables.api_keys.insert().values(**row))
+        )
         created = KeyCreated(
             id=key_id,
             key=secret,
@@ -102,9 +103,11 @@ async def list_keys(
     role: Annotated[Role | None, Query(description="only keys of this role")] = None,
 ) -> KeyList:
     def read() -> list[KeyPublic]:
-        query = sa.select(s.api_keys).order_by(s.api_keys.c.created_at, s.api_keys.c.id)
+        query = sa.select(tables.api_keys).order_by(
+            tables.api_keys.c.created_at, tables.api_keys.c.id
+        )
         if role is not None:
-            query = query.where(s.api_keys.c.role == role)
+            query = query.where(tables.api_keys.c.role == role)
         with services.engine.connect() as conn:
             return [_public(r._asdict()) for r in conn.execute(query)]
 
@@ -130,7 +133,7 @@ async def revoke_key(
         )
 
     def job(conn: Connection) -> dict[str, Any] | None:
-        table = s.api_keys
+        table = tables.api_keys
         conn.execute(
             table.update()
             .where(table.c.id == key_id, table.c.revoked_at.is_(None))

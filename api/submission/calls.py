@@ -17,7 +17,7 @@ from typing import Any
 from eth_abi.abi import decode, encode
 from eth_utils.crypto import keccak
 
-from chain._revert import _abi_type
+from chain.abi import abi_type
 from chain.artifacts import ledger_abi
 
 BRIDGE_GAS = 160_000
@@ -38,8 +38,8 @@ def _function(name: str) -> tuple[bytes, tuple[str, ...], tuple[str, ...]]:
     if len(matches) != 1:
         raise KeyError(f"the ledger has {len(matches)} functions named {name}")
     entry = matches[0]
-    inputs = tuple(_abi_type(i) for i in entry["inputs"])
-    outputs = tuple(_abi_type(o) for o in entry.get("outputs", []))
+    inputs = tuple(abi_type(i) for i in entry["inputs"])
+    outputs = tuple(abi_type(o) for o in entry.get("outputs", []))
     selector = keccak(f"{name}({','.join(inputs)})".encode())[:4]
     return selector, inputs, outputs
 

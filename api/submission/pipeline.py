@@ -38,7 +38,7 @@ import rlp  # type: ignore[import-untyped]
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from api import audit_log
+from api import audit_log, tables
 from api.journal import Journal, Waiters
 from api.problems import problem_for
 from api.submission import calls
@@ -47,7 +47,6 @@ from api.submission.node import Node, Receipt
 from api.submission.parts import PartBook
 from api.submission.signer import SignedTx, Signer
 from chain.errors import CarbonLedgerError, NodeError, NonceConflict, TransactionError, is_retryable
-from chain.store import schema as s
 
 log = logging.getLogger("carbon_ledger.api.submission")
 
@@ -286,7 +285,7 @@ class Pipeline:
                 if sub.claimed or pending_entries
             ]
             if answers:
-                keys = s.idempotency_keys
+                keys = tables.idempotency_keys
                 conn.execute(
                     keys.update()
                     .where(keys.c.submission_id == sa.bindparam("b_id"))
@@ -520,9 +519,9 @@ class AccountQueue:
 
             def job(conn: Connection) -> None:
                 conn.execute(
-                    s.submissions.update()
-                    .where(s.submissions.c.id.in_(ids))
-                    .where(s.submissions.c.state == "accepted")
+                    tables.submissions.update()
+                    .where(tables.submissions.c.id.in_(ids))
+                    .where(tables.submissions.c.state == "accepted")
                     .values(state="submitted", updated_at=audit_log.now_ms())
                 )
 
@@ -595,7 +594,7 @@ def write_rows(conn: Connection, items: list[tuple[Submission, dict[str, Any]]])
         ]
         try:
             with conn.begin_nested():
-                conn.execute(s.submissions.insert(), rows)
+                conn.execute(tables.submissions.insert(), rows)
         except sa.exc.IntegrityError:
             known += fresh
         else:
@@ -603,7 +602,7 @@ def write_rows(conn: Connection, items: list[tuple[Submission, dict[str, Any]]])
                 sub.stored = True
     if known:
         names = sorted(known[0][1])
-        table = s.submissions
+        table = tables.submissions
         update = (
             table.update()
             .where(table.c.id == sa.bindparam("b_id"))
@@ -621,12 +620,12 @@ def write_rows(conn: Connection, items: list[tuple[Submission, dict[str, Any]]])
 def upsert_row(conn: Connection, sub: Submission, values: dict[str, Any]) -> None:
     """Update the submission's row, or insert it (``accepted`` unless ``values`` say else)."""
     updated = conn.execute(
-        s.submissions.update().where(s.submissions.c.id == sub.id).values(**values)
+        tables.submissions.update().where(tables.submissions.c.id == sub.id).values(**values)
     ).rowcount
     if not updated:
         now = audit_log.now_ms()
         row = {"state": "accepted"} | sub.row() | {"created_at": now, "updated_at": now}
-        conn.execute(s.submissions.insert().values(**(row | values)))
+        conn.execute(tables.submissions.insert().values(**(row | values)))
     sub.stored = True
 
 
@@ -758,9 +757,9 @@ class Confirmer:
 def load_rows(conn: Connection, states: tuple[str, ...]) -> list[Any]:
     return list(
         conn.execute(
-            sa.select(s.submissions)
-            .where(s.submissions.c.state.in_(states))
-            .order_by(s.submissions.c.sender, s.submissions.c.nonce)
+            sa.select(tables.submissions)
+            .where(tables.submissions.c.state.in_(states))
+            .order_by(tables.submissions.c.sender, tables.submissions.c.nonce)
         )
     )
 

@@ -22,9 +22,9 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from api import tables
 from api.submission.pipeline import Pipeline, Settled, Submission, load_rows, rebuild
 from chain.errors import TransactionError
-from chain.store import schema as s
 
 log = logging.getLogger("carbon_ledger.api.submission")
 
@@ -91,7 +91,7 @@ def reconcile(pipeline: Pipeline) -> dict[str, int]:
 
 def _drop_orphans(conn: Connection, interrupted: list[str]) -> None:
     """Idempotency records of requests that never sent anything: a retry must run again."""
-    keys = s.idempotency_keys
+    keys = tables.idempotency_keys
     if interrupted:
         conn.execute(keys.delete().where(keys.c.submission_id.in_(interrupted)))
     conn.execute(
@@ -100,7 +100,7 @@ def _drop_orphans(conn: Connection, interrupted: list[str]) -> None:
         .where(
             sa.or_(
                 keys.c.submission_id.is_(None),
-                ~sa.exists().where(s.submissions.c.id == keys.c.submission_id),
+                ~sa.exists().where(tables.submissions.c.id == keys.c.submission_id),
             )
         )
     )

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
+from api import tables
 from api.auth import ROLES, Principal, require
 from api.deps import ServicesDep
 from api.problems import not_found
@@ -33,7 +34,7 @@ async def request_status(
     def read() -> tuple[dict[str, Any] | None, int]:
         with services.engine.connect() as conn:
             row = conn.execute(
-                sa.select(s.submissions).where(s.submissions.c.id == request_id)
+                sa.select(tables.submissions).where(tables.submissions.c.id == request_id)
             ).first()
             mirrored = conn.execute(sa.select(s.checkpoint.c.block_number)).scalar()
         return None if row is None else row._asdict(), -1 if mirrored is None else int(mirrored)

@@ -21,10 +21,10 @@ store against the chain in the same run).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -34,6 +34,12 @@ from chain.importer.readers import ExportFile, read_export
 from chain.importer.report import TONNES_KEYS, segments
 from chain.importer.state import LedgerView
 from chain.store import schema as s
+
+if TYPE_CHECKING:
+    from web3 import Web3
+
+    from chain.deployment import Deployment
+    from chain.verify import VerificationReport
 
 STATES = ("held", "retired", "detokenised", "cancelled")
 
@@ -293,3 +299,39 @@ def reconcile(
 ) -> Reconciliation:
     """Reconcile one export file (its kind told from its header unless given)."""
     return reconcile_export(engine, read_export(registry, kind, path))
+
+
+def reconcile_exports(
+    w3: Web3,
+    deployment: Deployment,
+    engine: Engine,
+    registry: str,
+    files: Sequence[Path],
+    confirmations: int = 0,
+) -> list[Reconciliation]:
+    """Bring the store up to the chain, then reconcile each export with it (``audit verify
+    --registry-export``)."""
+    from chain.indexer.core import Indexer
+
+    Indexer(w3, engine, deployment, confirmations=confirmations).catch_up()
+    return [reconcile(engine, registry, path) for path in files]
+
+
+def add_reconciliation(report: VerificationReport, found: Sequence[Reconciliation]) -> None:
+    """Name each reconciliation discrepancy by file and row in ``report``."""
+    from chain.verify import Discrepancy
+
+    for rec in found:
+        for row, message in rec.discrepancies:
+            where = f"{rec.file}:{row}" if row else rec.file
+            what = (
+                "totals"
+                if row == 0
+                else "row"
+                if message.startswith("cannot be read")
+                else "serials"
+                if "not bridged" in message or "in no row" in message
+                else "status"
+            )
+            report.discrepancies.append(Discrepancy("registry", None, where, what, message))
+    report.ok = not report.discrepancies

@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from api import tables
 from api.audit_log import (
     GENESIS,
     add_to_report,
@@ -14,14 +15,13 @@ from api.audit_log import (
     verify_api_log,
     verify_chain_of_entries,
 )
-from chain.store import schema as s
 from chain.verify import verify
 from tests.api.conftest import Api, issuance_body
 
 
 def _entries(api: Api) -> list[dict[str, Any]]:
     with api.services.engine.connect() as conn:
-        rows = conn.execute(sa.select(s.api_audit_log).order_by(s.api_audit_log.c.seq))
+        rows = conn.execute(sa.select(tables.api_audit_log).order_by(tables.api_audit_log.c.seq))
         return [r._asdict() for r in rows]
 
 
@@ -73,7 +73,9 @@ def test_every_authenticated_request_has_a_request_then_an_outcome(api: Api) -> 
     # Written before the action: the submission names its request entry.
     with api.services.engine.connect() as conn:
         seq = conn.execute(
-            sa.select(s.submissions.c.audit_seq).where(s.submissions.c.id == bridged["id"])
+            sa.select(tables.submissions.c.audit_seq).where(
+                tables.submissions.c.id == bridged["id"]
+            )
         ).scalar_one()
     assert seq == first["request_seq"]
 
@@ -107,7 +109,7 @@ def _tamper(api: Api, statement: sa.Executable) -> list[tuple[str | None, str | 
 
 def test_edits_deletions_and_insertions_are_named(api: Api) -> None:
     _activity(api)
-    log = s.api_audit_log
+    log = tables.api_audit_log
     assert _tamper(api, log.update().where(log.c.seq == 7).values(status=200)) == [
         ("api_audit_log seq 7", "hash")
     ]
@@ -120,7 +122,7 @@ def test_edits_deletions_and_insertions_are_named(api: Api) -> None:
 
 def test_a_forged_ledger_seq_is_caught(api: Api) -> None:
     _activity(api)
-    log = s.api_audit_log
+    log = tables.api_audit_log
     with api.services.engine.begin() as conn:
         seq = conn.execute(sa.select(log.c.seq).where(log.c.ledger_seq.is_not(None))).scalar_one()
         row = conn.execute(sa.select(log).where(log.c.seq == seq)).one()._asdict()

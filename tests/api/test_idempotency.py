@@ -9,7 +9,7 @@ import asyncio
 import httpx
 import sqlalchemy as sa
 
-from chain.store import schema as s
+from api import tables
 from tests.api.conftest import Api, issuance_body
 
 
@@ -108,8 +108,8 @@ def test_a_created_key_is_replayed_to_its_creator_only(api: Api) -> None:
     assert again.json() == first.json()
     secret = first.json()["key"]
     with api.services.engine.connect() as conn:
-        stored = conn.execute(sa.select(s.idempotency_keys.c.response)).scalars().all()
-        keys = conn.execute(sa.select(sa.func.count()).select_from(s.api_keys)).scalar_one()
+        stored = conn.execute(sa.select(tables.idempotency_keys.c.response)).scalars().all()
+        keys = conn.execute(sa.select(sa.func.count()).select_from(tables.api_keys)).scalar_one()
     assert keys == 1
     assert all(secret not in text for text in stored)  # sealed, never stored in the clear
 

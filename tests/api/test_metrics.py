@@ -10,10 +10,10 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from api import tables
 from api.app import create_app
 from api.deps import Services
 from api.settings import Settings
-from chain.store import schema as s
 from chain.store.engine import open_store
 
 
@@ -63,7 +63,7 @@ def test_submissions_are_reported_by_state(services: Services) -> None:
         for i, state in enumerate(["confirmed", "confirmed", "failed", "submitted"])
     ]
     with services.engine.begin() as conn:
-        conn.execute(sa.insert(s.submissions), rows)
+        conn.execute(sa.insert(tables.submissions), rows)
     samples = _samples(TestClient(create_app(services)))
     by_state = {
         dict(labels)["state"]: value

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from chain.store import schema as s
+from api import tables
 from tests.api.conftest import Api, Key, issuance_body
 
 ROLES = ("admin", "issuer", "holder", "compliance", "auditor")
@@ -59,7 +59,7 @@ def test_a_request_is_seen_by_its_key_and_the_overseers_only(
     other = api.key("holder")
     answer = api.post("/v1/transfers", holder, {"batch_id": 5, "to": other.address, "quantity": 1})
     assert answer.status_code == 422  # no such batch: refused, but recorded
-    mine = sa.select(s.submissions.c.id).where(s.submissions.c.key_id == holder.id)
+    mine = sa.select(tables.submissions.c.id).where(tables.submissions.c.key_id == holder.id)
     with api.services.engine.connect() as conn:
         ids = conn.execute(mine).scalars().all()
     assert ids == []  # refused before anything was sent: no submission at all

@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from chain.anvil import ensure_running, stop_node
-from chain.cli import main
+from cli.main import main
 from tests._runtime_only import runtime_only_env
 from tests.api.conftest import issuance_body
 
@@ -71,7 +71,7 @@ class Server:
             [
                 sys.executable,
                 "-m",
-                "chain.cli",
+                "cli",
                 "serve",
                 "--dev",
                 "--data-dir",
@@ -148,7 +148,7 @@ def _rpc(data_dir: Path, method: str, params: list[Any]) -> Any:
 def _cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """``carbon-ledger *args`` as a user runs it, beside the server."""
     return subprocess.run(
-        [sys.executable, "-m", "chain.cli", *args, "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "cli", *args, "--data-dir", str(data_dir)],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -356,7 +356,7 @@ def test_a_server_leaves_alone_the_chain_that_ran_before_it(tmp_path: Path) -> N
 @pytest.mark.anvil
 def test_a_server_that_fails_to_start_stops_the_chain_it_started(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
-    serve = [sys.executable, "-m", "chain.cli", "serve", "--dev", "--data-dir", str(data_dir)]
+    serve = [sys.executable, "-m", "cli", "serve", "--dev", "--data-dir", str(data_dir)]
     with socket.create_server(("127.0.0.1", 0)) as taken:
         port = taken.getsockname()[1]
         try:

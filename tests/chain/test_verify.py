@@ -139,3 +139,23 @@ def test_a_store_its_indexer_writes_to_during_the_verification_verifies_with_its
     )
     assert report.indexer_error is None
     assert verify.verify(w3, ledger.deployment, store).lag_blocks == 0
+
+
+def test_the_long_steps_count_up_to_their_totals(ledger: Ledger, store: sa.Engine) -> None:
+    """``count`` follows the batches compared and the blocks re-indexed to their ends (what
+    ``audit verify``'s progress bars show)."""
+    w3 = ledger.chain.w3
+    _busy(ledger)
+    Indexer(w3, store, ledger.deployment, confirmations=0).sync()
+    counted: dict[str, list[tuple[int, int]]] = {}
+    report = verify.verify(
+        w3,
+        ledger.deployment,
+        store,
+        count=lambda step, done, total: counted.setdefault(step, []).append((done, total)),
+    )
+    assert report.ok, report.discrepancies
+    assert counted["batches compared"] == [(1, 2), (2, 2)]
+    reindexed = counted["blocks re-indexed"]
+    assert reindexed[-1] == (report.store_block, report.store_block)
+    assert [done for done, _ in reindexed] == sorted(done for done, _ in reindexed)

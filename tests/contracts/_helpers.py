@@ -26,7 +26,8 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 
 from chain import audit
-from chain._revert import _abi_type, as_chain_error
+from chain._revert import as_chain_error
+from chain.abi import abi_type
 from chain.client import LedgerClient, TxResult
 from chain.domain import (
     Batch,
@@ -412,7 +413,7 @@ def view_many(ledger: Ledger, calls: Sequence[tuple[str, Sequence[Any]]]) -> lis
     out = []
     for (name, _args), returned in zip(calls, raw, strict=True):
         entry = next(e for e in ledger.admin.abi if e.get("name") == name)
-        out.append(tuple(decode([_abi_type(o) for o in entry["outputs"]], returned)))
+        out.append(tuple(decode([abi_type(o) for o in entry["outputs"]], returned)))
     return out
 
 

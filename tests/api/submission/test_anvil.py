@@ -19,8 +19,8 @@ from api.audit_log import verify_api_log
 from api.serve import build_services
 from chain.anvil import LocalNode, NodeOptions
 from chain.artifacts import ledger_abi
-from chain.cli import ANVIL_DEV_KEY
 from chain.client import LedgerClient
+from chain.connect import ANVIL_DEV_KEY
 from chain.deployment import Deployment, deploy_ledger
 from chain.store.engine import open_store
 from chain.transactions import TxSender

@@ -16,14 +16,13 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from web3 import Web3
 
-from api import audit_log, idempotency
+from api import audit_log, idempotency, tables
 from api.app import create_app
 from api.auth import Principal
 from api.deps import Services
 from api.submission.pipeline import Submission, new_id, upsert_row
 from api.writes import issuances
 from api.writes.models import IssuanceCreate
-from chain.store import schema as s
 from tests.api.conftest import Api, Key, issuance_body, open_api
 from tests.conftest import Ledger
 
@@ -37,7 +36,7 @@ def _claimed(api: Api, issuer: Key, body: dict[str, object], key: str) -> Submis
 
     def claim(conn: sa.Connection) -> int:
         conn.execute(
-            s.idempotency_keys.insert().values(
+            tables.idempotency_keys.insert().values(
                 key_id=issuer.id,
                 idempotency_key=key,
                 method="POST",
@@ -69,7 +68,9 @@ def _restart(api: Api, ledger: Ledger, folder: Path) -> tuple[Services, TestClie
 def _state(services: Services, sid: str) -> dict[str, object]:
     with services.engine.connect() as conn:
         return dict(
-            conn.execute(sa.select(s.submissions).where(s.submissions.c.id == sid)).one()._asdict()
+            conn.execute(sa.select(tables.submissions).where(tables.submissions.c.id == sid))
+            .one()
+            ._asdict()
         )
 
 
@@ -148,7 +149,9 @@ def test_stopped_after_the_transaction_was_mined_the_outcome_is_recorded(
         # The settlement the client never saw is in the API audit log, linked to the chain.
         with services.engine.connect() as conn:
             outcome = conn.execute(
-                sa.select(s.api_audit_log).where(s.api_audit_log.c.request_seq == sub.audit_seq)
+                sa.select(tables.api_audit_log).where(
+                    tables.api_audit_log.c.request_seq == sub.audit_seq
+                )
             ).one()
         assert outcome.outcome == "settled: confirmed" and outcome.tx_hash == row["tx_hash"]
         assert audit_log.verify_api_log(services.engine, ledger.chain.w3).discrepancies == []

@@ -3,7 +3,7 @@
 ``python -m tests.chain.importer.crash_entry`` imports the CLI and the importer once, prints
 ``ready``, then serves commands read from stdin, one per line:
 
-- ``run <json argv>``: fork a child that runs ``chain.cli.main(argv)`` (stdout to /dev/null,
+- ``run <json argv>``: fork a child that runs ``cli.main.main(argv)`` (stdout to /dev/null,
   stderr inherited) and answer ``started <pid>``;
 - ``kill``: SIGKILL that child by its pid unless it already exited, reap it, and answer
   ``exit <code>`` (``-9`` when killed).
@@ -21,13 +21,13 @@ import sys
 
 
 def _child(argv: list[str]) -> None:
-    import chain.cli
+    import cli.main
 
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     code = 99
     try:
-        code = chain.cli.main(argv)
+        code = cli.main.main(argv)
     except BaseException:
         import traceback
 
@@ -38,8 +38,6 @@ def _child(argv: list[str]) -> None:
 
 
 def main() -> int:
-    import chain.cli
-    import chain.importer.command
     import chain.importer.core
     import chain.store.engine
     import chain.verify  # noqa: F401 - imported before forking

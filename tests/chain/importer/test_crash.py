@@ -28,12 +28,12 @@ import sqlalchemy as sa
 from web3 import Web3
 
 from chain.anvil import ensure_running, stop_node
-from chain.cli import main
 from chain.client import LedgerClient
 from chain.deployment import Deployment
 from chain.importer.keys import create_keystore, keystore_path
 from chain.store.diff import diff_stores
 from chain.store.engine import SQLITE_FILE, create_store_engine
+from cli.main import main
 from tests.chain.importer.support import GS_ISSUANCES, GS_RETIREMENTS, VERRA
 
 pytestmark = pytest.mark.anvil
@@ -126,7 +126,7 @@ def _client(folder: Path) -> LedgerClient:
 
 def _script() -> list[str]:
     script = Path(sys.executable).with_name("carbon-ledger")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "chain.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
 
 
 def _normalised_copy(folder: Path, dest: Path) -> sa.Engine:

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
-from chain.importer.command import ProgressBar
 from chain.importer.model import BlockStatus
 from chain.importer.plan import Outcome
 from chain.importer.report import ImportReport, RowOutcome, segments
@@ -60,15 +57,3 @@ def test_the_json_report_has_the_documented_keys() -> None:
     text = "\n".join(report.lines())
     assert "f.csv:3  bad  -  rejected\n    reason: malformed" in text
     assert "2 rows: 1 bridged, 0 retired, 0 cancelled, 0 already present, 1 rejected" in text
-
-
-def test_the_progress_bar_writes_lines_when_not_on_a_terminal() -> None:
-    stream = io.StringIO()
-    bar = ProgressBar("vcs import", stream, width=10)
-    bar(25, 200, 3)
-    bar(50, 200, 6)  # within a few seconds of the last line: not shown
-    bar(200, 200, 19)
-    assert stream.getvalue().splitlines() == [
-        "vcs import [#---------] 25/200 rows, 3 transactions",
-        "vcs import [##########] 200/200 rows, 19 transactions",
-    ]

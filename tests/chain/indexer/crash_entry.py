@@ -1,9 +1,9 @@
-"""Runs ``carbon-ledger`` (``chain.cli.main``) for the crash test, many times, cheaply.
+"""Runs ``carbon-ledger`` (``cli.main.main``) for the crash test, many times, cheaply.
 
 ``python -m tests.chain.indexer.crash_entry index --data-dir D --rpc URL --db URL …`` imports
 the CLI once, prints ``ready``, then serves commands read from stdin, one per line:
 
-- ``run``: fork a child process that runs ``chain.cli.main(argv)`` (stdout to /dev/null,
+- ``run``: fork a child process that runs ``cli.main.main(argv)`` (stdout to /dev/null,
   stderr inherited) and answer ``started <pid>``;
 - ``kill``: SIGKILL that child by its pid unless it already exited, reap it, and answer
   ``exit <code>`` (``-9`` when killed) — every run ends with a ``kill``.
@@ -42,13 +42,13 @@ def _prepare() -> None:
 
 
 def _child(argv: list[str]) -> None:
-    import chain.cli
+    import cli.main
 
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     code = 99
     try:
-        code = chain.cli.main(argv)
+        code = cli.main.main(argv)
     except BaseException:
         import traceback
 

@@ -3,7 +3,7 @@ to finish: the store must equal one built in a single run (SQLite and PostgreSQL
 
 The chain: about 2,900 audited events over 200 blocks, made by pipelining signed transactions
 with mining paused. The killed runs come from ``tests.chain.indexer.crash_entry``, which forks
-one ``chain.cli.main(["index", …])`` process per run (imports paid once, so 25 kills cost
+one ``cli.main.main(["index", …])`` process per run (imports paid once, so 25 kills cost
 seconds, not a minute) and reads one block per ``eth_getLogs``, so every block is a commit
 for a kill to land before, inside or after. Kills are timed from the store's checkpoint, spread
 over the remaining blocks. The last run is the real ``carbon-ledger`` script."""
@@ -96,7 +96,7 @@ def _index_command(big: BigChain, db: str, *, entry: list[str]) -> list[str]:
 
 def _script() -> list[str]:
     script = Path(sys.executable).with_name("carbon-ledger")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "chain.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
 
 
 class Runner:

@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 from web3 import Web3
 
-from chain.cli import main
 from chain.indexer import halt
 from chain.indexer.core import Indexer
 from chain.store import schema as s
 from chain.transactions import NonceManager
+from cli.main import main
 from tests.chain.indexer.support import (
     AnvilLedger,
     deploy_anvil_ledger,

@@ -17,13 +17,13 @@ import sqlalchemy as sa
 from web3 import Web3
 
 from chain.anvil import LocalNode, NodeOptions
-from chain.cli import main
 from chain.deployment import Deployment
 from chain.errors import DeploymentMismatch
 from chain.indexer.core import Indexer
 from chain.store import schema as s
 from chain.store.engine import open_store
 from chain.transactions import NonceManager
+from cli.main import main
 from tests.chain.indexer.support import AnvilLedger, deploy_anvil_ledger, snapshot_store
 
 pytestmark = pytest.mark.anvil

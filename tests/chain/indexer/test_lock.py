@@ -258,7 +258,7 @@ def test_in_memory_stores_take_no_lock(
 
 def _cli(data_dir: Path, rpc: str, db: str, *extra: str) -> list[str]:
     script = Path(sys.executable).with_name("carbon-ledger")
-    entry = [str(script)] if script.exists() else [sys.executable, "-m", "chain.cli"]
+    entry = [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
     where = ["--data-dir", str(data_dir), "--rpc", rpc, "--db", db]
     return [*entry, "index", *where, "--confirmations", "0", *extra]
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from chain.cli import main
 from chain.domain import Label, Project, RangeState, RetirementRequest
 from chain.errors import ReorgTooDeep
 from chain.indexer.core import Indexer
 from chain.store.diff import diff_stores
 from chain.verify import verify
+from cli.main import main
 from tests.chain.conftest import EngineOpener, StoreFactory
 from tests.chain.indexer.support import (
     AnvilLedger,

@@ -5,7 +5,7 @@ rows (the indexer's recent headers, not diffed but checked against the node) are
 with in a store built with confirmations, so that it holds several.
 
 Each case indexes the module's busy ledger into a fresh store, tampers with one row, and runs
-the command line in-process (``chain.cli.main``); one case per backend also runs the real
+the command line in-process (``cli.main.main``); one case per backend also runs the real
 ``carbon-ledger`` script as a subprocess.
 """
 
@@ -22,11 +22,11 @@ import pytest
 import sqlalchemy as sa
 from web3 import Web3
 
-from chain.cli import main
 from chain.indexer.core import Indexer
 from chain.store import schema as s
 from chain.transactions import NonceManager
 from chain.verify import verify_store
+from cli.main import main
 from tests.chain.indexer.support import (
     AnvilLedger,
     bogus_row,
@@ -258,7 +258,7 @@ def test_the_carbon_ledger_script_exits_1_naming_the_table(
     ledger, data_dir = busy
     _tamper(indexed, Tamper("retirements", "edit", "purpose"))
     script = Path(sys.executable).with_name("carbon-ledger")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "chain.cli"]
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
     rpc = ledger.w3.provider.endpoint_uri  # type: ignore[attr-defined]
     done = subprocess.run(
         [*command, "audit", "verify", "--data-dir", str(data_dir), "--rpc", rpc, "--db", store_url],

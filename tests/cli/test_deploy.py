@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from chain.anvil import LocalNode, stop_node
-from chain.cli import main
 from chain.deployment import Deployment
+from cli.main import main
 
 pytestmark = pytest.mark.anvil
 

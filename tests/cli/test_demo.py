@@ -33,7 +33,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
     (folder / "demo" / "stale.txt").write_text("left over")
     env = runtime_only_env(folder / "runtime-only", CARBON_LEDGER_ANVIL=str(folder / "no-anvil"))
     run = subprocess.run(
-        [sys.executable, "-m", "chain.cli", "demo", "--data-dir", str(folder)],
+        [sys.executable, "-m", "cli", "demo", "--data-dir", str(folder)],
         cwd=REPO,
         env=env,
         capture_output=True,

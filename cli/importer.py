@@ -1,53 +1,28 @@
-"""The command-line side of the importer: ``carbon-ledger import`` and the registry
-reconciliation of ``carbon-ledger audit verify --registry-export`` (wired in ``chain.cli``)."""
+"""``carbon-ledger import``: bridge a registry's export (``chain.importer``), with a progress
+bar on a terminal and the per-row report (or one JSON object) at the end."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
-import time
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any
 
-from chain.errors import ConfigurationError
 from chain.importer.layouts import REGISTRIES
 from chain.importer.model import FileKind
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Engine
-    from web3 import Web3
-
-    from chain.deployment import Deployment
-    from chain.importer.reconcile import Reconciliation
-    from chain.verify import VerificationReport
+from cli._args import data_dir_arg, db_arg, rpc_arg, store_url
+from cli._progress import ImportProgress
 
 
-class ProgressBar:
-    """``[#####-----] 120/200 rows, 12 transactions`` in place on a terminal; on a pipe, one
-    line at most every few seconds and at the end."""
-
-    def __init__(self, label: str, stream: TextIO | None = None, width: int = 30) -> None:
-        self.label = label
-        self.stream = stream if stream is not None else sys.stderr
-        self.width = width
-        self.tty = self.stream.isatty()
-        self._shown = 0.0
-
-    def __call__(self, done: int, total: int, transactions: int) -> None:
-        filled = self.width * done // max(total, 1)
-        bar = "#" * filled + "-" * (self.width - filled)
-        text = f"{self.label} [{bar}] {done}/{total} rows, {transactions} transactions"
-        finished = done >= total
-        if self.tty:
-            print("\r" + text, end="\n" if finished else "", file=self.stream, flush=True)
-        elif finished or time.monotonic() - self._shown >= 5:
-            self._shown = time.monotonic()
-            print(text, file=self.stream, flush=True)
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "import",
+        help="bridge a registry's export: every serial block, its retirements and cancellations",
+    )
+    data_dir_arg(parser)
+    rpc_arg(parser)
+    db_arg(parser)
     parser.add_argument(
         "--registry", required=True, choices=REGISTRIES, help="whose export the files are"
     )
@@ -73,12 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=25,
         help="actions per multicall transaction (default 25; 1 sends each on its own)",
     )
+    parser.set_defaults(run=run)
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace) -> int:
     from chain.artifacts import ledger_abi
-    from chain.cli import connect, operator_account, store_url
+    from chain.connect import connect, operator_account
     from chain.deployment import Deployment
+    from chain.errors import ConfigurationError
     from chain.importer.core import ImportTarget, import_exports
     from chain.importer.keys import IssuerKeys
     from chain.importer.run import ImportFees
@@ -114,7 +91,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         args.registry,
         files,
         verify=args.verify,
-        progress=ProgressBar(f"{args.registry} import"),
+        progress=ImportProgress(f"{args.registry} import"),
         say=say,
     )
     if args.json:
@@ -136,42 +113,3 @@ def _verification_line(verification: dict[str, Any]) -> str:
     for rec in verification["reconciliation"]:
         lines += [f"  {rec['file']}:{d['row']}: {d['message']}" for d in rec["discrepancies"]]
     return "\n".join(lines)
-
-
-# ------------------------------------------------------------------ audit verify
-
-
-def reconcile_exports(
-    w3: Web3,
-    deployment: Deployment,
-    engine: Engine,
-    registry: str,
-    files: Sequence[Path],
-    confirmations: int = 0,
-) -> list[Reconciliation]:
-    """Bring the store up to the chain, then reconcile each export with it."""
-    from chain.importer.reconcile import reconcile
-    from chain.indexer.core import Indexer
-
-    Indexer(w3, engine, deployment, confirmations=confirmations).catch_up()
-    return [reconcile(engine, registry, path) for path in files]
-
-
-def add_reconciliation(report: VerificationReport, found: Sequence[Reconciliation]) -> None:
-    """Name each reconciliation discrepancy by file and row in ``report``."""
-    from chain.verify import Discrepancy
-
-    for rec in found:
-        for row, message in rec.discrepancies:
-            where = f"{rec.file}:{row}" if row else rec.file
-            field = (
-                "totals"
-                if row == 0
-                else "row"
-                if message.startswith("cannot be read")
-                else "serials"
-                if "not bridged" in message or "in no row" in message
-                else "status"
-            )
-            report.discrepancies.append(Discrepancy("registry", None, where, field, message))
-    report.ok = not report.discrepancies

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from chain.anvil import LocalNode, stop_node
-from chain.cli import main
 from chain.importer.keys import keystore_path
+from cli.main import main
 from tests.chain.importer.support import (
     GS_ISSUANCES,
     GS_RETIREMENTS,

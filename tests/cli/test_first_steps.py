@@ -37,7 +37,7 @@ def _run(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.Co
 
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return _run(env, "-m", "chain.cli", *args)
+    return _run(env, "-m", "cli", *args)
 
 
 @pytest.fixture
@@ -67,9 +67,9 @@ print(json.dumps(found))
 
 def test_every_module_imports_with_only_the_runtime_dependencies(env: dict[str, str]) -> None:
     walk = """
-import importlib, pkgutil, chain, api
+import importlib, pkgutil, chain, api, cli
 names = []
-for package in (chain, api):
+for package in (chain, api, cli):
     for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
         importlib.import_module(info.name)
         names.append(info.name)
@@ -77,7 +77,7 @@ print(len(names))
 """
     out = _run(env, "-c", walk)
     assert out.returncode == 0, out.stderr
-    assert int(out.stdout) > 100  # every module of both packages, not an empty walk
+    assert int(out.stdout) > 100  # every module of the three packages, not an empty walk
 
 
 def _runtime_imports(source: Path) -> Iterator[tuple[str, int]]:
@@ -104,7 +104,9 @@ def _runtime_imports(source: Path) -> Iterator[tuple[str, int]]:
 def test_no_code_path_imports_a_dev_only_package() -> None:
     dev_only = dev_only_modules()
     assert {"pytest", "hypothesis"} <= dev_only and "httpx" not in dev_only
-    sources = sorted([*(REPO / "chain").rglob("*.py"), *(REPO / "api").rglob("*.py")])
+    sources = sorted(
+        p for package in ("chain", "api", "cli") for p in (REPO / package).rglob("*.py")
+    )
     assert len(sources) > 100
     found = [
         f"{source.relative_to(REPO)}:{line} imports {name}"
