@@ -1,8 +1,8 @@
 """The node as the submission pipeline sees it: a few JSON-RPC calls, batched where it counts.
 
-Over HTTP (anvil, a consortium node) requests are raw JSON-RPC through the web3 provider, which
-keeps a session per thread: web3's result formatters would cost more than the work. Raw
-transactions go out as one JSON-RPC batch per round. The in-process eth-tester chain takes no
+Over HTTP (anvil, a consortium node) requests are raw JSON-RPC through the web3 provider
+(``chain.transactions.rpc.JsonRpc``), which keeps a session per thread: web3's result formatters
+would cost more than the work. Raw transactions go out as one JSON-RPC batch per round. The in-process eth-tester chain takes no
 raw JSON-RPC and is not thread-safe, so there every call goes through web3 under one lock.
 Results come back in one shape either way: ints, lowercase ``0x`` hex strings, receipts as
 dicts whose logs ``chain.events.decode_logs`` reads.
@@ -17,23 +17,15 @@ from functools import lru_cache
 from typing import Any
 
 from hexbytes import HexBytes
-from web3 import HTTPProvider, IPCProvider, Web3
+from web3 import Web3
 from web3.exceptions import TransactionNotFound
 from web3.types import RPCEndpoint, TxParams
 
 from chain._revert import as_chain_error, decode_revert
 from chain.artifacts import ledger_abi
-from chain.errors import ChainError, TransactionError
+from chain.errors import TransactionError
 from chain.events import LedgerEvent, decode_logs, event_specs, hex_string, quantity, topic0
-
-
-class NodeError(ChainError):
-    """The node refused a request; ``data`` is the revert payload when there is one."""
-
-    def __init__(self, message: str, data: str | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.data = data
+from chain.transactions.rpc import JsonRpc, RpcError
 
 
 @dataclass(frozen=True)
@@ -91,7 +83,8 @@ class Node:
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
-        self.raw = isinstance(w3.provider, HTTPProvider | IPCProvider)
+        self.rpc = JsonRpc.of(w3)
+        self.raw = self.rpc is not None
         self._lock = threading.RLock() if self.raw else _serialise(w3)
         self.abi = ledger_abi()
         self._chain_id: int | None = None
@@ -100,29 +93,9 @@ class Node:
     # ------------------------------------------------------------ plumbing
 
     def request(self, method: str, params: Sequence[Any]) -> Any:
-        if not self.raw:
-            raise NodeError(f"{method} needs a JSON-RPC node")
-        response = self.w3.provider.make_request(RPCEndpoint(method), list(params))
-        error = response.get("error")
-        if error is not None:
-            raise _node_error(method, error)
-        return response.get("result")
-
-    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        """Every call in one round trip; each answer is its result or its ``NodeError``."""
-        if not calls:
-            return []
-        provider = self.w3.provider
-        assert isinstance(provider, HTTPProvider | IPCProvider)
-        replies = provider.make_batch_request([(RPCEndpoint(m), list(p)) for m, p in calls])
-        if not isinstance(replies, list):  # the whole batch was refused
-            refusal: Any = replies.get("error") or {"message": "batch refused"}
-            return [_node_error(calls[0][0], refusal)] * len(calls)
-        out: list[Any] = []
-        for (method, _), reply in zip(calls, replies, strict=True):
-            error = reply.get("error")
-            out.append(_node_error(method, error) if error is not None else reply.get("result"))
-        return out
+        if self.rpc is None:
+            raise RpcError(f"{method} needs a JSON-RPC node")
+        return self.rpc.request(method, params)
 
     # ------------------------------------------------------------ chain state
 
@@ -171,7 +144,7 @@ class Node:
         if self._block_receipts:
             try:
                 raws = self.request("eth_getBlockReceipts", [hex(number)])
-            except NodeError:
+            except RpcError:
                 self._block_receipts = False
             else:
                 wanted = set(hashes)
@@ -231,7 +204,7 @@ class Node:
         if self.raw:
             try:
                 return bytes.fromhex(self.request("eth_call", [tx, "latest"])[2:])
-            except NodeError as exc:
+            except RpcError as exc:
                 raise as_chain_error(exc, self.abi) from exc
         params = self._params(tx)
         with self._lock:
@@ -246,7 +219,7 @@ class Node:
         if self.raw:
             try:
                 return quantity(self.request("eth_estimateGas", [tx]))
-            except NodeError as exc:
+            except RpcError as exc:
                 raise self._revert_of(exc, tx) from exc
         params = self._params(tx)
         with self._lock:
@@ -280,18 +253,18 @@ class Node:
 
     # ------------------------------------------------------------ sending
 
-    def send_raw(self, raws: Sequence[bytes]) -> list[str | NodeError]:
+    def send_raw(self, raws: Sequence[bytes]) -> list[str | RpcError]:
         """Broadcast, in order; each answer is the transaction hash or why it was refused."""
-        if self.raw:
-            answers = self.batch([("eth_sendRawTransaction", ["0x" + r.hex()]) for r in raws])
-            return [a if isinstance(a, NodeError) else hex_string(a) for a in answers]
-        out: list[str | NodeError] = []
+        if self.rpc is not None:
+            answers = self.rpc.batch([("eth_sendRawTransaction", ["0x" + r.hex()]) for r in raws])
+            return [a if isinstance(a, RpcError) else hex_string(a) for a in answers]
+        out: list[str | RpcError] = []
         with self._lock:
             for raw in raws:
                 try:
                     out.append(hex_string(self.w3.eth.send_raw_transaction(raw)))
                 except Exception as exc:
-                    out.append(NodeError(str(exc)))
+                    out.append(RpcError(str(exc)))
         return out
 
     def revert_reason(
@@ -306,7 +279,7 @@ class Node:
                     "debug_traceTransaction", [receipt.tx_hash, {"tracer": "callTracer"}]
                 )
                 output = trace.get("output") if isinstance(trace, dict) else None
-            except NodeError:
+            except RpcError:
                 output = None
             if isinstance(output, str) and len(output) > 2:
                 decoded = decode_revert(
@@ -352,14 +325,3 @@ def _serialise(w3: Web3) -> threading.RLock:
         # ``make_request`` of the time: calls through ``w3.eth`` would go on bypassing the lock.
         provider._request_func_cache = (None, None)
     return lock
-
-
-def _node_error(method: str, error: Any) -> NodeError:
-    if isinstance(error, dict):
-        data = error.get("data")
-        if isinstance(data, dict):  # some nodes nest it
-            data = data.get("data")
-        return NodeError(
-            f"{method}: {error.get('message', error)}", data if isinstance(data, str) else None
-        )
-    return NodeError(f"{method}: {error}")

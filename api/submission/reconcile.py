@@ -22,7 +22,9 @@ import time
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from api.submission.pipeline import Pipeline, Settled, Submission, load_rows, rebuild
+from api.submission.model import Settled, Submission
+from api.submission.pipeline import Pipeline
+from api.submission.rows import load_rows, rebuild
 from chain.errors import TransactionError
 from chain.store import schema as s
 
