@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from eth_account import Account
 from web3 import Web3
@@ -41,8 +43,8 @@ def test_check_passes_for_its_own_bytes_and_uses_no_nonce() -> None:
 
 def test_check_fails_when_the_bytes_differ() -> None:
     class _Wrong(RawSigner):
-        def sign(self, **kwargs: int | str | bytes) -> SignedTx:  # type: ignore[override]
-            signed = super().sign(**kwargs)  # type: ignore[arg-type]
+        def sign(self, **kwargs: Any) -> SignedTx:
+            signed = super().sign(**kwargs)
             return SignedTx(signed.raw[:-1] + b"\x00", signed.tx_hash, signed.nonce)
 
     signer = _Wrong(Account.from_key(b"\x09" * 32), chain_id=1)
