@@ -16,12 +16,13 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TimeExhausted, TransactionNotFound
-from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from chain._revert import as_chain_error, decode_revert, revert_data
 from chain.errors import ContractError, TransactionError, TransactionTimeout
 from chain.transactions.fees import FeePolicy
 from chain.transactions.nonces import NonceManager
+from chain.transactions.rpc import JsonRpc
 
 
 class TxSender:
@@ -97,6 +98,21 @@ class TxSender:
         tx = self.build(fn, gas=gas)
         return self._send_signed(tx)
 
+    def send_eth(self, to: str, value: int) -> HexBytes:
+        """Sign and send a plain ether transfer (21,000 gas); returns the hash without waiting."""
+        fees = self.fees.fees(self.w3)
+        tx: TxParams = {
+            "from": self.address,
+            "to": Web3.to_checksum_address(to),
+            "value": Wei(value),
+            "gas": 21_000,
+            "nonce": Nonce(self.nonces.reserve(self.address)),
+            "chainId": self.chain_id,
+            "maxFeePerGas": Wei(fees["maxFeePerGas"]),
+            "maxPriorityFeePerGas": Wei(fees["maxPriorityFeePerGas"]),
+        }
+        return self._send_signed(tx)
+
     def _send_signed(self, tx: TxParams) -> HexBytes:
         signed = self.account.sign_transaction(dict(tx))  # type: ignore[arg-type]
         try:
@@ -160,13 +176,13 @@ class TxSender:
         )
 
     def _traced_revert(self, tx_hash: str) -> bytes | None:
+        rpc = JsonRpc.of(self.w3)
+        if rpc is None:
+            return None  # the embedded chain has no tracer
         try:
-            response = self.w3.provider.make_request(
-                RPCEndpoint("debug_traceTransaction"), [tx_hash, {"tracer": "callTracer"}]
-            )
+            result = rpc.request("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
         except Exception:
             return None
-        result = response.get("result") if isinstance(response, dict) else None
         output = result.get("output") if isinstance(result, dict) else None
         if isinstance(output, str) and output.startswith("0x") and len(output) > 2:
             return bytes.fromhex(output[2:])

@@ -244,3 +244,14 @@ def test_anvil_status_0_after_an_earlier_transaction_of_the_same_block(
             alice.sender.wait(blocked)
     finally:
         admin.unpause()
+
+
+def test_send_eth_pays_with_the_next_nonce(ledger: Ledger) -> None:
+    sender = ledger.admin.sender
+    assert sender is not None
+    w3 = ledger.chain.w3
+    to = Account.create().address
+    start = pending(w3, sender.address)
+    receipt = sender.wait(sender.send_eth(to, 12_345))
+    assert w3.eth.get_balance(to) == 12_345
+    assert w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == start
