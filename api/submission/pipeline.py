@@ -28,7 +28,6 @@ signed, priced and numbered by ``chain.transactions`` (``RawSigner``, ``FeePolic
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -48,10 +47,10 @@ from chain.transactions.fees import FeePolicy, LatestBaseFee
 from chain.transactions.nonces import NonceManager
 from chain.transactions.signer import RawSigner
 
-log = logging.getLogger("carbon_ledger.api.submission")
-
 
 class Pipeline:
+    """Every account's queue, the confirmer, and what ties them: submitting and settling."""
+
     def __init__(
         self,
         node: Node,
