@@ -273,20 +273,11 @@ class Node:
         """Why a mined transaction reverted: the node's trace when it has one (exact), else the
         same call replayed on the previous block (which an earlier transaction of the same block
         may have changed; the message says so when it cannot tell)."""
-        if self.raw:
-            try:
-                trace = self.request(
-                    "debug_traceTransaction", [receipt.tx_hash, {"tracer": "callTracer"}]
-                )
-                output = trace.get("output") if isinstance(trace, dict) else None
-            except RpcError:
-                output = None
-            if isinstance(output, str) and len(output) > 2:
-                decoded = decode_revert(
-                    bytes.fromhex(output[2:]), self.abi, tx_hash=receipt.tx_hash
-                )
-                if decoded is not None:
-                    return decoded
+        output = self.rpc.traced_output(receipt.tx_hash) if self.rpc is not None else None
+        if output is not None:
+            decoded = decode_revert(output, self.abi, tx_hash=receipt.tx_hash)
+            if decoded is not None:
+                return decoded
         tx: dict[str, Any] = {"from": sender, "to": to, "data": "0x" + data.hex()}
         block = receipt.block_number - 1
         try:

@@ -60,6 +60,18 @@ class JsonRpc:
             out.append(rpc_error(method, error) if error is not None else reply.get("result"))
         return out
 
+    def traced_output(self, tx_hash: str) -> bytes | None:
+        """A mined transaction's return data (a revert's payload) from the node's call tracer;
+        ``None`` when there is none or the node has no debug API."""
+        try:
+            trace = self.request("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
+        except Exception:  # an error reply, or a node that refuses the namespace over HTTP
+            return None
+        output = trace.get("output") if isinstance(trace, dict) else None
+        if isinstance(output, str) and output.startswith("0x") and len(output) > 2:
+            return bytes.fromhex(output[2:])
+        return None
+
     def batch_results(self, method: str, params: Sequence[Sequence[Any]]) -> list[Any]:
         """``method`` over many parameter lists in one batch; raises the first refusal."""
         answers = self.batch([(method, p) for p in params])

@@ -177,16 +177,7 @@ class TxSender:
 
     def _traced_revert(self, tx_hash: str) -> bytes | None:
         rpc = JsonRpc.of(self.w3)
-        if rpc is None:
-            return None  # the embedded chain has no tracer
-        try:
-            result = rpc.request("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
-        except Exception:
-            return None
-        output = result.get("output") if isinstance(result, dict) else None
-        if isinstance(output, str) and output.startswith("0x") and len(output) > 2:
-            return bytes.fromhex(output[2:])
-        return None
+        return None if rpc is None else rpc.traced_output(tx_hash)  # the embedded chain: none
 
     def _replayed_revert(self, receipt: TxReceipt) -> bytes | None:
         tx = self.w3.eth.get_transaction(receipt["transactionHash"])

@@ -74,3 +74,20 @@ def test_raw_transactions_go_out_in_one_batch_and_are_mined_together(anvil_w3: W
     fresh = signer.sign(nonce=start + 5, to=to, data=b"", gas=21_000, max_fee=10**11)
     answers = rpc.batch([("eth_sendRawTransaction", ["0x" + t.raw.hex()]) for t in (again, fresh)])
     assert isinstance(answers[0], RpcError) and answers[1] == fresh.tx_hash
+
+
+@pytest.mark.anvil
+def test_traced_output_is_a_reverts_payload(anvil_w3: Web3) -> None:
+    rpc = JsonRpc.of(anvil_w3)
+    assert rpc is not None
+    account = dev_account(6)
+    signer = RawSigner(account, anvil_w3.eth.chain_id)
+    nonce = anvil_w3.eth.get_transaction_count(account.address, "pending")
+    # A contract creation (no ``to``) whose code reverts with the 4 bytes 0xdeadbeef:
+    # PUSH4, PUSH1 0, MSTORE, PUSH1 4, PUSH1 28, REVERT.
+    code = bytes.fromhex("63deadbeef6000526004601cfd")
+    reverted = signer.sign(nonce=nonce, to="0x", data=code, gas=100_000, max_fee=10**11)
+    tx_hash = rpc.request("eth_sendRawTransaction", ["0x" + reverted.raw.hex()])
+    assert anvil_w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 0
+    assert rpc.traced_output(tx_hash) == bytes.fromhex("deadbeef")
+    assert rpc.traced_output("0x" + "00" * 32) is None  # no such transaction
