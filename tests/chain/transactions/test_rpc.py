@@ -12,23 +12,36 @@ from tests.chain.indexer.support import dev_account, set_automine
 from tests.conftest import Ledger
 
 
+@pytest.fixture
+def rpc(anvil_w3: Web3) -> JsonRpc:
+    client = JsonRpc.of(anvil_w3)
+    assert client is not None  # an HTTP provider
+    return client
+
+
+def signer_and_nonce(w3: Web3, index: int) -> tuple[RawSigner, int]:
+    """A funded dev account's raw signer, and its next nonce."""
+    account = dev_account(index)
+    return RawSigner(account, w3.eth.chain_id), w3.eth.get_transaction_count(
+        account.address, "pending"
+    )
+
+
 def test_the_embedded_chain_takes_no_raw_json_rpc(ledger: Ledger) -> None:
     assert JsonRpc.of(ledger.chain.w3) is None
 
 
 @pytest.mark.anvil
-def test_a_request_returns_the_raw_result_or_raises(anvil_w3: Web3) -> None:
-    rpc = JsonRpc.of(anvil_w3)
-    assert rpc is not None
+def test_a_request_returns_the_raw_result_or_raises(anvil_w3: Web3, rpc: JsonRpc) -> None:
     assert int(rpc.request("eth_chainId"), 16) == anvil_w3.eth.chain_id
     with pytest.raises(RpcError, match="eth_noSuchMethod"):
         rpc.request("eth_noSuchMethod", [])
 
 
 @pytest.mark.anvil
-def test_a_batch_answers_each_call_in_order_with_its_result_or_its_error(anvil_w3: Web3) -> None:
-    rpc = JsonRpc.of(anvil_w3)
-    assert rpc is not None
+def test_a_batch_answers_each_call_in_order_with_its_result_or_its_error(
+    anvil_w3: Web3, rpc: JsonRpc
+) -> None:
     answers = rpc.batch([("eth_chainId", []), ("eth_noSuchMethod", [1]), ("eth_blockNumber", [])])
     assert int(answers[0], 16) == anvil_w3.eth.chain_id
     assert isinstance(answers[1], RpcError) and "eth_noSuchMethod" in answers[1].message
@@ -39,14 +52,12 @@ def test_a_batch_answers_each_call_in_order_with_its_result_or_its_error(anvil_w
 
 
 @pytest.mark.anvil
-def test_raw_transactions_go_out_in_one_batch_and_are_mined_together(anvil_w3: Web3) -> None:
+def test_raw_transactions_go_out_in_one_batch_and_are_mined_together(
+    anvil_w3: Web3, rpc: JsonRpc
+) -> None:
     # The benchmarks' and the API's path: nonces from one manager, signed raw, one batch.
-    rpc = JsonRpc.of(anvil_w3)
-    assert rpc is not None
-    account = dev_account(5)
-    signer = RawSigner(account, anvil_w3.eth.chain_id)
+    signer, start = signer_and_nonce(anvil_w3, 5)
     nonces = NonceManager(anvil_w3)
-    start = anvil_w3.eth.get_transaction_count(account.address, "pending")
     to = "0x" + "42" * 20
     raws = [
         signer.sign(
@@ -68,7 +79,7 @@ def test_raw_transactions_go_out_in_one_batch_and_are_mined_together(anvil_w3: W
         set_automine(anvil_w3, True)
     block = anvil_w3.eth.get_block("latest")
     assert [h.to_0x_hex() for h in block["transactions"]] == hashes  # type: ignore[union-attr]
-    assert anvil_w3.eth.get_transaction_count(account.address) == start + 5
+    assert anvil_w3.eth.get_transaction_count(Web3.to_checksum_address(signer.address)) == start + 5
     # A second batch with a nonce already used: that answer is refused, the others go out.
     again = signer.sign(nonce=start, to=to, data=b"", gas=21_000, max_fee=10**11)
     fresh = signer.sign(nonce=start + 5, to=to, data=b"", gas=21_000, max_fee=10**11)
@@ -77,12 +88,8 @@ def test_raw_transactions_go_out_in_one_batch_and_are_mined_together(anvil_w3: W
 
 
 @pytest.mark.anvil
-def test_traced_output_is_a_reverts_payload(anvil_w3: Web3) -> None:
-    rpc = JsonRpc.of(anvil_w3)
-    assert rpc is not None
-    account = dev_account(6)
-    signer = RawSigner(account, anvil_w3.eth.chain_id)
-    nonce = anvil_w3.eth.get_transaction_count(account.address, "pending")
+def test_traced_output_is_a_reverts_payload(anvil_w3: Web3, rpc: JsonRpc) -> None:
+    signer, nonce = signer_and_nonce(anvil_w3, 6)
     # A contract creation (no ``to``) whose code reverts with the 4 bytes 0xdeadbeef:
     # PUSH4, PUSH1 0, MSTORE, PUSH1 4, PUSH1 28, REVERT.
     code = bytes.fromhex("63deadbeef6000526004601cfd")
