@@ -23,13 +23,14 @@ from web3 import Web3
 
 from api.submission import calls
 from api.submission.actions import Plain
+from api.submission.model import Settled, Submission
 from api.submission.node import Node
-from api.submission.pipeline import Pipeline, Settled, Submission
-from api.submission.signer import Signer
+from api.submission.pipeline import Pipeline
 from chain.domain import program_code
 from chain.errors import ConfigurationError, TransactionError
 from chain.importer.keys import load_keystore
 from chain.programmes import identity
+from chain.transactions.signer import RawSigner
 
 FUNDING = Web3.to_wei(10, "ether")
 """What a custodial account is topped up to when the chain charges gas."""
@@ -48,7 +49,7 @@ class Custody:
         self.operator = operator
         self.chain_id = chain_id
         self._accounts: dict[str, LocalAccount] = {operator.address.lower(): operator}
-        self._signers: dict[str, Signer] = {}
+        self._signers: dict[str, RawSigner] = {}
         self._lock = threading.Lock()
         self._funding_checked: dict[str, float] = {}
 
@@ -93,12 +94,12 @@ class Custody:
             self._accounts[address] = account
         return account
 
-    def signer(self, address: str) -> Signer:
+    def signer(self, address: str) -> RawSigner:
         address = address.lower()
         with self._lock:
             signer = self._signers.get(address)
         if signer is None:
-            signer = Signer(self.account(address), self.chain_id)
+            signer = RawSigner(self.account(address), self.chain_id)
             with self._lock:
                 self._signers[address] = signer
         return signer

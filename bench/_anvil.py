@@ -7,11 +7,12 @@ label updates (1), spread over many batches and holders, so the store ends up wi
 The Python sender is the limit, not anvil (which mines 2,000 transactions in about 0.1 s), so:
 
 - mining is paused (``evm_setAutomine false``); each round's transactions are sent with explicit
-  gas and consecutive nonces from several accounts, then mined with one ``evm_mine``;
-- calldata is ABI-encoded with eth_abi against selectors computed once, and transactions are
-  signed with coincurve directly (EIP-1559 RLP + one recoverable signature, byte-identical to
-  eth-account's, which ``RawSigner.check`` asserts), about 10x faster than eth-account;
-- raw transactions go to the node in JSON-RPC batches over one keep-alive connection.
+  gas and consecutive nonces (the setup's ``NonceManager``) from several accounts, then mined
+  with one ``evm_mine``;
+- the project's one transaction path (``chain.transactions``) does the rest: calldata is
+  ABI-encoded with eth_abi against selectors computed once, transactions are signed by
+  ``RawSigner`` (coincurve, byte-identical to eth-account's, which ``RawSigner.check``
+  asserts, about 10x faster), and raw transactions go to the node in ``JsonRpc`` batches.
 
 Holdings are simulated with ``chain.replay.BatchHoldings`` (the contract's own tiling rules), so
 every range hint is right by construction. Within a round an account only spends ranges it held
@@ -26,20 +27,14 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime as dt
-import http.client
-import json
 import random
 import subprocess
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import coincurve
-import rlp  # type: ignore[import-untyped]
-from eth_abi.abi import encode
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
@@ -47,7 +42,6 @@ from web3.providers.rpc import HTTPProvider
 
 from bench.gas import VERRA_CSV, Block, dev_accounts, load_blocks, synthetic_block
 from chain._revert import decode_revert
-from chain.abi import abi_type
 from chain.anvil import (
     HOST,
     PRUNE_HISTORY,
@@ -69,9 +63,11 @@ from chain.domain import (
     namespace_id,
     part_key,
 )
-from chain.errors import NodeUnavailable, node_error
 from chain.replay import BatchHoldings
-from chain.transactions import NonceManager, TxSender
+from chain.transactions import FeePolicy, NonceManager, TxSender
+from chain.transactions.calldata import ledger_function
+from chain.transactions.rpc import JsonRpc
+from chain.transactions.signer import RawSigner
 
 GAS_LIMIT = 1_000_000_000  # per block: a round of 2,000 transactions at their explicit gas fits
 MAX_FEE = 10**9  # wei; the base fee is pinned near zero (NodeOptions(base_fee=0))
@@ -106,125 +102,13 @@ def node_options() -> NodeOptions:
     )
 
 
-# ---------------------------------------------------------------- JSON-RPC
-
-
-class Rpc:
-    """Plain JSON-RPC over one keep-alive HTTP connection, with batching."""
-
-    def __init__(self, url: str, timeout: float = 300.0) -> None:
-        parsed = urllib.parse.urlsplit(url)
-        self._conn = http.client.HTTPConnection(
-            parsed.hostname or "127.0.0.1", parsed.port, timeout=timeout
-        )
-        self._path = parsed.path or "/"
-        self._id = 0
-
-    def _post(self, payload: Any) -> Any:
-        body = json.dumps(payload).encode()
-        self._conn.request("POST", self._path, body, {"Content-Type": "application/json"})
-        response = self._conn.getresponse()
-        data = response.read()
-        if response.status != 200:
-            raise NodeUnavailable(f"HTTP {response.status}: {data[:300]!r}")
-        return json.loads(data)
-
-    def call(self, method: str, params: Sequence[Any] = ()) -> Any:
-        self._id += 1
-        reply = self._post(
-            {"jsonrpc": "2.0", "id": self._id, "method": method, "params": list(params)}
-        )
-        if "error" in reply:
-            raise node_error(method, reply["error"])
-        return reply.get("result")
-
-    def batch(self, method: str, params: Sequence[Sequence[Any]]) -> list[Any]:
-        """The same method over many parameter lists, as one batch request; raises on any error."""
-        first = self._id + 1
-        self._id += len(params)
-        replies = self._post(
-            [
-                {"jsonrpc": "2.0", "id": first + i, "method": method, "params": list(p)}
-                for i, p in enumerate(params)
-            ]
-        )
-        by_id = {r["id"]: r for r in replies}
-        results = []
-        for i in range(len(params)):
-            reply = by_id[first + i]
-            if "error" in reply:
-                raise node_error(f"{method} #{i}", reply["error"])
-            results.append(reply.get("result"))
-        return results
-
-    def close(self) -> None:
-        self._conn.close()
-
-
-# ---------------------------------------------------------------- signing
-
-
-class RawSigner:
-    """EIP-1559 transactions of one account, signed with coincurve; keeps its own nonce."""
-
-    def __init__(self, account: LocalAccount, chain_id: int, nonce: int) -> None:
-        self.account = account
-        self.address = account.address.lower()
-        self.chain_id = chain_id
-        self.nonce = nonce
-        self._key = coincurve.PrivateKey(bytes(account.key))
-
-    def sign(self, to: bytes, data: bytes, gas: int) -> bytes:
-        """The raw transaction (0x02 ‖ RLP) calling ``to`` with ``data``; takes the next nonce."""
-        fields: list[Any] = [self.chain_id, self.nonce, 0, MAX_FEE, gas, to, 0, data, []]
-        signature = self._key.sign_recoverable(keccak(b"\x02" + rlp.encode(fields)), hasher=None)
-        self.nonce += 1
-        r, s, v = signature[:32], signature[32:64], signature[64]
-        return b"\x02" + bytes(rlp.encode([*fields, v, int.from_bytes(r), int.from_bytes(s)]))
-
-    def check(self, to: bytes, data: bytes, gas: int) -> None:
-        """Assert that ``sign`` produces exactly eth-account's bytes (does not use a nonce)."""
-        tx = {
-            "type": 2,
-            "chainId": self.chain_id,
-            "nonce": self.nonce,
-            "maxPriorityFeePerGas": 0,
-            "maxFeePerGas": MAX_FEE,
-            "gas": gas,
-            "to": Web3.to_checksum_address(to),
-            "value": 0,
-            "data": data,
-            "accessList": [],
-        }
-        expected = bytes(self.account.sign_transaction(tx).raw_transaction)  # type: ignore[arg-type]
-        ours = self.sign(to, data, gas)
-        self.nonce -= 1
-        if ours != expected:
-            raise AssertionError("the raw signer disagrees with eth-account")
-
-
-def _selector(signature: str) -> bytes:
-    return keccak(signature.encode())[:4]
-
-
-def _function(name: str) -> tuple[bytes, list[str]]:
-    """Selector and argument types of the ledger's function ``name``, from its ABI."""
-    (entry,) = (e for e in ledger_abi() if e.get("type") == "function" and e["name"] == name)
-    types = [abi_type(i) for i in entry["inputs"]]
-    return _selector(f"{name}({','.join(types)})"), types
-
-
-BRIDGE = _function("bridge")
-TRANSFER = _function("transfer")
-RETIRE = _function("retire")
-DETOKENISE = _function("detokenise")
-SET_LABELS = _function("setLabels")
-AUDIT_SEQ = _selector("auditSeq()")
-
-
-def calldata(function: tuple[bytes, list[str]], *args: Any) -> bytes:
-    selector, types = function
-    return selector + encode(types, list(args))
+BRIDGE = ledger_function("bridge")
+TRANSFER = ledger_function("transfer")
+RETIRE = ledger_function("retire")
+DETOKENISE = ledger_function("detokenise")
+SET_LABELS = ledger_function("setLabels")
+AUDIT_SEQ = ledger_function("auditSeq")
+FEES = FeePolicy(floor=MAX_FEE)  # at a base fee near zero, the floor is the cap
 
 
 # ---------------------------------------------------------------- the generator
@@ -303,12 +187,15 @@ class _Sim:
 
 
 def _setup(
-    w3: Web3, accounts: list[LocalAccount], rng: random.Random, namespaces: int
+    w3: Web3,
+    accounts: list[LocalAccount],
+    nonces: NonceManager,
+    rng: random.Random,
+    namespaces: int,
 ) -> tuple[Deployment, LedgerClient, list[LedgerClient], list[_Namespace]]:
     """Deploy, register VCS and GS, their issuers, holders and projects, and bridge each
     namespace's first block (with hints from the client): automined, one block per transaction."""
     abi = ledger_abi()
-    nonces = NonceManager(w3)
     senders = [TxSender(w3, a, abi, nonces=nonces) for a in accounts]
     deployment = deploy_ledger(senders[0], admin_delay=24 * 3600)
     admin = LedgerClient.for_deployment(w3, deployment, senders[0])
@@ -386,19 +273,19 @@ def generate_events(
     w3 = Web3(HTTPProvider(url, request_kwargs={"timeout": 300}))
     rng = random.Random(seed)
     accounts = dev_accounts(3 + HOLDERS)
-    deployment, admin, issuers, spaces = _setup(w3, accounts, rng, namespaces)
+    nonces = NonceManager(w3)
+    deployment, admin, issuers, spaces = _setup(w3, accounts, nonces, rng, namespaces)
     setup_seconds = time.monotonic() - started
     say(f"  set up in {setup_seconds:.1f} s: {len(spaces)} namespaces, {HOLDERS} holders")
 
     chain_id = w3.eth.chain_id
-    signers = {
-        a.address.lower(): RawSigner(
-            a, chain_id, w3.eth.get_transaction_count(a.address, "pending")
-        )
-        for a in accounts[1:]
-    }
+    signers = {a.address.lower(): RawSigner(a, chain_id) for a in accounts[1:]}
+    rpc = JsonRpc.of(w3)
+    assert rpc is not None  # an HTTP provider
     gen = _Generator(
-        rpc=Rpc(url),
+        rpc=rpc,
+        nonces=nonces,
+        max_fee=FEES.max_fee(int(w3.eth.get_block("latest").get("baseFeePerGas", 0) or 0)),
         deployment=deployment,
         rng=rng,
         signers=signers,
@@ -407,17 +294,18 @@ def generate_events(
         sim=_Sim(rng, [a.address.lower() for a in accounts[3:]]),
     )
     gen.load(admin)
-    signers[gen.issuers[1]].check(gen.contract, AUDIT_SEQ, 50_000)
+    signers[gen.issuers[1]].check(
+        nonce=0, to=gen.contract, data=AUDIT_SEQ.calldata(), gas=50_000, max_fee=gen.max_fee
+    )
     first_block = w3.eth.block_number + 1
-    gen.rpc.call("evm_setAutomine", [False])
+    gen.rpc.request("evm_setAutomine", [False])
     try:
         while gen.seq < target_events:
             gen.round()
             say(f"  {gen.seq:,} events, {gen.transactions:,} transactions")
     finally:
         with contextlib.suppress(Exception):
-            gen.rpc.call("evm_setAutomine", [True])
-        gen.rpc.close()
+            gen.rpc.request("evm_setAutomine", [True])
     return Generated(
         url=url,
         deployment=deployment,
@@ -437,29 +325,31 @@ ZERO = "0x" + "0" * 40
 
 @dataclass
 class _Generator:
-    rpc: Rpc
+    rpc: JsonRpc
+    nonces: NonceManager
     deployment: Deployment
     rng: random.Random
     signers: dict[str, RawSigner]
     issuers: dict[int, str]  # program id → its issuer
     spaces: list[_Namespace]
     sim: _Sim
+    max_fee: int
     seq: int = 0
     transactions: int = 0
     rounds: int = 0
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(EVENTS, 0))
     program: dict[int, int] = field(default_factory=dict)  # batch id → program id
-    contract: bytes = b""
+    contract: str = ""
     _raws: list[bytes] = field(default_factory=list)
     _kinds: list[str] = field(default_factory=list)
     _expected: int = 0
 
     def __post_init__(self) -> None:
-        self.contract = bytes.fromhex(self.deployment.address[2:])
+        self.contract = self.deployment.address
 
     def audit_seq(self) -> int:
-        call = {"to": self.deployment.address, "data": "0x" + AUDIT_SEQ.hex()}
-        return int(self.rpc.call("eth_call", [call, "latest"]), 16)
+        call = {"to": self.deployment.address, "data": "0x" + AUDIT_SEQ.calldata().hex()}
+        return int(self.rpc.request("eth_call", [call, "latest"]), 16)
 
     def load(self, admin: LedgerClient) -> None:
         """Mirror the setup's batches (one range each) into the simulation."""
@@ -475,7 +365,14 @@ class _Generator:
             self.program[batch_id] = b.program_id
 
     def _send(self, kind: str, sender: str, data: bytes) -> None:
-        self._raws.append(self.signers[sender].sign(self.contract, data, GAS[kind]))
+        signed = self.signers[sender].sign(
+            nonce=self.nonces.reserve(sender),
+            to=self.contract,
+            data=data,
+            gas=GAS[kind],
+            max_fee=self.max_fee,
+        )
+        self._raws.append(signed.raw)
         self._kinds.append(kind)
         self._expected += EVENTS[kind]
         self.counts[kind] += 1
@@ -500,10 +397,10 @@ class _Generator:
                     break
                 self._spend(holder, *picked)
         for chunk in _chunks(self._raws, RPC_BATCH):
-            self.rpc.batch("eth_sendRawTransaction", [["0x" + raw.hex()] for raw in chunk])
-        self.rpc.call("evm_mine", [])
+            self.rpc.batch_results("eth_sendRawTransaction", [["0x" + raw.hex()] for raw in chunk])
+        self.rpc.request("evm_mine", [])
         self.transactions += len(self._raws)
-        block = self.rpc.call("eth_getBlockByNumber", ["latest", False])
+        block = self.rpc.request("eth_getBlockByNumber", ["latest", False])
         self.seq = self.audit_seq()
         if len(block["transactions"]) != len(self._raws) or self.seq != self._expected:
             raise RuntimeError(
@@ -519,13 +416,13 @@ class _Generator:
             "0x" + keccak(raw).hex(): kind
             for raw, kind in zip(self._raws, self._kinds, strict=True)
         }
-        receipts = self.rpc.call("eth_getBlockReceipts", [block["number"]]) or []
+        receipts = self.rpc.request("eth_getBlockReceipts", [block["number"]]) or []
         abi = ledger_abi()
         out = []
         for r in receipts:
             if r.get("status") == "0x1":
                 continue
-            trace = self.rpc.call(
+            trace = self.rpc.request(
                 "debug_traceTransaction", [r["transactionHash"], {"tracer": "callTracer"}]
             )
             output = bytes.fromhex(str(trace.get("output", "0x"))[2:])
@@ -551,7 +448,7 @@ class _Generator:
             registry_reference=str(int(ns.template.registry_reference) + batch_id),
         )
         self._send(
-            "bridge", self.issuers[ns.program_id], calldata(BRIDGE, issuance.as_abi(), ns.last_key)
+            "bridge", self.issuers[ns.program_id], BRIDGE.calldata(issuance.as_abi(), ns.last_key)
         )
         ns.last_key = part_key(namespace_id(ns.program_id, ns.namespace), first)
         ns.next_first = last + 1
@@ -563,7 +460,7 @@ class _Generator:
         batch_id = self.rng.randrange(1, len(self.sim.batches) + 1)
         labels = self.rng.choice((1, 2, 3))
         self._send(
-            "labels", self.issuers[self.program[batch_id]], calldata(SET_LABELS, batch_id, labels)
+            "labels", self.issuers[self.program[batch_id]], SET_LABELS.calldata(batch_id, labels)
         )
 
     def _spend(self, holder: str, batch_id: int, start: int) -> None:
@@ -578,7 +475,7 @@ class _Generator:
         roll = rng.random()
         if roll < 0.55:
             to = rng.choice([h for h in self.sim.holders if h != holder])
-            self._send("transfer", holder, calldata(TRANSFER, batch_id, first, last, to, start))
+            self._send("transfer", holder, TRANSFER.calldata(batch_id, first, last, to, start))
             self.sim.move(batch_id, first, last, holder, to, RangeState.HELD)
         elif roll < 0.97:
             since, until = rng.choice(CONSUMPTION)
@@ -593,11 +490,11 @@ class _Generator:
                 consumption_end=until,
                 note=rng.choice(NOTES),
             )
-            self._send("retire", holder, calldata(RETIRE, request.as_abi(), start))
+            self._send("retire", holder, RETIRE.calldata(request.as_abi(), start))
             self.sim.move(batch_id, first, last, holder, holder, RangeState.RETIRED)
         else:
             reference = f"VCS-return-{batch_id}-{first}"
-            data = calldata(DETOKENISE, batch_id, first, last, start, reference)
+            data = DETOKENISE.calldata(batch_id, first, last, start, reference)
             self._send("detokenise", holder, data)
             self.sim.move(batch_id, first, last, holder, holder, RangeState.DETOKENISED)
 

@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -224,18 +224,9 @@ def dev_accounts(count: int = len(ROLES)) -> list[LocalAccount]:
 def embedded_backend() -> Iterator[Web3]:
     """The embedded chain, with anvil's dev accounts funded so both backends use one set."""
     chain = embedded_chain()
-    funder = chain.accounts[0]
-    for i, account in enumerate(dev_accounts()):
-        tx: dict[str, Any] = {
-            "to": account.address,
-            "value": Web3.to_wei(1000, "ether"),
-            "gas": 21_000,
-            "maxFeePerGas": Web3.to_wei(10, "gwei"),
-            "maxPriorityFeePerGas": 0,
-            "nonce": i,
-            "chainId": chain.w3.eth.chain_id,
-        }
-        chain.w3.eth.send_raw_transaction(funder.sign_transaction(tx).raw_transaction)
+    funder = TxSender(chain.w3, chain.accounts[0], ledger_abi())
+    for account in dev_accounts():
+        funder.wait(funder.send_eth(account.address, Web3.to_wei(1000, "ether")))
     yield chain.w3
 
 

@@ -19,14 +19,7 @@ from api.submission import calls
 from api.submission.node import Node, Receipt
 from api.submission.parts import PartBook
 from chain.errors import CarbonLedgerError, InvalidBridgeHint, SerialsAlreadyBridged
-
-
-@dataclass(frozen=True)
-class Call:
-    to: str
-    data: bytes
-    gas: int
-    value: int = 0
+from chain.transactions.signer import Call
 
 
 @dataclass

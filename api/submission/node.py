@@ -1,8 +1,8 @@
 """The node as the submission pipeline sees it: a few JSON-RPC calls, batched where it counts.
 
-Over HTTP (anvil, a consortium node) requests are raw JSON-RPC through the web3 provider, which
-keeps a session per thread: web3's result formatters would cost more than the work. Raw
-transactions go out as one JSON-RPC batch per round. The in-process eth-tester chain takes no
+Over HTTP (anvil, a consortium node) requests are raw JSON-RPC through the web3 provider
+(``chain.transactions.rpc.JsonRpc``), which keeps a session per thread: web3's result formatters
+would cost more than the work. Raw transactions go out as one JSON-RPC batch per round. The in-process eth-tester chain takes no
 raw JSON-RPC and is not thread-safe, so there every call goes through web3 under one lock.
 Results come back in one shape either way: ints, lowercase ``0x`` hex strings, receipts as
 dicts whose logs ``chain.events.decode_logs`` reads.
@@ -17,7 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from hexbytes import HexBytes
-from web3 import HTTPProvider, IPCProvider, Web3
+from web3 import Web3
 from web3.exceptions import TransactionNotFound
 from web3.types import RPCEndpoint, TxParams
 
@@ -25,6 +25,7 @@ from chain._revert import as_chain_error, decode_revert
 from chain.artifacts import ledger_abi
 from chain.errors import NodeError, TransactionError, node_error
 from chain.events import LedgerEvent, decode_logs, event_specs, hex_string, quantity, topic0
+from chain.transactions.rpc import JsonRpc
 
 
 @dataclass(frozen=True)
@@ -82,7 +83,8 @@ class Node:
 
     def __init__(self, w3: Web3) -> None:
         self.w3 = w3
-        self.raw = isinstance(w3.provider, HTTPProvider | IPCProvider)
+        self.rpc = JsonRpc.of(w3)
+        self.raw = self.rpc is not None
         self._lock = threading.RLock() if self.raw else _serialise(w3)
         self.abi = ledger_abi()
         self._chain_id: int | None = None
@@ -91,29 +93,9 @@ class Node:
     # ------------------------------------------------------------ plumbing
 
     def request(self, method: str, params: Sequence[Any]) -> Any:
-        if not self.raw:
+        if self.rpc is None:
             raise NodeError(f"{method} needs a JSON-RPC node")
-        response = self.w3.provider.make_request(RPCEndpoint(method), list(params))
-        error = response.get("error")
-        if error is not None:
-            raise node_error(method, error)
-        return response.get("result")
-
-    def batch(self, calls: Sequence[tuple[str, Sequence[Any]]]) -> list[Any]:
-        """Every call in one round trip; each answer is its result or its ``NodeError``."""
-        if not calls:
-            return []
-        provider = self.w3.provider
-        assert isinstance(provider, HTTPProvider | IPCProvider)
-        replies = provider.make_batch_request([(RPCEndpoint(m), list(p)) for m, p in calls])
-        if not isinstance(replies, list):  # the whole batch was refused
-            refusal: Any = replies.get("error") or {"message": "batch refused"}
-            return [node_error(calls[0][0], refusal)] * len(calls)
-        out: list[Any] = []
-        for (method, _), reply in zip(calls, replies, strict=True):
-            error = reply.get("error")
-            out.append(node_error(method, error) if error is not None else reply.get("result"))
-        return out
+        return self.rpc.request(method, params)
 
     # ------------------------------------------------------------ chain state
 
@@ -273,8 +255,8 @@ class Node:
 
     def send_raw(self, raws: Sequence[bytes]) -> list[str | NodeError]:
         """Broadcast, in order; each answer is the transaction hash or why it was refused."""
-        if self.raw:
-            answers = self.batch([("eth_sendRawTransaction", ["0x" + r.hex()]) for r in raws])
+        if self.rpc is not None:
+            answers = self.rpc.batch([("eth_sendRawTransaction", ["0x" + r.hex()]) for r in raws])
             return [a if isinstance(a, NodeError) else hex_string(a) for a in answers]
         out: list[str | NodeError] = []
         with self._lock:
@@ -291,20 +273,11 @@ class Node:
         """Why a mined transaction reverted: the node's trace when it has one (exact), else the
         same call replayed on the previous block (which an earlier transaction of the same block
         may have changed; the message says so when it cannot tell)."""
-        if self.raw:
-            try:
-                trace = self.request(
-                    "debug_traceTransaction", [receipt.tx_hash, {"tracer": "callTracer"}]
-                )
-                output = trace.get("output") if isinstance(trace, dict) else None
-            except NodeError:
-                output = None
-            if isinstance(output, str) and len(output) > 2:
-                decoded = decode_revert(
-                    bytes.fromhex(output[2:]), self.abi, tx_hash=receipt.tx_hash
-                )
-                if decoded is not None:
-                    return decoded
+        output = self.rpc.traced_output(receipt.tx_hash) if self.rpc is not None else None
+        if output is not None:
+            decoded = decode_revert(output, self.abi, tx_hash=receipt.tx_hash)
+            if decoded is not None:
+                return decoded
         tx: dict[str, Any] = {"from": sender, "to": to, "data": "0x" + data.hex()}
         block = receipt.block_number - 1
         try:

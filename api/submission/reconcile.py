@@ -23,7 +23,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from api import tables
-from api.submission.pipeline import Pipeline, Settled, Submission, load_rows, rebuild
+from api.submission.model import Settled, Submission
+from api.submission.pipeline import Pipeline
+from api.submission.rows import load_rows, rebuild
 from chain.errors import TransactionError
 
 log = logging.getLogger("carbon_ledger.api.submission")

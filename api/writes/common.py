@@ -24,7 +24,8 @@ from api.auth import Principal
 from api.deps import Ledger, Services
 from api.problems import PROBLEM_JSON, Problem, problem_for
 from api.submission.actions import Action
-from api.submission.pipeline import Submission, upsert_row
+from api.submission.model import Submission
+from api.submission.rows import upsert_row
 from api.writes.models import Pending
 from chain.errors import CarbonLedgerError
 

@@ -32,7 +32,7 @@ from api.problems import Problem
 from api.reads._common import json_int
 from api.submission import calls
 from api.submission.actions import Action, Bridge, RegisterProject
-from api.submission.pipeline import Submission, new_id
+from api.submission.model import Submission, new_id
 from api.writes.common import (
     PENDING,
     PROBLEMS,

@@ -21,7 +21,7 @@ from api.auth import Principal, require
 from api.deps import Ledger, LedgerDep, ServicesDep
 from api.submission import calls
 from api.submission.actions import Action, Retire
-from api.submission.pipeline import new_id
+from api.submission.model import new_id
 from api.writes.common import (
     PENDING,
     PROBLEMS,

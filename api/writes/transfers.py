@@ -17,7 +17,7 @@ from api.deps import Ledger, LedgerDep, ServicesDep
 from api.reads._common import json_int
 from api.submission import calls
 from api.submission.actions import Action, Transfer
-from api.submission.pipeline import new_id
+from api.submission.model import new_id
 from api.writes.common import (
     PENDING,
     PROBLEMS,

@@ -17,8 +17,8 @@ from sqlalchemy.engine import Engine
 from web3 import Web3
 
 from api.submission import calls
+from api.submission.model import Settled
 from api.submission.node import Node
-from api.submission.pipeline import Settled
 from chain.domain import RangeState, SerialRange, program_code
 from chain.store import schema as s
 

@@ -23,13 +23,11 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.types import Nonce, TxParams, Wei
 
 from chain.client import LedgerClient
 from chain.errors import ConfigurationError
 from chain.importer.plan import Custody
 from chain.programmes import register_programme
-from chain.transactions import TxSender
 
 ISSUER_KEY_ENV = "CARBON_LEDGER_ISSUER_KEY"
 KEYSTORE_PASSWORD_ENV = "CARBON_LEDGER_KEYSTORE_PASSWORD"
@@ -130,29 +128,8 @@ def provision(admin: LedgerClient, program: str, issuer: str) -> int:
     w3 = admin.w3
     if charges_gas(w3) and w3.eth.get_balance(Web3.to_checksum_address(issuer)) < FUNDING_THRESHOLD:
         assert admin.sender is not None
-        _send_eth(admin.sender, issuer, FUNDING)
+        admin.sender.wait(admin.sender.send_eth(issuer, FUNDING))
     return program_id
-
-
-def _send_eth(sender: TxSender, to: str, value: int) -> None:
-    fees = sender.fees.fees(sender.w3)
-    tx: TxParams = {
-        "from": sender.address,
-        "to": Web3.to_checksum_address(to),
-        "value": Wei(value),
-        "gas": 21_000,
-        "nonce": Nonce(sender.nonces.reserve(sender.address)),
-        "chainId": sender.chain_id,
-        "maxFeePerGas": Wei(fees["maxFeePerGas"]),
-        "maxPriorityFeePerGas": Wei(fees["maxPriorityFeePerGas"]),
-    }
-    signed = sender.account.sign_transaction(dict(tx))  # type: ignore[arg-type]
-    try:
-        tx_hash = sender.w3.eth.send_raw_transaction(signed.raw_transaction)
-    except Exception:
-        sender.nonces.resync(sender.address)
-        raise
-    sender.wait(tx_hash)
 
 
 def check_issuer(client: LedgerClient, program: str, issuer: str) -> Custody | str:

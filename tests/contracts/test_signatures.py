@@ -490,7 +490,7 @@ def test_a_validly_signed_but_invalid_bridging_consumes_no_nonce(ledger: Ledger)
 
 @pytest.mark.xfail(
     strict=True,
-    reason="BUG (chain/transactions.py): TxSender._reason replays a reverted transaction as an "
+    reason="BUG (chain/transactions/sender.py): TxSender._reason replays a reverted transaction as an "
     "eth_call on the parent block, whose timestamp is earlier, so a request mined one second "
     "after its deadline (e.g. pipelined with send_many) replays fine and the decoded "
     "ExpiredSignature is lost: a bare TransactionError is raised",

@@ -1,4 +1,4 @@
-"""The pipeline's parts on the embedded chain: the raw signer, the computed bridging gas, the
+"""The pipeline's parts on the embedded chain: the computed bridging gas, the
 part book's hints and overlap refusals, and what happens when the node refuses a transaction."""
 
 from __future__ import annotations
@@ -6,42 +6,14 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from eth_account import Account
-from web3 import Web3
 
 from api.submission import calls
 from api.submission.actions import Plain
 from api.submission.parts import HEAD
-from api.submission.signer import Signer
 from chain.domain import Issuance, Project, namespace_id, part_key, project_key
 from chain.errors import SerialsAlreadyBridged
 from tests.api.conftest import Api, issuance_body
 from tests.conftest import Ledger
-
-
-def test_the_raw_signer_writes_eth_accounts_bytes() -> None:
-    account = Account.from_key(b"\x07" * 32)
-    signer = Signer(account, chain_id=31337)
-    for nonce, data, value, fee in ((0, b"", 0, 0), (7, b"\x01\x02" * 300, 10**18, 3 * 10**9)):
-        ours = signer.sign(
-            nonce=nonce, to="0x" + "ab" * 20, data=data, gas=150_000, max_fee=fee, value=value
-        )
-        expected = account.sign_transaction(
-            {
-                "type": 2,
-                "chainId": 31337,
-                "nonce": nonce,
-                "maxPriorityFeePerGas": 0,
-                "maxFeePerGas": fee,
-                "gas": 150_000,
-                "to": Web3.to_checksum_address("0x" + "ab" * 20),
-                "value": value,
-                "data": data,
-                "accessList": [],
-            }
-        )
-        assert ours.raw == bytes(expected.raw_transaction)
-        assert ours.tx_hash == "0x" + bytes(expected.hash).hex()
 
 
 @pytest.mark.parametrize(("namespace", "reference"), [("N", ""), ("N" * 64, "R" * 128)])

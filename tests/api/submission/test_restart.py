@@ -20,7 +20,8 @@ from api import audit_log, idempotency, tables
 from api.app import create_app
 from api.auth import Principal
 from api.deps import Services
-from api.submission.pipeline import Submission, new_id, upsert_row
+from api.submission.model import Submission, new_id
+from api.submission.rows import upsert_row
 from api.writes import issuances
 from api.writes.models import IssuanceCreate
 from tests.api.conftest import Api, Key, issuance_body, open_api

@@ -14,10 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from eth_abi.abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from eth_utils.abi import function_abi_to_4byte_selector, get_abi_input_types
 from sqlalchemy.engine import Engine
 from web3 import Web3
 from web3.types import RPCEndpoint
@@ -37,6 +35,9 @@ from chain.domain import (
 from chain.events import LedgerEvent, decode_logs, event_specs
 from chain.store import schema as s
 from chain.transactions import FeePolicy, NonceManager, TxSender
+from chain.transactions.calldata import calldata
+from chain.transactions.rpc import JsonRpc
+from chain.transactions.signer import RawSigner
 
 MNEMONIC = "test test test test test test test test test test test junk"
 VCS_NAMESPACE = "VCS-VCU-1507-VER-ET-14-1340-01012020-31122020"
@@ -417,23 +418,6 @@ def settle(ledger: AnvilLedger, state: WorkloadState) -> None:
     state.frozen_accounts.clear()
 
 
-class CallEncoder:
-    """Calldata straight from eth_abi (web3's contract functions cost ~1.5 ms per encoding)."""
-
-    def __init__(self) -> None:
-        self._functions: dict[str, tuple[bytes, list[str]]] = {}
-        for entry in ledger_abi():
-            if entry.get("type") == "function":
-                self._functions.setdefault(
-                    str(entry["name"]),
-                    (function_abi_to_4byte_selector(entry), get_abi_input_types(entry)),
-                )
-
-    def __call__(self, name: str, *args: Any) -> str:
-        selector, types = self._functions[name]
-        return "0x" + (selector + encode(types, list(args))).hex()
-
-
 def pipelined_transfers(
     ledger: AnvilLedger,
     *,
@@ -441,9 +425,9 @@ def pipelined_transfers(
     per_block: int,
     quantity: int = 100_000,
 ) -> int:
-    """Many holder operations fast: with mining paused, ``per_block`` signed transactions
-    (explicit gas, consecutive nonces) go to the node in one JSON-RPC batch, then one
-    ``evm_mine`` makes them a block.
+    """Many holder operations fast: with mining paused, ``per_block`` raw-signed transactions
+    (explicit gas, consecutive nonces: ``chain.transactions``) go to the node in one JSON-RPC
+    batch, then one ``evm_mine`` makes them a block.
 
     Each holder gets a batch and gives away (or retires, or detokenises) its lowest serial one
     at a time, so each operation's range hint is that serial. Returns the number of txs sent.
@@ -453,15 +437,17 @@ def pipelined_transfers(
     for h in holders:
         batches[h.account] = ledger.issuer.bridge(ledger.issuance(quantity, h.account)).batch_id
     cursor = {h.account: ledger.admin.batch(batches[h.account]).first_serial for h in holders}
-    calldata = CallEncoder()
     w3 = ledger.w3
+    rpc = JsonRpc.of(w3)
+    assert rpc is not None
     chain_id = w3.eth.chain_id
-    fees = FixedFees().fees(w3)
+    signers = {h.account: RawSigner(h.sender.account, chain_id) for h in holders if h.sender}
+    max_fee = FixedFees().fees(w3)["maxFeePerGas"]
     sent = 0
     set_automine(w3, False)
     try:
         for block in range(blocks):
-            raw = []
+            raw: list[list[str]] = []
             for i in range(per_block):
                 h = holders[(block + i) % len(holders)]
                 assert h.sender is not None
@@ -476,26 +462,18 @@ def pipelined_transfers(
                         data = calldata("retire", req.as_abi(), k)
                     case _:
                         data = calldata("detokenise", b, k, k, k, f"bulk-{block}")
-                tx = {
-                    "to": ledger.admin.address,
-                    "data": data,
-                    "value": 0,
-                    "gas": TRANSFER_GAS,
-                    "nonce": h.sender.nonces.reserve(h.account),
-                    "chainId": chain_id,
-                    "type": 2,
-                    **fees,
-                }
-                signed = h.sender.account.sign_transaction(tx)
-                raw.append(
-                    (RPCEndpoint("eth_sendRawTransaction"), ["0x" + signed.raw_transaction.hex()])
+                signed = signers[h.account].sign(
+                    nonce=h.sender.nonces.reserve(h.account),
+                    to=ledger.admin.address,
+                    data=data,
+                    gas=TRANSFER_GAS,
+                    max_fee=max_fee,
                 )
+                raw.append(["0x" + signed.raw.hex()])
                 sent += 1
-            replies = w3.provider.make_batch_request(raw)
-            assert isinstance(replies, list), replies
-            assert not [r for r in replies if "error" in r], replies
+            hashes = rpc.batch_results("eth_sendRawTransaction", raw)
             mine(w3)
-            last = w3.eth.get_transaction_receipt(replies[-1]["result"])
+            last = w3.eth.get_transaction_receipt(hashes[-1])
             assert (
                 last["status"] == 1
                 and len(w3.eth.get_block(last["blockNumber"])["transactions"]) == per_block

@@ -1,13 +1,11 @@
-"""chain.transactions: nonce pipelining, sending, receipts, decoded reverts, fee caps."""
+"""chain.transactions.sender: building, sending, receipts, decoded reverts, the fee policy applied."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from eth_account import Account
@@ -49,89 +47,7 @@ def _noop(client: LedgerClient) -> Any:
     return client.contract.functions.multicall([])
 
 
-# ------------------------------------------------------------ NonceManager
-
-
-def test_reserve_hands_out_consecutive_nonces_from_the_pending_count(ledger: Ledger) -> None:
-    w3 = ledger.chain.w3
-    nonces = NonceManager(w3)
-    alice, bob = ledger.alice.account, ledger.bob.account
-    start_a, start_b = pending(w3, alice), pending(w3, bob)
-    assert [nonces.reserve(alice) for _ in range(4)] == list(range(start_a, start_a + 4))
-    assert nonces.reserve(bob) == start_b  # accounts are independent
-    assert nonces.reserve(alice) == start_a + 4
-
-
-class _SlowEth:
-    """A node whose nonce lookup is slow, to widen any race between threads."""
-
-    def __init__(self, count: int) -> None:
-        self.count = count
-        self.calls = 0
-
-    def get_transaction_count(self, address: str, block: str) -> int:
-        assert block == "pending"
-        self.calls += 1
-        time.sleep(0.01)
-        return self.count
-
-
-class _FakeWeb3:
-    def __init__(self, count: int) -> None:
-        self.eth = _SlowEth(count)
-
-
-def test_reserve_is_thread_safe() -> None:
-    fake = _FakeWeb3(count=7)
-    nonces = NonceManager(cast(Web3, fake))
-    address = "0x" + "11" * 20
-    threads, per_thread = 8, 50
-    barrier = threading.Barrier(threads)
-    got: list[int] = []
-    lock = threading.Lock()
-
-    def work() -> None:
-        barrier.wait()
-        mine = [nonces.reserve(address) for _ in range(per_thread)]
-        assert mine == sorted(mine)  # each thread sees its own nonces increase
-        with lock:
-            got.extend(mine)
-
-    workers = [threading.Thread(target=work) for _ in range(threads)]
-    for t in workers:
-        t.start()
-    for t in workers:
-        t.join()
-    assert sorted(got) == list(range(7, 7 + threads * per_thread))
-    assert fake.eth.calls == 1  # the node was asked once, under the lock
-
-
-def test_resync_refetches_one_account(ledger: Ledger) -> None:
-    w3 = ledger.chain.w3
-    nonces = NonceManager(w3)
-    alice, bob = ledger.alice.account, ledger.bob.account
-    start = pending(w3, alice)
-    for _ in range(3):
-        nonces.reserve(alice)  # reserved, never sent
-    bob_next = nonces.reserve(bob) + 1
-    assert ledger.alice.sender is not None
-    ledger.alice.sender.transact(_noop(ledger.alice))  # through another manager
-    assert pending(w3, alice) == start + 1
-    nonces.resync(alice)
-    assert nonces.reserve(alice) == start + 1  # the node's count, not start + 3
-    assert nonces.reserve(bob) == bob_next  # untouched
-
-
-def test_reset_refetches_every_account(ledger: Ledger) -> None:
-    w3 = ledger.chain.w3
-    nonces = NonceManager(w3)
-    accounts = [ledger.alice.account, ledger.bob.account]
-    starts = [pending(w3, a) for a in accounts]
-    for a in accounts:
-        nonces.reserve(a)
-        nonces.reserve(a)
-    nonces.reset()
-    assert [nonces.reserve(a) for a in accounts] == starts
+# ------------------------------------------------------------ TxSender
 
 
 def test_a_failed_send_resyncs_the_nonce(ledger: Ledger) -> None:
@@ -144,9 +60,6 @@ def test_a_failed_send_resyncs_the_nonce(ledger: Ledger) -> None:
     receipt = sender.transact(_noop(ledger.alice))  # resynced: the next one goes through
     tx = ledger.chain.w3.eth.get_transaction(receipt["transactionHash"])
     assert tx["nonce"] == start
-
-
-# ------------------------------------------------------------ TxSender
 
 
 def test_build_estimates_gas_with_the_margin(ledger: Ledger) -> None:
@@ -215,32 +128,6 @@ def test_wait_times_out_for_a_hash_never_sent(ledger: Ledger) -> None:
         sender.wait(never_sent, timeout=0.3)
     assert info.value.tx_hash == "0x" + "12" * 32
     assert isinstance(info.value, TransactionError)
-
-
-# ------------------------------------------------------------ FeePolicy
-
-
-def test_fee_policy_caps_follow_the_latest_base_fee(ledger: Ledger) -> None:
-    w3 = ledger.chain.w3
-    base = int(w3.eth.get_block("latest")["baseFeePerGas"])
-    assert base > 0
-    assert FeePolicy().fees(w3) == {"maxFeePerGas": 4 * base, "maxPriorityFeePerGas": 0}
-    assert FeePolicy(base_fee_multiplier=2, priority_fee=7).fees(w3) == {
-        "maxFeePerGas": 2 * base + 7,
-        "maxPriorityFeePerGas": 7,
-    }
-
-
-def test_fee_policy_without_a_base_fee() -> None:
-    class _Eth:
-        def get_block(self, _: str) -> dict[str, Any]:
-            return {"number": 1}  # a pre-London block
-
-    class _W3:
-        eth = _Eth()
-
-    fees = FeePolicy(priority_fee=5).fees(cast(Web3, _W3()))
-    assert fees == {"maxFeePerGas": 5, "maxPriorityFeePerGas": 5}
 
 
 def test_sender_applies_its_fee_policy(ledger: Ledger) -> None:
@@ -357,3 +244,14 @@ def test_anvil_status_0_after_an_earlier_transaction_of_the_same_block(
             alice.sender.wait(blocked)
     finally:
         admin.unpause()
+
+
+def test_send_eth_pays_with_the_next_nonce(ledger: Ledger) -> None:
+    sender = ledger.admin.sender
+    assert sender is not None
+    w3 = ledger.chain.w3
+    to = Account.create().address
+    start = pending(w3, sender.address)
+    receipt = sender.wait(sender.send_eth(to, 12_345))
+    assert w3.eth.get_balance(to) == 12_345
+    assert w3.eth.get_transaction(receipt["transactionHash"])["nonce"] == start

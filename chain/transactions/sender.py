@@ -1,16 +1,14 @@
-"""Signing, sending and confirming transactions: nonce pipelining and receipt handling.
+"""Sending web3 contract calls and confirming them: the typed client's and the importer's path.
 
 Every transaction is signed locally (eth-account) and sent raw, so the same code drives the
-embedded chain, anvil and a consortium node. ``NonceManager`` hands out consecutive nonces so
-many transactions can be in flight from one account; ``TxSender.send_many`` uses it to pipeline.
+embedded chain, anvil and a consortium node. Nonces come from a shared ``NonceManager`` (so
+``send_many`` can pipeline) and fee caps from the ``FeePolicy``.
 """
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -18,59 +16,13 @@ from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import TimeExhausted, TransactionNotFound
-from web3.types import Nonce, RPCEndpoint, TxParams, TxReceipt, Wei
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from chain._revert import as_chain_error, decode_revert, revert_data
 from chain.errors import ContractError, TransactionError, TransactionTimeout
-
-
-class NonceManager:
-    """Consecutive nonces per account, so transactions can be pipelined without waiting.
-
-    The first nonce comes from the node's pending count; after a failed send, ``resync``
-    forgets the account so the next reservation asks the node again.
-    """
-
-    def __init__(self, w3: Web3) -> None:
-        self._w3 = w3
-        self._next: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def reserve(self, address: str) -> int:
-        with self._lock:
-            nonce = self._next.get(address)
-            if nonce is None:
-                nonce = self._w3.eth.get_transaction_count(
-                    Web3.to_checksum_address(address), "pending"
-                )
-            self._next[address] = nonce + 1
-            return nonce
-
-    def resync(self, address: str) -> None:
-        with self._lock:
-            self._next.pop(address, None)
-
-    def reset(self) -> None:
-        """Forget every account (e.g. after the chain was rolled back to a snapshot)."""
-        with self._lock:
-            self._next.clear()
-
-
-@dataclass(frozen=True)
-class FeePolicy:
-    """EIP-1559 fee caps. Generous on purpose: under a rising base fee, transactions whose cap
-    falls below it sit in the pool (anvil drops them silently)."""
-
-    base_fee_multiplier: int = 4
-    priority_fee: int = 0
-
-    def fees(self, w3: Web3) -> dict[str, int]:
-        block = w3.eth.get_block("latest")
-        base = int(block.get("baseFeePerGas", 0) or 0)
-        return {
-            "maxFeePerGas": base * self.base_fee_multiplier + self.priority_fee,
-            "maxPriorityFeePerGas": self.priority_fee,
-        }
+from chain.transactions.fees import FeePolicy
+from chain.transactions.nonces import NonceManager
+from chain.transactions.rpc import JsonRpc
 
 
 class TxSender:
@@ -146,6 +98,21 @@ class TxSender:
         tx = self.build(fn, gas=gas)
         return self._send_signed(tx)
 
+    def send_eth(self, to: str, value: int) -> HexBytes:
+        """Sign and send a plain ether transfer (21,000 gas); returns the hash without waiting."""
+        fees = self.fees.fees(self.w3)
+        tx: TxParams = {
+            "from": self.address,
+            "to": Web3.to_checksum_address(to),
+            "value": Wei(value),
+            "gas": 21_000,
+            "nonce": Nonce(self.nonces.reserve(self.address)),
+            "chainId": self.chain_id,
+            "maxFeePerGas": Wei(fees["maxFeePerGas"]),
+            "maxPriorityFeePerGas": Wei(fees["maxPriorityFeePerGas"]),
+        }
+        return self._send_signed(tx)
+
     def _send_signed(self, tx: TxParams) -> HexBytes:
         signed = self.account.sign_transaction(dict(tx))  # type: ignore[arg-type]
         try:
@@ -209,17 +176,8 @@ class TxSender:
         )
 
     def _traced_revert(self, tx_hash: str) -> bytes | None:
-        try:
-            response = self.w3.provider.make_request(
-                RPCEndpoint("debug_traceTransaction"), [tx_hash, {"tracer": "callTracer"}]
-            )
-        except Exception:
-            return None
-        result = response.get("result") if isinstance(response, dict) else None
-        output = result.get("output") if isinstance(result, dict) else None
-        if isinstance(output, str) and output.startswith("0x") and len(output) > 2:
-            return bytes.fromhex(output[2:])
-        return None
+        rpc = JsonRpc.of(self.w3)
+        return None if rpc is None else rpc.traced_output(tx_hash)  # the embedded chain: none
 
     def _replayed_revert(self, receipt: TxReceipt) -> bytes | None:
         tx = self.w3.eth.get_transaction(receipt["transactionHash"])
