@@ -24,13 +24,13 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from api.auth import PROGRAM_ROLES
+from api.problems import Problem
 from api.submission import calls
 from api.submission.actions import Plain
 from api.submission.node import Node
 from api.submission.pipeline import Pipeline, Settled, Submission
 from api.submission.signer import Signer
-from api.auth import PROGRAM_ROLES
-from api.problems import Problem
 from chain.domain import program_code
 from chain.errors import ConfigurationError, TransactionError
 from chain.importer.keys import load_keystore

@@ -30,14 +30,14 @@ class KeyCreate(BaseModel):
 
     @field_validator("program")
     @classmethod
-    def _program_for_programme_roles(
-        cls, program: str | None, info: ValidationInfo
-    ) -> str | None:
+    def _program_for_programme_roles(cls, program: str | None, info: ValidationInfo) -> str | None:
         role = info.data.get("role")
         if role in PROGRAM_ROLES and program is None:
             raise ValueError(f"an {role} key needs its programme")
         if role is not None and role not in PROGRAM_ROLES and program is not None:
-            raise ValueError(f"only issuer and program_admin keys have a programme, not {role} keys")
+            raise ValueError(
+                f"only issuer and program_admin keys have a programme, not {role} keys"
+            )
         return program
 
 

@@ -69,9 +69,7 @@ def test_a_key_for_an_unregistered_programme_is_refused_and_registers_nothing(
 
 
 @pytest.mark.parametrize("role", ["issuer", "program_admin"])
-def test_a_programme_the_operator_does_not_administer_is_refused_whole(
-    api: Api, role: str
-) -> None:
+def test_a_programme_the_operator_does_not_administer_is_refused_whole(api: Api, role: str) -> None:
     """A registry that keeps its programme's admin key to itself: the API cannot grant roles in
     it, and says who must. Nothing is left half-made: no key, no keystore."""
     ledger = api.ledger.admin
