@@ -14,9 +14,7 @@ def _body(batch: int, **fields: object) -> dict[str, object]:
     return {"batch_id": batch, "registry_reference": REFERENCE} | fields
 
 
-def test_a_quantity_returns_the_lowest_serials_and_reads_at_once(
-    api: Api, held: Holding
-) -> None:
+def test_a_quantity_returns_the_lowest_serials_and_reads_at_once(api: Api, held: Holding) -> None:
     answer = api.post("/v1/detokenisations", held.holder, _body(held.batch, quantity=25))
     assert answer.status_code == 201, answer.text
     data = answer.json()
