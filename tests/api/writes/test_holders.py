@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 
 import httpx
-import pytest
 
 from chain.domain import Purpose, RangeState
 from tests.api.conftest import Api
