@@ -91,3 +91,23 @@ def test_labelling_refusals(api: Api, held: Holding) -> None:
     bad = api.client.put(path, json={"labels": ["gold_plated"]}, headers=vcs.headers)
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("labels")
     assert api.ledger.admin.batch(held.batch).labels == Label.CORSIA_ELIGIBLE
+
+
+def test_a_slow_chain_gets_202_and_the_status_url_has_the_result(api: Api, held: Holding) -> None:
+    compliance = api.key("compliance")
+    api.services.settings.confirm_timeout_s = 0.2
+    with api.mining_paused():
+        answer = api.client.put(
+            f"/v1/batches/{held.batch}/frozen", json={"frozen": True}, headers=compliance.headers
+        )
+        assert answer.status_code == 202, answer.text
+        data = answer.json()
+        assert answer.headers["location"] == data["status_url"]
+        assert data["status"] in ("accepted", "submitted")
+        api.mine()
+    api.chain.pipeline.settled(data["request_id"], timeout=30)
+    api.index()
+    status = api.client.get(data["status_url"], headers=compliance.headers).json()
+    assert status["status"] == "confirmed" and status["kind"] == "batch_setting"
+    assert status["result"]["frozen"] is True and status["result"]["batch_id"] == held.batch
+    assert api.ledger.admin.batch(held.batch).frozen
