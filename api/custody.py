@@ -145,8 +145,7 @@ class Custody:
                 "The API cannot provision this programme",
                 f"the API's operator account {self.operator_address} is not an admin of "
                 f"programme {program}, so it cannot grant {role} rights in it: the registry's "
-                f"own admin must grant programAdminRole({program_id}) to the operator (or grant "
-                "the role to the key's account itself)",
+                f"own admin must grant programAdminRole({program_id}) to the operator first",
                 program=program,
             )
         return program_id

@@ -33,7 +33,7 @@ class KeyCreate(BaseModel):
     def _program_for_programme_roles(cls, program: str | None, info: ValidationInfo) -> str | None:
         role = info.data.get("role")
         if role in PROGRAM_ROLES and program is None:
-            raise ValueError(f"an {role} key needs its programme")
+            raise ValueError(f"{role} keys need their programme")
         if role is not None and role not in PROGRAM_ROLES and program is not None:
             raise ValueError(
                 f"only issuer and program_admin keys have a programme, not {role} keys"
