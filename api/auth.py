@@ -1,8 +1,8 @@
 """API keys and scopes: who is calling, and may they do this.
 
 A key is a random 256-bit secret shown once; the store keeps only its SHA-256 (a secret that
-random needs no slow hash), its public id, its role and, for issuers and holders, the custodial
-account it acts as. ``CARBON_LEDGER_ADMIN_KEY`` is the bootstrap admin and is never stored.
+random needs no slow hash), its public id, its role, the programme of an issuer or programme
+admin key and, for issuer, programme-admin and holder keys, the custodial account it acts as. ``CARBON_LEDGER_ADMIN_KEY`` is the bootstrap admin and is never stored.
 
 Routes declare what they need with ``require("issuer")`` and get the ``Principal``. Once a
 request is authenticated, its ``request`` entry goes into the API audit log before the route
@@ -27,11 +27,15 @@ from api import audit_log, tables
 from api.deps import Services, ServicesDep
 from api.problems import Problem
 
-Role = Literal["admin", "issuer", "holder", "compliance", "auditor"]
+Role = Literal["admin", "issuer", "program_admin", "holder", "compliance", "auditor"]
 ROLES: tuple[Role, ...] = get_args(Role)
 BOOTSTRAP_KEY_ID = "admin-bootstrap"
 PROGRAM_PATTERN = r"^[A-Z][A-Z0-9]{0,15}$"
-"""A programme code as scopes name it (``issuer:VCS``)."""
+"""A programme code as scopes name it (``issuer:VCS``, ``program-admin:VCS``)."""
+PROGRAM_ROLES: tuple[Role, ...] = ("issuer", "program_admin")
+"""Roles scoped to one programme."""
+CUSTODIAL_ROLES: tuple[Role, ...] = ("issuer", "program_admin", "holder")
+"""Roles whose keys act as a custodial account the API holds (``api.custody``)."""
 KEY_PREFIX = "clk_"
 CACHE_S = 30.0
 
@@ -44,13 +48,16 @@ class Principal:
     role: Role
     program: str | None = None
     address: str | None = None
-    """The custodial account an issuer or holder key acts as (lowercase hex)."""
+    """The custodial account an issuer, programme-admin or holder key acts as (lowercase hex)."""
 
     @property
     def scope(self) -> str:
-        """``admin``, ``issuer:<PROGRAM>``, ``holder:<address>``, ``compliance``, ``auditor``."""
+        """``admin``, ``issuer:<PROGRAM>``, ``program-admin:<PROGRAM>``, ``holder:<address>``,
+        ``compliance``, ``auditor``."""
         if self.role == "issuer":
             return f"issuer:{self.program}"
+        if self.role == "program_admin":
+            return f"program-admin:{self.program}"
         if self.role == "holder":
             return f"holder:{self.address}"
         return self.role

@@ -1,11 +1,14 @@
-"""Custodial accounts: the key pairs the API signs with for issuer and holder keys.
+"""Custodial accounts: the key pairs the API signs with for issuer, programme-admin and holder
+keys.
 
 Each account's private key lives only in an eth-account (scrypt) keystore,
 ``D/keystores/custody/<address>.json``, encrypted with ``CARBON_LEDGER_KEYSTORE_PASSWORD``, and is
 decrypted on first use. ``provision`` makes a new account usable on-chain with the operator's
 transactions, through the same submission pipeline as everything else (so the operator's
-nonces have one owner): the programme is registered if it is not yet, the account gets the
-programme's issuer role (issuer keys), is allowlisted, and is funded when the chain charges gas.
+nonces have one owner): the account gets the programme's issuer role (issuer keys) or admin role
+(program_admin keys), is allowlisted (keys that hold credits), and is funded when the chain
+charges gas. The operator grants a programme's roles only as an admin of that programme; it
+never registers a programme (a registry's programme is governed by the registry's own key).
 Each step is checked first, so provisioning is safe to repeat.
 """
 
@@ -21,6 +24,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from api.auth import PROGRAM_ROLES
+from api.problems import Problem
 from api.submission import calls
 from api.submission.actions import Plain
 from api.submission.model import Settled, Submission
@@ -29,7 +34,6 @@ from api.submission.pipeline import Pipeline
 from chain.domain import program_code
 from chain.errors import ConfigurationError, TransactionError
 from chain.importer.keys import load_keystore
-from chain.programmes import identity
 from chain.transactions.signer import RawSigner
 
 FUNDING = Web3.to_wei(10, "ether")
@@ -113,22 +117,51 @@ class Custody:
 
     # ------------------------------------------------------------ on-chain provisioning
 
+    def programme(self, pipeline: Pipeline, role: str, program: str | None) -> int:
+        """The id of the programme a key of ``role`` is for (0 for keys of no programme), once
+        it is clear the operator can provision it: a read-only check, made before anything is
+        written, so a refusal leaves no keystore and no key behind."""
+        if role not in PROGRAM_ROLES:
+            return 0
+        assert program is not None
+        node, ledger = pipeline.node, pipeline.contract
+        program_id = program_id_of(node, ledger, program)
+        if program_id == 0:
+            # Registering it here would make the operator the programme's admin: a registry's
+            # programme is governed by the registry's own key, so it is registered on purpose.
+            raise Problem(
+                422,
+                "unknown-programme",
+                "Programme not registered",
+                f"programme {program} is not registered on the ledger: register the programme "
+                f"first (the ledger admin registers it with the registry's admin key), then "
+                f"create {role} keys for it",
+                errors=[{"field": "program", "message": f"{program} is not registered"}],
+            )
+        admin_role = _role(node, ledger, "programAdminRole", program_id)
+        if not _has_role(node, ledger, admin_role, self.operator_address):
+            raise Problem(
+                409,
+                "operator-not-programme-admin",
+                "The API cannot provision this programme",
+                f"the API's operator account {self.operator_address} is not an admin of "
+                f"programme {program}, so it cannot grant {role} rights in it: the registry's "
+                f"own admin must grant programAdminRole({program_id}) to the operator first",
+                program=program,
+            )
+        return program_id
+
     def provision(
         self, pipeline: Pipeline, role: str, program: str | None, address: str, timeout: float
     ) -> list[Settled]:
-        """The operator's transactions that make ``address`` a working custodial account."""
+        """The operator's transactions that make ``address`` a working custodial account: the
+        programme's issuer or admin role (issuer and program_admin keys; the programme must be
+        registered and administered by the operator, ``programme``), allowlisting (keys that
+        hold credits), and funding when the chain charges gas. Each step is checked first, so
+        provisioning is safe to repeat."""
         node, ledger = pipeline.node, pipeline.contract
         operator = self.operator_address
         done: list[Settled] = []
-
-        def run(*actions: Plain) -> None:
-            subs = [pipeline.submit_action(operator, a) for a in actions]
-            for settled in pipeline.wait(subs, timeout):
-                if settled.state != "confirmed":
-                    raise TransactionError(
-                        f"provisioning {address} failed: {settled.body.get('detail')}"
-                    )
-                done.append(settled)
 
         def plain(name: str, *args: object, what: str) -> Plain:
             data = calls.calldata(name, *args)
@@ -136,59 +169,29 @@ class Custody:
             return Plain(ledger, data, gas, what=what)
 
         steps: list[Plain] = []
-        if role == "issuer":
-            assert program is not None
-            program_id = program_id_of(node, ledger, program)
-            if program_id == 0:
-                # The operator becomes the programme's admin; its identity policy comes with it
-                # (chain.programmes), so no issuer can bridge into a parallel namespace.
-                register = plain(
-                    "registerProgram",
-                    program_code(program),
-                    Web3.to_checksum_address(operator),
-                    what=f"register {program}",
-                )
-                run(register)
-                program_id = program_id_of(node, ledger, program)
-                policy = identity(program)
-                if not policy.is_open:
-                    fixed = sorted(policy.fixed_namespaces or ())
-                    run(
-                        plain(
-                            "setProgramPolicy",
-                            program_id,
-                            policy.fixed_namespaces is not None,
-                            policy.numeric_project_ids,
-                            what=f"{program} identity policy",
-                        ),
-                        *(
-                            plain("setNamespaces", program_id, chunk, True, what="namespaces")
-                            for chunk in (fixed[i : i + 64] for i in range(0, len(fixed), 64))
-                        ),
-                    )
-            role_id = calls.result(
-                "issuerRole", node.call(ledger, calls.calldata("issuerRole", program_id))
-            )[0]
-            checksum = Web3.to_checksum_address(address)
-            (has,) = calls.result(
-                "hasRole", node.call(ledger, calls.calldata("hasRole", role_id, checksum))
+        checksum = Web3.to_checksum_address(address)
+        program_id = self.programme(pipeline, role, program)
+        if program_id:
+            role_of = "programAdminRole" if role == "program_admin" else "issuerRole"
+            role_id = _role(node, ledger, role_of, program_id)
+            if not _has_role(node, ledger, role_id, address):
+                steps.append(plain("grantRole", role_id, checksum, what=f"{role} of {program}"))
+        if role != "program_admin":  # a programme's admin governs; it holds no credits
+            (status,) = calls.result(
+                "accountStatus", node.call(ledger, calls.calldata("accountStatus", checksum))
             )
-            if not has:
-                steps.append(plain("grantRole", role_id, checksum, what=f"issuer of {program}"))
-        (status,) = calls.result(
-            "accountStatus",
-            node.call(ledger, calls.calldata("accountStatus", Web3.to_checksum_address(address))),
-        )
-        if not status[0]:
-            steps.append(
-                plain(
-                    "setAccount", Web3.to_checksum_address(address), True, False, what="allowlist"
-                )
-            )
+            if not status[0]:
+                steps.append(plain("setAccount", checksum, True, False, what="allowlist"))
         if charges_gas(node) and node.balance(address) < FUNDING_THRESHOLD:
             steps.append(Plain(address, b"", calls.TRANSFER_ETH_GAS, FUNDING, what="fund"))
         if steps:
-            run(*steps)
+            subs = [pipeline.submit_action(operator, a) for a in steps]
+            for settled in pipeline.wait(subs, timeout):
+                if settled.state != "confirmed":
+                    raise TransactionError(
+                        f"provisioning {address} failed: {settled.body.get('detail')}"
+                    )
+                done.append(settled)
         self._funding_checked[address.lower()] = time.monotonic()
         return done
 
@@ -216,6 +219,16 @@ class Custody:
 def program_id_of(node: Node, ledger: str, program: str) -> int:
     data = calls.calldata("programIdOf", program_code(program))
     return int(calls.result("programIdOf", node.call(ledger, data))[0])
+
+
+def _role(node: Node, ledger: str, getter: str, program_id: int) -> bytes:
+    """``issuerRole(id)`` or ``programAdminRole(id)``."""
+    return bytes(calls.result(getter, node.call(ledger, calls.calldata(getter, program_id)))[0])
+
+
+def _has_role(node: Node, ledger: str, role: bytes, account: str) -> bool:
+    data = calls.calldata("hasRole", role, Web3.to_checksum_address(account))
+    return bool(calls.result("hasRole", node.call(ledger, data))[0])
 
 
 def charges_gas(node: Node) -> bool:

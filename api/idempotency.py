@@ -1,4 +1,5 @@
-"""``Idempotency-Key`` on every POST: a retry gets the first response, and the action runs once.
+"""``Idempotency-Key`` on every write (POST, PUT): a retry gets the first response, and the
+action runs once.
 
 Records are scoped per API key: ``(key id, Idempotency-Key)``. The first request claims the
 record (``running``) before it acts; it stores its response when it answers (``done``). Then:

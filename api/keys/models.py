@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from api.auth import PROGRAM_PATTERN, Role
+from api.auth import PROGRAM_PATTERN, PROGRAM_ROLES, Role
 
 
 class KeyCreate(BaseModel):
@@ -22,19 +22,22 @@ class KeyCreate(BaseModel):
         default=None,
         validate_default=True,
         pattern=PROGRAM_PATTERN,
-        description="issuer keys: the programme code (VCS, GS, ACR, ...); registered if new",
+        description="issuer and program_admin keys: the code of a programme registered on the "
+        "ledger (VCS, GS, ACR, ...)",
         examples=["ACR"],
     )
     label: str = Field(default="", max_length=200, description="a note for people")
 
     @field_validator("program")
     @classmethod
-    def _program_for_issuers(cls, program: str | None, info: ValidationInfo) -> str | None:
+    def _program_for_programme_roles(cls, program: str | None, info: ValidationInfo) -> str | None:
         role = info.data.get("role")
-        if role == "issuer" and program is None:
-            raise ValueError("an issuer key needs its programme")
-        if role not in (None, "issuer") and program is not None:
-            raise ValueError(f"only issuer keys have a programme, not {role} keys")
+        if role in PROGRAM_ROLES and program is None:
+            raise ValueError(f"{role} keys need their programme")
+        if role is not None and role not in PROGRAM_ROLES and program is not None:
+            raise ValueError(
+                f"only issuer and program_admin keys have a programme, not {role} keys"
+            )
         return program
 
 
@@ -46,7 +49,9 @@ class KeyCreated(BaseModel):
     role: Role
     scope: str
     program: str | None = None
-    address: str | None = Field(description="the custodial account an issuer or holder key acts as")
+    address: str | None = Field(
+        description="the custodial account an issuer, program_admin or holder key acts as"
+    )
 
 
 class KeyPublic(BaseModel):

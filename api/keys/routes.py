@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api import audit_log, tables
 from api.auth import (
     BOOTSTRAP_KEY_ID,
+    CUSTODIAL_ROLES,
     Principal,
     Role,
     forget,
@@ -36,14 +37,15 @@ Admin = Annotated[Principal, Depends(require("admin"))]
     response_model=KeyCreated,
     response_model_exclude_none=True,
     responses=PROBLEMS | {502: {"description": "the ledger could not provision the account"}},
-    summary="Create a scoped API key (issuer and holder keys get a custodial account)",
+    summary="Create a scoped API key (issuer, program_admin and holder keys get a custodial "
+    "account)",
 )
 async def create_key(
     body: KeyCreate, request: Request, services: ServicesDep, admin: Admin
 ) -> JSONResponse:
     async def work() -> Answer:
         address = None
-        if body.role in ("issuer", "holder"):
+        if body.role in CUSTODIAL_ROLES:
             ledger = get_ledger(services)
             timeout = max(services.settings.confirm_timeout_s, 60.0)
             address = await run_in_threadpool(_custodial_account, ledger, body, timeout)
@@ -76,7 +78,9 @@ async def create_key(
 
 
 def _custodial_account(ledger: Ledger, body: KeyCreate, timeout: float) -> str:
-    """A new account, provisioned on-chain; its keystore is removed if that fails."""
+    """A new account, provisioned on-chain; its keystore is removed if that fails. A programme
+    the operator cannot provision is refused before the account exists."""
+    ledger.custody.programme(ledger.pipeline, body.role, body.program)
     account = ledger.custody.create()
     address = account.address.lower()
     try:

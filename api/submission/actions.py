@@ -365,3 +365,157 @@ class Filler(Action):
 ACTIONS: dict[str, type[Action]] = {
     cls.kind: cls for cls in (Plain, Bridge, RegisterProject, Transfer, Retire, Filler)
 }
+
+
+def _one_call(each: list[bytes]) -> bytes:
+    """One call as it is, several as one ``multicall`` (one transaction)."""
+    return each[0] if len(each) == 1 else calls.calldata("multicall", each)
+
+
+def _settled(response: dict[str, Any], receipt: Receipt) -> dict[str, Any]:
+    return response | {
+        "tx_hash": receipt.tx_hash,
+        "block_number": receipt.block_number,
+        "status": "confirmed",
+    }
+
+
+class Detokenise(Action):
+    """A holder returns runs of its serials to the off-chain registry (several: one multicall)."""
+
+    kind = "detokenisation"
+
+    def __init__(
+        self,
+        batch_id: int,
+        runs: list[list[int]],
+        registry_reference: str,
+        gas: int,
+        response: dict[str, Any],
+    ) -> None:
+        self.batch_id = batch_id
+        self.runs = runs
+        """``[first, last, range_start]`` per run."""
+        self.registry_reference = registry_reference
+        self.gas = gas
+        self.response = response
+
+    def request(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "runs": self.runs,
+            "registry_reference": self.registry_reference,
+            "gas": self.gas,
+            "response": self.response,
+        }
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> Detokenise:
+        return cls(
+            int(request["batch_id"]),
+            request["runs"],
+            request["registry_reference"],
+            int(request["gas"]),
+            request["response"],
+        )
+
+    def calldata(self) -> bytes:
+        ref = self.registry_reference
+        return _one_call(
+            [
+                calls.calldata("detokenise", self.batch_id, f, last, s, ref)
+                for f, last, s in self.runs
+            ]
+        )
+
+    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
+        return Call(ctx.contract, self.calldata(), self.gas)
+
+    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
+        return _settled(self.response, receipt)
+
+
+class Cancel(Action):
+    """An issuer's or programme admin's cancellation of a holder's runs of serials."""
+
+    kind = "cancellation"
+
+    def __init__(
+        self,
+        batch_id: int,
+        holder: str,
+        runs: list[list[int]],
+        reason: str,
+        gas: int,
+        response: dict[str, Any],
+    ) -> None:
+        self.batch_id = batch_id
+        self.holder = holder
+        self.runs = runs
+        """``[first, last, range_start]`` per run."""
+        self.reason = reason
+        self.gas = gas
+        self.response = response
+
+    def request(self) -> dict[str, Any]:
+        return {
+            "batch_id": self.batch_id,
+            "holder": self.holder,
+            "runs": self.runs,
+            "reason": self.reason,
+            "gas": self.gas,
+            "response": self.response,
+        }
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> Cancel:
+        return cls(
+            int(request["batch_id"]),
+            request["holder"],
+            request["runs"],
+            request["reason"],
+            int(request["gas"]),
+            request["response"],
+        )
+
+    def calldata(self) -> bytes:
+        holder = Web3.to_checksum_address(self.holder)
+        return _one_call(
+            [
+                calls.calldata("cancel", self.batch_id, holder, f, last, s, self.reason)
+                for f, last, s in self.runs
+            ]
+        )
+
+    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
+        return Call(ctx.contract, self.calldata(), self.gas)
+
+    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
+        return _settled(self.response, receipt)
+
+
+class BatchSetting(Action):
+    """A batch's freeze flag or labels: one fixed call (``setBatchFrozen``, ``setLabels``)."""
+
+    kind = "batch_setting"
+
+    def __init__(self, data: bytes, gas: int, response: dict[str, Any]) -> None:
+        self.data = data
+        self.gas = gas
+        self.response = response
+
+    def request(self) -> dict[str, Any]:
+        return {"data": hexbytes(self.data), "gas": self.gas, "response": self.response}
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> BatchSetting:
+        return cls(unhex(request["data"]), int(request["gas"]), request["response"])
+
+    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
+        return Call(ctx.contract, self.data, self.gas)
+
+    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
+        return _settled(self.response, receipt)
+
+
+ACTIONS.update({cls.kind: cls for cls in (Detokenise, Cancel, BatchSetting)})

@@ -1,11 +1,28 @@
-"""Write endpoints: issuances, transfers, retirements, and the status of a request."""
+"""Write endpoints: issuances, transfers, retirements, detokenisations, cancellations, batch
+settings (freeze, labels), and the status of a request."""
 
 from fastapi import APIRouter
 
-from api.writes import issuances, requests, retirements, transfers
+from api.writes import (
+    batches,
+    cancellations,
+    detokenisations,
+    issuances,
+    requests,
+    retirements,
+    transfers,
+)
 
 router = APIRouter()
-for module in (issuances, transfers, retirements, requests):
+for module in (
+    issuances,
+    transfers,
+    retirements,
+    detokenisations,
+    cancellations,
+    batches,
+    requests,
+):
     router.include_router(module.router)
 
 __all__ = ["router"]

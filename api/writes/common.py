@@ -98,9 +98,16 @@ async def respond(
     *,
     submission_id: str | None = None,
     signed: bool = False,
+    updated: bool = False,
 ) -> JSONResponse:
     """Run ``work`` once per Idempotency-Key and answer (or replay) its response. ``signed``:
-    the body is a signed one (a ledger error then names its ``typed_data.message`` fields)."""
+    the body is a signed one (a ledger error then names its ``typed_data.message`` fields).
+    ``updated``: the write changes a resource rather than creating one (a PUT), so its
+    confirmed 201 is answered as 200; it is stored as 201, as the settlement stores it."""
+
+    def _json(status: int, body: dict[str, Any], headers: dict[str, str]) -> JSONResponse:
+        return _as_json(200 if updated and status == 201 else status, body, headers)
+
     body = await request.body()
     held = await idempotency.claim(services, principal, request, body, submission_id)
     if isinstance(held, idempotency.Stored):
@@ -140,7 +147,7 @@ async def respond(
     return _json(answer.status, answer.body, answer.headers)
 
 
-def _json(status: int, body: dict[str, Any], headers: dict[str, str]) -> JSONResponse:
+def _as_json(status: int, body: dict[str, Any], headers: dict[str, str]) -> JSONResponse:
     media = PROBLEM_JSON if status >= 400 else "application/json"
     return JSONResponse(body, status_code=status, headers=headers, media_type=media)
 

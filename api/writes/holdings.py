@@ -8,12 +8,19 @@ certificate) is one contiguous range of serials. Short of credits, the 409 names
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.engine import Engine
 
+from api.deps import Ledger
 from api.problems import Problem
+from api.reads._common import json_int
+from api.submission import calls
+from api.writes.models import SerialsChoice
 from api.writes.views import Views
 from chain._hints import holder_runs, lowest_serials
 from chain.domain import RangeState
+from chain.errors import InsufficientCredits
 
 
 def insufficient(
@@ -79,3 +86,32 @@ def one_run(
             "and one retirement is one run: retire by first_serial and last_serial",
         )
     raise insufficient(views, holder, batch_id, quantity)
+
+
+def chosen_runs(views: Views, engine: Engine, holder: str, body: SerialsChoice) -> list[list[int]]:
+    """``[first, last, range_start]`` per run of ``holder``'s serials ``body`` names: its
+    exact serials (one run, checked held), or its quantity's lowest serials (one or more runs,
+    each starting a holding range)."""
+    if body.quantity is None:
+        assert body.first_serial is not None and body.last_serial is not None
+        first, last = body.first_serial, body.last_serial
+        return [[first, last, exact_start(views, holder, body.batch_id, first, last)]]
+    picked = lowest_runs(views, engine, holder, body.batch_id, body.quantity)
+    return [[first, last, first] for first, last in picked]
+
+
+def runs_json(runs: list[list[int]]) -> list[dict[str, Any]]:
+    """The runs as a response lists them."""
+    return [{"first_serial": json_int(r[0]), "last_serial": json_int(r[1])} for r in runs]
+
+
+def spending_gas(
+    ledger: Ledger, sender: str, holder: str, batch_id: int, quantity: int, data: bytes
+) -> int:
+    """The gas of a call that spends ``holder``'s credits, asked of the contract first (so a
+    refusal costs no transaction); short of credits, the 409 names what is held."""
+    try:
+        estimate = ledger.node.estimate_gas(sender, ledger.contract, data)
+    except InsufficientCredits:
+        raise insufficient(ledger.views, holder, batch_id, quantity) from None
+    return calls.with_margin(estimate)

@@ -27,7 +27,14 @@ from pydantic import (
 from api.auth import PROGRAM_PATTERN
 from api.reads._common import JsonInt
 from chain import canonical
-from chain.canonical import MAX_BATCH_QUANTITY, MAX_SERIAL, TEXT_FIELDS, TextField, TextRejected
+from chain.canonical import (
+    DETOKENISE_REFERENCE,
+    MAX_BATCH_QUANTITY,
+    MAX_SERIAL,
+    TEXT_FIELDS,
+    TextField,
+    TextRejected,
+)
 
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 BYTES32 = r"^0x[0-9a-fA-F]{64}$"
@@ -340,6 +347,90 @@ class RetirementPublic(BaseModel):
     tx_hash: str
     block_number: int
     status: Literal["confirmed"]
+
+
+# ---------------------------------------------------------------------------- detokenisations
+
+
+class DetokenisationCreate(SerialsChoice):
+    """The key's own credits returned to the registry (by quantity: the lowest serials)."""
+
+    registry_reference: Annotated[str, _written(DETOKENISE_REFERENCE)] = Field(
+        description="the registry's reference for the credits' return (required)",
+        examples=["VCS-RETURN-2026-0042"],
+    )
+
+
+class DetokenisationPublic(BaseModel):
+    id: str
+    request_id: str
+    batch_id: int
+    holder: str
+    quantity: int
+    ranges: list[Run]
+    registry_reference: str
+    tx_hash: str
+    block_number: int
+    status: Literal["confirmed"]
+
+
+# ---------------------------------------------------------------------------- cancellations
+
+
+class CancellationCreate(SerialsChoice):
+    """Cancel a holder's live credits: an issuer key cancels only what its own account holds
+    (``holder`` omitted or its own); a programme admin key any holder's credits of its
+    programme (``holder`` required)."""
+
+    holder: Address | None = Field(
+        default=None, description="whose credits; program_admin keys must name it"
+    )
+    reason: Annotated[str, _written(TEXT_FIELDS["reason"])] = Field(
+        examples=["registry reversal 2026-117"]
+    )
+
+
+class CancellationPublic(BaseModel):
+    id: str
+    request_id: str
+    batch_id: int
+    holder: str
+    cancelled_by: str
+    quantity: int
+    ranges: list[Run]
+    reason: str
+    tx_hash: str
+    block_number: int
+    status: Literal["confirmed"]
+
+
+# ---------------------------------------------------------------------------- batch settings
+
+
+class BatchFrozenSet(Strict):
+    frozen: bool
+
+
+class BatchLabelsSet(Strict):
+    labels: list[LabelName] = Field(
+        max_length=len(LABELS), description="the batch's labels after the change (all of them)"
+    )
+
+
+class BatchSettingPublic(BaseModel):
+    request_id: str
+    batch_id: int
+    tx_hash: str
+    block_number: int
+    status: Literal["confirmed"]
+
+
+class BatchFrozenPublic(BatchSettingPublic):
+    frozen: bool
+
+
+class BatchLabelsPublic(BatchSettingPublic):
+    labels: list[LabelName]
 
 
 # ---------------------------------------------------------------------------- status

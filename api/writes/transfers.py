@@ -11,11 +11,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
+from sqlalchemy.engine import Engine
 
 from api.auth import Principal, require
 from api.deps import Ledger, LedgerDep, ServicesDep
-from api.reads._common import json_int
-from api.submission import calls
 from api.submission.actions import Action, Transfer
 from api.submission.model import new_id
 from api.writes.common import (
@@ -27,9 +26,8 @@ from api.writes.common import (
     respond,
     submit_gated,
 )
-from api.writes.holdings import exact_start, insufficient, lowest_runs
+from api.writes.holdings import chosen_runs, runs_json, spending_gas
 from api.writes.models import TransferCreate, TransferPublic
-from chain.errors import InsufficientCredits
 
 router = APIRouter(tags=["transfers"])
 Holder = Annotated[Principal, Depends(require("holder"))]
@@ -63,33 +61,22 @@ async def create_transfer(
     return await respond(request, services, holder, work, submission_id=sid)
 
 
-def plan(ledger: Ledger, engine: object, holder: str, body: TransferCreate, sid: str) -> Transfer:
+def plan(ledger: Ledger, engine: Engine, holder: str, body: TransferCreate, sid: str) -> Transfer:
     if body.to.lower() == holder.lower():
         # The contract refuses it too (SelfTransfer): it would only fragment the ranges.
         raise field_problem("to", "is the key's own account: a transfer needs another recipient")
     views = ledger.views
-    if body.quantity is None:
-        assert body.first_serial is not None and body.last_serial is not None
-        first, last = body.first_serial, body.last_serial
-        runs = [[first, last, exact_start(views, holder, body.batch_id, first, last)]]
-        quantity = last - first + 1
-    else:
-        quantity = body.quantity
-        picked = lowest_runs(views, engine, holder, body.batch_id, quantity)  # type: ignore[arg-type]
-        runs = [[first, last, first] for first, last in picked]
+    runs = chosen_runs(views, engine, holder, body)
+    quantity = sum(last - first + 1 for first, last, _ in runs)
     response = {
         "id": sid,
         "batch_id": body.batch_id,
         "from": holder,
         "to": body.to.lower(),
         "quantity": quantity,
-        "ranges": [{"first_serial": json_int(r[0]), "last_serial": json_int(r[1])} for r in runs],
+        "ranges": runs_json(runs),
     }
     action = Transfer(body.batch_id, runs, body.to.lower(), 0, response)
-    try:
-        estimate = ledger.node.estimate_gas(holder, ledger.contract, action.calldata())
-    except InsufficientCredits:
-        raise insufficient(views, holder, body.batch_id, quantity) from None
-    action.gas = calls.with_margin(estimate)
+    action.gas = spending_gas(ledger, holder, holder, body.batch_id, quantity, action.calldata())
     ledger.custody.ensure_funded(ledger.pipeline, holder, 60.0)
     return action

@@ -118,6 +118,12 @@ class Views:
         (held,) = self._call("balanceOf", Web3.to_checksum_address(account), batch_id)
         return int(held)
 
+    def batch_program(self, batch_id: int) -> int:
+        """The id of the programme a batch belongs to (the contract refuses an unknown batch:
+        ``UnknownBatch``)."""
+        (record,) = self._call("batch", batch_id)
+        return int(record[0])
+
     def locate(self, batch_id: int, serial: int) -> SerialRange:
         """The holding range ``serial`` lies in (the contract reverts for a serial outside)."""
         start, (holder, last, state) = self._call("locateSerial", batch_id, serial)

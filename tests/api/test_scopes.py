@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from api import tables
 from tests.api.conftest import Api, Key, issuance_body
 
-ROLES = ("admin", "issuer", "holder", "compliance", "auditor")
+ROLES = ("admin", "issuer", "program_admin", "holder", "compliance", "auditor")
+PROGRAMME_ROLES = ("issuer", "program_admin")
 # (method, path, body, the roles allowed, what an allowed caller gets for this request)
 ENDPOINTS = [
     ("POST", "/v1/keys", {"role": "nobody"}, {"admin"}, 422),
@@ -21,13 +22,17 @@ ENDPOINTS = [
     ("POST", "/v1/transfers", {"batch_id": 1}, {"holder"}, 422),
     ("POST", "/v1/retirements", {"batch_id": 1}, {"holder"}, 422),
     ("POST", "/v1/retirements/typed-data", {"batch_id": 1}, {"holder"}, 422),
+    ("POST", "/v1/detokenisations", {"batch_id": 1}, {"holder"}, 422),
+    ("POST", "/v1/cancellations", {"batch_id": 1}, {"issuer", "program_admin"}, 422),
+    ("PUT", "/v1/batches/1/frozen", {"frozen": "maybe"}, {"compliance"}, 422),
+    ("PUT", "/v1/batches/1/labels", {"labels": ["gold"]}, {"program_admin"}, 422),
     ("GET", "/v1/requests/missing", None, set(ROLES), 404),
 ]
 
 
 @pytest.fixture
 def keys(api: Api) -> dict[str, Key]:
-    found = {role: api.key(role, "VCS" if role == "issuer" else None) for role in ROLES}
+    found = {role: api.key(role, "VCS" if role in PROGRAMME_ROLES else None) for role in ROLES}
     found["admin"] = Key("admin-bootstrap", "test-admin-key-0123456789", "admin", None)
     return found
 
@@ -70,6 +75,7 @@ def test_a_request_is_seen_by_its_key_and_the_overseers_only(
         ("issuer", 200),
         ("admin", 200),
         ("auditor", 200),
+        ("program_admin", 404),
         ("holder", 404),
         ("compliance", 404),
     ):

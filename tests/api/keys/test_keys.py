@@ -3,7 +3,10 @@ secrets, revocation."""
 
 from __future__ import annotations
 
+import pytest
+
 from chain.client import LedgerClient
+from chain.programmes import register_programme
 from tests.api.conftest import ADMIN, Api
 
 
@@ -20,18 +23,72 @@ def test_a_holder_key_gets_an_allowlisted_funded_custodial_account(api: Api) -> 
     assert (api.folder / "keystores" / "custody" / f"{address}.json").exists()
 
 
-def test_an_issuer_key_of_a_new_programme_registers_it_and_gets_its_role(api: Api) -> None:
+def test_an_issuer_key_gets_its_programmes_issuer_role(api: Api) -> None:
     ledger = api.ledger.admin
-    assert ledger.program_id("ACR") == 0
+    program_id = register_programme(ledger, "ACR")
     answer = api.client.post(
         "/v1/keys", json={"role": "issuer", "program": "ACR"}, headers=api.admin
     )
     assert answer.status_code == 201, answer.text
     data = answer.json()
     assert data["program"] == "ACR" and data["scope"] == "issuer:ACR"
-    program_id = ledger.program_id("ACR")
-    assert program_id != 0
     assert ledger.has_role(ledger.issuer_role(program_id), data["address"])
+    assert not ledger.has_role(ledger.program_admin_role(program_id), data["address"])
+
+
+def test_a_program_admin_key_gets_the_programmes_admin_role_and_no_allowlisting(api: Api) -> None:
+    ledger = api.ledger.admin
+    answer = api.client.post(
+        "/v1/keys", json={"role": "program_admin", "program": "VCS"}, headers=api.admin
+    )
+    assert answer.status_code == 201, answer.text
+    data = answer.json()
+    assert data["role"] == "program_admin" and data["scope"] == "program-admin:VCS"
+    address = data["address"]
+    assert ledger.has_role(ledger.program_admin_role(api.ledger.vcs), address)
+    assert not ledger.has_role(ledger.program_admin_role(api.ledger.gs), address)
+    assert not ledger.has_role(ledger.issuer_role(api.ledger.vcs), address)
+    assert not ledger.account_status(address).allowed  # it governs; it holds no credits
+    listed = api.client.get("/v1/keys?role=program_admin", headers=api.admin).json()["keys"]
+    assert [k["scope"] for k in listed] == ["program-admin:VCS"]
+
+
+@pytest.mark.parametrize("role", ["issuer", "program_admin"])
+def test_a_key_for_an_unregistered_programme_is_refused_and_registers_nothing(
+    api: Api, role: str
+) -> None:
+    ledger = api.ledger.admin
+    answer = api.client.post("/v1/keys", json={"role": role, "program": "ACR"}, headers=api.admin)
+    assert answer.status_code == 422, answer.text
+    problem = answer.json()
+    assert problem["type"].endswith("/unknown-programme")
+    assert "ACR" in problem["detail"] and "register the programme first" in problem["detail"]
+    assert [e["field"] for e in problem["errors"]] == ["program"]
+    assert ledger.program_id("ACR") == 0
+    _nothing_written(api)
+
+
+@pytest.mark.parametrize("role", ["issuer", "program_admin"])
+def test_a_programme_the_operator_does_not_administer_is_refused_whole(api: Api, role: str) -> None:
+    """A registry that keeps its programme's admin key to itself: the API cannot grant roles in
+    it, and says who must. Nothing is left half-made: no key, no keystore."""
+    ledger = api.ledger.admin
+    registry = api.ledger.outsider.account
+    program_id = ledger.register_program("ACR", registry)
+    answer = api.client.post("/v1/keys", json={"role": role, "program": "ACR"}, headers=api.admin)
+    assert answer.status_code == 409, answer.text
+    problem = answer.json()
+    assert problem["type"].endswith("/operator-not-programme-admin")
+    assert problem["program"] == "ACR" and "registry's" in problem["detail"]
+    assert f"programAdminRole({program_id})" in problem["detail"]
+    _nothing_written(api)
+
+
+def _nothing_written(api: Api) -> None:
+    listed = api.client.get("/v1/keys", headers=api.admin).json()["keys"]
+    assert listed == []
+    folder = api.folder / "keystores" / "custody"
+    assert not folder.exists() or list(folder.iterdir()) == []
 
 
 def test_keys_are_listed_without_secrets_and_revoked_at_once(api: Api) -> None:
@@ -74,6 +131,8 @@ def test_bad_key_bodies_are_422_naming_the_field(api: Api) -> None:
     cases = [
         ({"role": "issuer"}, "program"),
         ({"role": "holder", "program": "VCS"}, "program"),
+        ({"role": "program_admin"}, "program"),
+        ({"role": "compliance", "program": "VCS"}, "program"),
         ({"role": "king"}, "role"),
         ({"role": "issuer", "program": "vcs"}, "program"),
         ({"role": "holder", "colour": "red"}, "colour"),

@@ -4,31 +4,12 @@ serials, runs, what is held when it is not enough, and the ledger's refusals as 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 
 import httpx
-import pytest
 
 from chain.domain import Purpose, RangeState
-from tests.api.conftest import Api, Key, issuance_body
-
-FIRST, LAST = 941467007, 941467431
-
-
-@dataclass
-class Holding:
-    issuer: Key
-    holder: Key
-    other: Key
-    batch: int
-
-
-@pytest.fixture
-def held(api: Api) -> Holding:
-    issuer, holder, other = api.key("issuer", "VCS"), api.key("holder"), api.key("holder")
-    answer = api.post("/v1/issuances", issuer, issuance_body(holder.address or ""))
-    assert answer.status_code == 201, answer.text
-    return Holding(issuer, holder, other, answer.json()["batch_id"])
+from tests.api.conftest import Api
+from tests.api.writes.conftest import FIRST, LAST, Holding
 
 
 def _retire(**fields: object) -> dict[str, object]:

@@ -17,6 +17,7 @@ from eth_account.signers.local import LocalAccount
 
 from chain.canonical import MAX_SERIAL, TEXT_FIELDS
 from chain.domain import project_key
+from chain.programmes import register_programme
 from tests.api.conftest import BALE, Api, Key, issuance_body, verra_serial
 from tests.api.writes.test_signed import sign, typed_issuance
 
@@ -344,7 +345,8 @@ def test_a_registrys_own_project_id_spelling_is_canonicalised_custodial(
     api: Api, holder: Key, issuer: Key
 ) -> None:
     """ACR's exports and registry write ``ACR1185``; the serial holds ``1185``: one project."""
-    acr = api.key("issuer", "ACR")  # provisioning registers ACR with its policy (numeric ids)
+    register_programme(api.ledger.admin, "ACR")  # with its identity policy (numeric ids)
+    acr = api.key("issuer", "ACR")
     chain = api.ledger.admin
     acr_id = chain.program_id("ACR")
     recipient = holder.address or ""
