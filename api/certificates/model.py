@@ -13,8 +13,9 @@ from sqlalchemy.engine import Connection
 
 from api.pages import _queries as q
 from api.problems import Problem
-from api.reads._common import LabelName, Model, label_names
+from api.reads._common import Model
 from api.reads.queries import RetirementDetail, get_retirement
+from chain.domain import LabelName, label_names
 from chain.store import schema as s
 
 VERIFY_COMMAND = "carbon-ledger audit verify --rpc <RPC_URL> --data-dir <DIR> --json"

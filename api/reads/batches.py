@@ -12,20 +12,22 @@ from sqlalchemy.engine import Connection, Row
 
 from api.problems import not_found
 from api.reads._common import (
-    LABEL_BITS,
     JsonInt,
-    LabelName,
     Model,
     Page,
-    StateName,
     decode_cursor,
-    iso_date,
     keyset_page,
-    label_names,
     snapshot,
+)
+from chain.domain import (
+    LABEL_BITS,
+    LabelName,
+    RangeState,
+    StateName,
+    int_to_date,
+    label_names,
     state_name,
 )
-from chain.domain import RangeState
 from chain.store import schema as s
 
 b, p, pr, r = s.batches, s.programs, s.projects, s.serial_ranges
@@ -112,7 +114,7 @@ class BatchFilters:
     vintage: int | None = None
     country: str | None = None
     project: str | None = None
-    labels: Sequence[str] = field(default_factory=tuple)
+    labels: Sequence[LabelName] = field(default_factory=tuple)
     holder: str | None = None
 
     def scope(self) -> dict[str, Any]:
@@ -156,8 +158,8 @@ def _summary_fields(row: Row[Any]) -> dict[str, Any]:
         "first_serial": row.first_serial,
         "last_serial": row.last_serial,
         "quantity": row.quantity,
-        "vintage_start": iso_date(row.vintage_start),
-        "vintage_end": iso_date(row.vintage_end),
+        "vintage_start": int_to_date(row.vintage_start),
+        "vintage_end": int_to_date(row.vintage_end),
         "vintage_year": row.vintage_start // 10000,
         "labels": label_names(row.labels),
         "registry_reference": row.registry_reference,

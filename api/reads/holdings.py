@@ -11,17 +11,14 @@ from sqlalchemy.engine import Connection
 
 from api.reads._common import (
     JsonInt,
-    LabelName,
     Model,
     SerialSpan,
     decode_cursor,
-    iso_date,
     keyset_page,
-    label_names,
     snapshot,
 )
 from api.reads.batches import PROJECT_COLUMNS, join_project
-from chain.domain import RangeState
+from chain.domain import LabelName, RangeState, int_to_date, label_names
 from chain.store import schema as s
 
 b, r = s.batches, s.serial_ranges
@@ -133,8 +130,8 @@ def account_holdings(
                 project_id=m.registry_project_id,
                 project_name=m.project_name,
                 namespace=m.namespace,
-                vintage_start=iso_date(m.vintage_start),
-                vintage_end=iso_date(m.vintage_end),
+                vintage_start=int_to_date(m.vintage_start),
+                vintage_end=int_to_date(m.vintage_end),
                 labels=label_names(m.labels),
                 frozen=m.frozen,
                 held=held[batch_id],

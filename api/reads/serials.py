@@ -20,15 +20,14 @@ from api.reads._common import (
     MAX_SQL_INT,
     JsonInt,
     Model,
-    StateName,
     invalid,
     snapshot,
-    state_name,
 )
 from api.reads.batches import BatchSummary, HoldingRange, holding_range, select_batches, summary
 from api.reads.events import Event, serial_history
 from api.reads.retirements import Retirement, retirements_touching
 from chain import registries
+from chain.domain import StateName, state_name
 from chain.registries import SerialFormatError, UnknownRegistry
 from chain.store import schema as s
 
