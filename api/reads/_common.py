@@ -73,6 +73,11 @@ class Page(Model, Generic[T]):
     next_cursor: str | None
     next: str | None = None
 
+    @property
+    def more(self) -> bool:
+        """Whether another page follows (what the pages' "next" links ask)."""
+        return self.next_cursor is not None
+
 
 def invalid(field: str, message: str) -> Problem:
     """A field-level 422, shaped like the one request validation produces."""

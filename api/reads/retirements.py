@@ -209,3 +209,26 @@ def retirements_touching(
     )
     rows = conn.execute(query).all()
     return [Retirement(**_fields(row)) for row in rows[:limit]], len(rows) > limit
+
+
+def latest_retirements(
+    conn: Connection,
+    *,
+    batch_id: int | None = None,
+    holder: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> RetirementPage:
+    """Retirements newest first (by id), of one batch or holder (as stored: lower case), before
+    id ``before``: what the pages list (their links page on with the last one's id)."""
+    scope = {"list": "latest-retirements", "batch_id": batch_id, "holder": holder}
+    query = _select().order_by(t.c.id.desc()).limit(limit + 1)
+    if batch_id is not None:
+        query = query.where(t.c.batch_id == batch_id)
+    if holder is not None:
+        query = query.where(t.c.holder == holder)
+    if before is not None:
+        query = query.where(t.c.id < before)
+    rows = conn.execute(query).all()
+    page, following = keyset_page(rows, limit, scope, lambda row: [row.id])
+    return RetirementPage(items=[Retirement(**_fields(row)) for row in page], next_cursor=following)

@@ -23,7 +23,14 @@ from api.reads._common import (
     invalid,
     snapshot,
 )
-from api.reads.batches import BatchSummary, HoldingRange, holding_range, select_batches, summary
+from api.reads.batches import (
+    BatchSummary,
+    HoldingRange,
+    StateTonnes,
+    holding_range,
+    select_batches,
+    summary,
+)
 from api.reads.events import Event, serial_history
 from api.reads.retirements import Retirement, retirements_touching
 from chain import registries
@@ -98,13 +105,6 @@ def _number(text: str) -> int:
     if not _digits(text) or int(text) > MAX_SQL_INT:
         raise invalid("path.serial", f"expected a serial number in 0..{MAX_SQL_INT}, got {text!r}")
     return int(text)
-
-
-class StateTonnes(Model):
-    held: JsonInt
-    retired: JsonInt
-    detokenised: JsonInt
-    cancelled: JsonInt
 
 
 class RangeInBatch(HoldingRange):
