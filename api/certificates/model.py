@@ -50,7 +50,8 @@ def load(conn: Connection, retirement_id: int) -> Certificate | None:
             return None
         raise
     batch = find_batch(conn, detail.batch_id)
-    assert batch is not None, "a retirement's batch is in the store with it"
+    if batch is None:  # the indexer writes a retirement with its batch: a store that lost it
+        raise LookupError(f"retirement {retirement_id}: its batch {detail.batch_id} is missing")
     status = ledger_status(conn)
     return Certificate(
         **detail.model_dump(),
