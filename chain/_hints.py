@@ -7,7 +7,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Sequence
 
-from chain.domain import RangeState, SerialRange
+from chain.domain import HoldingRange, RangeState
 
 PARTS_HEAD = 0
 PARTS_END = 2**224 - 1
@@ -52,7 +52,7 @@ class PartIndex:
         return len(self._keys)
 
 
-def range_start_for(ranges: Sequence[SerialRange], serial: int) -> int:
+def range_start_for(ranges: Sequence[HoldingRange], serial: int) -> int:
     """Start of the range containing ``serial`` (``ranges`` sorted by first serial)."""
     i = bisect.bisect_right([r.first for r in ranges], serial) - 1
     if i < 0 or not ranges[i].contains(serial):
@@ -60,7 +60,7 @@ def range_start_for(ranges: Sequence[SerialRange], serial: int) -> int:
     return ranges[i].first
 
 
-def holder_runs(ranges: Sequence[SerialRange], holder: str) -> list[tuple[int, int]]:
+def holder_runs(ranges: Sequence[HoldingRange], holder: str) -> list[tuple[int, int]]:
     """``holder``'s live serials as maximal runs ``(first, last)``, lowest first.
 
     Adjacent ranges of the same holder form one run: the contract moves a run in one call.
@@ -78,7 +78,7 @@ def holder_runs(ranges: Sequence[SerialRange], holder: str) -> list[tuple[int, i
 
 
 def lowest_serials(
-    ranges: Sequence[SerialRange], holder: str, quantity: int
+    ranges: Sequence[HoldingRange], holder: str, quantity: int
 ) -> list[tuple[int, int]]:
     """The ``quantity`` lowest live serials of ``holder``, as runs; ``LookupError`` if short."""
     picked: list[tuple[int, int]] = []

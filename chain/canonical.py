@@ -24,12 +24,12 @@ enforced.
 
 from __future__ import annotations
 
-import datetime as dt
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
 
+from chain.domain import int_to_date
 from chain.errors import CarbonLedgerError
 
 MAX_SERIAL: Final = 2**63 - 2
@@ -243,14 +243,8 @@ def program_code_problem(code: str) -> str | None:
 
 def is_date(value: int) -> bool:
     """The contract's ``isDate``: a Gregorian calendar date ``YYYYMMDD`` in 1900-9999."""
-    year, month, day = value // 10000, value // 100 % 100, value % 100
-    if not FIRST_YEAR <= year <= 9999:
-        return False
-    try:
-        dt.date(year, month, day)
-    except ValueError:
-        return False
-    return True
+    date = int_to_date(value)  # None for 0 and for digits that are no date
+    return date is not None and FIRST_YEAR <= date.year <= 9999
 
 
 # ---------------------------------------------------------------- hygiene (API and importer)

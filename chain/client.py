@@ -25,6 +25,7 @@ from chain.deployment import Deployment
 from chain.domain import (
     AccountStatus,
     Batch,
+    HoldingRange,
     Issuance,
     Label,
     ProgramPolicy,
@@ -32,7 +33,6 @@ from chain.domain import (
     Purpose,
     RangeState,
     RetirementRequest,
-    SerialRange,
     namespace_id,
     part_key,
     program_code,
@@ -407,21 +407,21 @@ class LedgerClient:
     def batch_count(self) -> int:
         return int(self._call(self.contract.functions.batchCount()))
 
-    def ranges(self, batch_id: int) -> list[SerialRange]:
+    def ranges(self, batch_id: int) -> list[HoldingRange]:
         """Every holding range of a batch, in serial order (reads ``rangesFrom`` page by page)."""
         b = self.batch(batch_id)
-        out: list[SerialRange] = []
+        out: list[HoldingRange] = []
         start = b.first_serial
         while start <= b.last_serial:
             starts, ranges = self._call(
                 self.contract.functions.rangesFrom(batch_id, start, _RANGE_PAGE)
             )
             for s, (holder, last, state) in zip(starts, ranges, strict=True):
-                out.append(SerialRange(int(s), int(last), str(holder), RangeState(state)))
+                out.append(HoldingRange(int(s), int(last), str(holder), RangeState(state)))
             start = out[-1].last + 1
         return out
 
-    def holdings(self, batch_id: int, account: str) -> list[SerialRange]:
+    def holdings(self, batch_id: int, account: str) -> list[HoldingRange]:
         return [r for r in self.ranges(batch_id) if r.holder.lower() == account.lower()]
 
     def range_start(self, batch_id: int, serial: int) -> int:
@@ -432,12 +432,12 @@ class LedgerClient:
                 "InvalidRangeHint", {"batchId": batch_id, "serial": serial}
             ) from exc
 
-    def serial_status(self, batch_id: int, serial: int) -> SerialRange:
+    def serial_status(self, batch_id: int, serial: int) -> HoldingRange:
         """The holding range ``serial`` is in: its holder and state."""
         start, (holder, last, state) = self._call(
             self.contract.functions.locateSerial(batch_id, serial)
         )
-        return SerialRange(int(start), int(last), str(holder), RangeState(state))
+        return HoldingRange(int(start), int(last), str(holder), RangeState(state))
 
     def balance_of(self, account: str, batch_id: int) -> int:
         return int(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from eth_utils.address import to_checksum_address
 from eth_utils.crypto import keccak
@@ -59,16 +59,53 @@ ALL_LABELS = (
 )
 
 
+StateName = Literal["held", "retired", "detokenised", "cancelled"]
+"""A holding range's state by name, as the API and the pages show it."""
+LabelName = Literal[
+    "corsia_eligible", "ccp_approved", "article6_authorised", "corresponding_adjustment"
+]
+PurposeName = Literal["voluntary", "corsia", "article6", "compliance"]
+
+LABEL_BITS: dict[LabelName, int] = {
+    "corsia_eligible": int(Label.CORSIA_ELIGIBLE),
+    "ccp_approved": int(Label.CCP_APPROVED),
+    "article6_authorised": int(Label.ARTICLE6_AUTHORISED),
+    "corresponding_adjustment": int(Label.CORRESPONDING_ADJUSTMENT),
+}
+"""Label names and their bits (plain ints: IntFlag arithmetic is slow on every row)."""
+
+
+def label_names(bits: int) -> list[LabelName]:
+    """The labels set in ``bits``, in bit order (``["corsia_eligible", ...]``)."""
+    return [name for name, bit in LABEL_BITS.items() if bits & bit]
+
+
+def state_name(state: int) -> StateName:
+    """A stored range's state by name; a range always has one, so ``NONE`` is refused."""
+    label = RangeState(state).label
+    if label == "none":
+        raise ValueError("a holding range always has a state")
+    return label  # type: ignore[return-value]
+
+
+def purpose_name(purpose: int) -> PurposeName:
+    return Purpose(purpose).name.lower()  # type: ignore[return-value]
+
+
 def date_to_int(value: dt.date | None) -> int:
     """``date(2020, 1, 1)`` → ``20200101``; ``None`` → ``0``."""
     return 0 if value is None else value.year * 10000 + value.month * 100 + value.day
 
 
-def int_to_date(value: int) -> dt.date | None:
-    """``20200101`` → ``date(2020, 1, 1)``; ``0`` → ``None``."""
-    if value == 0:
+def int_to_date(value: int | None) -> dt.date | None:
+    """``20200101`` → ``date(2020, 1, 1)``; ``0``, ``None`` or digits that are no date (a store
+    may predate the contract's date check) → ``None``, so every reader can show any row."""
+    if not value or value < 0:
         return None
-    return dt.date(value // 10000, value // 100 % 100, value % 100)
+    try:
+        return dt.date(value // 10000, value // 100 % 100, value % 100)
+    except ValueError:
+        return None
 
 
 def program_code(code: str) -> bytes:
@@ -162,8 +199,10 @@ class RetirementRequest:
 
 
 @dataclass(frozen=True)
-class SerialRange:
-    """An inclusive range of serials with its holder and state (a holding range)."""
+class HoldingRange:
+    """A holding range: serials ``first..last`` of a batch, their holder (for a spent range, the
+    account that spent it) and state. The ranges of a batch tile it (Solidity ``HoldingRange``,
+    stored at its ``first``)."""
 
     first: int
     last: int

@@ -13,7 +13,7 @@ import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chain.domain import RangeState, SerialRange
+from chain.domain import HoldingRange, RangeState
 from chain.errors import ReplayViolation
 from chain.events import LedgerEvent
 
@@ -41,12 +41,12 @@ class BatchHoldings:
         batch_id: int,
         first_serial: int,
         last_serial: int,
-        ranges: Iterable[SerialRange] = (),
+        ranges: Iterable[HoldingRange] = (),
     ) -> None:
         self.batch_id = batch_id
         self.first_serial = first_serial
         self.last_serial = last_serial
-        self.ranges: list[SerialRange] = sorted(ranges, key=lambda r: r.first)
+        self.ranges: list[HoldingRange] = sorted(ranges, key=lambda r: r.first)
         self.starts: list[int] = [r.first for r in self.ranges]
 
     @property
@@ -61,7 +61,7 @@ class BatchHoldings:
 
     def move(
         self, first: int, last: int, sender: str, to: str, state: RangeState
-    ) -> tuple[list[int], list[SerialRange]]:
+    ) -> tuple[list[int], list[HoldingRange]]:
         """Apply one ``SerialsMoved``; returns (starts of ranges removed, ranges written)."""
         if not self.first_serial <= first <= last <= self.last_serial:
             raise ReplayViolation("firstSerial", f"{first}..{last} outside batch {self.batch_id}")
@@ -73,7 +73,7 @@ class BatchHoldings:
                 raise ReplayViolation(
                     "firstSerial", f"{first}..{last} minted twice in batch {self.batch_id}"
                 )
-            minted = SerialRange(first, last, to, state)
+            minted = HoldingRange(first, last, to, state)
             self.ranges.insert(lo + 1, minted)
             self.starts.insert(lo + 1, first)
             return [], [minted]
@@ -84,12 +84,12 @@ class BatchHoldings:
             r = ranges[lo]
             if last <= r.last and r.holder == sender and r.state == held:
                 if r.first < first:
-                    written = [SerialRange(r.first, first - 1, sender, held)]
-                    written.append(SerialRange(first, last, to, state))
+                    written = [HoldingRange(r.first, first - 1, sender, held)]
+                    written.append(HoldingRange(first, last, to, state))
                 else:
-                    written = [SerialRange(first, last, to, state)]
+                    written = [HoldingRange(first, last, to, state)]
                 if r.last > last:
-                    written.append(SerialRange(last + 1, r.last, sender, held))
+                    written.append(HoldingRange(last + 1, r.last, sender, held))
                 ranges[lo : lo + 1] = written
                 starts[lo : lo + 1] = [w.first for w in written]
                 return [r.first], written
@@ -110,10 +110,10 @@ class BatchHoldings:
             )
         written = []
         if touched[0].first < first:
-            written.append(SerialRange(touched[0].first, first - 1, sender, held))
-        written.append(SerialRange(first, last, to, state))
+            written.append(HoldingRange(touched[0].first, first - 1, sender, held))
+        written.append(HoldingRange(first, last, to, state))
         if touched[-1].last > last:
-            written.append(SerialRange(last + 1, touched[-1].last, sender, held))
+            written.append(HoldingRange(last + 1, touched[-1].last, sender, held))
         removed = [r.first for r in touched]
         ranges[lo : hi + 1] = written
         starts[lo : hi + 1] = [r.first for r in written]

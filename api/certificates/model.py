@@ -8,14 +8,12 @@ needs and the command to run). The JSON, HTML and PDF forms are renderings of th
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from api.pages import _queries as q
 from api.problems import Problem
-from api.reads._common import LabelName, Model, label_names
-from api.reads.queries import RetirementDetail, get_retirement
-from chain.store import schema as s
+from api.reads._common import Model
+from api.reads.queries import RetirementDetail, find_batch, get_retirement, ledger_status
+from chain.domain import LabelName
 
 VERIFY_COMMAND = "carbon-ledger audit verify --rpc <RPC_URL> --data-dir <DIR> --json"
 """``<DIR>`` holds the ledger's ``deployment.json``; ``<RPC_URL>`` is any node of its chain.
@@ -51,21 +49,16 @@ def load(conn: Connection, retirement_id: int) -> Certificate | None:
         if exc.status == 404:
             return None
         raise
-    b, p = s.batches, s.projects
-    batch = conn.execute(
-        sa.select(
-            b.c.namespace, b.c.labels, b.c.registry_reference, p.c.methodology, p.c.project_type
-        )
-        .join(p, p.c.key == b.c.project_key)
-        .where(b.c.id == detail.batch_id)
-    ).one()
-    status = q.ledger_status(conn)
+    batch = find_batch(conn, detail.batch_id)
+    if batch is None:  # the indexer writes a retirement with its batch: a store that lost it
+        raise LookupError(f"retirement {retirement_id}: its batch {detail.batch_id} is missing")
+    status = ledger_status(conn)
     return Certificate(
         **detail.model_dump(),
         namespace=batch.namespace,
-        methodology=batch.methodology,
-        project_type=batch.project_type,
-        labels=label_names(int(batch.labels)),
+        methodology=batch.project.methodology,
+        project_type=batch.project.project_type,
+        labels=batch.labels,
         registry_reference=batch.registry_reference,
         check=Check(
             command=VERIFY_COMMAND,

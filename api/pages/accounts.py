@@ -10,10 +10,10 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import ReadConnection
-from api.pages import _queries as q
 from api.pages.batches import MAX_ID, PAGE, RANGES, Cursor
 from api.pages.i18n import Translator, choose
 from api.pages.render import PageError, PageRoute, render
+from api.reads import queries as q
 
 router = APIRouter(route_class=PageRoute)
 
@@ -46,19 +46,18 @@ def account_page(
     retirements_before: Cursor = None,
 ) -> HTMLResponse:
     account = parse_address(address)
-    ranges = q.account_ranges(conn, account, after=_range_cursor(after), limit=RANGES)
-    held = q.account(conn, account)
-    spent = q.retirements(conn, holder=account, before=retirements_before, limit=PAGE)
-    if held.allowed is None and not held.by_state and not spent.items:
+    holdings = q.holdings_after(conn, account, _range_cursor(after), limit=RANGES)
+    tonnes = q.account_tonnes(conn, account)
+    spent = q.latest_retirements(conn, holder=account, before=retirements_before, limit=PAGE)
+    if holdings.account is None and not any(dict(tonnes).values()) and not spent.items:
         raise PageError(404, "error.no_account", address=account)
     t = Translator(choose(request)[0])
     return render(
         request,
         "account.html",
         title=t("account.title", address=account),
-        account=held,
-        ranges=ranges,
-        batches=q.batches_by_id(conn, {x.batch_id for x in ranges.items}),
+        holdings=holdings,
+        tonnes=tonnes,
         after=after,
         retirements=spent,
     )

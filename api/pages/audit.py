@@ -11,11 +11,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import ReadConnection, ServicesDep
-from api.pages import _queries as q
 from api.pages.batches import DIGITS, MAX_ID, PAGE, Cursor
 from api.pages.i18n import Translator, choose
 from api.pages.render import PageError, PageRoute, render
 from api.pages.verification import last_verification, verify_now
+from api.pages.views import shown_events
+from api.reads import queries as q
 
 router = APIRouter(route_class=PageRoute)
 
@@ -46,13 +47,13 @@ def audit_page(
         raise PageError(400, "error.unknown_event", kind=kind)
     # ``after`` pages back towards newer events: read them oldest first, show newest first.
     if after is not None and before is None:
-        page = q.events(
+        page = q.events_between(
             conn, name=kind, batch_id=batch_id, after=after, limit=PAGE, newest_first=False
         )
         items = list(reversed(page.items))
         newer, older = page.more, True
     else:
-        page = q.events(conn, name=kind, batch_id=batch_id, before=before, limit=PAGE)
+        page = q.events_between(conn, name=kind, batch_id=batch_id, before=before, limit=PAGE)
         items = page.items
         newer, older = before is not None, page.more
     t = Translator(choose(request)[0])
@@ -60,7 +61,7 @@ def audit_page(
         request,
         "audit.html",
         title=t("audit.title"),
-        events=items,
+        events=shown_events(conn, items),
         kinds=q.AUDITED_EVENTS,
         kind=kind,
         batch=batch_id,

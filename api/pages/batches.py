@@ -10,9 +10,10 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import ReadConnection
-from api.pages import _queries as q
 from api.pages.i18n import Translator, choose
 from api.pages.render import PageError, PageRoute, render
+from api.pages.views import shown_page
+from api.reads import queries as q
 
 router = APIRouter(route_class=PageRoute)
 
@@ -43,11 +44,11 @@ def batch_list(
     program: Annotated[str | None, Query(max_length=32)] = None,
     after: Cursor = None,
 ) -> HTMLResponse:
-    programs = q.programs(conn)
+    programs = q.program_list(conn)
     chosen = program or None
     if chosen is not None and chosen not in programs:
         raise PageError(400, "error.unknown_program", program=chosen)
-    page = q.batches(conn, program=chosen, after=after, limit=PAGE)
+    page = q.batches_by_program(conn, chosen, after=after, limit=PAGE)
     t = Translator(choose(request)[0])
     return render(
         request,
@@ -69,7 +70,7 @@ def batch_page(
     history_after: Cursor = None,
     retirements_before: Cursor = None,
 ) -> HTMLResponse:
-    batch = q.batch(conn, batch_id)
+    batch = q.find_batch(conn, batch_id)
     if batch is None:
         raise PageError(404, "error.no_batch", id=batch_id)
     t = Translator(choose(request)[0])
@@ -79,11 +80,16 @@ def batch_page(
         title=t("batch.title", id=batch.id),
         batch=batch,
         registry_url=registry_link(batch.program, batch.project.project_id),
-        ranges=q.batch_ranges(conn, batch_id, after=ranges_after, limit=RANGES),
+        ranges=q.ranges_after(conn, batch_id, after=ranges_after, limit=RANGES),
         ranges_after=ranges_after,
-        history=q.events(
-            conn, batch_id=batch_id, after=history_after, limit=PAGE, newest_first=False
+        history=shown_page(
+            conn,
+            q.events_between(
+                conn, batch_id=batch_id, after=history_after, limit=PAGE, newest_first=False
+            ),
         ),
         history_after=history_after,
-        retirements=q.retirements(conn, batch_id=batch_id, before=retirements_before, limit=PAGE),
+        retirements=q.latest_retirements(
+            conn, batch_id=batch_id, before=retirements_before, limit=PAGE
+        ),
     )

@@ -15,7 +15,7 @@ from markupsafe import Markup, escape
 
 from api.pages.display import plain_text
 from api.pages.stats import Point
-from api.pages.views import Tonnes
+from api.reads.queries import Totals
 
 FATES = ("held", "retired", "detokenised", "cancelled")
 COLOURS = {
@@ -68,7 +68,7 @@ def _svg(width: int, height: int, title: str, desc: str, body: str) -> Markup:
     )
 
 
-def stacked_bars(rows: Sequence[tuple[str, Tonnes]], title: str, t: Translate, lang: str) -> Markup:
+def stacked_bars(rows: Sequence[tuple[str, Totals]], title: str, t: Translate, lang: str) -> Markup:
     """One horizontal bar per category, its length the tonnes bridged, split by fate."""
     label_w, bar_w, row_h, top = 190, 330, 22, 4
     width, height = label_w + bar_w + 80, top + row_h * max(1, len(rows)) + 4

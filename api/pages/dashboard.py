@@ -7,12 +7,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import ReadConnection, ServicesDep
-from api.pages import _queries as q
 from api.pages import charts, stats
 from api.pages.i18n import Translator, choose
 from api.pages.render import PageRoute, render
 from api.pages.verification import last_verification
-from api.pages.views import Tonnes
+from api.pages.views import shown_events
+from api.reads import queries as q
+from api.reads.queries import Totals
 from chain.indexer import halt
 
 router = APIRouter(route_class=PageRoute)
@@ -24,7 +25,7 @@ def dashboard(request: Request, conn: ReadConnection, services: ServicesDep) -> 
     lang = choose(request)[0]
     t = Translator(lang)
 
-    def named(rows: list[tuple[str, Tonnes]]) -> list[tuple[str, Tonnes]]:
+    def named(rows: list[tuple[str, Totals]]) -> list[tuple[str, Totals]]:
         return [(t("chart.others") if k == stats.OTHERS else k, x) for k, x in rows]
 
     dimensions = [
@@ -58,6 +59,6 @@ def dashboard(request: Request, conn: ReadConnection, services: ServicesDep) -> 
         indexer=indexer,
         halt=stopped,
         verification=last_verification(services),
-        events=q.events(conn, limit=10).items,
-        retirements=q.retirements(conn, limit=10).items,
+        events=shown_events(conn, q.events_between(conn, limit=10).items),
+        retirements=q.latest_retirements(conn, limit=10).items,
     )

@@ -17,11 +17,10 @@ from fastapi.responses import HTMLResponse
 from sqlalchemy.engine import Connection
 
 from api.deps import ReadConnection
-from api.pages import _queries as q
-from api.pages import views as v
 from api.pages.batches import DIGITS, MAX_ID
 from api.pages.i18n import Translator, choose
 from api.pages.render import PageRoute, render
+from api.pages.views import EventView, shown
 from api.problems import Problem
 from api.reads import queries as reads
 from chain import registries
@@ -49,7 +48,7 @@ class Wanted:
 class Found:
     wanted: Wanted
     status: reads.SerialStatus
-    history: list[v.Event]
+    history: list[EventView]
     """``status.history``, with each event's parts pulled out for display."""
 
 
@@ -114,7 +113,7 @@ def look_up(conn: Connection, wanted: Wanted) -> Found | None:
         if exc.status == 404:
             return None  # none of these serials is bridged
         raise
-    history = [v.event_from_row(e.model_dump()) for e in status.history]
+    history = [shown(e) for e in status.history]
     return Found(wanted, status, history)
 
 
@@ -128,7 +127,7 @@ def serial_page(
 ) -> HTMLResponse:
     t = Translator(choose(request)[0])
     text = (q_ or "").strip()
-    known = q.programs(conn)
+    known = reads.program_list(conn)
     program = (program or "").strip().upper() or None
     namespace = (namespace or "").strip() or None
     context: dict[str, Any] = {

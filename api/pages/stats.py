@@ -1,7 +1,7 @@
 """The dashboard's figures: tonnes by fate per programme, vintage year, country and project type
-(the read API's ``ledger_stats``), and over time (block height; month of retirement). They
-aggregate whole tables, so they are computed once per state of the store (its checkpoint) and
-kept until the indexer moves it on.
+(the read API's ``ledger_stats``), and over time (block height; month of retirement), all read
+through the read API's query layer. They aggregate whole tables, so they are computed once per
+state of the store (its checkpoint) and kept until the indexer moves it on.
 """
 
 from __future__ import annotations
@@ -10,14 +10,10 @@ import threading
 import weakref
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from api.pages.views import Tonnes
 from api.reads import queries as reads
-from chain.store import schema as s
-
-b = s.batches
+from api.reads.queries import Totals, totals
 
 TIMELINE_POINTS = 60
 """Buckets of block height in the time series: enough for a trend, few enough to read."""
@@ -27,74 +23,40 @@ TIMELINE_POINTS = 60
 class Point:
     block: int
     """The last block of the bucket."""
-    tonnes: Tonnes
+    tonnes: Totals
     """Cumulative up to and including that block."""
 
 
 @dataclass(frozen=True)
 class Stats:
-    total: Tonnes
+    total: Totals
     batches: int
     retirements: int
-    by_program: list[tuple[str, Tonnes]]
-    by_vintage: list[tuple[str, Tonnes]]
-    by_country: list[tuple[str, Tonnes]]
-    by_project_type: list[tuple[str, Tonnes]]
+    by_program: list[tuple[str, Totals]]
+    by_vintage: list[tuple[str, Totals]]
+    by_country: list[tuple[str, Totals]]
+    by_project_type: list[tuple[str, Totals]]
     timeline: list[Point]
     retired_by_month: list[tuple[str, int]]
     """(``YYYY-MM`` of the retirement date, tonnes), oldest first."""
 
 
-def _tonnes(x: reads.Tonnes) -> Tonnes:
-    return Tonnes(int(x.bridged), int(x.retired), int(x.detokenised), int(x.cancelled))
-
-
-def _timeline(conn: Connection, first: int, last: int) -> list[Point]:
-    """Cumulative tonnes by fate at ``TIMELINE_POINTS`` evenly spaced block heights."""
-    width = max(1, -(-(last - first + 1) // TIMELINE_POINTS))
-    per_bucket: dict[int, list[int]] = {}
-    sources = (
-        (0, b, b.c.quantity),
-        (1, s.retirements, s.retirements.c.quantity),
-        (2, s.detokenisations, s.detokenisations.c.quantity),
-        (3, s.cancellations, s.cancellations.c.quantity),
-    )
-    for column, table, quantity in sources:
-        bucket = (table.c.block_number - first) // width
-        query = sa.select(bucket, sa.func.sum(quantity)).group_by(bucket)
-        for index, tonnes in conn.execute(query):
-            per_bucket.setdefault(int(index), [0, 0, 0, 0])[column] += int(tonnes)
-    points, running = [], [0, 0, 0, 0]
-    for index in sorted(per_bucket):
-        running = [a + b for a, b in zip(running, per_bucket[index], strict=True)]
-        end = min(last, first + (index + 1) * width - 1)
-        points.append(Point(end, Tonnes(*running)))
-    return points
+def _tonnes(x: reads.Tonnes) -> Totals:
+    return totals(int(x.bridged), int(x.retired), int(x.detokenised), int(x.cancelled))
 
 
 def compute(conn: Connection) -> Stats:
     figures = reads.ledger_stats(conn)
-    cp = conn.execute(sa.select(s.checkpoint.c.block_number)).scalar()
-    start = conn.execute(sa.select(s.chain_info.c.deploy_block)).scalar()
-    month = s.retirements.c.retired_on // 100
-    months = conn.execute(
-        sa.select(month, sa.func.sum(s.retirements.c.quantity))
-        .where(s.retirements.c.retired_on > 0)
-        .group_by(month)
-        .order_by(month)
-    )
     return Stats(
         total=_tonnes(figures.totals),
         batches=figures.totals.batches,
-        retirements=int(
-            conn.execute(sa.select(sa.func.count()).select_from(s.retirements)).scalar() or 0
-        ),
+        retirements=reads.retirement_count(conn),
         by_program=[(x.key, _tonnes(x)) for x in figures.by_program],
         by_vintage=[(str(x.year), _tonnes(x)) for x in figures.by_vintage_year],
         by_country=_largest([(x.key, _tonnes(x)) for x in figures.by_country]),
         by_project_type=_largest([(x.key, _tonnes(x)) for x in figures.by_project_type]),
-        timeline=[] if cp is None else _timeline(conn, int(start or 0), int(cp)),
-        retired_by_month=[(f"{int(m) // 100:04d}-{int(m) % 100:02d}", int(t)) for m, t in months],
+        timeline=[Point(*x) for x in reads.tonnes_over_blocks(conn, TIMELINE_POINTS)],
+        retired_by_month=reads.retired_by_month(conn),
     )
 
 
@@ -103,13 +65,13 @@ OTHERS = "\0others"
 """Label of the bucket that sums the categories past the largest few (translated on display)."""
 
 
-def _largest(rows: list[tuple[str, Tonnes]], keep: int = 12) -> list[tuple[str, Tonnes]]:
+def _largest(rows: list[tuple[str, Totals]], keep: int = 12) -> list[tuple[str, Totals]]:
     """The ``keep`` largest categories by tonnes bridged, and the rest summed as one."""
     rows = sorted(rows, key=lambda kv: (-kv[1].bridged, kv[0]))
     if len(rows) <= keep + 1:
         return rows
     rest = rows[keep:]
-    summed = Tonnes(*(sum(getattr(t, f) for _, t in rest) for f in _FATES))
+    summed = totals(*(sum(getattr(t, f) for _, t in rest) for f in _FATES))
     return [*rows[:keep], (OTHERS, summed)]
 
 
@@ -121,10 +83,8 @@ _lock = threading.Lock()
 
 def current(conn: Connection) -> Stats:
     """The figures for the store's current checkpoint, computed at most once per checkpoint."""
-    cp = conn.execute(
-        sa.select(s.checkpoint.c.audit_seq, s.checkpoint.c.block_number, s.checkpoint.c.audit_head)
-    ).first()
-    key = tuple(cp) if cp is not None else ()
+    status = reads.ledger_status(conn)
+    key = () if status.block is None else (status.audit_seq, status.block, status.audit_head)
     with _lock:
         cached = _cache.get(conn.engine)
     if cached is not None and cached[0] == key and key:

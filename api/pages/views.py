@@ -1,165 +1,33 @@
-"""What the pages show, as plain typed records built from store rows.
+"""How the pages show an audited event: the read API's record (``api.reads.queries.Event``)
+with the parts each kind may have pulled out for display, so one template lists every kind.
 
-Enumerations stay as stable keys (``"held"``, ``"corsia"``, ``"CORSIA_ELIGIBLE"``) that the
-templates translate through the message catalogs; dates are ``datetime.date`` (or ``None``).
+Enumerations stay as stable keys (``"held"``, ``"corsia"``, ``"corsia_eligible"``) that the
+templates translate through the message catalogs. Every other record a page shows is the read
+API's own (batches, holding ranges, retirements, holdings, statistics).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from chain.domain import Label, Purpose, RangeState
+from pydantic import Field
+from sqlalchemy.engine import Connection
 
-LABELS = (
-    Label.CORSIA_ELIGIBLE,
-    Label.CCP_APPROVED,
-    Label.ARTICLE6_AUTHORISED,
-    Label.CORRESPONDING_ADJUSTMENT,
-)
+from api.reads.queries import Event, Page, program_codes
+from chain.domain import label_names, purpose_name, state_name
 
 
-def label_names(bits: int) -> list[str]:
-    return [str(label.name).lower() for label in LABELS if bits & label]
+class EventView(Event):
+    """An audited event with its serials, parties, state and kind-specific facts pulled out."""
 
-
-def state_name(value: int) -> str:
-    try:
-        return RangeState(value).label
-    except ValueError:
-        return "unknown"
-
-
-def purpose_name(value: int) -> str:
-    try:
-        return Purpose(value).name.lower()
-    except ValueError:
-        return "unknown"
-
-
-def to_date(value: int | None) -> dt.date | None:
-    """``YYYYMMDD`` → date; ``0``, ``None`` or an impossible date → ``None``."""
-    if not value:
-        return None
-    try:
-        return dt.date(value // 10000, value // 100 % 100, value % 100)
-    except ValueError:
-        return None
-
-
-@dataclass(frozen=True)
-class Tonnes:
-    """Tonnes by fate; ``held`` follows from conservation (bridged = held + the rest)."""
-
-    bridged: int = 0
-    retired: int = 0
-    detokenised: int = 0
-    cancelled: int = 0
-
-    @property
-    def held(self) -> int:
-        return self.bridged - self.retired - self.detokenised - self.cancelled
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "bridged": self.bridged,
-            "held": self.held,
-            "retired": self.retired,
-            "detokenised": self.detokenised,
-            "cancelled": self.cancelled,
-        }
-
-
-@dataclass(frozen=True)
-class Project:
-    key: str
-    program: str
-    project_id: str
-    name: str
-    country: str
-    methodology: str
-    project_type: str
-
-
-@dataclass(frozen=True)
-class Batch:
-    id: int
-    program: str
-    project: Project
-    namespace: str
-    first_serial: int
-    last_serial: int
-    quantity: int
-    recipient: str
-    vintage_start: dt.date | None
-    vintage_end: dt.date | None
-    labels: list[str]
-    metadata_hash: str
-    registry_reference: str
-    frozen: bool
-    tonnes: Tonnes
-    bridged_by: str
-    seq: int
-    block_number: int
-    tx_hash: str
-
-
-@dataclass(frozen=True)
-class Range:
-    batch_id: int
-    first_serial: int
-    last_serial: int
-    holder: str
-    state: str
-    seq: int
-
-    @property
-    def quantity(self) -> int:
-        return self.last_serial - self.first_serial + 1
-
-
-@dataclass(frozen=True)
-class Retirement:
-    id: int
-    batch_id: int
-    holder: str
-    first_serial: int
-    last_serial: int
-    quantity: int
-    beneficiary: str
-    purpose: str
-    jurisdiction: str
-    consumption_start: dt.date | None
-    consumption_end: dt.date | None
-    note: str
-    retired_on: dt.date | None
-    mirrored: bool
-    actor: str
-    seq: int
-    block_number: int
-    tx_hash: str
-
-
-@dataclass(frozen=True)
-class Event:
-    """One audited event, with the parts every kind may have pulled out for display."""
-
-    seq: int
-    name: str
-    block_number: int
-    tx_hash: str
-    log_index: int
-    audit_head: str
-    batch_id: int | None
     actor: str | None = None
     first_serial: int | None = None
     last_serial: int | None = None
     sender: str | None = None
     receiver: str | None = None
     state: str | None = None
-    detail: Mapping[Any, Any] = field(default_factory=dict)
+    detail: dict[str, Any] = Field(default_factory=dict)
     """Kind-specific facts (beneficiary, reason, labels, account flags, …) for the template."""
 
     @property
@@ -173,25 +41,28 @@ PROGRAM_EVENTS = frozenset(("ProgramRegistered", "ProgramPolicyUpdated", "Namesp
 """Events about a programme: shown with its code, which the event itself carries only as an id."""
 
 
-def event_from_row(row: Mapping[Any, Any], programs: Mapping[int, str] | None = None) -> Event:
-    """An ``events`` row (its decoded ``fields``) as an :class:`Event`; ``programs`` (id → code)
-    names the programme of a programme event (``PROGRAM_EVENTS``)."""
-    f: Mapping[Any, Any] = row["fields"] or {}
-    name = str(row["name"])
-    base: dict[str, Any] = {
-        "seq": int(row["seq"]),
-        "name": name,
-        "block_number": int(row["block_number"]),
-        "tx_hash": str(row["tx_hash"]),
-        "log_index": int(row["log_index"]),
-        "audit_head": str(row["audit_head"]),
-        "batch_id": None if row["batch_id"] is None else int(row["batch_id"]),
-        "actor": f.get("actor"),
-    }
+def shown_events(conn: Connection, events: Sequence[Event]) -> list[EventView]:
+    """``events`` for display, each programme event with its programme's code."""
+    wanted = (e.fields.get("programId") for e in events if e.name in PROGRAM_EVENTS)
+    codes = program_codes(conn, {int(x) for x in wanted if x is not None})
+    return [shown(e, codes) for e in events]
+
+
+def shown_page(conn: Connection, page: Page[Event]) -> Page[Event]:
+    """``page`` with its events for display (``EventView`` is an ``Event``)."""
+    return page.model_copy(update={"items": shown_events(conn, page.items)})
+
+
+def shown(event: Event, programs: Mapping[int, str] | None = None) -> EventView:
+    """``event`` for display; ``programs`` (id → code) names the programme of a programme event
+    (``PROGRAM_EVENTS``)."""
+    f: Mapping[Any, Any] = event.fields
+    name = event.name
+    base: dict[str, Any] = {**event.__dict__, "actor": f.get("actor")}
     match name:
         case "BatchBridged":
             i = f.get("issuance") or {}
-            return Event(
+            return EventView(
                 **base,
                 first_serial=_int(i.get("firstSerial")),
                 last_serial=_int(i.get("lastSerial")),
@@ -200,7 +71,7 @@ def event_from_row(row: Mapping[Any, Any], programs: Mapping[int, str] | None = 
                 detail={"namespace": i.get("namespace", ""), "labels": i.get("labels", 0)},
             )
         case "SerialsMoved":
-            return Event(
+            return EventView(
                 **base,
                 first_serial=_int(f.get("firstSerial")),
                 last_serial=_int(f.get("lastSerial")),
@@ -210,7 +81,7 @@ def event_from_row(row: Mapping[Any, Any], programs: Mapping[int, str] | None = 
             )
         case "CreditsRetired":
             r = f.get("retirement") or {}
-            return Event(
+            return EventView(
                 **base,
                 first_serial=_int(r.get("firstSerial")),
                 last_serial=_int(r.get("lastSerial")),
@@ -224,7 +95,7 @@ def event_from_row(row: Mapping[Any, Any], programs: Mapping[int, str] | None = 
                 },
             )
         case "CreditsDetokenised" | "CreditsCancelled":
-            return Event(
+            return EventView(
                 **base,
                 first_serial=_int(f.get("firstSerial")),
                 last_serial=_int(f.get("lastSerial")),
@@ -236,11 +107,11 @@ def event_from_row(row: Mapping[Any, Any], programs: Mapping[int, str] | None = 
                 },
             )
         case "LabelsUpdated":
-            return Event(**base, detail={"labels": label_names(int(f.get("labels", 0)))})
+            return EventView(**base, detail={"labels": label_names(int(f.get("labels", 0)))})
         case "BatchFreezeChanged":
-            return Event(**base, detail={"frozen": bool(f.get("frozen"))})
+            return EventView(**base, detail={"frozen": bool(f.get("frozen"))})
         case "AccountUpdated":
-            return Event(
+            return EventView(
                 **base,
                 receiver=f.get("account"),
                 detail={"allowed": bool(f.get("allowed")), "frozen": bool(f.get("frozen"))},
@@ -257,24 +128,24 @@ def event_from_row(row: Mapping[Any, Any], programs: Mapping[int, str] | None = 
             elif name == "NamespaceUpdated":
                 detail["namespace"] = f.get("namespace", "")
                 detail["allowed"] = bool(f.get("allowed"))
-            return Event(**base, detail=detail)
+            return EventView(**base, detail=detail)
         case "ProjectRegistered":
             p = f.get("project") or {}
-            return Event(
+            return EventView(
                 **base, detail={"project_id": p.get("projectId", ""), "name": p.get("name", "")}
             )
         case "RoleUpdated":
-            return Event(
+            return EventView(
                 **base,
                 receiver=f.get("account"),
                 detail={"role": f.get("role", ""), "granted": bool(f.get("granted"))},
             )
         case "PauseChanged":
-            return Event(**base, detail={"paused": bool(f.get("paused"))})
+            return EventView(**base, detail={"paused": bool(f.get("paused"))})
         case _:
-            return Event(**base)
+            return EventView(**base)
 
 
 def _int(value: Any) -> int | None:
-    # The store keeps integers wider than a JSON-safe 63 bits as decimal strings.
+    # The read API gives integers from 2^53 on as decimal strings.
     return None if value is None else int(value)

@@ -1,5 +1,5 @@
-"""What every read shares: JSON integer and address types, labels and dates as text, cursors,
-page models, and the 422 a bad query parameter gets.
+"""What every read shares: JSON integer and address types, cursors, the page model, and the 422
+a bad query parameter gets. (Labels, states, purposes and dates by name: ``chain.domain``.)
 
 Integers that can exceed 2^53 (serial numbers, quantities, tonnes) are JSON numbers below 2^53
 and decimal strings from there on, because a JavaScript client reads a larger number wrong.
@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 from sqlalchemy.engine import Connection
 
 from api.problems import Problem
-from chain.domain import Label, Purpose, RangeState
 
 JSON_SAFE = 2**53
 MAX_SQL_INT = 2**63 - 1
@@ -46,45 +44,6 @@ JsonInt = Annotated[
 """An integer that may exceed 2^53 (serials, tonnes): see the module docstring."""
 
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
-
-StateName = Literal["held", "retired", "detokenised", "cancelled"]
-LabelName = Literal[
-    "corsia_eligible", "ccp_approved", "article6_authorised", "corresponding_adjustment"
-]
-PurposeName = Literal["voluntary", "corsia", "article6", "compliance"]
-
-LABEL_BITS: dict[str, int] = {
-    "corsia_eligible": int(Label.CORSIA_ELIGIBLE),
-    "ccp_approved": int(Label.CCP_APPROVED),
-    "article6_authorised": int(Label.ARTICLE6_AUTHORISED),
-    "corresponding_adjustment": int(Label.CORRESPONDING_ADJUSTMENT),
-}
-"""Label names and their bits (plain ints: IntFlag arithmetic is slow on every row)."""
-
-
-def label_names(bits: int) -> list[LabelName]:
-    """The labels set in ``bits``, in bit order (``["corsia_eligible", ...]``)."""
-    return [name for name, bit in LABEL_BITS.items() if bits & bit]  # type: ignore[misc]
-
-
-def state_name(state: int) -> StateName:
-    label = RangeState(state).label
-    assert label != "none", "a stored range always has a state"
-    return label  # type: ignore[return-value]
-
-
-def purpose_name(purpose: int) -> PurposeName:
-    return Purpose(purpose).name.lower()  # type: ignore[return-value]
-
-
-def iso_date(value: int) -> dt.date | None:
-    """A ``YYYYMMDD`` integer as a date; ``None`` for 0 or for digits that are no date."""
-    if value <= 0:
-        return None
-    try:
-        return dt.date(value // 10000, value // 100 % 100, value % 100)
-    except ValueError:
-        return None
 
 
 class Model(BaseModel):
@@ -113,6 +72,11 @@ class Page(Model, Generic[T]):
     items: list[T]
     next_cursor: str | None
     next: str | None = None
+
+    @property
+    def more(self) -> bool:
+        """Whether another page follows (what the pages' "next" links ask)."""
+        return self.next_cursor is not None
 
 
 def invalid(field: str, message: str) -> Problem:

@@ -1,4 +1,5 @@
-"""Batches: the list with its filters, one batch in full, and a batch's holding ranges."""
+"""Batches: the list with its filters (and the pages' list by programme in serial order), one
+batch in full, and a batch's holding ranges."""
 
 from __future__ import annotations
 
@@ -12,38 +13,49 @@ from sqlalchemy.engine import Connection, Row
 
 from api.problems import not_found
 from api.reads._common import (
-    LABEL_BITS,
     JsonInt,
-    LabelName,
     Model,
     Page,
-    StateName,
     decode_cursor,
-    iso_date,
     keyset_page,
-    label_names,
     snapshot,
+)
+from chain.domain import (
+    LABEL_BITS,
+    LabelName,
+    Project,
+    RangeState,
+    StateName,
+    int_to_date,
+    label_names,
     state_name,
 )
-from chain.domain import RangeState
 from chain.store import schema as s
 
 b, p, pr, r = s.batches, s.programs, s.projects, s.serial_ranges
-
-
-class Project(Model):
-    project_id: str
-    """The registry's own project id (``"1340"`` for VCS, ``"11236"`` for GS)."""
-    name: str
-    country: str
-    methodology: str
-    project_type: str
 
 
 class Totals(Model):
     """Tonnes of a batch (or a group of batches) by state; bridged = the sum of the others."""
 
     bridged: JsonInt
+    held: JsonInt
+    retired: JsonInt
+    detokenised: JsonInt
+    cancelled: JsonInt
+
+
+def totals(bridged: int, retired: int, detokenised: int, cancelled: int) -> Totals:
+    """``Totals`` from what the store keeps: held follows by conservation."""
+    held = bridged - retired - detokenised - cancelled
+    return Totals(
+        bridged=bridged, held=held, retired=retired, detokenised=detokenised, cancelled=cancelled
+    )
+
+
+class StateTonnes(Model):
+    """Tonnes by state (of an account, or of the serials asked about)."""
+
     held: JsonInt
     retired: JsonInt
     detokenised: JsonInt
@@ -89,13 +101,18 @@ class RangePage(Page[HoldingRange]):
     pass
 
 
-class BatchDetail(BatchSummary):
+class Batch(BatchSummary):
+    """A batch with every stored field (what its page shows)."""
+
     recipient: str
     bridged_by: str
     metadata_hash: str
     seq: int
     block_number: int
     tx_hash: str
+
+
+class BatchDetail(Batch):
     range_count: int
     conserved: bool
     """Whether the holding ranges tile the batch and their states add up to ``totals``
@@ -112,7 +129,7 @@ class BatchFilters:
     vintage: int | None = None
     country: str | None = None
     project: str | None = None
-    labels: Sequence[str] = field(default_factory=tuple)
+    labels: Sequence[LabelName] = field(default_factory=tuple)
     holder: str | None = None
 
     def scope(self) -> dict[str, Any]:
@@ -141,7 +158,6 @@ def select_batches() -> sa.Select[Any]:
 
 
 def _summary_fields(row: Row[Any]) -> dict[str, Any]:
-    spent = row.retired + row.detokenised + row.cancelled
     return {
         "id": row.id,
         "program": row.program_code,
@@ -156,19 +172,25 @@ def _summary_fields(row: Row[Any]) -> dict[str, Any]:
         "first_serial": row.first_serial,
         "last_serial": row.last_serial,
         "quantity": row.quantity,
-        "vintage_start": iso_date(row.vintage_start),
-        "vintage_end": iso_date(row.vintage_end),
+        "vintage_start": int_to_date(row.vintage_start),
+        "vintage_end": int_to_date(row.vintage_end),
         "vintage_year": row.vintage_start // 10000,
         "labels": label_names(row.labels),
         "registry_reference": row.registry_reference,
         "frozen": row.frozen,
-        "totals": Totals(
-            bridged=row.quantity,
-            held=row.quantity - spent,
-            retired=row.retired,
-            detokenised=row.detokenised,
-            cancelled=row.cancelled,
-        ),
+        "totals": totals(row.quantity, row.retired, row.detokenised, row.cancelled),
+    }
+
+
+def _batch_fields(row: Row[Any]) -> dict[str, Any]:
+    return {
+        **_summary_fields(row),
+        "recipient": row.recipient,
+        "bridged_by": row.bridged_by,
+        "metadata_hash": row.metadata_hash,
+        "seq": row.seq,
+        "block_number": row.block_number,
+        "tx_hash": row.tx_hash,
     }
 
 
@@ -219,6 +241,43 @@ def list_batches(
     return BatchPage(items=[summary(row) for row in page], next_cursor=following)
 
 
+def batches_by_program(
+    conn: Connection, program: str | None, *, after: int | None = None, limit: int = 50
+) -> BatchPage:
+    """Batches after batch ``after``: all in id order, or one programme's (by exact code) in
+    serial order (namespace, first serial), the order its index keeps, so no page sorts the
+    programme. What the pages list: their links page on with the last batch's id."""
+    scope = {"list": "batches-by-program", "program": program}
+    query = select_batches().limit(limit + 1)
+    if not program:
+        query = query.order_by(b.c.id)
+        if after is not None:
+            query = query.where(b.c.id > after)
+    else:
+        program_id = conn.execute(sa.select(p.c.id).where(p.c.code == program)).scalar()
+        query = query.where(b.c.program_id == program_id)
+        query = query.order_by(b.c.namespace, b.c.first_serial)
+        if after is not None:
+            last = conn.execute(
+                sa.select(b.c.namespace, b.c.first_serial).where(b.c.id == after)
+            ).first()
+            if last is None:
+                return BatchPage(items=[], next_cursor=None)
+            query = query.where(
+                sa.tuple_(b.c.namespace, b.c.first_serial)
+                > sa.tuple_(sa.literal(last.namespace), sa.literal(last.first_serial))
+            )
+    rows = conn.execute(query).all()
+    page, following = keyset_page(rows, limit, scope, lambda row: [row.id])
+    return BatchPage(items=[summary(row) for row in page], next_cursor=following)
+
+
+def find_batch(conn: Connection, batch_id: int) -> Batch | None:
+    """One batch with every stored field, or ``None``: no ranges read, no conservation check."""
+    row = conn.execute(select_batches().where(b.c.id == batch_id)).first()
+    return None if row is None else Batch(**_batch_fields(row))
+
+
 def batch_ranges(
     conn: Connection, batch_id: int, *, limit: int = 100, cursor: str | None = None
 ) -> RangePage:
@@ -226,12 +285,24 @@ def batch_ranges(
     does not exist."""
     if conn.execute(sa.select(b.c.id).where(b.c.id == batch_id)).first() is None:
         raise not_found(f"batch {batch_id}")
-    scope = {"list": "ranges", "batch": batch_id}
-    after = decode_cursor(cursor, scope, 1)
+    after = decode_cursor(cursor, _ranges_scope(batch_id), 1)
+    return ranges_after(conn, batch_id, after=None if after is None else after[0], limit=limit)
+
+
+def _ranges_scope(batch_id: int) -> dict[str, Any]:
+    return {"list": "ranges", "batch": batch_id}
+
+
+def ranges_after(
+    conn: Connection, batch_id: int, *, after: int | None = None, limit: int = 100
+) -> RangePage:
+    """The holding ranges of ``batch_id`` that start after serial ``after``, in serial order
+    (nothing for a batch that does not exist); ``next_cursor`` continues for the JSON API."""
     query = sa.select(r).where(r.c.batch_id == batch_id)
     if after is not None:
-        query = query.where(r.c.first_serial > after[0])
+        query = query.where(r.c.first_serial > after)
     rows = conn.execute(query.order_by(r.c.first_serial).limit(limit + 1)).all()
+    scope = _ranges_scope(batch_id)
     page, following = keyset_page(rows, limit, scope, lambda row: [row.first_serial])
     return RangePage(items=[holding_range(row) for row in page], next_cursor=following)
 
@@ -256,13 +327,7 @@ def get_batch(conn: Connection, batch_id: int, *, ranges: int = 100) -> BatchDet
         raise not_found(f"batch {batch_id}")
     conserved, count = _conserved(conn, row)
     return BatchDetail(
-        **_summary_fields(row),
-        recipient=row.recipient,
-        bridged_by=row.bridged_by,
-        metadata_hash=row.metadata_hash,
-        seq=row.seq,
-        block_number=row.block_number,
-        tx_hash=row.tx_hash,
+        **_batch_fields(row),
         range_count=count,
         conserved=conserved,
         ranges=batch_ranges(conn, batch_id, limit=ranges),

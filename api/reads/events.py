@@ -9,7 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Row
 
-from api.reads._common import Model, json_int
+from api.reads._common import Model, Page, json_int, keyset_page
+from chain.events import event_specs
 from chain.store import schema as s
 
 e = s.events
@@ -84,6 +85,39 @@ def list_events(
     rows = conn.execute(query.order_by(e.c.seq).limit(limit + 1)).all()
     items = [event(row) for row in rows[:limit]]
     return EventPage(items=items, next_after_seq=items[-1].seq if len(rows) > limit else None)
+
+
+AUDITED_EVENTS = tuple(sorted(spec.name for spec in event_specs("ICarbonLedgerEvents").values()))
+"""Every kind of audited event the contract emits, from its events interface, so a new kind is
+listed the day the contract gains it."""
+
+
+def events_between(
+    conn: Connection,
+    *,
+    name: str | None = None,
+    batch_id: int | None = None,
+    before: int | None = None,
+    after: int | None = None,
+    limit: int = 100,
+    newest_first: bool = True,
+) -> Page[Event]:
+    """Events of one kind and/or batch with ``after < seq < before`` (either may be left
+    open), newest or oldest first: what the pages list (their links page on with a ``seq``)."""
+    query = sa.select(e)
+    if name:
+        query = query.where(e.c.name == name)
+    if batch_id is not None:
+        query = query.where(e.c.batch_id == batch_id)
+    if before is not None:
+        query = query.where(e.c.seq < before)
+    if after is not None:
+        query = query.where(e.c.seq > after)
+    order = e.c.seq.desc() if newest_first else e.c.seq
+    rows = conn.execute(query.order_by(order).limit(limit + 1)).all()
+    scope = {"list": "events", "name": name, "batch": batch_id, "newest_first": newest_first}
+    page, following = keyset_page(rows, limit, scope, lambda row: [row.seq])
+    return Page[Event](items=[event(row) for row in page], next_cursor=following)
 
 
 def _serial(path: tuple[str, ...]) -> sa.ColumnElement[Any]:

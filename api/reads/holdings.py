@@ -11,17 +11,14 @@ from sqlalchemy.engine import Connection
 
 from api.reads._common import (
     JsonInt,
-    LabelName,
     Model,
     SerialSpan,
     decode_cursor,
-    iso_date,
     keyset_page,
-    label_names,
     snapshot,
 )
-from api.reads.batches import PROJECT_COLUMNS, join_project
-from chain.domain import RangeState
+from api.reads.batches import PROJECT_COLUMNS, StateTonnes, join_project
+from chain.domain import LabelName, RangeState, int_to_date, label_names, state_name
 from chain.store import schema as s
 
 b, r = s.batches, s.serial_ranges
@@ -103,10 +100,22 @@ def account_holdings(
     """The live (held) ranges of ``address`` (any case) in (batch, serial) order, ``limit``
     ranges per page, grouped by batch. Keyset pagination on the ``(holder, batch_id,
     first_serial)`` index: every page costs the same. An unknown account holds nothing."""
+    after = decode_cursor(cursor, _scope(address.lower()), 2)
+    return holdings_after(conn, address, None if after is None else (after[0], after[1]), limit)
+
+
+def _scope(holder: str) -> dict[str, Any]:
+    return {"list": "holdings", "holder": holder}
+
+
+def holdings_after(
+    conn: Connection, address: str, after: tuple[int, int] | None, limit: int = 100
+) -> Holdings:
+    """``account_holdings`` from the range after ``after`` = (batch id, first serial) on: the
+    key the pages' links carry."""
     snapshot(conn)
     holder = address.lower()
-    scope = {"list": "holdings", "holder": holder}
-    after = decode_cursor(cursor, scope, 2)
+    scope = _scope(holder)
     params: dict[str, Any] = {"holder": holder, "limit": limit + 1}
     if after is None:
         fetched = conn.execute(LIVE, params).all()
@@ -133,8 +142,8 @@ def account_holdings(
                 project_id=m.registry_project_id,
                 project_name=m.project_name,
                 namespace=m.namespace,
-                vintage_start=iso_date(m.vintage_start),
-                vintage_end=iso_date(m.vintage_end),
+                vintage_start=int_to_date(m.vintage_start),
+                vintage_end=int_to_date(m.vintage_end),
                 labels=label_names(m.labels),
                 frozen=m.frozen,
                 held=held[batch_id],
@@ -155,3 +164,16 @@ def account_holdings(
         items=items,
         next_cursor=following,
     )
+
+
+def account_tonnes(conn: Connection, address: str) -> StateTonnes:
+    """Tonnes of every range ``address`` (any case) holds or spent, by state: one scan of its
+    ranges on the ``(holder, batch_id, first_serial)`` index."""
+    tonnes = sa.func.sum(r.c.last_serial - r.c.first_serial + 1)
+    rows = conn.execute(
+        sa.select(r.c.state, tonnes).where(r.c.holder == address.lower()).group_by(r.c.state)
+    )
+    by_state = dict.fromkeys(("held", "retired", "detokenised", "cancelled"), 0)
+    for state, total in rows:
+        by_state[state_name(int(state))] = int(total)
+    return StateTonnes(**by_state)

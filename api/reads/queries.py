@@ -20,6 +20,23 @@ problem+json. Lists are keyset-paginated: pass the ``next_cursor`` of a page bac
   ``list_retirements(conn, RetirementFilters(...), limit=, cursor=) -> RetirementPage``
 - ``list_events(conn, after_seq=0, batch_id=None, limit=100) -> EventPage``
 - ``ledger_stats(conn) -> Stats``
+
+What the pages list, keyed as their links are (a batch id, a serial, a ``seq``) rather than by
+cursor; each returns the same records as the routes, and a ``Page`` whose ``more`` says
+whether another follows:
+
+- ``ledger_status(conn) -> LedgerStatus`` (chain, contract, checkpoint), ``program_list(conn)``
+  and ``program_codes(conn, ids)``
+- ``batches_by_program(conn, program, after=, limit=) -> BatchPage`` (a programme's batches in
+  serial order), ``find_batch(conn, batch_id) -> Batch | None`` and
+  ``ranges_after(conn, batch_id, after=, limit=) -> RangePage``
+- ``latest_retirements(conn, batch_id=, holder=, before=, limit=) -> RetirementPage``
+- ``holdings_after(conn, address, after, limit) -> Holdings`` and
+  ``account_tonnes(conn, address) -> StateTonnes``
+- ``events_between(conn, name=, batch_id=, before=, after=, limit=, newest_first=)``
+  ``-> Page[Event]`` and ``AUDITED_EVENTS``, every kind of audited event
+- ``tonnes_over_blocks(conn, points)``, ``retired_by_month(conn)`` and
+  ``retirement_count(conn)``: the dashboard's series
 - ``verifier_for(engine).result(engine, chain_of(services)) -> AuditResult`` runs or reuses a
   verification; ``verifier_for(engine).last()`` is the last result without running one (for
   "last verified"), ``None`` before the first.
@@ -30,20 +47,33 @@ from __future__ import annotations
 from api.reads._common import JsonInt, Page, ProblemDetails, SerialSpan, json_int
 from api.reads.audit import AuditResult, AuditVerifier, Discrepancy, chain_of, verifier_for
 from api.reads.batches import (
+    Batch,
     BatchDetail,
     BatchFilters,
     BatchPage,
     BatchSummary,
     HoldingRange,
-    Project,
     RangePage,
+    StateTonnes,
     Totals,
     batch_ranges,
+    batches_by_program,
+    find_batch,
     get_batch,
     list_batches,
+    ranges_after,
+    totals,
 )
-from api.reads.events import Event, EventPage, list_events
-from api.reads.holdings import Account, BatchHolding, Holdings, account_holdings
+from api.reads.events import AUDITED_EVENTS, Event, EventPage, events_between, list_events
+from api.reads.holdings import (
+    Account,
+    BatchHolding,
+    Holdings,
+    account_holdings,
+    account_tonnes,
+    holdings_after,
+)
+from api.reads.ledger import LedgerStatus, ledger_status, program_codes, program_list
 from api.reads.retirements import (
     ConsumptionPeriod,
     Retirement,
@@ -53,22 +83,34 @@ from api.reads.retirements import (
     Verification,
     certificate_url,
     get_retirement,
+    latest_retirements,
     list_retirements,
 )
 from api.reads.serials import (
     RangeInBatch,
     SerialQuery,
     SerialStatus,
-    StateTonnes,
     lookup_serial,
     resolve_serial,
 )
-from api.reads.stats import Stats, Tonnes, TonnesBy, TonnesByYear, ledger_stats
+from api.reads.stats import (
+    Stats,
+    Tonnes,
+    TonnesBy,
+    TonnesByYear,
+    ledger_stats,
+    retired_by_month,
+    retirement_count,
+    tonnes_over_blocks,
+)
+from chain.domain import Project
 
 __all__ = [
+    "AUDITED_EVENTS",
     "Account",
     "AuditResult",
     "AuditVerifier",
+    "Batch",
     "BatchDetail",
     "BatchFilters",
     "BatchHolding",
@@ -81,6 +123,7 @@ __all__ = [
     "HoldingRange",
     "Holdings",
     "JsonInt",
+    "LedgerStatus",
     "Page",
     "ProblemDetails",
     "Project",
@@ -101,17 +144,31 @@ __all__ = [
     "Totals",
     "Verification",
     "account_holdings",
+    "account_tonnes",
     "batch_ranges",
+    "batches_by_program",
     "certificate_url",
     "chain_of",
+    "events_between",
+    "find_batch",
     "get_batch",
     "get_retirement",
+    "holdings_after",
     "json_int",
+    "latest_retirements",
     "ledger_stats",
+    "ledger_status",
     "list_batches",
     "list_events",
     "list_retirements",
     "lookup_serial",
+    "program_codes",
+    "program_list",
+    "ranges_after",
     "resolve_serial",
+    "retired_by_month",
+    "retirement_count",
+    "tonnes_over_blocks",
+    "totals",
     "verifier_for",
 ]

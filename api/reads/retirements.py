@@ -15,14 +15,12 @@ from api.reads._common import (
     JsonInt,
     Model,
     Page,
-    PurposeName,
     SerialSpan,
     decode_cursor,
-    iso_date,
     keyset_page,
-    purpose_name,
 )
 from api.reads.batches import PROJECT_COLUMNS, join_project
+from chain.domain import PurposeName, int_to_date, purpose_name
 from chain.store import schema as s
 
 t, b, e = s.retirements, s.batches, s.events
@@ -111,7 +109,7 @@ def _fields(row: Row[Any]) -> dict[str, Any]:
     period = None
     if row.consumption_start or row.consumption_end:
         period = ConsumptionPeriod(
-            start=iso_date(row.consumption_start), end=iso_date(row.consumption_end)
+            start=int_to_date(row.consumption_start), end=int_to_date(row.consumption_end)
         )
     return {
         "id": row.id,
@@ -120,8 +118,8 @@ def _fields(row: Row[Any]) -> dict[str, Any]:
         "project_id": row.registry_project_id,
         "project_name": row.project_name,
         "country": row.country,
-        "vintage_start": iso_date(row.vintage_start),
-        "vintage_end": iso_date(row.vintage_end),
+        "vintage_start": int_to_date(row.vintage_start),
+        "vintage_end": int_to_date(row.vintage_end),
         "holder": row.holder,
         "first_serial": row.first_serial,
         "last_serial": row.last_serial,
@@ -136,7 +134,7 @@ def _fields(row: Row[Any]) -> dict[str, Any]:
         "jurisdiction": row.jurisdiction or None,
         "consumption_period": period,
         "note": row.note,
-        "retired_on": iso_date(row.retired_on),
+        "retired_on": int_to_date(row.retired_on),
         "mirrored": row.mirrored,
         "actor": row.actor,
         "tx_hash": row.tx_hash,
@@ -211,3 +209,26 @@ def retirements_touching(
     )
     rows = conn.execute(query).all()
     return [Retirement(**_fields(row)) for row in rows[:limit]], len(rows) > limit
+
+
+def latest_retirements(
+    conn: Connection,
+    *,
+    batch_id: int | None = None,
+    holder: str | None = None,
+    before: int | None = None,
+    limit: int = 50,
+) -> RetirementPage:
+    """Retirements newest first (by id), of one batch or holder (as stored: lower case), before
+    id ``before``: what the pages list (their links page on with the last one's id)."""
+    scope = {"list": "latest-retirements", "batch_id": batch_id, "holder": holder}
+    query = _select().order_by(t.c.id.desc()).limit(limit + 1)
+    if batch_id is not None:
+        query = query.where(t.c.batch_id == batch_id)
+    if holder is not None:
+        query = query.where(t.c.holder == holder)
+    if before is not None:
+        query = query.where(t.c.id < before)
+    rows = conn.execute(query).all()
+    page, following = keyset_page(rows, limit, scope, lambda row: [row.id])
+    return RetirementPage(items=[Retirement(**_fields(row)) for row in page], next_cursor=following)

@@ -20,15 +20,21 @@ from api.reads._common import (
     MAX_SQL_INT,
     JsonInt,
     Model,
-    StateName,
     invalid,
     snapshot,
-    state_name,
 )
-from api.reads.batches import BatchSummary, HoldingRange, holding_range, select_batches, summary
+from api.reads.batches import (
+    BatchSummary,
+    HoldingRange,
+    StateTonnes,
+    holding_range,
+    select_batches,
+    summary,
+)
 from api.reads.events import Event, serial_history
 from api.reads.retirements import Retirement, retirements_touching
 from chain import registries
+from chain.domain import StateName, state_name
 from chain.registries import SerialFormatError, UnknownRegistry
 from chain.store import schema as s
 
@@ -99,13 +105,6 @@ def _number(text: str) -> int:
     if not _digits(text) or int(text) > MAX_SQL_INT:
         raise invalid("path.serial", f"expected a serial number in 0..{MAX_SQL_INT}, got {text!r}")
     return int(text)
-
-
-class StateTonnes(Model):
-    held: JsonInt
-    retired: JsonInt
-    detokenised: JsonInt
-    cancelled: JsonInt
 
 
 class RangeInBatch(HoldingRange):

@@ -1,7 +1,9 @@
-"""Tonnes by state, in total and by programme, vintage year, country and project type.
+"""Tonnes by state, in total and by programme, vintage year, country and project type; and, for
+the dashboard, over time (block height, month of retirement).
 
 Each breakdown is one ``GROUP BY`` over ``batches`` (whose spent totals the indexer keeps),
-so the cost is one scan of the batches table whatever the number of ranges.
+so the cost is one scan of the batches table whatever the number of ranges; the series over
+time are one ``GROUP BY`` over each table of spent tonnes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from api.reads._common import JsonInt, Model, snapshot
+from api.reads.batches import Totals, totals
 from chain.store import schema as s
 
 b, p, pr = s.batches, s.programs, s.projects
@@ -80,3 +83,47 @@ def ledger_stats(conn: Connection) -> Stats:
         by_country=[TonnesBy(key=k, **v) for k, v in by(pr.c.country)],
         by_project_type=[TonnesBy(key=k, **v) for k, v in by(pr.c.project_type)],
     )
+
+
+def tonnes_over_blocks(conn: Connection, points: int) -> list[tuple[int, Totals]]:
+    """Cumulative tonnes by fate at up to ``points`` evenly spaced block heights from the
+    deploy block to the checkpoint: (last block of the bucket, tonnes up to and including it).
+    Nothing before the store has a checkpoint."""
+    last = conn.execute(sa.select(s.checkpoint.c.block_number)).scalar()
+    if last is None:
+        return []
+    first = int(conn.execute(sa.select(s.chain_info.c.deploy_block)).scalar() or 0)
+    width = max(1, -(-(int(last) - first + 1) // points))
+    per_bucket: dict[int, list[int]] = {}
+    sources = (
+        (0, b, b.c.quantity),
+        (1, s.retirements, s.retirements.c.quantity),
+        (2, s.detokenisations, s.detokenisations.c.quantity),
+        (3, s.cancellations, s.cancellations.c.quantity),
+    )
+    for column, table, quantity in sources:
+        bucket = (table.c.block_number - first) // width
+        query = sa.select(bucket, sa.func.sum(quantity)).group_by(bucket)
+        for index, tonnes in conn.execute(query):
+            per_bucket.setdefault(int(index), [0, 0, 0, 0])[column] += int(tonnes)
+    out, running = [], [0, 0, 0, 0]
+    for index in sorted(per_bucket):
+        running = [x + y for x, y in zip(running, per_bucket[index], strict=True)]
+        out.append((min(int(last), first + (index + 1) * width - 1), totals(*running)))
+    return out
+
+
+def retired_by_month(conn: Connection) -> list[tuple[str, int]]:
+    """(``YYYY-MM`` of the retirement date, tonnes), oldest first; undated ones left out."""
+    month = s.retirements.c.retired_on // 100
+    rows = conn.execute(
+        sa.select(month, sa.func.sum(s.retirements.c.quantity))
+        .where(s.retirements.c.retired_on > 0)
+        .group_by(month)
+        .order_by(month)
+    )
+    return [(f"{int(m) // 100:04d}-{int(m) % 100:02d}", int(t)) for m, t in rows]
+
+
+def retirement_count(conn: Connection) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(s.retirements)).scalar() or 0)

@@ -17,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, require
 from api.deps import Ledger, LedgerDep, ServicesDep
-from api.reads._common import LABEL_BITS, label_names
 from api.submission import calls
 from api.submission.actions import BatchSetting
 from api.submission.model import new_id
@@ -30,6 +29,7 @@ from api.writes.models import (
     BatchLabelsPublic,
     BatchLabelsSet,
 )
+from chain.domain import LABEL_BITS, label_names
 
 router = APIRouter(tags=["batches"])
 Compliance = Annotated[Principal, Depends(require("compliance"))]

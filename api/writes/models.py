@@ -35,6 +35,7 @@ from chain.canonical import (
     TextField,
     TextRejected,
 )
+from chain.domain import LABEL_BITS, LabelName, Purpose, PurposeName, purpose_name
 
 ADDRESS = r"^0x[0-9a-fA-F]{40}$"
 BYTES32 = r"^0x[0-9a-fA-F]{64}$"
@@ -71,12 +72,10 @@ Beneficiary = Annotated[str, _written(TEXT_FIELDS["beneficiary"])]
 Jurisdiction = Annotated[str, _written(TEXT_FIELDS["jurisdiction"])]
 Note = Annotated[str, _written(TEXT_FIELDS["note"])]
 
-LABELS = ("corsia_eligible", "ccp_approved", "article6_authorised", "corresponding_adjustment")
-LabelName = Literal[
-    "corsia_eligible", "ccp_approved", "article6_authorised", "corresponding_adjustment"
-]
-PURPOSES = ("voluntary", "corsia", "article6", "compliance")
-PurposeName = Literal["voluntary", "corsia", "article6", "compliance"]
+LABELS: tuple[LabelName, ...] = tuple(LABEL_BITS)
+"""Label names in bit order: a label's bit is ``1 << LABELS.index(name)``."""
+PURPOSES: tuple[PurposeName, ...] = tuple(purpose_name(p) for p in Purpose)
+"""Purpose names in the order of their values."""
 
 
 class Strict(BaseModel):

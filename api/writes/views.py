@@ -19,7 +19,7 @@ from web3 import Web3
 from api.submission import calls
 from api.submission.model import Settled
 from api.submission.node import Node
-from chain.domain import RangeState, SerialRange, program_code
+from chain.domain import HoldingRange, RangeState, program_code
 from chain.store import schema as s
 
 ALLOWED_TTL_S = 10.0
@@ -124,27 +124,27 @@ class Views:
         (record,) = self._call("batch", batch_id)
         return int(record[0])
 
-    def locate(self, batch_id: int, serial: int) -> SerialRange:
+    def locate(self, batch_id: int, serial: int) -> HoldingRange:
         """The holding range ``serial`` lies in (the contract reverts for a serial outside)."""
         start, (holder, last, state) = self._call("locateSerial", batch_id, serial)
-        return SerialRange(int(start), int(last), str(holder).lower(), RangeState(state))
+        return HoldingRange(int(start), int(last), str(holder).lower(), RangeState(state))
 
-    def ranges(self, batch_id: int) -> list[SerialRange]:
+    def ranges(self, batch_id: int) -> list[HoldingRange]:
         """Every holding range of the batch, from the contract, in serial order."""
         (record,) = self._call("batch", batch_id)
         first, quantity = int(record[3]), int(record[4])
-        out: list[SerialRange] = []
+        out: list[HoldingRange] = []
         start = first
         while start <= first + quantity - 1:
             starts, found = self._call("rangesFrom", batch_id, start, RANGE_PAGE)
             for at, (holder, last, state) in zip(starts, found, strict=True):
-                out.append(SerialRange(int(at), int(last), str(holder).lower(), RangeState(state)))
+                out.append(HoldingRange(int(at), int(last), str(holder).lower(), RangeState(state)))
             start = out[-1].last + 1
         return out
 
     def held_ranges(
         self, engine: Engine, account: str, batch_id: int, quantity: int
-    ) -> list[SerialRange]:
+    ) -> list[HoldingRange]:
         """``account``'s live ranges of the batch, lowest first, enough for ``quantity`` if it
         holds that many: from the query store's index, each range checked against the
         contract; the contract's own list when the store lags or disagrees."""
@@ -159,7 +159,7 @@ class Views:
                 )
                 .order_by(s.serial_ranges.c.first_serial)
             ).all()
-        checked: list[SerialRange] = []
+        checked: list[HoldingRange] = []
         total = 0
         for first, last in rows:
             (on_chain,) = self._call("rangeAt", batch_id, first)
@@ -170,7 +170,7 @@ class Views:
                 or state != RangeState.HELD
             ):
                 break  # the store is behind: ask the contract
-            checked.append(SerialRange(int(first), int(last), account, RangeState.HELD))
+            checked.append(HoldingRange(int(first), int(last), account, RangeState.HELD))
             total += last - first + 1
             if total >= quantity:
                 return checked

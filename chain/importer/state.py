@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from chain.domain import Label, RangeState, SerialRange
+from chain.domain import HoldingRange, Label, RangeState
 from chain.replay import BatchHoldings
 from chain.store import schema as s
 
@@ -44,13 +44,13 @@ class BatchModel:
         i = bisect.bisect_right(self.holdings.starts, serial) - 1
         return self.holdings.ranges[i].first
 
-    def pieces(self, first: int, last: int) -> list[SerialRange]:
+    def pieces(self, first: int, last: int) -> list[HoldingRange]:
         """The holding ranges over ``first..last``, clipped to it."""
         out = []
         for r in self.holdings.ranges:
             if r.last < first or r.first > last:
                 continue
-            out.append(SerialRange(max(r.first, first), min(r.last, last), r.holder, r.state))
+            out.append(HoldingRange(max(r.first, first), min(r.last, last), r.holder, r.state))
         return out
 
 
@@ -111,7 +111,9 @@ class LedgerView:
         row = conn.execute(sa.select(s.batches).where(s.batches.c.id == batch_id)).one()
         r = s.serial_ranges
         ranges = [
-            SerialRange(int(x.first_serial), int(x.last_serial), str(x.holder), RangeState(x.state))
+            HoldingRange(
+                int(x.first_serial), int(x.last_serial), str(x.holder), RangeState(x.state)
+            )
             for x in conn.execute(
                 sa.select(r).where(r.c.batch_id == batch_id).order_by(r.c.first_serial)
             )

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from chain.domain import RangeState, SerialRange
+from chain.domain import HoldingRange, RangeState
 from chain.errors import IndexerError, ReplayViolation, SequenceGap
 from chain.events import LedgerEvent
 from chain.indexer._bulk import PostgresBulk, SqliteBulk
@@ -393,7 +393,7 @@ class StoreWriter:
             batch.first_serial,
             batch.last_serial,
             (
-                SerialRange(r.first_serial, r.last_serial, r.holder, RangeState(r.state))
+                HoldingRange(r.first_serial, r.last_serial, r.holder, RangeState(r.state))
                 for r in rows
             ),
         )

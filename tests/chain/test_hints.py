@@ -17,7 +17,7 @@ from chain._hints import (
     lowest_serials,
     range_start_for,
 )
-from chain.domain import RangeState, SerialRange
+from chain.domain import HoldingRange, RangeState
 
 ALICE = "0x" + "aa" * 20
 BOB = "0x" + "bb" * 20
@@ -119,8 +119,8 @@ def test_hint_is_the_largest_key_below(keys: set[int], probes: list[int], page: 
 # ------------------------------------------------------------ holding ranges
 
 
-def r(first: int, last: int, holder: str = ALICE, state: RangeState = HELD) -> SerialRange:
-    return SerialRange(first, last, holder, state)
+def r(first: int, last: int, holder: str = ALICE, state: RangeState = HELD) -> HoldingRange:
+    return HoldingRange(first, last, holder, state)
 
 
 BATCH = [
@@ -177,7 +177,7 @@ HOLDERS = [ALICE, BOB, "0x" + "cc" * 20]
 
 
 @st.composite
-def tilings(draw: st.DrawFn) -> list[SerialRange]:
+def tilings(draw: st.DrawFn) -> list[HoldingRange]:
     """A batch's ranges: consecutive, each with a holder and a state."""
     first = draw(st.integers(1, 10**9))
     out = []
@@ -191,7 +191,7 @@ def tilings(draw: st.DrawFn) -> list[SerialRange]:
 
 @given(tilings(), st.sampled_from(HOLDERS), st.integers(1, 400))
 def test_lowest_serials_picks_exactly_the_lowest_held(
-    ranges: list[SerialRange], holder: str, quantity: int
+    ranges: list[HoldingRange], holder: str, quantity: int
 ) -> None:
     held = sorted(
         s

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chain.domain import RangeState, SerialRange
+from chain.domain import HoldingRange, RangeState
 from chain.errors import ReplayViolation
 from chain.events import LedgerEvent
 from chain.replay import ZERO_ADDRESS, BatchHoldings, HoldingsReplay
@@ -46,11 +46,11 @@ def test_mint_split_and_absorb_reproduce_the_contract_tiling() -> None:
     )
     assert replay.violations == []
     assert replay.batches[1].ranges == [
-        SerialRange(1, 39, A, RangeState.HELD),
-        SerialRange(40, 49, B, RangeState.HELD),
-        SerialRange(50, 65, B, RangeState.RETIRED),
-        SerialRange(66, 70, B, RangeState.HELD),
-        SerialRange(71, 100, A, RangeState.HELD),
+        HoldingRange(1, 39, A, RangeState.HELD),
+        HoldingRange(40, 49, B, RangeState.HELD),
+        HoldingRange(50, 65, B, RangeState.RETIRED),
+        HoldingRange(66, 70, B, RangeState.HELD),
+        HoldingRange(71, 100, A, RangeState.HELD),
     ]
     totals = replay.batches[1].totals()
     assert totals[RangeState.RETIRED] == 16
@@ -96,8 +96,8 @@ BATCH = (1, 12)  # first and last serial: few, so moves meet range edges often
 
 
 def _model_move(
-    ranges: list[SerialRange], first: int, last: int, sender: str, to: str, state: RangeState
-) -> list[SerialRange] | None:
+    ranges: list[HoldingRange], first: int, last: int, sender: str, to: str, state: RangeState
+) -> list[HoldingRange] | None:
     """The contract's tiling, written plainly: the ranges that overlap the move must cover it
     without a hole, all live with the sender; they become the sender's remainders on either
     side and the moved range. ``None`` when the move is impossible."""
@@ -108,7 +108,7 @@ def _model_move(
         return (
             None
             if touched
-            else sorted([*ranges, SerialRange(first, last, to, state)], key=lambda r: r.first)
+            else sorted([*ranges, HoldingRange(first, last, to, state)], key=lambda r: r.first)
         )
     covered = sum(min(r.last, last) - max(r.first, first) + 1 for r in touched)
     if covered != last - first + 1 or any(
@@ -116,11 +116,11 @@ def _model_move(
     ):
         return None
     kept = [r for r in ranges if r not in touched]
-    new = [SerialRange(first, last, to, state)]
+    new = [HoldingRange(first, last, to, state)]
     if touched[0].first < first:
-        new.append(SerialRange(touched[0].first, first - 1, sender, RangeState.HELD))
+        new.append(HoldingRange(touched[0].first, first - 1, sender, RangeState.HELD))
     if touched[-1].last > last:
-        new.append(SerialRange(last + 1, touched[-1].last, sender, RangeState.HELD))
+        new.append(HoldingRange(last + 1, touched[-1].last, sender, RangeState.HELD))
     return sorted(kept + new, key=lambda r: r.first)
 
 
@@ -143,7 +143,7 @@ def test_moves_match_the_plain_model(moves: list[tuple[int, int, str, str, Range
     """Every fast path of ``BatchHoldings.move`` (one range split, several absorbed, a mint)
     against the plain tiling: the same ranges after each move, the same moves refused."""
     holdings = BatchHoldings(1, *BATCH)
-    expected: list[SerialRange] = []
+    expected: list[HoldingRange] = []
     for a, b, sender, to, state in moves:
         first, last = min(a, b), max(a, b)
         after = _model_move(expected, first, last, sender, to, state)

@@ -63,7 +63,7 @@ from chain.artifacts import ledger_abi
 from chain.audit import AuditState, recompute
 from chain.client import LedgerClient
 from chain.deployment import deploy_ledger
-from chain.domain import Label, Project, Purpose, RangeState, SerialRange
+from chain.domain import HoldingRange, Label, Project, Purpose, RangeState
 from chain.errors import ContractError, InsufficientCredits
 from chain.events import LedgerEvent, decode_logs, event_specs
 from chain.transactions import NonceManager, TxSender
@@ -1256,7 +1256,7 @@ def test_ledger_matches_model_on_anvil(anvil: Env) -> None:
 #   and stored a batch that _batch() reports as UnknownBatch, its serials used up for good.
 
 
-def _range_tuples(ranges: list[SerialRange]) -> list[tuple[int, int, str, RangeState]]:
+def _range_tuples(ranges: list[HoldingRange]) -> list[tuple[int, int, str, RangeState]]:
     return [(r.first, r.last, r.holder.lower(), r.state) for r in ranges]
 
 

@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 
 from api.deps import ReadConnection
-from api.reads._common import NOT_FOUND, PROBLEMS, LabelName
+from api.reads._common import NOT_FOUND, PROBLEMS
 from api.reads.batches import (
     BatchDetail,
     BatchFilters,
@@ -19,6 +19,7 @@ from api.reads.batches import (
     list_batches,
 )
 from api.reads.routes._params import Cursor, Id, OptionalAddress, next_link, page_size
+from chain.domain import LabelName
 
 router = APIRouter(tags=["batches"])
 

@@ -19,6 +19,8 @@ from api.pages import charts, views
 from api.pages.display import chain_text, direction, plain_text
 from api.pages.i18n import Translator
 from api.pages.render import env
+from api.reads.events import event
+from api.reads.queries import totals
 from chain.store import schema as s
 from tests.api.pages.support import (
     ARABIC,
@@ -99,7 +101,7 @@ def test_a_message_keeps_chain_text_whole_and_escapes_the_rest() -> None:
 
 def test_a_chart_label_shows_escapes_isolated() -> None:
     svg = charts.stacked_bars(
-        [("\u202eevil\x07", views.Tonnes(bridged=5, retired=2))],
+        [("\u202eevil\x07", totals(bridged=5, retired=2, detokenised=0, cancelled=0))],
         "by country",
         Translator("en"),
         "en",
@@ -230,12 +232,12 @@ def test_every_kind_of_event_is_a_filter_and_renders(client: TestClient, engine:
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(e).where(e.c.seq.in_(sa.select(sa.func.min(e.c.seq)).group_by(e.c.name)))
-        ).mappings()
+        ).all()
         for row in rows:
-            assert client.get(f"/audit?kind={row['name']}").status_code == 200
+            assert client.get(f"/audit?kind={row.name}").status_code == 200
             for codes in ({1: "VCS", 2: "GS", 3: "CDM"}, None):
-                shown = str(detail(Translator("en"), views.event_from_row(row, codes)))
-                assert "{" not in shown, (row["name"], shown)
-                if row["name"] in views.PROGRAM_EVENTS:
-                    program = f"#{row['fields']['programId']}" if codes is None else "VCS"
-                    assert program in text(shown), (row["name"], shown)
+                shown = str(detail(Translator("en"), views.shown(event(row), codes)))
+                assert "{" not in shown, (row.name, shown)
+                if row.name in views.PROGRAM_EVENTS:
+                    program = f"#{row.fields['programId']}" if codes is None else "VCS"
+                    assert program in text(shown), (row.name, shown)

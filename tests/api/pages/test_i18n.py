@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 
 from api.pages import i18n
-from api.pages._queries import AUDITED_EVENTS
 from api.pages.charts import clip, short
-from api.pages.views import LABELS, label_names
-from chain.domain import Purpose, RangeState
+from api.reads.queries import AUDITED_EVENTS
+from chain.domain import ALL_LABELS, Purpose, RangeState, label_names
 
 API = Path(__file__).resolve().parents[3] / "api"
 
@@ -54,7 +53,7 @@ def test_every_key_the_pages_use_exists() -> None:
         {f"fate.{f}" for f in ("bridged", "held", "retired", "detokenised", "cancelled")}
         | {f"state.{s.label}" for s in RangeState if s != RangeState.NONE}
         | {f"purpose.{p.name.lower()}" for p in Purpose}
-        | {f"label.{name}" for name in label_names(sum(LABELS))}
+        | {f"label.{name}" for name in label_names(ALL_LABELS)}
         | {f"event.name.{name}" for name in AUDITED_EVENTS}
         | {
             f"{prefix}{d}"

@@ -24,13 +24,13 @@ from chain.artifacts import ledger_abi
 from chain.client import LedgerClient
 from chain.deployment import Deployment, deploy_ledger
 from chain.domain import (
+    HoldingRange,
     Issuance,
     Label,
     Project,
     Purpose,
     RangeState,
     RetirementRequest,
-    SerialRange,
 )
 from chain.events import LedgerEvent, decode_logs, event_specs
 from chain.store import schema as s
@@ -208,11 +208,11 @@ class WorkloadState:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def _live_ranges(ledger: AnvilLedger, batch_id: int) -> list[SerialRange]:
+def _live_ranges(ledger: AnvilLedger, batch_id: int) -> list[HoldingRange]:
     return [r for r in ledger.admin.ranges(batch_id) if r.state == RangeState.HELD]
 
 
-def _sub_range(rng: random.Random, r: SerialRange) -> tuple[int, int]:
+def _sub_range(rng: random.Random, r: HoldingRange) -> tuple[int, int]:
     first = rng.randint(r.first, r.last)
     last = rng.randint(first, min(r.last, first + rng.choice((0, 3, 40, 500))))
     return first, last
@@ -259,7 +259,7 @@ def workload(
 
     def pick_held(
         allow_frozen_batch: bool = False, allow_frozen_holder: bool = False
-    ) -> tuple[int, SerialRange, LedgerClient] | None:
+    ) -> tuple[int, HoldingRange, LedgerClient] | None:
         batches = list(range(1, ledger.admin.batch_count() + 1))
         rng.shuffle(batches)
         for b in batches[:6]:
