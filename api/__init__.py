@@ -1,2 +1,3 @@
-"""carbon-ledger HTTP bridge API (FastAPI). Its routers land with the API issue; the package
-exists now so the layout, packaging and type checks already cover it."""
+"""carbon-ledger's bridge API (FastAPI): routers per resource under ``reads/``, ``writes/`` and
+``keys/``, the pages and certificates, and the submission pipeline behind the writes
+(docs/API.md; ``carbon-ledger serve`` runs it)."""
