@@ -37,6 +37,7 @@ from chain.domain import (
     part_key,
     program_code,
     project_key,
+    unpack_date,
 )
 from chain.errors import (
     ConfigurationError,
@@ -399,10 +400,21 @@ class LedgerClient:
     # ------------------------------------------------------------ views
 
     def batch(self, batch_id: int) -> Batch:
-        p, labels, frozen, first, quantity, retired, detok, cancelled = self._call(
+        p, labels, frozen, first, quantity, retired, detok, cancelled, vintage = self._call(
             self.contract.functions.batch(batch_id)
         )
-        return Batch(batch_id, p, Label(labels), frozen, first, quantity, retired, detok, cancelled)
+        return Batch(
+            batch_id,
+            p,
+            Label(labels),
+            frozen,
+            first,
+            quantity,
+            retired,
+            detok,
+            cancelled,
+            unpack_date(vintage),
+        )
 
     def batch_count(self) -> int:
         return int(self._call(self.contract.functions.batchCount()))

@@ -237,6 +237,10 @@ class ExpectedPause(StateConflict):
     """The ledger is not paused (unpause called while running)."""
 
 
+class LabelsLocked(StateConflict):
+    """Credits of the batch were retired relying on its labels, which can no longer change."""
+
+
 CONTRACT_ERRORS: dict[str, type[ContractError]] = {
     cls.__name__: cls
     for cls in (
@@ -274,6 +278,7 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
         AccountFrozen,
         BatchFrozen,
         LabelRequired,
+        LabelsLocked,
         EnforcedPause,
         ExpectedPause,
     )

@@ -116,7 +116,7 @@ def verify_chain(
     found: list[Discrepancy] = []
 
     say(f"recomputing the audit chain over {len(trail)} events")
-    state = _recompute(trail, found)
+    state = _recompute(trail, audit.genesis_state(deployment.chain_id, deployment.address), found)
     seq = int(client.contract.functions.auditSeq().call(block_identifier=block))
     head = bytes(client.contract.functions.auditHead().call(block_identifier=block))
     if state.seq != seq:
@@ -159,8 +159,9 @@ def verify_chain(
     )
 
 
-def _recompute(trail: list[LedgerEvent], found: list[Discrepancy]) -> audit.AuditState:
-    state = audit.AuditState(0, audit.GENESIS_HEAD)
+def _recompute(
+    trail: list[LedgerEvent], state: audit.AuditState, found: list[Discrepancy]
+) -> audit.AuditState:
     for event in trail:
         if event.seq != state.seq + 1:
             found.append(

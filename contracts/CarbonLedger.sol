@@ -65,6 +65,9 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     constructor(address module, uint48 initialDelay, address admin) initializer {
         if (module.code.length == 0) revert InvalidAccount(module);
         _governance = module;
+        // The trail starts at a head bound to this chain and this address (before the admin
+        // grant below, its first audited event), so no two deployments share a head.
+        _ledger().auditHead = keccak256(abi.encode(block.chainid, address(this)));
         __AccessControlDefaultAdminRules_init(initialDelay, admin);
         _ledger().parts[_PARTS_HEAD] = BridgedPart({next: _PARTS_END, span: 0});
     }
@@ -144,7 +147,10 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// @notice Retires the caller's serials `r.firstSerial..r.lastSerial` permanently.
     /// @dev Requirements: as {transfer} for the caller; the beneficiary is acceptable non-blank
     /// text, the jurisdiction and note acceptable text ({CanonicalText}); a CORSIA purpose needs
-    /// the batch's CORSIA label and an Article 6 purpose its authorisation label.
+    /// the batch's CORSIA label, and for a vintage starting in 2021 or later (CORSIA's first
+    /// phase) its corresponding-adjustment label too; an Article 6 purpose needs the
+    /// authorisation and corresponding-adjustment labels. The retirement records the batch's
+    /// labels it relied on; they can no longer change ({LedgerGovernance-setLabels}).
     /// Emits {SerialsMoved} then {CreditsRetired}.
     /// @return retirementId Id of the retirement, which resolves to its certificate.
     function retire(Retirement calldata r, uint64 rangeStart)
@@ -174,15 +180,20 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// credits the issuer holds (bridged to itself), so they can never circulate as live.
     /// @dev Requirements: as {retire}, except that the beneficiary may be empty (registries do
     /// not always record one); the caller is an issuer of the batch's programme; `retiredOn` is
-    /// a calendar date, not in the future.
+    /// a calendar date, not in the future and not before the batch's vintage starts (the ledger
+    /// does not know the registry's issuance date; no credit is issued before its vintage
+    /// begins, so this is the earliest date the ledger can vouch for).
     /// Emits {SerialsMoved} then {CreditsRetired} with `mirrored = true`.
     function recordRegistryRetirement(Retirement calldata r, uint64 rangeStart, uint32 retiredOn)
         external
         whenNotPaused
         returns (uint64 retirementId)
     {
-        _checkRole(_issuerRole(_batch(r.batchId).programId));
-        if (!CanonicalText.isDate(retiredOn) || retiredOn > _today()) revert InvalidDate(retiredOn);
+        BatchRecord memory b = _batch(r.batchId);
+        _checkRole(_issuerRole(b.programId));
+        if (!CanonicalText.isDate(retiredOn) || retiredOn > _today() || _packDate(retiredOn) < b.vintageStart) {
+            revert InvalidDate(retiredOn);
+        }
         return _retire(r, rangeStart, _msgSender(), retiredOn, _msgSender());
     }
 
@@ -205,9 +216,10 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     // ---------------------------------------------------------------- issuers
 
     /// @notice Cancels `holder`'s live serials `first..last` (e.g. a registry reversal).
-    /// @dev Requirements: not paused; caller is an issuer of the batch's programme; `holder`
-    /// holds the serials; `reason` is acceptable, non-blank text of at most {Limits-NOTE} bytes.
-    /// Freezes do not block a cancellation.
+    /// @dev Requirements: not paused; caller is the admin of the batch's programme, or an issuer
+    /// of it cancelling credits it holds itself (a compromised issuer key cannot cancel anyone
+    /// else's); `holder` holds the serials; `reason` is acceptable, non-blank text of at most
+    /// {Limits-NOTE} bytes. Freezes do not block a cancellation.
     /// Emits {SerialsMoved} then {CreditsCancelled}.
     function cancel(
         uint64 batchId,
@@ -217,11 +229,16 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         uint64 rangeStart,
         string calldata reason
     ) external whenNotPaused {
-        _checkRole(_issuerRole(_batch(batchId).programId));
+        uint16 programId = _batch(batchId).programId;
+        address actor = _msgSender();
+        bytes32 adminRole = _programAdminRole(programId);
+        if (!hasRole(adminRole, actor)) {
+            _checkRole(_issuerRole(programId));
+            if (holder != actor) revert AccessControlUnauthorizedAccount(actor, adminRole);
+        }
         CanonicalText.check(reason, TextField.Reason, true);
         // `_move` reads a zero sender as a bridging; nobody holds credits as the zero address.
         if (holder == address(0)) revert InsufficientCredits(holder, batchId, first, last);
-        address actor = _msgSender();
         _move(batchId, rangeStart, first, last, holder, holder, RangeState.Cancelled, actor);
         _emitAudited(CreditsCancelled.selector, _topic(batchId), _topic(holder), abi.encode(first, last, reason, actor));
     }
@@ -233,7 +250,8 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         return _ledger().auditSeq;
     }
 
-    /// @notice Rolling hash over every audited event's raw log, see docs/AUDIT.md.
+    /// @notice Rolling hash over every audited event's raw log, from the genesis head
+    /// `keccak256(abi.encode(block.chainid, address(this)))`; see docs/AUDIT.md.
     function auditHead() external view returns (bytes32) {
         return _ledger().auditHead;
     }
@@ -291,7 +309,8 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
             quantity: uint32(last - first + 1),
             retired: 0,
             detokenised: 0,
-            cancelled: 0
+            cancelled: 0,
+            vintageStart: _packDate(issuance.vintageStart)
         });
         _emitAudited(BatchBridged.selector, _topic(batchId), _topic(actor), abi.encode(issuance));
         _move(batchId, first, first, last, address(0), issuance.recipient, RangeState.Held, actor);
@@ -349,17 +368,31 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         CanonicalText.check(r.beneficiary, TextField.Beneficiary, retiredOn == 0);
         CanonicalText.check(r.jurisdiction, TextField.Jurisdiction, false);
         CanonicalText.check(r.note, TextField.Note, false);
-        if (r.purpose == Purpose.Corsia && b.labels & Labels.CORSIA_ELIGIBLE == 0) {
-            revert LabelRequired(r.batchId, Labels.CORSIA_ELIGIBLE);
+        uint16 required;
+        if (r.purpose == Purpose.Corsia) {
+            // CORSIA's first phase (2021-2023) and later accept 2021+ vintages only with the host
+            // country's corresponding adjustment; older vintages need the eligibility label alone.
+            required = b.vintageStart >> 9 >= 2021
+                ? Labels.CORSIA_ELIGIBLE | Labels.CORRESPONDING_ADJUSTMENT
+                : Labels.CORSIA_ELIGIBLE;
+        } else if (r.purpose == Purpose.Article6) {
+            required = Labels.ARTICLE6_AUTHORISED | Labels.CORRESPONDING_ADJUSTMENT;
         }
-        if (r.purpose == Purpose.Article6 && b.labels & Labels.ARTICLE6_AUTHORISED == 0) {
-            revert LabelRequired(r.batchId, Labels.ARTICLE6_AUTHORISED);
-        }
+        // Names the labels missing, so the caller learns all it lacks at once.
+        if (b.labels & required != required) revert LabelRequired(r.batchId, required & ~b.labels);
         _move(r.batchId, rangeStart, r.firstSerial, r.lastSerial, holder, holder, RangeState.Retired, actor);
         retirementId = ++_ledger().retirementCount;
         bool mirrored = retiredOn != 0;
         if (!mirrored) retiredOn = _today();
-        _emitAudited(CreditsRetired.selector, _topic(retirementId), _topic(holder), abi.encode(r, retiredOn, mirrored, actor));
+        _emitAudited(
+            CreditsRetired.selector, _topic(retirementId), _topic(holder), abi.encode(r, retiredOn, mirrored, actor, b.labels)
+        );
+    }
+
+    /// @dev A date YYYYMMDD (already checked a calendar date) as `year << 9 | month << 5 | day`:
+    /// 23 bits instead of 27, in the same order.
+    function _packDate(uint32 date) private pure returns (uint24) {
+        return uint24(((date / 10000) << 9) | (((date / 100) % 100) << 5) | (date % 100));
     }
 
     function _useSignature(address signer, bytes32 structHash, uint256 deadline, bytes calldata signature)

@@ -117,7 +117,7 @@ struct ProgramRecord {
     bool numericProjectIds; // project ids are decimal numbers without leading zeros
 }
 
-/// @notice Storage of a batch, packed into one slot (232 bits).
+/// @notice Storage of a batch, packed into one slot (256 bits).
 /// @dev `held` is not stored: held = quantity - retired - detokenised - cancelled.
 struct BatchRecord {
     uint16 programId; // 0 means "no such batch": programme ids start at 1
@@ -128,6 +128,9 @@ struct BatchRecord {
     uint32 retired;
     uint32 detokenised;
     uint32 cancelled;
+    // The vintage's first day as `year << 9 | month << 5 | day` (YYYYMMDD does not fit 24
+    // bits; this packing keeps the order of dates), see {CarbonLedger-_packDate}.
+    uint24 vintageStart;
 }
 
 /// @notice Storage of one holding range `start..last` of a batch, keyed by its start (one slot).

@@ -53,8 +53,10 @@ interface ICarbonLedgerErrors {
     error InvalidRangeHint(uint64 batchId, uint64 rangeStart);
     /// @notice `holder` does not hold all of `first..last` of the batch as live credits.
     error InsufficientCredits(address holder, uint64 batchId, uint64 first, uint64 last);
-    /// @notice The retirement purpose needs `label`, which the batch lacks.
+    /// @notice The retirement purpose needs the labels `label` (a bit set), which the batch lacks.
     error LabelRequired(uint64 batchId, uint16 label);
+    /// @notice Credits of the batch were retired relying on its labels, which can no longer change.
+    error LabelsLocked(uint64 batchId);
     /// @notice `account` cannot be given permissions (the zero address).
     error InvalidAccount(address account);
     /// @notice A date is not a calendar date YYYYMMDD (1900-9999), or lies in the future.

@@ -68,6 +68,7 @@ interface ICarbonLedgerEvents {
 
     /// @notice Credits were retired. `mirrored` marks a retirement replayed from the registry's
     /// own records, dated `retiredOn` (YYYYMMDD); on-chain retirements carry the block date.
+    /// `labels` are the batch's labels the retirement relied on (fixed from then on).
     event CreditsRetired(
         uint64 indexed seq,
         uint64 indexed retirementId,
@@ -75,7 +76,8 @@ interface ICarbonLedgerEvents {
         Retirement retirement,
         uint32 retiredOn,
         bool mirrored,
-        address actor
+        address actor,
+        uint16 labels
     );
 
     /// @notice Credits were returned to the off-chain registry under `registryReference`.

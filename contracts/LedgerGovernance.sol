@@ -103,7 +103,7 @@ contract LedgerGovernance is LedgerCore {
     }
 
     /// @notice Registers a registry project under a programme, once, before its first batch.
-    /// @dev Requirements: caller is an issuer of `programId`; the programme exists; the project
+    /// @dev Requirements: not paused; caller is an issuer of `programId`; the programme exists; the project
     /// id is a canonical identifier (a decimal number where the programme's policy says so) and
     /// new; the name is acceptable non-blank text of at most {Limits-NAME} bytes, the country
     /// acceptable text of at most {Limits-SHORT_TEXT}, methodology and type of at most
@@ -112,6 +112,7 @@ contract LedgerGovernance is LedgerCore {
     /// @return key The project key, `keccak256(abi.encode(programId, project.projectId))`.
     function registerProject(uint16 programId, Project calldata project)
         external
+        whenNotPaused
         onlyRole(_issuerRole(programId))
         returns (bytes32 key)
     {
@@ -132,11 +133,17 @@ contract LedgerGovernance is LedgerCore {
 
     /// @notice Sets a batch's labels (CORSIA eligible, CCP approved, Article 6 authorised,
     /// corresponding adjustment applied).
-    /// @dev Requirements: caller is an issuer of the batch's programme; only known label bits.
+    /// @dev Requirements: not paused; caller is the admin of the batch's programme (not an
+    /// issuer: a compromised issuer key cannot add or strip CORSIA / Article 6 labels); only
+    /// known label bits; no credit of the batch retired yet. Labels cannot change under a
+    /// retirement: each retirement records the labels it relied on ({CreditsRetired}), and a
+    /// later change would make the batch say something its retirements did not rely on.
     /// Emits {LabelsUpdated}.
-    function setLabels(uint64 batchId, uint16 labels) external {
-        _checkRole(_issuerRole(_batch(batchId).programId));
+    function setLabels(uint64 batchId, uint16 labels) external whenNotPaused {
+        BatchRecord memory b = _batch(batchId);
+        _checkRole(_programAdminRole(b.programId));
         if (labels & ~Labels.ALL != 0) revert UnknownLabels(labels);
+        if (b.retired != 0) revert LabelsLocked(batchId);
         _ledger().batches[batchId].labels = labels;
         _emitAudited(LabelsUpdated.selector, _topic(batchId), _topic(_msgSender()), abi.encode(labels));
     }

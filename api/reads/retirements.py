@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Row
 from api.problems import not_found
 from api.reads._common import (
     JsonInt,
+    LabelName,
     Model,
     Page,
     PurposeName,
@@ -20,6 +21,7 @@ from api.reads._common import (
     decode_cursor,
     iso_date,
     keyset_page,
+    label_names,
     purpose_name,
 )
 from api.reads.batches import PROJECT_COLUMNS, join_project
@@ -61,6 +63,9 @@ class Retirement(Model):
     retired_on: dt.date | None
     mirrored: bool
     """A retirement replayed from the registry's own records (dated by the registry)."""
+    labels: list[LabelName] | None
+    """The batch labels the retirement relied on, fixed by the ledger from then on (``None``
+    for a retirement indexed before the ledger recorded them)."""
     actor: str
     tx_hash: str
     block_number: int
@@ -138,6 +143,7 @@ def _fields(row: Row[Any]) -> dict[str, Any]:
         "note": row.note,
         "retired_on": iso_date(row.retired_on),
         "mirrored": row.mirrored,
+        "labels": None if row.labels is None else label_names(int(row.labels)),
         "actor": row.actor,
         "tx_hash": row.tx_hash,
         "block_number": row.block_number,

@@ -280,6 +280,7 @@ class StoreWriter:
                         "retired_on": f["retiredOn"],
                         "mirrored": f["mirrored"],
                         "actor": f["actor"],
+                        "labels": f["labels"],
                         **where,
                     },
                 )

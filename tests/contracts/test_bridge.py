@@ -346,7 +346,7 @@ def test_spent_serials_can_never_be_bridged_again(ledger: Ledger, spent: str) ->
     if spent == "detokenised":
         ledger.alice.detokenise(1, 1000, 1999, "VCS-RETURN-1")
     elif spent == "cancelled":
-        ledger.issuer.cancel(1, ledger.alice.account, 1000, 1999, "reversal")
+        ledger.admin.cancel(1, ledger.alice.account, 1000, 1999, "reversal")
     else:
         ledger.alice.retire(RetirementRequest(1, 1000, 1999, "Acme"))
     assert ranges(ledger, 1)[0][3] == RangeState[spent.upper()]

@@ -63,7 +63,7 @@ from chain.artifacts import ledger_abi
 from chain.audit import AuditState, recompute
 from chain.client import LedgerClient
 from chain.deployment import deploy_ledger
-from chain.domain import Label, Project, Purpose, RangeState, SerialRange
+from chain.domain import Label, Project, Purpose, RangeState, SerialRange, unpack_date
 from chain.errors import ContractError, InsufficientCredits
 from chain.events import LedgerEvent, decode_logs, event_specs
 from chain.transactions import NonceManager, TxSender
@@ -1013,7 +1013,9 @@ class LedgerMachine(RuleBasedStateMachine):
         assert paused == m.paused
         bridged = accounted = 0
         for b in ids:
-            ((program, labels, frozen, first, quantity, retired, detok, cancelled),) = next(out)
+            ((program, labels, frozen, first, quantity, retired, detok, cancelled, vintage),) = (
+                next(out)
+            )
             t = m.batch(b)
             assert (program, labels, frozen, first, quantity, retired, detok, cancelled) == (
                 t.program_id,
@@ -1025,6 +1027,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 t.detokenised,
                 t.cancelled,
             ), f"batch {b} record differs"
+            assert unpack_date(vintage) == t.vintage_start, f"batch {b} vintage differs"
             assert quantity == t.held + retired + detok + cancelled, f"batch {b} not conserved"
             bridged += quantity
             accounted += t.held + retired + detok + cancelled
@@ -1177,14 +1180,14 @@ def test_scripted_sequence_matches_model(embedded: Env) -> None:
         ok(m.do_transfer("bob", 1, 45, 50, "carol"))
         ok(m.do_transfer("carol", 1, 45, 50, "bob"))
         refused(m.do_retire("bob", 1, 40, 55, Purpose.CORSIA), "LabelRequired")
-        ok(m.do_set_labels("issuer", 1, int(Label.CORSIA_ELIGIBLE)))
+        ok(m.do_set_labels("admin", 1, int(Label.CORSIA_ELIGIBLE)))
         ok(m.do_retire("bob", 1, 40, 55, Purpose.CORSIA))  # spans three of Bob's ranges
         assert (40, 55, "bob", retired) in holders(1)
         refused(m.do_transfer("bob", 1, 30, 58, "carol"), "InsufficientCredits")  # retired 40-55
         ok(m.do_detokenise("bob", 1, 56, 60))
         ok(m.do_transfer("alice", 1, 70, 80, "carol"))
         ok(m.do_transfer("carol", 1, 70, 80, "alice"))
-        ok(m.do_cancel("issuer", 1, "alice", 65, 90))  # spans three of Alice's ranges
+        ok(m.do_cancel("admin", 1, "alice", 65, 90))  # spans three of Alice's ranges
         refused(m.do_cancel("gs_issuer", 1, "alice", 91, 91), "AccessControlUnauthorizedAccount")
         refused(m.do_transfer("alice", 1, 95, 99, "bob", hint=92), "InvalidRangeHint")
         refused(m.do_transfer("alice", 1, 99, 101, "bob"), "InsufficientCredits")  # past the end
@@ -1261,10 +1264,10 @@ def _range_tuples(ranges: list[SerialRange]) -> list[tuple[int, int, str, RangeS
 
 
 def _cancel_for_nobody(ledger: Ledger, first: int, last: int, hint: int) -> ContractError | None:
-    """The VCS issuer cancels ``first..last`` of batch 1 "held by" the zero address."""
-    fn = ledger.issuer.contract.functions.cancel(1, ZERO_ADDRESS, first, last, hint, "reversal")
+    """The VCS programme admin cancels ``first..last`` of batch 1 "held by" the zero address."""
+    fn = ledger.admin.contract.functions.cancel(1, ZERO_ADDRESS, first, last, hint, "reversal")
     try:
-        ledger.issuer.sender.transact(fn)  # type: ignore[union-attr]
+        ledger.admin.sender.transact(fn)  # type: ignore[union-attr]
     except ContractError as exc:
         return exc
     return None
