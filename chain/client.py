@@ -297,6 +297,39 @@ class LedgerClient:
     def set_batch_frozen(self, batch_id: int, frozen: bool) -> TxResult:
         return self._transact(self.contract.functions.setBatchFrozen(batch_id, frozen))
 
+    def void_batch(self, batch_id: int, namespace: str, reason: str) -> TxResult:
+        """Void an untouched batch of ``namespace`` (programme admin): its serials are cancelled
+        and leave the overlap index, free to be bridged again."""
+        program_id = self.batch(batch_id).program_id
+        key = part_key(namespace_id(program_id, namespace), self.batch(batch_id).first_serial)
+        fn = self.contract.functions.voidBatch(
+            batch_id, namespace, self._parts.hint_for(key), reason
+        )
+        result = self._transact(fn)
+        self._parts.discard(key)
+        return result
+
+    def correct_batch(self, voided_batch_id: int, batch_id: int) -> TxResult:
+        """Record in the audit trail that ``batch_id`` replaces the voided batch."""
+        return self._transact(self.contract.functions.correctBatch(voided_batch_id, batch_id))
+
+    def batch_voided(self, batch_id: int) -> bool:
+        return bool(self._call(self.contract.functions.batchVoided(batch_id)))
+
+    def recover(self, lost: str, replacement: str, ranges: Sequence[tuple[int, int]]) -> TxResult:
+        """Move the frozen ``lost`` account's live ranges, each named ``(batch_id, start)``, to
+        ``replacement`` (compliance)."""
+        fn = self.contract.functions.recover(
+            Web3.to_checksum_address(lost),
+            Web3.to_checksum_address(replacement),
+            [(batch_id, start) for batch_id, start in ranges],
+        )
+        return self._transact(fn)
+
+    def use_nonce(self) -> TxResult:
+        """Invalidate this account's next signature nonce (a pending signed request)."""
+        return self._transact(self.contract.functions.useNonce())
+
     def record_registry_retirement(
         self, request: RetirementRequest, retired_on: int
     ) -> RetireResult:

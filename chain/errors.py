@@ -145,7 +145,8 @@ class InvalidSerialRange(InvalidRequest):
 
 
 class InvalidNamespace(InvalidRequest):
-    """The namespace is not a canonical identifier (``chain.canonical``)."""
+    """The namespace is not a canonical identifier (``chain.canonical``), or not the batch's own
+    (voiding a batch)."""
 
 
 class NamespaceNotAllowed(InvalidRequest):
@@ -241,6 +242,22 @@ class LabelsLocked(StateConflict):
     """Credits of the batch were retired relying on its labels, which can no longer change."""
 
 
+class BatchNotVoidable(StateConflict):
+    """The batch is no longer all held, untouched, by its first recipient (or was voided)."""
+
+
+class BatchNotVoided(StateConflict):
+    """The batch a correction names as replaced was not voided."""
+
+
+class AccountNotFrozen(StateConflict):
+    """Recovery moves only the credits of a frozen account."""
+
+
+class BatchLimitReached(StateConflict):
+    """The ledger holds 2^32 - 1 batches, its most."""
+
+
 CONTRACT_ERRORS: dict[str, type[ContractError]] = {
     cls.__name__: cls
     for cls in (
@@ -279,6 +296,10 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
         BatchFrozen,
         LabelRequired,
         LabelsLocked,
+        BatchNotVoidable,
+        BatchNotVoided,
+        AccountNotFrozen,
+        BatchLimitReached,
         EnforcedPause,
         ExpectedPause,
     )

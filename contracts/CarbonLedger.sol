@@ -69,7 +69,7 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         // grant below, its first audited event), so no two deployments share a head.
         _ledger().auditHead = keccak256(abi.encode(block.chainid, address(this)));
         __AccessControlDefaultAdminRules_init(initialDelay, admin);
-        _ledger().parts[_PARTS_HEAD] = BridgedPart({next: _PARTS_END, span: 0});
+        _ledger().parts[_PARTS_HEAD] = BridgedPart({next: _PARTS_END, batchId: 0});
     }
 
     /// @notice Every function this contract does not define (governance and views, see
@@ -297,9 +297,9 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
             revert UnknownProject(issuance.projectKey, issuance.programId);
         }
         _requireActive(issuance.recipient);
-        _insertPart(issuance, partHint, _namespaceId(issuance, l.programs[issuance.programId]));
-
         batchId = ++l.batchCount;
+        _insertPart(issuance, partHint, _namespaceId(issuance, l.programs[issuance.programId]), batchId);
+
         l.batches[batchId] = BatchRecord({
             programId: issuance.programId,
             labels: issuance.labels,
@@ -330,23 +330,24 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// @dev Links the new part into the sorted list after `hint`, or reverts if the hint is not
     /// its immediate predecessor or if the range overlaps a neighbour. Neighbours in other
     /// namespaces sort apart by their id's high bits, so only same-namespace parts can overlap.
-    function _insertPart(Issuance calldata issuance, uint256 hint, uint160 nsId) private {
-        mapping(uint256 => BridgedPart) storage parts = _ledger().parts;
+    function _insertPart(Issuance calldata issuance, uint256 hint, uint160 nsId, uint64 batchId) private {
+        LedgerStorage.Layout storage l = _ledger();
+        mapping(uint256 => BridgedPart) storage parts = l.parts;
         uint256 firstKey = (uint256(nsId) << 64) | issuance.firstSerial;
         uint256 lastKey = (uint256(nsId) << 64) | issuance.lastSerial;
         BridgedPart memory prev = parts[hint];
         if (prev.next == 0 || hint >= firstKey || prev.next < firstKey) revert InvalidBridgeHint(hint);
-        // The part at `hint` ends at `hint + span`; a part starting at or before `lastKey` overlaps.
-        if (hint + prev.span >= firstKey || prev.next <= lastKey) {
+        // The part at `hint` ends at `hint + quantity - 1` of its batch (the head sentinel, with
+        // no batch, at `hint` itself); a part starting at or before `lastKey` overlaps.
+        uint256 prevLast = prev.batchId == 0 ? hint : hint + l.batches[prev.batchId].quantity - 1;
+        if (prevLast >= firstKey || prev.next <= lastKey) {
             revert SerialsAlreadyBridged(
                 issuance.programId, issuance.namespace, issuance.firstSerial, issuance.lastSerial
             );
         }
-        parts[firstKey] = BridgedPart({
-            next: prev.next,
-            // Cannot truncate: {_bridge} bounds last - first below 2^32 - 1.
-            span: uint32(issuance.lastSerial - issuance.firstSerial)
-        });
+        // Batch ids stop at 2^32 - 1: four billion bridgings, far beyond any registry's history.
+        if (batchId > type(uint32).max) revert BatchLimitReached(batchId);
+        parts[firstKey] = BridgedPart({next: prev.next, batchId: uint32(batchId)});
         parts[hint].next = uint224(firstKey);
     }
 

@@ -104,6 +104,23 @@ interface ICarbonLedgerEvents {
     /// @notice The issuing registry set a batch's labels.
     event LabelsUpdated(uint64 indexed seq, uint64 indexed batchId, address indexed actor, uint16 labels);
 
+    /// @notice A programme admin voided a wrong bridging for `reason`: its serials were
+    /// cancelled (the `SerialsMoved` just before) and can be bridged again.
+    event BatchVoided(uint64 indexed seq, uint64 indexed batchId, address indexed actor, string reason);
+
+    /// @notice Batch `batchId` replaces the voided batch `voidedBatchId`.
+    event BatchCorrected(uint64 indexed seq, uint64 indexed voidedBatchId, uint64 indexed batchId, address actor);
+
+    /// @notice Compliance moved `ranges` live ranges of the frozen account `lost` to
+    /// `replacement` (the `SerialsMoved` just before).
+    event AccountRecovered(
+        uint64 indexed seq, address indexed lost, address indexed replacement, address actor, uint256 ranges
+    );
+
+    /// @notice `holder` used up signature nonce `nonce` without a request: a pending signature
+    /// carrying it is void.
+    event NonceInvalidated(uint64 indexed seq, address indexed holder, uint256 indexed nonce);
+
     /// @notice A batch was frozen (`frozen`) or unfrozen.
     event BatchFreezeChanged(uint64 indexed seq, uint64 indexed batchId, address indexed actor, bool frozen);
 }

@@ -11,7 +11,9 @@ import {
     Limits,
     ProgramRecord,
     Project,
+    RangeRef,
     RangeState,
+    StoredRange,
     TextField
 } from "./CreditTypes.sol";
 import {LedgerCore} from "./LedgerCore.sol";
@@ -148,6 +150,91 @@ contract LedgerGovernance is LedgerCore {
         _emitAudited(LabelsUpdated.selector, _topic(batchId), _topic(_msgSender()), abi.encode(labels));
     }
 
+    // ---------------------------------------------------------------- correction in the open
+
+    /// @notice Voids a bridging that was wrong (recipient, vintage, metadata): cancels the whole
+    /// batch and takes its part out of the overlap index, so its serials can be bridged again,
+    /// correctly ({correctBatch} then links the replacement).
+    /// @dev Requirements: not paused; caller is the admin of the batch's programme; every serial
+    /// of the batch is still held by its first recipient in the one range the bridging wrote
+    /// (nothing transferred, retired, detokenised or cancelled: an O(1) check); `namespace` is
+    /// the batch's own (its part names the batch) and `partHint` the key of the part just
+    /// below it ({LedgerGovernance-findPartHint}); `reason` is acceptable, non-blank text of at
+    /// most {Limits-NOTE} bytes. The voided serials count as cancelled in the batch totals, so
+    /// bridged = held + retired + detokenised + cancelled still holds for every batch, and
+    /// {batchVoided} tells a void from cancellations.
+    /// Emits {SerialsMoved} (to `Cancelled`) then {BatchVoided}.
+    function voidBatch(uint64 batchId, string calldata namespace, uint256 partHint, string calldata reason)
+        external
+        whenNotPaused
+    {
+        BatchRecord memory b = _batch(batchId);
+        _checkRole(_programAdminRole(b.programId));
+        CanonicalText.check(reason, TextField.Reason, true);
+        LedgerStorage.Layout storage l = _ledger();
+        uint64 first = b.firstSerial;
+        uint64 last = first + b.quantity - 1;
+        StoredRange memory r = l.ranges[batchId][first];
+        if (!r.bridged || r.last != last || r.state != RangeState.Held) revert BatchNotVoidable(batchId);
+        uint256 key = partKey(namespaceId(b.programId, namespace), first);
+        if (l.parts[key].batchId != batchId) revert InvalidNamespace(namespace);
+        if (l.parts[partHint].next != key) revert InvalidBridgeHint(partHint);
+        l.parts[partHint].next = l.parts[key].next;
+        delete l.parts[key];
+        address actor = _msgSender();
+        _move(batchId, first, first, last, r.holder, r.holder, RangeState.Cancelled, actor);
+        l.ranges[batchId][first].voided = true;
+        _emitAudited(BatchVoided.selector, _topic(batchId), _topic(actor), abi.encode(reason));
+    }
+
+    /// @notice Links a voided batch to the batch that replaces it, in the audit trail.
+    /// @dev Requirements: caller is the admin of both batches' programme; `voidedBatchId` was
+    /// voided and `batchId` was not. Emits {BatchCorrected}.
+    function correctBatch(uint64 voidedBatchId, uint64 batchId) external whenNotPaused {
+        LedgerStorage.Layout storage l = _ledger();
+        BatchRecord memory old = _batch(voidedBatchId);
+        BatchRecord memory replacement = _batch(batchId);
+        _checkRole(_programAdminRole(old.programId));
+        _checkRole(_programAdminRole(replacement.programId));
+        if (!l.ranges[voidedBatchId][old.firstSerial].voided) revert BatchNotVoided(voidedBatchId);
+        if (l.ranges[batchId][replacement.firstSerial].voided) revert BatchNotVoidable(batchId);
+        _emitAudited(BatchCorrected.selector, _topic(voidedBatchId), _topic(batchId), abi.encode(_msgSender()));
+    }
+
+    /// @notice Moves a lost-key holder's live credits to its new account (ERC-3643 recovery).
+    /// @dev Requirements: not paused; caller has {COMPLIANCE_ROLE}; `lost` is frozen (compliance
+    /// froze it first, so nothing moves meanwhile); `replacement` is allowlisted and not frozen;
+    /// each of `ranges` is a live range held by `lost` (named by batch and start: the cost is
+    /// O(input), whatever `lost` holds elsewhere). Each range moves whole, through the one
+    /// function that changes holdings; frozen batches move too (this is not a trade).
+    /// Emits {SerialsMoved} per range, then {AccountRecovered}.
+    function recover(address lost, address replacement, RangeRef[] calldata ranges)
+        external
+        whenNotPaused
+        onlyRole(COMPLIANCE_ROLE)
+    {
+        LedgerStorage.Layout storage l = _ledger();
+        if (!l.accounts[lost].frozen) revert AccountNotFrozen(lost);
+        _requireActive(replacement);
+        address actor = _msgSender();
+        for (uint256 i; i < ranges.length; ++i) {
+            RangeRef calldata ref = ranges[i];
+            _batch(ref.batchId);
+            uint64 last = l.ranges[ref.batchId][ref.start].last;
+            _move(ref.batchId, ref.start, ref.start, last, lost, replacement, RangeState.Held, actor);
+        }
+        _emitAudited(AccountRecovered.selector, _topic(lost), _topic(replacement), abi.encode(actor, ranges.length));
+    }
+
+    /// @notice Invalidates the caller's next signature nonce: a pending signed request (bridging
+    /// or retirement) that carries it can no longer be relayed. Call again for the next one.
+    /// @dev Allowed while paused (it only withdraws consent). Emits {NonceInvalidated}.
+    function useNonce() external returns (uint256 nonce) {
+        address holder = _msgSender();
+        nonce = _useNonce(holder);
+        _emitAudited(NonceInvalidated.selector, _topic(holder), _topic(nonce), "");
+    }
+
     // ---------------------------------------------------------------- compliance and pausing
 
     /// @notice Sets whether `account` may hold credits (`allowed`) and whether it is `frozen`.
@@ -193,10 +280,10 @@ contract LedgerGovernance is LedgerCore {
     /// gas; the indexer answers holdings queries in O(1).
     function balanceOf(address account, uint64 batchId) external view returns (uint256 balance) {
         BatchRecord memory b = _batch(batchId);
-        mapping(uint64 => HoldingRange) storage ranges = _ledger().ranges[batchId];
+        mapping(uint64 => StoredRange) storage ranges = _ledger().ranges[batchId];
         uint64 end = b.firstSerial + b.quantity - 1;
         for (uint64 start = b.firstSerial; start <= end;) {
-            HoldingRange memory r = ranges[start];
+            StoredRange memory r = ranges[start];
             if (r.holder == account && r.state == RangeState.Held) balance += r.last - start + 1;
             start = r.last + 1;
         }
@@ -214,7 +301,7 @@ contract LedgerGovernance is LedgerCore {
 
     /// @notice The holding range of a batch that starts at `start` (state `None` if none does).
     function rangeAt(uint64 batchId, uint64 start) external view returns (HoldingRange memory) {
-        return _ledger().ranges[batchId][start];
+        return _view(_ledger().ranges[batchId][start]);
     }
 
     /// @notice Up to `maxCount` consecutive holding ranges of a batch from the one starting at
@@ -225,13 +312,13 @@ contract LedgerGovernance is LedgerCore {
         returns (uint64[] memory starts, HoldingRange[] memory ranges)
     {
         BatchRecord memory b = _batch(batchId);
-        mapping(uint64 => HoldingRange) storage stored = _ledger().ranges[batchId];
+        mapping(uint64 => StoredRange) storage stored = _ledger().ranges[batchId];
         uint64 end = b.firstSerial + b.quantity - 1;
         uint256 n;
         starts = new uint64[](maxCount);
         ranges = new HoldingRange[](maxCount);
         while (n < maxCount && start <= end) {
-            HoldingRange memory r = stored[start];
+            HoldingRange memory r = _view(stored[start]);
             if (r.state == RangeState.None) revert InvalidRangeHint(batchId, start);
             (starts[n], ranges[n]) = (start, r);
             ++n;
@@ -252,7 +339,7 @@ contract LedgerGovernance is LedgerCore {
         view
         returns (address holder, RangeState state)
     {
-        HoldingRange memory r = _ledger().ranges[batchId][rangeStart];
+        StoredRange memory r = _ledger().ranges[batchId][rangeStart];
         if (r.state == RangeState.None || serial < rangeStart || serial > r.last) {
             revert InvalidRangeHint(batchId, rangeStart);
         }
@@ -271,12 +358,12 @@ contract LedgerGovernance is LedgerCore {
         if (serial < b.firstSerial || serial > b.firstSerial + b.quantity - 1) {
             revert InvalidRangeHint(batchId, serial);
         }
-        mapping(uint64 => HoldingRange) storage ranges = _ledger().ranges[batchId];
+        mapping(uint64 => StoredRange) storage ranges = _ledger().ranges[batchId];
         rangeStart = b.firstSerial;
-        range = ranges[rangeStart];
+        range = _view(ranges[rangeStart]);
         while (range.last < serial) {
             rangeStart = range.last + 1;
-            range = ranges[rangeStart];
+            range = _view(ranges[rangeStart]);
         }
     }
 
@@ -384,6 +471,15 @@ contract LedgerGovernance is LedgerCore {
     /// @notice Key of the bridged part of namespace `nsId` starting at `first`.
     function partKey(uint160 nsId, uint64 first) public pure returns (uint256) {
         return (uint256(nsId) << 64) | first;
+    }
+
+    /// @notice Whether the batch was voided ({voidBatch}).
+    function batchVoided(uint64 batchId) external view returns (bool) {
+        return _ledger().ranges[batchId][_batch(batchId).firstSerial].voided;
+    }
+
+    function _view(StoredRange storage r) private view returns (HoldingRange memory) {
+        return HoldingRange({holder: r.holder, last: r.last, state: r.state});
     }
 
     function _program(uint16 programId) private view returns (ProgramRecord storage record) {

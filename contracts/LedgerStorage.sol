@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {
-    AccountStatus, BatchRecord, BridgedPart, HoldingRange, ProgramRecord
+    AccountStatus, BatchRecord, BridgedPart, ProgramRecord, StoredRange
 } from "./CreditTypes.sol";
 
 /// @title The ledger's state, in one ERC-7201 namespace
@@ -28,7 +28,7 @@ library LedgerStorage {
         mapping(address account => AccountStatus) accounts;
         mapping(uint64 batchId => BatchRecord) batches;
         mapping(uint256 partKey => BridgedPart) parts;
-        mapping(uint64 batchId => mapping(uint64 start => HoldingRange)) ranges;
+        mapping(uint64 batchId => mapping(uint64 start => StoredRange)) ranges;
     }
 
     /// @dev keccak256(abi.encode(uint256(keccak256("carbonledger.storage.Ledger")) - 1)) & ~bytes32(uint256(0xff))

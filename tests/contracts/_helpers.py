@@ -252,7 +252,7 @@ def batch(ledger: Ledger, batch_id: int) -> Batch:
 
 
 def parts(ledger: Ledger) -> list[tuple[int, int, int]]:
-    """The whole bridged-part list as ``(key, next, span)``, head sentinel included."""
+    """The whole bridged-part list as ``(key, next, batchId)``, head sentinel included."""
     fn = ledger.admin.contract.functions
     out: list[tuple[int, int, int]] = []
     cursor = PARTS_HEAD

@@ -18,6 +18,7 @@ from tests.conftest import Ledger
 from tests.contracts._helpers import (
     AUDITED,
     GS_PROJECT,
+    VCS_NS,
     addr,
     assert_consecutive,
     audited,
@@ -26,6 +27,7 @@ from tests.contracts._helpers import (
     check_log_matches_abi,
     invariants,  # noqa: F401  (autouse fixture)
     issuance,
+    key_of,
     ledger_logs,
     retire,
     reverts,
@@ -72,7 +74,21 @@ def _every_event(ledger: Ledger) -> list[TxResult]:
         send(ledger.admin, fn.unpause()),
         send(ledger.admin, fn.setProgramPolicy(3, True, True)),
         send(ledger.admin, fn.setNamespaces(3, ["RW"], True)),
+        bridge(ledger, issuance(ledger, 5001, 5010)),
+        send(ledger.admin, fn.voidBatch(2, VCS_NS, key_of(ledger.vcs, VCS_NS, 1001), "wrong")),
+        bridge(ledger, issuance(ledger, 5001, 5010)),
+        send(ledger.admin, fn.correctBatch(2, 3)),
+        send(ledger.admin, fn.setAccount(to_checksum(ledger.alice), True, True)),
+        send(
+            ledger.admin,
+            fn.recover(to_checksum(ledger.alice), to_checksum(ledger.bob), [(3, 5001)]),
+        ),
+        send(ledger.alice, fn.useNonce()),
     ]
+
+
+def _genesis(ledger: Ledger) -> audit.AuditState:
+    return audit.genesis_state(ledger.deployment.chain_id, ledger.deployment.address)
 
 
 def _raw(logs: list[Any]) -> list[Log]:
@@ -101,7 +117,7 @@ def test_audited_event_topic0s_are_the_declared_signatures() -> None:
         assert contract_specs[topic].name == spec.name
         assert spec.indexed[0].name == "seq" and spec.indexed[0].abi_type == "uint64"
         assert len(spec.indexed) == 3  # seq and two indexed fields: four topics
-    assert len(AUDITED) == 15
+    assert len(AUDITED) == 19
 
 
 def test_sequence_numbers_increase_by_one_per_event_across_transactions(ledger: Ledger) -> None:
@@ -134,13 +150,13 @@ def test_openzeppelin_events_are_emitted_alongside_but_not_audited(ledger: Ledge
 def test_the_head_recomputed_from_raw_logs_equals_the_contract(ledger: Ledger) -> None:
     _every_event(ledger)
     logs = _raw(audited_logs(ledger_logs(ledger)))
-    state = audit.recompute(logs)
+    state = audit.recompute(logs, _genesis(ledger))
     assert state == ledger.admin.audit_state()
     assert state.seq == len(logs)
     fn = ledger.admin.contract.functions
     assert (fn.auditSeq().call(), fn.auditHead().call()) == (state.seq, state.head)
     # Folding in two halves gives the same head (incremental verification).
-    mid = audit.recompute(logs[:20])
+    mid = audit.recompute(logs[:20], _genesis(ledger))
     assert audit.recompute(logs[20:], mid) == state
 
 
@@ -201,11 +217,11 @@ def test_every_kind_of_tampered_log_copy_is_detected(ledger: Ledger) -> None:
     _every_event(ledger)
     logs = _raw(audited_logs(ledger_logs(ledger)))
     on_chain = ledger.admin.audit_state()
-    assert audit.recompute(logs) == on_chain
+    assert audit.recompute(logs, _genesis(ledger)) == on_chain
     undetected = []
     for name, tamper in TAMPERINGS.items():
         try:
-            recomputed = audit.recompute(tamper(logs))
+            recomputed = audit.recompute(tamper(logs), _genesis(ledger))
         except ValueError as exc:
             assert "audit sequence gap" in str(exc), name
         else:

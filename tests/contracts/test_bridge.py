@@ -90,7 +90,7 @@ def test_bridge_creates_a_batch_held_by_the_recipient(ledger: Ledger) -> None:
     assert ledger.admin.balance_of(ledger.alice.account, 1) == 1000
     assert ledger.admin.batch_count() == 1
     key = key_of(ledger.vcs, VCS_NS, 1001)
-    assert parts(ledger) == [(PARTS_HEAD, key, 0), (key, PARTS_END, 999)]
+    assert parts(ledger) == [(PARTS_HEAD, key, 0), (key, PARTS_END, 1)]  # the part names batch 1
 
 
 def test_batch_ids_increase_by_one(ledger: Ledger) -> None:
@@ -370,8 +370,9 @@ def test_bridging_into_gaps_out_of_order_keeps_the_part_list_sorted(ledger: Ledg
     # The hint each bridging needed was the part immediately below it at the time.
     assert hints == {5000: 0, 1000: 0, 3000: k[1000], 2000: k[1000], 4000: k[3000], 0: 0}
     firsts = sorted(k)
+    batch_of = {f: n + 1 for n, (f, _) in enumerate(order)}
     assert parts(ledger) == [(PARTS_HEAD, k[0], 0)] + [
-        (k[f], k[firsts[n + 1]] if n + 1 < len(firsts) else PARTS_END, 999)
+        (k[f], k[firsts[n + 1]] if n + 1 < len(firsts) else PARTS_END, batch_of[f])
         for n, f in enumerate(firsts)
     ]
     # findPartHint agrees with the list for any serial, from the head or from a lower part.

@@ -60,7 +60,7 @@ from web3.types import RPCEndpoint, TxReceipt
 
 import chain.client
 from chain.artifacts import ledger_abi
-from chain.audit import AuditState, recompute
+from chain.audit import AuditState, genesis_state, recompute
 from chain.client import LedgerClient
 from chain.deployment import deploy_ledger
 from chain.domain import Label, Project, Purpose, RangeState, SerialRange, unpack_date
@@ -222,7 +222,10 @@ def build_env(
         )
 
     logs = w3.eth.get_logs({"address": deployment.address, "fromBlock": deployment.deploy_block})
-    audit = recompute((e.topics, e.data) for e in decode_logs(logs) if e.topics[0] in AUDITED)
+    audit = recompute(
+        ((e.topics, e.data) for e in decode_logs(logs) if e.topics[0] in AUDITED),
+        genesis_state(deployment.chain_id, deployment.address),
+    )
     assert audit == admin.audit_state()
     assert audit.seq == model.audit_seq
     return Env(
