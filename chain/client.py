@@ -300,12 +300,14 @@ class LedgerClient:
     def void_batch(self, batch_id: int, namespace: str, reason: str) -> TxResult:
         """Void an untouched batch of ``namespace`` (programme admin): its serials are cancelled
         and leave the overlap index, free to be bridged again."""
-        program_id = self.batch(batch_id).program_id
-        key = part_key(namespace_id(program_id, namespace), self.batch(batch_id).first_serial)
-        fn = self.contract.functions.voidBatch(
-            batch_id, namespace, self._parts.hint_for(key), reason
-        )
-        result = self._transact(fn)
+        b = self.batch(batch_id)
+        key = part_key(namespace_id(b.program_id, namespace), b.first_serial)
+        void = self.contract.functions.voidBatch
+        try:
+            result = self._transact(void(batch_id, namespace, self._parts.hint_for(key), reason))
+        except InvalidBridgeHint:
+            self._parts.refresh()  # others bridged or voided around it: re-read, retry once
+            result = self._transact(void(batch_id, namespace, self._parts.hint_for(key), reason))
         self._parts.discard(key)
         return result
 

@@ -258,6 +258,18 @@ class BatchLimitReached(StateConflict):
     """The ledger holds 2^32 - 1 batches, its most."""
 
 
+class LedgerSealed(StateConflict):
+    """The ledger is sealed for migration: it changes no more (its successor carries on)."""
+
+
+class SealNotReady(StateConflict):
+    """No seal is scheduled, or its delay has not passed yet."""
+
+
+class PredecessorNotSealed(InvalidRequest):
+    """A successor ledger names a predecessor that is not a sealed ledger."""
+
+
 CONTRACT_ERRORS: dict[str, type[ContractError]] = {
     cls.__name__: cls
     for cls in (
@@ -300,6 +312,9 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
         BatchNotVoided,
         AccountNotFrozen,
         BatchLimitReached,
+        LedgerSealed,
+        SealNotReady,
+        PredecessorNotSealed,
         EnforcedPause,
         ExpectedPause,
     )

@@ -116,7 +116,8 @@ def verify_chain(
     found: list[Discrepancy] = []
 
     say(f"recomputing the audit chain over {len(trail)} events")
-    state = _recompute(trail, audit.genesis_state(deployment.chain_id, deployment.address), found)
+    start = audit.AuditState(0, deployment.audit_genesis)
+    state = _recompute(trail, start, found)
     seq = int(client.contract.functions.auditSeq().call(block_identifier=block))
     head = bytes(client.contract.functions.auditHead().call(block_identifier=block))
     if state.seq != seq:

@@ -62,12 +62,23 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// `chain/deployment.py`).
     /// @param initialDelay Delay of the two-step default-admin hand-over, in seconds.
     /// @param admin The first default admin.
-    constructor(address module, uint48 initialDelay, address admin) initializer {
+    /// @param predecessor A sealed ledger this one succeeds, or the zero address.
+    constructor(address module, uint48 initialDelay, address admin, address predecessor) initializer {
         if (module.code.length == 0) revert InvalidAccount(module);
         _governance = module;
         // The trail starts at a head bound to this chain and this address (before the admin
-        // grant below, its first audited event), so no two deployments share a head.
-        _ledger().auditHead = keccak256(abi.encode(block.chainid, address(this)));
+        // grant below, its first audited event), so no two deployments share a head; a
+        // successor's also folds in its predecessor's final head, chaining the two trails.
+        bytes32 genesis = keccak256(abi.encode(block.chainid, address(this)));
+        if (predecessor != address(0)) {
+            (bool sealed_, bytes32 head, bytes32 commitment) = _finalState(predecessor);
+            if (!sealed_) revert PredecessorNotSealed(predecessor);
+            _ledger().auditHead = keccak256(abi.encode(genesis, head));
+            _ledger().predecessor = predecessor;
+            _emitAudited(LedgerSucceeded.selector, _topic(predecessor), head, abi.encode(commitment));
+        } else {
+            _ledger().auditHead = genesis;
+        }
         __AccessControlDefaultAdminRules_init(initialDelay, admin);
         _ledger().parts[_PARTS_HEAD] = BridgedPart({next: _PARTS_END, batchId: 0});
     }
@@ -254,6 +265,15 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// `keccak256(abi.encode(block.chainid, address(this)))`; see docs/AUDIT.md.
     function auditHead() external view returns (bytes32) {
         return _ledger().auditHead;
+    }
+
+    /// @dev The predecessor's seal flag, final head and commitment, through its {finalState}.
+    function _finalState(address predecessor) private view returns (bool, bytes32, bytes32) {
+        if (predecessor.code.length == 0) revert PredecessorNotSealed(predecessor);
+        (bool ok, bytes memory out) = predecessor.staticcall(abi.encodeWithSignature("finalState()"));
+        if (!ok || out.length != 128) revert PredecessorNotSealed(predecessor);
+        (bool sealed_,, bytes32 head, bytes32 commitment) = abi.decode(out, (bool, uint64, bytes32, bytes32));
+        return (sealed_, head, commitment);
     }
 
     /// @notice The governance module this ledger delegates to (fixed at construction).

@@ -78,6 +78,12 @@ interface ICarbonLedgerErrors {
     error InvalidSignature(address signer);
     /// @notice A transfer names its sender as the recipient (it would only fragment ranges).
     error SelfTransfer(address account);
+    /// @notice The ledger is sealed: it changes no more (its successor carries on).
+    error LedgerSealed();
+    /// @notice No seal is scheduled, or its delay has not passed (`sealAt`).
+    error SealNotReady(uint48 sealAt);
+    /// @notice The predecessor named at construction is not a sealed ledger.
+    error PredecessorNotSealed(address predecessor);
     /// @notice The ledger is paused.
     error EnforcedPause();
     /// @notice The ledger is not paused.

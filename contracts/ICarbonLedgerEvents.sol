@@ -121,6 +121,20 @@ interface ICarbonLedgerEvents {
     /// carrying it is void.
     event NonceInvalidated(uint64 indexed seq, address indexed holder, uint256 indexed nonce);
 
+    /// @notice A step of sealing the ledger for migration: `step` 0 scheduled (`effectiveAt` is
+    /// when {LedgerGovernance-seal} may run), 1 cancelled, 2 sealed (the last event ever:
+    /// its head is the final head).
+    event SealRecorded(uint64 indexed seq, address indexed actor, uint8 indexed step, uint48 effectiveAt);
+
+    /// @notice This ledger succeeds the sealed ledger `predecessor`, whose final audit head
+    /// and state commitment are `predecessorHead` and `predecessorCommitment`.
+    event LedgerSucceeded(
+        uint64 indexed seq,
+        address indexed predecessor,
+        bytes32 indexed predecessorHead,
+        bytes32 predecessorCommitment
+    );
+
     /// @notice A batch was frozen (`frozen`) or unfrozen.
     event BatchFreezeChanged(uint64 indexed seq, uint64 indexed batchId, address indexed actor, bool frozen);
 }

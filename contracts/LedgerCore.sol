@@ -116,6 +116,8 @@ abstract contract LedgerCore is
     /// module through `delegatecall`, the log is still the ledger's: it carries its address.
     function _emitAudited(bytes32 selector, bytes32 topic2, bytes32 topic3, bytes memory data) internal {
         LedgerStorage.Layout storage l = _ledger();
+        // Every state change is audited, so refusing here refuses them all once sealed.
+        if (l.isSealed) revert LedgerSealed();
         uint64 seq = ++l.auditSeq;
         l.auditHead = keccak256(abi.encodePacked(l.auditHead, selector, uint256(seq), topic2, topic3, data));
         assembly ("memory-safe") {

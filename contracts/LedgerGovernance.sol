@@ -235,6 +235,59 @@ contract LedgerGovernance is LedgerCore {
         _emitAudited(NonceInvalidated.selector, _topic(holder), _topic(nonce), "");
     }
 
+    // ---------------------------------------------------------------- migration
+
+    /// @notice Schedules sealing the ledger, announced and delayed like an admin hand-over.
+    /// @dev Requirements: caller is the default admin. {seal} may run from now plus the
+    /// default-admin delay. Replaces a scheduled seal. Emits {SealRecorded} (step 0).
+    function scheduleSeal() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint48 when = uint48(block.timestamp) + defaultAdminDelay();
+        _ledger().sealAt = when;
+        _emitAudited(SealRecorded.selector, _topic(_msgSender()), _topic(uint256(0)), abi.encode(when));
+    }
+
+    /// @notice Cancels a scheduled seal.
+    /// @dev Requirements: caller is the default admin; a seal is scheduled. Emits {SealRecorded}
+    /// (step 1).
+    function cancelSeal() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        LedgerStorage.Layout storage l = _ledger();
+        if (l.sealAt == 0) revert SealNotReady(0);
+        l.sealAt = 0;
+        _emitAudited(SealRecorded.selector, _topic(_msgSender()), _topic(uint256(1)), abi.encode(uint48(0)));
+    }
+
+    /// @notice Seals the ledger for good: every later state change reverts with
+    /// {LedgerSealed}; {finalState} then holds the final head and the state commitment a
+    /// successor starts from.
+    /// @dev Requirements: caller is the default admin; a seal is scheduled and its delay has
+    /// passed. Emits {SealRecorded} (step 2), the last audited event.
+    function seal() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        LedgerStorage.Layout storage l = _ledger();
+        uint48 when = l.sealAt;
+        if (when == 0 || block.timestamp < when) revert SealNotReady(when);
+        _emitAudited(SealRecorded.selector, _topic(_msgSender()), _topic(uint256(2)), abi.encode(when));
+        l.isSealed = true;
+    }
+
+    /// @notice Whether the ledger is sealed, its audit sequence and head, and the state
+    /// commitment `keccak256(abi.encode(batchCount, retirementCount, auditSeq, auditHead))`.
+    /// Final once `isSealed`.
+    function finalState() external view returns (bool isSealed, uint64 seq, bytes32 head, bytes32 commitment) {
+        LedgerStorage.Layout storage l = _ledger();
+        (isSealed, seq, head) = (l.isSealed, l.auditSeq, l.auditHead);
+        commitment = keccak256(abi.encode(l.batchCount, l.retirementCount, seq, head));
+    }
+
+    /// @notice When a scheduled seal may be carried out (0 if none is scheduled).
+    function sealAt() external view returns (uint48) {
+        return _ledger().sealAt;
+    }
+
+    /// @notice The sealed ledger this one succeeds (zero for a first ledger).
+    function predecessor() external view returns (address) {
+        return _ledger().predecessor;
+    }
+
     // ---------------------------------------------------------------- compliance and pausing
 
     /// @notice Sets whether `account` may hold credits (`allowed`) and whether it is `frozen`.

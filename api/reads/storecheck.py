@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from api.reads._common import MAX_SQL_INT, snapshot
 from api.reads._records import compare_records
-from chain.audit import NO_HEAD, fold, genesis
+from chain.audit import NO_HEAD, fold, genesis, predecessor_head, split_topics
 from chain.domain import RangeState
 from chain.events import decode_log
 from chain.replay import HoldingsReplay
@@ -126,8 +126,10 @@ def _replay_events(conn: Connection, found: _Findings) -> tuple[int, bytes, Hold
         where = (row.block_number, row.name)
         if row.seq != seq + 1:
             found.add("audit", *where, "seq", f"expected seq {seq + 1}, found {row.seq}")
-        raw = bytes(row.topics)
-        topics = tuple(raw[i : i + 32] for i in range(0, len(raw), 32))
+        topics = split_topics(bytes(row.topics))
+        if row.seq == 1 and info is not None and (before := predecessor_head(topics)):
+            # A successor ledger: its genesis folds in the predecessor's final head.
+            head = genesis(int(info.chain_id), str(info.contract_address), before)
         seq, head = row.seq, fold(head, topics, bytes(row.data))
         if row.audit_head != "0x" + head.hex():
             found.add(

@@ -116,7 +116,7 @@ def test_bridge_accepts_boundary_ranges(ledger: Ledger, first: int, last: int) -
     assert ledger.admin.balance_of(ledger.alice.account, batch_id) == last - first + 1
     assert ledger.admin.contract.functions.part(key_of(ledger.vcs, VCS_NS, first)).call() == (
         PARTS_END,
-        last - first,
+        batch_id,
     )
 
 
@@ -456,8 +456,8 @@ def test_parts_from_pages_through_the_list(ledger: Ledger) -> None:
         bridge_range(ledger, first, first + 9)
     k = [key_of(ledger.vcs, VCS_NS, f) for f in (1000, 2000, 3000)]
     fn = ledger.admin.contract.functions.partsFrom
-    assert fn(PARTS_HEAD, 2).call() == [[PARTS_HEAD, k[0]], [(k[0], 0), (k[1], 9)]]
-    assert fn(k[1], 5).call() == [[k[1], k[2]], [(k[2], 9), (PARTS_END, 9)]]
+    assert fn(PARTS_HEAD, 2).call() == [[PARTS_HEAD, k[0]], [(k[0], 0), (k[1], 1)]]
+    assert fn(k[1], 5).call() == [[k[1], k[2]], [(k[2], 2), (PARTS_END, 3)]]
     assert fn(k[2], 0).call() == [[], []]
     assert fn(PARTS_END, 3).call() == [[], []]
     bogus = key_of(ledger.vcs, VCS_NS, 1500)
