@@ -144,6 +144,8 @@ class BatchModel:
     labels: int
     vintage_start: int = 20200101
     frozen: bool = False
+    untouched: bool = True  # every serial still held by the first recipient, as bridged
+    voided: bool = False
     holdings: list[Holding] = field(default_factory=list)
     retired: int = 0
     detokenised: int = 0
@@ -530,6 +532,56 @@ class LedgerModel:
         if right.last > last:
             replacement.append(Holding(last + 1, right.last, owner, RangeState.HELD))
         b.holdings[i : j + 1] = replacement
+        b.untouched = False
+
+    # ------------------------------------------------------------ correction
+
+    def void_batch(self, sender: str, batch_id: int, namespace: str | None = None) -> None:
+        """The programme admin voids an untouched batch: cancelled whole, its serials free to
+        be bridged again. ``namespace`` defaults to the batch's own."""
+        self._require_not_paused()
+        b = self._require_batch(batch_id)
+        self._require_role(program_admin_role(b.program_id), sender)
+        if not b.untouched:
+            raise ModelError("BatchNotVoidable", batchId=batch_id)
+        if namespace is not None and namespace != b.namespace:
+            raise ModelError("InvalidNamespace", namespace=namespace)
+        (h,) = b.holdings
+        self._move(b, b.first, b.last, h.holder, h.holder, RangeState.CANCELLED, b.first)
+        b.cancelled += b.quantity
+        b.voided = True
+        self.bridged[(b.program_id, b.namespace)].remove((b.first, b.last))
+        self._emit(2)  # SerialsMoved, BatchVoided
+
+    def recover(
+        self, sender: str, lost: str, replacement: str, refs: list[tuple[int, int]]
+    ) -> None:
+        """Compliance moves the frozen ``lost`` account's named ranges, whole, to
+        ``replacement``."""
+        self._require_not_paused()
+        self._require_role(COMPLIANCE_ROLE, sender)
+        if not self.accounts.get(addr(lost), (False, False))[1]:
+            raise ModelError("AccountNotFrozen", account=addr(lost))
+        self._require_active(replacement)
+        moves = []
+        for batch_id, start in refs:  # all checked first: the contract reverts as a whole
+            b = self._require_batch(batch_id)
+            i = b.index_of(start)
+            if i is None or b.holdings[i].first != start:  # no range starts there: last reads 0
+                raise ModelError("InvalidSerialRange", first=start, last=0)
+            h = b.holdings[i]
+            if h.holder != addr(lost) or h.state != RangeState.HELD:
+                raise ModelError(
+                    "InsufficientCredits",
+                    holder=addr(lost),
+                    batchId=batch_id,
+                    first=start,
+                    last=h.last,
+                )
+            moves.append((b, start, h.last))
+        for b, start, last in moves:
+            self._move(b, start, last, lost, replacement, RangeState.HELD, start)
+        self._emit(len(refs) + 1)  # SerialsMoved per range, AccountRecovered
 
     # ------------------------------------------------------------ views
 

@@ -598,3 +598,29 @@ def test_random_operations_keep_the_invariants_and_failures_change_nothing(
             t = m.batch(batch_id)
             held = sum(f - s + 1 for s, f, _, state in m.ranges(batch_id) if state == HELD)
             assert t.quantity == held + t.retired + t.detokenised + t.cancelled
+
+
+# ---------------------------------------------------------------- correction
+
+
+def test_void_frees_an_untouched_batchs_serials(m: LedgerModel) -> None:
+    bridge(m, 1, 30)
+    unchanged(m, "AccessControlUnauthorizedAccount", m.void_batch, ISSUER, 1)
+    unchanged(m, "InvalidNamespace", m.void_batch, ADMIN, 1, "VCS-NS-B")
+    m.void_batch(ADMIN, 1)
+    assert m.batch(1).cancelled == 30 and m.batch(1).held == 0
+    unchanged(m, "BatchNotVoidable", m.void_batch, ADMIN, 1)
+    assert bridge(m, 1, 30, recipient=BOB) == 2  # bridged again, correctly
+    m.transfer(BOB, 2, 1, 30, CAROL)  # one range again, but not the first recipient's
+    unchanged(m, "BatchNotVoidable", m.void_batch, ADMIN, 2)
+
+
+def test_recover_moves_a_frozen_accounts_ranges(m: LedgerModel) -> None:
+    bridge(m, 1, 30)
+    m.transfer(ALICE, 1, 11, 20, BOB)
+    unchanged(m, "AccountNotFrozen", m.recover, ADMIN, ALICE, CAROL, [(1, 1)])
+    m.set_account(ADMIN, ALICE, True, True)
+    unchanged(m, "AccessControlUnauthorizedAccount", m.recover, ISSUER, ALICE, CAROL, [(1, 1)])
+    unchanged(m, "InsufficientCredits", m.recover, ADMIN, ALICE, CAROL, [(1, 1), (1, 11)])
+    m.recover(ADMIN, ALICE, CAROL, [(1, 1), (1, 21)])
+    assert m.balance_of(CAROL, 1) == 20 and m.balance_of(ALICE, 1) == 0
