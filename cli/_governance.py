@@ -22,7 +22,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from cli._args import data_dir_arg, rpc_arg
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
     from chain.client import LedgerClient, TxResult
 
-Subcommands = argparse._SubParsersAction[argparse.ArgumentParser]
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def governance_args(parser: argparse.ArgumentParser, *, signs: bool = True) -> None:
@@ -168,6 +168,8 @@ def show(args: argparse.Namespace, facts: dict[str, Any]) -> int:
 def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_shown(v)}" for k, v in value.items()) or "none"
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value) or "none"
     return str(value)
