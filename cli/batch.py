@@ -22,9 +22,22 @@ def add_parser(commands: Subcommands) -> None:
         "labels", help="set batch ID's labels to exactly LABEL... (none given: clear them)"
     )
     labels.add_argument("batch_id", metavar="ID", type=non_negative)
-    labels.add_argument("labels", metavar="LABEL", nargs="*", choices=sorted(LABEL_BITS))
+    labels.add_argument(
+        "labels",
+        metavar="LABEL",
+        nargs="*",
+        type=_label,
+        help=f"one of {', '.join(LABEL_BITS)}",
+    )
     governance_args(labels)
     labels.set_defaults(run=run_labels)
+
+
+def _label(text: str) -> str:
+    """An argparse type: a label's name (argparse's ``choices`` refuses an empty ``*`` list)."""
+    if text not in LABEL_BITS:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a label ({', '.join(LABEL_BITS)})")
+    return text
 
 
 def run_freeze(args: argparse.Namespace) -> int:
