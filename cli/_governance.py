@@ -86,11 +86,16 @@ def password(args: argparse.Namespace, *, confirm: bool = False) -> str:
 
 def signer(args: argparse.Namespace) -> LocalAccount:
     """The key a command signs with (see the module docstring)."""
-    from chain.connect import operator_account
+    from chain.connect import OPERATOR_KEY_ENV, operator_account
+    from chain.errors import ConfigurationError
     from chain.importer.keys import load_keystore
 
     if args.keystore is not None:
         return load_keystore(args.keystore, password(args))
+    if args.rpc is not None and not os.environ.get(OPERATOR_KEY_ENV):
+        raise ConfigurationError(
+            f"give --keystore FILE, or set {OPERATOR_KEY_ENV}, to sign on --rpc"
+        )
     return operator_account(local_chain=args.rpc is None)
 
 

@@ -75,13 +75,13 @@ def add_parser(commands: Subcommands) -> None:
 
 
 def run_register(args: argparse.Namespace) -> int:
-    from chain.programmes import registration
+    from chain.programmes import identity, registration
 
     ledger = open_ledger(args)
     admin = args.admin or ledger.account
     pid, results = registration(ledger, args.code, admin=admin)
     facts: dict[str, object] = {"code": args.code, "program_id": pid, "admin": admin}
-    if len(results) == 1 and admin.lower() != ledger.account.lower():
+    if admin.lower() != ledger.account.lower() and not identity(args.code).is_open:
         facts["next"] = (
             f"the programme admin sets its policy: carbon-ledger programme policy {args.code}"
         )
