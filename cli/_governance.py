@@ -49,6 +49,24 @@ def governance_args(parser: argparse.ArgumentParser, *, signs: bool = True) -> N
         password_file_arg(parser)
 
 
+def address(text: str) -> str:
+    """An argparse type: an account address (any case), checksummed."""
+    from web3 import Web3
+
+    if not Web3.is_address(text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not an address (0x and 40 hex digits)")
+    return str(Web3.to_checksum_address(text))
+
+
+def programme_code(text: str) -> str:
+    """An argparse type: a programme code, 1 to 32 ASCII characters."""
+    if not text or len(text) > 32 or not text.isascii():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a programme code (1-32 ASCII characters)"
+        )
+    return text
+
+
 def password_file_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--password-file",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli._governance import Subcommands, governance_args, open_ledger, report, show
+from cli._governance import Subcommands, address, governance_args, open_ledger, report, show
 
 _CHANGES = {
     "allow": ("allowed", True, "allowlist ADDR (it may hold and receive credits)"),
@@ -23,11 +23,11 @@ def add_parser(commands: Subcommands) -> None:
     sub = account.add_subparsers(dest="account_command", required=True)
     for name, (flag, value, help_text) in _CHANGES.items():
         cmd = sub.add_parser(name, help=help_text)
-        cmd.add_argument("address", metavar="ADDR")
+        cmd.add_argument("address", type=address, metavar="ADDR")
         governance_args(cmd)
         cmd.set_defaults(run=run_change, flag=flag, value=value, verb=name)
     shown = sub.add_parser("show", help="whether ADDR is allowlisted or frozen")
-    shown.add_argument("address", metavar="ADDR")
+    shown.add_argument("address", type=address, metavar="ADDR")
     governance_args(shown, signs=False)
     shown.set_defaults(run=run_show)
 

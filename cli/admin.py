@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from cli._governance import Subcommands, governance_args, open_ledger, report, show
+from cli._governance import Subcommands, address, governance_args, open_ledger, report, show
 
 _ZERO = "0x" + "0" * 40
 
@@ -18,7 +18,7 @@ def add_parser(commands: Subcommands) -> None:
     transfer = sub.add_parser(
         "transfer", help="begin handing the admin over to ADDR (the admin's key)"
     )
-    transfer.add_argument("address", metavar="ADDR")
+    transfer.add_argument("address", type=address, metavar="ADDR")
     governance_args(transfer)
     transfer.set_defaults(run=run_transfer)
     accept = sub.add_parser("accept", help="accept a hand-over (the new admin's key)")

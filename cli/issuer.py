@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import argparse
 
-from cli._governance import Subcommands, governance_args, open_ledger, program_id, report
+from cli._governance import (
+    Subcommands,
+    address,
+    governance_args,
+    open_ledger,
+    program_id,
+    programme_code,
+    report,
+)
 
 
 def add_parser(commands: Subcommands) -> None:
@@ -13,8 +21,8 @@ def add_parser(commands: Subcommands) -> None:
     sub = issuer.add_subparsers(dest="issuer_command", required=True)
     for name, verb in (("grant", "grant"), ("revoke", "revoke")):
         cmd = sub.add_parser(name, help=f"{verb} programme CODE's issuer role to/from ADDR")
-        cmd.add_argument("code", help="programme code (VCS, GS, CDM, ...)")
-        cmd.add_argument("address", metavar="ADDR")
+        cmd.add_argument("code", type=programme_code, help="programme code (VCS, GS, CDM, ...)")
+        cmd.add_argument("address", type=address, metavar="ADDR")
         governance_args(cmd)
         cmd.set_defaults(run=run, grant=name == "grant")
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import argparse
 
-from cli._governance import Subcommands, governance_args, open_ledger, program_id, report, show
+from cli._governance import (
+    Subcommands,
+    address,
+    governance_args,
+    open_ledger,
+    program_id,
+    programme_code,
+    report,
+    show,
+)
 
 
 def add_parser(commands: Subcommands) -> None:
@@ -17,9 +26,9 @@ def add_parser(commands: Subcommands) -> None:
         help="register a programme with its admin (the ledger admin's key); the identity "
         "policy is applied when the signer is that admin",
     )
-    register.add_argument("code", help="programme code (VCS, GS, CDM, ...)")
+    register.add_argument("code", type=programme_code, help="programme code (VCS, GS, CDM, ...)")
     register.add_argument(
-        "--admin", metavar="ADDR", help="the programme's admin; default: the signer"
+        "--admin", type=address, metavar="ADDR", help="the programme's admin; default: the signer"
     )
     governance_args(register)
     register.set_defaults(run=run_register)
@@ -29,7 +38,7 @@ def add_parser(commands: Subcommands) -> None:
         help="set the identity policy (the programme admin's key); without flags, the one its "
         "registry needs, namespaces included",
     )
-    policy.add_argument("code")
+    policy.add_argument("code", type=programme_code)
     fixed = policy.add_mutually_exclusive_group()
     fixed.add_argument(
         "--fixed-namespaces",
@@ -58,7 +67,7 @@ def add_parser(commands: Subcommands) -> None:
     namespaces = sub.add_parser(
         "namespaces", help="allow or withdraw namespaces (the programme admin's key)"
     )
-    namespaces.add_argument("code")
+    namespaces.add_argument("code", type=programme_code)
     which = namespaces.add_mutually_exclusive_group(required=True)
     which.add_argument("--allow", nargs="+", metavar="NS", help="namespaces to allow")
     which.add_argument("--withdraw", nargs="+", metavar="NS", help="namespaces to withdraw")
@@ -66,7 +75,7 @@ def add_parser(commands: Subcommands) -> None:
     namespaces.set_defaults(run=run_namespaces)
 
     shown = sub.add_parser("show", help="a programme's id and identity policy")
-    shown.add_argument("code")
+    shown.add_argument("code", type=programme_code)
     shown.add_argument(
         "--namespace", action="append", default=[], metavar="NS", help="also say if NS is allowed"
     )

@@ -12,7 +12,8 @@ SOMEONE = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"  # anvil's development ac
 
 
 def test_each_command_changes_one_flag_and_keeps_the_other(cli: Cli) -> None:
-    assert cli.json("account", "show", SOMEONE) == {
+    # any case in, checksummed out
+    assert cli.json("account", "show", SOMEONE.lower()) == {
         "account": SOMEONE,
         "allowed": False,
         "frozen": False,

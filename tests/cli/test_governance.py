@@ -58,3 +58,22 @@ def test_reads_need_no_key_and_check_the_deployment(remote: tuple[Cli, str]) -> 
     with LocalNode(cli.data_dir / "elsewhere") as other:
         err = cli.refused("programme", "show", "GS", "--rpc", other.url)
     assert "deployment.json says" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "complaint"),
+    [
+        (["issuer", "grant", "VCS", "0x123"], "'0x123' is not an address"),
+        (["account", "freeze", "alice"], "'alice' is not an address"),
+        (["admin", "transfer", "0x" + "g" * 40], "is not an address"),
+        (["programme", "show", "VÇS"], "'VÇS' is not a programme code"),
+        (["programme", "register", "X" * 33], "is not a programme code"),
+    ],
+)
+def test_addresses_and_codes_are_checked_before_anything_runs(
+    argv: list[str], complaint: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, "--data-dir", "/nonexistent"])
+    assert exited.value.code == 2
+    assert complaint in capsys.readouterr().err
