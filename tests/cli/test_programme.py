@@ -73,3 +73,12 @@ def test_namespaces_needs_allow_or_withdraw(cli: Cli) -> None:
     with pytest.raises(SystemExit) as exited:
         cli("programme", "namespaces", "VCS")
     assert exited.value.code == 2
+
+
+def test_policy_without_flags_applies_the_registrys_identity_policy(cli: Cli) -> None:
+    applied = cli.json("programme", "policy", "VCS")
+    assert (applied["fixed_namespaces"], applied["numeric_project_ids"]) == (True, True)
+    assert len(assert_transactions(applied, "ProgramPolicyUpdated", "NamespaceUpdated")) == 2
+    assert cli.json("programme", "show", "VCS", "--namespace", "VCS-VCU")["namespaces"] == {
+        "VCS-VCU": True
+    }
