@@ -138,10 +138,17 @@ class LedgerClient:
 
     def register_program(self, code: str, admin: str | None = None) -> int:
         """Register programme ``code`` with ``admin`` (default: this account) as its admin."""
+        return int(
+            self.register_program_tx(code, admin).event("ProgramRegistered").fields["programId"]
+        )
+
+    def register_program_tx(self, code: str, admin: str | None = None) -> TxResult:
+        """``register_program``, returning the transaction (its ``ProgramRegistered`` names
+        the id)."""
         fn = self.contract.functions.registerProgram(
             program_code(code), Web3.to_checksum_address(admin or self.account)
         )
-        return int(self._transact(fn).event("ProgramRegistered").fields["programId"])
+        return self._transact(fn)
 
     def set_program_policy(
         self, program_id: int, *, fixed_namespaces: bool, numeric_project_ids: bool
@@ -200,6 +207,9 @@ class LedgerClient:
     def grant_issuer(self, program_id: int, account: str) -> TxResult:
         return self.grant_role(self.issuer_role(program_id), account)
 
+    def revoke_issuer(self, program_id: int, account: str) -> TxResult:
+        return self.revoke_role(self.issuer_role(program_id), account)
+
     def set_account(self, account: str, *, allowed: bool = True, frozen: bool = False) -> TxResult:
         fn = self.contract.functions.setAccount(Web3.to_checksum_address(account), allowed, frozen)
         return self._transact(fn)
@@ -218,6 +228,33 @@ class LedgerClient:
 
     def paused(self) -> bool:
         return bool(self._call(self.contract.functions.paused()))
+
+    # ------------------------------------------------------------ the default admin
+
+    def begin_admin_transfer(self, new_admin: str) -> TxResult:
+        """As the default admin: name ``new_admin``, who may accept once the delay has passed."""
+        fn = self.contract.functions.beginDefaultAdminTransfer(Web3.to_checksum_address(new_admin))
+        return self._transact(fn)
+
+    def accept_admin_transfer(self) -> TxResult:
+        """As the pending admin, once the delay has passed: become the default admin."""
+        return self._transact(self.contract.functions.acceptDefaultAdminTransfer())
+
+    def cancel_admin_transfer(self) -> TxResult:
+        """As the default admin: withdraw a pending hand-over."""
+        return self._transact(self.contract.functions.cancelDefaultAdminTransfer())
+
+    def default_admin(self) -> str:
+        return str(self._call(self.contract.functions.defaultAdmin()))
+
+    def pending_admin(self) -> tuple[str, int]:
+        """The pending admin (the zero address if none) and when it may accept (unix time)."""
+        new_admin, schedule = self._call(self.contract.functions.pendingDefaultAdmin())
+        return str(new_admin), int(schedule)
+
+    def admin_delay(self) -> int:
+        """Seconds between beginning a hand-over and its earliest acceptance."""
+        return int(self._call(self.contract.functions.defaultAdminDelay()))
 
     # ------------------------------------------------------------ issuers
 

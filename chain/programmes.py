@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from chain import registries
-from chain.client import LedgerClient
+from chain.client import LedgerClient, TxResult
 
 STANDARD_PROGRAMMES = ("VCS", "GS", "CDM", "CCER", "ACR", "CAR", "ART", "JCREDIT")
 """The programmes ``carbon-ledger deploy`` registers."""
@@ -60,23 +60,46 @@ def identity(code: str) -> Identity:
 def register_programme(client: LedgerClient, code: str, *, admin: str | None = None) -> int:
     """Register ``code`` with ``admin`` (default: the client's account) as its admin and, when
     the client is that admin, apply the programme's identity policy. Returns its id."""
-    program_id = client.register_program(code, admin)
+    return registration(client, code, admin=admin)[0]
+
+
+def registration(
+    client: LedgerClient, code: str, *, admin: str | None = None
+) -> tuple[int, list[TxResult]]:
+    """``register_programme``, returning the id and every transaction it sent (the command
+    line prints each one)."""
+    registered = client.register_program_tx(code, admin)
+    program_id = int(registered.event("ProgramRegistered").fields["programId"])
+    results = [registered]
     if admin is None or admin.lower() == client.account.lower():
-        apply_identity(client, program_id, identity(code))
-    return program_id
+        results += apply_identity(client, program_id, identity(code))
+    return program_id, results
 
 
-def apply_identity(client: LedgerClient, program_id: int, policy: Identity) -> None:
-    """As the programme's admin: set ``policy`` and allow its fixed namespaces."""
+def apply_identity(client: LedgerClient, program_id: int, policy: Identity) -> list[TxResult]:
+    """As the programme's admin: set ``policy`` and allow its fixed namespaces; returns the
+    transactions (none for an open policy)."""
     if policy.is_open:
-        return
-    client.set_program_policy(
-        program_id,
-        fixed_namespaces=policy.fixed_namespaces is not None,
-        numeric_project_ids=policy.numeric_project_ids,
-    )
-    for chunk in _chunks(sorted(policy.fixed_namespaces or ()), _NAMESPACES_PER_TX):
-        client.set_namespaces(program_id, chunk)
+        return []
+    results = [
+        client.set_program_policy(
+            program_id,
+            fixed_namespaces=policy.fixed_namespaces is not None,
+            numeric_project_ids=policy.numeric_project_ids,
+        )
+    ]
+    return results + set_namespaces(client, program_id, sorted(policy.fixed_namespaces or ()))
+
+
+def set_namespaces(
+    client: LedgerClient, program_id: int, namespaces: Sequence[str], *, allowed: bool = True
+) -> list[TxResult]:
+    """As the programme's admin: allow (or withdraw) ``namespaces``, a bounded number per
+    transaction so that none nears the block gas limit."""
+    return [
+        client.set_namespaces(program_id, chunk, allowed=allowed)
+        for chunk in _chunks(namespaces, _NAMESPACES_PER_TX)
+    ]
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:

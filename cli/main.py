@@ -12,7 +12,21 @@ import sys
 from collections.abc import Callable, Sequence
 
 from chain.errors import CarbonLedgerError
-from cli import audit, demo, deploy, importer, index, serve
+from cli import (
+    account,
+    admin,
+    audit,
+    batch,
+    demo,
+    deploy,
+    importer,
+    index,
+    issuer,
+    keystore,
+    pause,
+    programme,
+    serve,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,6 +40,13 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_parser(commands)
     audit.add_parser(commands)
     serve.add_parser(commands)
+    programme.add_parser(commands)
+    issuer.add_parser(commands)
+    account.add_parser(commands)
+    batch.add_parser(commands)
+    pause.add_parsers(commands)  # pause, unpause
+    admin.add_parser(commands)
+    keystore.add_parser(commands)
     return parser
 
 

@@ -1,0 +1,54 @@
+"""``carbon-ledger account``: the compliance officer's allowlist and freezes (ERC-3643 style),
+and what the ledger holds about an account.
+
+The contract sets both flags at once (``setAccount(account, allowed, frozen)``); each command
+changes one and keeps the other as the ledger has it now."""
+
+from __future__ import annotations
+
+import argparse
+
+from cli._governance import Subcommands, address, governance_args, open_ledger, report, show
+
+_CHANGES = {
+    "allow": ("allowed", True, "allowlist ADDR (it may hold and receive credits)"),
+    "disallow": ("allowed", False, "take ADDR off the allowlist"),
+    "freeze": ("frozen", True, "freeze ADDR (it can neither send nor receive)"),
+    "unfreeze": ("frozen", False, "lift ADDR's freeze"),
+}
+
+
+def add_parser(commands: Subcommands) -> None:
+    account = commands.add_parser("account", help="the allowlist and freezes (compliance key)")
+    sub = account.add_subparsers(dest="account_command", required=True)
+    for name, (flag, value, help_text) in _CHANGES.items():
+        cmd = sub.add_parser(name, help=help_text)
+        cmd.add_argument("address", type=address, metavar="ADDR")
+        governance_args(cmd)
+        cmd.set_defaults(run=run_change, flag=flag, value=value, verb=name)
+    shown = sub.add_parser("show", help="whether ADDR is allowlisted or frozen")
+    shown.add_argument("address", type=address, metavar="ADDR")
+    governance_args(shown, signs=False)
+    shown.set_defaults(run=run_show)
+
+
+def run_change(args: argparse.Namespace) -> int:
+    ledger = open_ledger(args)
+    status = ledger.account_status(args.address)
+    allowed = args.value if args.flag == "allowed" else status.allowed
+    frozen = args.value if args.flag == "frozen" else status.frozen
+    result = ledger.set_account(args.address, allowed=allowed, frozen=frozen)
+    return report(
+        args,
+        f"account {args.verb} {args.address}",
+        [result],
+        account=args.address,
+        allowed=allowed,
+        frozen=frozen,
+    )
+
+
+def run_show(args: argparse.Namespace) -> int:
+    ledger = open_ledger(args, signs=False)
+    status = ledger.account_status(args.address)
+    return show(args, {"account": args.address, "allowed": status.allowed, "frozen": status.frozen})
