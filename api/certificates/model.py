@@ -55,7 +55,7 @@ def load(conn: Connection, retirement_id: int) -> Certificate | None:
         raise LookupError(f"retirement {retirement_id}: its batch {detail.batch_id} is missing")
     status = ledger_status(conn)
     return Certificate(
-        **detail.model_dump(),
+        **detail.model_dump(exclude={"labels"}),
         namespace=batch.namespace,
         methodology=batch.project.methodology,
         project_type=batch.project.project_type,

@@ -1188,7 +1188,9 @@ def test_scripted_sequence_matches_model(embedded: Env) -> None:
         refused(m.do_transfer("alice", 1, 95, 99, "bob", hint=92), "InvalidRangeHint")
         refused(m.do_transfer("alice", 1, 99, 101, "bob"), "InsufficientCredits")  # past the end
         refused(m.do_transfer("alice", 1, 99, 98, "bob", hint=77), "InvalidSerialRange")
-        refused(m.do_cancel("issuer", 1, "nobody", 91, 91), "InsufficientCredits")
+        # An issuer cancels only what it holds; the programme's admin, what anyone holds.
+        refused(m.do_cancel("issuer", 1, "nobody", 91, 91), "AccessControlUnauthorizedAccount")
+        refused(m.do_cancel("admin", 1, "nobody", 91, 91), "InsufficientCredits")
         refused(m.do_set_account("admin", "nobody", True, False), "InvalidAccount")
         refused(
             m.do_retire("alice", 1, 91, 91, consumption=(20241231, 20240101)),
