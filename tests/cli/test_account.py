@@ -3,19 +3,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import pytest
 from eth_account import Account
 
-from chain.artifacts import ledger_abi
-from chain.client import LedgerClient
-from chain.connect import connect
-from chain.deployment import Deployment
-from chain.domain import Issuance, Label, Project
-from chain.transactions import TxSender
-from tests.cli.conftest import Cli, Keyed, assert_transactions
+from tests.cli.conftest import Cli, Keyed, assert_transactions, bridge_vcs, ledger_of
 
 pytestmark = pytest.mark.anvil
 
@@ -62,29 +55,9 @@ def test_a_lost_keys_credits_are_recovered_to_the_holders_new_account(
         cli.json("account", "allow", account.address)
     issuer = dev_keys[0]
     cli.json("issuer", "grant", "VCS", issuer.address)
-    w3 = connect(governed_dir, None)
-    ledger = LedgerClient.for_deployment(
-        w3,
-        Deployment.load(governed_dir / "deployment.json"),
-        TxSender(w3, issuer.account, ledger_abi()),
-    )
-    key = ledger.ensure_project(1, Project("1340", "Bale Mountains", "ET", "VM0015", "AFOLU"))
+    ledger = ledger_of(governed_dir, issuer)
     first = 7_000_000 + 1_000 * ledger.batch_count()
-    batch_id = ledger.bridge(
-        Issuance(
-            program_id=1,
-            project_key=key,
-            namespace="VCS-VCU",
-            first_serial=first,
-            last_serial=first + 4,
-            recipient=lost.address,
-            vintage_start=dt.date(2021, 1, 1),
-            vintage_end=dt.date(2021, 12, 31),
-            labels=Label.NONE,
-            metadata_hash=b"\x22" * 32,
-            registry_reference=f"recover-{first}",
-        )
-    ).batch_id
+    batch_id = bridge_vcs(ledger, first, first + 4, lost.address, reference=f"recover-{first}")
     # Only a frozen account's credits move.
     assert "AccountNotFrozen" in cli.refused(
         "account", "recover", lost.address, replacement.address, "--batch", str(batch_id)
