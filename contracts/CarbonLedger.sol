@@ -268,6 +268,9 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     }
 
     /// @dev The predecessor's seal flag, final head and commitment, through its {finalState}.
+    /// A low-level static call so that an address that is not a ledger (no such function, an
+    /// answer of another shape) is refused with {PredecessorNotSealed}, not an opaque revert.
+    // slither-disable-next-line low-level-calls
     function _finalState(address predecessor) private view returns (bool, bytes32, bytes32) {
         if (predecessor.code.length == 0) revert PredecessorNotSealed(predecessor);
         (bool ok, bytes memory out) = predecessor.staticcall(abi.encodeWithSignature("finalState()"));
@@ -389,7 +392,7 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         CanonicalText.check(r.beneficiary, TextField.Beneficiary, retiredOn == 0);
         CanonicalText.check(r.jurisdiction, TextField.Jurisdiction, false);
         CanonicalText.check(r.note, TextField.Note, false);
-        uint16 required;
+        uint16 required = 0;
         if (r.purpose == Purpose.Corsia) {
             // CORSIA's first phase (2021-2023) and later accept 2021+ vintages only with the host
             // country's corresponding adjustment; older vintages need the eligibility label alone.
