@@ -17,7 +17,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 
 import sqlalchemy as sa
 from fastapi import Depends, Request
@@ -26,16 +26,9 @@ from starlette.concurrency import run_in_threadpool
 from api import audit_log, tables
 from api.deps import Services, ServicesDep
 from api.problems import Problem
+from api.roles import Role
 
-Role = Literal["admin", "issuer", "program_admin", "holder", "compliance", "auditor"]
-ROLES: tuple[Role, ...] = get_args(Role)
 BOOTSTRAP_KEY_ID = "admin-bootstrap"
-PROGRAM_PATTERN = r"^[A-Z][A-Z0-9]{0,15}$"
-"""A programme code as scopes name it (``issuer:VCS``, ``program-admin:VCS``)."""
-PROGRAM_ROLES: tuple[Role, ...] = ("issuer", "program_admin")
-"""Roles scoped to one programme."""
-CUSTODIAL_ROLES: tuple[Role, ...] = ("issuer", "program_admin", "holder")
-"""Roles whose keys act as a custodial account the API holds (``api.custody``)."""
 KEY_PREFIX = "clk_"
 CACHE_S = 30.0
 

@@ -24,8 +24,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from api.auth import PROGRAM_ROLES
 from api.problems import Problem
+from api.roles import PROGRAM_ROLES
 from api.submission import calls
 from api.submission.actions import Plain
 from api.submission.model import Settled, Submission

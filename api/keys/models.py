@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from api.auth import PROGRAM_PATTERN, PROGRAM_ROLES, Role
+from api.roles import PROGRAM_PATTERN, PROGRAM_ROLES, Role
 
 
 class KeyCreate(BaseModel):

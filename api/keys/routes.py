@@ -14,9 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from api import audit_log, tables
 from api.auth import (
     BOOTSTRAP_KEY_ID,
-    CUSTODIAL_ROLES,
     Principal,
-    Role,
     forget,
     new_secret,
     require,
@@ -25,6 +23,7 @@ from api.auth import (
 from api.deps import Ledger, ServicesDep, get_ledger
 from api.keys.models import KeyCreate, KeyCreated, KeyList, KeyPublic
 from api.problems import Problem, not_found
+from api.roles import CUSTODIAL_ROLES, Role
 from api.writes.common import PROBLEMS, Answer, respond
 
 router = APIRouter(prefix="/v1/keys", tags=["keys"])

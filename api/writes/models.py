@@ -24,8 +24,8 @@ from pydantic import (
     model_validator,
 )
 
-from api.auth import PROGRAM_PATTERN
 from api.reads._common import JsonInt
+from api.roles import PROGRAM_PATTERN
 from chain import canonical
 from chain.canonical import (
     DETOKENISE_REFERENCE,

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Depends
 from starlette.concurrency import run_in_threadpool
 
 from api import tables
-from api.auth import ROLES, Principal, require
+from api.auth import Principal, require
 from api.deps import ServicesDep
 from api.problems import not_found
+from api.roles import ROLES
 from api.writes.common import PROBLEMS
 from api.writes.models import RequestStatus
 from chain.store import schema as s
