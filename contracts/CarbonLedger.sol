@@ -392,24 +392,28 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         CanonicalText.check(r.beneficiary, TextField.Beneficiary, retiredOn == 0);
         CanonicalText.check(r.jurisdiction, TextField.Jurisdiction, false);
         CanonicalText.check(r.note, TextField.Note, false);
+        // A registry's own record (mirrored) is replayed as the registry made it: it needs only
+        // the label naming its use. A retirement made here needs every label the use relies on.
+        bool made = retiredOn == 0;
         uint16 required = 0;
         if (r.purpose == Purpose.Corsia) {
             // CORSIA's first phase (2021-2023) and later accept 2021+ vintages only with the host
             // country's corresponding adjustment; older vintages need the eligibility label alone.
-            required = b.vintageStart >> 9 >= 2021
+            required = made && b.vintageStart >> 9 >= 2021
                 ? Labels.CORSIA_ELIGIBLE | Labels.CORRESPONDING_ADJUSTMENT
                 : Labels.CORSIA_ELIGIBLE;
         } else if (r.purpose == Purpose.Article6) {
-            required = Labels.ARTICLE6_AUTHORISED | Labels.CORRESPONDING_ADJUSTMENT;
+            required = made
+                ? Labels.ARTICLE6_AUTHORISED | Labels.CORRESPONDING_ADJUSTMENT
+                : Labels.ARTICLE6_AUTHORISED;
         }
         // Names the labels missing, so the caller learns all it lacks at once.
         if (b.labels & required != required) revert LabelRequired(r.batchId, required & ~b.labels);
         _move(r.batchId, rangeStart, r.firstSerial, r.lastSerial, holder, holder, RangeState.Retired, actor);
         retirementId = ++_ledger().retirementCount;
-        bool mirrored = retiredOn != 0;
-        if (!mirrored) retiredOn = _today();
+        if (made) retiredOn = _today();
         _emitAudited(
-            CreditsRetired.selector, _topic(retirementId), _topic(holder), abi.encode(r, retiredOn, mirrored, actor, b.labels)
+            CreditsRetired.selector, _topic(retirementId), _topic(holder), abi.encode(r, retiredOn, !made, actor, b.labels)
         );
     }
 

@@ -319,6 +319,33 @@ def test_record_registry_retirement_is_mirrored_with_the_registry_date(ledger: L
     assert mirrored.event("CreditsRetired").fields["retiredOn"] == 20200101
 
 
+@pytest.mark.parametrize(
+    ("purpose", "label"),
+    [(Purpose.CORSIA, Label.CORSIA_ELIGIBLE), (Purpose.ARTICLE6, Label.ARTICLE6_AUTHORISED)],
+)
+def test_a_registrys_own_retirement_needs_only_the_label_naming_its_use(
+    ledger: Ledger, purpose: Purpose, label: Label
+) -> None:
+    # What the registry recorded is replayed as it made it, adjustment or not; a buyer's
+    # retirement of the same 2021 batch here needs the corresponding adjustment too.
+    vintage = {"vintage_start": dt.date(2021, 1, 1), "vintage_end": dt.date(2021, 12, 31)}
+    bridge_range(ledger, 1, 100, ledger.issuer, labels=label, **vintage)
+    buyer = RetirementRequest(1, 1, 1, "Airline", purpose)
+    with reverts(LabelRequired, batchId=1, label=int(Label.CORRESPONDING_ADJUSTMENT)):
+        attempt(ledger.issuer, retire_fn(ledger.issuer, buyer, 1))
+    request = RetirementRequest(1, 1, 10, "Airline", purpose)
+    mirrored = ledger.issuer.record_registry_retirement(request, 20220301)
+    assert mirrored.event("CreditsRetired").fields["mirrored"] is True
+    assert mirrored.event("CreditsRetired").fields["labels"] == int(label)
+    # Without even the label naming the use, the registry's record is refused too.
+    bridge_range(ledger, 101, 200, ledger.issuer, **vintage)
+    with reverts(LabelRequired, batchId=2, label=int(label)):
+        attempt(
+            ledger.issuer,
+            _record_fn(ledger.issuer, RetirementRequest(2, 101, 101, "A", purpose), 101, 20220301),
+        )
+
+
 @pytest.mark.parametrize("who", ["alice", "gs_issuer", "admin"])
 def test_record_registry_retirement_needs_the_programmes_issuer(ledger: Ledger, who: str) -> None:
     client: LedgerClient = getattr(ledger, who)

@@ -32,7 +32,7 @@ def day(value: int) -> str | None:
 
 @pytest.fixture(scope="module")
 def sample(engine: Engine) -> list[int]:
-    """Retirements to check: a Chinese beneficiary, the buyers' own (CORSIA among them), and a
+    """Retirements to check: a Chinese beneficiary, the buyers' own, and a
     Gold Standard one."""
     r = s.retirements
     with engine.connect() as conn:
