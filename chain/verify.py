@@ -126,8 +126,7 @@ def verify_chain(
     found: list[Discrepancy] = []
 
     say(f"recomputing the audit chain over {len(trail)} events")
-    start = audit.AuditState(0, deployment.audit_genesis)
-    state = _recompute(trail, start, found)
+    state = _recompute(trail, found)
     seq = int(client.contract.functions.auditSeq().call(block_identifier=block))
     head = bytes(client.contract.functions.auditHead().call(block_identifier=block))
     if state.seq != seq:
@@ -172,9 +171,8 @@ def verify_chain(
     )
 
 
-def _recompute(
-    trail: list[LedgerEvent], state: audit.AuditState, found: list[Discrepancy]
-) -> audit.AuditState:
+def _recompute(trail: list[LedgerEvent], found: list[Discrepancy]) -> audit.AuditState:
+    state = audit.AuditState(0, audit.GENESIS_HEAD)
     for event in trail:
         if event.seq != state.seq + 1:
             found.append(

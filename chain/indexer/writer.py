@@ -258,7 +258,6 @@ class StoreWriter:
                         "retired_on": f["retiredOn"],
                         "mirrored": f["mirrored"],
                         "actor": f["actor"],
-                        "labels": f["labels"],
                         **where,
                     },
                 )
@@ -307,10 +306,7 @@ class StoreWriter:
             case "PauseChanged":
                 chunk.paused = bool(f["paused"])
             case _:
-                # AdminChangeRecorded, BatchVoided (its SerialsMoved cancelled the batch),
-                # BatchCorrected, AccountRecovered (its SerialsMoved moved the ranges),
-                # NonceInvalidated: kept in the event log only.
-                pass
+                pass  # AdminChangeRecorded: kept in the event log only
 
     def _bridged(self, chunk: _Chunk, e: LedgerEvent, where: dict[str, Any]) -> None:
         i, batch_id = e.fields["issuance"], int(e.fields["batchId"])
