@@ -9,7 +9,7 @@ in flight.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from web3 import Web3
@@ -215,57 +215,94 @@ class RegisterProject(Action):
         return Call(ctx.contract, data, calls.project_gas(tuple(self.project)))
 
 
-class Transfer(Action):
-    """A holder's transfer of one or more runs of serials (several runs: one multicall)."""
+def _settled(response: dict[str, Any], receipt: Receipt) -> dict[str, Any]:
+    """The stored 201 body of a mined write, with its transaction."""
+    return response | {
+        "tx_hash": receipt.tx_hash,
+        "block_number": receipt.block_number,
+        "status": "confirmed",
+    }
 
-    kind = "transfer"
 
-    def __init__(
-        self, batch_id: int, runs: list[list[int]], to: str, gas: int, response: dict[str, Any]
-    ) -> None:
-        self.batch_id = batch_id
-        self.runs = runs
-        """``[first, last, range_start]`` per run."""
-        self.to = to
-        self.gas = gas
-        self.response = response
+class _SpendRuns(Action):
+    """An action over runs of one batch's serials, ``[first, last, range_start]`` each, sent as
+    one call per run (several: one ``multicall``). Subclasses are dataclasses whose fields are
+    exactly their stored request, and say the call for one run."""
+
+    batch_id: int
+    runs: list[list[int]]
+    gas: int
+    response: dict[str, Any]
 
     def request(self) -> dict[str, Any]:
-        return {
-            "batch_id": self.batch_id,
-            "runs": self.runs,
-            "to": self.to,
-            "gas": self.gas,
-            "response": self.response,
-        }
+        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
 
     @classmethod
-    def from_request(cls, request: dict[str, Any]) -> Transfer:
-        return cls(
-            int(request["batch_id"]),
-            request["runs"],
-            request["to"],
-            int(request["gas"]),
-            request["response"],
-        )
+    def from_request(cls, request: dict[str, Any]) -> Action:
+        values = {f.name: request[f.name] for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**values | {"batch_id": int(values["batch_id"]), "gas": int(values["gas"])})
+
+    def run_call(self, first: int, last: int, start: int) -> bytes:
+        raise NotImplementedError
 
     def calldata(self) -> bytes:
-        to = Web3.to_checksum_address(self.to)
-        each = [
-            calls.calldata("transfer", self.batch_id, f, last, to, start)
-            for f, last, start in self.runs
-        ]
+        each = [self.run_call(first, last, start) for first, last, start in self.runs]
         return each[0] if len(each) == 1 else calls.calldata("multicall", each)
 
     def build(self, ctx: Context, sender: str, attempt: int) -> Call:
         return Call(ctx.contract, self.calldata(), self.gas)
 
     def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
-        return self.response | {
-            "tx_hash": receipt.tx_hash,
-            "block_number": receipt.block_number,
-            "status": "confirmed",
-        }
+        return _settled(self.response, receipt)
+
+
+@dataclass
+class Transfer(_SpendRuns):
+    """A holder's transfer of runs of its serials to another account."""
+
+    kind: ClassVar[str] = "transfer"
+    batch_id: int
+    runs: list[list[int]]
+    to: str
+    gas: int
+    response: dict[str, Any]
+
+    def run_call(self, first: int, last: int, start: int) -> bytes:
+        to = Web3.to_checksum_address(self.to)
+        return calls.calldata("transfer", self.batch_id, first, last, to, start)
+
+
+@dataclass
+class Detokenise(_SpendRuns):
+    """A holder returns runs of its serials to the off-chain registry."""
+
+    kind: ClassVar[str] = "detokenisation"
+    batch_id: int
+    runs: list[list[int]]
+    registry_reference: str
+    gas: int
+    response: dict[str, Any]
+
+    def run_call(self, first: int, last: int, start: int) -> bytes:
+        ref = self.registry_reference
+        return calls.calldata("detokenise", self.batch_id, first, last, start, ref)
+
+
+@dataclass
+class Cancel(_SpendRuns):
+    """An issuer's or programme admin's cancellation of a holder's runs of serials."""
+
+    kind: ClassVar[str] = "cancellation"
+    batch_id: int
+    holder: str
+    runs: list[list[int]]
+    reason: str
+    gas: int
+    response: dict[str, Any]
+
+    def run_call(self, first: int, last: int, start: int) -> bytes:
+        holder = Web3.to_checksum_address(self.holder)
+        return calls.calldata("cancel", self.batch_id, holder, first, last, start, self.reason)
 
 
 class Retire(Action):
@@ -365,133 +402,6 @@ class Filler(Action):
 ACTIONS: dict[str, type[Action]] = {
     cls.kind: cls for cls in (Plain, Bridge, RegisterProject, Transfer, Retire, Filler)
 }
-
-
-def _one_call(each: list[bytes]) -> bytes:
-    """One call as it is, several as one ``multicall`` (one transaction)."""
-    return each[0] if len(each) == 1 else calls.calldata("multicall", each)
-
-
-def _settled(response: dict[str, Any], receipt: Receipt) -> dict[str, Any]:
-    return response | {
-        "tx_hash": receipt.tx_hash,
-        "block_number": receipt.block_number,
-        "status": "confirmed",
-    }
-
-
-class Detokenise(Action):
-    """A holder returns runs of its serials to the off-chain registry (several: one multicall)."""
-
-    kind = "detokenisation"
-
-    def __init__(
-        self,
-        batch_id: int,
-        runs: list[list[int]],
-        registry_reference: str,
-        gas: int,
-        response: dict[str, Any],
-    ) -> None:
-        self.batch_id = batch_id
-        self.runs = runs
-        """``[first, last, range_start]`` per run."""
-        self.registry_reference = registry_reference
-        self.gas = gas
-        self.response = response
-
-    def request(self) -> dict[str, Any]:
-        return {
-            "batch_id": self.batch_id,
-            "runs": self.runs,
-            "registry_reference": self.registry_reference,
-            "gas": self.gas,
-            "response": self.response,
-        }
-
-    @classmethod
-    def from_request(cls, request: dict[str, Any]) -> Detokenise:
-        return cls(
-            int(request["batch_id"]),
-            request["runs"],
-            request["registry_reference"],
-            int(request["gas"]),
-            request["response"],
-        )
-
-    def calldata(self) -> bytes:
-        ref = self.registry_reference
-        return _one_call(
-            [
-                calls.calldata("detokenise", self.batch_id, f, last, s, ref)
-                for f, last, s in self.runs
-            ]
-        )
-
-    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
-        return Call(ctx.contract, self.calldata(), self.gas)
-
-    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
-        return _settled(self.response, receipt)
-
-
-class Cancel(Action):
-    """An issuer's or programme admin's cancellation of a holder's runs of serials."""
-
-    kind = "cancellation"
-
-    def __init__(
-        self,
-        batch_id: int,
-        holder: str,
-        runs: list[list[int]],
-        reason: str,
-        gas: int,
-        response: dict[str, Any],
-    ) -> None:
-        self.batch_id = batch_id
-        self.holder = holder
-        self.runs = runs
-        """``[first, last, range_start]`` per run."""
-        self.reason = reason
-        self.gas = gas
-        self.response = response
-
-    def request(self) -> dict[str, Any]:
-        return {
-            "batch_id": self.batch_id,
-            "holder": self.holder,
-            "runs": self.runs,
-            "reason": self.reason,
-            "gas": self.gas,
-            "response": self.response,
-        }
-
-    @classmethod
-    def from_request(cls, request: dict[str, Any]) -> Cancel:
-        return cls(
-            int(request["batch_id"]),
-            request["holder"],
-            request["runs"],
-            request["reason"],
-            int(request["gas"]),
-            request["response"],
-        )
-
-    def calldata(self) -> bytes:
-        holder = Web3.to_checksum_address(self.holder)
-        return _one_call(
-            [
-                calls.calldata("cancel", self.batch_id, holder, f, last, s, self.reason)
-                for f, last, s in self.runs
-            ]
-        )
-
-    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
-        return Call(ctx.contract, self.calldata(), self.gas)
-
-    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
-        return _settled(self.response, receipt)
 
 
 class BatchSetting(Action):
