@@ -15,6 +15,7 @@ from api.audit_log import (
     verify_api_log,
     verify_chain_of_entries,
 )
+from api.journal import writer_engine
 from chain.verify import verify
 from tests.api.conftest import Api, issuance_body
 
@@ -123,7 +124,9 @@ def test_edits_deletions_and_insertions_are_named(api: Api) -> None:
 def test_a_forged_ledger_seq_is_caught(api: Api) -> None:
     _activity(api)
     log = tables.api_audit_log
-    with api.services.engine.begin() as conn:
+    # IMMEDIATE, as the API's own writers: a read-then-write transaction would otherwise fail at
+    # once with "database is locked" when the indexer commits between its read and its write.
+    with writer_engine(api.services.engine).begin() as conn:
         seq = conn.execute(sa.select(log.c.seq).where(log.c.ledger_seq.is_not(None))).scalar_one()
         row = conn.execute(sa.select(log).where(log.c.seq == seq)).one()._asdict()
         # Re-hash the whole chain from there, as a forger who controls the database would.

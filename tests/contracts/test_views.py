@@ -12,7 +12,12 @@ from chain.artifacts import load_artifact
 from chain.client import LedgerClient
 from chain.compile import ARTIFACTS_DIR
 from chain.domain import RangeState, RetirementRequest, namespace_id, part_key, project_key
-from chain.errors import AccessControlUnauthorizedAccount, ContractError, InsufficientCredits
+from chain.errors import (
+    AccessControlUnauthorizedAccount,
+    ContractError,
+    FailedCall,
+    InsufficientCredits,
+)
 from tests.conftest import Ledger
 from tests.contracts._helpers import (
     U64_MAX,
@@ -204,10 +209,9 @@ def test_multicall_is_all_or_nothing_and_bubbles_the_custom_error(ledger: Ledger
 
 
 def test_multicall_of_an_unknown_function_fails_with_failed_call(ledger: Ledger) -> None:
-    with pytest.raises(ContractError) as info:
+    with pytest.raises(FailedCall) as info:
         attempt(ledger.alice, _fn(ledger.alice).multicall([bytes.fromhex("deadbeef")]))
-    # No Python class exists for OpenZeppelin's FailedCall(): it decodes to the base class.
-    assert type(info.value) is ContractError
+    assert isinstance(info.value, ContractError)
     assert (info.value.error_name, info.value.arguments) == ("FailedCall", {})
 
 
