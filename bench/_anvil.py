@@ -203,8 +203,10 @@ def _setup(
     admin.grant_role(admin.role("COMPLIANCE_ROLE"), admin.account)
     programs = []
     for code, issuer in zip(("VCS", "GS"), issuers, strict=True):
-        program_id = admin.register_program(code)
-        admin.grant_issuer(program_id, issuer.account)
+        # Each issuer is its programme's admin too, so it may relabel (setLabels is the
+        # programme admin's) as well as bridge.
+        program_id = admin.register_program(code, issuer.account)
+        issuer.grant_issuer(program_id, issuer.account)
         programs.append(program_id)
     for s in senders[1:]:
         admin.set_account(s.address)
@@ -458,6 +460,8 @@ class _Generator:
 
     def _relabel(self) -> None:
         batch_id = self.rng.randrange(1, len(self.sim.batches) + 1)
+        if any(r.state is RangeState.RETIRED for r in self.sim.batches[batch_id].ranges):
+            return  # labels a retirement relied on are locked (LabelsLocked)
         labels = self.rng.choice((1, 2, 3))
         self._send(
             "labels", self.issuers[self.program[batch_id]], SET_LABELS.calldata(batch_id, labels)

@@ -81,6 +81,8 @@ BUDGETS = {
     "bridge_10Mt": BRIDGE_BUDGET,
     "transfer_split": 110_000,
     "retire_partial": 120_000,
+    "void": 120_000,
+    "recover": 110_000,
 }
 SAME_COST_TOLERANCE = 0.02  # bridge_1000th vs bridge_1st: the list insert must not grow
 ERC721_MINT_PER_TONNE = 50_000
@@ -104,7 +106,9 @@ OPERATIONS: dict[str, tuple[str, int | None]] = {
     "bridge_signed_first": ("relayed EIP-712 bridge, signer's first (nonce slot 0 → 1)", 187),
     "retire_signed_first": ("relayed EIP-712 retire, signer's first (nonce slot 0 → 1)", None),
     "detokenise": ("return the lowest serials of a range to the registry", None),
-    "cancel": ("issuer cancels the lowest serials of a holder's range", None),
+    "cancel": ("programme admin cancels the lowest serials of a holder's range", None),
+    "void": ("programme admin voids an untouched batch (unlinks its part)", None),
+    "recover": ("compliance moves a frozen holder's one range to its new account", None),
     "register_project": ("register a registry project", None),
     "retire_cjk_text": (
         f"retire_partial_middle, {len(CJK_BENEFICIARY)}-character Chinese beneficiary",
@@ -117,7 +121,7 @@ REQUIRED_KEYS = (
     *("bridge_1t", "bridge_10Mt", "bridge_1st", "bridge_1000th", "transfer_split"),
     *("transfer_whole", "retire_partial", "retire_whole", "bridge_signed", "retire_signed"),
     *("retire_partial_middle", "transfer_split_start", "detokenise", "cancel"),
-    *("register_project", "deploy"),
+    *("register_project", "deploy", "void", "recover"),
 )
 """The keys the JSON output always has (all integers); the rest of OPERATIONS are extras."""
 
@@ -394,7 +398,14 @@ def measure(
     op("retire_cjk_text", 2, lambda: retire_text(300, CJK_BENEFICIARY))
     op("retire_long_text", 2, lambda: retire_text(320, beneficiary, LONG_NOTE))
     op("detokenise", 1, lambda: bob.detokenise(batch, s + 200, s + 204, "19386"))
-    op("cancel", 1, lambda: issuer.cancel(batch, alice.account, s + 7, s + 11, "reversal"))
+    op("cancel", 1, lambda: admin.cancel(batch, alice.account, s + 7, s + 11, "reversal"))
+
+    # Correction: void a wrong bridging (a block after the namespace's last), recover a holder.
+    wrong = issuer.bridge(issuance(bale.following(namespace_bridgings)))
+    gas["void"] = admin.void_batch(wrong.batch_id, bale.namespace, "wrong recipient").gas_used
+    (carols,) = admin.holdings(batch, carol.account)
+    admin.set_account(carol.account, allowed=True, frozen=True)
+    gas["recover"] = admin.recover(carol.account, bob.account, [(batch, carols.first)]).gas_used
 
     parsed = registries.parse("gs", GS_SERIAL)
     gs_key = issuer.ensure_project(gs, Project(parsed.project or "", "Cookstoves", "UG", "", ""))

@@ -48,6 +48,12 @@ class PartIndex:
     def add(self, key: int) -> None:
         bisect.insort(self._keys, key)
 
+    def discard(self, key: int) -> None:
+        """Forget ``key`` (its batch was voided: the part left the list)."""
+        i = bisect.bisect_left(self._keys, key)
+        if i < len(self._keys) and self._keys[i] == key:
+            del self._keys[i]
+
     def __len__(self) -> int:
         return len(self._keys)
 

@@ -37,6 +37,7 @@ from chain.domain import (
     part_key,
     program_code,
     project_key,
+    unpack_date,
 )
 from chain.errors import (
     ConfigurationError,
@@ -333,6 +334,41 @@ class LedgerClient:
     def set_batch_frozen(self, batch_id: int, frozen: bool) -> TxResult:
         return self._transact(self.contract.functions.setBatchFrozen(batch_id, frozen))
 
+    def void_batch(self, batch_id: int, namespace: str, reason: str) -> TxResult:
+        """Void an untouched batch of ``namespace`` (programme admin): its serials are cancelled
+        and leave the overlap index, free to be bridged again."""
+        b = self.batch(batch_id)
+        key = part_key(namespace_id(b.program_id, namespace), b.first_serial)
+        void = self.contract.functions.voidBatch
+        try:
+            result = self._transact(void(batch_id, namespace, self._parts.hint_for(key), reason))
+        except InvalidBridgeHint:
+            self._parts.refresh()  # others bridged or voided around it: re-read, retry once
+            result = self._transact(void(batch_id, namespace, self._parts.hint_for(key), reason))
+        self._parts.discard(key)
+        return result
+
+    def correct_batch(self, voided_batch_id: int, batch_id: int) -> TxResult:
+        """Record in the audit trail that ``batch_id`` replaces the voided batch."""
+        return self._transact(self.contract.functions.correctBatch(voided_batch_id, batch_id))
+
+    def batch_voided(self, batch_id: int) -> bool:
+        return bool(self._call(self.contract.functions.batchVoided(batch_id)))
+
+    def recover(self, lost: str, replacement: str, ranges: Sequence[tuple[int, int]]) -> TxResult:
+        """Move the frozen ``lost`` account's live ranges, each named ``(batch_id, start)``, to
+        ``replacement`` (compliance)."""
+        fn = self.contract.functions.recover(
+            Web3.to_checksum_address(lost),
+            Web3.to_checksum_address(replacement),
+            [(batch_id, start) for batch_id, start in ranges],
+        )
+        return self._transact(fn)
+
+    def use_nonce(self) -> TxResult:
+        """Invalidate this account's next signature nonce (a pending signed request)."""
+        return self._transact(self.contract.functions.useNonce())
+
     def record_registry_retirement(
         self, request: RetirementRequest, retired_on: int
     ) -> RetireResult:
@@ -436,10 +472,21 @@ class LedgerClient:
     # ------------------------------------------------------------ views
 
     def batch(self, batch_id: int) -> Batch:
-        p, labels, frozen, first, quantity, retired, detok, cancelled = self._call(
+        p, labels, frozen, first, quantity, retired, detok, cancelled, vintage = self._call(
             self.contract.functions.batch(batch_id)
         )
-        return Batch(batch_id, p, Label(labels), frozen, first, quantity, retired, detok, cancelled)
+        return Batch(
+            batch_id,
+            p,
+            Label(labels),
+            frozen,
+            first,
+            quantity,
+            retired,
+            detok,
+            cancelled,
+            unpack_date(vintage),
+        )
 
     def batch_count(self) -> int:
         return int(self._call(self.contract.functions.batchCount()))

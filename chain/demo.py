@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 from chain.artifacts import ledger_abi
 from chain.client import LedgerClient, TxResult
 from chain.deployment import deploy_ledger
-from chain.domain import Label, Purpose, RangeState, RetirementRequest
+from chain.domain import Label, Purpose, RangeState, RetirementRequest, unpack_date
 from chain.embedded import embedded_chain
 from chain.importer.core import ImportTarget, import_exports
 from chain.importer.keys import IssuerKeys
@@ -166,6 +166,17 @@ def run_demo(
 # ------------------------------------------------------------------ buyers
 
 
+def _corsia_ready(ledger: LedgerClient, batch_id: int, labels: int) -> bool:
+    """Whether a buyer may retire the batch for CORSIA: eligible, and for a vintage from 2021
+    on (the scheme's first phase) with the corresponding adjustment too, as the contract
+    requires."""
+    if not labels & Label.CORSIA_ELIGIBLE:
+        return False
+    if unpack_date(ledger.batch(batch_id).vintage_start) < 20210101:
+        return True
+    return bool(labels & Label.CORRESPONDING_ADJUSTMENT)
+
+
 def _live_batches(engine: Engine, program: str, custody: str) -> list[tuple[int, int, Label]]:
     """(batch, tonnes, labels) of batches custody holds entirely live, largest first."""
     b, r, p = s.batches, s.serial_ranges, s.programs
@@ -210,7 +221,7 @@ def _buyers(
     a, b, c = (admin.as_account(x) for x in buyers)
 
     vcs = _live_batches(engine, "VCS", registry["VCS"].account)
-    corsia = next((x for x in vcs if x[2] & Label.CORSIA_ELIGIBLE), vcs[0])
+    corsia = next((x for x in vcs if _corsia_ready(admin, x[0], x[2])), vcs[0])
     plain = next(x for x in vcs if x[0] != corsia[0])
     gs = _live_batches(engine, "GS", registry["GS"].account)[0]
 
@@ -222,7 +233,7 @@ def _buyers(
         f"{min(1_000, plain[1]):,} t of VCS batch {plain[0]} and {min(2_000, gs[1]):,} t of GS "
         f"batch {gs[0]} to three buyers"
     )
-    purpose = Purpose.CORSIA if corsia[2] & Label.CORSIA_ELIGIBLE else Purpose.VOLUNTARY
+    purpose = Purpose.CORSIA if _corsia_ready(admin, corsia[0], corsia[2]) else Purpose.VOLUNTARY
     spend("VCS", a.retire_quantity(corsia[0], 1_200, "Demo Airways", purpose))
     spend("VCS", b.retire_quantity(plain[0], 250, "Demo Coffee Roasters"))
     held = c.holdings(gs[0], c.account)[0]

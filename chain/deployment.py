@@ -21,6 +21,7 @@ from chain.artifacts import Artifact, ledger_abi, load_artifact, runtime_code_ma
 from chain.errors import ConfigurationError, DeploymentMismatch
 from chain.transactions import TxSender
 
+ZERO_ADDRESS = "0x" + "00" * 20
 DEFAULT_ADMIN_DELAY = 2 * 24 * 3600
 """Two-step admin hand-over delay (seconds) unless the deployer chooses another."""
 
@@ -38,6 +39,18 @@ class Deployment:
     governance: str
     """Address of the ledger's governance module (``LedgerGovernance``), which it delegates to."""
     contract: str = "CarbonLedger"
+    predecessor: str | None = None
+    """The sealed ledger this one succeeds (``None`` for a first ledger)."""
+    predecessor_head: str | None = None
+    """The predecessor's final audit head, which this ledger's genesis head folds in."""
+
+    @property
+    def audit_genesis(self) -> bytes:
+        """The audit head this ledger's trail starts from (``chain.audit.genesis``)."""
+        from chain.audit import genesis
+
+        head = bytes.fromhex(self.predecessor_head[2:]) if self.predecessor_head else None
+        return genesis(self.chain_id, self.address, head)
 
     @classmethod
     def load(cls, path: Path) -> Deployment:
@@ -51,7 +64,8 @@ class Deployment:
             raise ConfigurationError(f"{path} is not valid JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise ConfigurationError(f"{path} holds a JSON {type(data).__name__}, not an object")
-        missing = [f for f in cls.__dataclass_fields__ if f not in data and f != "contract"]
+        optional = ("contract", "predecessor", "predecessor_head")
+        missing = [f for f in cls.__dataclass_fields__ if f not in data and f not in optional]
         if missing:
             raise ConfigurationError(f"{path} lacks {', '.join(missing)}")
         return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
@@ -122,17 +136,28 @@ class Deployment:
 
 
 def deploy_ledger(
-    sender: TxSender, *, admin: str | None = None, admin_delay: int = DEFAULT_ADMIN_DELAY
+    sender: TxSender,
+    *,
+    admin: str | None = None,
+    admin_delay: int = DEFAULT_ADMIN_DELAY,
+    predecessor: str | None = None,
 ) -> Deployment:
     """Deploy CarbonLedger with ``admin`` (default: the sender) as first default admin: its
-    governance module first, then the ledger that delegates to it."""
+    governance module first, then the ledger that delegates to it. With ``predecessor`` (a
+    sealed ledger's address) the new ledger succeeds it: its audit chain starts from the
+    predecessor's final head (docs/AUDIT.md, "Migration")."""
     w3 = sender.w3
     governance = _create(sender, load_artifact("LedgerGovernance"))
     artifact = load_artifact("CarbonLedger")
     admin = Web3.to_checksum_address(admin or sender.address)
+    before = Web3.to_checksum_address(predecessor) if predecessor else ZERO_ADDRESS
+    predecessor_head = None
+    if predecessor:
+        old = w3.eth.contract(address=Web3.to_checksum_address(predecessor), abi=ledger_abi())
+        predecessor_head = "0x" + bytes(old.functions.finalState().call()[2]).hex()
     receipt = sender.transact(
         w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode).constructor(
-            governance, admin_delay, admin
+            governance, admin_delay, admin, before
         )  # type: ignore[arg-type]
     )
     address = receipt["contractAddress"]
@@ -148,6 +173,8 @@ def deploy_ledger(
         artifact_hash=artifact.artifact_hash,
         admin=admin,
         governance=governance,
+        predecessor=before if predecessor else None,
+        predecessor_head=predecessor_head,
     )
 
 

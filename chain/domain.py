@@ -230,6 +230,8 @@ class Batch:
     retired: int
     detokenised: int
     cancelled: int
+    vintage_start: int = 0
+    """YYYYMMDD; the contract stores it packed (``unpack_date``)."""
 
     @property
     def last_serial(self) -> int:
@@ -253,6 +255,11 @@ class ProgramPolicy:
 class AccountStatus:
     allowed: bool
     frozen: bool
+
+
+def unpack_date(packed: int) -> int:
+    """A date the contract packs as ``year << 9 | month << 5 | day``, as YYYYMMDD."""
+    return (packed >> 9) * 10000 + ((packed >> 5) & 15) * 100 + (packed & 31)
 
 
 def project_key(program_id: int, project_id: str) -> bytes:

@@ -274,7 +274,8 @@ class InvalidSerialRange(InvalidRequest):
 
 
 class InvalidNamespace(InvalidRequest):
-    """The namespace is not a canonical identifier (``chain.canonical``)."""
+    """The namespace is not a canonical identifier (``chain.canonical``), or not the batch's own
+    (voiding a batch)."""
 
 
 class NamespaceNotAllowed(InvalidRequest):
@@ -397,6 +398,38 @@ class InvalidShortString(LedgerFault):
     """A stored short string is malformed: a fault of the ledger's code."""
 
 
+class LabelsLocked(StateConflict):
+    """Credits of the batch were retired relying on its labels, which can no longer change."""
+
+
+class BatchNotVoidable(StateConflict):
+    """The batch is no longer all held, untouched, by its first recipient (or was voided)."""
+
+
+class BatchNotVoided(StateConflict):
+    """The batch a correction names as replaced was not voided."""
+
+
+class AccountNotFrozen(StateConflict):
+    """Recovery moves only the credits of a frozen account."""
+
+
+class BatchLimitReached(StateConflict):
+    """The ledger holds 2^32 - 1 batches, its most."""
+
+
+class LedgerSealed(StateConflict):
+    """The ledger is sealed for migration: it changes no more (its successor carries on)."""
+
+
+class SealNotReady(StateConflict):
+    """No seal is scheduled, or its delay has not passed yet."""
+
+
+class PredecessorNotSealed(InvalidRequest):
+    """A successor ledger names a predecessor that is not a sealed ledger."""
+
+
 CONTRACT_ERRORS: dict[str, type[ContractError]] = {
     cls.__name__: cls
     for cls in (
@@ -434,6 +467,14 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
         AccountFrozen,
         BatchFrozen,
         LabelRequired,
+        LabelsLocked,
+        BatchNotVoidable,
+        BatchNotVoided,
+        AccountNotFrozen,
+        BatchLimitReached,
+        LedgerSealed,
+        SealNotReady,
+        PredecessorNotSealed,
         EnforcedPause,
         ExpectedPause,
         SafeCastOverflowedUintDowncast,

@@ -126,7 +126,8 @@ def verify_chain(
     found: list[Discrepancy] = []
 
     say(f"recomputing the audit chain over {len(trail)} events")
-    state = _recompute(trail, found)
+    start = audit.AuditState(0, deployment.audit_genesis)
+    state = _recompute(trail, start, found)
     seq = int(client.contract.functions.auditSeq().call(block_identifier=block))
     head = bytes(client.contract.functions.auditHead().call(block_identifier=block))
     if state.seq != seq:
@@ -171,8 +172,9 @@ def verify_chain(
     )
 
 
-def _recompute(trail: list[LedgerEvent], found: list[Discrepancy]) -> audit.AuditState:
-    state = audit.AuditState(0, audit.GENESIS_HEAD)
+def _recompute(
+    trail: list[LedgerEvent], state: audit.AuditState, found: list[Discrepancy]
+) -> audit.AuditState:
     for event in trail:
         if event.seq != state.seq + 1:
             found.append(

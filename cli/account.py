@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 
+from cli._args import non_negative
 from cli._governance import Subcommands, address, governance_args, open_ledger, report, show
 
 _CHANGES = {
@@ -26,6 +27,23 @@ def add_parser(commands: Subcommands) -> None:
         cmd.add_argument("address", type=address, metavar="ADDR")
         governance_args(cmd)
         cmd.set_defaults(run=run_change, flag=flag, value=value, verb=name)
+    recover = sub.add_parser(
+        "recover",
+        help="move the live credits of LOST (a frozen account whose key was lost) to NEW "
+        "(an allowlisted account of the same holder; ERC-3643's recovery, audited)",
+    )
+    recover.add_argument("lost", type=address, metavar="LOST")
+    recover.add_argument("replacement", type=address, metavar="NEW")
+    recover.add_argument(
+        "--batch",
+        dest="batches",
+        type=non_negative,
+        action="append",
+        metavar="ID",
+        help="only this batch (repeatable; default: every batch LOST holds credits of)",
+    )
+    governance_args(recover)
+    recover.set_defaults(run=run_recover)
     shown = sub.add_parser("show", help="whether ADDR is allowlisted or frozen")
     shown.add_argument("address", type=address, metavar="ADDR")
     governance_args(shown, signs=False)
@@ -52,3 +70,18 @@ def run_show(args: argparse.Namespace) -> int:
     ledger = open_ledger(args, signs=False)
     status = ledger.account_status(args.address)
     return show(args, {"account": args.address, "allowed": status.allowed, "frozen": status.frozen})
+
+
+def run_recover(args: argparse.Namespace) -> int:
+    ledger = open_ledger(args)
+    batches = args.batches or range(1, ledger.batch_count() + 1)
+    ranges = [(b, r.first) for b in batches for r in ledger.holdings(b, args.lost)]
+    result = ledger.recover(args.lost, args.replacement, ranges)
+    return report(
+        args,
+        f"recovered {len(ranges)} range(s) of {args.lost} to {args.replacement}",
+        [result],
+        lost=args.lost,
+        replacement=args.replacement,
+        ranges=[{"batch_id": b, "first_serial": first} for b, first in ranges],
+    )

@@ -1,5 +1,6 @@
-"""``carbon-ledger batch freeze|unfreeze|labels ID``: a bridged batch's freeze and labels (the
-contract decides whose key may: see docs/ARCHITECTURE.md's role table)."""
+"""``carbon-ledger batch freeze|unfreeze|labels|void|correct``: a bridged batch's freeze and
+labels, and its correction in the open (the contract decides whose key may: see
+docs/ARCHITECTURE.md's role table)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,24 @@ def add_parser(commands: Subcommands) -> None:
     )
     governance_args(labels)
     labels.set_defaults(run=run_labels)
+    void = sub.add_parser(
+        "void",
+        help="void batch ID, bridged wrongly and untouched since (its programme's admin): its "
+        "serials are released for a correct bridging",
+    )
+    void.add_argument("batch_id", metavar="ID", type=non_negative)
+    void.add_argument("--namespace", required=True, help="the namespace the batch was bridged in")
+    void.add_argument("--reason", required=True, help="why, as the audit trail will show it")
+    governance_args(void)
+    void.set_defaults(run=run_void)
+    correct = sub.add_parser(
+        "correct",
+        help="record that batch NEW replaces the voided batch OLD (its programme's admin)",
+    )
+    correct.add_argument("voided", metavar="OLD", type=non_negative)
+    correct.add_argument("replacement", metavar="NEW", type=non_negative)
+    governance_args(correct)
+    correct.set_defaults(run=run_correct)
 
 
 def _label(text: str) -> str:
@@ -63,4 +82,24 @@ def run_labels(args: argparse.Namespace) -> int:
         [result],
         batch_id=args.batch_id,
         labels=label_names(bits),
+    )
+
+
+def run_void(args: argparse.Namespace) -> int:
+    ledger = open_ledger(args)
+    result = ledger.void_batch(args.batch_id, args.namespace, args.reason)
+    return report(
+        args, f"voided batch {args.batch_id}", [result], batch_id=args.batch_id, reason=args.reason
+    )
+
+
+def run_correct(args: argparse.Namespace) -> int:
+    ledger = open_ledger(args)
+    result = ledger.correct_batch(args.voided, args.replacement)
+    return report(
+        args,
+        f"batch {args.replacement} replaces voided batch {args.voided}",
+        [result],
+        voided=args.voided,
+        batch_id=args.replacement,
     )

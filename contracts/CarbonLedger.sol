@@ -62,11 +62,25 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// `chain/deployment.py`).
     /// @param initialDelay Delay of the two-step default-admin hand-over, in seconds.
     /// @param admin The first default admin.
-    constructor(address module, uint48 initialDelay, address admin) initializer {
+    /// @param predecessor A sealed ledger this one succeeds, or the zero address.
+    constructor(address module, uint48 initialDelay, address admin, address predecessor) initializer {
         if (module.code.length == 0) revert InvalidAccount(module);
         _governance = module;
+        // The trail starts at a head bound to this chain and this address (before the admin
+        // grant below, its first audited event), so no two deployments share a head; a
+        // successor's also folds in its predecessor's final head, chaining the two trails.
+        bytes32 genesis = keccak256(abi.encode(block.chainid, address(this)));
+        if (predecessor != address(0)) {
+            (bool sealed_, bytes32 head, bytes32 commitment) = _finalState(predecessor);
+            if (!sealed_) revert PredecessorNotSealed(predecessor);
+            _ledger().auditHead = keccak256(abi.encode(genesis, head));
+            _ledger().predecessor = predecessor;
+            _emitAudited(LedgerSucceeded.selector, _topic(predecessor), head, abi.encode(commitment));
+        } else {
+            _ledger().auditHead = genesis;
+        }
         __AccessControlDefaultAdminRules_init(initialDelay, admin);
-        _ledger().parts[_PARTS_HEAD] = BridgedPart({next: _PARTS_END, span: 0});
+        _ledger().parts[_PARTS_HEAD] = BridgedPart({next: _PARTS_END, batchId: 0});
     }
 
     /// @notice Every function this contract does not define (governance and views, see
@@ -144,7 +158,10 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// @notice Retires the caller's serials `r.firstSerial..r.lastSerial` permanently.
     /// @dev Requirements: as {transfer} for the caller; the beneficiary is acceptable non-blank
     /// text, the jurisdiction and note acceptable text ({CanonicalText}); a CORSIA purpose needs
-    /// the batch's CORSIA label and an Article 6 purpose its authorisation label.
+    /// the batch's CORSIA label, and for a vintage starting in 2021 or later (CORSIA's first
+    /// phase) its corresponding-adjustment label too; an Article 6 purpose needs the
+    /// authorisation and corresponding-adjustment labels. The retirement records the batch's
+    /// labels it relied on; they can no longer change ({LedgerGovernance-setLabels}).
     /// Emits {SerialsMoved} then {CreditsRetired}.
     /// @return retirementId Id of the retirement, which resolves to its certificate.
     function retire(Retirement calldata r, uint64 rangeStart)
@@ -174,15 +191,20 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// credits the issuer holds (bridged to itself), so they can never circulate as live.
     /// @dev Requirements: as {retire}, except that the beneficiary may be empty (registries do
     /// not always record one); the caller is an issuer of the batch's programme; `retiredOn` is
-    /// a calendar date, not in the future.
+    /// a calendar date, not in the future and not before the batch's vintage starts (the ledger
+    /// does not know the registry's issuance date; no credit is issued before its vintage
+    /// begins, so this is the earliest date the ledger can vouch for).
     /// Emits {SerialsMoved} then {CreditsRetired} with `mirrored = true`.
     function recordRegistryRetirement(Retirement calldata r, uint64 rangeStart, uint32 retiredOn)
         external
         whenNotPaused
         returns (uint64 retirementId)
     {
-        _checkRole(_issuerRole(_batch(r.batchId).programId));
-        if (!CanonicalText.isDate(retiredOn) || retiredOn > _today()) revert InvalidDate(retiredOn);
+        BatchRecord memory b = _batch(r.batchId);
+        _checkRole(_issuerRole(b.programId));
+        if (!CanonicalText.isDate(retiredOn) || retiredOn > _today() || _packDate(retiredOn) < b.vintageStart) {
+            revert InvalidDate(retiredOn);
+        }
         return _retire(r, rangeStart, _msgSender(), retiredOn, _msgSender());
     }
 
@@ -205,9 +227,10 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     // ---------------------------------------------------------------- issuers
 
     /// @notice Cancels `holder`'s live serials `first..last` (e.g. a registry reversal).
-    /// @dev Requirements: not paused; caller is an issuer of the batch's programme; `holder`
-    /// holds the serials; `reason` is acceptable, non-blank text of at most {Limits-NOTE} bytes.
-    /// Freezes do not block a cancellation.
+    /// @dev Requirements: not paused; caller is the admin of the batch's programme, or an issuer
+    /// of it cancelling credits it holds itself (a compromised issuer key cannot cancel anyone
+    /// else's); `holder` holds the serials; `reason` is acceptable, non-blank text of at most
+    /// {Limits-NOTE} bytes. Freezes do not block a cancellation.
     /// Emits {SerialsMoved} then {CreditsCancelled}.
     function cancel(
         uint64 batchId,
@@ -217,11 +240,16 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         uint64 rangeStart,
         string calldata reason
     ) external whenNotPaused {
-        _checkRole(_issuerRole(_batch(batchId).programId));
+        uint16 programId = _batch(batchId).programId;
+        address actor = _msgSender();
+        bytes32 adminRole = _programAdminRole(programId);
+        if (!hasRole(adminRole, actor)) {
+            _checkRole(_issuerRole(programId));
+            if (holder != actor) revert AccessControlUnauthorizedAccount(actor, adminRole);
+        }
         CanonicalText.check(reason, TextField.Reason, true);
         // `_move` reads a zero sender as a bridging; nobody holds credits as the zero address.
         if (holder == address(0)) revert InsufficientCredits(holder, batchId, first, last);
-        address actor = _msgSender();
         _move(batchId, rangeStart, first, last, holder, holder, RangeState.Cancelled, actor);
         _emitAudited(CreditsCancelled.selector, _topic(batchId), _topic(holder), abi.encode(first, last, reason, actor));
     }
@@ -233,9 +261,22 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         return _ledger().auditSeq;
     }
 
-    /// @notice Rolling hash over every audited event's raw log, see docs/AUDIT.md.
+    /// @notice Rolling hash over every audited event's raw log, from the genesis head
+    /// `keccak256(abi.encode(block.chainid, address(this)))`; see docs/AUDIT.md.
     function auditHead() external view returns (bytes32) {
         return _ledger().auditHead;
+    }
+
+    /// @dev The predecessor's seal flag, final head and commitment, through its {finalState}.
+    /// A low-level static call so that an address that is not a ledger (no such function, an
+    /// answer of another shape) is refused with {PredecessorNotSealed}, not an opaque revert.
+    // slither-disable-next-line low-level-calls
+    function _finalState(address predecessor) private view returns (bool, bytes32, bytes32) {
+        if (predecessor.code.length == 0) revert PredecessorNotSealed(predecessor);
+        (bool ok, bytes memory out) = predecessor.staticcall(abi.encodeWithSignature("finalState()"));
+        if (!ok || out.length != 128) revert PredecessorNotSealed(predecessor);
+        (bool sealed_,, bytes32 head, bytes32 commitment) = abi.decode(out, (bool, uint64, bytes32, bytes32));
+        return (sealed_, head, commitment);
     }
 
     /// @notice The governance module this ledger delegates to (fixed at construction).
@@ -279,9 +320,9 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
             revert UnknownProject(issuance.projectKey, issuance.programId);
         }
         _requireActive(issuance.recipient);
-        _insertPart(issuance, partHint, _namespaceId(issuance, l.programs[issuance.programId]));
-
         batchId = ++l.batchCount;
+        _insertPart(issuance, partHint, _namespaceId(issuance, l.programs[issuance.programId]), batchId);
+
         l.batches[batchId] = BatchRecord({
             programId: issuance.programId,
             labels: issuance.labels,
@@ -291,7 +332,8 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
             quantity: uint32(last - first + 1),
             retired: 0,
             detokenised: 0,
-            cancelled: 0
+            cancelled: 0,
+            vintageStart: _packDate(issuance.vintageStart)
         });
         _emitAudited(BatchBridged.selector, _topic(batchId), _topic(actor), abi.encode(issuance));
         _move(batchId, first, first, last, address(0), issuance.recipient, RangeState.Held, actor);
@@ -311,23 +353,24 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// @dev Links the new part into the sorted list after `hint`, or reverts if the hint is not
     /// its immediate predecessor or if the range overlaps a neighbour. Neighbours in other
     /// namespaces sort apart by their id's high bits, so only same-namespace parts can overlap.
-    function _insertPart(Issuance calldata issuance, uint256 hint, uint160 nsId) private {
-        mapping(uint256 => BridgedPart) storage parts = _ledger().parts;
+    function _insertPart(Issuance calldata issuance, uint256 hint, uint160 nsId, uint64 batchId) private {
+        LedgerStorage.Layout storage l = _ledger();
+        mapping(uint256 => BridgedPart) storage parts = l.parts;
         uint256 firstKey = (uint256(nsId) << 64) | issuance.firstSerial;
         uint256 lastKey = (uint256(nsId) << 64) | issuance.lastSerial;
         BridgedPart memory prev = parts[hint];
         if (prev.next == 0 || hint >= firstKey || prev.next < firstKey) revert InvalidBridgeHint(hint);
-        // The part at `hint` ends at `hint + span`; a part starting at or before `lastKey` overlaps.
-        if (hint + prev.span >= firstKey || prev.next <= lastKey) {
+        // The part at `hint` ends at `hint + quantity - 1` of its batch (the head sentinel, with
+        // no batch, at `hint` itself); a part starting at or before `lastKey` overlaps.
+        uint256 prevLast = prev.batchId == 0 ? hint : hint + l.batches[prev.batchId].quantity - 1;
+        if (prevLast >= firstKey || prev.next <= lastKey) {
             revert SerialsAlreadyBridged(
                 issuance.programId, issuance.namespace, issuance.firstSerial, issuance.lastSerial
             );
         }
-        parts[firstKey] = BridgedPart({
-            next: prev.next,
-            // Cannot truncate: {_bridge} bounds last - first below 2^32 - 1.
-            span: uint32(issuance.lastSerial - issuance.firstSerial)
-        });
+        // Batch ids stop at 2^32 - 1: four billion bridgings, far beyond any registry's history.
+        if (batchId > type(uint32).max) revert BatchLimitReached(batchId);
+        parts[firstKey] = BridgedPart({next: prev.next, batchId: uint32(batchId)});
         parts[hint].next = uint224(firstKey);
     }
 
@@ -349,17 +392,35 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         CanonicalText.check(r.beneficiary, TextField.Beneficiary, retiredOn == 0);
         CanonicalText.check(r.jurisdiction, TextField.Jurisdiction, false);
         CanonicalText.check(r.note, TextField.Note, false);
-        if (r.purpose == Purpose.Corsia && b.labels & Labels.CORSIA_ELIGIBLE == 0) {
-            revert LabelRequired(r.batchId, Labels.CORSIA_ELIGIBLE);
+        // A registry's own record (mirrored) is replayed as the registry made it: it needs only
+        // the label naming its use. A retirement made here needs every label the use relies on.
+        bool made = retiredOn == 0;
+        uint16 required = 0;
+        if (r.purpose == Purpose.Corsia) {
+            // CORSIA's first phase (2021-2023) and later accept 2021+ vintages only with the host
+            // country's corresponding adjustment; older vintages need the eligibility label alone.
+            required = made && b.vintageStart >> 9 >= 2021
+                ? Labels.CORSIA_ELIGIBLE | Labels.CORRESPONDING_ADJUSTMENT
+                : Labels.CORSIA_ELIGIBLE;
+        } else if (r.purpose == Purpose.Article6) {
+            required = made
+                ? Labels.ARTICLE6_AUTHORISED | Labels.CORRESPONDING_ADJUSTMENT
+                : Labels.ARTICLE6_AUTHORISED;
         }
-        if (r.purpose == Purpose.Article6 && b.labels & Labels.ARTICLE6_AUTHORISED == 0) {
-            revert LabelRequired(r.batchId, Labels.ARTICLE6_AUTHORISED);
-        }
+        // Names the labels missing, so the caller learns all it lacks at once.
+        if (b.labels & required != required) revert LabelRequired(r.batchId, required & ~b.labels);
         _move(r.batchId, rangeStart, r.firstSerial, r.lastSerial, holder, holder, RangeState.Retired, actor);
         retirementId = ++_ledger().retirementCount;
-        bool mirrored = retiredOn != 0;
-        if (!mirrored) retiredOn = _today();
-        _emitAudited(CreditsRetired.selector, _topic(retirementId), _topic(holder), abi.encode(r, retiredOn, mirrored, actor));
+        if (made) retiredOn = _today();
+        _emitAudited(
+            CreditsRetired.selector, _topic(retirementId), _topic(holder), abi.encode(r, retiredOn, !made, actor, b.labels)
+        );
+    }
+
+    /// @dev A date YYYYMMDD (already checked a calendar date) as `year << 9 | month << 5 | day`:
+    /// 23 bits instead of 27, in the same order.
+    function _packDate(uint32 date) private pure returns (uint24) {
+        return uint24(((date / 10000) << 9) | (((date / 100) % 100) << 5) | (date % 100));
     }
 
     function _useSignature(address signer, bytes32 structHash, uint256 deadline, bytes calldata signature)

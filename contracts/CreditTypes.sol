@@ -117,7 +117,7 @@ struct ProgramRecord {
     bool numericProjectIds; // project ids are decimal numbers without leading zeros
 }
 
-/// @notice Storage of a batch, packed into one slot (232 bits).
+/// @notice Storage of a batch, packed into one slot (256 bits).
 /// @dev `held` is not stored: held = quantity - retired - detokenised - cancelled.
 struct BatchRecord {
     uint16 programId; // 0 means "no such batch": programme ids start at 1
@@ -128,20 +128,43 @@ struct BatchRecord {
     uint32 retired;
     uint32 detokenised;
     uint32 cancelled;
+    // The vintage's first day as `year << 9 | month << 5 | day` (YYYYMMDD does not fit 24
+    // bits; this packing keeps the order of dates), see {CarbonLedger-_packDate}.
+    uint24 vintageStart;
 }
 
-/// @notice Storage of one holding range `start..last` of a batch, keyed by its start (one slot).
+/// @notice One holding range `start..last` of a batch, keyed by its start, as views return it.
 struct HoldingRange {
     address holder; // the holder, or for a spent range the account that spent it
     uint64 last;
     RangeState state;
 }
 
+/// @notice Storage of one holding range (one slot): {HoldingRange} and two marks.
+struct StoredRange {
+    address holder;
+    uint64 last;
+    RangeState state;
+    // Written by the bridging itself and never rewritten: with `last` the batch's last serial,
+    // the whole batch is still held, untouched, by its first recipient ({LedgerGovernance-voidBatch}).
+    bool bridged;
+    // Set on the first range of a voided batch (its whole range, cancelled by the void).
+    bool voided;
+}
+
+/// @notice A holding range named by its batch and start, e.g. for {LedgerGovernance-recover}.
+struct RangeRef {
+    uint64 batchId;
+    uint64 start;
+}
+
 /// @notice Node of the global sorted list of bridged parts (one slot), keyed by
 /// `namespaceId << 64 | firstSerial`. Lets the ledger refuse overlaps in O(1) with a hint.
+/// @dev The part names its batch (whose quantity gives its span), so a void can prove which
+/// part is the batch's own before it unlinks it.
 struct BridgedPart {
     uint224 next; // key of the following part; type(uint224).max terminates the list
-    uint32 span; // lastSerial - firstSerial
+    uint32 batchId; // the batch bridged as this part (0 for the head sentinel)
 }
 
 /// @notice Allowlist and freeze flags of an account (one slot).

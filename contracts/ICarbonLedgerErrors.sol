@@ -19,7 +19,7 @@ interface ICarbonLedgerErrors {
     /// @notice `first..last` is reversed, too long (over 2^32-1 t) or ends above {Limits-MAX_SERIAL}.
     error InvalidSerialRange(uint64 first, uint64 last);
     /// @notice The namespace is not a canonical identifier (1-64 bytes of A-Z, 0-9 and single
-    /// `-`, `_` or `.` between them).
+    /// `-`, `_` or `.` between them), or, voiding a batch, not the batch's own.
     error InvalidNamespace(string namespace);
     /// @notice The programme confines bridgings to the namespaces its admin allowed, and
     /// `namespace` is not one of them.
@@ -53,8 +53,19 @@ interface ICarbonLedgerErrors {
     error InvalidRangeHint(uint64 batchId, uint64 rangeStart);
     /// @notice `holder` does not hold all of `first..last` of the batch as live credits.
     error InsufficientCredits(address holder, uint64 batchId, uint64 first, uint64 last);
-    /// @notice The retirement purpose needs `label`, which the batch lacks.
+    /// @notice The retirement purpose needs the labels `label` (a bit set), which the batch lacks.
     error LabelRequired(uint64 batchId, uint16 label);
+    /// @notice Credits of the batch were retired relying on its labels, which can no longer change.
+    error LabelsLocked(uint64 batchId);
+    /// @notice The batch cannot be voided: not every serial is still held, untouched, by its
+    /// first recipient (or it was voided already).
+    error BatchNotVoidable(uint64 batchId);
+    /// @notice The batch was not voided.
+    error BatchNotVoided(uint64 batchId);
+    /// @notice Recovery moves only the credits of a frozen account.
+    error AccountNotFrozen(address account);
+    /// @notice Batch ids stop at 2^32 - 1 (bridged parts name their batch in 32 bits).
+    error BatchLimitReached(uint64 batchId);
     /// @notice `account` cannot be given permissions (the zero address).
     error InvalidAccount(address account);
     /// @notice A date is not a calendar date YYYYMMDD (1900-9999), or lies in the future.
@@ -67,6 +78,12 @@ interface ICarbonLedgerErrors {
     error InvalidSignature(address signer);
     /// @notice A transfer names its sender as the recipient (it would only fragment ranges).
     error SelfTransfer(address account);
+    /// @notice The ledger is sealed: it changes no more (its successor carries on).
+    error LedgerSealed();
+    /// @notice No seal is scheduled, or its delay has not passed (`sealAt`).
+    error SealNotReady(uint48 sealAt);
+    /// @notice The predecessor named at construction is not a sealed ledger.
+    error PredecessorNotSealed(address predecessor);
     /// @notice The ledger is paused.
     error EnforcedPause();
     /// @notice The ledger is not paused.

@@ -68,6 +68,7 @@ interface ICarbonLedgerEvents {
 
     /// @notice Credits were retired. `mirrored` marks a retirement replayed from the registry's
     /// own records, dated `retiredOn` (YYYYMMDD); on-chain retirements carry the block date.
+    /// `labels` are the batch's labels the retirement relied on (fixed from then on).
     event CreditsRetired(
         uint64 indexed seq,
         uint64 indexed retirementId,
@@ -75,7 +76,8 @@ interface ICarbonLedgerEvents {
         Retirement retirement,
         uint32 retiredOn,
         bool mirrored,
-        address actor
+        address actor,
+        uint16 labels
     );
 
     /// @notice Credits were returned to the off-chain registry under `registryReference`.
@@ -101,6 +103,37 @@ interface ICarbonLedgerEvents {
 
     /// @notice The issuing registry set a batch's labels.
     event LabelsUpdated(uint64 indexed seq, uint64 indexed batchId, address indexed actor, uint16 labels);
+
+    /// @notice A programme admin voided a wrong bridging for `reason`: its serials were
+    /// cancelled (the `SerialsMoved` just before) and can be bridged again.
+    event BatchVoided(uint64 indexed seq, uint64 indexed batchId, address indexed actor, string reason);
+
+    /// @notice Batch `batchId` replaces the voided batch `voidedBatchId`.
+    event BatchCorrected(uint64 indexed seq, uint64 indexed voidedBatchId, uint64 indexed batchId, address actor);
+
+    /// @notice Compliance moved `ranges` live ranges of the frozen account `lost` to
+    /// `replacement` (the `SerialsMoved` just before).
+    event AccountRecovered(
+        uint64 indexed seq, address indexed lost, address indexed replacement, address actor, uint256 ranges
+    );
+
+    /// @notice `holder` used up signature nonce `nonce` without a request: a pending signature
+    /// carrying it is void.
+    event NonceInvalidated(uint64 indexed seq, address indexed holder, uint256 indexed nonce);
+
+    /// @notice A step of sealing the ledger for migration: `step` 0 scheduled (`effectiveAt` is
+    /// when {LedgerGovernance-seal} may run), 1 cancelled, 2 sealed (the last event ever:
+    /// its head is the final head).
+    event SealRecorded(uint64 indexed seq, address indexed actor, uint8 indexed step, uint48 effectiveAt);
+
+    /// @notice This ledger succeeds the sealed ledger `predecessor`, whose final audit head
+    /// and state commitment are `predecessorHead` and `predecessorCommitment`.
+    event LedgerSucceeded(
+        uint64 indexed seq,
+        address indexed predecessor,
+        bytes32 indexed predecessorHead,
+        bytes32 predecessorCommitment
+    );
 
     /// @notice A batch was frozen (`frozen`) or unfrozen.
     event BatchFreezeChanged(uint64 indexed seq, uint64 indexed batchId, address indexed actor, bool frozen);

@@ -6,7 +6,7 @@ import {AccessControlDefaultAdminRulesUpgradeable} from
 import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
-import {AccountStatus, AdminAction, BatchRecord, HoldingRange, RangeState} from "./CreditTypes.sol";
+import {AccountStatus, AdminAction, BatchRecord, RangeState, StoredRange} from "./CreditTypes.sol";
 import {ICarbonLedgerErrors} from "./ICarbonLedgerErrors.sol";
 import {ICarbonLedgerEvents} from "./ICarbonLedgerEvents.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
@@ -69,18 +69,18 @@ abstract contract LedgerCore is
         RangeState state,
         address actor
     ) internal {
-        mapping(uint64 => HoldingRange) storage ranges = _ledger().ranges[batchId];
+        mapping(uint64 => StoredRange) storage ranges = _ledger().ranges[batchId];
         if (first > last) revert InvalidSerialRange(first, last);
         uint64 end = last;
         if (from != address(0)) {
-            HoldingRange memory r = ranges[start];
+            StoredRange memory r = ranges[start];
             if (r.state == RangeState.None || start > first || r.last < first) revert InvalidRangeHint(batchId, start);
             if (r.holder != from || r.state != RangeState.Held) revert InsufficientCredits(from, batchId, first, last);
             if (start < first) ranges[start].last = first - 1;
             end = r.last;
             while (end < last) {
                 // `end < last <= MAX_SERIAL`, so `end + 1` cannot overflow.
-                HoldingRange memory next = ranges[end + 1];
+                StoredRange memory next = ranges[end + 1];
                 if (next.holder != from || next.state != RangeState.Held) {
                     revert InsufficientCredits(from, batchId, first, last);
                 }
@@ -88,8 +88,11 @@ abstract contract LedgerCore is
                 end = next.last;
             }
         }
-        ranges[first] = HoldingRange({holder: to, last: last, state: state});
-        if (end > last) ranges[last + 1] = HoldingRange({holder: from, last: end, state: RangeState.Held});
+        // Only the bridging's own range is marked `bridged`; every later write clears the mark.
+        ranges[first] = StoredRange({holder: to, last: last, state: state, bridged: from == address(0), voided: false});
+        if (end > last) {
+            ranges[last + 1] = StoredRange({holder: from, last: end, state: RangeState.Held, bridged: false, voided: false});
+        }
 
         if (state != RangeState.Held) {
             // Every serial belongs to one batch of at most 2^32 - 1 tonnes and is spent at most
@@ -113,6 +116,8 @@ abstract contract LedgerCore is
     /// module through `delegatecall`, the log is still the ledger's: it carries its address.
     function _emitAudited(bytes32 selector, bytes32 topic2, bytes32 topic3, bytes memory data) internal {
         LedgerStorage.Layout storage l = _ledger();
+        // Every state change is audited, so refusing here refuses them all once sealed.
+        if (l.isSealed) revert LedgerSealed();
         uint64 seq = ++l.auditSeq;
         l.auditHead = keccak256(abi.encodePacked(l.auditHead, selector, uint256(seq), topic2, topic3, data));
         assembly ("memory-safe") {

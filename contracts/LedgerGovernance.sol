@@ -11,7 +11,9 @@ import {
     Limits,
     ProgramRecord,
     Project,
+    RangeRef,
     RangeState,
+    StoredRange,
     TextField
 } from "./CreditTypes.sol";
 import {LedgerCore} from "./LedgerCore.sol";
@@ -103,7 +105,7 @@ contract LedgerGovernance is LedgerCore {
     }
 
     /// @notice Registers a registry project under a programme, once, before its first batch.
-    /// @dev Requirements: caller is an issuer of `programId`; the programme exists; the project
+    /// @dev Requirements: not paused; caller is an issuer of `programId`; the programme exists; the project
     /// id is a canonical identifier (a decimal number where the programme's policy says so) and
     /// new; the name is acceptable non-blank text of at most {Limits-NAME} bytes, the country
     /// acceptable text of at most {Limits-SHORT_TEXT}, methodology and type of at most
@@ -112,6 +114,7 @@ contract LedgerGovernance is LedgerCore {
     /// @return key The project key, `keccak256(abi.encode(programId, project.projectId))`.
     function registerProject(uint16 programId, Project calldata project)
         external
+        whenNotPaused
         onlyRole(_issuerRole(programId))
         returns (bytes32 key)
     {
@@ -132,13 +135,157 @@ contract LedgerGovernance is LedgerCore {
 
     /// @notice Sets a batch's labels (CORSIA eligible, CCP approved, Article 6 authorised,
     /// corresponding adjustment applied).
-    /// @dev Requirements: caller is an issuer of the batch's programme; only known label bits.
+    /// @dev Requirements: not paused; caller is the admin of the batch's programme (not an
+    /// issuer: a compromised issuer key cannot add or strip CORSIA / Article 6 labels); only
+    /// known label bits; no credit of the batch retired yet. Labels cannot change under a
+    /// retirement: each retirement records the labels it relied on ({CreditsRetired}), and a
+    /// later change would make the batch say something its retirements did not rely on.
     /// Emits {LabelsUpdated}.
-    function setLabels(uint64 batchId, uint16 labels) external {
-        _checkRole(_issuerRole(_batch(batchId).programId));
+    function setLabels(uint64 batchId, uint16 labels) external whenNotPaused {
+        BatchRecord memory b = _batch(batchId);
+        _checkRole(_programAdminRole(b.programId));
         if (labels & ~Labels.ALL != 0) revert UnknownLabels(labels);
+        if (b.retired != 0) revert LabelsLocked(batchId);
         _ledger().batches[batchId].labels = labels;
         _emitAudited(LabelsUpdated.selector, _topic(batchId), _topic(_msgSender()), abi.encode(labels));
+    }
+
+    // ---------------------------------------------------------------- correction in the open
+
+    /// @notice Voids a bridging that was wrong (recipient, vintage, metadata): cancels the whole
+    /// batch and takes its part out of the overlap index, so its serials can be bridged again,
+    /// correctly ({correctBatch} then links the replacement).
+    /// @dev Requirements: not paused; caller is the admin of the batch's programme; every serial
+    /// of the batch is still held by its first recipient in the one range the bridging wrote
+    /// (nothing transferred, retired, detokenised or cancelled: an O(1) check); `namespace` is
+    /// the batch's own (its part names the batch) and `partHint` the key of the part just
+    /// below it ({LedgerGovernance-findPartHint}); `reason` is acceptable, non-blank text of at
+    /// most {Limits-NOTE} bytes. The voided serials count as cancelled in the batch totals, so
+    /// bridged = held + retired + detokenised + cancelled still holds for every batch, and
+    /// {batchVoided} tells a void from cancellations.
+    /// Emits {SerialsMoved} (to `Cancelled`) then {BatchVoided}.
+    function voidBatch(uint64 batchId, string calldata namespace, uint256 partHint, string calldata reason)
+        external
+        whenNotPaused
+    {
+        BatchRecord memory b = _batch(batchId);
+        _checkRole(_programAdminRole(b.programId));
+        CanonicalText.check(reason, TextField.Reason, true);
+        LedgerStorage.Layout storage l = _ledger();
+        uint64 first = b.firstSerial;
+        uint64 last = first + b.quantity - 1;
+        StoredRange memory r = l.ranges[batchId][first];
+        if (!r.bridged || r.last != last || r.state != RangeState.Held) revert BatchNotVoidable(batchId);
+        uint256 key = partKey(namespaceId(b.programId, namespace), first);
+        if (l.parts[key].batchId != batchId) revert InvalidNamespace(namespace);
+        if (l.parts[partHint].next != key) revert InvalidBridgeHint(partHint);
+        l.parts[partHint].next = l.parts[key].next;
+        delete l.parts[key];
+        address actor = _msgSender();
+        _move(batchId, first, first, last, r.holder, r.holder, RangeState.Cancelled, actor);
+        l.ranges[batchId][first].voided = true;
+        _emitAudited(BatchVoided.selector, _topic(batchId), _topic(actor), abi.encode(reason));
+    }
+
+    /// @notice Links a voided batch to the batch that replaces it, in the audit trail.
+    /// @dev Requirements: caller is the admin of both batches' programme; `voidedBatchId` was
+    /// voided and `batchId` was not. Emits {BatchCorrected}.
+    function correctBatch(uint64 voidedBatchId, uint64 batchId) external whenNotPaused {
+        LedgerStorage.Layout storage l = _ledger();
+        BatchRecord memory old = _batch(voidedBatchId);
+        BatchRecord memory replacement = _batch(batchId);
+        _checkRole(_programAdminRole(old.programId));
+        _checkRole(_programAdminRole(replacement.programId));
+        if (!l.ranges[voidedBatchId][old.firstSerial].voided) revert BatchNotVoided(voidedBatchId);
+        if (l.ranges[batchId][replacement.firstSerial].voided) revert BatchNotVoidable(batchId);
+        _emitAudited(BatchCorrected.selector, _topic(voidedBatchId), _topic(batchId), abi.encode(_msgSender()));
+    }
+
+    /// @notice Moves a lost-key holder's live credits to its new account (ERC-3643 recovery).
+    /// @dev Requirements: not paused; caller has {COMPLIANCE_ROLE}; `lost` is frozen (compliance
+    /// froze it first, so nothing moves meanwhile); `replacement` is allowlisted and not frozen;
+    /// each of `ranges` is a live range held by `lost` (named by batch and start: the cost is
+    /// O(input), whatever `lost` holds elsewhere). Each range moves whole, through the one
+    /// function that changes holdings; frozen batches move too (this is not a trade).
+    /// Emits {SerialsMoved} per range, then {AccountRecovered}.
+    function recover(address lost, address replacement, RangeRef[] calldata ranges)
+        external
+        whenNotPaused
+        onlyRole(COMPLIANCE_ROLE)
+    {
+        LedgerStorage.Layout storage l = _ledger();
+        if (!l.accounts[lost].frozen) revert AccountNotFrozen(lost);
+        _requireActive(replacement);
+        address actor = _msgSender();
+        for (uint256 i; i < ranges.length; ++i) {
+            RangeRef calldata ref = ranges[i];
+            _batch(ref.batchId);
+            uint64 last = l.ranges[ref.batchId][ref.start].last;
+            _move(ref.batchId, ref.start, ref.start, last, lost, replacement, RangeState.Held, actor);
+        }
+        _emitAudited(AccountRecovered.selector, _topic(lost), _topic(replacement), abi.encode(actor, ranges.length));
+    }
+
+    /// @notice Invalidates the caller's next signature nonce: a pending signed request (bridging
+    /// or retirement) that carries it can no longer be relayed. Call again for the next one.
+    /// @dev Allowed while paused (it only withdraws consent). Emits {NonceInvalidated}.
+    function useNonce() external returns (uint256 nonce) {
+        address holder = _msgSender();
+        nonce = _useNonce(holder);
+        _emitAudited(NonceInvalidated.selector, _topic(holder), _topic(nonce), "");
+    }
+
+    // ---------------------------------------------------------------- migration
+
+    /// @notice Schedules sealing the ledger, announced and delayed like an admin hand-over.
+    /// @dev Requirements: caller is the default admin. {seal} may run from now plus the
+    /// default-admin delay. Replaces a scheduled seal. Emits {SealRecorded} (step 0).
+    function scheduleSeal() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        uint48 when = uint48(block.timestamp) + defaultAdminDelay();
+        _ledger().sealAt = when;
+        _emitAudited(SealRecorded.selector, _topic(_msgSender()), _topic(uint256(0)), abi.encode(when));
+    }
+
+    /// @notice Cancels a scheduled seal.
+    /// @dev Requirements: caller is the default admin; a seal is scheduled. Emits {SealRecorded}
+    /// (step 1).
+    function cancelSeal() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        LedgerStorage.Layout storage l = _ledger();
+        if (l.sealAt == 0) revert SealNotReady(0);
+        l.sealAt = 0;
+        _emitAudited(SealRecorded.selector, _topic(_msgSender()), _topic(uint256(1)), abi.encode(uint48(0)));
+    }
+
+    /// @notice Seals the ledger for good: every later state change reverts with
+    /// {LedgerSealed}; {finalState} then holds the final head and the state commitment a
+    /// successor starts from.
+    /// @dev Requirements: caller is the default admin; a seal is scheduled and its delay has
+    /// passed. Emits {SealRecorded} (step 2), the last audited event.
+    function seal() external onlyRole(DEFAULT_ADMIN_ROLE) {
+        LedgerStorage.Layout storage l = _ledger();
+        uint48 when = l.sealAt;
+        if (when == 0 || block.timestamp < when) revert SealNotReady(when);
+        _emitAudited(SealRecorded.selector, _topic(_msgSender()), _topic(uint256(2)), abi.encode(when));
+        l.isSealed = true;
+    }
+
+    /// @notice Whether the ledger is sealed, its audit sequence and head, and the state
+    /// commitment `keccak256(abi.encode(batchCount, retirementCount, auditSeq, auditHead))`.
+    /// Final once `isSealed`.
+    function finalState() external view returns (bool isSealed, uint64 seq, bytes32 head, bytes32 commitment) {
+        LedgerStorage.Layout storage l = _ledger();
+        (isSealed, seq, head) = (l.isSealed, l.auditSeq, l.auditHead);
+        commitment = keccak256(abi.encode(l.batchCount, l.retirementCount, seq, head));
+    }
+
+    /// @notice When a scheduled seal may be carried out (0 if none is scheduled).
+    function sealAt() external view returns (uint48) {
+        return _ledger().sealAt;
+    }
+
+    /// @notice The sealed ledger this one succeeds (zero for a first ledger).
+    function predecessor() external view returns (address) {
+        return _ledger().predecessor;
     }
 
     // ---------------------------------------------------------------- compliance and pausing
@@ -186,10 +333,10 @@ contract LedgerGovernance is LedgerCore {
     /// gas; the indexer answers holdings queries in O(1).
     function balanceOf(address account, uint64 batchId) external view returns (uint256 balance) {
         BatchRecord memory b = _batch(batchId);
-        mapping(uint64 => HoldingRange) storage ranges = _ledger().ranges[batchId];
+        mapping(uint64 => StoredRange) storage ranges = _ledger().ranges[batchId];
         uint64 end = b.firstSerial + b.quantity - 1;
         for (uint64 start = b.firstSerial; start <= end;) {
-            HoldingRange memory r = ranges[start];
+            StoredRange memory r = ranges[start];
             if (r.holder == account && r.state == RangeState.Held) balance += r.last - start + 1;
             start = r.last + 1;
         }
@@ -207,7 +354,7 @@ contract LedgerGovernance is LedgerCore {
 
     /// @notice The holding range of a batch that starts at `start` (state `None` if none does).
     function rangeAt(uint64 batchId, uint64 start) external view returns (HoldingRange memory) {
-        return _ledger().ranges[batchId][start];
+        return _view(_ledger().ranges[batchId][start]);
     }
 
     /// @notice Up to `maxCount` consecutive holding ranges of a batch from the one starting at
@@ -218,13 +365,13 @@ contract LedgerGovernance is LedgerCore {
         returns (uint64[] memory starts, HoldingRange[] memory ranges)
     {
         BatchRecord memory b = _batch(batchId);
-        mapping(uint64 => HoldingRange) storage stored = _ledger().ranges[batchId];
+        mapping(uint64 => StoredRange) storage stored = _ledger().ranges[batchId];
         uint64 end = b.firstSerial + b.quantity - 1;
         uint256 n;
         starts = new uint64[](maxCount);
         ranges = new HoldingRange[](maxCount);
         while (n < maxCount && start <= end) {
-            HoldingRange memory r = stored[start];
+            HoldingRange memory r = _view(stored[start]);
             if (r.state == RangeState.None) revert InvalidRangeHint(batchId, start);
             (starts[n], ranges[n]) = (start, r);
             ++n;
@@ -245,7 +392,7 @@ contract LedgerGovernance is LedgerCore {
         view
         returns (address holder, RangeState state)
     {
-        HoldingRange memory r = _ledger().ranges[batchId][rangeStart];
+        StoredRange memory r = _ledger().ranges[batchId][rangeStart];
         if (r.state == RangeState.None || serial < rangeStart || serial > r.last) {
             revert InvalidRangeHint(batchId, rangeStart);
         }
@@ -264,12 +411,12 @@ contract LedgerGovernance is LedgerCore {
         if (serial < b.firstSerial || serial > b.firstSerial + b.quantity - 1) {
             revert InvalidRangeHint(batchId, serial);
         }
-        mapping(uint64 => HoldingRange) storage ranges = _ledger().ranges[batchId];
+        mapping(uint64 => StoredRange) storage ranges = _ledger().ranges[batchId];
         rangeStart = b.firstSerial;
-        range = ranges[rangeStart];
+        range = _view(ranges[rangeStart]);
         while (range.last < serial) {
             rangeStart = range.last + 1;
-            range = ranges[rangeStart];
+            range = _view(ranges[rangeStart]);
         }
     }
 
@@ -377,6 +524,15 @@ contract LedgerGovernance is LedgerCore {
     /// @notice Key of the bridged part of namespace `nsId` starting at `first`.
     function partKey(uint160 nsId, uint64 first) public pure returns (uint256) {
         return (uint256(nsId) << 64) | first;
+    }
+
+    /// @notice Whether the batch was voided ({voidBatch}).
+    function batchVoided(uint64 batchId) external view returns (bool) {
+        return _ledger().ranges[batchId][_batch(batchId).firstSerial].voided;
+    }
+
+    function _view(StoredRange storage r) private view returns (HoldingRange memory) {
+        return HoldingRange({holder: r.holder, last: r.last, state: r.state});
     }
 
     function _program(uint16 programId) private view returns (ProgramRecord storage record) {

@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {
-    AccountStatus, BatchRecord, BridgedPart, HoldingRange, ProgramRecord
+    AccountStatus, BatchRecord, BridgedPart, ProgramRecord, StoredRange
 } from "./CreditTypes.sol";
 
 /// @title The ledger's state, in one ERC-7201 namespace
@@ -19,6 +19,8 @@ library LedgerStorage {
         uint64 batchCount;
         uint64 retirementCount;
         uint16 programCount;
+        // Set by {LedgerGovernance-seal}: from then on every audited change reverts.
+        bool isSealed;
         bytes32 auditHead;
         mapping(uint16 programId => ProgramRecord) programs;
         mapping(bytes32 code => uint16 programId) programIds;
@@ -28,7 +30,11 @@ library LedgerStorage {
         mapping(address account => AccountStatus) accounts;
         mapping(uint64 batchId => BatchRecord) batches;
         mapping(uint256 partKey => BridgedPart) parts;
-        mapping(uint64 batchId => mapping(uint64 start => HoldingRange)) ranges;
+        mapping(uint64 batchId => mapping(uint64 start => StoredRange)) ranges;
+        // When a scheduled seal may be carried out (0: none scheduled).
+        uint48 sealAt;
+        // The sealed ledger this one succeeds (zero for a first ledger).
+        address predecessor;
     }
 
     /// @dev keccak256(abi.encode(uint256(keccak256("carbonledger.storage.Ledger")) - 1)) & ~bytes32(uint256(0xff))

@@ -1,7 +1,8 @@
 """A retirement certificate: what was retired, for whom and why, and how anyone can check it.
 
 It is the read API's retirement (``GET /v1/retirements/{id}``, with its verification data) plus
-what a certificate also states: the batch's namespace, labels and registry reference, the
+what a certificate also states: the batch's namespace and registry reference, the labels the
+retirement relied on, the
 project's methodology and type, and how to check it independently (the deployment the auditor
 needs and the command to run). The JSON, HTML and PDF forms are renderings of this one record.
 """
@@ -54,11 +55,13 @@ def load(conn: Connection, retirement_id: int) -> Certificate | None:
         raise LookupError(f"retirement {retirement_id}: its batch {detail.batch_id} is missing")
     status = ledger_status(conn)
     return Certificate(
-        **detail.model_dump(),
+        **detail.model_dump(exclude={"labels"}),
         namespace=batch.namespace,
         methodology=batch.project.methodology,
         project_type=batch.project.project_type,
-        labels=batch.labels,
+        # The labels the retirement relied on; only a retirement indexed before the ledger
+        # recorded them falls back to the batch's labels.
+        labels=detail.labels if detail.labels is not None else batch.labels,
         registry_reference=batch.registry_reference,
         check=Check(
             command=VERIFY_COMMAND,

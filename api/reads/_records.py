@@ -38,6 +38,7 @@ def _retirement(e: Row[Any]) -> dict[str, Any]:
         "retired_on": f["retiredOn"],
         "mirrored": f["mirrored"],
         "actor": f["actor"],
+        "labels": f["labels"],
         "seq": e.seq,
         "block_number": e.block_number,
         "tx_hash": e.tx_hash,

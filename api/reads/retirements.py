@@ -20,7 +20,7 @@ from api.reads._common import (
     keyset_page,
 )
 from api.reads.batches import PROJECT_COLUMNS, join_project
-from chain.domain import PurposeName, int_to_date, purpose_name
+from chain.domain import LabelName, PurposeName, int_to_date, label_names, purpose_name
 from chain.store import schema as s
 
 t, b, e = s.retirements, s.batches, s.events
@@ -59,6 +59,9 @@ class Retirement(Model):
     retired_on: dt.date | None
     mirrored: bool
     """A retirement replayed from the registry's own records (dated by the registry)."""
+    labels: list[LabelName] | None
+    """The batch labels the retirement relied on, fixed by the ledger from then on (``None``
+    for a retirement indexed before the ledger recorded them)."""
     actor: str
     tx_hash: str
     block_number: int
@@ -136,6 +139,7 @@ def _fields(row: Row[Any]) -> dict[str, Any]:
         "note": row.note,
         "retired_on": int_to_date(row.retired_on),
         "mirrored": row.mirrored,
+        "labels": None if row.labels is None else label_names(int(row.labels)),
         "actor": row.actor,
         "tx_hash": row.tx_hash,
         "block_number": row.block_number,

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from api.reads._common import MAX_SQL_INT, snapshot
 from api.reads._records import compare_records
-from chain.audit import GENESIS_HEAD, fold
+from chain.audit import NO_HEAD, fold, genesis, predecessor_head, split_topics
 from chain.domain import RangeState
 from chain.events import decode_log
 from chain.replay import HoldingsReplay
@@ -69,7 +69,7 @@ def verify_store_only(engine: Engine) -> VerificationReport:
         return VerificationReport(
             ok=False,
             audit_seq=0,
-            audit_head="0x" + GENESIS_HEAD.hex(),
+            audit_head="0x" + NO_HEAD.hex(),
             block=0,
             events=0,
             batches=0,
@@ -112,7 +112,13 @@ def _verify(engine: Engine, found: _Findings) -> VerificationReport:
 
 
 def _replay_events(conn: Connection, found: _Findings) -> tuple[int, bytes, HoldingsReplay]:
-    seq, head, replay = 0, GENESIS_HEAD, HoldingsReplay()
+    info = conn.execute(sa.select(s.chain_info)).first()
+    if info is None:
+        found.add("store", None, "chain_info", "row", "the store names no ledger to start from")
+        head = NO_HEAD
+    else:  # the trail starts at its ledger's genesis head
+        head = genesis(int(info.chain_id), str(info.contract_address))
+    seq, replay = 0, HoldingsReplay()
     rows = conn.execution_options(yield_per=5000).execute(
         sa.select(s.events).order_by(s.events.c.seq)
     )
@@ -120,8 +126,10 @@ def _replay_events(conn: Connection, found: _Findings) -> tuple[int, bytes, Hold
         where = (row.block_number, row.name)
         if row.seq != seq + 1:
             found.add("audit", *where, "seq", f"expected seq {seq + 1}, found {row.seq}")
-        raw = bytes(row.topics)
-        topics = tuple(raw[i : i + 32] for i in range(0, len(raw), 32))
+        topics = split_topics(bytes(row.topics))
+        if row.seq == 1 and info is not None and (before := predecessor_head(topics)):
+            # A successor ledger: its genesis folds in the predecessor's final head.
+            head = genesis(int(info.chain_id), str(info.contract_address), before)
         seq, head = row.seq, fold(head, topics, bytes(row.data))
         if row.audit_head != "0x" + head.hex():
             found.add(

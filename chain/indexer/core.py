@@ -43,7 +43,6 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from web3 import Web3
 
-from chain.audit import GENESIS_HEAD
 from chain.deployment import Deployment
 from chain.errors import (
     DeploymentMismatch,
@@ -180,7 +179,7 @@ class Indexer:
                         block_number=d.deploy_block - 1,
                         block_hash="",
                         audit_seq=0,
-                        audit_head="0x" + GENESIS_HEAD.hex(),
+                        audit_head="0x" + d.audit_genesis.hex(),
                         paused=False,
                         updated_at=int(time.time()),
                     )

@@ -13,7 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from chain.audit import GENESIS_HEAD
+from chain.audit import genesis, predecessor_head, split_topics
 from chain.domain import RangeState
 from chain.indexer.writer import upsert
 from chain.replay import BatchHoldings
@@ -62,6 +62,11 @@ def rollback_to(conn: Connection, block: int, block_hash: str) -> int:
         _rebuild_role(conn, role, account)
 
     head = conn.execute(sa.select(ev.c.audit_head).where(ev.c.seq == kept_seq)).scalar_one_or_none()
+    if head is None:  # rolled back to before the first event: the ledger's genesis head
+        info = conn.execute(sa.select(s.chain_info)).one()
+        first = conn.execute(sa.select(ev.c.topics).where(ev.c.seq == 1)).scalar_one_or_none()
+        before = predecessor_head(split_topics(bytes(first))) if first is not None else None
+        head = "0x" + genesis(int(info.chain_id), str(info.contract_address), before).hex()
     paused = conn.execute(
         sa.select(ev.c.fields).where(ev.c.name == "PauseChanged").order_by(ev.c.seq.desc()).limit(1)
     ).scalar_one_or_none()
@@ -70,7 +75,7 @@ def rollback_to(conn: Connection, block: int, block_hash: str) -> int:
             block_number=block,
             block_hash=block_hash,
             audit_seq=kept_seq,
-            audit_head=head or "0x" + GENESIS_HEAD.hex(),
+            audit_head=head,
             paused=bool(paused["paused"]) if paused else False,
         )
     )

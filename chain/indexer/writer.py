@@ -258,6 +258,7 @@ class StoreWriter:
                         "retired_on": f["retiredOn"],
                         "mirrored": f["mirrored"],
                         "actor": f["actor"],
+                        "labels": f["labels"],
                         **where,
                     },
                 )
@@ -306,7 +307,10 @@ class StoreWriter:
             case "PauseChanged":
                 chunk.paused = bool(f["paused"])
             case _:
-                pass  # AdminChangeRecorded: kept in the event log only
+                # AdminChangeRecorded, BatchVoided (its SerialsMoved cancelled the batch),
+                # BatchCorrected, AccountRecovered (its SerialsMoved moved the ranges),
+                # NonceInvalidated: kept in the event log only.
+                pass
 
     def _bridged(self, chunk: _Chunk, e: LedgerEvent, where: dict[str, Any]) -> None:
         i, batch_id = e.fields["issuance"], int(e.fields["batchId"])

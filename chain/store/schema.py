@@ -196,6 +196,9 @@ retirements = Table(
     Column("retired_on", Integer, nullable=False),
     Column("mirrored", Boolean, nullable=False),
     Column("actor", ADDRESS, nullable=False),
+    # The batch labels the retirement relied on (chain.domain.Label); NULL where the event
+    # predates their recording (migration 0006).
+    Column("labels", SmallInteger, nullable=True),
     Column("seq", BigInteger, nullable=False),
     Column("block_number", BigInteger, nullable=False),
     Column("tx_hash", HASH, nullable=False),

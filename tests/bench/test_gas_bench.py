@@ -55,6 +55,12 @@ def test_holdings_budgets(figures: dict[str, int]) -> None:
     assert figures["retire_whole"] < figures["retire_partial"] < figures["retire_partial_middle"]
 
 
+def test_correction_budgets(figures: dict[str, int]) -> None:
+    # Voiding unlinks one part and cancels one range; recovery moves one range whole.
+    assert figures["void"] <= 120_000
+    assert figures["recover"] <= 110_000
+
+
 def test_no_budget_failures(figures: dict[str, int]) -> None:
     assert gas.budget_failures(figures) == []
 

@@ -145,13 +145,13 @@ def busy_logs(_ledger_session: Ledger) -> Iterator[list[Any]]:
     snapshot = ledger.chain.snapshot()
     try:
         ledger.issuer.bridge(ledger.issuance(1001, 2000, labels=Label.CORSIA_ELIGIBLE))
+        ledger.admin.set_labels(1, Label.CCP_APPROVED)  # before a retirement fixes them
         ledger.alice.transfer(1, 1101, 1200, ledger.bob.account)
         ledger.alice.retire(
             RetirementRequest(1, 1001, 1010, "Zürich AG — ünïcode", jurisdiction="CH", note="x")
         )
         ledger.alice.detokenise(1, 1011, 1020, "19390")
-        ledger.issuer.cancel(1, ledger.alice.account, 1021, 1030, "reversal")
-        ledger.issuer.set_labels(1, Label.CCP_APPROVED)
+        ledger.admin.cancel(1, ledger.alice.account, 1021, 1030, "reversal")
         address = Web3.to_checksum_address(ledger.deployment.address)
         yield list(ledger.chain.w3.eth.get_logs({"address": address, "fromBlock": 0}))
     finally:

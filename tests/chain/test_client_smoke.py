@@ -21,7 +21,10 @@ def test_bridge_transfer_retire_and_recompute_audit_head(ledger: Ledger) -> None
     ]
     logs = ledger.chain.w3.eth.get_logs({"address": ledger.deployment.address, "fromBlock": 0})
     audited = set(event_specs("ICarbonLedgerEvents"))
-    state = audit.recompute((e.topics, e.data) for e in decode_logs(logs) if e.topics[0] in audited)
+    state = audit.recompute(
+        ((e.topics, e.data) for e in decode_logs(logs) if e.topics[0] in audited),
+        audit.genesis_state(ledger.deployment.chain_id, ledger.deployment.address),
+    )
     assert state == ledger.admin.audit_state()
 
 

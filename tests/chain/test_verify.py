@@ -23,7 +23,7 @@ def _busy(ledger: Ledger) -> None:
     ledger.alice.transfer(1, 100, 199, ledger.carol.account)
     ledger.carol.retire_quantity(1, 50, "Hilti Corporation")
     ledger.bob.detokenise(2, 5001, 5010, "VCS-return-1")
-    ledger.issuer.cancel(1, ledger.alice.account, 900, 1000, "reversal")
+    ledger.admin.cancel(1, ledger.alice.account, 900, 1000, "reversal")
 
 
 def test_a_consistent_ledger_verifies(ledger: Ledger) -> None:

@@ -4,6 +4,7 @@ the command line run in-process against it, and keystores of funded development 
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections.abc import Iterator
@@ -16,8 +17,13 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from chain.anvil import stop_node
-from chain.connect import OPERATOR_KEY_ENV
+from chain.artifacts import ledger_abi
+from chain.client import LedgerClient
+from chain.connect import OPERATOR_KEY_ENV, connect
+from chain.deployment import Deployment
+from chain.domain import Issuance, Label, Project
 from chain.importer.keys import KEYSTORE_PASSWORD_ENV, create_keystore
+from chain.transactions import TxSender
 from cli.main import main
 
 OPERATOR = "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"  # anvil's first development account
@@ -127,3 +133,33 @@ def assert_transactions(report: dict[str, Any], *events: str) -> list[int]:
     assert set(events) <= set(names), names
     assert seqs == sorted(set(seqs)) and seqs, seqs
     return seqs
+
+
+def ledger_of(data_dir: Path, keyed: Keyed) -> LedgerClient:
+    """The folder's ledger, signing as ``keyed`` (outside the command line, to set the scene)."""
+    w3 = connect(data_dir, None)
+    return LedgerClient.for_deployment(
+        w3, Deployment.load(data_dir / "deployment.json"), TxSender(w3, keyed.account, ledger_abi())
+    )
+
+
+def bridge_vcs(
+    ledger: LedgerClient, first: int, last: int, recipient: str, *, reference: str
+) -> int:
+    """Bridge VCS serials ``first..last`` (project 1340, vintage 2021) to ``recipient``."""
+    key = ledger.ensure_project(1, Project("1340", "Bale Mountains", "ET", "VM0015", "AFOLU"))
+    return ledger.bridge(
+        Issuance(
+            program_id=1,
+            project_key=key,
+            namespace="VCS-VCU",
+            first_serial=first,
+            last_serial=last,
+            recipient=recipient,
+            vintage_start=dt.date(2021, 1, 1),
+            vintage_end=dt.date(2021, 12, 31),
+            labels=Label.NONE,
+            metadata_hash=b"\x11" * 32,
+            registry_reference=reference,
+        )
+    ).batch_id

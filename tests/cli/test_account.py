@@ -1,10 +1,14 @@
-"""``carbon-ledger account``: allow, disallow, freeze, unfreeze, show (compliance's key)."""
+"""``carbon-ledger account``: allow, disallow, freeze, unfreeze, recover, show
+(compliance's key)."""
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
-from tests.cli.conftest import Cli, Keyed, assert_transactions
+import pytest
+from eth_account import Account
+
+from tests.cli.conftest import Cli, Keyed, assert_transactions, bridge_vcs, ledger_of
 
 pytestmark = pytest.mark.anvil
 
@@ -40,3 +44,27 @@ def test_each_command_changes_one_flag_and_keeps_the_other(cli: Cli) -> None:
 def test_a_key_without_the_compliance_role_is_refused(cli: Cli, dev_keys: list[Keyed]) -> None:
     err = cli.refused("account", "freeze", SOMEONE, *dev_keys[0].flags)
     assert "AccessControlUnauthorizedAccount" in err
+
+
+def test_a_lost_keys_credits_are_recovered_to_the_holders_new_account(
+    cli: Cli, governed_dir: Path, dev_keys: list[Keyed]
+) -> None:
+    # The holder's two accounts need no funds: compliance and the issuer send everything.
+    lost, replacement = Account.create(), Account.create()
+    for account in (lost, replacement):
+        cli.json("account", "allow", account.address)
+    issuer = dev_keys[0]
+    cli.json("issuer", "grant", "VCS", issuer.address)
+    ledger = ledger_of(governed_dir, issuer)
+    first = 7_000_000 + 1_000 * ledger.batch_count()
+    batch_id = bridge_vcs(ledger, first, first + 4, lost.address, reference=f"recover-{first}")
+    # Only a frozen account's credits move.
+    assert "AccountNotFrozen" in cli.refused(
+        "account", "recover", lost.address, replacement.address, "--batch", str(batch_id)
+    )
+    cli.json("account", "freeze", lost.address)
+    recovered = cli.json("account", "recover", lost.address, replacement.address)
+    assert recovered["ranges"] == [{"batch_id": batch_id, "first_serial": first}]
+    assert_transactions(recovered, "SerialsMoved", "AccountRecovered")
+    assert ledger.balance_of(replacement.address, batch_id) == 5
+    assert ledger.balance_of(lost.address, batch_id) == 0

@@ -38,6 +38,7 @@ from chain.domain import (
     RetirementRequest,
     namespace_id,
     part_key,
+    unpack_date,
 )
 from chain.errors import ContractError
 from chain.events import LedgerEvent, decode_log, decode_logs, event_specs
@@ -252,7 +253,7 @@ def batch(ledger: Ledger, batch_id: int) -> Batch:
 
 
 def parts(ledger: Ledger) -> list[tuple[int, int, int]]:
-    """The whole bridged-part list as ``(key, next, span)``, head sentinel included."""
+    """The whole bridged-part list as ``(key, next, batchId)``, head sentinel included."""
     fn = ledger.admin.contract.functions
     out: list[tuple[int, int, int]] = []
     cursor = PARTS_HEAD
@@ -423,7 +424,7 @@ def check_conservation(ledger: Ledger) -> None:
     count = ledger.admin.batch_count()
     ids = range(1, count + 1)
     batches = [
-        Batch(i, *r[0])
+        Batch(i, *r[0][:-1], unpack_date(r[0][-1]))
         for i, r in zip(ids, view_many(ledger, [("batch", [i]) for i in ids]), strict=True)
     ]
     pending = {b.batch_id: b.first_serial for b in batches}

@@ -44,11 +44,20 @@ MAX_QUANTITY = 2**32 - 1
 MAX_SERIAL = 2**63 - 2
 PARTS_HEAD = 0
 
-# Purposes that need a batch label, checked in this order.
-_PURPOSE_LABELS = (
-    (Purpose.CORSIA, int(Label.CORSIA_ELIGIBLE)),
-    (Purpose.ARTICLE6, int(Label.ARTICLE6_AUTHORISED)),
-)
+CORSIA_FIRST_PHASE = 20210101
+"""CORSIA retirements of vintages starting on or after this day need the corresponding
+adjustment as well as eligibility."""
+
+
+def required_labels(purpose: Purpose, vintage_start: int) -> int:
+    """The batch labels a retirement for ``purpose`` needs."""
+    adjustment = int(Label.CORRESPONDING_ADJUSTMENT)
+    if purpose == Purpose.CORSIA:
+        first_phase = vintage_start >= CORSIA_FIRST_PHASE
+        return int(Label.CORSIA_ELIGIBLE) | (adjustment if first_phase else 0)
+    if purpose == Purpose.ARTICLE6:
+        return int(Label.ARTICLE6_AUTHORISED) | adjustment
+    return 0
 
 
 def program_admin_role(program_id: int) -> bytes:
@@ -133,7 +142,10 @@ class BatchModel:
     first: int
     last: int
     labels: int
+    vintage_start: int = 20200101
     frozen: bool = False
+    untouched: bool = True  # every serial still held by the first recipient, as bridged
+    voided: bool = False
     holdings: list[Holding] = field(default_factory=list)
     retired: int = 0
     detokenised: int = 0
@@ -165,6 +177,7 @@ class BatchTotals:
     retired: int
     detokenised: int
     cancelled: int
+    vintage_start: int
 
     @property
     def held(self) -> int:
@@ -293,6 +306,7 @@ class LedgerModel:
     # ------------------------------------------------------------ issuers
 
     def register_project(self, sender: str, program_id: int, project_id: str) -> bytes:
+        self._require_not_paused()
         self._require_role(issuer_role(program_id), sender)
         if program_id not in self.programs:
             raise ModelError("UnknownProgram", programId=program_id)
@@ -359,6 +373,7 @@ class LedgerModel:
             first=first,
             last=last,
             labels=labels,
+            vintage_start=vintage_start,
             holdings=[Holding(first, last, addr(recipient), RangeState.HELD)],
         )
         self._emit(2)  # BatchBridged, SerialsMoved
@@ -385,10 +400,14 @@ class LedgerModel:
         last: int,
         range_start: int | None = None,
     ) -> None:
-        """The issuing registry cancels ``holder``'s live serials (freezes do not block it)."""
+        """The programme admin cancels ``holder``'s live serials, an issuer only its own
+        (freezes do not block it)."""
         self._require_not_paused()
         b = self._require_batch(batch_id)
-        self._require_role(issuer_role(b.program_id), sender)
+        if not self.has_role(program_admin_role(b.program_id), sender):
+            self._require_role(issuer_role(b.program_id), sender)
+            if addr(holder) != addr(sender):
+                self._require_role(program_admin_role(b.program_id), sender)
         if addr(holder) == ZERO_ADDRESS:  # nobody holds credits as the zero address
             raise ModelError(
                 "InsufficientCredits", holder=ZERO_ADDRESS, batchId=batch_id, first=first, last=last
@@ -398,10 +417,13 @@ class LedgerModel:
         self._emit(2)  # SerialsMoved, CreditsCancelled
 
     def set_labels(self, sender: str, batch_id: int, labels: int) -> None:
+        self._require_not_paused()
         b = self._require_batch(batch_id)
-        self._require_role(issuer_role(b.program_id), sender)
+        self._require_role(program_admin_role(b.program_id), sender)
         if labels & ~KNOWN_LABELS:
             raise ModelError("UnknownLabels", labels=labels)
+        if b.retired:  # retirements relied on the labels
+            raise ModelError("LabelsLocked", batchId=batch_id)
         b.labels = labels
         self._emit()
 
@@ -449,9 +471,9 @@ class LedgerModel:
         start, end = consumption
         if (start and not is_date(start)) or (end and not is_date(end)) or (start and end < start):
             raise ModelError("InvalidConsumptionPeriod", consumptionStart=start, consumptionEnd=end)
-        for gated, label in _PURPOSE_LABELS:
-            if purpose == gated and not b.labels & label:
-                raise ModelError("LabelRequired", batchId=batch_id, label=label)
+        missing = required_labels(purpose, b.vintage_start) & ~b.labels
+        if missing:
+            raise ModelError("LabelRequired", batchId=batch_id, label=missing)
         self._move(b, first, last, sender, sender, RangeState.RETIRED, range_start)
         b.retired += last - first + 1
         self.retirement_count += 1
@@ -510,6 +532,56 @@ class LedgerModel:
         if right.last > last:
             replacement.append(Holding(last + 1, right.last, owner, RangeState.HELD))
         b.holdings[i : j + 1] = replacement
+        b.untouched = False
+
+    # ------------------------------------------------------------ correction
+
+    def void_batch(self, sender: str, batch_id: int, namespace: str | None = None) -> None:
+        """The programme admin voids an untouched batch: cancelled whole, its serials free to
+        be bridged again. ``namespace`` defaults to the batch's own."""
+        self._require_not_paused()
+        b = self._require_batch(batch_id)
+        self._require_role(program_admin_role(b.program_id), sender)
+        if not b.untouched:
+            raise ModelError("BatchNotVoidable", batchId=batch_id)
+        if namespace is not None and namespace != b.namespace:
+            raise ModelError("InvalidNamespace", namespace=namespace)
+        (h,) = b.holdings
+        self._move(b, b.first, b.last, h.holder, h.holder, RangeState.CANCELLED, b.first)
+        b.cancelled += b.quantity
+        b.voided = True
+        self.bridged[(b.program_id, b.namespace)].remove((b.first, b.last))
+        self._emit(2)  # SerialsMoved, BatchVoided
+
+    def recover(
+        self, sender: str, lost: str, replacement: str, refs: list[tuple[int, int]]
+    ) -> None:
+        """Compliance moves the frozen ``lost`` account's named ranges, whole, to
+        ``replacement``."""
+        self._require_not_paused()
+        self._require_role(COMPLIANCE_ROLE, sender)
+        if not self.accounts.get(addr(lost), (False, False))[1]:
+            raise ModelError("AccountNotFrozen", account=addr(lost))
+        self._require_active(replacement)
+        moves = []
+        for batch_id, start in refs:  # all checked first: the contract reverts as a whole
+            b = self._require_batch(batch_id)
+            i = b.index_of(start)
+            if i is None or b.holdings[i].first != start:  # no range starts there: last reads 0
+                raise ModelError("InvalidSerialRange", first=start, last=0)
+            h = b.holdings[i]
+            if h.holder != addr(lost) or h.state != RangeState.HELD:
+                raise ModelError(
+                    "InsufficientCredits",
+                    holder=addr(lost),
+                    batchId=batch_id,
+                    first=start,
+                    last=h.last,
+                )
+            moves.append((b, start, h.last))
+        for b, start, last in moves:
+            self._move(b, start, last, lost, replacement, RangeState.HELD, start)
+        self._emit(len(refs) + 1)  # SerialsMoved per range, AccountRecovered
 
     # ------------------------------------------------------------ views
 
@@ -527,6 +599,7 @@ class LedgerModel:
             b.retired,
             b.detokenised,
             b.cancelled,
+            b.vintage_start,
         )
 
     def ranges(self, batch_id: int) -> list[tuple[int, int, str, RangeState]]:

@@ -90,7 +90,7 @@ def test_bridge_creates_a_batch_held_by_the_recipient(ledger: Ledger) -> None:
     assert ledger.admin.balance_of(ledger.alice.account, 1) == 1000
     assert ledger.admin.batch_count() == 1
     key = key_of(ledger.vcs, VCS_NS, 1001)
-    assert parts(ledger) == [(PARTS_HEAD, key, 0), (key, PARTS_END, 999)]
+    assert parts(ledger) == [(PARTS_HEAD, key, 0), (key, PARTS_END, 1)]  # the part names batch 1
 
 
 def test_batch_ids_increase_by_one(ledger: Ledger) -> None:
@@ -116,7 +116,7 @@ def test_bridge_accepts_boundary_ranges(ledger: Ledger, first: int, last: int) -
     assert ledger.admin.balance_of(ledger.alice.account, batch_id) == last - first + 1
     assert ledger.admin.contract.functions.part(key_of(ledger.vcs, VCS_NS, first)).call() == (
         PARTS_END,
-        last - first,
+        batch_id,
     )
 
 
@@ -346,7 +346,7 @@ def test_spent_serials_can_never_be_bridged_again(ledger: Ledger, spent: str) ->
     if spent == "detokenised":
         ledger.alice.detokenise(1, 1000, 1999, "VCS-RETURN-1")
     elif spent == "cancelled":
-        ledger.issuer.cancel(1, ledger.alice.account, 1000, 1999, "reversal")
+        ledger.admin.cancel(1, ledger.alice.account, 1000, 1999, "reversal")
     else:
         ledger.alice.retire(RetirementRequest(1, 1000, 1999, "Acme"))
     assert ranges(ledger, 1)[0][3] == RangeState[spent.upper()]
@@ -370,8 +370,9 @@ def test_bridging_into_gaps_out_of_order_keeps_the_part_list_sorted(ledger: Ledg
     # The hint each bridging needed was the part immediately below it at the time.
     assert hints == {5000: 0, 1000: 0, 3000: k[1000], 2000: k[1000], 4000: k[3000], 0: 0}
     firsts = sorted(k)
+    batch_of = {f: n + 1 for n, (f, _) in enumerate(order)}
     assert parts(ledger) == [(PARTS_HEAD, k[0], 0)] + [
-        (k[f], k[firsts[n + 1]] if n + 1 < len(firsts) else PARTS_END, 999)
+        (k[f], k[firsts[n + 1]] if n + 1 < len(firsts) else PARTS_END, batch_of[f])
         for n, f in enumerate(firsts)
     ]
     # findPartHint agrees with the list for any serial, from the head or from a lower part.
@@ -455,8 +456,8 @@ def test_parts_from_pages_through_the_list(ledger: Ledger) -> None:
         bridge_range(ledger, first, first + 9)
     k = [key_of(ledger.vcs, VCS_NS, f) for f in (1000, 2000, 3000)]
     fn = ledger.admin.contract.functions.partsFrom
-    assert fn(PARTS_HEAD, 2).call() == [[PARTS_HEAD, k[0]], [(k[0], 0), (k[1], 9)]]
-    assert fn(k[1], 5).call() == [[k[1], k[2]], [(k[2], 9), (PARTS_END, 9)]]
+    assert fn(PARTS_HEAD, 2).call() == [[PARTS_HEAD, k[0]], [(k[0], 0), (k[1], 1)]]
+    assert fn(k[1], 5).call() == [[k[1], k[2]], [(k[2], 2), (PARTS_END, 3)]]
     assert fn(k[2], 0).call() == [[], []]
     assert fn(PARTS_END, 3).call() == [[], []]
     bogus = key_of(ledger.vcs, VCS_NS, 1500)

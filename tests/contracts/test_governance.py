@@ -3,6 +3,7 @@ hand-over with its delay, delay changes, pausing, account flags, batch freezes a
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -12,7 +13,14 @@ from web3 import Web3
 
 from chain.client import LedgerClient
 from chain.deployment import deploy_ledger
-from chain.domain import Label, Project, RangeState, program_code, project_key
+from chain.domain import (
+    Label,
+    Project,
+    RangeState,
+    RetirementRequest,
+    program_code,
+    project_key,
+)
 from chain.errors import (
     AccessControlBadConfirmation,
     AccessControlEnforcedDefaultAdminDelay,
@@ -23,6 +31,7 @@ from chain.errors import (
     ExpectedPause,
     InvalidAccount,
     InvalidProgramCode,
+    LabelsLocked,
     ProjectAlreadyRegistered,
     UnknownBatch,
     UnknownLabels,
@@ -482,13 +491,22 @@ def test_pause_blocks_holdings_but_not_governance(ledger: Ledger) -> None:
     ledger.admin.pause()
     ledger.admin.set_account(ledger.carol.account, allowed=True, frozen=True)
     ledger.admin.set_batch_frozen(1, True)
-    ledger.issuer.set_labels(1, Label.CCP_APPROVED)
     ledger.admin.register_program("ART")
     ledger.admin.grant_role(COMPLIANCE, ledger.carol.account)
-    ledger.gs_issuer.register_project(ledger.gs, GS_PROJECT)
-    b = batch(ledger, 1)
-    assert (b.frozen, b.labels) == (True, Label.CCP_APPROVED)
+    # Revoking a compromised issuer key stays possible while paused.
+    ledger.admin.revoke_role(ledger.admin.issuer_role(ledger.gs), ledger.gs_issuer.account)
+    assert batch(ledger, 1).frozen
     assert ranges(ledger, 1) == [(1, 100, "alice", RangeState.HELD)]
+
+
+def test_pause_stops_changes_to_projects_and_labels(ledger: Ledger) -> None:
+    bridge_range(ledger, 1, 100)
+    ledger.admin.pause()
+    with reverts(EnforcedPause):
+        attempt(ledger.admin, _fn(ledger.admin).setLabels(1, int(Label.CCP_APPROVED)))
+    project = (GS_PROJECT.project_id, GS_PROJECT.name, "UG", "", "")
+    with reverts(EnforcedPause):
+        attempt(ledger.gs_issuer, _fn(ledger.gs_issuer).registerProject(ledger.gs, project))
 
 
 # ---------------------------------------------------------------- accounts, batch freezes, labels
@@ -549,16 +567,17 @@ def test_set_batch_frozen_is_audited_and_reversible(ledger: Ledger) -> None:
         attempt(ledger.admin, _fn(ledger.admin).setBatchFrozen(2, True))
 
 
-def test_set_labels_by_the_issuer(ledger: Ledger) -> None:
+def test_set_labels_by_the_programme_admin(ledger: Ledger) -> None:
+    # The fixture's default admin is also VCS's programme admin.
     bridge_range(ledger, 1, 10, labels=Label.CORSIA_ELIGIBLE)
     every = 0xF
-    result = send(ledger.issuer, _fn(ledger.issuer).setLabels(1, every))
+    result = send(ledger.admin, _fn(ledger.admin).setLabels(1, every))
     expect_events(
-        result, ("LabelsUpdated", {"batchId": 1, "actor": addr(ledger.issuer), "labels": every})
+        result, ("LabelsUpdated", {"batchId": 1, "actor": addr(ledger.admin), "labels": every})
     )
     assert batch(ledger, 1).labels == every
     ledger.admin.set_batch_frozen(1, True)  # labels can still be corrected on a frozen batch
-    ledger.issuer.set_labels(1, Label.NONE)
+    ledger.admin.set_labels(1, Label.NONE)
     assert batch(ledger, 1).labels == Label.NONE
 
 
@@ -566,18 +585,41 @@ def test_set_labels_by_the_issuer(ledger: Ledger) -> None:
 def test_set_labels_refuses_unknown_bits(ledger: Ledger, bits: int) -> None:
     bridge_range(ledger, 1, 10)
     with reverts(UnknownLabels, labels=bits):
-        attempt(ledger.issuer, _fn(ledger.issuer).setLabels(1, bits))
+        attempt(ledger.admin, _fn(ledger.admin).setLabels(1, bits))
 
 
-@pytest.mark.parametrize("who", ["gs_issuer", "alice", "admin"])
-def test_set_labels_needs_the_batches_issuer(ledger: Ledger, who: str) -> None:
+@pytest.mark.parametrize("who", ["issuer", "gs_issuer", "alice"])
+def test_set_labels_needs_the_programme_admin(ledger: Ledger, who: str) -> None:
     bridge_range(ledger, 1, 10)
     client = getattr(ledger, who)
-    role = ledger.admin.issuer_role(ledger.vcs)
+    role = ledger.admin.program_admin_role(ledger.vcs)
     with reverts(AccessControlUnauthorizedAccount, **_unauthorized(client, role)):
         attempt(client, _fn(client).setLabels(1, 1))
     with reverts(UnknownBatch, batchId=2):
         attempt(client, _fn(client).setLabels(2, 1))
+
+
+def test_ledger_admin_cannot_set_labels_of_a_programme(ledger: Ledger) -> None:
+    cdm = ledger.admin.register_program("CDM", ledger.carol.account)
+    ledger.carol.grant_issuer(cdm, ledger.issuer.account)
+    ledger.issuer.register_project(cdm, BALE)
+    i = dataclasses.replace(
+        ledger.issuance(1, 10), program_id=cdm, project_key=project_key(cdm, BALE.project_id)
+    )
+    ledger.issuer.bridge(i)
+    role = ledger.admin.program_admin_role(cdm)
+    with reverts(AccessControlUnauthorizedAccount, **_unauthorized(ledger.admin, role)):
+        attempt(ledger.admin, _fn(ledger.admin).setLabels(1, int(Label.CORSIA_ELIGIBLE)))
+    ledger.carol.set_labels(1, Label.CORSIA_ELIGIBLE)
+    assert batch(ledger, 1).labels == Label.CORSIA_ELIGIBLE
+
+
+def test_labels_cannot_change_once_a_credit_is_retired(ledger: Ledger) -> None:
+    bridge_range(ledger, 1, 10, labels=Label.CORSIA_ELIGIBLE)
+    ledger.alice.retire(RetirementRequest(1, 1, 1, "Alice"))
+    with reverts(LabelsLocked, batchId=1):
+        attempt(ledger.admin, _fn(ledger.admin).setLabels(1, int(Label.NONE)))
+    assert batch(ledger, 1).labels == Label.CORSIA_ELIGIBLE
 
 
 # ---------------------------------------------------------------- ERC-165

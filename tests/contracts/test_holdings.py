@@ -317,7 +317,7 @@ def test_batch_totals_follow_every_kind_of_spend(one: Ledger) -> None:
     transfer(one, one.alice, 1, 1001, 1100, one.bob, start=1001)
     retire(one, one.bob, RetirementRequest(1, 1001, 1010, "Acme"), start=1001)
     one.alice.detokenise(1, 1101, 1130, "VCS-RETURN-7")
-    one.issuer.cancel(1, one.alice.account, 1131, 1135, "reversal")
+    one.admin.cancel(1, one.alice.account, 1131, 1135, "reversal")
     b = batch(one, 1)
     assert (b.quantity, b.retired, b.detokenised, b.cancelled, b.held) == (1000, 10, 30, 5, 955)
     assert [(f, la, s) for f, la, _w, s in ranges(one, 1)] == [

@@ -19,6 +19,7 @@ from tests.contracts.model import (
     LedgerModel,
     ModelError,
     issuer_role,
+    program_admin_role,
     project_key,
 )
 
@@ -180,7 +181,7 @@ def test_retired_range_cannot_move_again(m: LedgerModel) -> None:
     m.retire(ALICE, 1, 1, 10)
     unchanged(m, "InsufficientCredits", m.transfer, ALICE, 1, 1, 5, BOB)
     unchanged(m, "InsufficientCredits", m.retire, ALICE, 1, 1, 5)
-    unchanged(m, "InsufficientCredits", m.cancel, ISSUER, 1, ALICE, 1, 5)
+    unchanged(m, "InsufficientCredits", m.cancel, ADMIN, 1, ALICE, 1, 5)
 
 
 def test_ids_and_totals(m: LedgerModel) -> None:
@@ -188,7 +189,7 @@ def test_ids_and_totals(m: LedgerModel) -> None:
     assert m.retire(ALICE, 1, 1, 10) == 1
     assert m.retire(ALICE, 1, 11, 15) == 2
     m.detokenise(ALICE, 1, 16, 20)
-    m.cancel(ISSUER, 1, ALICE, 21, 29)
+    m.cancel(ADMIN, 1, ALICE, 21, 29)
     t = m.batch(1)
     assert (t.retired, t.detokenised, t.cancelled, t.held) == (15, 5, 9, 71)
     assert m.ranges(1) == [
@@ -262,14 +263,31 @@ def test_purpose_labels_gate_retirement(m: LedgerModel) -> None:
     err = unchanged(m, "LabelRequired", m.retire, ALICE, 1, 1, 1, Purpose.CORSIA)
     assert err.arguments == {"batchId": 1, "label": 1}
     err = unchanged(m, "LabelRequired", m.retire, ALICE, 1, 1, 1, Purpose.ARTICLE6)
-    assert err.arguments == {"batchId": 1, "label": 4}
-    m.retire(ALICE, 1, 1, 1, Purpose.COMPLIANCE)
-    m.set_labels(ISSUER, 1, int(Label.CORSIA_ELIGIBLE | Label.CCP_APPROVED))
+    assert err.arguments == {"batchId": 1, "label": 4 | 8}
+    m.set_labels(ADMIN, 1, int(Label.CORSIA_ELIGIBLE | Label.CCP_APPROVED))
     m.retire(ALICE, 1, 2, 2, Purpose.CORSIA)
-    unchanged(m, "LabelRequired", m.retire, ALICE, 1, 3, 3, Purpose.ARTICLE6)
-    m.set_labels(ISSUER, 1, int(Label.ARTICLE6_AUTHORISED))
-    m.retire(ALICE, 1, 3, 3, Purpose.ARTICLE6)
-    unchanged(m, "LabelRequired", m.retire, ALICE, 1, 4, 4, Purpose.CORSIA)
+    err = unchanged(m, "LabelRequired", m.retire, ALICE, 1, 3, 3, Purpose.ARTICLE6)
+    assert err.arguments == {"batchId": 1, "label": 4 | 8}
+    # Retirements relied on the labels: they are fixed from now on.
+    unchanged(m, "LabelsLocked", m.set_labels, ADMIN, 1, int(Label.ARTICLE6_AUTHORISED))
+    m.retire(ALICE, 1, 1, 1, Purpose.COMPLIANCE)
+
+
+def test_corsia_first_phase_needs_the_corresponding_adjustment(m: LedgerModel) -> None:
+    bridge(m, 1, 30, vintage_start=20210101, vintage_end=20211231, labels=1)
+    err = unchanged(m, "LabelRequired", m.retire, ALICE, 1, 1, 1, Purpose.CORSIA)
+    assert err.arguments == {"batchId": 1, "label": 8}
+    m.set_labels(ADMIN, 1, 1 | 8)
+    m.retire(ALICE, 1, 1, 1, Purpose.CORSIA)
+
+
+def test_issuer_cancels_only_its_own_credits(m: LedgerModel) -> None:
+    bridge(m, 1, 30)
+    err = unchanged(m, "AccessControlUnauthorizedAccount", m.cancel, ISSUER, 1, ALICE, 1, 1)
+    assert err.arguments["neededRole"] == program_admin_role(VCS)
+    m.transfer(ALICE, 1, 1, 5, ISSUER)
+    m.cancel(ISSUER, 1, ISSUER, 1, 5)
+    assert m.batch(1).cancelled == 5
 
 
 def test_label_is_checked_before_holdings(m: LedgerModel) -> None:
@@ -294,9 +312,9 @@ def test_cancel_ignores_freezes_but_not_the_pause(m: LedgerModel) -> None:
     bridge(m, 1, 30)
     m.set_account(ADMIN, ALICE, False, True)
     m.set_batch_frozen(ADMIN, 1, True)
-    m.cancel(ISSUER2, 1, ALICE, 1, 10)
+    m.cancel(ADMIN, 1, ALICE, 1, 10)
     m.pause(ADMIN)
-    unchanged(m, "EnforcedPause", m.cancel, ISSUER, 1, ALICE, 11, 12)
+    unchanged(m, "EnforcedPause", m.cancel, ADMIN, 1, ALICE, 11, 12)
 
 
 def test_cancel_precedence(m: LedgerModel) -> None:
@@ -304,15 +322,15 @@ def test_cancel_precedence(m: LedgerModel) -> None:
     unchanged(m, "UnknownBatch", m.cancel, OUTSIDER, 7, ALICE, 1, 1)
     err = unchanged(m, "AccessControlUnauthorizedAccount", m.cancel, GS_ISSUER, 1, ALICE, 1, 1)
     assert err.arguments == {"account": GS_ISSUER, "neededRole": issuer_role(VCS)}
-    unchanged(m, "InsufficientCredits", m.cancel, ISSUER, 1, BOB, 1, 1)
+    unchanged(m, "InsufficientCredits", m.cancel, ADMIN, 1, BOB, 1, 1)
 
 
 def test_cancel_of_the_zero_address_holds_nothing(m: LedgerModel) -> None:
     bridge(m, 1, 30)
-    err = unchanged(m, "InsufficientCredits", m.cancel, ISSUER, 1, ZERO_ADDRESS, 5, 9)
+    err = unchanged(m, "InsufficientCredits", m.cancel, ADMIN, 1, ZERO_ADDRESS, 5, 9)
     assert err.arguments == {"holder": ZERO_ADDRESS, "batchId": 1, "first": 5, "last": 9}
     # refused before the range and the hint are even looked at
-    unchanged(m, "InsufficientCredits", m.cancel, ISSUER, 1, ZERO_ADDRESS, 510, 500, 3)
+    unchanged(m, "InsufficientCredits", m.cancel, ADMIN, 1, ZERO_ADDRESS, 510, 500, 3)
     unchanged(m, "AccessControlUnauthorizedAccount", m.cancel, ALICE, 1, ZERO_ADDRESS, 5, 9)
 
 
@@ -359,12 +377,14 @@ def test_consumption_period_precedence(m: LedgerModel) -> None:
 
 def test_set_labels_precedence_and_pause(m: LedgerModel) -> None:
     bridge(m, 1, 30)
-    m.pause(ADMIN)
     unchanged(m, "UnknownBatch", m.set_labels, ALICE, 2, 99)
-    unchanged(m, "AccessControlUnauthorizedAccount", m.set_labels, GS_ISSUER, 1, 99)
-    err = unchanged(m, "UnknownLabels", m.set_labels, ISSUER, 1, 16)
+    unchanged(m, "AccessControlUnauthorizedAccount", m.set_labels, ISSUER, 1, 99)
+    err = unchanged(m, "UnknownLabels", m.set_labels, ADMIN, 1, 16)
     assert err.arguments == {"labels": 16}
-    m.set_labels(ISSUER, 1, 15)  # labels are not holdings: a pause does not stop them
+    m.pause(ADMIN)
+    unchanged(m, "EnforcedPause", m.set_labels, ADMIN, 1, 15)
+    m.unpause(ADMIN)
+    m.set_labels(ADMIN, 1, 15)
     assert m.batch(1).labels == 15
 
 
@@ -578,3 +598,29 @@ def test_random_operations_keep_the_invariants_and_failures_change_nothing(
             t = m.batch(batch_id)
             held = sum(f - s + 1 for s, f, _, state in m.ranges(batch_id) if state == HELD)
             assert t.quantity == held + t.retired + t.detokenised + t.cancelled
+
+
+# ---------------------------------------------------------------- correction
+
+
+def test_void_frees_an_untouched_batchs_serials(m: LedgerModel) -> None:
+    bridge(m, 1, 30)
+    unchanged(m, "AccessControlUnauthorizedAccount", m.void_batch, ISSUER, 1)
+    unchanged(m, "InvalidNamespace", m.void_batch, ADMIN, 1, "VCS-NS-B")
+    m.void_batch(ADMIN, 1)
+    assert m.batch(1).cancelled == 30 and m.batch(1).held == 0
+    unchanged(m, "BatchNotVoidable", m.void_batch, ADMIN, 1)
+    assert bridge(m, 1, 30, recipient=BOB) == 2  # bridged again, correctly
+    m.transfer(BOB, 2, 1, 30, CAROL)  # one range again, but not the first recipient's
+    unchanged(m, "BatchNotVoidable", m.void_batch, ADMIN, 2)
+
+
+def test_recover_moves_a_frozen_accounts_ranges(m: LedgerModel) -> None:
+    bridge(m, 1, 30)
+    m.transfer(ALICE, 1, 11, 20, BOB)
+    unchanged(m, "AccountNotFrozen", m.recover, ADMIN, ALICE, CAROL, [(1, 1)])
+    m.set_account(ADMIN, ALICE, True, True)
+    unchanged(m, "AccessControlUnauthorizedAccount", m.recover, ISSUER, ALICE, CAROL, [(1, 1)])
+    unchanged(m, "InsufficientCredits", m.recover, ADMIN, ALICE, CAROL, [(1, 1), (1, 11)])
+    m.recover(ADMIN, ALICE, CAROL, [(1, 1), (1, 21)])
+    assert m.balance_of(CAROL, 1) == 20 and m.balance_of(ALICE, 1) == 0

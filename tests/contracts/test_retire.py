@@ -20,6 +20,7 @@ from chain.errors import (
     InvalidRangeHint,
     InvalidSerialRange,
     LabelRequired,
+    LabelsLocked,
     UnknownBatch,
 )
 from tests.conftest import Ledger
@@ -101,6 +102,7 @@ def test_retire_records_everything_and_spends_the_serials(one: Ledger) -> None:
                 "retiredOn": today,
                 "mirrored": False,
                 "actor": addr(one.alice),
+                "labels": 0,
             },
         ),
     )
@@ -125,9 +127,11 @@ def test_retire_records_everything_and_spends_the_serials(one: Ledger) -> None:
 def test_every_purpose_is_recorded_when_the_batch_has_the_labels(
     ledger: Ledger, purpose: Purpose
 ) -> None:
-    bridge_range(ledger, 1, 10, labels=Label.CORSIA_ELIGIBLE | Label.ARTICLE6_AUTHORISED)
+    every = Label.CORSIA_ELIGIBLE | Label.ARTICLE6_AUTHORISED | Label.CORRESPONDING_ADJUSTMENT
+    bridge_range(ledger, 1, 10, labels=every)
     result = retire(ledger, ledger.alice, RetirementRequest(1, 1, 10, "Acme", purpose), start=1)
     assert result.event("CreditsRetired").fields["retirement"]["purpose"] == int(purpose)
+    assert result.event("CreditsRetired").fields["labels"] == int(every)
 
 
 @pytest.mark.parametrize("purpose", [Purpose.VOLUNTARY, Purpose.COMPLIANCE])
@@ -139,28 +143,59 @@ def test_voluntary_and_compliance_need_no_label(one: Ledger, purpose: Purpose) -
 @pytest.mark.parametrize(
     ("purpose", "needed", "other"),
     [
+        # The fixture's vintage is 2020: before CORSIA's first phase, eligibility suffices.
         pytest.param(Purpose.CORSIA, Label.CORSIA_ELIGIBLE, Label.ARTICLE6_AUTHORISED, id="corsia"),
         pytest.param(
-            Purpose.ARTICLE6, Label.ARTICLE6_AUTHORISED, Label.CORSIA_ELIGIBLE, id="article6"
+            Purpose.ARTICLE6,
+            Label.ARTICLE6_AUTHORISED | Label.CORRESPONDING_ADJUSTMENT,
+            Label.CORSIA_ELIGIBLE,
+            id="article6",
         ),
     ],
 )
-def test_gated_purposes_need_their_label_until_set_labels_adds_it(
+def test_gated_purposes_need_their_labels_until_set_labels_adds_them(
     one: Ledger, purpose: Purpose, needed: Label, other: Label
 ) -> None:
     request = RetirementRequest(1, 1001, 1010, "Airline", purpose)
-    for labels in (Label.NONE, other | Label.CCP_APPROVED | Label.CORRESPONDING_ADJUSTMENT):
-        one.issuer.set_labels(1, labels)
+    for labels in (Label.NONE, other | Label.CCP_APPROVED):
+        one.admin.set_labels(1, labels)
         with reverts(LabelRequired, batchId=1, label=int(needed)):
             attempt(one.alice, retire_fn(one.alice, request, 1001))
-    one.issuer.set_labels(1, needed)
+    one.admin.set_labels(1, needed)
     result = retire(one, one.alice, request, start=1001)
     assert result.event("CreditsRetired").fields["retirement"]["purpose"] == int(purpose)
-    # Removing the label gates the next retirement again.
-    one.issuer.set_labels(1, Label.NONE)
-    later = RetirementRequest(1, 1011, 1011, "Airline", purpose)
-    with reverts(LabelRequired, batchId=1, label=int(needed)):
-        attempt(one.alice, retire_fn(one.alice, later, 1011))
+    assert result.event("CreditsRetired").fields["labels"] == int(needed)
+    # The retirement relied on the labels: they can no longer be stripped.
+    with reverts(LabelsLocked, batchId=1):
+        attempt(one.admin, one.admin.contract.functions.setLabels(1, 0))
+
+
+@pytest.mark.parametrize(
+    ("purpose", "labels", "missing"),
+    [
+        (Purpose.CORSIA, Label.CORSIA_ELIGIBLE, Label.CORRESPONDING_ADJUSTMENT),
+        (Purpose.CORSIA, Label.CORRESPONDING_ADJUSTMENT, Label.CORSIA_ELIGIBLE),
+        (Purpose.ARTICLE6, Label.ARTICLE6_AUTHORISED, Label.CORRESPONDING_ADJUSTMENT),
+        (Purpose.ARTICLE6, Label.CORRESPONDING_ADJUSTMENT, Label.ARTICLE6_AUTHORISED),
+    ],
+)
+def test_corsia_first_phase_vintage_needs_the_corresponding_adjustment(
+    ledger: Ledger, purpose: Purpose, labels: Label, missing: Label
+) -> None:
+    vintage = {"vintage_start": dt.date(2021, 1, 1), "vintage_end": dt.date(2021, 12, 31)}
+    bridge_range(ledger, 1, 10, labels=labels, **vintage)
+    request = RetirementRequest(1, 1, 1, "Airline", purpose)
+    with reverts(LabelRequired, batchId=1, label=int(missing)):
+        attempt(ledger.alice, retire_fn(ledger.alice, request, 1))
+    ledger.admin.set_labels(1, labels | missing)
+    result = retire(ledger, ledger.alice, request, start=1)
+    assert result.event("CreditsRetired").fields["labels"] == int(labels | missing)
+
+
+def test_corsia_vintage_before_2021_needs_eligibility_only(ledger: Ledger) -> None:
+    vintage = {"vintage_start": dt.date(2020, 12, 31), "vintage_end": dt.date(2021, 12, 31)}
+    bridge_range(ledger, 1, 10, labels=Label.CORSIA_ELIGIBLE, **vintage)
+    retire(ledger, ledger.alice, RetirementRequest(1, 1, 1, "Airline", Purpose.CORSIA), start=1)
 
 
 def test_retired_on_is_the_blocks_utc_date(one: Ledger) -> None:
@@ -258,7 +293,7 @@ def _record_fn(client: LedgerClient, request: RetirementRequest, start: int, on:
 def test_record_registry_retirement_is_mirrored_with_the_registry_date(ledger: Ledger) -> None:
     bridge_range(ledger, 1, 100, ledger.issuer)  # bridged to the registry's own account
     request = RetirementRequest(1, 11, 20, "Registry beneficiary", Purpose.VOLUNTARY, "GB")
-    result = send(ledger.issuer, _record_fn(ledger.issuer, request, 1, 20190615))
+    result = send(ledger.issuer, _record_fn(ledger.issuer, request, 1, 20200615))
     expect_events(
         result,
         moved(1, ledger.issuer, ledger.issuer, 11, 20, RETIRED, ledger.issuer),
@@ -268,9 +303,10 @@ def test_record_registry_retirement_is_mirrored_with_the_registry_date(ledger: L
                 "retirementId": 1,
                 "holder": addr(ledger.issuer),
                 "retirement": retirement_fields(request),
-                "retiredOn": 20190615,
+                "retiredOn": 20200615,
                 "mirrored": True,
                 "actor": addr(ledger.issuer),
+                "labels": 0,
             },
         ),
     )
@@ -283,13 +319,40 @@ def test_record_registry_retirement_is_mirrored_with_the_registry_date(ledger: L
     assert mirrored.event("CreditsRetired").fields["retiredOn"] == 20200101
 
 
+@pytest.mark.parametrize(
+    ("purpose", "label"),
+    [(Purpose.CORSIA, Label.CORSIA_ELIGIBLE), (Purpose.ARTICLE6, Label.ARTICLE6_AUTHORISED)],
+)
+def test_a_registrys_own_retirement_needs_only_the_label_naming_its_use(
+    ledger: Ledger, purpose: Purpose, label: Label
+) -> None:
+    # What the registry recorded is replayed as it made it, adjustment or not; a buyer's
+    # retirement of the same 2021 batch here needs the corresponding adjustment too.
+    vintage = {"vintage_start": dt.date(2021, 1, 1), "vintage_end": dt.date(2021, 12, 31)}
+    bridge_range(ledger, 1, 100, ledger.issuer, labels=label, **vintage)
+    buyer = RetirementRequest(1, 1, 1, "Airline", purpose)
+    with reverts(LabelRequired, batchId=1, label=int(Label.CORRESPONDING_ADJUSTMENT)):
+        attempt(ledger.issuer, retire_fn(ledger.issuer, buyer, 1))
+    request = RetirementRequest(1, 1, 10, "Airline", purpose)
+    mirrored = ledger.issuer.record_registry_retirement(request, 20220301)
+    assert mirrored.event("CreditsRetired").fields["mirrored"] is True
+    assert mirrored.event("CreditsRetired").fields["labels"] == int(label)
+    # Without even the label naming the use, the registry's record is refused too.
+    bridge_range(ledger, 101, 200, ledger.issuer, **vintage)
+    with reverts(LabelRequired, batchId=2, label=int(label)):
+        attempt(
+            ledger.issuer,
+            _record_fn(ledger.issuer, RetirementRequest(2, 101, 101, "A", purpose), 101, 20220301),
+        )
+
+
 @pytest.mark.parametrize("who", ["alice", "gs_issuer", "admin"])
 def test_record_registry_retirement_needs_the_programmes_issuer(ledger: Ledger, who: str) -> None:
     client: LedgerClient = getattr(ledger, who)
     bridge_range(ledger, 1, 100, client if who != "admin" else ledger.alice)
     request = RetirementRequest(1, 1, 1, "X")
     with reverts(AccessControlUnauthorizedAccount, account=addr(client), neededRole=_role(ledger)):
-        attempt(client, _record_fn(client, request, 1, 20190615))
+        attempt(client, _record_fn(client, request, 1, 20200615))
 
 
 @pytest.mark.parametrize(
@@ -307,15 +370,15 @@ def test_record_registry_retirement_other_refusals(ledger: Ledger) -> None:
     bridge_range(ledger, 1, 100)  # held by alice, not by the registry
     request = RetirementRequest(1, 1, 1, "X")
     with reverts(InsufficientCredits, **_insufficient(ledger.issuer, 1, 1)):
-        attempt(ledger.issuer, _record_fn(ledger.issuer, request, 1, 20190615))
+        attempt(ledger.issuer, _record_fn(ledger.issuer, request, 1, 20200615))
     with reverts(UnknownBatch, batchId=5):
         attempt(ledger.issuer, _record_fn(ledger.issuer, RetirementRequest(5, 1, 1, "X"), 1, 1))
     with reverts(LabelRequired, batchId=1, label=int(Label.CORSIA_ELIGIBLE)):
         corsia = RetirementRequest(1, 1, 1, "X", Purpose.CORSIA)
-        attempt(ledger.issuer, _record_fn(ledger.issuer, corsia, 1, 20190615))
+        attempt(ledger.issuer, _record_fn(ledger.issuer, corsia, 1, 20200615))
     ledger.admin.pause()
     with reverts(EnforcedPause):
-        attempt(ledger.issuer, _record_fn(ledger.issuer, request, 1, 20190615))
+        attempt(ledger.issuer, _record_fn(ledger.issuer, request, 1, 20200615))
 
 
 # ---------------------------------------------------------------- detokenise
@@ -364,11 +427,11 @@ def _cancel_fn(
     )
 
 
-def test_cancel_by_the_issuer_records_the_reason_and_actor(one: Ledger) -> None:
-    result = send(one.issuer, _cancel_fn(one.issuer, one.alice, 1401, 1500, 1001))
+def test_cancel_by_the_programme_admin_records_the_reason_and_actor(one: Ledger) -> None:
+    result = send(one.admin, _cancel_fn(one.admin, one.alice, 1401, 1500, 1001))
     expect_events(
         result,
-        moved(1, one.alice, one.alice, 1401, 1500, CANCELLED, one.issuer),
+        moved(1, one.alice, one.alice, 1401, 1500, CANCELLED, one.admin),
         (
             "CreditsCancelled",
             {
@@ -377,7 +440,7 @@ def test_cancel_by_the_issuer_records_the_reason_and_actor(one: Ledger) -> None:
                 "firstSerial": 1401,
                 "lastSerial": 1500,
                 "reason": "registry reversal",
-                "actor": addr(one.issuer),
+                "actor": addr(one.admin),
             },
         ),
     )
@@ -398,46 +461,57 @@ def test_cancel_works_despite_freezes(one: Ledger, freeze: str) -> None:
         one.admin.set_account(one.alice.account, allowed=False, frozen=False)
     if freeze in ("batch", "all"):
         one.admin.set_batch_frozen(1, True)
-    send(one.issuer, _cancel_fn(one.issuer, one.alice, 1001, 2000, 1001))
+    send(one.admin, _cancel_fn(one.admin, one.alice, 1001, 2000, 1001))
     assert batch(one, 1).cancelled == 1000
 
 
 def test_cancel_is_refused_while_paused(one: Ledger) -> None:
     one.admin.pause()
     with reverts(EnforcedPause):
-        attempt(one.issuer, _cancel_fn(one.issuer, one.alice, 1001, 1001, 1001))
+        attempt(one.admin, _cancel_fn(one.admin, one.alice, 1001, 1001, 1001))
 
 
-@pytest.mark.parametrize("who", ["alice", "gs_issuer", "admin", "outsider"])
-def test_cancel_needs_the_programmes_issuer(one: Ledger, who: str) -> None:
+@pytest.mark.parametrize("who", ["issuer", "alice", "gs_issuer", "outsider"])
+def test_cancelling_anothers_credits_needs_the_programme_admin(one: Ledger, who: str) -> None:
     client: LedgerClient = getattr(one, who)
-    with reverts(AccessControlUnauthorizedAccount, account=addr(client), neededRole=_role(one)):
+    # Only an issuer gets as far as the holder check; anyone else lacks the issuer role.
+    role = one.admin.program_admin_role(one.vcs) if who == "issuer" else _role(one)
+    with reverts(AccessControlUnauthorizedAccount, account=addr(client), neededRole=role):
         attempt(client, _cancel_fn(client, one.alice, 1001, 1001, 1001))
+
+
+def test_an_issuer_cancels_only_what_it_holds_itself(one: Ledger) -> None:
+    transfer(one, one.alice, 1, 1001, 1010, one.issuer, start=1001)
+    send(one.issuer, _cancel_fn(one.issuer, one.issuer, 1001, 1005, 1001))
+    assert batch(one, 1).cancelled == 5
+    # Holding credits does not make an account an issuer.
+    with reverts(AccessControlUnauthorizedAccount, account=addr(one.bob), neededRole=_role(one)):
+        attempt(one.bob, _cancel_fn(one.bob, one.bob, 1001, 1001, 1001))
 
 
 def test_cancel_refusals(one: Ledger) -> None:
     transfer(one, one.alice, 1, 1501, 1600, one.bob, start=1001)
     with reverts(UnknownBatch, batchId=2):
-        attempt(one.issuer, _cancel_fn(one.issuer, one.alice, 1001, 1001, 1001, batch_id=2))
+        attempt(one.admin, _cancel_fn(one.admin, one.alice, 1001, 1001, 1001, batch_id=2))
     with reverts(UnknownBatch, batchId=2):  # before the role check: the batch names the role
         attempt(one.outsider, _cancel_fn(one.outsider, one.alice, 1001, 1001, 1001, batch_id=2))
     with reverts(InsufficientCredits, **_insufficient(one.bob, 1001, 1001)):
-        attempt(one.issuer, _cancel_fn(one.issuer, one.bob, 1001, 1001, 1001))
+        attempt(one.admin, _cancel_fn(one.admin, one.bob, 1001, 1001, 1001))
     with reverts(InsufficientCredits, **_insufficient(one.alice, 1401, 1550)):
-        attempt(one.issuer, _cancel_fn(one.issuer, one.alice, 1401, 1550, 1001))
+        attempt(one.admin, _cancel_fn(one.admin, one.alice, 1401, 1550, 1001))
     with reverts(InvalidRangeHint, batchId=1, rangeStart=1002):
-        attempt(one.issuer, _cancel_fn(one.issuer, one.alice, 1002, 1002, 1002))
+        attempt(one.admin, _cancel_fn(one.admin, one.alice, 1002, 1002, 1002))
     with reverts(InvalidSerialRange, first=1002, last=1001):
-        attempt(one.issuer, _cancel_fn(one.issuer, one.alice, 1002, 1001, 1001))
+        attempt(one.admin, _cancel_fn(one.admin, one.alice, 1002, 1001, 1001))
     retire(one, one.bob, RetirementRequest(1, 1501, 1510, "Acme"), start=1501)
     with reverts(InsufficientCredits, **_insufficient(one.bob, 1501, 1501)):
-        attempt(one.issuer, _cancel_fn(one.issuer, one.bob, 1501, 1501, 1501))
+        attempt(one.admin, _cancel_fn(one.admin, one.bob, 1501, 1501, 1501))
 
 
 def test_cancel_spanning_adjacent_ranges_of_the_holder(one: Ledger) -> None:
     transfer(one, one.alice, 1, 1101, 1200, one.bob, start=1001)
     transfer(one, one.bob, 1, 1101, 1200, one.alice, start=1101)
-    one.issuer.cancel(1, one.alice.account, 1051, 1250, "reversal")  # the client form
+    one.admin.cancel(1, one.alice.account, 1051, 1250, "reversal")  # the client form
     assert ranges(one, 1) == [
         (1001, 1050, "alice", HELD),
         (1051, 1250, "alice", CANCELLED),
@@ -448,12 +522,12 @@ def test_cancel_spanning_adjacent_ranges_of_the_holder(one: Ledger) -> None:
 @pytest.mark.parametrize(("first", "last"), [(1500, 1600), (5000, 6000)])
 def test_cancel_for_the_zero_holder_is_refused(one: Ledger, first: int, last: int) -> None:
     with reverts(InsufficientCredits, **_insufficient(ZERO, first, last)):
-        attempt(one.issuer, _cancel_fn(one.issuer, ZERO, first, last, 1001))
+        attempt(one.admin, _cancel_fn(one.admin, ZERO, first, last, 1001))
 
 
 def test_cancel_for_the_zero_holder_cannot_break_conservation(one: Ledger) -> None:
     with contextlib.suppress(InsufficientCredits):  # the correct behaviour: nothing happens
-        send(one.issuer, _cancel_fn(one.issuer, ZERO, 1500, 1600, 1001))
+        send(one.admin, _cancel_fn(one.admin, ZERO, 1500, 1600, 1001))
     b = batch(one, 1)
     held = one.admin.balance_of(one.alice.account, 1)
     assert held + b.retired + b.detokenised + b.cancelled == b.quantity
@@ -462,9 +536,17 @@ def test_cancel_for_the_zero_holder_cannot_break_conservation(one: Ledger) -> No
 def test_cancel_for_the_zero_holder_cannot_rewrite_a_retirement(one: Ledger) -> None:
     retire(one, one.alice, RetirementRequest(1, 1001, 1100, "Acme"), start=1001)
     with contextlib.suppress(InsufficientCredits, InvalidRangeHint):  # correct: refused
-        send(one.issuer, _cancel_fn(one.issuer, ZERO, 1001, 1050, 1001))
+        send(one.admin, _cancel_fn(one.admin, ZERO, 1001, 1050, 1001))
     status = one.admin.contract.functions.serialStatus(1, 1001, 1001).call()
     assert status == [one.alice.account, RETIRED]
+
+
+def test_record_registry_retirement_cannot_be_backdated_before_the_vintage(ledger: Ledger) -> None:
+    bridge_range(ledger, 1, 100, ledger.issuer)  # vintage 2020-01-01..2020-12-31
+    request = RetirementRequest(1, 1, 1, "X")
+    with reverts(InvalidDate, date=20191231):
+        attempt(ledger.issuer, _record_fn(ledger.issuer, request, 1, 20191231))
+    send(ledger.issuer, _record_fn(ledger.issuer, request, 1, 20200101))
 
 
 def test_record_registry_retirement_refuses_a_future_date(ledger: Ledger) -> None:

@@ -298,6 +298,7 @@ def test_a_signed_retirement_is_relayed_by_a_third_party(held: Ledger) -> None:
                 "retiredOn": today.year * 10000 + today.month * 100 + today.day,
                 "mirrored": False,
                 "actor": addr(held.alice),
+                "labels": 0,
             },
         ),
     )

@@ -59,11 +59,12 @@ from web3.contract.contract import ContractFunction
 from web3.types import RPCEndpoint, TxReceipt
 
 import chain.client
+from chain.abi import abi_type
 from chain.artifacts import ledger_abi
-from chain.audit import AuditState, recompute
+from chain.audit import AuditState, genesis_state, recompute
 from chain.client import LedgerClient
 from chain.deployment import deploy_ledger
-from chain.domain import HoldingRange, Label, Project, Purpose, RangeState
+from chain.domain import HoldingRange, Label, Project, Purpose, RangeState, unpack_date
 from chain.errors import ContractError, InsufficientCredits
 from chain.events import LedgerEvent, decode_logs, event_specs
 from chain.transactions import NonceManager, TxSender
@@ -222,7 +223,10 @@ def build_env(
         )
 
     logs = w3.eth.get_logs({"address": deployment.address, "fromBlock": deployment.deploy_block})
-    audit = recompute((e.topics, e.data) for e in decode_logs(logs) if e.topics[0] in AUDITED)
+    audit = recompute(
+        ((e.topics, e.data) for e in decode_logs(logs) if e.topics[0] in AUDITED),
+        genesis_state(deployment.chain_id, deployment.address),
+    )
     assert audit == admin.audit_state()
     assert audit.seq == model.audit_seq
     return Env(
@@ -283,14 +287,6 @@ def anvil_env(data_dir: Path) -> tuple[Env, Callable[[], None]]:
 # ---------------------------------------------------------------- reading the chain cheaply
 
 
-def _abi_type(entry: dict[str, Any]) -> str:
-    kind = str(entry["type"])
-    if kind.startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in entry["components"])
-        return f"({inner}){kind[len('tuple') :]}"
-    return kind
-
-
 @dataclass(frozen=True)
 class _View:
     selector: bytes
@@ -302,9 +298,9 @@ def _views() -> dict[str, _View]:
     views = {}
     for e in ledger_abi():
         if e.get("type") == "function":
-            inputs = [_abi_type(i) for i in e["inputs"]]
+            inputs = [abi_type(i) for i in e["inputs"]]
             selector = function_signature_to_4byte_selector(f"{e['name']}({','.join(inputs)})")
-            views[str(e["name"])] = _View(selector, inputs, [_abi_type(o) for o in e["outputs"]])
+            views[str(e["name"])] = _View(selector, inputs, [abi_type(o) for o in e["outputs"]])
     return views
 
 
@@ -1013,7 +1009,9 @@ class LedgerMachine(RuleBasedStateMachine):
         assert paused == m.paused
         bridged = accounted = 0
         for b in ids:
-            ((program, labels, frozen, first, quantity, retired, detok, cancelled),) = next(out)
+            ((program, labels, frozen, first, quantity, retired, detok, cancelled, vintage),) = (
+                next(out)
+            )
             t = m.batch(b)
             assert (program, labels, frozen, first, quantity, retired, detok, cancelled) == (
                 t.program_id,
@@ -1025,6 +1023,7 @@ class LedgerMachine(RuleBasedStateMachine):
                 t.detokenised,
                 t.cancelled,
             ), f"batch {b} record differs"
+            assert unpack_date(vintage) == t.vintage_start, f"batch {b} vintage differs"
             assert quantity == t.held + retired + detok + cancelled, f"batch {b} not conserved"
             bridged += quantity
             accounted += t.held + retired + detok + cancelled
@@ -1177,19 +1176,21 @@ def test_scripted_sequence_matches_model(embedded: Env) -> None:
         ok(m.do_transfer("bob", 1, 45, 50, "carol"))
         ok(m.do_transfer("carol", 1, 45, 50, "bob"))
         refused(m.do_retire("bob", 1, 40, 55, Purpose.CORSIA), "LabelRequired")
-        ok(m.do_set_labels("issuer", 1, int(Label.CORSIA_ELIGIBLE)))
+        ok(m.do_set_labels("admin", 1, int(Label.CORSIA_ELIGIBLE)))
         ok(m.do_retire("bob", 1, 40, 55, Purpose.CORSIA))  # spans three of Bob's ranges
         assert (40, 55, "bob", retired) in holders(1)
         refused(m.do_transfer("bob", 1, 30, 58, "carol"), "InsufficientCredits")  # retired 40-55
         ok(m.do_detokenise("bob", 1, 56, 60))
         ok(m.do_transfer("alice", 1, 70, 80, "carol"))
         ok(m.do_transfer("carol", 1, 70, 80, "alice"))
-        ok(m.do_cancel("issuer", 1, "alice", 65, 90))  # spans three of Alice's ranges
+        ok(m.do_cancel("admin", 1, "alice", 65, 90))  # spans three of Alice's ranges
         refused(m.do_cancel("gs_issuer", 1, "alice", 91, 91), "AccessControlUnauthorizedAccount")
         refused(m.do_transfer("alice", 1, 95, 99, "bob", hint=92), "InvalidRangeHint")
         refused(m.do_transfer("alice", 1, 99, 101, "bob"), "InsufficientCredits")  # past the end
         refused(m.do_transfer("alice", 1, 99, 98, "bob", hint=77), "InvalidSerialRange")
-        refused(m.do_cancel("issuer", 1, "nobody", 91, 91), "InsufficientCredits")
+        # An issuer cancels only what it holds; the programme's admin, what anyone holds.
+        refused(m.do_cancel("issuer", 1, "nobody", 91, 91), "AccessControlUnauthorizedAccount")
+        refused(m.do_cancel("admin", 1, "nobody", 91, 91), "InsufficientCredits")
         refused(m.do_set_account("admin", "nobody", True, False), "InvalidAccount")
         refused(
             m.do_retire("alice", 1, 91, 91, consumption=(20241231, 20240101)),
@@ -1261,10 +1262,10 @@ def _range_tuples(ranges: list[HoldingRange]) -> list[tuple[int, int, str, Range
 
 
 def _cancel_for_nobody(ledger: Ledger, first: int, last: int, hint: int) -> ContractError | None:
-    """The VCS issuer cancels ``first..last`` of batch 1 "held by" the zero address."""
-    fn = ledger.issuer.contract.functions.cancel(1, ZERO_ADDRESS, first, last, hint, "reversal")
+    """The VCS programme admin cancels ``first..last`` of batch 1 "held by" the zero address."""
+    fn = ledger.admin.contract.functions.cancel(1, ZERO_ADDRESS, first, last, hint, "reversal")
     try:
-        ledger.issuer.sender.transact(fn)  # type: ignore[union-attr]
+        ledger.admin.sender.transact(fn)  # type: ignore[union-attr]
     except ContractError as exc:
         return exc
     return None

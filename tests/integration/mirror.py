@@ -72,6 +72,8 @@ class Programme:
 @dataclass
 class Mirror:
     seq: int = 0
+    genesis: bytes = b"\0" * 32
+    """The ledger's genesis audit head (``Deployment.audit_genesis``); ``head`` starts there."""
     head: bytes = b"\0" * 32
     paused: bool = False
     pending_admin: str | None = None

@@ -556,7 +556,8 @@ def detokenise(draw: Draw, m: Mirror, a: Actors) -> Call:
 def cancel(draw: Draw, m: Mirror, a: Actors) -> Call:
     span = _span(draw, m, lambda b, h: True)
     program = m.batches[span.batch]["program_id"] if span.batch in m.batches else 1
-    issuer = _admin_of(draw, m, issuer_role(program), a)
+    # The programme admin cancels anyone's credits (an issuer only its own).
+    issuer = _admin_of(draw, m, program_admin_role(program), a)
     holder = _usually(draw, [span.holder], [ZERO, *a.all], 95)
     reason = draw(hostile.text(NOTE))
     return Call(
@@ -581,7 +582,7 @@ def set_labels(draw: Draw, m: Mirror, a: Actors) -> Call:
     batch = _batch(draw, m)
     program = m.batches[batch]["program_id"] if batch in m.batches else 1
     labels = draw(hostile.labels())
-    sender = _admin_of(draw, m, issuer_role(program), a)
+    sender = _admin_of(draw, m, program_admin_role(program), a)  # labels: the programme admin's
     expect = (("LabelsUpdated", {"batchId": batch, "labels": labels}),)
     return Call("set_labels", sender, "setLabels", (batch, labels), expect)
 

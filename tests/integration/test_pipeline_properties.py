@@ -158,7 +158,7 @@ def _deployed(
 ) -> Env:
     deployer = TxSender(w3, accounts[0], ledger_abi(), nonces=NonceManager(w3))
     deployment = deploy_ledger(deployer, admin_delay=0)
-    baseline = Mirror()
+    baseline = Mirror(genesis=deployment.audit_genesis, head=deployment.audit_genesis)
     receipt = w3.eth.get_transaction_receipt(deployment.deploy_tx)  # type: ignore[arg-type]
     for event in decode_receipt(receipt, deployment.address):
         baseline.apply(event)
@@ -324,7 +324,7 @@ def check_store(engine: Engine, m: Mirror) -> None:
             expected = sorted(expected, key=lambda r: _pk(table, r))
             _same_rows(name, stored, expected)
 
-        head = b"\0" * 32
+        head = m.genesis
         events = conn.execute(sa.select(schema.events).order_by(schema.events.c.seq)).all()
         assert len(events) == len(m.events), (
             f"{len(m.events)} events accepted, store has {len(events)}"
@@ -437,7 +437,7 @@ def check_served(engine: Engine, m: Mirror, env: Env) -> int:
     codes = {pid: p.code.rstrip(b"\0").decode() for pid, p in m.programmes.items()}
     projects = {p["key"]: p for p in m.projects.values()}
     heads: dict[int, str] = {}
-    head = b"\0" * 32
+    head = m.genesis
     for e in m.events:
         head = _fold(head, e)
         heads[e.seq] = hexed(head)

@@ -31,6 +31,9 @@ from tests.chain.importer.support import GS_ISSUANCES, GS_RETIREMENTS, VERRA, En
 
 __all__ = ["pg_database"]  # the session's PostgreSQL database, reused from the store tests
 
+LABELS = Label.CORSIA_ELIGIBLE | Label.CCP_APPROVED | Label.CORRESPONDING_ADJUSTMENT
+"""The filled batch's labels."""
+
 BENEFICIARY = "Ärzte ohne Grenzen 北京办事处"
 
 
@@ -94,10 +97,12 @@ def _activity(env: Env) -> Filled:
         consumption_end=dt.date(2024, 12, 31),
         note="read-route test",
     )
+    # Labels first: once a credit is retired they are fixed (the retirement relied on them).
+    # The vintage is 2021 or later: a CORSIA retirement needs the corresponding adjustment.
+    env.admin.set_labels(batch, LABELS)
     filled.retirements.append(alice.retire(request).retirement_id)
     bob.detokenise(batch, f + 250, f + 299, "VCS-RETURN-1")
-    issuer.cancel(batch, bob.account, f + 200, f + 209, "reversal")
-    issuer.set_labels(batch, Label.CORSIA_ELIGIBLE | Label.CCP_APPROVED)
+    env.admin.cancel(batch, bob.account, f + 200, f + 209, "reversal")
     env.admin.set_batch_frozen(batch, True)
     env.admin.set_batch_frozen(batch, False)
     corsia = RetirementRequest(batch, f + 150, f + 159, "Demo Airways", Purpose.CORSIA)

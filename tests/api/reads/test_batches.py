@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from chain.domain import Label
 from chain.store import schema as s
-from tests.api.reads.conftest import Filled
+from tests.api.reads.conftest import LABELS, Filled
 from tests.api.reads.support import get, invalid_fields, walk
 
 
@@ -74,8 +74,8 @@ def test_a_batch_in_full_matches_the_chain(client: TestClient, filled: Filled) -
     assert body["totals"]["retired"] == 60 and body["totals"]["detokenised"] == 50
     assert body["totals"]["cancelled"] == 10
     assert (body["first_serial"], body["last_serial"]) == (filled.first, filled.last)
-    assert body["labels"] == ["corsia_eligible", "ccp_approved"]
-    assert on_chain.labels == Label.CORSIA_ELIGIBLE | Label.CCP_APPROVED
+    assert body["labels"] == ["corsia_eligible", "ccp_approved", "corresponding_adjustment"]
+    assert on_chain.labels == LABELS
     assert body["program"] == "VCS" and body["namespace"] == "VCS-VCU"
     assert body["project"]["project_id"] and body["vintage_year"] == int(body["vintage_start"][:4])
     assert body["frozen"] is False and body["conserved"] is True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from chain.audit import GENESIS_HEAD, fold
+from chain.audit import fold, genesis
 from tests.api.reads.conftest import Filled
 from tests.api.reads.support import get, invalid_fields, walk
 
@@ -13,7 +13,7 @@ def test_the_trail_recomputes_to_the_contracts_head(client: TestClient, filled: 
     events = walk(client, "/v1/events", limit=500)
     state = filled.chain.audit_state()
     assert [e["seq"] for e in events] == list(range(1, state.seq + 1))
-    head = GENESIS_HEAD
+    head = genesis(filled.env.deployment.chain_id, filled.env.deployment.address)
     for e in events:
         topics = [bytes.fromhex(t[2:]) for t in e["topics"]]
         head = fold(head, topics, bytes.fromhex(e["data"][2:]))

@@ -25,7 +25,7 @@ def test_a_buyers_holdings_match_the_chain(client: TestClient, filled: Filled) -
         (r.first, r.last) for r in live
     ]
     assert holding["held"] == filled.chain.balance_of(filled.alice.account, filled.batch) == 340
-    assert holding["labels"] == ["corsia_eligible", "ccp_approved"]
+    assert holding["labels"] == ["corsia_eligible", "ccp_approved", "corresponding_adjustment"]
 
 
 def test_the_custodys_holdings_walk_page_by_page(

@@ -94,9 +94,9 @@ def test_history_is_every_event_that_touched_the_serial(client: TestClient, fill
         "BatchBridged",
         "SerialsMoved",  # minted to custody
         "SerialsMoved",  # custody -> alice
+        "LabelsUpdated",  # before the retirement that relies on them
         "SerialsMoved",  # retired
         "CreditsRetired",
-        "LabelsUpdated",
         "BatchFreezeChanged",
         "BatchFreezeChanged",
     ]

@@ -3,13 +3,9 @@ batch's programme admin): the flow, read at once, and each refusal before a tran
 
 from __future__ import annotations
 
-import pytest
-
 from chain.domain import Label
 from tests.api.conftest import Api
 from tests.api.writes.conftest import Holding
-
-NEEDS_C14 = "needs c14: setLabels by the programme admin"
 
 
 def test_compliance_freezes_and_unfreezes_a_batch(api: Api, held: Holding) -> None:
@@ -59,7 +55,6 @@ def test_freezing_refusals(api: Api, held: Holding) -> None:
     assert not api.ledger.admin.batch(held.batch).frozen
 
 
-@pytest.mark.xfail(strict=True, reason=NEEDS_C14)
 def test_the_programme_admin_sets_a_batchs_labels(api: Api, held: Holding) -> None:
     admin = api.key("program_admin", "VCS")
     path = f"/v1/batches/{held.batch}/labels"

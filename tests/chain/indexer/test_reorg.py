@@ -51,7 +51,7 @@ def chain_a(ledger: AnvilLedger) -> int:
     ledger.alice.transfer(batch, first, first + 99, ledger.bob.account)
     ledger.bob.retire(RetirementRequest(batch, first, first + 9, "Chain A retiree"))
     ledger.alice.detokenise(batch, first + 100, first + 109, "A-return")
-    ledger.issuer.cancel(batch, ledger.alice.account, first + 110, first + 119, "A reversal")
+    ledger.admin.cancel(batch, ledger.alice.account, first + 110, first + 119, "A reversal")
     old = next(
         (b, r)
         for b in range(1, batch)
@@ -62,7 +62,9 @@ def chain_a(ledger: AnvilLedger) -> int:
     assert holder is not None
     receiver = ledger.carol if holder is not ledger.carol else ledger.dave
     holder.transfer(old[0], old[1].first, old[1].first, receiver.account)
-    ledger.issuer.set_labels(1, Label.CORSIA_ELIGIBLE)
+    # An old batch's labels (one nothing was retired from: a retirement locks them).
+    unretired = next(b for b in range(1, batch) if ledger.admin.batch(b).retired == 0)
+    ledger.admin.set_labels(unretired, Label.CORSIA_ELIGIBLE)
     ledger.admin.set_account("0x000000000000000000000000000000000000a11a", allowed=True)
     ledger.admin.grant_role(ledger.admin.role("PAUSER_ROLE"), ledger.carol.account)
     ledger.admin.register_program("AAA")

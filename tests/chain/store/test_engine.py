@@ -26,7 +26,7 @@ from chain.store.engine import (
 )
 from tests.chain.conftest import EngineOpener, StoreFactory
 
-HEAD = "0005"
+HEAD = "0006"
 
 STORE = sa.MetaData(naming_convention=s.NAMING_CONVENTION)
 """Every table the migrations create: the chain's mirror and the API's own."""
@@ -288,4 +288,23 @@ def test_0005_adds_the_indexer_halt_table_and_its_downgrade_drops_it(
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT code FROM programs")).scalar_one() == "VCS"
         assert MigrationContext.configure(conn).get_current_revision() == "0004"
+    engine.dispose()
+
+
+def test_0006_adds_the_retirement_labels_column_and_its_downgrade_drops_it(
+    store_factory: StoreFactory,
+) -> None:
+    """A store from before 0006 gains ``retirements.labels``, NULL for retirements already
+    indexed (their events predate the recording); the downgrade drops the column."""
+    engine = create_store_engine(store_factory())
+    _migrate_to(engine, "0005")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO programs (id, code, seq) VALUES (1, 'VCS', 1)"))
+    _migrate_to(engine, "0006")
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("retirements")}
+    assert "labels" in columns
+    _migrate_to(engine, "0005", down=True)
+    assert "labels" not in {c["name"] for c in sa.inspect(engine).get_columns("retirements")}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT code FROM programs")).scalar_one() == "VCS"
     engine.dispose()
