@@ -78,10 +78,25 @@ class Pipeline:
         self._inflight: dict[str, Submission] = {}
 
     def _parts_from(self, start: int, count: int) -> tuple[list[int], list[tuple[int, int]]]:
+        """Keys and (next, span) of consecutive parts. A part names its batch, whose quantity
+        gives the span: read for the whole page in one ``multicall`` round trip."""
         keys, parts = calls.result(
             "partsFrom", self.node.call(self.contract, calls.calldata("partsFrom", start, count))
         )
-        return [int(k) for k in keys], [(int(p[0]), int(p[1])) for p in parts]
+        batch_ids = sorted({int(p[1]) for p in parts if int(p[1]) != 0})
+        quantities = {0: 1}  # the head sentinel ends where it starts
+        if batch_ids:
+            (answers,) = calls.result(
+                "multicall",
+                self.node.call(
+                    self.contract,
+                    calls.calldata("multicall", [calls.calldata("batch", b) for b in batch_ids]),
+                ),
+            )
+            for batch_id, answer in zip(batch_ids, answers, strict=True):
+                (record,) = calls.result("batch", answer)
+                quantities[batch_id] = int(record[4])  # BatchRecord.quantity
+        return [int(k) for k in keys], [(int(p[0]), quantities[int(p[1])] - 1) for p in parts]
 
     # ------------------------------------------------------------ lifecycle
 
