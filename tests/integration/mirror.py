@@ -211,6 +211,7 @@ class Mirror:
                     "retired_on": f["retiredOn"],
                     "mirrored": f["mirrored"],
                     "actor": f["actor"],
+                    "labels": f["labels"],
                     **where,
                 }
             case "CreditsDetokenised" | "CreditsCancelled":

@@ -69,6 +69,7 @@ from api.settings import Settings
 from chain.anvil import LocalNode, NodeOptions
 from chain.artifacts import ledger_abi
 from chain.deployment import Deployment, deploy_ledger
+from chain.domain import label_names
 from chain.embedded import embedded_chain
 from chain.indexer.core import Indexer
 from chain.store import schema
@@ -581,6 +582,7 @@ def _retirement_json(
         "note": row["note"],
         "retired_on": _iso(row["retired_on"]),
         "mirrored": row["mirrored"],
+        "labels": label_names(row["labels"]),  # the labels the retirement relied on
         "actor": row["actor"],
         "tx_hash": row["tx_hash"],
         "block_number": row["block_number"],
