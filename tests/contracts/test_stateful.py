@@ -1463,6 +1463,87 @@ def test_scripted_sequence_matches_model(embedded: Env) -> None:
         m.teardown()
 
 
+@pytest.mark.usefixtures("small_pages")
+def test_scripted_correction_matches_model(embedded: Env) -> None:
+    """Void, re-bridge and correct; recover a lost key; withdraw a nonce; labels that gate a
+    CORSIA first-phase and an Article 6 retirement: each step and refusal checked in full."""
+    m = LedgerMachine(embedded)
+    vcs = embedded.project_keys[VCS]
+    corsia, a6 = int(Label.CORSIA_ELIGIBLE), int(Label.ARTICLE6_AUTHORISED)
+    adjustment = int(Label.CORRESPONDING_ADJUSTMENT)
+    first_phase = (20210101, 20211231)
+
+    def check() -> None:
+        m.check_chain(full=True, client_view=True)
+        m.touched.clear()
+        m.accounts.clear()
+        m.clean = True
+
+    def ok(done: bool | int | None) -> None:
+        assert done is not None and done is not False, f"refused: {m.last_error}"
+        check()
+
+    def refused(done: bool | int | None, error: str) -> None:
+        assert not done and m.last_error == error, m.last_error
+        check()
+
+    def hint(batch: int) -> int:
+        b = m.model.batches[batch]
+        return m.model.part_hint(b.program_id, b.namespace, b.first)
+
+    try:
+        ok(m.do_bridge("issuer", VCS, vcs, "NS-A", 1, 100, "alice", first_phase))
+        ok(m.do_bridge("issuer", VCS, vcs, "NS-A", 101, 150, "bob", first_phase))
+        # Void: only the programme's admin, with a reason, the batch's own namespace and part.
+        refused(
+            m.do_void("issuer", 1, "NS-A", "wrong recipient", hint(1)),
+            "AccessControlUnauthorizedAccount",
+        )
+        refused(m.do_void("admin", 1, "NS-A", "", hint(1)), "TextBlank")
+        refused(m.do_void("admin", 1, "NS-B", "wrong recipient", hint(1)), "InvalidNamespace")
+        refused(m.do_void("admin", 2, "NS-A", "wrong recipient", 0), "InvalidBridgeHint")
+        ok(m.do_transfer("bob", 2, 101, 101, "carol"))
+        refused(m.do_void("admin", 2, "NS-A", "wrong recipient", hint(2)), "BatchNotVoidable")
+        ok(m.do_void("admin", 1, "NS-A", "wrong recipient", hint(1)))
+        refused(m.do_void("admin", 1, "NS-A", "again", 0), "BatchNotVoidable")
+        # The serials are free again: bridged correctly, then linked.
+        refused(m.do_correct("admin", 2, 1), "BatchNotVoided")
+        ok(m.do_bridge("issuer", VCS, vcs, "NS-A", 1, 100, "carol", first_phase))
+        refused(m.do_correct("admin", 1, 1), "BatchNotVoidable")
+        refused(m.do_correct("issuer", 1, 3), "AccessControlUnauthorizedAccount")
+        ok(m.do_correct("admin", 1, 3))
+        # Labels gate: CORSIA first phase needs the adjustment, Article 6 both.
+        ok(m.do_set_labels("admin", 3, corsia))
+        refused(m.do_retire("carol", 3, 1, 10, Purpose.CORSIA), "LabelRequired")
+        ok(m.do_set_labels("admin", 3, a6))
+        refused(m.do_retire("carol", 3, 1, 10, Purpose.ARTICLE6), "LabelRequired")
+        ok(m.do_set_labels("admin", 3, corsia | a6 | adjustment))
+        ok(m.do_retire("carol", 3, 1, 10, Purpose.CORSIA))
+        ok(m.do_retire("carol", 3, 11, 20, Purpose.ARTICLE6))
+        refused(m.do_set_labels("admin", 3, 0), "LabelsLocked")
+        # A lost key: compliance freezes it, then moves its ranges to the new account.
+        refused(m.do_recover("admin", "carol", "alice", [(3, 21)]), "AccountNotFrozen")
+        ok(m.do_set_account("admin", "carol", True, True))
+        refused(
+            m.do_recover("alice", "carol", "alice", [(3, 21)]), "AccessControlUnauthorizedAccount"
+        )
+        refused(m.do_recover("admin", "carol", "alice", [(3, 21), (3, 22)]), "InvalidSerialRange")
+        refused(m.do_recover("admin", "carol", "alice", [(3, 21), (3, 21)]), "InsufficientCredits")
+        refused(m.do_recover("admin", "carol", "alice", [(3, 1)]), "InsufficientCredits")
+        refused(m.do_recover("admin", "carol", "outsider", [(3, 21)]), "AccountNotAllowed")
+        ok(m.do_recover("admin", "carol", "alice", [(3, 21), (2, 101)]))
+        assert m.model.balance_of(embedded.address["carol"], 3) == 0
+        # Nonces: anyone, while paused too.
+        assert m.do_use_nonce("alice") == 0
+        m.do_pause("pause", "admin")
+        assert m.do_use_nonce("alice") == 1
+        refused(m.do_void("admin", 2, "NS-A", "paused", hint(2)), "EnforcedPause")
+        m.do_pause("unpause", "admin")
+        check()
+    finally:
+        m.teardown()
+
+
 @pytest.fixture(scope="module")
 def anvil() -> Iterator[Env]:
     if RPC != "anvil":
