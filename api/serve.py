@@ -239,6 +239,12 @@ def _serve(settings: Settings, rpc: str) -> None:
         if settings.admin_key is None:
             settings.admin_key = SecretStr(DEV_ADMIN_KEY)
             print(f"--dev: the admin API key is {DEV_ADMIN_KEY!r} (set CARBON_LEDGER_ADMIN_KEY)")
+        if not path.exists() and not local:
+            raise ConfigurationError(
+                f"{path} does not exist: on a real node deploy first, naming its separate "
+                "keys (carbon-ledger deploy --rpc URL --compliance ADDR --pauser ADDR "
+                "--program-admin CODE=ADDR); serve --dev deploys only on the local chain"
+            )
         if not path.exists():
             deploy_into(
                 data_dir, w3, on_local_chain=local, admin_delay=DEFAULT_ADMIN_DELAY, force=False

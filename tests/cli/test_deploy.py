@@ -222,3 +222,16 @@ def test_a_real_node_deploy_gives_each_role_its_own_key(
             operator.set_account(VERRA, allowed=True)
 
         assert main(["audit", "verify", "--data-dir", str(data_dir), "--rpc", node.url]) == 0
+
+
+def test_serve_dev_on_a_real_node_does_not_deploy_with_one_key(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CARBON_LEDGER_OPERATOR_KEY", ANVIL_KEY)
+    with LocalNode(data_dir / "node") as node:
+        assert main(["serve", "--dev", "--rpc", node.url, "--data-dir", str(data_dir)]) == 2
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        assert w3.eth.get_transaction_count(OPERATOR) == 0
+    err = capsys.readouterr().err
+    assert "on a real node deploy first, naming its separate keys" in err, err
+    assert not (data_dir / "deployment.json").exists()
