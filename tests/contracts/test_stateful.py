@@ -3,7 +3,12 @@
 Every step runs one operation on both the reference model (``tests/contracts/model.py``) and the
 deployed ledger: either both accept it, or both refuse it with the same error name and the same
 arguments. Requests are valid by default with one (sometimes several) faults injected, so both
-the success paths and every refusal, in its precedence order, are exercised.
+the success paths and every refusal, in its precedence order, are exercised. Besides bridging,
+moves, cancellation and governance, the rules correct in the open: ``voidBatch`` of a batch
+(mostly an untouched one), the voided serials bridged again and linked (``correctBatch``), a
+lost key's ranges recovered by compliance (``recover``, after a freeze), ``useNonce``, and the
+programme admin's ``setLabels`` followed by a CORSIA, Article 6 or voluntary retirement, which
+the labels and the vintage (CORSIA's first phase from 2021) gate.
 
 After every step the chain must equal the model: every batch's holding ranges (``rangesFrom``,
 so no overlap or gap) and record (totals, labels, freeze), per-batch conservation from both the
