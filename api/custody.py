@@ -10,6 +10,11 @@ nonces have one owner): the account gets the programme's issuer role (issuer key
 charges gas. The operator grants a programme's roles only as an admin of that programme; it
 never registers a programme (a registry's programme is governed by the registry's own key).
 Each step is checked first, so provisioning is safe to repeat.
+
+Allowlisting, like a batch freeze, is compliance's (``COMPLIANCE_ROLE``): the API signs it with
+its **compliance key** (``CARBON_LEDGER_COMPLIANCE_KEY``; on the local dev chain, where the
+operator holds every role, the operator's). A server without one, or whose key lacks the role,
+refuses those actions (``compliance``) before anything is written.
 """
 
 from __future__ import annotations
@@ -45,14 +50,26 @@ FUNDING_CHECK_S = 30.0
 
 class Custody:
     def __init__(
-        self, data_dir: Path, password: str, operator: LocalAccount, chain_id: int, *, scrypt_n: int
+        self,
+        data_dir: Path,
+        password: str,
+        operator: LocalAccount,
+        chain_id: int,
+        *,
+        scrypt_n: int,
+        compliance: LocalAccount | None = None,
     ) -> None:
         self.folder = Path(data_dir) / "keystores" / "custody"
         self._password = password
         self._scrypt_n = scrypt_n
         self.operator = operator
+        self.compliance_account = compliance
+        """Signs compliance actions (allowlisting, batch freezes); ``None``: this server has
+        no compliance key."""
         self.chain_id = chain_id
         self._accounts: dict[str, LocalAccount] = {operator.address.lower(): operator}
+        if compliance is not None:
+            self._accounts[compliance.address.lower()] = compliance
         self._signers: dict[str, RawSigner] = {}
         self._lock = threading.Lock()
         self._funding_checked: dict[str, float] = {}
@@ -60,6 +77,38 @@ class Custody:
     @property
     def operator_address(self) -> str:
         return self.operator.address.lower()
+
+    def compliance(self, pipeline: Pipeline) -> str:
+        """The address that signs compliance actions, once it is clear it can: this server
+        has a compliance key (else 503 ``no-compliance-key``) and the key holds
+        ``COMPLIANCE_ROLE`` on the ledger (else 409 ``compliance-key-lacks-role``). A
+        read-only check, made before anything is written."""
+        account = self.compliance_account
+        if account is None:
+            raise Problem(
+                503,
+                "no-compliance-key",
+                "No compliance key",
+                "this server has no compliance key, so it cannot allowlist accounts or freeze "
+                "batches: set CARBON_LEDGER_COMPLIANCE_KEY to the private key of the account "
+                "holding COMPLIANCE_ROLE (named at deploy: carbon-ledger deploy --compliance)",
+            )
+        address = account.address.lower()
+        node, ledger = pipeline.node, pipeline.contract
+        role = bytes(
+            calls.result("COMPLIANCE_ROLE", node.call(ledger, calls.calldata("COMPLIANCE_ROLE")))[0]
+        )
+        if not _has_role(node, ledger, role, address):
+            raise Problem(
+                409,
+                "compliance-key-lacks-role",
+                "The API's compliance key lacks its role",
+                f"the API's compliance key {address} does not hold COMPLIANCE_ROLE on the "
+                "ledger: the ledger admin grants it (carbon-ledger account ... or grantRole), "
+                "or set CARBON_LEDGER_COMPLIANCE_KEY to the key that holds it",
+                account=address,
+            )
+        return address
 
     def path(self, address: str) -> Path:
         return self.folder / f"{address.lower()}.json"
@@ -163,29 +212,35 @@ class Custody:
         operator = self.operator_address
         done: list[Settled] = []
 
-        def plain(name: str, *args: object, what: str) -> Plain:
+        def plain(name: str, *args: object, what: str, sender: str = operator) -> Plain:
             data = calls.calldata(name, *args)
-            gas = calls.with_margin(node.estimate_gas(operator, ledger, data))
+            gas = calls.with_margin(node.estimate_gas(sender, ledger, data))
             return Plain(ledger, data, gas, what=what)
 
-        steps: list[Plain] = []
+        steps: list[tuple[str, Plain]] = []
         checksum = Web3.to_checksum_address(address)
         program_id = self.programme(pipeline, role, program)
         if program_id:
             role_of = "programAdminRole" if role == "program_admin" else "issuerRole"
             role_id = _role(node, ledger, role_of, program_id)
             if not _has_role(node, ledger, role_id, address):
-                steps.append(plain("grantRole", role_id, checksum, what=f"{role} of {program}"))
+                granted = plain("grantRole", role_id, checksum, what=f"{role} of {program}")
+                steps.append((operator, granted))
         if role != "program_admin":  # a programme's admin governs; it holds no credits
             (status,) = calls.result(
                 "accountStatus", node.call(ledger, calls.calldata("accountStatus", checksum))
             )
             if not status[0]:
-                steps.append(plain("setAccount", checksum, True, False, what="allowlist"))
+                compliance = self.compliance(pipeline)
+                allow = plain(
+                    "setAccount", checksum, True, False, what="allowlist", sender=compliance
+                )
+                steps.append((compliance, allow))
         if charges_gas(node) and node.balance(address) < FUNDING_THRESHOLD:
-            steps.append(Plain(address, b"", calls.TRANSFER_ETH_GAS, FUNDING, what="fund"))
+            fund = Plain(address, b"", calls.TRANSFER_ETH_GAS, FUNDING, what="fund")
+            steps.append((operator, fund))
         if steps:
-            subs = [pipeline.submit_action(operator, a) for a in steps]
+            subs = [pipeline.submit_action(sender, a) for sender, a in steps]
             for settled in pipeline.wait(subs, timeout):
                 if settled.state != "confirmed":
                     raise TransactionError(

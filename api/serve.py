@@ -18,6 +18,7 @@ from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 
 import uvicorn
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from pydantic import SecretStr
 from sqlalchemy.engine import Engine
@@ -40,6 +41,7 @@ from api.writes.views import Views
 from chain.anvil import LocalChain, stop_node
 from chain.connect import connect_to, local_chain, operator_account
 from chain.deployment import DEFAULT_ADMIN_DELAY, Deployment
+from chain.errors import ConfigurationError
 from chain.indexer.core import Indexer, Progress
 from chain.provision import deploy_into
 from chain.store.engine import default_url, open_store
@@ -55,8 +57,10 @@ def build_services(
     w3: Web3,
     deployment: Deployment,
     operator: LocalAccount,
+    compliance: LocalAccount | None,
 ) -> Services:
-    """A writing server's services (not started: ``Services.start``)."""
+    """A writing server's services (not started: ``Services.start``); ``compliance`` signs
+    compliance actions (``compliance_account``), ``None`` refuses them."""
     node = Node(w3)
     services = Services(settings, engine)
     password = settings.keystore_password
@@ -68,6 +72,7 @@ def build_services(
         scrypt_n=settings.keystore_scrypt_n
         if not settings.dev
         else min(settings.keystore_scrypt_n, DEV_SCRYPT_N),
+        compliance=compliance,
     )
     contract = deployment.address.lower()
     pipeline = Pipeline(node, services.journal, contract, custody.signer)
@@ -81,6 +86,28 @@ def build_services(
         views=Views(node, contract),
     )
     return services
+
+
+def compliance_account(
+    settings: Settings, operator: LocalAccount, *, local_chain: bool
+) -> LocalAccount | None:
+    """The key the server signs compliance actions with: ``CARBON_LEDGER_COMPLIANCE_KEY``;
+    unset, the operator's on the local dev chain (where it holds every role) and none on a
+    real node. On a real node the compliance key may not be the operator's: the roles are
+    separate keys there (``carbon-ledger deploy --compliance``)."""
+    key = settings.compliance_key
+    if key is None:
+        return operator if local_chain else None
+    try:
+        account: LocalAccount = Account.from_key(key.get_secret_value().strip())
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError("CARBON_LEDGER_COMPLIANCE_KEY is not a valid private key") from exc
+    if not local_chain and account.address == operator.address:
+        raise ConfigurationError(
+            "CARBON_LEDGER_COMPLIANCE_KEY is the operator's key: on a real node compliance "
+            "signs with a key of its own (the account named by deploy --compliance)"
+        )
+    return account
 
 
 @dataclass(frozen=True)
@@ -212,6 +239,12 @@ def _serve(settings: Settings, rpc: str) -> None:
         if settings.admin_key is None:
             settings.admin_key = SecretStr(DEV_ADMIN_KEY)
             print(f"--dev: the admin API key is {DEV_ADMIN_KEY!r} (set CARBON_LEDGER_ADMIN_KEY)")
+        if not path.exists() and not local:
+            raise ConfigurationError(
+                f"{path} does not exist: on a real node deploy first, naming its separate "
+                "keys (carbon-ledger deploy --rpc URL --compliance ADDR --pauser ADDR "
+                "--program-admin CODE=ADDR); serve --dev deploys only on the local chain"
+            )
         if not path.exists():
             deploy_into(
                 data_dir, w3, on_local_chain=local, admin_delay=DEFAULT_ADMIN_DELAY, force=False
@@ -221,7 +254,8 @@ def _serve(settings: Settings, rpc: str) -> None:
     deployment.check(w3)
     store = settings.db or default_url(data_dir)
     engine = open_store(store)  # migrated before the indexer and the read workers
-    services = build_services(settings, engine, w3, deployment, operator)
+    compliance = compliance_account(settings, operator, local_chain=local)
+    services = build_services(settings, engine, w3, deployment, operator, compliance)
     services.start()
     # The indexer follows the node this server found: were it to look for the local chain on
     # its own, it could start another one that the API never talks to.

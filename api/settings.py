@@ -40,6 +40,10 @@ class Settings(BaseSettings):
     operator_key: SecretStr | None = None
     """The operator's private key (``CARBON_LEDGER_OPERATOR_KEY``): provisions custodial
     accounts. ``--dev`` falls back to the local chain's development key."""
+    compliance_key: SecretStr | None = None
+    """The compliance account's private key (``CARBON_LEDGER_COMPLIANCE_KEY``): signs batch
+    freezes and allowlists custodial accounts; it must hold ``COMPLIANCE_ROLE``. Unset, the
+    server refuses those (503) on a real node; on the local chain the operator signs them."""
 
     public_reads: bool = True
     """Reads of batches, serials, retirements, certificates and the trail need no key."""

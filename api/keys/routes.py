@@ -78,8 +78,11 @@ async def create_key(
 
 def _custodial_account(ledger: Ledger, body: KeyCreate, timeout: float) -> str:
     """A new account, provisioned on-chain; its keystore is removed if that fails. A programme
-    the operator cannot provision is refused before the account exists."""
+    the operator cannot provision, or an account the server cannot allowlist (no compliance
+    key, or one without its role), is refused before the account exists."""
     ledger.custody.programme(ledger.pipeline, body.role, body.program)
+    if body.role != "program_admin":  # an account that holds credits is allowlisted
+        ledger.custody.compliance(ledger.pipeline)
     account = ledger.custody.create()
     address = account.address.lower()
     try:

@@ -1,7 +1,9 @@
 """``PUT /v1/batches/{id}/frozen`` and ``PUT /v1/batches/{id}/labels``: a batch's settings.
 
 Freezing is compliance's (the contract's ``COMPLIANCE_ROLE``): a compliance key has no
-custodial account, so the API's operator account, which holds that role, sends it. Labels are
+custodial account, so the API's own compliance key sends it (``Custody.compliance``: 503 when
+the server has none, 409 when that key lacks the role; on the local dev chain the operator,
+which holds every role there). Labels are
 the programme admin's: a program_admin key's custodial account sends them, for its own
 programme's batches only. Each is asked of the contract first (``eth_estimateGas``), so a
 refusal (unknown batch, a role the sender lacks) is answered without a transaction.
@@ -51,15 +53,16 @@ async def set_frozen(
     compliance: Compliance,
 ) -> JSONResponse:
     sid = new_id()
-    operator = ledger.custody.operator_address
 
     async def work() -> Answer:
-        def planned() -> BatchSetting:
+        def planned() -> tuple[str, BatchSetting]:
+            sender = ledger.custody.compliance(ledger.pipeline)
             data = calls.calldata("setBatchFrozen", batch_id, body.frozen)
-            return setting(ledger, operator, data, {"batch_id": batch_id, "frozen": body.frozen})
+            response = {"batch_id": batch_id, "frozen": body.frozen}
+            return sender, setting(ledger, sender, data, response)
 
-        action = await run_in_threadpool(planned)
-        return await submit(services, ledger, request, compliance, sid, action, operator)
+        sender, action = await run_in_threadpool(planned)
+        return await submit(services, ledger, request, compliance, sid, action, sender)
 
     return await respond(request, services, compliance, work, submission_id=sid, updated=True)
 

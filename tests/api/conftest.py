@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import sqlalchemy as sa
+from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from web3 import Web3
@@ -181,16 +182,30 @@ def api_settings(folder: Path, **overrides: Any) -> Settings:
     return Settings(**values)
 
 
-def open_api(ledger: Ledger, folder: Path, **overrides: Any) -> Services:
-    """Services over the test ledger, started (reconciling what the store holds)."""
+OPERATOR_COMPLIANCE: Any = object()
+"""``open_api``'s default compliance key: the operator's, as on a dev chain (the test ledger's
+admin holds COMPLIANCE_ROLE)."""
+
+
+def open_api(
+    ledger: Ledger,
+    folder: Path,
+    *,
+    compliance: LocalAccount | None = OPERATOR_COMPLIANCE,
+    **overrides: Any,
+) -> Services:
+    """Services over the test ledger, started (reconciling what the store holds); the API
+    signs compliance actions with ``compliance`` (default: the operator, as on a dev chain)."""
     engine = open_store(f"sqlite:///{folder / 'store.sqlite3'}")
     assert ledger.admin.sender is not None
+    operator = ledger.admin.sender.account
     services = build_services(
         api_settings(folder, **overrides),
         engine,
         ledger.chain.w3,
         ledger.deployment,
-        ledger.admin.sender.account,
+        operator,
+        operator if compliance is OPERATOR_COMPLIANCE else compliance,
     )
     services.start()
     return services
@@ -234,7 +249,14 @@ def indexer_beside(
 
 @pytest.fixture
 def api(ledger: Ledger, tmp_path: Path) -> Iterator[Api]:
-    services = open_api(ledger, tmp_path)
+    with running_api(ledger, tmp_path) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def running_api(ledger: Ledger, tmp_path: Path, **options: Any) -> Iterator[Api]:
+    """The ``api`` fixture's server, ``open_api``'s ``options`` given."""
+    services = open_api(ledger, tmp_path, **options)
     url = f"sqlite:///{tmp_path / 'store.sqlite3'}"
     try:
         with (

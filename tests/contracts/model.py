@@ -197,6 +197,7 @@ class LedgerModel:
         self.batches: dict[int, BatchModel] = {}
         self.bridged: dict[tuple[int, str], list[tuple[int, int]]] = {}
         self.retirement_count = 0
+        self.nonces: dict[str, int] = {}
         self._retired_seen: dict[int, int] = {}
 
     # ------------------------------------------------------------ checks shared by operations
@@ -536,16 +537,31 @@ class LedgerModel:
 
     # ------------------------------------------------------------ correction
 
-    def void_batch(self, sender: str, batch_id: int, namespace: str | None = None) -> None:
+    def void_batch(
+        self,
+        sender: str,
+        batch_id: int,
+        namespace: str | None = None,
+        *,
+        reason: str = "wrong recipient",
+        part_hint: int | None = None,
+    ) -> None:
         """The programme admin voids an untouched batch: cancelled whole, its serials free to
-        be bridged again. ``namespace`` defaults to the batch's own."""
+        be bridged again. ``namespace`` defaults to the batch's own; ``part_hint`` (checked
+        only when given) must be the position of the bridged part just below the batch's."""
         self._require_not_paused()
         b = self._require_batch(batch_id)
         self._require_role(program_admin_role(b.program_id), sender)
+        if not reason.strip():
+            raise ModelError("TextBlank", field="reason")
         if not b.untouched:
             raise ModelError("BatchNotVoidable", batchId=batch_id)
         if namespace is not None and namespace != b.namespace:
             raise ModelError("InvalidNamespace", namespace=namespace)
+        if part_hint is not None and part_hint != self.part_hint(
+            b.program_id, b.namespace, b.first
+        ):
+            raise ModelError("InvalidBridgeHint", hint=part_hint)
         (h,) = b.holdings
         self._move(b, b.first, b.last, h.holder, h.holder, RangeState.CANCELLED, b.first)
         b.cancelled += b.quantity
@@ -557,31 +573,54 @@ class LedgerModel:
         self, sender: str, lost: str, replacement: str, refs: list[tuple[int, int]]
     ) -> None:
         """Compliance moves the frozen ``lost`` account's named ranges, whole, to
-        ``replacement``."""
+        ``replacement``, one after the other as the contract does (a range named twice is
+        no longer ``lost``'s the second time); any refusal undoes them all (a revert)."""
         self._require_not_paused()
         self._require_role(COMPLIANCE_ROLE, sender)
         if not self.accounts.get(addr(lost), (False, False))[1]:
             raise ModelError("AccountNotFrozen", account=addr(lost))
         self._require_active(replacement)
-        moves = []
-        for batch_id, start in refs:  # all checked first: the contract reverts as a whole
-            b = self._require_batch(batch_id)
-            i = b.index_of(start)
-            if i is None or b.holdings[i].first != start:  # no range starts there: last reads 0
-                raise ModelError("InvalidSerialRange", first=start, last=0)
-            h = b.holdings[i]
-            if h.holder != addr(lost) or h.state != RangeState.HELD:
-                raise ModelError(
-                    "InsufficientCredits",
-                    holder=addr(lost),
-                    batchId=batch_id,
-                    first=start,
-                    last=h.last,
-                )
-            moves.append((b, start, h.last))
-        for b, start, last in moves:
-            self._move(b, start, last, lost, replacement, RangeState.HELD, start)
+        saved = {
+            batch_id: (list(b.holdings), b.untouched)
+            for batch_id, b in self.batches.items()
+            if batch_id in {ref[0] for ref in refs}
+        }
+        try:
+            for batch_id, start in refs:
+                b = self._require_batch(batch_id)
+                i = b.index_of(start)
+                # The contract reads the range stored at `start`: none there reads as last 0.
+                last = b.holdings[i].last if i is not None and b.holdings[i].first == start else 0
+                self._move(b, start, last, lost, replacement, RangeState.HELD, start)
+        except ModelError:
+            for batch_id, (holdings, untouched) in saved.items():
+                self.batches[batch_id].holdings = holdings
+                self.batches[batch_id].untouched = untouched
+            raise
         self._emit(len(refs) + 1)  # SerialsMoved per range, AccountRecovered
+
+    def correct_batch(self, sender: str, voided_batch_id: int, batch_id: int) -> None:
+        """The programme admin links a voided batch to the batch that replaces it."""
+        self._require_not_paused()
+        old = self._require_batch(voided_batch_id)
+        new = self._require_batch(batch_id)
+        self._require_role(program_admin_role(old.program_id), sender)
+        self._require_role(program_admin_role(new.program_id), sender)
+        if not old.voided:
+            raise ModelError("BatchNotVoided", batchId=voided_batch_id)
+        if new.voided:
+            raise ModelError("BatchNotVoidable", batchId=batch_id)
+        self._emit()  # BatchCorrected
+
+    def use_nonce(self, sender: str) -> int:
+        """``sender`` invalidates its next signature nonce (allowed while paused); returns it."""
+        nonce = self.nonces.get(addr(sender), 0)
+        self.nonces[addr(sender)] = nonce + 1
+        self._emit()  # NonceInvalidated
+        return nonce
+
+    def nonce(self, account: str) -> int:
+        return self.nonces.get(addr(account), 0)
 
     # ------------------------------------------------------------ views
 
@@ -653,8 +692,14 @@ class LedgerModel:
             assert b.quantity == b.held + b.retired + b.detokenised + b.cancelled
             assert b.retired >= self._retired_seen.get(b.batch_id, 0), "retired went down"
             self._retired_seen[b.batch_id] = b.retired
-            assert (b.first, b.last) in self.bridged[(b.program_id, b.namespace)]
+            # A void takes the batch's part out of the overlap index (its serials may be
+            # bridged again, by another batch) and leaves the batch whole, cancelled.
+            if b.voided:
+                assert b.cancelled == b.quantity and not b.untouched
+            else:
+                assert (b.first, b.last) in self.bridged[(b.program_id, b.namespace)]
         for scope, parts in self.bridged.items():
             for (_, b1), (a2, _) in itertools.pairwise(parts):
                 assert b1 < a2, f"{scope}: serial {a2} bridged twice"
-        assert sum(len(p) for p in self.bridged.values()) == len(self.batches)
+        live_batches = sum(1 for b in self.batches.values() if not b.voided)
+        assert sum(len(p) for p in self.bridged.values()) == live_batches

@@ -3,7 +3,12 @@
 Every step runs one operation on both the reference model (``tests/contracts/model.py``) and the
 deployed ledger: either both accept it, or both refuse it with the same error name and the same
 arguments. Requests are valid by default with one (sometimes several) faults injected, so both
-the success paths and every refusal, in its precedence order, are exercised.
+the success paths and every refusal, in its precedence order, are exercised. Besides bridging,
+moves, cancellation and governance, the rules correct in the open: ``voidBatch`` of a batch
+(mostly an untouched one), the voided serials bridged again and linked (``correctBatch``), a
+lost key's ranges recovered by compliance (``recover``, after a freeze), ``useNonce``, and the
+programme admin's ``setLabels`` followed by a CORSIA, Article 6 or voluntary retirement, which
+the labels and the vintage (CORSIA's first phase from 2021) gate.
 
 After every step the chain must equal the model: every batch's holding ranges (``rangesFrom``,
 so no overlap or gap) and record (totals, labels, freeze), per-batch conservation from both the
@@ -76,6 +81,7 @@ from tests.contracts.model import (
     LedgerModel,
     ModelError,
     issuer_role,
+    program_admin_role,
 )
 
 DEFAULT_EXAMPLES = 200
@@ -114,7 +120,14 @@ SERIAL_MAX = 200
 METADATA = b"\x11" * 32
 UNKNOWN_KEY = b"\x42" * 32
 AUDITED = frozenset(event_specs("ICarbonLedgerEvents"))
-GOOD_VINTAGES = ((20200101, 20201231), (20150301, 20150301), (19000101, 99991231))
+GOOD_VINTAGES = (
+    (20200101, 20201231),
+    (20210101, 20211231),  # CORSIA's first phase: its retirements need the adjustment too
+    (20150301, 20150301),
+    (20201231, 20210101),  # starts the day before the first phase
+    (19000101, 99991231),
+    (20230601, 20231231),
+)
 BAD_VINTAGES = (
     (20201231, 20200101),
     (20201301, 20201231),
@@ -797,6 +810,89 @@ class LedgerMachine(RuleBasedStateMachine):
             lambda: self._send(actor, fn),
         )
 
+    def do_void(self, actor: str, batch: int, namespace: str, reason: str, hint: int) -> bool:
+        m = self.model
+        known = m.batches.get(batch)
+        holder = known.holdings[0].holder if known and known.untouched else None
+        fn = self.env.contract.functions.voidBatch(batch, namespace, hint, reason)
+        _, receipt = self._both(
+            "void",
+            lambda: m.void_batch(
+                self._addr(actor), batch, namespace, reason=reason, part_hint=hint
+            ),
+            lambda: self._send(actor, fn),
+        )
+        if receipt is not None:
+            assert known is not None and holder is not None
+            self._expect_moved(
+                receipt,
+                batch,
+                holder,
+                holder,
+                known.first,
+                known.last,
+                RangeState.CANCELLED,
+                self._addr(actor),
+            )
+            (voided,) = _events(receipt, "BatchVoided")
+            assert (voided.fields["batchId"], voided.fields["reason"]) == (batch, reason)
+            self.accounts.add(holder)
+        self.touched.add(batch)
+        return receipt is not None
+
+    def do_correct(self, actor: str, voided: int, batch: int) -> bool:
+        fn = self.env.contract.functions.correctBatch(voided, batch)
+        _, receipt = self._both(
+            "correct",
+            lambda: self.model.correct_batch(self._addr(actor), voided, batch),
+            lambda: self._send(actor, fn),
+        )
+        if receipt is not None:
+            (linked,) = _events(receipt, "BatchCorrected")
+            f = linked.fields
+            assert (f["voidedBatchId"], f["batchId"]) == (voided, batch)
+            assert f["actor"].lower() == self._addr(actor)
+        return receipt is not None
+
+    def do_recover(
+        self, actor: str, lost: str, replacement: str, refs: list[tuple[int, int]]
+    ) -> bool:
+        m = self.model
+        lost_address, new_address = self._addr(lost), self._addr(replacement)
+        fn = self.env.contract.functions.recover(
+            _checksum(lost_address), _checksum(new_address), refs
+        )
+        _, receipt = self._both(
+            "recover",
+            lambda: m.recover(self._addr(actor), lost_address, new_address, refs),
+            lambda: self._send(actor, fn),
+        )
+        if receipt is not None:
+            moved = _events(receipt, "SerialsMoved")
+            assert [(e.fields["batchId"], e.fields["firstSerial"]) for e in moved] == refs
+            for e in moved:
+                assert _norm((e.fields["from"], e.fields["to"])) == (lost_address, new_address)
+                assert e.fields["state"] == RangeState.HELD
+            (recovered,) = _events(receipt, "AccountRecovered")
+            assert _norm(recovered.fields["lost"]) == lost_address
+        self.touched |= {b for b, _ in refs}
+        self.accounts |= {lost_address, new_address}
+        return receipt is not None
+
+    def do_use_nonce(self, actor: str) -> int | None:
+        nonce, receipt = self._both(
+            "use_nonce",
+            lambda: self.model.use_nonce(self._addr(actor)),
+            lambda: self._send(actor, self.env.contract.functions.useNonce()),
+        )
+        if receipt is not None:
+            (used,) = _events(receipt, "NonceInvalidated")
+            assert (used.fields["nonce"], _norm(used.fields["holder"])) == (
+                nonce,
+                self._addr(actor),
+            )
+        return None if nonce is None else int(nonce)
+
     def do_pause(self, op: str, actor: str) -> None:
         fn = getattr(self.env.contract.functions, op)()
         self._both(
@@ -968,6 +1064,148 @@ class LedgerMachine(RuleBasedStateMachine):
         RUN["steps"] += 1
         self.do_pause("unpause", "admin")
 
+    # ------------------------------------------------------------ rules: correction, labels
+
+    def _draw_admin(self, data: st.DataObject, program: int) -> str:
+        """Usually an admin of ``program`` (as the model knows it), else anyone."""
+        role = program_admin_role(program)
+        admins = [a for a in ACTORS if self.model.has_role(role, self._addr(a))]
+        if admins and data.draw(mostly(True, [False], 4), label="programme admin?"):
+            return data.draw(st.sampled_from(admins), label="actor")
+        return data.draw(st.sampled_from(ACTORS), label="actor")
+
+    @precondition(lambda self: self.model.batches)
+    @rule(data=st.data())
+    def void(self, data: st.DataObject) -> None:
+        """A programme admin voids a batch: mostly one still untouched (voidable), else any."""
+        RUN["steps"] += 1
+        m = self.model
+        untouched = [b for b in m.batch_ids() if m.batches[b].untouched]
+        if untouched and data.draw(mostly(True, [False], 3), label="untouched?"):
+            batch = data.draw(st.sampled_from(untouched), label="batch")
+        else:
+            batch = self._draw_batch(data)
+        known = m.batches.get(batch)
+        program = known.program_id if known else VCS
+        actor = self._draw_admin(data, program)
+        namespace = known.namespace if known else NAMESPACES[0]
+        if data.draw(mostly(False, [True], 9), label="other namespace?"):
+            namespace = data.draw(st.sampled_from([*NAMESPACES, *BAD_NAMESPACES[:3]]), label="ns")
+        reason = data.draw(mostly("bridged to the wrong recipient", [""], 12), label="reason")
+        hint = m.part_hint(program, namespace, known.first) if known else 0
+        if data.draw(mostly(False, [True], 9), label="wrong hint?"):
+            hint = data.draw(st.sampled_from([0, 1, *m.part_positions()]), label="hint")
+        self.do_void(actor, batch, namespace, reason, hint)
+
+    @precondition(lambda self: any(b.voided for b in self.model.batches.values()))
+    @rule(data=st.data())
+    def correct(self, data: st.DataObject) -> None:
+        """The voided serials bridged again (all of them, or a part), then the programme
+        admin links the voided batch to its replacement; sometimes the wrong batches or
+        actor."""
+        RUN["steps"] += 1
+        m = self.model
+        voided = [b for b in m.batch_ids() if m.batches[b].voided]
+        old = data.draw(st.sampled_from(voided), label="voided")
+        v = m.batches[old]
+        first = data.draw(st.integers(v.first, v.last), label="first")
+        last = data.draw(st.integers(first, v.last), label="last")
+        role = issuer_role(v.program_id)
+        issuers = [a for a in ACTORS if m.has_role(role, self._addr(a))]
+        active = [h for h in HOLDERS if self._active(h)]
+        new = self.do_bridge(
+            data.draw(st.sampled_from(issuers or list(ACTORS)), label="issuer"),
+            v.program_id,
+            self.env.project_keys[v.program_id],
+            v.namespace,
+            first,
+            last,
+            data.draw(st.sampled_from(active or list(HOLDERS)), label="recipient"),
+            data.draw(st.sampled_from(GOOD_VINTAGES), label="vintage"),
+        )
+        if new is None or data.draw(mostly(False, [True], 6), label="wrong replacement?"):
+            new = data.draw(st.sampled_from([*m.batch_ids(), len(m.batches) + 1]), label="new")
+        if data.draw(mostly(False, [True], 9), label="not voided?"):
+            old = data.draw(st.sampled_from(m.batch_ids()), label="old")
+        self.do_correct(self._draw_admin(data, v.program_id), old, new)
+
+    @precondition(lambda self: self.model.batches)
+    @rule(data=st.data())
+    def recover(self, data: st.DataObject) -> None:
+        """Compliance freezes a holder that lost its key (mostly), then moves ranges of its,
+        named by (batch, start), to an allowlisted replacement; sometimes a range that is not
+        its, a start inside a range, an unknown batch, a range named twice."""
+        RUN["steps"] += 1
+        m = self.model
+        holding = [h for h in HOLDERS if any(m.balance_of(self._addr(h), b) for b in m.batch_ids())]
+        lost = data.draw(st.sampled_from(holding or list(HOLDERS)), label="lost")
+        lost_address = self._addr(lost)
+        if data.draw(mostly(True, [False], 6), label="freeze first?"):
+            self.do_set_account("admin", lost, True, True)
+        owned = [
+            (b, first)
+            for b in m.batch_ids()
+            for first, _, holder, state in m.ranges(b)
+            if holder == lost_address and state == RangeState.HELD
+        ]
+        refs: list[tuple[int, int]] = (
+            data.draw(st.lists(st.sampled_from(owned), unique=True, max_size=4), label="refs")
+            if owned
+            else []
+        )
+        if not owned or data.draw(mostly(False, [True], 6), label="bad ref?"):
+            anywhere = [(b, r[0]) for b in m.batch_ids() for r in m.ranges(b)]
+            bad = data.draw(
+                st.sampled_from(
+                    [
+                        *(refs[:1] * 2),  # named twice
+                        *((b, s + 1) for b, s in anywhere[:3]),  # inside a range, or past it
+                        *anywhere[:3],  # maybe another holder's, maybe spent
+                        (len(m.batches) + 1, 0),  # an unknown batch
+                        (m.batch_ids()[0], 0),
+                    ]
+                ),
+                label="bad ref",
+            )
+            refs = [*refs, bad]
+        others = [h for h in HOLDERS if h != lost and self._active(h)]
+        replacement = data.draw(st.sampled_from(others or list(HOLDERS)), label="replacement")
+        actor = data.draw(mostly("admin", ["alice", "issuer"], 6), label="actor")
+        self.do_recover(actor, lost, replacement, refs)
+        if data.draw(mostly(True, [False], 3), label="unfreeze after?"):
+            self.do_set_account("admin", lost, True, False)
+
+    @rule(data=st.data())
+    def use_nonce(self, data: st.DataObject) -> None:
+        """Anyone withdraws its next signature nonce, paused or not."""
+        RUN["steps"] += 1
+        self.do_use_nonce(data.draw(st.sampled_from(ACTORS), label="actor"))
+
+    @precondition(lambda self: self.model.batches)
+    @rule(data=st.data())
+    def label_and_retire(self, data: st.DataObject) -> None:
+        """The programme admin sets a batch's labels (the gated combinations, mostly), then a
+        holder retires from it for CORSIA, Article 6 or voluntary use: the model decides
+        whether the labels are enough for the purpose and the batch's vintage."""
+        RUN["steps"] += 1
+        m = self.model
+        batch = self._draw_batch(data)
+        program = m.batches[batch].program_id if batch in m.batches else VCS
+        corsia, a6 = int(Label.CORSIA_ELIGIBLE), int(Label.ARTICLE6_AUTHORISED)
+        adjustment = int(Label.CORRESPONDING_ADJUSTMENT)
+        labels = data.draw(
+            st.sampled_from([corsia | adjustment, corsia, a6, a6 | adjustment, 0, 15, adjustment]),
+            label="labels",
+        )
+        self.do_set_labels(self._draw_admin(data, program), batch, labels)
+        first, last, hint = self._draw_serials(data, batch)
+        holder = self._draw_holder_of(data, batch, first)
+        purpose = data.draw(
+            st.sampled_from([Purpose.CORSIA, Purpose.ARTICLE6, Purpose.VOLUNTARY]),
+            label="purpose",
+        )
+        self.do_retire(holder, batch, first, last, purpose, hint)
+
     # ------------------------------------------------------------ the chain equals the model
 
     @invariant()
@@ -1001,6 +1239,8 @@ class LedgerMachine(RuleBasedStateMachine):
             *[("rangesFrom", [b, m.batch(b).first_serial, len(m.ranges(b)) + 1]) for b in ranged],
             *[("accountStatus", [a]) for a in flagged],
             *[("balanceOf", [a, b]) for a, b in balances],
+            *[("batchVoided", [b]) for b in ids],
+            *[("nonces", [a]) for a in self.env.address.values()],
         ]
         out = iter(read_many(self.env.w3, self.env.contract.address, calls))
         (count,), (retirements,), (paused,), (seq,), (head,) = (next(out) for _ in range(5))
@@ -1052,6 +1292,10 @@ class LedgerMachine(RuleBasedStateMachine):
             assert (allowed, frozen) == m.account_status(a), f"account {a} flags differ"
         for a, b in balances:
             assert next(out) == (m.balance_of(a, b),), f"balance of {a} in batch {b}"
+        for b in ids:
+            assert next(out) == (m.batches[b].voided,), f"batch {b}: batchVoided differs"
+        for a in self.env.address.values():
+            assert next(out) == (m.nonce(a),), f"nonce of {a} differs"
 
         if latest > self.block:
             logs = self.env.w3.eth.get_logs(
@@ -1220,6 +1464,87 @@ def test_scripted_sequence_matches_model(embedded: Env) -> None:
         refused(m.do_bridge("issuer", VCS, gs, "NS-A", 150, 160, "bob"), "UnknownProject")
         ok(m.do_bridge("issuer", VCS, vcs, "NS-A", 121, 121, "carol"))
         assert m.model.batch_ids() == [1, 2, 3, 4, 5]
+    finally:
+        m.teardown()
+
+
+@pytest.mark.usefixtures("small_pages")
+def test_scripted_correction_matches_model(embedded: Env) -> None:
+    """Void, re-bridge and correct; recover a lost key; withdraw a nonce; labels that gate a
+    CORSIA first-phase and an Article 6 retirement: each step and refusal checked in full."""
+    m = LedgerMachine(embedded)
+    vcs = embedded.project_keys[VCS]
+    corsia, a6 = int(Label.CORSIA_ELIGIBLE), int(Label.ARTICLE6_AUTHORISED)
+    adjustment = int(Label.CORRESPONDING_ADJUSTMENT)
+    first_phase = (20210101, 20211231)
+
+    def check() -> None:
+        m.check_chain(full=True, client_view=True)
+        m.touched.clear()
+        m.accounts.clear()
+        m.clean = True
+
+    def ok(done: bool | int | None) -> None:
+        assert done is not None and done is not False, f"refused: {m.last_error}"
+        check()
+
+    def refused(done: bool | int | None, error: str) -> None:
+        assert not done and m.last_error == error, m.last_error
+        check()
+
+    def hint(batch: int) -> int:
+        b = m.model.batches[batch]
+        return m.model.part_hint(b.program_id, b.namespace, b.first)
+
+    try:
+        ok(m.do_bridge("issuer", VCS, vcs, "NS-A", 1, 100, "alice", first_phase))
+        ok(m.do_bridge("issuer", VCS, vcs, "NS-A", 101, 150, "bob", first_phase))
+        # Void: only the programme's admin, with a reason, the batch's own namespace and part.
+        refused(
+            m.do_void("issuer", 1, "NS-A", "wrong recipient", hint(1)),
+            "AccessControlUnauthorizedAccount",
+        )
+        refused(m.do_void("admin", 1, "NS-A", "", hint(1)), "TextBlank")
+        refused(m.do_void("admin", 1, "NS-B", "wrong recipient", hint(1)), "InvalidNamespace")
+        refused(m.do_void("admin", 2, "NS-A", "wrong recipient", 0), "InvalidBridgeHint")
+        ok(m.do_transfer("bob", 2, 101, 101, "carol"))
+        refused(m.do_void("admin", 2, "NS-A", "wrong recipient", hint(2)), "BatchNotVoidable")
+        ok(m.do_void("admin", 1, "NS-A", "wrong recipient", hint(1)))
+        refused(m.do_void("admin", 1, "NS-A", "again", 0), "BatchNotVoidable")
+        # The serials are free again: bridged correctly, then linked.
+        refused(m.do_correct("admin", 2, 1), "BatchNotVoided")
+        ok(m.do_bridge("issuer", VCS, vcs, "NS-A", 1, 100, "carol", first_phase))
+        refused(m.do_correct("admin", 1, 1), "BatchNotVoidable")
+        refused(m.do_correct("issuer", 1, 3), "AccessControlUnauthorizedAccount")
+        ok(m.do_correct("admin", 1, 3))
+        # Labels gate: CORSIA first phase needs the adjustment, Article 6 both.
+        ok(m.do_set_labels("admin", 3, corsia))
+        refused(m.do_retire("carol", 3, 1, 10, Purpose.CORSIA), "LabelRequired")
+        ok(m.do_set_labels("admin", 3, a6))
+        refused(m.do_retire("carol", 3, 1, 10, Purpose.ARTICLE6), "LabelRequired")
+        ok(m.do_set_labels("admin", 3, corsia | a6 | adjustment))
+        ok(m.do_retire("carol", 3, 1, 10, Purpose.CORSIA))
+        ok(m.do_retire("carol", 3, 11, 20, Purpose.ARTICLE6))
+        refused(m.do_set_labels("admin", 3, 0), "LabelsLocked")
+        # A lost key: compliance freezes it, then moves its ranges to the new account.
+        refused(m.do_recover("admin", "carol", "alice", [(3, 21)]), "AccountNotFrozen")
+        ok(m.do_set_account("admin", "carol", True, True))
+        refused(
+            m.do_recover("alice", "carol", "alice", [(3, 21)]), "AccessControlUnauthorizedAccount"
+        )
+        refused(m.do_recover("admin", "carol", "alice", [(3, 21), (3, 22)]), "InvalidSerialRange")
+        refused(m.do_recover("admin", "carol", "alice", [(3, 21), (3, 21)]), "InsufficientCredits")
+        refused(m.do_recover("admin", "carol", "alice", [(3, 1)]), "InsufficientCredits")
+        refused(m.do_recover("admin", "carol", "outsider", [(3, 21)]), "AccountNotAllowed")
+        ok(m.do_recover("admin", "carol", "alice", [(3, 21), (2, 101)]))
+        assert m.model.balance_of(embedded.address["carol"], 3) == 0
+        # Nonces: anyone, while paused too.
+        assert m.do_use_nonce("alice") == 0
+        m.do_pause("pause", "admin")
+        assert m.do_use_nonce("alice") == 1
+        refused(m.do_void("admin", 2, "NS-A", "paused", hint(2)), "EnforcedPause")
+        m.do_pause("unpause", "admin")
+        check()
     finally:
         m.teardown()
 

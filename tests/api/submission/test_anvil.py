@@ -56,8 +56,9 @@ def test_a_block_of_bridgings_of_one_namespace(
     node: tuple[Web3, Deployment], store: str, tmp_path: Path
 ) -> None:
     w3, deployment = node
+    operator = Account.from_key(ANVIL_DEV_KEY)  # every role: the data folder's dev chain
     services = build_services(
-        api_settings(tmp_path), open_store(store), w3, deployment, Account.from_key(ANVIL_DEV_KEY)
+        api_settings(tmp_path), open_store(store), w3, deployment, operator, operator
     )
     services.start()
     client = TestClient(create_app(services))
