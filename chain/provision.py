@@ -1,10 +1,10 @@
 """Putting a ledger on a connected node: deploy it (unless the data folder's deployment is
-already this chain's), register the standard programmes, grant the operator its roles and
+already this chain's), register the standard programmes (or those given), grant the operator its roles and
 write ``D/deployment.json``. ``carbon-ledger deploy`` and ``serve --dev`` both come here."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from web3 import Web3
@@ -24,6 +24,7 @@ def deploy_into(
     on_local_chain: bool,
     admin_delay: int,
     force: bool,
+    programmes: Sequence[str] = STANDARD_PROGRAMMES,
     say: Callable[[str], None] = print,
 ) -> Deployment:
     """The data folder's deployment on ``w3``: the one ``D/deployment.json`` names, checked
@@ -41,11 +42,12 @@ def deploy_into(
     ledger = LedgerClient.for_deployment(w3, deployment, operator)
     for role in ("COMPLIANCE_ROLE", "PAUSER_ROLE"):
         ledger.grant_role(ledger.role(role), operator.address)
-    for code in STANDARD_PROGRAMMES:
+    for code in programmes:
         register_programme(ledger, code)
     deployment.save(path)
     say(f"deployed CarbonLedger at {deployment.address} on chain {deployment.chain_id}")
     say(
-        f"block {deployment.deploy_block}, programmes {', '.join(STANDARD_PROGRAMMES)}; wrote {path}"
+        f"block {deployment.deploy_block}, programmes {', '.join(programmes) or 'none'}; "
+        f"wrote {path}"
     )
     return deployment

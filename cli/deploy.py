@@ -21,6 +21,13 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     deploy.add_argument(
         "--force", action="store_true", help="deploy a new ledger even if D/deployment.json exists"
     )
+    deploy.add_argument(
+        "--no-programmes",
+        action="store_true",
+        help="register no programme (a consortium registers each with its registry's admin: "
+        "carbon-ledger programme register CODE --admin ADDR); default: the standard ones, "
+        "administered by the operator",
+    )
     deploy.set_defaults(run=run_deploy)
 
     node = commands.add_parser("chain", help="run the data folder's local anvil in the foreground")
@@ -31,6 +38,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 def run_deploy(args: argparse.Namespace) -> int:
     from chain.connect import connect
+    from chain.programmes import STANDARD_PROGRAMMES
     from chain.provision import deploy_into
 
     w3 = connect(args.data_dir, args.rpc)
@@ -40,6 +48,7 @@ def run_deploy(args: argparse.Namespace) -> int:
         on_local_chain=args.rpc is None,
         admin_delay=args.admin_delay,
         force=args.force,
+        programmes=() if args.no_programmes else STANDARD_PROGRAMMES,
     )
     return 0
 

@@ -179,9 +179,7 @@ def test_a_carry_to_another_holder_or_with_other_metadata_is_named(
     assert report.ok
     # A fresh ledger state where 1..99 was not yet carried: void it first (untouched).
     first = next(
-        i
-        for i in range(1, moved.admin.batch_count() + 1)
-        if moved.admin.batch(i).first_serial == 1
+        i for i in range(1, moved.admin.batch_count() + 1) if moved.admin.batch(i).first_serial == 1
     )
     moved.admin.void_batch(first, VCS_NAMESPACE, "carried again below, on purpose")
     moved.issuer.bridge(dataclasses.replace(ledger.issuance(1, 99), **changes))
@@ -207,9 +205,7 @@ def test_a_tampered_predecessor_trail_is_named_with_its_address(
     monkeypatch.setattr(verify, "fetch_logs", drop_one)
     report = verify_chain(ledger.chain.w3, moved.successor)
     assert not report.ok
-    assert report.discrepancies[0].message.startswith(
-        f"predecessor {ledger.deployment.address}: "
-    )
+    assert report.discrepancies[0].message.startswith(f"predecessor {ledger.deployment.address}: ")
 
 
 def test_a_successor_record_naming_another_head_is_named(ledger: Ledger, moved: Moved) -> None:
