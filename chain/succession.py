@@ -352,6 +352,7 @@ def check_carry(old: LedgerState, new: LedgerState) -> CarryReport:
         if not hit:
             continue  # a new bridging of the successor: not the predecessor's serials
         report.findings += _check_one(old, b, hit, carried)
+    report.findings += _check_projects(old, new)
     for live in old.live_ranges():
         report.live_ranges += 1
         report.live_tonnes += live.quantity
@@ -438,6 +439,33 @@ def _check_one(
                 "labels",
                 f"labels {b.bridged_labels}, predecessor batch {live.batch_id} ended with "
                 f"{source.labels}",
+            )
+        )
+    return out
+
+
+def _check_projects(old: LedgerState, new: LedgerState) -> list[CarryFinding]:
+    """A project the successor registered again (same programme code and project id) must
+    say what the predecessor's registration said: carried credits keep their project."""
+    before = {(code, p.project_id): p for code, p in old.projects.values()}
+    out: list[CarryFinding] = []
+    for code, project in new.projects.values():
+        was = before.get((code, project.project_id))
+        if was is None or was == project:
+            continue
+        differs = [
+            name
+            for name in ("name", "country", "methodology", "project_type")
+            if getattr(was, name) != getattr(project, name)
+        ]
+        out.append(
+            CarryFinding(
+                None,
+                "ProjectRegistered",
+                differs[0],
+                f"{code} project {project.project_id} registered again with other "
+                f"{', '.join(differs)} than on the predecessor "
+                f"({getattr(project, differs[0])!r}, was {getattr(was, differs[0])!r})",
             )
         )
     return out

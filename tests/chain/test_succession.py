@@ -234,3 +234,13 @@ def test_steps_need_their_keys(ledger: Ledger, moved: Moved) -> None:
     with pytest.raises(AccessControlUnauthorizedAccount):
         migration.carry_programme(moved.issuer, moved.successor, "VCS")
     assert isinstance(alice.sender, TxSender)
+
+
+def test_a_project_registered_again_with_other_metadata_is_named(
+    ledger: Ledger, moved: Moved
+) -> None:
+    moved.issuer.register_project(ledger.vcs, dataclasses.replace(BALE, name="Another forest"))
+    migration.carry_credits(moved.issuer, moved.successor, "VCS")
+    [found] = verify_chain(ledger.chain.w3, moved.successor).discrepancies
+    assert (found.kind, found.event, found.field) == ("carry", "ProjectRegistered", "name")
+    assert "'Another forest', was 'Bale Mountains" in found.message
