@@ -21,6 +21,7 @@ import weakref
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.engine import Engine
 from web3 import Web3
 
