@@ -469,3 +469,37 @@ def _check_projects(old: LedgerState, new: LedgerState) -> list[CarryFinding]:
             )
         )
     return out
+
+
+class PredecessorSerials:
+    """Which serials a successor's predecessor bridged (and did not void), to keep an import
+    on the successor from bridging them again: live ones arrive by the carry-over, spent ones
+    stay the predecessor's history."""
+
+    def __init__(self, state: LedgerState, address: str) -> None:
+        self.address = address
+        self._segments = state.segments()
+        self._starts = {k: [s.first for s in v] for k, v in self._segments.items()}
+
+    def overlap(self, code: str, namespace: str, first: int, last: int) -> str | None:
+        """Why ``first..last`` of ``code``/``namespace`` may not be bridged here, or ``None``."""
+        segs = self._segments.get((code, namespace), [])
+        i = max(bisect.bisect_right(self._starts.get((code, namespace), []), first) - 1, 0)
+        for s in segs[i:]:
+            if s.first > last:
+                break
+            if s.last < first:
+                continue
+            lo, hi = max(s.first, first), min(s.last, last)
+            if s.state == RangeState.HELD:
+                return (
+                    f"serials {lo}..{hi} are live on the predecessor ledger {self.address} "
+                    f"(batch {s.batch_id}) and not carried over yet: `carbon-ledger ledger "
+                    "carry-credits` brings them, to their holder"
+                )
+            return (
+                f"serials {lo}..{hi} were {state_name(s.state)} on the predecessor ledger "
+                f"{self.address} (batch {s.batch_id}): they stay its history, bridging them "
+                "again would count them twice"
+            )
+        return None

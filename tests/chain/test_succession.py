@@ -244,3 +244,22 @@ def test_a_project_registered_again_with_other_metadata_is_named(
     [found] = verify_chain(ledger.chain.w3, moved.successor).discrepancies
     assert (found.kind, found.event, found.field) == ("carry", "ProjectRegistered", "name")
     assert "'Another forest', was 'Bale Mountains" in found.message
+
+
+def test_an_import_on_the_successor_may_not_bridge_the_predecessors_serials(
+    ledger: Ledger, moved: Moved
+) -> None:
+    from chain.succession import PredecessorSerials
+
+    guard = PredecessorSerials(
+        migration.read_state(ledger.chain.w3, ledger.deployment), ledger.deployment.address
+    )
+    live = guard.overlap("VCS", VCS_NAMESPACE, 1, 10)
+    assert live is not None and "live on the predecessor ledger" in live
+    assert "not carried over yet" in live
+    spent = guard.overlap("VCS", VCS_NAMESPACE, 120, 130)
+    assert spent is not None and "serials 120..130 were retired on the predecessor" in spent
+    cancelled = guard.overlap("VCS", VCS_NAMESPACE, 990, 2000)
+    assert cancelled is not None and "serials 990..1000 were cancelled" in cancelled
+    assert guard.overlap("VCS", VCS_NAMESPACE, 1001, 5000) is None
+    assert guard.overlap("GS", VCS_NAMESPACE, 1, 10) is None

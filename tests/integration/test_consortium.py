@@ -297,6 +297,19 @@ def test_four_registries_govern_bridge_correct_recover_and_move_to_a_successor(
     assert sum(r[2] - r[1] + 1 for r in _batches(new_vcs, c.new.address)) == 50
     assert new_vcs.account_status(c.lost.address).frozen
 
+    # Importing the Verra export again on the successor bridges nothing: the blocks retired
+    # at the registry stay the predecessor's history, the live ones arrived by the carry-over.
+    count = new_vcs.batch_count()
+    monkeypatch.setenv(ISSUER_KEY_ENV, "0x" + bytes(c.issuers["VCS"].account.key).hex())
+    again = c.cli.json(
+        "import", "--registry", "vcs", "--issuances", str(tmp_path / "vcs.csv"), "--rpc", c.url
+    )
+    monkeypatch.delenv(ISSUER_KEY_ENV)
+    assert new_vcs.batch_count() == count
+    retired_rows = [r for r in again["rejected"] if "on the predecessor ledger" in r["reason"]]
+    assert len(retired_rows) == 2, again["rejected"]
+    assert all("were retired on the predecessor" in r["reason"] for r in retired_rows)
+
     # 9. An issuer bridging again on the successor what the buyer retired on the predecessor
     #    is double counting: audit verify names it.
 
