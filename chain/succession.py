@@ -58,6 +58,10 @@ class ProgrammeState:
     """The namespaces its admin allows now."""
     admins: set[str] = field(default_factory=set)
     issuers: set[str] = field(default_factory=set)
+    first_admin: str | None = None
+    """The admin its registration named (the grant that follows ``ProgramRegistered``)."""
+    block: int = 0
+    """Where it was registered."""
 
 
 @dataclass
@@ -142,7 +146,7 @@ class LedgerState:
         if name == "ProgramRegistered":
             pid = int(f["programId"])
             code = bytes(f["code"]).rstrip(b"\0").decode("ascii", "replace")
-            self.programmes[pid] = ProgrammeState(pid, code)
+            self.programmes[pid] = ProgrammeState(pid, code, block=event.block_number)
         elif name == "ProgramPolicyUpdated":
             p = self.programmes.get(int(f["programId"]))
             if p is not None:
@@ -158,6 +162,9 @@ class LedgerState:
         elif name == "RoleUpdated":
             holders = self.roles.setdefault(bytes(f["role"]), set())
             account = str(f["account"]).lower()
+            for p in self.programmes.values():
+                if p.first_admin is None and bytes(f["role"]) == program_admin_role(p.program_id):
+                    p.first_admin = account
             if f["granted"]:
                 holders.add(account)
             else:
@@ -353,6 +360,7 @@ def check_carry(old: LedgerState, new: LedgerState) -> CarryReport:
             continue  # a new bridging of the successor: not the predecessor's serials
         report.findings += _check_one(old, b, hit, carried)
     report.findings += _check_projects(old, new)
+    report.findings += _check_programmes(old, new)
     for live in old.live_ranges():
         report.live_ranges += 1
         report.live_tonnes += live.quantity
@@ -503,3 +511,33 @@ class PredecessorSerials:
                 "again would count them twice"
             )
         return None
+
+
+def _check_programmes(old: LedgerState, new: LedgerState) -> list[CarryFinding]:
+    """Each programme of the predecessor is registered on the successor naming one of the
+    admins it had at the seal: the ledger admin who deploys the successor cannot take a
+    programme over (and then grant itself its issuer role) on the way."""
+    out: list[CarryFinding] = []
+    for programme in sorted(old.programmes.values(), key=lambda p: p.program_id):
+        now = new.programme(programme.code)
+        if now is None:
+            out.append(
+                CarryFinding(
+                    None,
+                    "ProgramRegistered",
+                    "code",
+                    f"programme {programme.code} of the predecessor is not registered yet",
+                    pending=True,
+                )
+            )
+        elif now.first_admin not in programme.admins:
+            out.append(
+                CarryFinding(
+                    now.block,
+                    "ProgramRegistered",
+                    "admin",
+                    f"programme {programme.code} registered naming {now.first_admin} its admin; "
+                    f"on the predecessor its admins were {', '.join(sorted(programme.admins))}",
+                )
+            )
+    return out

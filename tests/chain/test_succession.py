@@ -14,7 +14,7 @@ import pytest
 import chain.verify as verify
 from chain import migration
 from chain.client import LedgerClient
-from chain.deployment import Deployment
+from chain.deployment import Deployment, deploy_ledger
 from chain.domain import Label
 from chain.errors import ConfigurationError, LedgerSealed
 from chain.events import event_specs
@@ -263,3 +263,28 @@ def test_an_import_on_the_successor_may_not_bridge_the_predecessors_serials(
     assert cancelled is not None and "serials 990..1000 were cancelled" in cancelled
     assert guard.overlap("VCS", VCS_NAMESPACE, 1001, 5000) is None
     assert guard.overlap("GS", VCS_NAMESPACE, 1, 10) is None
+
+
+def test_a_successor_whose_programme_names_another_admin_is_named(ledger: Ledger) -> None:
+    """The ledger admin deploying the successor may not take a programme over on the way."""
+    _busy(ledger)
+    _seal(ledger)
+    assert ledger.admin.sender is not None
+    successor = Deployment(
+        **{
+            **dataclasses.asdict(
+                deploy_ledger(
+                    ledger.admin.sender, admin_delay=DELAY, predecessor=ledger.deployment.address
+                )
+            ),
+            "predecessor_deployment": dataclasses.asdict(ledger.deployment),
+        }
+    )
+    new = LedgerClient.for_deployment(ledger.chain.w3, successor, ledger.admin.sender)
+    new.register_program("VCS", ledger.carol.account)  # VCS's admin was the ledger admin
+    report = verify_chain(ledger.chain.w3, successor)
+    taken = [d for d in report.discrepancies if d.kind == "carry"]
+    assert [(d.event, d.field) for d in taken] == [("ProgramRegistered", "admin")]
+    assert f"naming {ledger.carol.account.lower()} its admin" in taken[0].message
+    missing = [d.message for d in report.discrepancies if d.field == "code"]
+    assert missing == ["programme GS of the predecessor is not registered yet"]
