@@ -102,6 +102,7 @@ def seal_status(client: LedgerClient) -> SealStatus:
 def seal_step(client: LedgerClient) -> tuple[SealStatus, list[TxResult]]:
     """As the ledger admin: schedule the seal if none is, carry it out if it is due; else
     nothing (the status says when it will be)."""
+    _require_role(client, bytes(32))  # DEFAULT_ADMIN_ROLE
     status = seal_status(client)
     if status.sealed:
         return status, []
