@@ -95,3 +95,7 @@ def test_the_seal_waits_its_announced_delay_then_the_successor_takes_over(
     assert verified["ok"] is True, verified["discrepancies"]
     assert verified["predecessors"][0]["address"] == old.address
     assert verified["predecessors"][0]["live_ranges"] == 0
+    status, out, _ = cli("audit", "verify", "--rpc", url)
+    assert status == 0
+    assert f"predecessor {old.address}: sealed at audit seq" in out
+    assert "0 of 0 live ranges (0 of 0 t) carried over" in out
