@@ -256,13 +256,42 @@ class LedgerClient:
         """Seconds between beginning a hand-over and its earliest acceptance."""
         return int(self._call(self.contract.functions.defaultAdminDelay()))
 
+    # ------------------------------------------------------------ migration (the default admin)
+
+    def schedule_seal(self) -> TxResult:
+        """Announce sealing the ledger: ``seal`` may run once the admin delay has passed."""
+        return self._transact(self.contract.functions.scheduleSeal())
+
+    def cancel_seal(self) -> TxResult:
+        return self._transact(self.contract.functions.cancelSeal())
+
+    def seal(self) -> TxResult:
+        """Seal the ledger for good (its scheduled time has come)."""
+        return self._transact(self.contract.functions.seal())
+
+    def seal_at(self) -> int:
+        """When a scheduled seal may be carried out (unix time; 0 if none is scheduled)."""
+        return int(self._call(self.contract.functions.sealAt()))
+
+    def final_state(self) -> tuple[bool, int, bytes, bytes]:
+        """``(sealed, seq, head, commitment)``: final once sealed (docs/AUDIT.md, "Migration")."""
+        sealed, seq, head, commitment = self._call(self.contract.functions.finalState())
+        return bool(sealed), int(seq), bytes(head), bytes(commitment)
+
+    def predecessor(self) -> str | None:
+        """The sealed ledger this one succeeds, if any."""
+        found = str(self._call(self.contract.functions.predecessor()))
+        return None if int(found, 16) == 0 else found
+
     # ------------------------------------------------------------ issuers
 
     def register_project(self, program_id: int, project: Project) -> bytes:
-        result = self._transact(
-            self.contract.functions.registerProject(program_id, project.as_abi())
-        )
+        result = self.register_project_tx(program_id, project)
         return bytes(result.event("ProjectRegistered").fields["projectKey"])
+
+    def register_project_tx(self, program_id: int, project: Project) -> TxResult:
+        """``register_project``, returning the transaction."""
+        return self._transact(self.contract.functions.registerProject(program_id, project.as_abi()))
 
     def project_program(self, key: bytes) -> int:
         return int(self._call(self.contract.functions.projectProgram(key)))

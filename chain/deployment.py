@@ -43,6 +43,17 @@ class Deployment:
     """The sealed ledger this one succeeds (``None`` for a first ledger)."""
     predecessor_head: str | None = None
     """The predecessor's final audit head, which this ledger's genesis head folds in."""
+    predecessor_deployment: dict[str, Any] | None = None
+    """The predecessor's own record (``carbon-ledger ledger succeed`` keeps it here), so that
+    ``audit verify`` can walk its trail too; it nests its own predecessor's, if any."""
+
+    @property
+    def predecessor_record(self) -> Deployment | None:
+        """The predecessor's record, if this one keeps it."""
+        if self.predecessor_deployment is None:
+            return None
+        data = self.predecessor_deployment
+        return Deployment(**{k: data[k] for k in self.__dataclass_fields__ if k in data})
 
     @property
     def audit_genesis(self) -> bytes:
@@ -64,7 +75,7 @@ class Deployment:
             raise ConfigurationError(f"{path} is not valid JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise ConfigurationError(f"{path} holds a JSON {type(data).__name__}, not an object")
-        optional = ("contract", "predecessor", "predecessor_head")
+        optional = ("contract", "predecessor", "predecessor_head", "predecessor_deployment")
         missing = [f for f in cls.__dataclass_fields__ if f not in data and f not in optional]
         if missing:
             raise ConfigurationError(f"{path} lacks {', '.join(missing)}")

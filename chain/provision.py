@@ -38,6 +38,10 @@ class Roles:
     compliance: str | None = None
     pauser: str | None = None
     program_admins: Mapping[str, str] = field(default_factory=dict)
+    standard_programmes: bool = True
+    """On the local chain, register every standard programme (the operator administering those
+    not named); False registers only the named ones, as on a real node (a consortium's
+    registries each register their own: ``deploy --no-programmes``)."""
 
 
 @dataclass(frozen=True)
@@ -71,13 +75,21 @@ def role_holders(admin: str, roles: Roles, *, on_local_chain: bool) -> Holders:
         for code in STANDARD_PROGRAMMES
         if code in roles.program_admins
     }
-    if on_local_chain:
+    if on_local_chain and roles.standard_programmes:
         return Holders(
             admin=admin,
             compliance=named["--compliance"] or admin,
             pauser=named["--pauser"] or admin,
             program_admins={code: program_admins.get(code, admin) for code in STANDARD_PROGRAMMES},
             unregistered=(),
+        )
+    if on_local_chain:
+        return Holders(
+            admin=admin,
+            compliance=named["--compliance"] or admin,
+            pauser=named["--pauser"] or admin,
+            program_admins=program_admins,
+            unregistered=tuple(c for c in STANDARD_PROGRAMMES if c not in program_admins),
         )
     for flag, value in named.items():
         if value is None:

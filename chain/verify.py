@@ -45,6 +45,7 @@ from chain.indexer import halt
 from chain.indexer.source import BlockHeader, LogSource
 from chain.replay import HoldingsReplay
 from chain.store import schema
+from chain.succession import LedgerState, check_carry
 
 DEFAULT_MAX_LAG_BLOCKS = 120
 """Blocks a store may be behind the chain head and still pass ``audit verify``: two minutes
@@ -80,6 +81,10 @@ class VerificationReport:
     """The bound on ``lag_blocks`` past which the store is taken as stopped."""
     indexer_error: dict[str, Any] | None = None
     """The halt the store's indexer recorded (``chain.indexer.halt.Halt``), if any."""
+    predecessors: list[dict[str, Any]] = field(default_factory=list)
+    """For a successor ledger: each sealed predecessor verified with it, nearest first
+    (``address``, ``audit_seq``, ``audit_head``, ``events``, ``batches``, and the carry-over:
+    ``live_ranges``, ``live_tonnes``, ``carried_ranges``, ``carried_tonnes``, ``not_carried``)."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -114,7 +119,23 @@ def verify_chain(
     progress: Callable[[str], None] | None = None,
     count: Count | None = None,
 ) -> VerificationReport:
-    """Run checks 1-3 above at the current head block."""
+    """Run checks 1-3 above at the current head block; for a successor ledger, its
+    predecessors' too and the boundary between them (``verify_succession``)."""
+    report, trail = _verify_ledger(w3, deployment, progress=progress, count=count)
+    if deployment.predecessor or (trail and trail[0].name == "LedgerSucceeded"):
+        verify_succession(w3, deployment, report, trail, progress=progress, count=count)
+        report.ok = not report.discrepancies
+    return report
+
+
+def _verify_ledger(
+    w3: Web3,
+    deployment: Deployment,
+    *,
+    progress: Callable[[str], None] | None = None,
+    count: Count | None = None,
+) -> tuple[VerificationReport, list[LedgerEvent]]:
+    """Checks 1-3 of one ledger, and its audited events."""
     say = progress or (lambda _msg: None)
     deployment.check(w3)
     client = LedgerClient.for_deployment(w3, deployment)
@@ -160,7 +181,7 @@ def verify_chain(
         if count is not None:
             count("batches compared", done, len(replay.batches))
 
-    return VerificationReport(
+    report = VerificationReport(
         ok=not found,
         audit_seq=seq,
         audit_head="0x" + head.hex(),
@@ -170,6 +191,126 @@ def verify_chain(
         discrepancies=found,
         chain_head=block,
     )
+    return report, trail
+
+
+def verify_succession(
+    w3: Web3,
+    deployment: Deployment,
+    report: VerificationReport,
+    trail: list[LedgerEvent],
+    *,
+    progress: Callable[[str], None] | None = None,
+    count: Count | None = None,
+) -> None:
+    """Verify a successor's sealed predecessor (and so on back) and the boundary: the
+    predecessor's trail up to its seal, the successor's genesis and first event naming it
+    with its final head and state commitment, and the carried-over credits equal to its final
+    live state (``chain.succession.check_carry``). Findings join ``report``; those of the
+    predecessor's own trail name its address."""
+    say = progress or (lambda _msg: None)
+    found = report.discrepancies
+
+    def boundary(block: int | None, event: str, fld: str, message: str) -> None:
+        found.append(Discrepancy("succession", block, event, fld, message))
+
+    old_record = deployment.predecessor_record
+    first = trail[0] if trail else None
+    named = str(first.fields["predecessor"]) if first and first.name == "LedgerSucceeded" else None
+    if old_record is None:
+        boundary(
+            first.block_number if first else None,
+            "LedgerSucceeded",
+            "predecessor",
+            f"the ledger succeeds {named or deployment.predecessor}, but deployment.json keeps "
+            "no record of it (predecessor_deployment): its trail cannot be verified",
+        )
+        return
+    say(f"verifying the predecessor {old_record.address}")
+    old_report, old_trail = _verify_ledger(w3, old_record, progress=progress, count=count)
+    if old_record.predecessor or (old_trail and old_trail[0].name == "LedgerSucceeded"):
+        verify_succession(w3, old_record, old_report, old_trail, progress=progress, count=count)
+    found.extend(
+        Discrepancy(
+            d.kind, d.block, d.event, d.field, f"predecessor {old_record.address}: {d.message}"
+        )
+        for d in old_report.discrepancies
+    )
+    old = LedgerState.from_trail(old_trail).finish()
+    new = LedgerState.from_trail(trail).finish()
+    old_head = bytes.fromhex(old_report.audit_head[2:])
+    last = old_trail[-1] if old_trail else None
+    sealed_last = last is not None and last.name == "SealRecorded" and old.sealed
+    if not sealed_last:
+        boundary(
+            last.block_number if last else None,
+            last.name if last else "SealRecorded",
+            "step",
+            f"the predecessor {old_record.address}'s trail does not end with its seal "
+            "(SealRecorded step 2): it is not sealed, or events follow the seal",
+        )
+    if named is None or first is None:
+        boundary(
+            first.block_number if first else None,
+            first.name if first else "LedgerSucceeded",
+            "seq",
+            "the successor's first event (seq 1) is not LedgerSucceeded",
+        )
+    else:
+        if named.lower() != old_record.address.lower():
+            boundary(
+                first.block_number,
+                "LedgerSucceeded",
+                "predecessor",
+                f"names {named}, deployment.json's predecessor is {old_record.address}",
+            )
+        if bytes(first.fields["predecessorHead"]) != old_head:
+            boundary(
+                first.block_number,
+                "LedgerSucceeded",
+                "predecessorHead",
+                f"names head 0x{bytes(first.fields['predecessorHead']).hex()}, the predecessor's "
+                f"trail ends at {old_report.audit_head}",
+            )
+        want = old.commitment(old_head)
+        if bytes(first.fields["predecessorCommitment"]) != want:
+            boundary(
+                first.block_number,
+                "LedgerSucceeded",
+                "predecessorCommitment",
+                f"names commitment 0x{bytes(first.fields['predecessorCommitment']).hex()}, the "
+                f"predecessor's trail gives 0x{want.hex()} ({old.batch_count} batches, "
+                f"{old.retirement_count} retirements, seq {old.seq})",
+            )
+    if deployment.predecessor_head != old_report.audit_head:
+        boundary(
+            None,
+            "deployment",
+            "predecessor_head",
+            f"deployment.json says {deployment.predecessor_head}, the predecessor's trail ends "
+            f"at {old_report.audit_head}: the successor's genesis is "
+            "keccak(keccak(chainid, address) ‖ that head)",
+        )
+    say("checking the carried-over credits against the predecessor's final live state")
+    carry = check_carry(old, new)
+    for c in carry.findings:
+        kind = "not_carried" if c.pending else "carry"
+        found.append(Discrepancy(kind, c.block, c.event, c.field, c.message))
+    report.predecessors = [
+        {
+            "address": old_record.address,
+            "audit_seq": old_report.audit_seq,
+            "audit_head": old_report.audit_head,
+            "events": old_report.events,
+            "batches": old_report.batches,
+            "live_ranges": carry.live_ranges,
+            "live_tonnes": carry.live_tonnes,
+            "carried_ranges": carry.carried_ranges,
+            "carried_tonnes": carry.carried_tonnes,
+            "not_carried": len(carry.pending),
+        },
+        *old_report.predecessors,
+    ]
 
 
 def _recompute(

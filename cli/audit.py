@@ -92,6 +92,12 @@ def run_verify(args: argparse.Namespace) -> int:
         print(
             f"ok: audit seq {report.audit_seq}, head {report.audit_head}, {report.batches} batches"
         )
+        for p in report.predecessors:
+            print(
+                f"predecessor {p['address']}: sealed at audit seq {p['audit_seq']}, head "
+                f"{p['audit_head']}; {p['carried_ranges']} of {p['live_ranges']} live ranges "
+                f"({p['carried_tonnes']:,} of {p['live_tonnes']:,} t) carried over"
+            )
         if report.store_block is not None:
             print(
                 f"store at block {report.store_block} of chain head {report.chain_head} "

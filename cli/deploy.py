@@ -71,6 +71,13 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
         "the operator's key",
     )
     password_file_arg(deploy)
+    deploy.add_argument(
+        "--no-programmes",
+        action="store_true",
+        help="on the local chain, register only the programmes --program-admin names (a "
+        "consortium registers each with its registry's admin: carbon-ledger programme register "
+        "CODE --admin ADDR); a real node always does so",
+    )
     deploy.set_defaults(run=run_deploy)
 
     node = commands.add_parser("chain", help="run the data folder's local anvil in the foreground")
@@ -92,7 +99,12 @@ def run_deploy(args: argparse.Namespace) -> int:
                 f"--program-admin {code} names two admins, {admins[code]} and {admin}"
             )
         admins[code] = admin
-    roles = Roles(compliance=args.compliance, pauser=args.pauser, program_admins=admins)
+    roles = Roles(
+        compliance=args.compliance,
+        pauser=args.pauser,
+        program_admins=admins,
+        standard_programmes=not args.no_programmes,
+    )
     operator = signer(args)
     w3 = connect(args.data_dir, args.rpc)
     deploy_into(

@@ -23,6 +23,7 @@ from cli import (
     index,
     issuer,
     keystore,
+    ledger,
     pause,
     programme,
     serve,
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     pause.add_parsers(commands)  # pause, unpause
     admin.add_parser(commands)
     keystore.add_parser(commands)
+    ledger.add_parser(commands)
     return parser
 
 

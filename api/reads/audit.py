@@ -21,6 +21,7 @@ import weakref
 from typing import Any, Literal
 
 import sqlalchemy as sa
+from pydantic import Field
 from sqlalchemy.engine import Engine
 from web3 import Web3
 
@@ -39,11 +40,31 @@ MIN_INTERVAL_S = 5.0
 class Discrepancy(Model):
     kind: str
     """``audit``, ``event``, ``holdings``, ``conservation``, ``store``, ``indexer`` (a halt
-    its indexer recorded), ``lag`` (further behind than the bound), or ``registry``."""
+    its indexer recorded), ``lag`` (further behind than the bound), ``registry``, or for a
+    successor ledger ``succession`` (its link to its predecessor), ``carry`` (carried credits
+    that differ from the predecessor's final live state) or ``not_carried`` (a live range of
+    the predecessor not carried yet)."""
     block: int | None
     event: str | None
     field: str | None
     message: str
+
+
+class PredecessorCheck(Model):
+    """A sealed predecessor verified with its successor (docs/AUDIT.md, "Migration")."""
+
+    address: str
+    audit_seq: int
+    audit_head: str
+    """Its final head, which the successor's genesis folds in."""
+    events: int
+    batches: int
+    live_ranges: int
+    """Ranges held live at its seal: what the successor must carry."""
+    live_tonnes: int
+    carried_ranges: int
+    carried_tonnes: int
+    not_carried: int
 
 
 class IndexerHalt(Model):
@@ -87,6 +108,8 @@ class AuditResult(Model):
     duration_s: float
     cached: bool
     """Whether this is an earlier run's result (the store has not moved since)."""
+    predecessors: list[PredecessorCheck] = Field(default_factory=list)
+    """For a successor ledger, each sealed predecessor verified with it, nearest first."""
 
 
 STORE_NOTE = (
@@ -215,4 +238,5 @@ def _run(
         verified_at=at,
         duration_s=round(time.monotonic() - started, 3),
         cached=False,
+        predecessors=[PredecessorCheck(**p) for p in report.predecessors],
     )

@@ -32,6 +32,7 @@ from chain.importer.run import Executor, GasTable, ImportFees, Progress
 from chain.importer.state import LedgerView
 from chain.indexer.core import Indexer
 from chain.registries import adapters_for
+from chain.succession import PredecessorSerials
 from chain.transactions import NonceManager, TxSender
 
 KIND_ORDER = (FileKind.ISSUANCES, FileKind.RETIREMENTS, FileKind.CANCELLATIONS)
@@ -113,7 +114,9 @@ def import_exports(
     custody, senders = _issuers(target, reader, registry, programs, abi, nonces, fees)
     indexer.catch_up()
     today = _chain_today(w3)
-    plans = Planner(LedgerView(target.engine), custody, today).plan(rows)
+    plans = Planner(
+        LedgerView(target.engine), custody, today, predecessor=_predecessor(w3, target.deployment)
+    ).plan(rows)
     tell(f"planned {len(plans)} rows; sending transactions")
     executor = Executor(
         reader,
@@ -192,3 +195,14 @@ def verify_import(target: ImportTarget, exports: Sequence[ExportFile]) -> dict[s
         },
         "reconciliation": [r.as_json() for r in reconciliations],
     }
+
+
+def _predecessor(w3: Web3, deployment: Deployment) -> PredecessorSerials | None:
+    """On a successor ledger, its predecessor's bridged serials (docs/AUDIT.md, "Migration"):
+    a row naming them is rejected, not bridged again."""
+    record = deployment.predecessor_record
+    if record is None:
+        return None
+    from chain.migration import read_state
+
+    return PredecessorSerials(read_state(w3, record), record.address)

@@ -36,6 +36,7 @@ from chain.domain import (
 from chain.errors import RowRejected
 from chain.importer.model import BlockStatus, FileKind, RegistryBlock, RowRef, RowRejection
 from chain.importer.state import BatchModel, LedgerView
+from chain.succession import PredecessorSerials
 
 
 class Outcome(enum.StrEnum):
@@ -131,11 +132,14 @@ class Planner:
         today: int,
         *,
         batch_limit: int = MAX_BATCH_QUANTITY,
+        predecessor: PredecessorSerials | None = None,
     ) -> None:
         self.view = view
         self.custody = custody
         self.today = today
         self.batch_limit = batch_limit
+        self.predecessor = predecessor
+        """On a successor ledger: its predecessor's serials, never bridged again here."""
 
     def plan(self, rows: Sequence[RegistryBlock | RowRejection]) -> list[RowPlan]:
         plans = []
@@ -196,6 +200,13 @@ class Planner:
             if part in by_range
         }
         if len(present) < len(parts):
+            if self.predecessor is not None:
+                for part in parts:
+                    why = part not in present and self.predecessor.overlap(
+                        block.program, block.namespace, *part
+                    )
+                    if why:
+                        raise RowRejected(why)
             if not block.project.project_id:
                 raise RowRejected("the serial names no project, so the block cannot be bridged")
             self._check_labels(block, block.labels, "the block")

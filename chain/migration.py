@@ -1,0 +1,291 @@
+"""Moving a ledger to its successor (docs/AUDIT.md, "Migration"), one step per key.
+
+Each step reads the sealed predecessor's state from its own audit trail
+(``chain.succession.LedgerState``) and does only what the successor still lacks, so any step
+may be run again after an interruption, and each is done by the key that holds the right:
+
+1. ``seal_step`` (the ledger admin): schedule the predecessor's seal, or carry it out once
+   its announced delay has passed.
+2. ``deploy_successor`` (the ledger admin): deploy the successor naming the sealed
+   predecessor, register its programmes in the same order (so the ids, and with them the
+   project keys, are the same) with the same admins, and grant the compliance and pauser roles
+   to the predecessor's holders of them.
+3. ``carry_programme`` (each programme's admin): its identity policy and namespaces, and its
+   issuers (and any further admins), as the predecessor has them.
+4. ``carry_accounts`` (compliance): every account's allowlist and freeze flags as the
+   predecessor has them, except that an account frozen there while it still has live credits
+   to receive stays open until they are carried; run it again after step 5 to apply those
+   freezes and the predecessor's batch freezes.
+5. ``carry_credits`` (each programme's issuer): its projects, then every live (held) range of
+   the predecessor not carried yet, bridged as a batch to its holder with its batch's
+   metadata and final labels. Retired, detokenised and cancelled serials stay the
+   predecessor's history and are not carried.
+
+``audit verify`` on the successor checks the result (``chain.succession.check_carry``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from web3 import Web3
+
+from chain.client import LedgerClient, TxResult
+from chain.deployment import DEFAULT_ADMIN_DELAY, Deployment, deploy_ledger
+from chain.domain import Issuance, Label, int_to_date, project_key
+from chain.errors import AccessControlUnauthorizedAccount, ConfigurationError
+from chain.events import event_specs
+from chain.succession import (
+    COMPLIANCE_ROLE,
+    PAUSER_ROLE,
+    CarryReport,
+    LedgerState,
+    LiveRange,
+    check_carry,
+)
+from chain.transactions import TxSender
+from chain.verify import fetch_logs
+
+
+def read_state(w3: Web3, deployment: Deployment) -> LedgerState:
+    """The ledger's state as its audit trail tells it, read from the node's logs."""
+    from chain.events import decode_logs
+
+    audited = set(event_specs("ICarbonLedgerEvents"))
+    logs = fetch_logs(w3, deployment.address, deployment.deploy_block, w3.eth.block_number)
+    return LedgerState.from_trail(e for e in decode_logs(logs) if e.topics[0] in audited).finish()
+
+
+def predecessor_of(deployment: Deployment) -> Deployment:
+    """The predecessor's record kept in a successor's ``deployment.json``."""
+    record = deployment.predecessor_record
+    if record is None:
+        raise ConfigurationError(
+            f"the ledger at {deployment.address} succeeds no ledger this data folder knows "
+            "(run `carbon-ledger ledger succeed` on the predecessor's data folder)"
+        )
+    return record
+
+
+def _require_role(client: LedgerClient, role: bytes) -> None:
+    """Refuse up front, as the contract would, a signer without ``role`` (a step that finds
+    nothing to do would otherwise pass whoever runs it)."""
+    if not client.has_role(role, client.account):
+        raise AccessControlUnauthorizedAccount(
+            "AccessControlUnauthorizedAccount",
+            {"account": client.account.lower(), "neededRole": role},
+        )
+
+
+# ---------------------------------------------------------------- 1. the seal
+
+
+@dataclass(frozen=True)
+class SealStatus:
+    sealed: bool
+    seal_at: int
+    """When a scheduled seal may be carried out (unix time; 0 if none is scheduled)."""
+    now: int
+    """The latest block's timestamp."""
+
+    @property
+    def due(self) -> bool:
+        return not self.sealed and self.seal_at != 0 and self.now >= self.seal_at
+
+
+def seal_status(client: LedgerClient) -> SealStatus:
+    now = int(client.w3.eth.get_block("latest")["timestamp"])
+    return SealStatus(client.final_state()[0], client.seal_at(), now)
+
+
+def seal_step(client: LedgerClient) -> tuple[SealStatus, list[TxResult]]:
+    """As the ledger admin: schedule the seal if none is, carry it out if it is due; else
+    nothing (the status says when it will be)."""
+    _require_role(client, bytes(32))  # DEFAULT_ADMIN_ROLE
+    status = seal_status(client)
+    if status.sealed:
+        return status, []
+    if status.seal_at == 0:
+        result = client.schedule_seal()
+        return seal_status(client), [result]
+    if status.due:
+        result = client.seal()
+        return seal_status(client), [result]
+    return status, []
+
+
+# ---------------------------------------------------------------- 2. the successor
+
+
+def deploy_successor(
+    sender: TxSender,
+    predecessor: Deployment,
+    *,
+    admin_delay: int = DEFAULT_ADMIN_DELAY,
+) -> tuple[Deployment, list[TxResult]]:
+    """As the ledger admin: the successor of the sealed ``predecessor``, with its programmes
+    (same order, same admins) and its compliance and pauser role holders. Returns the new
+    record (keeping the predecessor's) and the transactions after the deployment."""
+    w3 = sender.w3
+    old = read_state(w3, predecessor)
+    if not old.sealed:
+        raise ConfigurationError(
+            f"the ledger at {predecessor.address} is not sealed: run `carbon-ledger ledger seal` "
+            "(it schedules the seal, then carries it out once the delay has passed)"
+        )
+    deployed = deploy_ledger(sender, admin_delay=admin_delay, predecessor=predecessor.address)
+    deployment = Deployment(
+        **{**asdict(deployed), "predecessor_deployment": asdict(predecessor)},
+    )
+    client = LedgerClient.for_deployment(w3, deployment, sender)
+    results: list[TxResult] = []
+    for pid, programme in sorted(old.programmes.items()):
+        admins = sorted(programme.admins)
+        if not admins:
+            raise ConfigurationError(f"programme {programme.code} has no admin on the predecessor")
+        result = client.register_program_tx(programme.code, admins[0])
+        got = int(result.event("ProgramRegistered").fields["programId"])
+        if got != pid:  # a fresh ledger numbers from 1, in registration order
+            raise ConfigurationError(f"programme {programme.code} got id {got}, not {pid}")
+        results.append(result)
+    for role in (COMPLIANCE_ROLE, PAUSER_ROLE):
+        for account in sorted(old.role_holders(role)):
+            if not client.has_role(role, account):
+                results.append(client.grant_role(role, account))
+    return deployment, results
+
+
+# ---------------------------------------------------------------- 3. programmes
+
+
+def carry_programme(
+    client: LedgerClient, successor: Deployment, code: str
+) -> tuple[int, list[TxResult]]:
+    """As programme ``code``'s admin on the successor: its policy, namespaces, issuers and
+    further admins as on the predecessor (only what differs). Returns its id and the
+    transactions."""
+    old = read_state(client.w3, predecessor_of(successor))
+    programme = old.programme(code)
+    if programme is None:
+        raise ConfigurationError(f"programme {code} is not on the predecessor")
+    pid = client.program_id(code)
+    if pid == 0:
+        raise ConfigurationError(f"programme {code} is not registered on the successor yet")
+    _require_role(client, client.program_admin_role(pid))
+    new = read_state(client.w3, successor)
+    now = new.programmes[pid]
+    results: list[TxResult] = []
+    wanted = (programme.fixed_namespaces, programme.numeric_project_ids)
+    if (now.fixed_namespaces, now.numeric_project_ids) != wanted:
+        results.append(
+            client.set_program_policy(
+                pid, fixed_namespaces=wanted[0], numeric_project_ids=wanted[1]
+            )
+        )
+    from chain.programmes import set_namespaces
+
+    results += set_namespaces(client, pid, sorted(programme.namespaces - now.namespaces))
+    for account in sorted(programme.issuers - now.issuers):
+        results.append(client.grant_issuer(pid, account))
+    for account in sorted(programme.admins - now.admins):
+        results.append(client.grant_role(client.program_admin_role(pid), account))
+    return pid, results
+
+
+# ---------------------------------------------------------------- 4. accounts
+
+
+@dataclass(frozen=True)
+class AccountsCarried:
+    results: list[TxResult]
+    held_open: list[str]
+    """Accounts frozen on the predecessor, left open until their live credits are carried."""
+
+
+def carry_accounts(client: LedgerClient, successor: Deployment) -> AccountsCarried:
+    """As compliance on the successor: accounts' flags and carried batches' freezes as on the
+    predecessor (see the module docstring)."""
+    _require_role(client, client.role("COMPLIANCE_ROLE"))
+    old = read_state(client.w3, predecessor_of(successor))
+    new = read_state(client.w3, successor)
+    carry = check_carry(old, new)
+    waiting = {p.holder for p in _pending(old, carry)}
+    results: list[TxResult] = []
+    held_open: list[str] = []
+    for account, want in sorted(old.accounts.items()):
+        allowed, frozen = want.allowed, want.frozen
+        if account in waiting and (frozen or not allowed):
+            allowed, frozen = True, False
+            held_open.append(account)
+        have = new.accounts.get(account)
+        if have is None or (have.allowed, have.frozen) != (allowed, frozen):
+            results.append(client.set_account(account, allowed=allowed, frozen=frozen))
+    for (old_batch, _first), new_batch in sorted(carry.carried.items()):
+        frozen = old.batches[old_batch].frozen
+        if new.batches[new_batch].frozen != frozen:
+            results.append(client.set_batch_frozen(new_batch, frozen))
+    return AccountsCarried(results, held_open)
+
+
+def _pending(old: LedgerState, carry: CarryReport) -> list[LiveRange]:
+    return [r for r in old.live_ranges() if (r.batch.batch_id, r.first) not in carry.carried]
+
+
+# ---------------------------------------------------------------- 5. credits
+
+
+@dataclass(frozen=True)
+class CreditsCarried:
+    results: list[TxResult]
+    batches: list[dict[str, Any]]
+    """One per range carried now: the predecessor's batch and serials, the successor batch."""
+
+
+def carry_credits(client: LedgerClient, successor: Deployment, code: str) -> CreditsCarried:
+    """As an issuer of ``code`` on the successor: its projects, then each live range of the
+    predecessor not carried yet (see the module docstring)."""
+    old = read_state(client.w3, predecessor_of(successor))
+    if old.programme(code) is None:
+        raise ConfigurationError(f"programme {code} is not on the predecessor")
+    pid = client.program_id(code)
+    if pid == 0:
+        raise ConfigurationError(f"programme {code} is not registered on the successor yet")
+    _require_role(client, client.issuer_role(pid))
+    new = read_state(client.w3, successor)
+    results: list[TxResult] = []
+    for _key, (owner, project) in sorted(old.projects.items()):
+        if owner == code and client.project_program(project_key(pid, project.project_id)) == 0:
+            results.append(client.register_project_tx(pid, project))
+    carried: list[dict[str, Any]] = []
+    pending = [r for r in _pending(old, check_carry(old, new)) if r.batch.code == code]
+    for live in pending:
+        b = live.batch
+        start, end = int_to_date(b.vintage_start), int_to_date(b.vintage_end)
+        assert start is not None and end is not None  # the contract checked both dates
+        bridged = client.bridge(
+            Issuance(
+                program_id=pid,
+                project_key=project_key(pid, b.project_id),
+                namespace=b.namespace,
+                first_serial=live.first,
+                last_serial=live.last,
+                recipient=Web3.to_checksum_address(live.holder),
+                vintage_start=start,
+                vintage_end=end,
+                labels=Label(b.labels),
+                metadata_hash=b.metadata_hash,
+                registry_reference=b.registry_reference,
+            )
+        )
+        results.append(bridged)
+        carried.append(
+            {
+                "predecessor_batch": b.batch_id,
+                "first_serial": live.first,
+                "last_serial": live.last,
+                "holder": live.holder,
+                "batch_id": bridged.batch_id,
+            }
+        )
+    return CreditsCarried(results, carried)
