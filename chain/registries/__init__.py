@@ -11,6 +11,9 @@ Usage (what an importer needs)::
     registries.format(s) == row["Serial Number"].strip()    # exact round trip
     s.with_range(s.first, s.first + 99)                      # a part of the block, re-rendered
 
+    b = registries.LedgerBatch(program, namespace, first, last, reference, project)
+    registries.range_serial(b, first, first + 99)           # a batch's sub-range, or None
+
 ``parse`` raises :class:`SerialFormatError` (a ``CarbonLedgerError``) whose ``reason`` names
 what is wrong, and :class:`UnknownRegistry` for a key nothing is registered under.
 
@@ -25,8 +28,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chain.canonical import clean_identifier, identifier_problem
-from chain.registries import acr, art, car, ccer, cdm, gs, vcs
+from chain.registries import _batch, acr, art, car, ccer, cdm, gs, vcs
 from chain.registries._adapter import SerialAdapter
+from chain.registries._batch import LedgerBatch
 from chain.registries._fields import ALPHA2, CODE, DATE_DMY, INTEGER, YEAR, FieldKind, choice
 from chain.registries._grammar import Grammar
 from chain.registries._model import (
@@ -53,6 +57,7 @@ __all__ = [
     "CommitmentPeriod",
     "FieldKind",
     "Grammar",
+    "LedgerBatch",
     "ParsedSerial",
     "RegistryTable",
     "RowColumns",
@@ -63,6 +68,7 @@ __all__ = [
     "UnknownRegistry",
     "VintageRule",
     "adapters_for",
+    "batch_serial",
     "canonical_project",
     "choice",
     "compose",
@@ -70,6 +76,7 @@ __all__ = [
     "format_serial",
     "namespace_problem",
     "parse",
+    "range_serial",
     "register",
     "registries",
     "unregister",
@@ -107,6 +114,18 @@ def compose(adapter_key: str, values: Mapping[str, str | int], grammar: int = 0)
 
 format = format_serial
 """The registry's own string for a :class:`ParsedSerial` (alias of :func:`format_serial`)."""
+
+
+def batch_serial(batch: LedgerBatch) -> ParsedSerial | None:
+    """The registry serial of a whole batch on the ledger, or ``None`` when its stored
+    reference and namespace do not determine one (``chain.registries._batch``)."""
+    return _batch.batch_serial(DEFAULT, batch)
+
+
+def range_serial(batch: LedgerBatch, first: int, last: int) -> str | None:
+    """The registry-format serial of ``first..last`` of a batch on the ledger (Verra: the
+    batch serial with its numbers replaced), or ``None`` when the batch has none."""
+    return _batch.range_serial(DEFAULT, batch, first, last)
 
 
 def register(adapter: SerialAdapter, *, replace: bool = False) -> SerialAdapter:
