@@ -23,6 +23,7 @@ import enum
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from chain.canonical import REFERENCE
 from chain.domain import (
     MAX_BATCH_QUANTITY,
     Issuance,
@@ -270,7 +271,7 @@ class Planner:
             vintage_end=block.vintage_end,
             labels=block.labels,
             metadata_hash=block.metadata_hash,
-            registry_reference=block.reference,
+            registry_reference=_reference(block, first, last),
         )
         plan.ops.append(BridgeOp(block.program, model.id, issuance))
         plan.batches.append(model.id)
@@ -414,3 +415,12 @@ def _shown(batch: BatchModel) -> str:
 def _labels(labels: Label) -> str:
     names = [m.name for m in Label if m and labels & m and m.name]
     return "+".join(n for n in names if n) or "none"
+
+
+def _reference(block: RegistryBlock, first: int, last: int) -> str:
+    """The registry reference a bridged range carries: the registry serial of exactly
+    ``first..last`` (it names the registry's block too, and lets pages and certificates show
+    the registry serial of any sub-range, ``chain.registries.range_serial``); the bare block
+    reference if that serial is longer than the contract accepts."""
+    text = block.serial.with_range(first, last).text()
+    return text if len(text.encode("utf-8")) <= REFERENCE else block.reference

@@ -97,7 +97,9 @@ def test_a_new_issued_block_registers_its_project_and_is_bridged(store: Engine) 
     assert (first.outcome, kinds(first.ops)) == (Outcome.BRIDGED, ["ProjectOp", "BridgeOp"])
     bridge = first.ops[1]
     assert isinstance(bridge, BridgeOp)
-    assert bridge.issuance.recipient == CUSTODY and bridge.issuance.registry_reference == "30256"
+    # The reference is the registry serial of exactly the bridged range (it names block 30256).
+    assert bridge.issuance.recipient == CUSTODY
+    assert bridge.issuance.registry_reference == f"{KENYA}-1-5485"
     assert (bridge.issuance.first_serial, bridge.issuance.last_serial) == (1, 5485)
     assert kinds(second.ops) == ["BridgeOp"]  # same project: registered once
 
