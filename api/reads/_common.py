@@ -19,6 +19,9 @@ from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
 from sqlalchemy.engine import Connection
 
 from api.problems import Problem
+from chain import registries
+from chain.errors import CarbonLedgerError
+from chain.registries import LedgerBatch
 
 JSON_SAFE = 2**53
 MAX_SQL_INT = 2**63 - 1
@@ -58,6 +61,34 @@ class SerialSpan(Model):
     first_serial: JsonInt
     last_serial: JsonInt
     quantity: JsonInt
+    registry_serial: str | None = None
+    """The range as its registry writes a serial (``null`` where the batch's stored reference
+    and namespace give no registry serial: see docs/API-READS.md)."""
+
+
+def registry_serial(batch: LedgerBatch, first: int, last: int) -> str | None:
+    """The registry-format serial of ``first..last`` of ``batch``, or ``None``: whatever the
+    stored text of a batch is (an issuer may bridge arbitrary text), never an error."""
+    try:
+        return registries.range_serial(batch, first, last)
+    except CarbonLedgerError:
+        return None
+
+
+def ledger_batch(row: Any) -> LedgerBatch:
+    """What a registry serial is rebuilt from, from a row with the batch's ``program_code``,
+    ``namespace``, ``first_serial``/``last_serial`` (or ``batch_first``/``batch_last``),
+    ``registry_reference`` and ``registry_project_id``."""
+    first = getattr(row, "batch_first", None)
+    last = getattr(row, "batch_last", None)
+    return LedgerBatch(
+        program=row.program_code,
+        namespace=row.namespace,
+        first=int(row.first_serial if first is None else first),
+        last=int(row.last_serial if last is None else last),
+        reference=row.registry_reference,
+        project=row.registry_project_id,
+    )
 
 
 T = TypeVar("T")

@@ -18,6 +18,8 @@ from api.reads._common import (
     Page,
     decode_cursor,
     keyset_page,
+    ledger_batch,
+    registry_serial,
     snapshot,
 )
 from chain.domain import (
@@ -30,6 +32,7 @@ from chain.domain import (
     label_names,
     state_name,
 )
+from chain.registries import LedgerBatch
 from chain.store import schema as s
 
 b, p, pr, r = s.batches, s.programs, s.projects, s.serial_ranges
@@ -76,6 +79,9 @@ class BatchSummary(Model):
     """The year of ``vintage_start``: what the ``vintage`` filter and the stats group by."""
     labels: list[LabelName]
     registry_reference: str
+    registry_serial: str | None
+    """The whole batch as its registry writes a serial; ``null`` where the stored reference
+    and namespace give none (docs/API-READS.md)."""
     frozen: bool
     totals: Totals
 
@@ -95,6 +101,8 @@ class HoldingRange(Model):
     state: StateName
     seq: int
     """The audit ``seq`` of the event that last shaped this range."""
+    registry_serial: str | None = None
+    """The range as its registry writes a serial (``null`` where the batch has none)."""
 
 
 class RangePage(Page[HoldingRange]):
@@ -177,6 +185,7 @@ def _summary_fields(row: Row[Any]) -> dict[str, Any]:
         "vintage_year": row.vintage_start // 10000,
         "labels": label_names(row.labels),
         "registry_reference": row.registry_reference,
+        "registry_serial": registry_serial(ledger_batch(row), row.first_serial, row.last_serial),
         "frozen": row.frozen,
         "totals": totals(row.quantity, row.retired, row.detokenised, row.cancelled),
     }
@@ -304,17 +313,39 @@ def ranges_after(
     rows = conn.execute(query.order_by(r.c.first_serial).limit(limit + 1)).all()
     scope = _ranges_scope(batch_id)
     page, following = keyset_page(rows, limit, scope, lambda row: [row.first_serial])
-    return RangePage(items=[holding_range(row) for row in page], next_cursor=following)
+    batch = _ledger_batch(conn, batch_id) if page else None
+    return RangePage(items=[holding_range(row, batch) for row in page], next_cursor=following)
 
 
-def holding_range(row: Row[Any]) -> HoldingRange:
+_LEDGER_BATCH = join_project(
+    sa.select(
+        p.c.code.label("program_code"),
+        pr.c.project_id.label("registry_project_id"),
+        b.c.namespace,
+        b.c.first_serial,
+        b.c.last_serial,
+        b.c.registry_reference,
+    )
+).where(b.c.id == sa.bindparam("batch"))
+
+
+def _ledger_batch(conn: Connection, batch_id: int) -> LedgerBatch | None:
+    row = conn.execute(_LEDGER_BATCH, {"batch": batch_id}).first()
+    return None if row is None else ledger_batch(row)
+
+
+def holding_range(row: Row[Any], batch: LedgerBatch | None = None) -> HoldingRange:
+    """A ``HoldingRange`` from a ``serial_ranges`` row; with its ``batch``, the range's
+    registry serial too."""
+    first, last = row.first_serial, row.last_serial
     return HoldingRange(
-        first_serial=row.first_serial,
-        last_serial=row.last_serial,
-        quantity=row.last_serial - row.first_serial + 1,
+        first_serial=first,
+        last_serial=last,
+        quantity=last - first + 1,
         holder=row.holder,
         state=state_name(row.state),
         seq=row.seq,
+        registry_serial=None if batch is None else registry_serial(batch, first, last),
     )
 
 

@@ -15,6 +15,8 @@ from api.reads._common import (
     SerialSpan,
     decode_cursor,
     keyset_page,
+    ledger_batch,
+    registry_serial,
     snapshot,
 )
 from api.reads.batches import PROJECT_COLUMNS, StateTonnes, join_project
@@ -73,6 +75,9 @@ BATCHES = join_project(
     sa.select(
         b.c.id,
         b.c.namespace,
+        b.c.first_serial,
+        b.c.last_serial,
+        b.c.registry_reference,
         b.c.vintage_start,
         b.c.vintage_end,
         b.c.labels,
@@ -135,6 +140,7 @@ def holdings_after(
     items = []
     for batch_id, group in groupby(rows, key=lambda row: row.batch_id):
         m = meta[batch_id]
+        batch = ledger_batch(m)
         items.append(
             BatchHolding(
                 batch_id=batch_id,
@@ -152,6 +158,7 @@ def holdings_after(
                         first_serial=x.first_serial,
                         last_serial=x.last_serial,
                         quantity=x.last_serial - x.first_serial + 1,
+                        registry_serial=registry_serial(batch, x.first_serial, x.last_serial),
                     )
                     for x in group
                 ],

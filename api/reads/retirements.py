@@ -18,6 +18,8 @@ from api.reads._common import (
     SerialSpan,
     decode_cursor,
     keyset_page,
+    ledger_batch,
+    registry_serial,
 )
 from api.reads.batches import PROJECT_COLUMNS, join_project
 from chain.domain import LabelName, PurposeName, int_to_date, label_names, purpose_name
@@ -104,7 +106,16 @@ class RetirementFilters:
 
 
 def _select() -> sa.Select[Any]:
-    query = sa.select(t, *PROJECT_COLUMNS, b.c.vintage_start, b.c.vintage_end)
+    query = sa.select(
+        t,
+        *PROJECT_COLUMNS,
+        b.c.vintage_start,
+        b.c.vintage_end,
+        b.c.namespace,
+        b.c.first_serial.label("batch_first"),
+        b.c.last_serial.label("batch_last"),
+        b.c.registry_reference,
+    )
     return join_project(query.join(b, b.c.id == t.c.batch_id))
 
 
@@ -129,7 +140,12 @@ def _fields(row: Row[Any]) -> dict[str, Any]:
         "quantity": row.quantity,
         "serial_ranges": [
             SerialSpan(
-                first_serial=row.first_serial, last_serial=row.last_serial, quantity=row.quantity
+                first_serial=row.first_serial,
+                last_serial=row.last_serial,
+                quantity=row.quantity,
+                registry_serial=registry_serial(
+                    ledger_batch(row), row.first_serial, row.last_serial
+                ),
             )
         ],
         "beneficiary": row.beneficiary,

@@ -21,6 +21,8 @@ from api.reads._common import (
     JsonInt,
     Model,
     invalid,
+    ledger_batch,
+    registry_serial,
     snapshot,
 )
 from api.reads.batches import (
@@ -119,6 +121,9 @@ class SerialStatus(Model):
     quantity: JsonInt
     """Serials asked about (1 for a single serial)."""
     scheme: str | None
+    registry_serial: str | None
+    """The serials asked about as their registry writes them, when they lie in one batch
+    whose registry serial is known (``null`` otherwise)."""
     bridged: JsonInt
     """How many of them are bridged (less than ``quantity`` if only part of a block is)."""
     status: StateName | None
@@ -211,6 +216,10 @@ def lookup_serial(
             states[name] += total
             holders.update((low, high))
     ids = [int(batch.id) for batch in batch_rows]
+    known = {int(batch.id): ledger_batch(batch) for batch in batch_rows}
+    whole = None
+    if len(ids) == 1:
+        whole = registry_serial(known[ids[0]], query.first, query.last)
     used = [name for name, tonnes in states.items() if tonnes]
     history, history_more = serial_history(conn, ids, query.first, query.last, limit=history_limit)
     retired: list[Retirement] = []
@@ -223,6 +232,7 @@ def lookup_serial(
         last_serial=query.last,
         quantity=query.quantity,
         scheme=query.scheme,
+        registry_serial=whole,
         bridged=sum(states.values()),
         status=used[0] if len(used) == 1 else None,  # type: ignore[arg-type]
         holder=holders.pop() if len(holders) == 1 else None,
@@ -230,7 +240,10 @@ def lookup_serial(
         states=StateTonnes(**states),
         batches=[summary(batch) for batch in batch_rows],
         ranges=[
-            RangeInBatch(batch_id=row.batch_id, **holding_range(row).model_dump()) for row in spans
+            RangeInBatch(
+                batch_id=row.batch_id, **holding_range(row, known[row.batch_id]).model_dump()
+            )
+            for row in spans
         ],
         ranges_truncated=truncated,
         retirements=retired,

@@ -55,7 +55,7 @@ from api.writes.models import (
 )
 from api.writes.signed import check_signature, typed_data
 from chain import registries
-from chain.canonical import TextRejected
+from chain.canonical import REFERENCE, TextRejected
 from chain.domain import MAX_BATCH_QUANTITY, date_to_int
 from chain.domain import project_key as _project_key
 from chain.errors import InvalidBridgeHint
@@ -208,8 +208,10 @@ def plan(
         )
     labels = sum(1 << LABELS.index(name) for name in set(body.labels))
     reference = body.registry_reference
-    if reference is None:
-        reference = parsed.reference or ""
+    if reference is None:  # the registry serial (naming its block), if the contract takes it
+        reference = parsed.text()
+        if len(reference.encode("utf-8")) > REFERENCE:
+            reference = parsed.reference or ""
     project = body.project.model_copy(update={"id": project_id})
     issuance = {
         "programId": program_id,

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from chain import registries
 from chain.store import schema as s
 from tests.api.reads.conftest import BENEFICIARY, Filled
 from tests.api.reads.support import get, invalid_fields, walk
@@ -17,8 +18,16 @@ def test_a_retirement_in_full(client: TestClient, filled: Filled) -> None:
     assert body["batch_id"] == filled.batch and body["program"] == "VCS"
     assert body["holder"] == body["actor"] == filled.alice.account.lower()
     assert (body["first_serial"], body["last_serial"], body["quantity"]) == (f + 100, f + 149, 50)
+    # The exact serials, also as Verra writes them: the batch's serial with these numbers.
+    batch_serial = get(client, f"/v1/batches/{filled.batch}")["registry_serial"]
+    retired = registries.parse("VCS", batch_serial).with_range(f + 100, f + 149).text()
     assert body["serial_ranges"] == [
-        {"first_serial": f + 100, "last_serial": f + 149, "quantity": 50}
+        {
+            "first_serial": f + 100,
+            "last_serial": f + 149,
+            "quantity": 50,
+            "registry_serial": retired,
+        }
     ]
     assert body["beneficiary"] == BENEFICIARY
     assert (body["purpose"], body["jurisdiction"]) == ("voluntary", "CH")

@@ -31,7 +31,10 @@ def test_a_real_verra_block_retired_at_the_registry(client: TestClient) -> None:
     assert body["scheme"] == "vcs" and body["quantity"] == body["bridged"] == 425
     assert body["status"] == "retired" and body["states"]["retired"] == 425
     (batch,) = body["batches"]
-    assert body["batch_id"] == batch["id"] and batch["registry_reference"] == "19385"
+    assert body["batch_id"] == batch["id"] and batch["registry_reference"] == VCS_RETIRED
+    # The whole block, and each range, as Verra writes it.
+    assert body["registry_serial"] == batch["registry_serial"] == VCS_RETIRED
+    assert [x["registry_serial"] for x in body["ranges"]] == [VCS_RETIRED]
     assert batch["project"]["project_id"] == "1340"
     (retirement,) = body["retirements"]
     assert retirement["mirrored"] is True and retirement["quantity"] == 425
