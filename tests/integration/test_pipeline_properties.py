@@ -66,6 +66,7 @@ from web3.types import RPCEndpoint
 from api.app import create_app
 from api.deps import Services
 from api.settings import Settings
+from chain import registries
 from chain.anvil import LocalNode, NodeOptions
 from chain.artifacts import ledger_abi
 from chain.deployment import Deployment, deploy_ledger
@@ -448,7 +449,8 @@ def check_served(engine: Engine, m: Mirror, env: Env) -> int:
         got = client.json(f"/v1/batches/{batch_id}")
         page = got.pop("ranges")
         assert got == want, f"batch {batch_id}: served {got!r}, chain {want!r}"
-        ranges = [_range_json(start, r) for start, r in sorted(m.ranges[batch_id].items())]
+        ledger = _ledger_batch(row, codes, projects[row["project_key"]])
+        ranges = [_range_json(start, r, ledger) for start, r in sorted(m.ranges[batch_id].items())]
         assert page["items"] == ranges[: len(page["items"])]
         assert page["next_cursor"] is not None or len(page["items"]) == len(ranges)
         for serial in {row["first_serial"], row["last_serial"]}:
@@ -522,6 +524,9 @@ def _batch_json(
         "vintage_year": row["vintage_start"] // 10000,
         "labels": [n for i, n in enumerate(LABELS) if row["labels"] >> i & 1],
         "registry_reference": row["registry_reference"],
+        "registry_serial": _registry_serial(
+            _ledger_batch(row, codes, project), row["first_serial"], row["last_serial"]
+        ),
         "frozen": row["frozen"],
         "totals": {
             "bridged": _ji(row["quantity"]),
@@ -541,7 +546,26 @@ def _batch_json(
     }
 
 
-def _range_json(start: int, r: Any) -> dict[str, Any]:
+def _ledger_batch(
+    row: dict[str, Any], codes: dict[int, str], project: dict[str, Any]
+) -> registries.LedgerBatch:
+    return registries.LedgerBatch(
+        codes[row["program_id"]],
+        row["namespace"],
+        row["first_serial"],
+        row["last_serial"],
+        row["registry_reference"],
+        project["project_id"],
+    )
+
+
+def _registry_serial(batch: registries.LedgerBatch, first: int, last: int) -> str | None:
+    """What the reads must serve: the adapter's rendering where the batch's reference (or
+    namespace) is its registry serial, else ``None`` (arbitrary text never fails a read)."""
+    return registries.range_serial(batch, first, last)
+
+
+def _range_json(start: int, r: Any, batch: registries.LedgerBatch) -> dict[str, Any]:
     return {
         "first_serial": _ji(start),
         "last_serial": _ji(r.last),
@@ -549,6 +573,7 @@ def _range_json(start: int, r: Any) -> dict[str, Any]:
         "holder": r.holder,
         "state": STATES[r.state],
         "seq": r.seq,
+        "registry_serial": _registry_serial(batch, start, r.last),
     }
 
 
@@ -560,6 +585,9 @@ def _retirement_json(
         "first_serial": _ji(row["first_serial"]),
         "last_serial": _ji(row["last_serial"]),
         "quantity": _ji(row["quantity"]),
+        "registry_serial": _registry_serial(
+            _ledger_batch(batch, codes, project), row["first_serial"], row["last_serial"]
+        ),
     }
     return {
         "id": row["id"],
@@ -571,7 +599,7 @@ def _retirement_json(
         "vintage_start": _iso(batch["vintage_start"]),
         "vintage_end": _iso(batch["vintage_end"]),
         "holder": row["holder"],
-        **span,
+        **{k: v for k, v in span.items() if k != "registry_serial"},
         "serial_ranges": [span],
         "beneficiary": row["beneficiary"],
         "purpose": PURPOSES[row["purpose"]],
