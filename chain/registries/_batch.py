@@ -22,6 +22,7 @@ project and vintage with the sub-range's numbers.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from chain.registries._adapter import SerialAdapter
 from chain.registries._model import ParsedSerial, SerialFormatError, UnknownRegistry
@@ -105,9 +106,25 @@ def range_serial(table: RegistryTable, batch: LedgerBatch, first: int, last: int
         raise SerialFormatError(
             f"range {first}..{last} is not within the batch's {batch.first}..{batch.last}"
         )
-    whole = batch_serial(table, batch)
+    whole = _batch_serial_cached(table, table.version, batch)
     if whole is None:
         return None
     if (first, last) == (whole.first, whole.last):
         return whole.text()
-    return whole.with_range(first, last).text()
+    adapter = whole.adapter
+    if {adapter.first, adapter.last} & set(adapter.namespace_grammar.names):
+        return whole.with_range(first, last).text()  # the numbers shape the namespace
+    # The whole batch parsed; numbers within its range are valid parts of the same form (no
+    # leading zeros, at most MAX_SERIAL, first <= last) and no other part depends on them,
+    # so rendering them in place is what ``with_range`` would validate, without re-parsing.
+    values = dict(whole.fields)
+    values[adapter.first], values[adapter.last] = str(first), str(last)
+    return adapter.grammars[whole.grammar].render(values)
+
+
+@lru_cache(maxsize=1024)
+def _batch_serial_cached(
+    table: RegistryTable, version: int, batch: LedgerBatch
+) -> ParsedSerial | None:
+    """``batch_serial``, remembered per table state (a page renders many ranges of a batch)."""
+    return batch_serial(table, batch)

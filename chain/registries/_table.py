@@ -21,6 +21,8 @@ class RegistryTable:
 
     def __init__(self, adapters: Iterable[SerialAdapter] = ()) -> None:
         self._adapters: dict[str, SerialAdapter] = {}
+        self.version = 0
+        """Bumped by every (un)registration: what caches over this table key on."""
         for adapter in adapters:
             self.register(adapter)
 
@@ -29,11 +31,13 @@ class RegistryTable:
         if adapter.key in self._adapters and not replace:
             raise ValueError(f"an adapter {adapter.key!r} is already registered")
         self._adapters[adapter.key] = adapter
+        self.version += 1
         return adapter
 
     def unregister(self, key: str) -> None:
         """Remove the adapter with this adapter key (``KeyError`` if there is none)."""
         del self._adapters[key]
+        self.version += 1
 
     def adapter(self, key: str) -> SerialAdapter:
         """The adapter with this adapter key (``"gs-cdm"``)."""
