@@ -40,6 +40,7 @@ class Bridged:
     batches: dict[str, int]  # case → batch id ("own" too)
     retirements: dict[str, int]
     firsts: dict[str, int]
+    custody: str  # the issuer's account, which holds what it bridged
 
 
 @pytest.fixture(scope="module")
@@ -73,7 +74,7 @@ def bridged(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bridged]:
         retirements[case] = issuer.retire(request).retirement_id
         batches[case], firsts[case] = batch, first
     Indexer(env.chain.w3, env.engine, env.deployment, confirmations=0).sync()
-    yield Bridged(client_for(env.engine), batches, retirements, firsts)
+    yield Bridged(client_for(env.engine), batches, retirements, firsts, issuer.account)
 
 
 def test_a_reference_that_is_the_batchs_own_serial_names_every_sub_range(
@@ -104,6 +105,12 @@ def test_a_reference_that_is_the_batchs_own_serial_names_every_sub_range(
         assert all(OWN.with_range(*x).text() in page.text for x in spans)
         found = client.get("/serials", params={"q": retired, "lang": lang})
         assert found.status_code == 200 and found.text.count(retired) >= 2
+        account = client.get(f"/accounts/{bridged.custody}", params={"lang": lang})
+        held = [OWN.with_range(*x).text() for x in (spans[0], spans[2])]
+        assert account.status_code == 200 and all(text in account.text for text in held)
+    holdings = get(client, f"/v1/accounts/{bridged.custody}/holdings")["items"]
+    (own,) = [x for x in holdings if x["batch_id"] == batch]
+    assert [x["registry_serial"] for x in own["ranges"]] == held
 
 
 @pytest.mark.parametrize("case", list(HOSTILE))
@@ -136,3 +143,8 @@ def test_a_reference_that_is_not_the_batchs_serial_shows_the_numbers_and_no_regi
             "/serials", params={"q": str(first + 120), "program": "VCS", "lang": lang}
         )
         assert found.status_code == 200 and 'data-field="registry_serial"' not in found.text
+        account = client.get(f"/accounts/{bridged.custody}", params={"lang": lang})
+        assert account.status_code == 200 and f"{first + 150}" in account.text
+    holdings = get(client, f"/v1/accounts/{bridged.custody}/holdings")["items"]
+    (mine,) = [x for x in holdings if x["batch_id"] == batch]
+    assert [x["registry_serial"] for x in mine["ranges"]] == [None, None]
