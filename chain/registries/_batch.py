@@ -3,10 +3,12 @@
 A batch on the ledger holds its programme, namespace, first..last and the registry reference
 its bridger gave. Two sources can give back the registry's own serial string:
 
-1. the registry reference, when it *is* the registry serial of exactly this batch (the
-   importer and the custodial API store it so): it parses under the batch's programme to the
-   batch's namespace, first..last and project. Anything else (a bare block id, arbitrary text
-   an issuer sent straight to the contract, or a serial of some other range) is not trusted;
+1. the registry reference, when it is a registry serial of this batch: it parses under the
+   batch's programme to the batch's namespace and project, and its range holds the batch's
+   first..last (the importer and the custodial API store exactly the bridged range's serial;
+   a batch carried to a successor ledger keeps the reference of the batch it was part of).
+   Anything else (a bare block id, arbitrary text an issuer sent straight to the contract, or
+   a serial of other serials or of another project) is not trusted;
 2. the namespace alone, for registries whose namespace holds every part of the serial but the
    numbers (Gold Standard, ACR, CAR, ART, CCER): the serial is composed from it.
 
@@ -48,14 +50,18 @@ def _from_reference(table: RegistryTable, batch: LedgerBatch) -> ParsedSerial | 
         parsed = table.parse(batch.program, batch.reference)
     except (SerialFormatError, UnknownRegistry):
         return None
-    same = (parsed.program, parsed.namespace, parsed.first, parsed.last) == (
-        batch.program, batch.namespace, batch.first, batch.last,
-    )  # fmt: skip
-    if not same:
+    if (parsed.program, parsed.namespace) != (batch.program, batch.namespace):
         return None
+    if not parsed.first <= batch.first <= batch.last <= parsed.last:
+        return None  # a serial of other serials
     if parsed.project not in (None, batch.project) and batch.project is not None:
         return None
-    return parsed
+    if (parsed.first, parsed.last) == (batch.first, batch.last):
+        return parsed
+    try:
+        return parsed.with_range(batch.first, batch.last)
+    except SerialFormatError:
+        return None
 
 
 def _from_namespace(adapter: SerialAdapter, batch: LedgerBatch) -> ParsedSerial | None:

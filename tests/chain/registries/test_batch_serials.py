@@ -40,15 +40,21 @@ def test_a_sub_range_formats_and_parses_back_to_the_batch_with_its_numbers(
     adapter: SerialAdapter, data: st.DataObject
 ) -> None:
     whole = registries.compose(adapter.key, data.draw(valid_parts(adapter), label="parts"))
-    batch = _batch(whole, whole.text())
-    first = data.draw(st.integers(whole.first, whole.last), label="first")
-    last = data.draw(st.integers(first, whole.last), label="last")
+    assert registries.range_serial(_batch(whole, whole.text()), whole.first, whole.last) == (
+        whole.text()
+    )
+    # The batch may be part of the block its reference names (carried to a successor ledger).
+    low = data.draw(st.integers(whole.first, whole.last), label="batch first")
+    high = data.draw(st.integers(low, whole.last), label="batch last")
+    batch = LedgerBatch(whole.program, whole.namespace, low, high, whole.text(), whole.project)
+    first = data.draw(st.integers(low, high), label="first")
+    last = data.draw(st.integers(first, high), label="last")
     text = registries.range_serial(batch, first, last)
     assert text is not None
     back = registries.parse(adapter.program, text)
     assert (back.first, back.last) == (first, last)
     assert _identity(back) == _identity(whole)  # namespace, project, vintage, every other part
-    assert registries.range_serial(batch, whole.first, whole.last) == whole.text()
+    assert text == whole.with_range(first, last).text()
 
 
 @pytest.mark.parametrize("adapter", ADAPTERS)
@@ -87,6 +93,16 @@ def test_the_verra_example_sub_range() -> None:
     )
 
 
+def test_a_reference_whose_block_holds_the_batch_gives_the_batchs_own_numbers() -> None:
+    # A batch carried to a successor ledger keeps the reference of the batch it was part of.
+    batch = LedgerBatch("VCS", "VCS-VCU", 941467100, 941467199, VCS, "1340")
+    whole = registries.batch_serial(batch)
+    assert whole is not None and (whole.first, whole.last) == (941467100, 941467199)
+    assert registries.range_serial(batch, 941467100, 941467199) == VCS.replace(
+        "941467007-941467431", "941467100-941467199"
+    )
+
+
 def test_a_gold_standard_sub_block_from_its_namespace() -> None:
     batch = LedgerBatch("GS", "GS1-1-UG-GS11236-16-2024-30307", 1, 19149, "30307", "11236")
     assert registries.range_serial(batch, 100, 199) == "GS1-1-UG-GS11236-16-2024-30307-100-199"
@@ -102,7 +118,9 @@ def test_a_gold_standard_sub_block_from_its_namespace() -> None:
         "<script>alert(1)</script>",
         "\u202e19385",
         "x" * 128,
-        VCS.replace("941467007", "941467008"),  # a serial of another range
+        VCS.replace("941467007", "941467008"),  # a serial of serials that miss the first
+        VCS.replace("941467431", "941467430"),  # a serial of serials that miss the last
+        VCS.replace("-941467007-941467431-", "-1-5-"),  # a serial of other serials
         VCS.replace("-1340-", "-1341-"),  # a serial of another project
         GS,  # a serial of another programme
     ],
