@@ -46,7 +46,12 @@ def test_big_serials_are_strings_everywhere(ledger: Ledger, fresh_store: Engine)
 
     holdings = get(client, f"/v1/accounts/{ledger.bob.account}/holdings")
     assert holdings["items"][0]["ranges"] == [
-        {"first_serial": str(EDGE), "last_serial": str(EDGE + 9), "quantity": 10}
+        {
+            "first_serial": str(EDGE),
+            "last_serial": str(EDGE + 9),
+            "quantity": 10,
+            "registry_serial": None,  # bridged without a registry serial as its reference
+        }
     ]
     below = get(client, f"/v1/serials/VCS/{EDGE - 1}", namespace=VCS_NAMESPACE)
     assert below["first_serial"] == EDGE - 1 and below["holder"] == ledger.alice.account.lower()
