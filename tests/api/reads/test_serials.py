@@ -51,6 +51,9 @@ def test_a_real_gold_standard_block(client: TestClient) -> None:
     one = get(client, "/v1/serials/GS/777", namespace=body["namespace"])
     assert one["batch_id"] == body["batch_id"] and one["quantity"] == 1
     assert one["holder"] == body["holder"] and one["status"] == "held"
+    # The Gold Standard serial of one serial of the block, and of the block itself.
+    assert one["registry_serial"] == "GS1-1-UG-GS11236-16-2024-30307-777-777"
+    assert body["registry_serial"] == body["batches"][0]["registry_serial"] == GS_ISSUED
 
 
 def test_every_bridged_export_serial_resolves_to_its_batch(client: TestClient) -> None:
@@ -65,6 +68,8 @@ def test_every_bridged_export_serial_resolves_to_its_batch(client: TestClient) -
             assert (body["first_serial"], body["last_serial"]) == (parsed.first, parsed.last)
             assert sum(body["states"].values()) == parsed.quantity
             assert body["scheme"] == registries.parse(parsed.program, text).scheme
+            # Each block was bridged as one batch, which gives back the registry's own string.
+            assert body["registry_serial"] == text.strip(), text
     assert programs == {"VCS", "GS", "CDM"}
 
 
