@@ -13,12 +13,15 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from chain import registries
+from chain import migration, registries
 from chain.domain import Issuance, Project, Purpose, RetirementRequest
 from chain.indexer.core import Indexer
+from chain.store.engine import migrate, open_store
 from tests.api.reads.conftest import client_for
 from tests.api.reads.support import get
 from tests.chain.importer.support import VERRA, make_env, subset
+from tests.chain.test_succession import _succeed
+from tests.conftest import Ledger
 
 FIRST = 10**12
 OWN = registries.parse(
@@ -148,3 +151,27 @@ def test_a_reference_that_is_not_the_batchs_serial_shows_the_numbers_and_no_regi
     holdings = get(client, f"/v1/accounts/{bridged.custody}/holdings")["items"]
     (mine,) = [x for x in holdings if x["batch_id"] == batch]
     assert [x["registry_serial"] for x in mine["ranges"]] == [None, None]
+
+
+def test_a_batch_carried_to_a_successor_ledger_keeps_its_registry_serial(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    block = OWN.with_range(1, 1000)  # Verra block 19385's serial, renumbered 1..1000
+    issuance = ledger.issuance(1, 1000, namespace="VCS-VCU", reference=block.text())
+    ledger.issuer.bridge(issuance)
+    ledger.alice.transfer(1, 100, 199, ledger.bob.account)
+    moved = _succeed(ledger)
+    migration.carry_credits(moved.issuer, moved.successor, "VCS")
+    engine = open_store(f"sqlite:///{tmp_path / 'successor.sqlite3'}")
+    migrate(engine)
+    Indexer(ledger.chain.w3, engine, moved.successor, confirmations=0).sync()
+    client = client_for(engine)
+    # Each live range is carried as a batch of its own with the block's reference: the
+    # reference's block holds it, so each shows its own registry serial.
+    served = {
+        (x["first_serial"], x["last_serial"]): (x["registry_reference"], x["registry_serial"])
+        for x in get(client, "/v1/batches")["items"]
+    }
+    spans = [(1, 99), (100, 199), (200, 1000)]
+    assert served == {span: (block.text(), block.with_range(*span).text()) for span in spans}
+    engine.dispose()
