@@ -17,6 +17,7 @@ from chain import migration, registries
 from chain.domain import Issuance, Project, Purpose, RetirementRequest
 from chain.indexer.core import Indexer
 from chain.store.engine import migrate, open_store
+from tests.api.pages.support import pdf_words
 from tests.api.reads.conftest import client_for
 from tests.api.reads.support import get
 from tests.chain.importer.support import VERRA, make_env, subset
@@ -35,6 +36,16 @@ HOSTILE = {
     .text()
     .replace("-1340-", "-1341-"),
 }
+
+
+def _pdf_column_text(pdf: bytes, start: str, lines: int) -> str:
+    """The first value in ``pdf`` beginning with ``start``, joined over the ``lines`` lines it
+    wraps onto in its column (the label beside it wraps too, and the drawing order need not
+    be the reading order, so the words are taken by position)."""
+    words = pdf_words(pdf)
+    head = next(w for w in words if w.text.startswith(start))
+    below = sorted((w for w in words if abs(w.x - head.x) < 1 and w.y >= head.y), key=lambda w: w.y)
+    return "".join(w.text for w in below[:lines])
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,13 @@ def test_a_reference_that_is_the_batchs_own_serial_names_every_sub_range(
             headers={"Accept": "text/html"},
         )
         assert certificate.status_code == 200 and retired in certificate.text
+        pdf = client.get(
+            f"/v1/retirements/{bridged.retirements['own']}/certificate",
+            params={"lang": lang},
+            headers={"Accept": "application/pdf"},
+        )
+        assert pdf.status_code == 200
+        assert _pdf_column_text(pdf.content, retired[:6], 2) == retired
         page = client.get(f"/batches/{batch}", params={"lang": lang})
         assert page.status_code == 200
         assert all(OWN.with_range(*x).text() in page.text for x in spans)
