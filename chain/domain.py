@@ -252,6 +252,17 @@ class ProgramPolicy:
 
 
 @dataclass(frozen=True)
+class LinkClaim:
+    """One member programme of a project link group and the vintage period it claimed there
+    since the link (``None`` while it bridged nothing): its bridgings never overlap another
+    member programme's claim (``LinkedPeriodClaimed``)."""
+
+    program_id: int
+    start: dt.date | None
+    end: dt.date | None
+
+
+@dataclass(frozen=True)
 class AccountStatus:
     allowed: bool
     frozen: bool

@@ -12,6 +12,7 @@ import {
     Labels,
     Limits,
     ProgramRecord,
+    ProjectRecord,
     Purpose,
     RangeState,
     Retirement,
@@ -105,7 +106,9 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// a canonical identifier and, if the programme fixes its namespaces, one its admin allowed;
     /// the registry reference is acceptable text; the vintage is two calendar dates in order;
     /// `partHint` is the key of the bridged part immediately below the new range (see
-    /// {LedgerGovernance-findPartHint}); the recipient is allowlisted and not frozen.
+    /// {LedgerGovernance-findPartHint}); the recipient is allowlisted and not frozen; for a
+    /// project in a link group ({LedgerGovernance-acceptProjectLink}), the vintage overlaps no
+    /// period the group claimed under another programme ({LinkedPeriodClaimed}).
     /// Emits {BatchBridged} then {SerialsMoved}.
     /// @return batchId The new batch id.
     function bridge(Issuance calldata issuance, uint256 partHint)
@@ -254,6 +257,90 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         _emitAudited(CreditsCancelled.selector, _topic(batchId), _topic(holder), abi.encode(first, last, reason, actor));
     }
 
+    // ---------------------------------------------------------------- project links
+    // Governance, but here: the module {LedgerGovernance} has no room left for them.
+
+    /// @notice Proposes linking `projectKey` (the caller's programme's project) to `otherKey`,
+    /// a project of another programme (say CDM 1234, which transitioned to VCS 5678): once the
+    /// other programme's admin accepts ({acceptProjectLink}), no vintage period can be bridged
+    /// under both programmes.
+    /// @dev Requirements: not paused; caller is the admin of `projectKey`'s programme; both
+    /// projects are registered, under different programmes, and not both already in a link
+    /// group. A proposal binds nobody: the other admin must accept it.
+    /// Emits {ProjectLinkRecorded} (step 0).
+    function proposeProjectLink(bytes32 projectKey, bytes32 otherKey) external whenNotPaused {
+        ProjectRecord memory p = _linkable(projectKey, otherKey);
+        _ledger().linkProposals[keccak256(abi.encode(projectKey, otherKey))] = true;
+        _recordLink(projectKey, otherKey, 0, p.linkGroup);
+    }
+
+    /// @notice Withdraws the caller's programme's pending proposal to link `projectKey` to
+    /// `otherKey`.
+    /// @dev Requirements: caller is the admin of `projectKey`'s programme; the proposal is
+    /// pending. Allowed while paused (it only withdraws consent). Links themselves are
+    /// permanent: undoing one could reopen a period to a second issuance.
+    /// Emits {ProjectLinkRecorded} (step 1).
+    function withdrawProjectLink(bytes32 projectKey, bytes32 otherKey) external {
+        LedgerStorage.Layout storage l = _ledger();
+        _checkRole(_programAdminRole(l.projects[projectKey].programId));
+        bytes32 proposal = keccak256(abi.encode(projectKey, otherKey));
+        if (!l.linkProposals[proposal]) revert ProjectLinkNotProposed(projectKey, otherKey);
+        delete l.linkProposals[proposal];
+        _recordLink(projectKey, otherKey, 1, 0);
+    }
+
+    /// @notice Accepts the other programme's proposal to link its project `otherKey` to the
+    /// caller's programme's project `projectKey`: both join one link group (a new one, or the
+    /// one either is already in), and from then on a bridging of any project of the group is
+    /// refused if its vintage overlaps a period bridged under another programme of the group.
+    /// @dev Requirements: not paused; caller is the admin of `projectKey`'s programme;
+    /// `otherKey`'s programme admin proposed the link and has not withdrawn it; the projects
+    /// are still linkable (as {proposeProjectLink}); the group spans at most four programmes.
+    /// The group's claims start from this link: periods bridged before it are not in them,
+    /// and `audit verify` reports any overlap among the group's batches, before or after.
+    /// Emits {ProjectLinkRecorded} (step 2).
+    function acceptProjectLink(bytes32 projectKey, bytes32 otherKey) external whenNotPaused {
+        LedgerStorage.Layout storage l = _ledger();
+        ProjectRecord memory p = _linkable(projectKey, otherKey);
+        ProjectRecord memory o = l.projects[otherKey];
+        bytes32 proposal = keccak256(abi.encode(otherKey, projectKey));
+        if (!l.linkProposals[proposal]) revert ProjectLinkNotProposed(otherKey, projectKey);
+        delete l.linkProposals[proposal];
+        uint32 group = p.linkGroup | o.linkGroup; // at most one of them is nonzero
+        if (group == 0) group = ++l.linkGroupCount;
+        l.linkClaims[group] = _withMember(_withMember(l.linkClaims[group], group, p.programId), group, o.programId);
+        l.projects[projectKey].linkGroup = group;
+        l.projects[otherKey].linkGroup = group;
+        _recordLink(projectKey, otherKey, 2, group);
+    }
+
+    /// @dev The caller's project record, once the caller is its programme's admin and the two
+    /// projects can be linked.
+    function _linkable(bytes32 projectKey, bytes32 otherKey) private view returns (ProjectRecord memory p) {
+        LedgerStorage.Layout storage l = _ledger();
+        p = l.projects[projectKey];
+        ProjectRecord memory o = l.projects[otherKey];
+        if (p.programId == 0) revert UnknownProject(projectKey, 0);
+        if (o.programId == 0) revert UnknownProject(otherKey, 0);
+        _checkRole(_programAdminRole(p.programId));
+        if (p.programId == o.programId) revert InvalidProjectLink(projectKey, otherKey);
+        if (p.linkGroup != 0 && o.linkGroup != 0) revert ProjectAlreadyLinked(otherKey, o.linkGroup);
+    }
+
+    /// @dev `claims` with an (empty) entry for `programId` if it had none.
+    function _withMember(uint256 claims, uint32 group, uint16 programId) private pure returns (uint256) {
+        for (uint256 shift; shift < 256; shift += 64) {
+            uint16 member = uint16(claims >> (shift + 48));
+            if (member == programId) return claims;
+            if (member == 0) return claims | (uint256(programId) << (shift + 48));
+        }
+        revert LinkGroupFull(group);
+    }
+
+    function _recordLink(bytes32 projectKey, bytes32 otherKey, uint8 step, uint32 group) private {
+        _emitAudited(ProjectLinkRecorded.selector, projectKey, otherKey, abi.encode(step, group, _msgSender()));
+    }
+
     // ---------------------------------------------------------------- views on the hot paths
 
     /// @notice Number of audited events so far; the last event carried this `seq`.
@@ -314,10 +401,15 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         if (issuance.labels & ~Labels.ALL != 0) revert UnknownLabels(issuance.labels);
         CanonicalText.check(issuance.registryReference, TextField.RegistryReference, false);
         LedgerStorage.Layout storage l = _ledger();
-        uint16 projectProgramId = l.projectPrograms[issuance.projectKey];
+        ProjectRecord memory project = l.projects[issuance.projectKey];
         // Registered projects belong to registered programmes (ids from 1), so 0 means unknown.
-        if (projectProgramId == 0 || projectProgramId != issuance.programId) {
+        if (project.programId == 0 || project.programId != issuance.programId) {
             revert UnknownProject(issuance.projectKey, issuance.programId);
+        }
+        uint24 vintageStart = _packDate(issuance.vintageStart);
+        // The link group lives in the project's slot, so an unlinked project reads nothing more.
+        if (project.linkGroup != 0) {
+            _claimLinkedPeriod(project.linkGroup, issuance.programId, vintageStart, _packDate(issuance.vintageEnd));
         }
         _requireActive(issuance.recipient);
         batchId = ++l.batchCount;
@@ -333,10 +425,37 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
             retired: 0,
             detokenised: 0,
             cancelled: 0,
-            vintageStart: _packDate(issuance.vintageStart)
+            vintageStart: vintageStart
         });
         _emitAudited(BatchBridged.selector, _topic(batchId), _topic(actor), abi.encode(issuance));
         _move(batchId, first, first, last, address(0), issuance.recipient, RangeState.Held, actor);
+    }
+
+    /// @dev Refuses a linked project's bridging whose vintage `start..end` (packed dates)
+    /// overlaps the period another member programme of its link group claimed, and widens
+    /// `programId`'s own claim to cover it. One word per group holds each member programme's
+    /// envelope [earliest start, latest end]: O(1) whatever the history, and conservative (a
+    /// vintage falling between two periods another programme bridged is refused too).
+    /// Bridgings under one programme never conflict. Written only when the envelope grows.
+    function _claimLinkedPeriod(uint32 group, uint16 programId, uint24 start, uint24 end) private {
+        mapping(uint32 => uint256) storage claims = _ledger().linkClaims;
+        uint256 word = claims[group];
+        uint256 updated = word;
+        for (uint256 shift; shift < 256; shift += 64) {
+            uint256 entry = (word >> shift) & type(uint64).max;
+            uint16 member = uint16(entry >> 48);
+            uint24 claimedStart = uint24(entry >> 24);
+            uint24 claimedEnd = uint24(entry);
+            if (member == programId) {
+                if (claimedStart == 0 || start < claimedStart) claimedStart = start;
+                if (end > claimedEnd) claimedEnd = end;
+                entry = (uint256(member) << 48) | (uint256(claimedStart) << 24) | claimedEnd;
+                updated = (updated & ~(uint256(type(uint64).max) << shift)) | (entry << shift);
+            } else if (claimedStart != 0 && start <= claimedEnd && claimedStart <= end) {
+                revert LinkedPeriodClaimed(group, member, _unpackDate(claimedStart), _unpackDate(claimedEnd));
+            }
+        }
+        if (updated != word) claims[group] = updated;
     }
 
     /// @dev The id of the issuance's (canonical) namespace, once it is known allowed by the
@@ -421,6 +540,11 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// 23 bits instead of 27, in the same order.
     function _packDate(uint32 date) private pure returns (uint24) {
         return uint24(((date / 10000) << 9) | (((date / 100) % 100) << 5) | (date % 100));
+    }
+
+    /// @dev The YYYYMMDD date of a packed one ({_packDate}).
+    function _unpackDate(uint24 packed) private pure returns (uint32) {
+        return uint32(packed >> 9) * 10000 + uint32((packed >> 5) & 15) * 100 + uint32(packed & 31);
     }
 
     function _useSignature(address signer, bytes32 structHash, uint256 deadline, bytes calldata signature)
