@@ -401,32 +401,26 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         if (issuance.labels & ~Labels.ALL != 0) revert UnknownLabels(issuance.labels);
         CanonicalText.check(issuance.registryReference, TextField.RegistryReference, false);
         LedgerStorage.Layout storage l = _ledger();
-        ProjectRecord memory project = l.projects[issuance.projectKey];
-        // Registered projects belong to registered programmes (ids from 1), so 0 means unknown.
-        if (project.programId == 0 || project.programId != issuance.programId) {
-            revert UnknownProject(issuance.projectKey, issuance.programId);
-        }
         uint24 vintageStart = _packDate(issuance.vintageStart);
-        // The link group lives in the project's slot, so an unlinked project reads nothing more.
-        if (project.linkGroup != 0) {
-            _claimLinkedPeriod(project.linkGroup, issuance.programId, vintageStart, _packDate(issuance.vintageEnd));
-        }
+        bool fixedHint = _checkProject(issuance, vintageStart);
         _requireActive(issuance.recipient);
         batchId = ++l.batchCount;
-        _insertPart(issuance, partHint, _namespaceId(issuance, l.programs[issuance.programId]), batchId);
+        _insertPart(issuance, partHint, _namespaceId(issuance, fixedHint), batchId);
 
-        l.batches[batchId] = BatchRecord({
-            programId: issuance.programId,
-            labels: issuance.labels,
-            frozen: false,
-            firstSerial: first,
-            // Cannot truncate: the range check above bounds the quantity to 2^32 - 1.
-            quantity: uint32(last - first + 1),
-            retired: 0,
-            detokenised: 0,
-            cancelled: 0,
-            vintageStart: vintageStart
-        });
+        {
+            // The new {BatchRecord} in one write (no retired, detokenised or cancelled credits
+            // yet, not frozen): programId | labels << 16 | firstSerial << 40 | quantity << 104
+            // | vintageStart << 232. The quantity cannot truncate: the range check above bounds
+            // it to 2^32 - 1.
+            uint256 record = uint256(issuance.programId) | (uint256(issuance.labels) << 16) | (uint256(first) << 40)
+                | (uint256(last - first + 1) << 104) | (uint256(vintageStart) << 232);
+            mapping(uint64 => BatchRecord) storage batches = l.batches;
+            assembly ("memory-safe") {
+                mstore(0, batchId)
+                mstore(0x20, batches.slot)
+                sstore(keccak256(0, 0x40), record)
+            }
+        }
         _emitAudited(BatchBridged.selector, _topic(batchId), _topic(actor), abi.encode(issuance));
         _move(batchId, first, first, last, address(0), issuance.recipient, RangeState.Held, actor);
     }
@@ -437,35 +431,84 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// envelope [earliest start, latest end]: O(1) whatever the history, and conservative (a
     /// vintage falling between two periods another programme bridged is refused too).
     /// Bridgings under one programme never conflict. Written only when the envelope grows.
-    function _claimLinkedPeriod(uint32 group, uint16 programId, uint24 start, uint24 end) private {
-        mapping(uint32 => uint256) storage claims = _ledger().linkClaims;
-        uint256 word = claims[group];
-        uint256 updated = word;
-        for (uint256 shift; shift < 256; shift += 64) {
-            uint256 entry = (word >> shift) & type(uint64).max;
-            uint16 member = uint16(entry >> 48);
-            uint24 claimedStart = uint24(entry >> 24);
-            uint24 claimedEnd = uint24(entry);
-            if (member == programId) {
-                if (claimedStart == 0 || start < claimedStart) claimedStart = start;
-                if (end > claimedEnd) claimedEnd = end;
-                entry = (uint256(member) << 48) | (uint256(claimedStart) << 24) | claimedEnd;
-                updated = (updated & ~(uint256(type(uint64).max) << shift)) | (entry << shift);
-            } else if (claimedStart != 0 && start <= claimedEnd && claimedStart <= end) {
-                revert LinkedPeriodClaimed(group, member, _unpackDate(claimedStart), _unpackDate(claimedEnd));
-            }
+    /// @dev Requires the issuance's project registered under its programme and, if it is in a
+    /// link group, claims its vintage there ({_claimLinkedPeriod}); returns the project's
+    /// namespace-policy hint ({_namespaceId}). Reads the project's one slot, whole.
+    function _checkProject(Issuance calldata issuance, uint24 vintageStart) private returns (bool fixedHint) {
+        mapping(bytes32 => ProjectRecord) storage projects = _ledger().projects;
+        bytes32 key = issuance.projectKey;
+        uint256 project;
+        assembly ("memory-safe") {
+            mstore(0, key)
+            mstore(0x20, projects.slot)
+            project := sload(keccak256(0, 0x40))
         }
-        if (updated != word) claims[group] = updated;
+        // Registered projects belong to registered programmes (ids from 1), so 0 means unknown.
+        uint256 programId = project & 0xffff;
+        if (programId == 0 || programId != issuance.programId) revert UnknownProject(key, issuance.programId);
+        // The link group lives in the project's slot, so an unlinked project reads nothing more.
+        uint256 linkGroup = (project >> 16) & 0xffffffff;
+        if (linkGroup != 0) _claimLinkedPeriod(linkGroup, programId, vintageStart, issuance.vintageEnd);
+        return (project >> 48) & 0xff != 0;
+    }
+
+    function _claimLinkedPeriod(uint256 group, uint256 programId, uint256 start, uint256 endDate) private {
+        mapping(uint32 => uint256) storage claims = _ledger().linkClaims;
+        uint256 conflict; // another programme's entry the vintage overlaps (0: none)
+        assembly ("memory-safe") {
+            mstore(0, group)
+            mstore(0x20, claims.slot)
+            let slot := keccak256(0, 0x40)
+            let word := sload(slot)
+            let updated := word
+            // {_packDate} of the (checked) vintage end.
+            let end := or(or(shl(9, div(endDate, 10000)), shl(5, mod(div(endDate, 100), 100))), mod(endDate, 100))
+            // Up to four 64-bit entries `programId << 48 | start << 24 | end`, filled from the
+            // lowest and never emptied, so the first empty one ends the list.
+            for { let shift := 0 } lt(shift, 256) { shift := add(shift, 64) } {
+                let rest := shr(shift, word)
+                if iszero(rest) { break }
+                let entry := and(rest, 0xffffffffffffffff)
+                let claimedStart := and(shr(24, entry), 0xffffff)
+                let claimedEnd := and(entry, 0xffffff)
+                switch eq(shr(48, entry), programId)
+                case 1 {
+                    if or(iszero(claimedStart), lt(start, claimedStart)) { claimedStart := start }
+                    if gt(end, claimedEnd) { claimedEnd := end }
+                    entry := or(shl(48, programId), or(shl(24, claimedStart), claimedEnd))
+                    updated := or(and(updated, not(shl(shift, 0xffffffffffffffff))), shl(shift, entry))
+                }
+                default {
+                    // Overlap: start <= claimedEnd and claimedStart <= end.
+                    if and(gt(claimedStart, 0), and(iszero(gt(start, claimedEnd)), iszero(gt(claimedStart, end)))) {
+                        conflict := entry
+                    }
+                }
+            }
+            if and(iszero(conflict), iszero(eq(updated, word))) { sstore(slot, updated) }
+        }
+        if (conflict != 0) {
+            revert LinkedPeriodClaimed(
+                uint32(group), uint16(conflict >> 48), _unpackDate(uint24(conflict >> 24)), _unpackDate(uint24(conflict))
+            );
+        }
     }
 
     /// @dev The id of the issuance's (canonical) namespace, once it is known allowed by the
     /// programme admin where the programme fixes its namespaces.
-    function _namespaceId(Issuance calldata issuance, ProgramRecord memory program) private view returns (uint160 nsId) {
+    /// The project's `fixedNamespaces` hint (its programme's policy when it was registered)
+    /// only orders the two reads, so that the usual case makes one: an allowed namespace
+    /// passes whatever the policy, and an open programme's passes unless allowed. A stale hint
+    /// (the policy changed since) costs a read, never a check.
+    function _namespaceId(Issuance calldata issuance, bool fixedHint) private view returns (uint160 nsId) {
         string calldata namespace = issuance.namespace;
-        nsId = uint160(uint256(keccak256(abi.encode(issuance.programId, namespace))) >> 96);
-        if (program.fixedNamespaces && !_ledger().allowedNamespaces[nsId]) {
-            revert NamespaceNotAllowed(issuance.programId, namespace);
-        }
+        uint16 programId = issuance.programId;
+        nsId = uint160(uint256(keccak256(abi.encode(programId, namespace))) >> 96);
+        LedgerStorage.Layout storage l = _ledger();
+        bool refused = fixedHint
+            ? !l.allowedNamespaces[nsId] && l.programs[programId].fixedNamespaces
+            : l.programs[programId].fixedNamespaces && !l.allowedNamespaces[nsId];
+        if (refused) revert NamespaceNotAllowed(programId, namespace);
         if (nsId == 0 || nsId == type(uint160).max) revert InvalidNamespace(namespace);
     }
 
@@ -489,8 +532,16 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         }
         // Batch ids stop at 2^32 - 1: four billion bridgings, far beyond any registry's history.
         if (batchId > type(uint32).max) revert BatchLimitReached(batchId);
-        parts[firstKey] = BridgedPart({next: prev.next, batchId: uint32(batchId)});
-        parts[hint].next = uint224(firstKey);
+        // Each {BridgedPart} in one write: `next | batchId << 224`.
+        uint256 newPart = uint256(prev.next) | (uint256(batchId) << 224);
+        uint256 below = uint256(firstKey) | (uint256(prev.batchId) << 224);
+        assembly ("memory-safe") {
+            mstore(0x20, parts.slot)
+            mstore(0, firstKey)
+            sstore(keccak256(0, 0x40), newPart)
+            mstore(0, hint)
+            sstore(keccak256(0, 0x40), below)
+        }
     }
 
     function _retire(Retirement calldata r, uint64 rangeStart, address holder, uint32 retiredOn, address actor)

@@ -86,6 +86,9 @@ struct Project {
 struct ProjectRecord {
     uint16 programId; // 0 means "no such project": programme ids start at 1
     uint32 linkGroup; // 0: linked to no project of another programme
+    // The programme's `fixedNamespaces` when the project was registered: a hint that orders a
+    // bridging's two policy reads (the programme's flag, the namespace's), never a check.
+    bool fixedNamespaces;
 }
 
 /// @notice One registry issuance block to bridge: `firstSerial..lastSerial` of `namespace`.

@@ -130,7 +130,7 @@ contract LedgerGovernance is LedgerCore {
         key = projectKey(programId, project.projectId);
         LedgerStorage.Layout storage l = _ledger();
         if (l.projects[key].programId != 0) revert ProjectAlreadyRegistered(key);
-        l.projects[key].programId = programId;
+        l.projects[key] = ProjectRecord({programId: programId, linkGroup: 0, fixedNamespaces: record.fixedNamespaces});
         _emitAudited(ProjectRegistered.selector, key, _topic(_msgSender()), abi.encode(programId, project));
     }
 
