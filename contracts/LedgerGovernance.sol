@@ -160,10 +160,10 @@ contract LedgerGovernance is LedgerCore {
         return _ledger().projects[key].linkGroup;
     }
 
-    /// @notice Whether `projectKey`'s programme admin proposed linking it to `otherKey`
+    /// @notice Whether project `key`'s programme admin proposed linking it to project `other`
     /// (pending: neither accepted nor withdrawn).
-    function projectLinkProposed(bytes32 projectKey, bytes32 otherKey) external view returns (bool) {
-        return _ledger().linkProposals[keccak256(abi.encode(projectKey, otherKey))];
+    function projectLinkProposed(bytes32 key, bytes32 other) external view returns (bool) {
+        return _ledger().linkProposals[keccak256(abi.encode(key, other))];
     }
 
     /// @notice A link group's member programmes and the vintage period each claimed so far
