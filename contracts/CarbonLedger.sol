@@ -425,12 +425,6 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         _move(batchId, first, first, last, address(0), issuance.recipient, RangeState.Held, actor);
     }
 
-    /// @dev Refuses a linked project's bridging whose vintage `start..end` (packed dates)
-    /// overlaps the period another member programme of its link group claimed, and widens
-    /// `programId`'s own claim to cover it. One word per group holds each member programme's
-    /// envelope [earliest start, latest end]: O(1) whatever the history, and conservative (a
-    /// vintage falling between two periods another programme bridged is refused too).
-    /// Bridgings under one programme never conflict. Written only when the envelope grows.
     /// @dev Requires the issuance's project registered under its programme and, if it is in a
     /// link group, claims its vintage there ({_claimLinkedPeriod}); returns the project's
     /// namespace-policy hint ({_namespaceId}). Reads the project's one slot, whole.
@@ -452,6 +446,13 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         return (project >> 48) & 0xff != 0;
     }
 
+    /// @dev Refuses a linked project's bridging whose vintage (`start` packed, `endDate` as
+    /// YYYYMMDD) overlaps the period another member programme of its link group claimed, and widens
+    /// `programId`'s own claim to cover it. One word per group holds each member programme's
+    /// envelope [earliest start, latest end]: O(1) whatever the history, and conservative (a
+    /// vintage falling between two periods another programme bridged is refused too).
+    /// Bridgings under one programme never conflict. Written only when the envelope grows.
+    // slither-disable-next-line incorrect-shift -- `shl(shift, mask)` shifts the mask by `shift`: the intended order
     function _claimLinkedPeriod(uint256 group, uint256 programId, uint256 start, uint256 endDate) private {
         mapping(uint32 => uint256) storage claims = _ledger().linkClaims;
         uint256 conflict; // another programme's entry the vintage overlaps (0: none)
