@@ -26,6 +26,7 @@ from cli import (
     ledger,
     pause,
     programme,
+    project,
     serve,
 )
 
@@ -43,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_parser(commands)
     programme.add_parser(commands)
     issuer.add_parser(commands)
+    project.add_parser(commands)
     account.add_parser(commands)
     batch.add_parser(commands)
     pause.add_parsers(commands)  # pause, unpause
