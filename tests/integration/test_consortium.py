@@ -1,7 +1,8 @@
 """The 4-registry consortium of issue 14, end to end on anvil, through the command line
 (docs/CONSORTIUM.md walks the same steps): VCS, GS, CDM and CCER each governed by its own
 admin key; each admin grants its issuer; the issuers bridge real registry rows; a wrong
-bridging is voided and bridged again; a lost key's credits are recovered; the ledger moves to
+bridging is voided and bridged again; a lost key's credits are recovered; a CDM project linked
+to its VCS successor refuses a period bridged twice; the ledger moves to
 a successor and ``audit verify`` passes across the boundary, and fails naming the double
 counting when an issuer bridges again on the successor what was retired on the predecessor.
 
