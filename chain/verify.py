@@ -88,7 +88,8 @@ class VerificationReport:
     predecessors: list[dict[str, Any]] = field(default_factory=list)
     """For a successor ledger: each sealed predecessor verified with it, nearest first
     (``address``, ``audit_seq``, ``audit_head``, ``events``, ``batches``, and the carry-over:
-    ``live_ranges``, ``live_tonnes``, ``carried_ranges``, ``carried_tonnes``, ``not_carried``)."""
+    ``live_ranges``, ``live_tonnes``, ``carried_ranges``, ``carried_tonnes``, ``not_carried``,
+    ``links``, ``carried_links``)."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -312,6 +313,8 @@ def verify_succession(
             "carried_ranges": carry.carried_ranges,
             "carried_tonnes": carry.carried_tonnes,
             "not_carried": len(carry.pending),
+            "links": carry.links,
+            "carried_links": carry.carried_links,
         },
         *old_report.predecessors,
     ]
