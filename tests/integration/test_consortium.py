@@ -3,8 +3,8 @@
 admin key; each admin grants its issuer; the issuers bridge real registry rows; a wrong
 bridging is voided and bridged again; a lost key's credits are recovered; a CDM project linked
 to its VCS successor refuses a period bridged twice; the ledger moves to
-a successor and ``audit verify`` passes across the boundary, and fails naming the double
-counting when an issuer bridges again on the successor what was retired on the predecessor.
+a successor (the link too) and ``audit verify`` passes across the boundary, and fails naming
+the double counting when an issuer bridges again on the successor what was retired on the predecessor.
 
 The typed client stands in where no command exists (transfers and retirements by holders, a
 bridging outside an export)."""
@@ -354,12 +354,43 @@ def test_four_registries_govern_bridge_correct_recover_and_move_to_a_successor(
     }
     c.run("ledger", "carry-accounts", key=c.compliance)
     assert all(carried[code]["batches"] for code in REGISTRIES)
+    # Then the CDM and VCS admins each carry the 7014 ⇄ 4823 link (the first proposes, the
+    # second accepts): the months CDM claims on the successor bind VCS there too.
+    c.run("ledger", "carry-links", "CDM", key=c.admins["CDM"])
+    relinked = c.run("ledger", "carry-links", "VCS", key=c.admins["VCS"])
+    assert [link["status"] for link in relinked["links"]] == ["accepted"]
+    c.client(c.issuers["CDM"]).bridge(
+        replace(
+            transition,
+            program_id=cdm.program_id("CDM"),
+            project_key=cdm_key,
+            namespace="RW",
+            first_serial=1_471_000,
+            last_serial=1_471_499,
+            recipient=cdm.account,
+            vintage_start=dt.date(2021, 1, 1),
+            vintage_end=dt.date(2021, 6, 30),
+            registry_reference="CDM-7014-2021H1",
+        )
+    )
+    with pytest.raises(LinkedPeriodClaimed):
+        c.client(c.issuers["VCS"]).bridge(
+            replace(
+                transition,
+                first_serial=990_001_000,
+                last_serial=990_001_999,
+                vintage_start=dt.date(2021, 1, 1),
+                vintage_end=dt.date(2021, 12, 31),
+                registry_reference="VCS-4823-2021",
+            )
+        )
 
     verified = c.run("audit", "verify")
     assert verified["ok"] is True, verified["discrepancies"]
     [predecessor] = verified["predecessors"]
     assert predecessor["address"] == old.address
     assert predecessor["not_carried"] == 0
+    assert predecessor["carried_links"] == predecessor["links"] == 1
     assert predecessor["carried_tonnes"] == predecessor["live_tonnes"] > 0
     shown = c.run("ledger", "show")
     assert shown["predecessor"] == old.address and shown["carry_problems"] == 0
