@@ -408,6 +408,7 @@ def check_carry(old: LedgerState, new: LedgerState) -> CarryReport:
     segments = old.segments()
     starts = {k: [s.first for s in v] for k, v in segments.items()}
     carried = report.carried
+    linked = _LinkedHistory(old)
     for b in sorted(new.batches.values(), key=lambda b: b.batch_id):
         if b.voided:
             continue
@@ -420,8 +421,9 @@ def check_carry(old: LedgerState, new: LedgerState) -> CarryReport:
                 break
             if s.last >= b.first_serial:
                 hit.append(s)
-        if not hit:
-            continue  # a new bridging of the successor: not the predecessor's serials
+        if not hit:  # a new bridging of the successor: not the predecessor's serials
+            report.findings += linked.overlaps(b)
+            continue
         report.findings += _check_one(old, b, hit, carried)
     report.findings += _check_projects(old, new)
     report.findings += _check_programmes(old, new)
@@ -460,6 +462,46 @@ def check_carry(old: LedgerState, new: LedgerState) -> CarryReport:
             ),
         )
     return report
+
+
+class _LinkedHistory:
+    """The predecessor's batches of each project link group, by member: a new bridging on the
+    successor of a linked project must not overlap a period another programme of its group
+    bridged on the predecessor (the successor's claims start afresh at the carried link, so
+    its contract cannot refuse that)."""
+
+    def __init__(self, old: LedgerState) -> None:
+        names = {key: old.project_name(key) for key in old.link_groups}
+        self.group = {names[k]: g for k, g in old.link_groups.items()}
+        self.batches: dict[int, list[BatchState]] = {}
+        for batch in old.batches.values():
+            g = self.group.get((batch.code, batch.project_id))
+            if g is not None and not batch.voided:
+                self.batches.setdefault(g, []).append(batch)
+
+    def overlaps(self, b: BatchState) -> list[CarryFinding]:
+        g = self.group.get((b.code, b.project_id))
+        if g is None or b.voided:
+            return []
+        for p in sorted(self.batches.get(g, []), key=lambda p: p.batch_id):
+            if (
+                p.code != b.code
+                and b.vintage_start <= p.vintage_end
+                and p.vintage_start <= b.vintage_end
+            ):
+                return [
+                    CarryFinding(
+                        b.block,
+                        "BatchBridged",
+                        "vintage",
+                        f"successor batch {b.batch_id} ({b.code} {b.project_id}, "
+                        f"{b.vintage_start}-{b.vintage_end}) overlaps predecessor batch "
+                        f"{p.batch_id} ({p.code} {p.project_id}, {p.vintage_start}-"
+                        f"{p.vintage_end}) of its link group {g} there: the same period issued "
+                        "under two programmes",
+                    )
+                ]
+        return []
 
 
 def _check_one(

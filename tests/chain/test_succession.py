@@ -441,3 +441,32 @@ def test_only_the_programme_admin_carries_its_links(ledger: Ledger, links: Links
         migration.carry_links(links.cdm, links.moved.successor, "VCS")
     with pytest.raises(ConfigurationError, match="programme CCER is not on the predecessor"):
         migration.carry_links(links.cdm, links.moved.successor, "CCER")
+
+
+def _carry_all(ledger: Ledger, links: Links) -> None:
+    moved, successor = links.moved, links.moved.successor
+    migration.carry_credits(moved.issuer, successor, "VCS")
+    migration.carry_credits(links.cdm, successor, "CDM")
+    migration.carry_credits(moved.as_(ledger, ledger.gs_issuer), successor, "GS")
+    for code, admin in (("CDM", links.cdm), ("VCS", moved.admin), ("GS", moved.admin)):
+        migration.carry_links(admin, successor, code)
+    assert verify_chain(ledger.chain.w3, successor).ok
+
+
+def test_a_successor_bridging_over_a_period_another_programme_issued_before_is_named(
+    ledger: Ledger, links: Links
+) -> None:
+    """The carried link's claims start afresh, so the successor's contract lets VCS 1340 bridge
+    2021's first quarter, which CDM 7014 issued on the predecessor: audit verify names it."""
+    _carry_all(ledger, links)
+    links.moved.issuer.bridge(
+        dataclasses.replace(
+            ledger.issuance(7001, 7100),
+            vintage_start=dt.date(2021, 1, 1),
+            vintage_end=dt.date(2021, 3, 31),
+        )
+    )
+    [found] = verify_chain(ledger.chain.w3, links.moved.successor).discrepancies
+    assert (found.kind, found.event, found.field) == ("carry", "BatchBridged", "vintage")
+    assert "(VCS 1340, 20210101-20210331) overlaps predecessor batch" in found.message
+    assert "(CDM 7014, 20210101-20210630) of its link group 1 there" in found.message
