@@ -17,6 +17,12 @@ than the live range, a range carried twice, another holder, other metadata. A li
 carried batch covers is reported as not (yet) carried. A carried batch the successor's
 programme admin later voided no longer counts (its serials are cancelled there), so a void and
 re-bridge to someone else is named too.
+
+Project links: each link of the predecessor must be on the successor (its two projects, by
+programme code and project id, in one link group there); one that is not is reported as not
+(yet) carried, and links only the successor has are fine. Since a carried link starts with
+empty claims, a new bridging on the successor of a linked project whose vintage overlaps a
+batch another programme of its group bridged on the predecessor is named as well.
 """
 
 from __future__ import annotations
