@@ -1,0 +1,112 @@
+"""The CSV routes: an account's holdings and retirements, and the CADT v2 and OffsetsDB
+exports, served from a ledger with hostile text; each reads back through Python's csv
+reader exactly as the store holds it, never as a spreadsheet formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+
+from chain.exports import cadt, offsetsdb
+from chain.exports.account import HOLDINGS_FIELDS, RETIREMENTS_FIELDS
+from chain.exports.csvsafe import restore
+from tests.api.reads.conftest import client_for
+from tests.api.reads.support import invalid_fields
+from tests.chain.exports.ledger import HOSTILE_BENEFICIARIES, HOSTILE_NAME, Built, build
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return build(tmp_path_factory.mktemp("export-routes"))
+
+
+@pytest.fixture(scope="module")
+def api(built: Built) -> TestClient:
+    return client_for(built.env.engine)
+
+
+def download(api: TestClient, url: str) -> tuple[list[str], list[dict[str, str]]]:
+    """GET a CSV route: its header and rows (cells restored), after checking it is CSV."""
+    response = api.get(url)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "text/csv; charset=utf-8"
+    assert response.headers["content-disposition"].startswith("attachment; filename=")
+    rows = list(csv.reader(io.StringIO(response.text, newline="")))
+    for row in rows:
+        for cell in row:
+            assert not cell or cell[0] not in "=+-@\t\r", cell  # nothing a spreadsheet runs
+    header = rows[0]
+    return header, [{k: restore(v) for k, v in zip(header, row, strict=True)} for row in rows[1:]]
+
+
+@pytest.mark.parametrize("table", sorted(cadt.TABLES))
+def test_each_cadt_table_is_served_with_its_published_header(api: TestClient, table: str) -> None:
+    header, _rows = download(api, f"/v1/exports/cadt/{table}.csv")
+    assert header == list(cadt.TABLES[table])
+
+
+@pytest.mark.parametrize("table", sorted(offsetsdb.TABLES))
+def test_each_offsetsdb_table_is_served_with_its_published_header(
+    api: TestClient, table: str
+) -> None:
+    header, _rows = download(api, f"/v1/exports/offsetsdb/{table}.csv")
+    assert header == list(offsetsdb.TABLES[table])
+
+
+def test_formula_text_in_names_and_beneficiaries_reads_back_exactly(api: TestClient) -> None:
+    _h, projects = download(api, "/v1/exports/cadt/project.csv")
+    assert HOSTILE_NAME in {p["projectName"] for p in projects}
+    _h, units = download(api, "/v1/exports/cadt/unit.csv")
+    assert set(HOSTILE_BENEFICIARIES) <= {u["unitRetirementBeneficiary"] for u in units}
+    _h, credits = download(api, "/v1/exports/offsetsdb/credits.csv")
+    notes = {c["retirement_note"] for c in credits}
+    assert '=note, "quoted"' in notes and "@reversal" in notes and "-VCS-RETURN" in notes
+
+
+def test_an_unknown_export_table_is_a_404(api: TestClient) -> None:
+    for url in ("/v1/exports/cadt/units.csv", "/v1/exports/offsetsdb/project.csv"):
+        response = api.get(url)
+        assert response.status_code == 404
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+def test_a_table_name_that_is_no_name_is_a_422(api: TestClient) -> None:
+    assert invalid_fields(api, "/v1/exports/cadt/=UNIT.csv") == ["path.table"]
+
+
+def test_account_csvs_hold_its_ranges_and_retirements(api: TestClient, built: Built) -> None:
+    alice = built.alice.account
+    header, held = download(api, f"/v1/accounts/{alice.upper().replace('0X', '0x')}/holdings.csv")
+    assert header == list(HOLDINGS_FIELDS)
+    json = api.get(f"/v1/accounts/{alice}/holdings", params={"limit": 1000}).json()
+    assert sum(int(h["quantity"]) for h in held) == sum(int(b["held"]) for b in json["items"]) > 0
+    header, retired = download(api, f"/v1/accounts/{alice}/retirements.csv")
+    assert header == list(RETIREMENTS_FIELDS)
+    assert [r["beneficiary"] for r in retired] == list(HOSTILE_BENEFICIARIES)
+    assert {r["account"] for r in retired} == {alice.lower()}
+
+
+def test_an_account_csv_for_an_address_that_is_none_is_a_422(api: TestClient) -> None:
+    assert invalid_fields(api, "/v1/accounts/0x12/holdings.csv") == ["path.address"]
+    assert invalid_fields(api, "/v1/accounts/=1+2/retirements.csv") == ["path.address"]
+
+
+@pytest.mark.parametrize(
+    ("lang", "holdings", "retirements"),
+    [
+        ("en", "Download holdings (CSV)", "Download retirements (CSV)"),
+        ("zh", "下载持有情况（CSV）", "下载注销记录（CSV）"),  # noqa: RUF001 (the page's own text)
+    ],
+)
+def test_the_account_page_links_both_downloads(
+    api: TestClient, built: Built, lang: str, holdings: str, retirements: str
+) -> None:
+    alice = built.alice.account.lower()
+    page = api.get(f"/accounts/{alice}", params={"lang": lang})
+    assert page.status_code == 200
+    assert f'href="/v1/accounts/{alice}/holdings.csv" download>{holdings}</a>' in page.text
+    assert f'href="/v1/accounts/{alice}/retirements.csv" download>{retirements}</a>' in page.text
+    assert api.get(f"/v1/accounts/{alice}/holdings.csv").status_code == 200
