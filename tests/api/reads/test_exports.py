@@ -110,3 +110,16 @@ def test_the_account_page_links_both_downloads(
     assert f'href="/v1/accounts/{alice}/holdings.csv" download>{holdings}</a>' in page.text
     assert f'href="/v1/accounts/{alice}/retirements.csv" download>{retirements}</a>' in page.text
     assert api.get(f"/v1/accounts/{alice}/holdings.csv").status_code == 200
+
+
+def test_the_csv_routes_are_documented_as_csv(api: TestClient) -> None:
+    paths = api.get("/openapi.json").json()["paths"]
+    for path in (
+        "/v1/accounts/{address}/holdings.csv",
+        "/v1/accounts/{address}/retirements.csv",
+        "/v1/exports/cadt/{table}.csv",
+        "/v1/exports/offsetsdb/{table}.csv",
+    ):
+        responses = paths[path]["get"]["responses"]
+        assert "text/csv; charset=utf-8" in responses["200"]["content"], path
+        assert list(responses["422"]["content"]) == ["application/problem+json"], path

@@ -221,7 +221,7 @@ def test_cadt_units_tile_every_batch_and_reconcile_by_status_to_the_tonne(engine
             int(b.id): (int(b.first_serial), int(b.last_serial))
             for b in conn.execute(sa.select(s.batches))
         }
-    checked = defaultdict(int)
+    checked: dict[str, int] = defaultdict(int)
     for batch_id, t in totals.items():
         got = sums[batch_id]
         assert got["Held"] == t["held"], batch_id
