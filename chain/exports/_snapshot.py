@@ -60,7 +60,9 @@ def read_snapshot(conn: Connection) -> Snapshot:
             int(r.id): str(r.code)
             for r in conn.execute(sa.select(s.programs.c.id, s.programs.c.code))
         },
-        projects={str(r.key): r for r in conn.execute(sa.select(s.projects))},
+        projects={
+            str(r.key): r for r in conn.execute(sa.select(s.projects).order_by(s.projects.c.seq))
+        },
         batches=list(conn.execute(sa.select(s.batches).order_by(s.batches.c.id))),
     )
     r = s.serial_ranges

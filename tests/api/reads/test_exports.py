@@ -9,6 +9,7 @@ import io
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 
 from chain.exports import cadt, offsetsdb
 from chain.exports.account import HOLDINGS_FIELDS, RETIREMENTS_FIELDS
@@ -16,6 +17,7 @@ from chain.exports.csvsafe import restore
 from tests.api.reads.conftest import client_for
 from tests.api.reads.support import invalid_fields
 from tests.chain.exports.ledger import HOSTILE_BENEFICIARIES, HOSTILE_NAME, Built, build
+from tests.chain.exports.reconcile import check_cadt, check_offsetsdb
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +125,13 @@ def test_the_csv_routes_are_documented_as_csv(api: TestClient) -> None:
         responses = paths[path]["get"]["responses"]
         assert "text/csv; charset=utf-8" in responses["200"]["content"], path
         assert list(responses["422"]["content"]) == ["application/problem+json"], path
+
+
+def test_the_exports_of_the_demo_shaped_ledger_reconcile_in_both_stores(store: Engine) -> None:
+    """The read routes' ledger (the whole bundled Verra and Gold Standard exports, then buyers'
+    activity), on SQLite and on PostgreSQL: every batch's units tile it and equal its tonnes
+    by status, and the OffsetsDB transactions equal them in total."""
+    checked = check_cadt(store)
+    assert checked["Held"] > 0 and checked["Retired"] > 0 and checked["Cancelled"] > 0
+    by_type = check_offsetsdb(store)
+    assert by_type["issuance"] == sum(checked.values())

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import itertools
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,10 +17,17 @@ from chain.domain import RangeState
 from chain.errors import ConfigurationError
 from chain.exports import cadt, offsetsdb
 from chain.exports.account import HOLDINGS_FIELDS, holdings_table, retirements_table
-from chain.exports.csvsafe import ExportTable, neutralise, restore
+from chain.exports.csvsafe import neutralise, restore
 from chain.store import schema as s
 from chain.store.engine import open_store
 from tests.chain.exports.ledger import HOSTILE_BENEFICIARIES, HOSTILE_NAME, Built, build
+from tests.chain.exports.reconcile import (
+    cadt_tables,
+    check_cadt,
+    check_offsetsdb,
+    offsets_tables,
+    parse,
+)
 
 # The published field lists, copied here by hand from their sources (docs/EXPORTS.md), so a
 # change to the module's constants cannot pass unnoticed.
@@ -140,39 +146,6 @@ def engine(built: Built) -> Engine:
     return built.env.engine
 
 
-def parse(table: ExportTable) -> list[dict[str, str]]:
-    """The table written as CSV and read back by Python's csv reader, cells restored."""
-    reader = csv.reader(io.StringIO(table.text(), newline=""))
-    header = next(reader)
-    assert header == list(table.fields)
-    return [{k: restore(v) for k, v in zip(header, row, strict=True)} for row in reader]
-
-
-def cadt_tables(engine: Engine) -> dict[str, ExportTable]:
-    with engine.connect() as conn:
-        return cadt.cadt_tables(conn)
-
-
-def offsets_tables(engine: Engine) -> dict[str, ExportTable]:
-    with engine.connect() as conn:
-        return offsetsdb.offsetsdb_tables(conn)
-
-
-def store_totals(engine: Engine) -> dict[int, dict[str, int]]:
-    """Per batch: bridged, and held/retired/detokenised/cancelled from the holding ranges."""
-    out: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    with engine.connect() as conn:
-        for b in conn.execute(sa.select(s.batches)):
-            out[int(b.id)]["bridged"] = int(b.quantity)
-            out[int(b.id)]["retired_column"] = int(b.retired)
-            out[int(b.id)]["cancelled_column"] = int(b.cancelled)
-            out[int(b.id)]["detokenised_column"] = int(b.detokenised)
-        for r in conn.execute(sa.select(s.serial_ranges)):
-            state = RangeState(int(r.state)).label
-            out[int(r.batch_id)][state] += int(r.last_serial) - int(r.first_serial) + 1
-    return out
-
-
 def test_cadt_headers_are_the_published_v2_field_lists() -> None:
     assert list(cadt.UNIT_FIELDS) == CADT_V2_UNIT
     assert list(cadt.PROJECT_FIELDS) == CADT_V2_PROJECT
@@ -198,45 +171,8 @@ def test_every_cadt_table_is_written_with_its_published_header(engine: Engine) -
 
 
 def test_cadt_units_tile_every_batch_and_reconcile_by_status_to_the_tonne(engine: Engine) -> None:
-    tables = cadt_tables(engine)
-    issuance_batch = {}
-    with engine.connect() as conn:
-        batch_ids = [int(i) for i in conn.execute(sa.select(s.batches.c.id)).scalars()]
-    issuances = parse(tables["issuance"])
-    assert len(issuances) == len(batch_ids)
-    # Units name their issuance; the issuance ids are in batch order.
-    for batch_id, row in zip(batch_ids, issuances, strict=True):
-        issuance_batch[row["cadTrustIssuanceId"]] = batch_id
-    sums: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    spans: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for u in parse(tables["unit"]):
-        batch_id = issuance_batch[u["cadTrustIssuanceId"]]
-        first, last = int(u["unitStartBlock"]), int(u["unitEndBlock"])
-        assert int(u["unitCount"]) == last - first + 1
-        sums[batch_id][u["unitStatus"]] += int(u["unitCount"])
-        spans[batch_id].append((first, last))
-    totals = store_totals(engine)
-    with engine.connect() as conn:
-        bounds = {
-            int(b.id): (int(b.first_serial), int(b.last_serial))
-            for b in conn.execute(sa.select(s.batches))
-        }
-    checked: dict[str, int] = defaultdict(int)
-    for batch_id, t in totals.items():
-        got = sums[batch_id]
-        assert got["Held"] == t["held"], batch_id
-        assert got["Retired"] == t["retired"] == t["retired_column"], batch_id
-        assert got["Inactive"] == t["detokenised"] == t["detokenised_column"], batch_id
-        assert got["Cancelled"] == t["cancelled"] == t["cancelled_column"], batch_id
-        assert sum(got.values()) == t["bridged"], batch_id
-        # The units tile the batch: sorted, each starts where the last ended, no gap.
-        ordered = sorted(spans[batch_id])
-        assert ordered[0][0] == bounds[batch_id][0] and ordered[-1][1] == bounds[batch_id][1]
-        for (_, a_last), (b_first, _) in itertools.pairwise(ordered):
-            assert b_first == a_last + 1, batch_id
-        for status, n in got.items():
-            checked[status] += n
-    # The ledger built has every status, so none of the checks above is vacuous.
+    checked = check_cadt(engine)
+    # The ledger built has every status, so none of the checks is vacuous.
     assert all(checked[k] > 0 for k in ("Held", "Retired", "Inactive", "Cancelled")), checked
 
 
@@ -282,20 +218,10 @@ def test_neutralise_is_undone_exactly_by_restore(text: str) -> None:
 
 
 def test_offsetsdb_reconciles_with_the_store_to_the_tonne(engine: Engine) -> None:
-    tables = offsets_tables(engine)
-    credits = parse(tables["credits"])
-    projects = parse(tables["projects"])
-    by_type: dict[str, int] = defaultdict(int)
-    for c in credits:
-        by_type[c["transaction_type"]] += int(c["quantity"])
-    totals = store_totals(engine)
-    assert by_type["issuance"] == sum(t["bridged"] for t in totals.values())
-    assert by_type["retirement"] == sum(t["retired"] for t in totals.values())
-    assert by_type["cancellation"] == sum(t["cancelled"] for t in totals.values())
-    assert by_type["detokenisation"] == sum(t["detokenised"] for t in totals.values())
-    assert sum(int(p["issued"]) for p in projects) == by_type["issuance"]
-    assert sum(int(p["retired"]) for p in projects) == by_type["retirement"]
-    assert [int(c["id"]) for c in credits] == list(range(1, len(credits) + 1))
+    by_type = check_offsetsdb(engine)
+    assert all(by_type[k] > 0 for k in ("issuance", "retirement", "cancellation", "detokenisation"))
+    with engine.connect() as conn:
+        projects = parse(offsetsdb.offsetsdb_tables(conn)["projects"])
     assert {p["registry"] for p in projects} == {"verra", "gold-standard"}
 
 
