@@ -22,8 +22,8 @@ from typing import Any, Final
 from sqlalchemy.engine import Connection
 
 from chain.domain import LABEL_BITS, RangeState, int_to_date, purpose_name
-from chain.exports._snapshot import Snapshot, read_snapshot
 from chain.exports.csvsafe import ExportTable
+from chain.exports.snapshot import Snapshot, read_snapshot
 
 SOURCE: Final = (
     "Chia-Network/cadt docs/cadtrust-schema-v2.0.2.json "

@@ -23,8 +23,8 @@ from typing import Final
 from sqlalchemy.engine import Connection
 
 from chain.domain import RangeState, int_to_date, purpose_name
-from chain.exports._snapshot import Snapshot, read_snapshot
 from chain.exports.csvsafe import ExportTable
+from chain.exports.snapshot import Snapshot, read_snapshot
 
 SOURCE: Final = (
     "carbonplan/offsets-db-data offsets_db_data/models.py "

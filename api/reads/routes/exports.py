@@ -4,18 +4,24 @@ these routes only choose the table and serve it (docs/EXPORTS.md)."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from typing import Annotated
 
+import sqlalchemy as sa
 from fastapi import APIRouter, Path
 from fastapi.responses import Response
+from sqlalchemy.engine import Connection
 
 from api.deps import ReadConnection
 from api.problems import not_found
-from api.reads._common import NOT_FOUND, PROBLEMS
+from api.reads._common import NOT_FOUND, PROBLEMS, snapshot
 from api.reads.routes._params import Address
 from chain.exports import cadt, offsetsdb
 from chain.exports.account import holdings_table, retirements_table
 from chain.exports.csvsafe import ExportTable
+from chain.exports.snapshot import Snapshot, read_snapshot
+from chain.store import schema as s
 
 router = APIRouter(tags=["exports"])
 
@@ -24,6 +30,29 @@ CSV_RESPONSE: dict[int | str, dict[str, object]] = {
     200: {"content": {CSV: {"schema": {"type": "string"}}}, "description": "RFC 4180 CSV"}
 }
 Table = Annotated[str, Path(max_length=40, pattern=r"^[a-z_]+$", description="a table name")]
+
+
+Build = Callable[[Snapshot], dict[str, ExportTable]]
+_built: dict[tuple[str, str], tuple[int, dict[str, ExportTable]]] = {}
+_lock = threading.Lock()
+
+
+def ledger_export(conn: Connection, name: str, build: Build) -> dict[str, ExportTable]:
+    """The export ``name`` of the store, built once per audit sequence number: a ledger's
+    export changes only with its events, so requests between two events share one build
+    rather than each reading the whole store."""
+    snapshot(conn)  # one state of the store for the check and the build
+    seq = conn.execute(sa.select(s.checkpoint.c.audit_seq)).scalar_one_or_none()
+    key = (str(conn.engine.url), name)
+    with _lock:
+        hit = _built.get(key)
+    if hit is not None and seq is not None and hit[0] == seq:
+        return hit[1]
+    snap = read_snapshot(conn)
+    tables = build(snap)
+    with _lock:
+        _built[key] = (snap.audit_seq, tables)
+    return tables
 
 
 def csv_response(table: ExportTable, filename: str) -> Response:
@@ -64,7 +93,7 @@ def cadt_csv(conn: ReadConnection, table: Table) -> Response:
     ``project_methodology``, ``location``, ``issuance``, ``unit``, ``label``, ``unit_label``)."""
     if table not in cadt.TABLES:
         raise not_found(f"CADT table {table!r}")
-    return csv_response(cadt.cadt_tables(conn)[table], f"cadt-{table}.csv")
+    return csv_response(ledger_export(conn, "cadt", cadt.build)[table], f"cadt-{table}.csv")
 
 
 @router.get(
@@ -76,4 +105,5 @@ def offsetsdb_csv(conn: ReadConnection, table: Table) -> Response:
     """One table of the OffsetsDB-shaped export (``projects``, ``credits``)."""
     if table not in offsetsdb.TABLES:
         raise not_found(f"OffsetsDB table {table!r}")
-    return csv_response(offsetsdb.offsetsdb_tables(conn)[table], f"offsetsdb-{table}.csv")
+    tables = ledger_export(conn, "offsetsdb", offsetsdb.build)
+    return csv_response(tables[table], f"offsetsdb-{table}.csv")

@@ -11,9 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from chain.domain import Purpose, RetirementRequest
 from chain.exports import cadt, offsetsdb
 from chain.exports.account import HOLDINGS_FIELDS, RETIREMENTS_FIELDS
 from chain.exports.csvsafe import restore
+from chain.indexer.core import Indexer
 from tests.api.reads.conftest import client_for
 from tests.api.reads.support import invalid_fields
 from tests.chain.exports.ledger import HOSTILE_BENEFICIARIES, HOSTILE_NAME, Built, build
@@ -135,3 +137,22 @@ def test_the_exports_of_the_demo_shaped_ledger_reconcile_in_both_stores(store: E
     assert checked["Held"] > 0 and checked["Retired"] > 0 and checked["Cancelled"] > 0
     by_type = check_offsetsdb(store)
     assert by_type["issuance"] == sum(checked.values())
+
+
+def test_an_export_follows_the_ledger_once_the_store_moves(api: TestClient, built: Built) -> None:
+    """Runs last: it retires more. The served export is rebuilt when the store's audit
+    sequence moves, and not before."""
+    _h, before = download(api, "/v1/exports/offsetsdb/credits.csv")
+    assert download(api, "/v1/exports/offsetsdb/credits.csv")[1] == before  # same seq, same
+    request = RetirementRequest(
+        built.hostile_batch, 1_000_391, 1_000_400, "+later, 后来", Purpose.VOLUNTARY
+    )
+    built.alice.retire(request)
+    Indexer(built.env.chain.w3, built.env.engine, built.env.deployment, confirmations=0).sync()
+    _h, after = download(api, "/v1/exports/offsetsdb/credits.csv")
+    assert len(after) == len(before) + 1
+    assert "+later, 后来" in {c["retirement_beneficiary"] for c in after}
+    assert "+later, 后来" not in {c["retirement_beneficiary"] for c in before}
+    assert sum(int(c["quantity"]) for c in after if c["transaction_type"] == "retirement") == (
+        sum(int(c["quantity"]) for c in before if c["transaction_type"] == "retirement") + 10
+    )

@@ -27,6 +27,9 @@ class Snapshot:
     contract: str
     as_of: int
     """The checkpoint's time (unix seconds): what the export reflects."""
+    audit_seq: int
+    """The checkpoint's audit sequence number: the same number, the same credits (a cache of
+an export can be kept while it does not move)."""
     programs: dict[int, str]
     projects: dict[str, Any]
     batches: list[Any]
@@ -46,8 +49,11 @@ class Snapshot:
 
 def read_snapshot(conn: Connection) -> Snapshot:
     """Read the store; refuse a store that mirrors no ledger yet."""
-    # One transaction (SQLAlchemy begins it on the first read and holds it): the tables
-    # agree with each other.
+    # One transaction (SQLAlchemy begins it on the first read and holds it), so the tables
+    # agree with each other while the indexer goes on writing: SQLite's deferred transaction
+    # sees one state; PostgreSQL needs REPEATABLE READ for that, set before the first read.
+    if conn.dialect.name == "postgresql" and not conn.in_transaction():
+        conn.execution_options(isolation_level="REPEATABLE READ")
     info = conn.execute(sa.select(s.chain_info)).first()
     point = conn.execute(sa.select(s.checkpoint)).first()
     if info is None or point is None:
@@ -56,6 +62,7 @@ def read_snapshot(conn: Connection) -> Snapshot:
         chain_id=int(info.chain_id),
         contract=str(info.contract_address),
         as_of=int(point.updated_at),
+        audit_seq=int(point.audit_seq),
         programs={
             int(r.id): str(r.code)
             for r in conn.execute(sa.select(s.programs.c.id, s.programs.c.code))
