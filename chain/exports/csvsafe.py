@@ -1,15 +1,16 @@
 """CSV that a spreadsheet opens without running anything, and that reads back exactly.
 
 Every exported text cell goes through ``neutralise``: a cell a spreadsheet would take as a
-formula (its first character ``=``, ``+``, ``-``, ``@``, tab or carriage return, the OWASP
-"CSV injection" list) gets a leading apostrophe, which spreadsheets show as text and never
-evaluate. A cell that already starts with an apostrophe gets one more, so ``restore`` (strip
-one leading apostrophe) is the exact inverse: ``restore(neutralise(v)) == v`` for every text.
-Numbers are written as plain integers and never escaped (no exported number is negative).
-Quoting is the csv module's (RFC 4180: commas, quotes and line breaks inside quotes, quotes
-doubled), so Python's ``csv`` reader gives back exactly the cells written.
+formula gets a leading apostrophe, which spreadsheets show as text and never evaluate. A
+formula is a cell whose first character, after any leading spaces or invisible characters,
+is ``=``, ``+``, ``-``, ``@``, tab or carriage return (the OWASP "CSV injection" list) or the
+full-width form of one of the first four (U+FF1D, U+FF0B, U+FF0D, U+FF20). A cell that
+already starts with an apostrophe gets one more, so ``restore`` (strip one leading
+apostrophe) is the exact inverse: ``restore(neutralise(v)) == v`` for every text. Numbers
+are written as plain integers and never escaped (no exported number is negative). Quoting is
+the csv module's (RFC 4180: commas, quotes and line breaks inside quotes, quotes doubled),
+so Python's ``csv`` reader gives back exactly the cells written.
 """
-
 from __future__ import annotations
 
 import csv
@@ -18,16 +19,30 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Final, TextIO
 
-FORMULA_PREFIXES: Final = frozenset("=+-@\t\r")
-"""First characters that make a spreadsheet read a cell as a formula."""
+FORMULA_PREFIXES: Final = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+"""Characters that make a spreadsheet read a cell as a formula when they come first: the
+OWASP list, and the full-width forms of the first four (a full-width equals sign starts a
+formula in CJK spreadsheets)."""
+LEADING_BLANKS: Final = (
+    " \u00a0\u1680" + "".join(map(chr, range(0x2000, 0x2010))) + "\u202f\u205f\u3000\ufeff"
+)
+"""Spaces and invisible characters the ledger accepts and an importer may trim before it
+looks at the first character (``" =1+2"`` is a formula once trimmed)."""
 ESCAPE: Final = "'"
+
+
+def formula_like(text: str) -> bool:
+    """Whether ``text``, its leading blanks trimmed, starts like a formula."""
+    rest = text.lstrip(LEADING_BLANKS)
+    return bool(rest) and rest[0] in FORMULA_PREFIXES
+
 
 Cell = str | int | None
 
 
 def neutralise(text: str) -> str:
     """``text`` as a cell no spreadsheet evaluates (see the module's docstring)."""
-    if text and (text[0] in FORMULA_PREFIXES or text[0] == ESCAPE):
+    if text.startswith(ESCAPE) or formula_like(text):
         return ESCAPE + text
     return text
 

@@ -23,6 +23,7 @@ HOSTILE_BENEFICIARIES = (
     "@cmd|' /C calc'!A0",
     "'already quoted",
     '北京 "碳" 中和, 有限公司',
+    "\u3000\uff1dSUM(1)",  # an ideographic space, then a full-width equals sign
 )
 
 

@@ -16,6 +16,17 @@ from chain.exports import cadt, offsetsdb
 from chain.exports.csvsafe import ExportTable, restore
 from chain.store import schema as s
 
+FORMULA_STARTS = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
+BLANKS = " \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+BLANKS += "\u200b\u200c\u200d\u200e\u200f\u202f\u205f\u3000\ufeff"
+
+
+def runs_as_formula(cell: str) -> bool:
+    """Whether a spreadsheet (or an importer that trims blanks first) reads ``cell`` as a
+    formula: written here independently of ``chain.exports.csvsafe``."""
+    rest = cell.lstrip(BLANKS)
+    return bool(rest) and rest[0] in FORMULA_STARTS
+
 
 def parse(table: ExportTable) -> list[dict[str, str]]:
     """The table written as CSV and read back by Python's csv reader, cells restored."""

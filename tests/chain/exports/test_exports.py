@@ -11,13 +11,15 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy.engine import Engine
 
 from chain.domain import RangeState
 from chain.errors import ConfigurationError
 from chain.exports import cadt, offsetsdb
 from chain.exports.account import HOLDINGS_FIELDS, holdings_table, retirements_table
-from chain.exports.csvsafe import neutralise, restore
+from chain.exports.csvsafe import ExportTable, neutralise, restore
 from chain.store import schema as s
 from chain.store.engine import open_store
 from tests.chain.exports.ledger import HOSTILE_BENEFICIARIES, HOSTILE_NAME, Built, build
@@ -27,6 +29,7 @@ from tests.chain.exports.reconcile import (
     check_offsetsdb,
     offsets_tables,
     parse,
+    runs_as_formula,
 )
 
 # The published field lists, copied here by hand from their sources (docs/EXPORTS.md), so a
@@ -196,7 +199,7 @@ def test_hostile_text_reads_back_exactly_and_never_as_a_formula(built: Built) ->
     for table in tables.values():
         for row in csv.reader(io.StringIO(table.text(), newline="")):
             for cell in row:
-                assert not cell or cell[0] not in "=+-@\t\r", cell
+                assert not runs_as_formula(cell), cell
     names = [p["projectName"] for p in parse(tables["project"])]
     assert HOSTILE_NAME in names
     beneficiaries = {u["unitRetirementBeneficiary"] for u in parse(tables["unit"])}
@@ -209,12 +212,44 @@ def test_hostile_text_reads_back_exactly_and_never_as_a_formula(built: Built) ->
 
 
 @pytest.mark.parametrize(
-    "text", ["=1+2", "+1", "-1", "@A1", "\tx", "\rx", "'", "''=", "plain", "", "数据", 'a,"b"\nc']
+    "text",
+    [
+        "=1+2",
+        "+1",
+        "-1",
+        "@A1",
+        "\tx",
+        "\rx",
+        " =1+2",
+        "\u200b@A1",
+        "\u3000\uff1d1",
+        "\uff0b1",
+        "'",
+        "''=",
+        "plain",
+        "",
+        "数据",
+        'a,"b"\nc',
+    ],
 )
 def test_neutralise_is_undone_exactly_by_restore(text: str) -> None:
     cell = neutralise(text)
     assert restore(cell) == text
-    assert not cell or cell[0] not in "=+-@\t\r"
+    assert not runs_as_formula(cell)
+    assert (cell != text) == (runs_as_formula(text) or text.startswith("'"))
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00")))
+)
+def test_any_row_of_text_reads_back_exactly_through_the_csv_reader(row: list[str]) -> None:
+    table = ExportTable("t", [f"c{i}" for i in range(len(row))] or ["c0"])
+    table.add(**{f"c{i}": v for i, v in enumerate(row)})
+    header, cells = csv.reader(io.StringIO(table.text(), newline=""))
+    assert header == list(table.fields)
+    assert [restore(c) for c in cells] == (row or [""])
+    assert not any(runs_as_formula(c) for c in cells)
 
 
 def test_offsetsdb_reconciles_with_the_store_to_the_tonne(engine: Engine) -> None:
