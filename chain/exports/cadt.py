@@ -292,7 +292,9 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
             for d in snap.detokenisations[batch_id]
         }
 
-        serial_prefix = f"{program}-{b.namespace}"
+        namespace = str(b.namespace)
+        # The namespace names the programme already where it starts with its code (VCS-VCU).
+        serial_prefix = namespace if namespace.startswith(program) else f"{program}-{namespace}"
 
         for r in snap.ranges[batch_id]:
             state = RangeState(int(r.state))
@@ -303,7 +305,10 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
                 reason = "held on the ledger"
             elif state == RangeState.CANCELLED:
                 why = cancel_reasons.get((first, last))
-                reason = f"cancelled: {why}" if why else "cancelled on the ledger"
+                if batch_id in snap.voided:
+                    reason = f"batch voided: {snap.voided[batch_id]}"
+                else:
+                    reason = f"cancelled: {why}" if why else "cancelled on the ledger"
             else:
                 ref = detok_refs.get((first, last))
                 reason = f"detokenised to the registry: {ref}" if ref else "detokenised"

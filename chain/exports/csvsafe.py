@@ -11,6 +11,7 @@ are written as plain integers and never escaped (no exported number is negative)
 the csv module's (RFC 4180: commas, quotes and line breaks inside quotes, quotes doubled),
 so Python's ``csv`` reader gives back exactly the cells written.
 """
+
 from __future__ import annotations
 
 import csv

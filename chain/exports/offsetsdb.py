@@ -157,7 +157,7 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
                 project_id=pid,
                 vintage=vintage,
                 transaction_type="cancellation",
-                retirement_note="batch voided",
+                retirement_note=f"batch voided: {snap.voided.get(batch_id, '')}",
             )
         for d in snap.detokenisations[batch_id]:
             credit(

@@ -37,6 +37,9 @@ an export can be kept while it does not move)."""
     retirements: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
     cancellations: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
     detokenisations: dict[int, list[Any]] = field(default_factory=lambda: defaultdict(list))
+    voided: dict[int, str] = field(default_factory=dict)
+    """Batches voided by their programme admin (their serials all cancelled at once), with
+    the void's reason."""
 
     def guid(self, kind: str, key: object) -> str:
         """A stable GUID for the record ``kind`` ``key`` of this ledger."""
@@ -84,4 +87,9 @@ def read_snapshot(conn: Connection) -> Snapshot:
     d = s.detokenisations
     for row in conn.execute(sa.select(d).order_by(d.c.seq)):
         snap.detokenisations[int(row.batch_id)].append(row)
+    e = s.events
+    voids = sa.select(e.c.batch_id, e.c.fields).where(
+        e.c.name == "BatchVoided", e.c.batch_id.is_not(None)
+    )
+    snap.voided = {int(v.batch_id): str(v.fields.get("reason", "")) for v in conn.execute(voids)}
     return snap

@@ -179,6 +179,19 @@ def test_cadt_units_tile_every_batch_and_reconcile_by_status_to_the_tonne(engine
     assert all(checked[k] > 0 for k in ("Held", "Retired", "Inactive", "Cancelled")), checked
 
 
+def test_a_voided_batch_is_one_cancelled_unit_naming_the_void(built: Built) -> None:
+    tables = cadt_tables(built.env.engine)
+    units = [u for u in parse(tables["unit"]) if u["unitStartBlock"] == "2000001"]
+    assert [(u["unitStatus"], u["unitCount"], u["unitStatusReason"]) for u in units] == [
+        ("Cancelled", "100", "batch voided: bridged in error")
+    ]
+    assert units[0]["unitSerialId"] == "VCS-EXPORT-TEST-2000001-2000100"
+    credits = parse(offsets_tables(built.env.engine)["credits"])
+    assert {"batch voided: bridged in error"} == {
+        c["retirement_note"] for c in credits if c["retirement_note"].startswith("batch voided")
+    }
+
+
 def test_cadt_unit_labels_follow_the_batch_and_the_retirement(built: Built) -> None:
     tables = cadt_tables(built.env.engine)
     labels = {r["cadTrustLabelId"]: r["labelName"] for r in parse(tables["label"])}
