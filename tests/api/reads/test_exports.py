@@ -6,17 +6,24 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
+import schemathesis
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from schemathesis.specs.openapi.checks import positive_data_acceptance
 from sqlalchemy.engine import Engine
 
+from api.app import create_app
+from api.deps import Services
 from chain.domain import Purpose, RetirementRequest
 from chain.exports import cadt, offsetsdb
 from chain.exports.account import HOLDINGS_FIELDS, RETIREMENTS_FIELDS
 from chain.exports.csvsafe import restore
 from chain.indexer.core import Indexer
-from tests.api.reads.conftest import client_for
+from tests.api.reads.conftest import Filled, client_for
+from tests.api.reads.conftest import settings as app_settings
 from tests.api.reads.support import invalid_fields
 from tests.chain.exports.ledger import HOSTILE_BENEFICIARIES, HOSTILE_NAME, Built, build
 from tests.chain.exports.reconcile import check_cadt, check_offsetsdb, runs_as_formula
@@ -156,3 +163,29 @@ def test_an_export_follows_the_ledger_once_the_store_moves(api: TestClient, buil
     assert sum(int(c["quantity"]) for c in after if c["transaction_type"] == "retirement") == (
         sum(int(c["quantity"]) for c in before if c["transaction_type"] == "retirement") + 10
     )
+
+
+CSV_ROUTES = (
+    "/v1/accounts/{address}/holdings.csv",
+    "/v1/accounts/{address}/retirements.csv",
+    "/v1/exports/cadt/{table}.csv",
+    "/v1/exports/offsetsdb/{table}.csv",
+)
+
+
+@pytest.mark.parametrize("path", CSV_ROUTES)
+def test_the_csv_routes_answer_as_documented_whatever_they_are_sent(
+    filled: Filled, path: str
+) -> None:
+    """schemathesis on the read routes' ledger: no 5xx, and every answer is what the served
+    document says (status, content type)."""
+    app = create_app(Services(app_settings(), filled.engines["sqlite"]))
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    operation = schema[path]["GET"]
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    def check(case: schemathesis.Case[Any]) -> None:
+        case.call_and_validate(excluded_checks=[positive_data_acceptance])
+
+    check()
