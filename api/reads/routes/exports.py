@@ -35,24 +35,27 @@ Table = Annotated[str, Path(max_length=40, pattern=r"^[a-z_]+$", description="a 
 Build = Callable[[Snapshot], dict[str, ExportTable]]
 _built: dict[tuple[str, str], tuple[int, dict[str, ExportTable]]] = {}
 _lock = threading.Lock()
+_building: dict[tuple[str, str], threading.Lock] = {}
 
 
 def ledger_export(conn: Connection, name: str, build: Build) -> dict[str, ExportTable]:
     """The export ``name`` of the store, built once per audit sequence number: a ledger's
     export changes only with its events, so requests between two events share one build
-    rather than each reading the whole store."""
+    rather than each reading the whole store, and concurrent requests wait for the one build
+    in progress instead of starting their own."""
     snapshot(conn)  # one state of the store for the check and the build
     seq = conn.execute(sa.select(s.checkpoint.c.audit_seq)).scalar_one_or_none()
     key = (str(conn.engine.url), name)
     with _lock:
+        building = _building.setdefault(key, threading.Lock())
+    with building:
         hit = _built.get(key)
-    if hit is not None and seq is not None and hit[0] == seq:
-        return hit[1]
-    snap = read_snapshot(conn)
-    tables = build(snap)
-    with _lock:
+        if hit is not None and seq is not None and hit[0] == seq:
+            return hit[1]
+        snap = read_snapshot(conn)
+        tables = build(snap)
         _built[key] = (snap.audit_seq, tables)
-    return tables
+        return tables
 
 
 def csv_response(table: ExportTable, filename: str) -> Response:
