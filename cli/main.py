@@ -19,6 +19,7 @@ from cli import (
     batch,
     demo,
     deploy,
+    export,
     importer,
     index,
     issuer,
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_parsers(commands)  # deploy, chain
     index.add_parser(commands)
     importer.add_parser(commands)
+    export.add_parser(commands)
     audit.add_parser(commands)
     serve.add_parser(commands)
     programme.add_parser(commands)
