@@ -57,6 +57,8 @@ LARGE = "19310-937603490-937614362-VCS-VCU-1491-VER-RW-3-4150-01012025-30092025-
 TEN_MT_FIRST = 9_000_000_000
 FIRST_EVER = 1_000  # below every real block: the first part after the head sentinel
 GS_SERIAL = "GS1-1-UG-GS11236-16-2024-30307-1-19149"  # an open programme's fresh namespace
+CDM_PROJECT = Project("1234", "Landfill gas recovery", "BR", "ACM0001", "Waste handling")
+CDM_NAMESPACE = "BR"  # a CDM originating registry: the Party's code
 CJK_BENEFICIARY = "中国石油化工集团有限公司上海石油化工股份有限公司"  # 24 characters, 72 bytes
 LONG_NOTE = "Retirement on behalf of the buyer for its 2025 emissions. " * 17  # 986 bytes
 TONGXU = (  # two blocks of one namespace, bridged on the registry's signature
@@ -80,6 +82,8 @@ BRIDGE_BUDGET = 150_000
 BUDGETS = {
     "bridge_1t": BRIDGE_BUDGET,
     "bridge_10Mt": BRIDGE_BUDGET,
+    "bridge_linked": BRIDGE_BUDGET,
+    "bridge_linked_claimed": BRIDGE_BUDGET,
     "transfer_split": 110_000,
     "retire_partial": 120_000,
     "void": 120_000,
@@ -112,6 +116,11 @@ OPERATIONS: dict[str, tuple[str, int | None]] = {
     "void": ("programme admin voids an untouched batch (unlinks its part)", None),
     "recover": ("compliance moves a frozen holder's one range to its new account", None),
     "register_project": ("register a registry project", None),
+    "link_propose": ("a programme admin proposes linking its project to another's", None),
+    "link_accept": ("the other programme's admin accepts: both join a new link group", None),
+    "link_projects": ("link_propose + link_accept", None),
+    "bridge_linked": ("bridge a linked project's block, a new vintage (its claim grows)", 425),
+    "bridge_linked_claimed": ("bridge a linked project's block, a vintage it claimed", 425),
     "retire_cjk_text": (
         f"retire_partial_middle, {len(CJK_BENEFICIARY)}-character Chinese beneficiary",
         None,
@@ -124,6 +133,7 @@ REQUIRED_KEYS = (
     *("transfer_whole", "retire_partial", "retire_whole", "bridge_signed", "retire_signed"),
     *("retire_partial_middle", "transfer_split_start", "detokenise", "cancel"),
     *("register_project", "deploy", "void", "recover"),
+    *("link_projects", "link_propose", "link_accept", "bridge_linked", "bridge_linked_claimed"),
 )
 """The keys the JSON output always has (all integers); the rest of OPERATIONS are extras."""
 
@@ -414,6 +424,35 @@ def measure(
     (carols,) = admin.holdings(batch, carol.account)
     admin.set_account(carol.account, allowed=True, frozen=True)
     gas["recover"] = admin.recover(carol.account, bob.account, [(batch, carols.first)]).gas_used
+
+    # Project links: CDM 1234 ⇄ VCS 1340 (Bale); CDM bridged 2008-2012 under the link, then
+    # Bale's next blocks: the first claims its vintage for VCS (the group's word grows), the
+    # second falls in the period VCS already claimed (read only).
+    cdm = admin.register_program("CDM")  # admin of both programmes here: gas only
+    admin.grant_issuer(cdm, issuer.account)
+    cdm_key = issuer.ensure_project(cdm, CDM_PROJECT)
+    bale_key = project_keys[bale.project().project_id]
+    proposed = admin.propose_project_link(bale_key, cdm_key)
+    accepted = admin.accept_project_link(cdm_key, bale_key)
+    gas["link_propose"], gas["link_accept"] = proposed.gas_used, accepted.gas_used
+    gas["link_projects"] = proposed.gas_used + accepted.gas_used
+    issuer.bridge(
+        Issuance(
+            cdm,
+            cdm_key,
+            CDM_NAMESPACE,
+            1,
+            500,
+            alice.account,
+            dt.date(2008, 1, 1),
+            dt.date(2012, 12, 31),
+            registry_reference="BR-1234-2008",
+        )
+    )
+    gas["bridge_linked"] = issuer.bridge(issuance(bale.following(namespace_bridgings + 1))).gas_used
+    gas["bridge_linked_claimed"] = issuer.bridge(
+        issuance(bale.following(namespace_bridgings + 2))
+    ).gas_used
 
     parsed = registries.parse("gs", GS_SERIAL)
     gs_key = issuer.ensure_project(gs, Project(parsed.project or "", "Cookstoves", "UG", "", ""))

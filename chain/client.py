@@ -28,11 +28,13 @@ from chain.domain import (
     HoldingRange,
     Issuance,
     Label,
+    LinkClaim,
     ProgramPolicy,
     Project,
     Purpose,
     RangeState,
     RetirementRequest,
+    int_to_date,
     namespace_id,
     part_key,
     program_code,
@@ -302,6 +304,41 @@ class LedgerClient:
         if self.project_program(key) == 0:
             self.register_project(program_id, project)
         return key
+
+    # ------------------------------------------------------------ project links
+
+    def propose_project_link(self, project_key: bytes, other_key: bytes) -> TxResult:
+        """As the admin of ``project_key``'s programme: propose linking it to ``other_key``, a
+        project of another programme (the other admin accepts with ``accept_project_link``)."""
+        return self._transact(self.contract.functions.proposeProjectLink(project_key, other_key))
+
+    def accept_project_link(self, project_key: bytes, other_key: bytes) -> TxResult:
+        """As the admin of ``project_key``'s programme: accept the other programme's proposal
+        to link ``other_key`` to it. Its ``ProjectLinkRecorded`` names the link group."""
+        return self._transact(self.contract.functions.acceptProjectLink(project_key, other_key))
+
+    def withdraw_project_link(self, project_key: bytes, other_key: bytes) -> TxResult:
+        """As the admin of ``project_key``'s programme: withdraw its pending proposal."""
+        return self._transact(self.contract.functions.withdrawProjectLink(project_key, other_key))
+
+    def project_link_group(self, key: bytes) -> int:
+        """The project's link group, or 0 if it is linked to nothing."""
+        return int(self._call(self.contract.functions.projectLinkGroup(key)))
+
+    def project_link_proposed(self, project_key: bytes, other_key: bytes) -> bool:
+        """Whether ``project_key``'s programme admin has a pending proposal to link it to
+        ``other_key``."""
+        fn = self.contract.functions.projectLinkProposed(project_key, other_key)
+        return bool(self._call(fn))
+
+    def link_claims(self, group_id: int) -> list[LinkClaim]:
+        """The link group's member programmes and the period each claimed, in joining order."""
+        programs, starts, ends = self._call(self.contract.functions.linkClaims(group_id))
+        return [
+            LinkClaim(int(p), int_to_date(int(s) or None), int_to_date(int(e) or None))
+            for p, s, e in zip(programs, starts, ends, strict=True)
+            if p
+        ]
 
     def part_hint(self, issuance: Issuance) -> int:
         key = part_key(namespace_id(issuance.program_id, issuance.namespace), issuance.first_serial)

@@ -251,6 +251,26 @@ class ProgramPolicy:
     numeric_project_ids: bool
 
 
+class LinkStep(enum.IntEnum):
+    """``ProjectLinkRecorded.step``: a programme admin proposed a link, withdrew its proposal,
+    or accepted the other's (the two projects are linked from then on, for good)."""
+
+    PROPOSED = 0
+    WITHDRAWN = 1
+    LINKED = 2
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    """One member programme of a project link group and the vintage period it claimed there
+    since the link (``None`` while it bridged nothing): its bridgings never overlap another
+    member programme's claim (``LinkedPeriodClaimed``)."""
+
+    program_id: int
+    start: dt.date | None
+    end: dt.date | None
+
+
 @dataclass(frozen=True)
 class AccountStatus:
     allowed: bool

@@ -430,6 +430,27 @@ class PredecessorNotSealed(InvalidRequest):
     """A successor ledger names a predecessor that is not a sealed ledger."""
 
 
+class LinkedPeriodClaimed(StateConflict):
+    """The bridging's vintage overlaps a period its link group claimed under another programme:
+    the same tonnes would be issued twice."""
+
+
+class InvalidProjectLink(InvalidRequest):
+    """Two projects of one programme (or a project and itself) cannot be linked."""
+
+
+class ProjectAlreadyLinked(StateConflict):
+    """The projects are already linked, or each is already in a link group."""
+
+
+class ProjectLinkNotProposed(StateConflict):
+    """No pending proposal by the other programme's admin names this link."""
+
+
+class LinkGroupFull(StateConflict):
+    """The link group already spans four programmes."""
+
+
 CONTRACT_ERRORS: dict[str, type[ContractError]] = {
     cls.__name__: cls
     for cls in (
@@ -475,6 +496,11 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
         LedgerSealed,
         SealNotReady,
         PredecessorNotSealed,
+        LinkedPeriodClaimed,
+        InvalidProjectLink,
+        ProjectAlreadyLinked,
+        ProjectLinkNotProposed,
+        LinkGroupFull,
         EnforcedPause,
         ExpectedPause,
         SafeCastOverflowedUintDowncast,

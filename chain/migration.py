@@ -20,6 +20,9 @@ may be run again after an interruption, and each is done by the key that holds t
    the predecessor not carried yet, bridged as a batch to its holder with its batch's
    metadata and final labels. Retired, detokenised and cancelled serials stay the
    predecessor's history and are not carried.
+6. ``carry_links`` (each programme's admin, after step 5): the predecessor's project links
+   involving its projects, proposed by the first of the two admins and accepted by the second,
+   once the linked projects' live credits are carried.
 
 ``audit verify`` on the successor checks the result (``chain.succession.check_carry``).
 """
@@ -41,6 +44,7 @@ from chain.succession import (
     PAUSER_ROLE,
     CarryReport,
     LedgerState,
+    LinkState,
     LiveRange,
     check_carry,
 )
@@ -289,3 +293,146 @@ def carry_credits(client: LedgerClient, successor: Deployment, code: str) -> Cre
             }
         )
     return CreditsCarried(results, carried)
+
+
+# ---------------------------------------------------------------- 6. project links
+
+
+Step = tuple[str, int, str | None]
+"""A link's status, its link group on the successor and the reason (``LinkCarried``)."""
+
+
+@dataclass(frozen=True)
+class LinkCarried:
+    """What ``carry_links`` found or did for one link of the predecessor."""
+
+    link: str
+    """``CDM 7014 ⇄ VCS 4823``: the predecessor's proposer's project first."""
+    predecessor_group: int
+    status: str
+    """``accepted`` (linked now), ``proposed`` (now: the other admin accepts), ``awaiting``
+    (proposed before, the other admin has not accepted yet), ``carried`` (the successor has it
+    already), ``waiting`` (not yet: ``reason``), ``blocked`` (it cannot be: ``reason``)."""
+    link_group: int
+    """The two projects' link group on the successor (0: not linked there)."""
+    reason: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LinksCarried:
+    results: list[TxResult]
+    links: list[LinkCarried]
+    """One per link of the predecessor with a project of the programme, in its order."""
+
+
+def carry_links(client: LedgerClient, successor: Deployment, code: str) -> LinksCarried:
+    """As programme ``code``'s admin on the successor, after carry-credits: each link of the
+    predecessor between one of ``code``'s projects and another programme's, on this
+    programme's side only. The first of the two admins to run it proposes the link, the second
+    accepts it; a link the successor has already (its two projects in one group) needs
+    nothing.
+
+    The second admin accepts only once the predecessor's live credits of every project of the
+    link's group are carried (the carried batches are history, bridged before the link: linked
+    first, they would refuse each other as claimed periods) and once the links its group made
+    before this one are carried (the predecessor joined each project to its group one at a
+    time; in another order two halves of a group could form apart and never join). Until then
+    the link is ``waiting``, with the reason; running the step again does what is left."""
+    old = read_state(client.w3, predecessor_of(successor))
+    if old.programme(code) is None:
+        raise ConfigurationError(f"programme {code} is not on the predecessor")
+    pid = client.program_id(code)
+    if pid == 0:
+        raise ConfigurationError(f"programme {code} is not registered on the successor yet")
+    _require_role(client, client.program_admin_role(pid))
+    new = read_state(client.w3, successor)
+    uncarried = {(r.batch.code, r.batch.project_id) for r in _pending(old, check_carry(old, new))}
+    members: dict[int, set[tuple[str, str]]] = {}
+    for link in old.links:
+        members.setdefault(link.group, set()).update(
+            old.project_name(k) for k in (link.project_key, link.other_key)
+        )
+
+    def key_here(name: tuple[str, str]) -> bytes | None:
+        """The project's key on the successor, if it is registered there."""
+        here = client.program_id(name[0])
+        key = project_key(here, name[1])
+        return key if here != 0 and client.project_program(key) == here else None
+
+    def carried(link: LinkState) -> bool:
+        keys = [key_here(old.project_name(k)) for k in (link.project_key, link.other_key)]
+        if keys[0] is None or keys[1] is None:
+            return False
+        group = client.project_link_group(keys[0])
+        return group != 0 and group == client.project_link_group(keys[1])
+
+    results: list[TxResult] = []
+
+    def carry(i: int, link: LinkState, mine: tuple[str, str], theirs: tuple[str, str]) -> Step:
+        km, kt = key_here(mine), key_here(theirs)
+        if km is None or kt is None:
+            missing = [n for n, k in ((mine, km), (theirs, kt)) if k is None]
+            return (
+                "waiting",
+                0,
+                "; ".join(
+                    f"{c} project {p} is not registered on the successor yet: {c}'s issuer runs "
+                    f"`carbon-ledger ledger carry-credits {c}`"
+                    for c, p in missing
+                ),
+            )
+        gm, gt = client.project_link_group(km), client.project_link_group(kt)
+        if gm != 0 and gm == gt:
+            return "carried", gm, None
+        if gm != 0 and gt != 0:
+            return (
+                "blocked",
+                0,
+                (
+                    f"on the successor {' '.join(mine)} is in link group {gm} and "
+                    f"{' '.join(theirs)} in link group {gt}: two groups cannot join "
+                    "(ProjectAlreadyLinked)"
+                ),
+            )
+        if client.project_link_proposed(kt, km):  # their admin proposed it: accept
+            behind = sorted(" ".join(n) for n in members[link.group] if n in uncarried)
+            if behind:
+                return (
+                    "waiting",
+                    0,
+                    (
+                        f"the predecessor's live credits of {', '.join(behind)} are not all "
+                        "carried yet: run `carbon-ledger ledger carry-credits` for them first "
+                        "(bridged after the link, those pre-link batches would refuse each other)"
+                    ),
+                )
+            earlier = [e for e in old.links[:i] if e.group == link.group and not carried(e)]
+            if earlier:
+                return (
+                    "waiting",
+                    0,
+                    (
+                        f"the predecessor made its group's link {old.link_name(earlier[0])} "
+                        "before this one: carry that one first, then run this again"
+                    ),
+                )
+            result = client.accept_project_link(km, kt)
+            results.append(result)
+            return "accepted", int(result.event("ProjectLinkRecorded").fields["groupId"]), None
+        accepts = f"{theirs[0]}'s admin accepts with `carbon-ledger ledger carry-links {theirs[0]}`"
+        if client.project_link_proposed(km, kt):
+            return "awaiting", 0, f"proposed before: {accepts}"
+        results.append(client.propose_project_link(km, kt))
+        return "proposed", 0, accepts
+
+    out: list[LinkCarried] = []
+    for i, link in enumerate(old.links):
+        a, b = old.project_name(link.project_key), old.project_name(link.other_key)
+        if code not in (a[0], b[0]):
+            continue
+        status, group, reason = carry(i, link, *((a, b) if a[0] == code else (b, a)))
+        out.append(LinkCarried(old.link_name(link), link.group, status, group, reason))
+    return LinksCarried(results, out)

@@ -17,6 +17,12 @@ than the live range, a range carried twice, another holder, other metadata. A li
 carried batch covers is reported as not (yet) carried. A carried batch the successor's
 programme admin later voided no longer counts (its serials are cancelled there), so a void and
 re-bridge to someone else is named too.
+
+Project links: each link of the predecessor must be on the successor (its two projects, by
+programme code and project id, in one link group there); one that is not is reported as not
+(yet) carried, and links only the successor has are fine. Since a carried link starts with
+empty claims, a new bridging on the successor of a linked project whose vintage overlaps a
+batch another programme of its group bridged on the predecessor is named as well.
 """
 
 from __future__ import annotations
@@ -28,7 +34,14 @@ from dataclasses import dataclass, field
 from eth_abi.abi import encode
 from eth_utils.crypto import keccak
 
-from chain.domain import AccountStatus, Project, RangeState, state_name
+from chain.domain import (
+    AccountStatus,
+    LinkStep,
+    Project,
+    RangeState,
+    project_key,
+    state_name,
+)
 from chain.events import LedgerEvent
 from chain.replay import HoldingsReplay
 
@@ -111,6 +124,20 @@ class Segment:
     state: RangeState
 
 
+@dataclass(frozen=True)
+class LinkState:
+    """A link the ledger recorded (``ProjectLinkRecorded`` step 2) between two projects of
+    different programmes."""
+
+    project_key: bytes
+    """The accepting admin's project."""
+    other_key: bytes
+    """The proposing admin's project."""
+    group: int
+    """The link group both joined (this ledger's numbering)."""
+    block: int
+
+
 @dataclass
 class LedgerState:
     programmes: dict[int, ProgrammeState] = field(default_factory=dict)
@@ -120,6 +147,10 @@ class LedgerState:
     accounts: dict[str, AccountStatus] = field(default_factory=dict)
     batches: dict[int, BatchState] = field(default_factory=dict)
     replay: HoldingsReplay = field(default_factory=HoldingsReplay)
+    links: list[LinkState] = field(default_factory=list)
+    """Every link, in the order the ledger recorded them."""
+    link_groups: dict[bytes, int] = field(default_factory=dict)
+    """project key → the link group it is in (linked projects only)."""
     retirement_count: int = 0
     sealed: bool = False
     seal_block: int | None = None
@@ -200,6 +231,12 @@ class LedgerState:
             b = self.batches.get(int(f["batchId"]))
             if b is not None:
                 b.voided = True
+        elif name == "ProjectLinkRecorded" and int(f["step"]) == LinkStep.LINKED:
+            link = LinkState(
+                bytes(f["projectKey"]), bytes(f["otherKey"]), int(f["groupId"]), event.block_number
+            )
+            self.links.append(link)
+            self.link_groups[link.project_key] = self.link_groups[link.other_key] = link.group
         elif name == "CreditsRetired":
             self.retirement_count = max(self.retirement_count, int(f["retirementId"]))
         elif name == "SealRecorded" and int(f["step"]) == SEALED_STEP:
@@ -240,6 +277,35 @@ class LedgerState:
 
     def programme(self, code: str) -> ProgrammeState | None:
         return next((p for p in self.programmes.values() if p.code == code), None)
+
+    def project_name(self, key: bytes) -> tuple[str, str]:
+        """``(programme code, project id)`` of project ``key``: how a project is known on
+        either side of a succession (its key there is derived from the same two)."""
+        known = self.projects.get(key)
+        return (known[0], known[1].project_id) if known else ("?", "0x" + key.hex())
+
+    def project_key_of(self, code: str, project_id: str) -> bytes | None:
+        """The key of project ``project_id`` of programme ``code`` on this ledger, if registered."""
+        programme = self.programme(code)
+        if programme is None:
+            return None
+        key = project_key(programme.program_id, project_id)
+        return key if key in self.projects else None
+
+    def link_name(self, link: LinkState) -> str:
+        """``CDM 7014 ⇄ VCS 4823``: the proposer's project first."""
+        return " ⇄ ".join(
+            " ".join(self.project_name(k)) for k in (link.other_key, link.project_key)
+        )
+
+    def linked_on(self, other: LedgerState, link: LinkState) -> bool:
+        """Whether ``other`` (a successor) has this ledger's ``link``: its two projects (by
+        programme code and project id) in one link group there, however the group was formed."""
+        groups = []
+        for key in (link.project_key, link.other_key):
+            there = other.project_key_of(*self.project_name(key))
+            groups.append(other.link_groups.get(there) if there is not None else None)
+        return groups[0] is not None and groups[0] == groups[1]
 
     def role_holders(self, role: bytes) -> set[str]:
         return set(self.roles.get(role, ()))
@@ -315,6 +381,10 @@ class CarryReport:
     live_tonnes: int = 0
     carried_ranges: int = 0
     carried_tonnes: int = 0
+    links: int = 0
+    """The predecessor's project links."""
+    carried_links: int = 0
+    """... of which the successor has (both projects in one link group)."""
     findings: list[CarryFinding] = field(default_factory=list)
     carried: dict[tuple[int, int], int] = field(default_factory=dict)
     """(predecessor batch, first serial of its live range) → the successor batch carrying it."""
@@ -344,6 +414,7 @@ def check_carry(old: LedgerState, new: LedgerState) -> CarryReport:
     segments = old.segments()
     starts = {k: [s.first for s in v] for k, v in segments.items()}
     carried = report.carried
+    linked = _LinkedHistory(old)
     for b in sorted(new.batches.values(), key=lambda b: b.batch_id):
         if b.voided:
             continue
@@ -356,11 +427,28 @@ def check_carry(old: LedgerState, new: LedgerState) -> CarryReport:
                 break
             if s.last >= b.first_serial:
                 hit.append(s)
-        if not hit:
-            continue  # a new bridging of the successor: not the predecessor's serials
+        if not hit:  # a new bridging of the successor: not the predecessor's serials
+            report.findings += linked.overlaps(b)
+            continue
         report.findings += _check_one(old, b, hit, carried)
     report.findings += _check_projects(old, new)
     report.findings += _check_programmes(old, new)
+    for link in old.links:
+        report.links += 1
+        if old.linked_on(new, link):
+            report.carried_links += 1
+            continue
+        report.findings.append(
+            CarryFinding(
+                link.block,
+                "ProjectLinkRecorded",
+                "not_carried",
+                f"link not carried yet: {old.link_name(link)} (link group {link.group} on the "
+                "predecessor); each programme admin runs `carbon-ledger ledger carry-links "
+                "CODE`, after carry-credits",
+                pending=True,
+            )
+        )
     for live in old.live_ranges():
         report.live_ranges += 1
         report.live_tonnes += live.quantity
@@ -380,6 +468,46 @@ def check_carry(old: LedgerState, new: LedgerState) -> CarryReport:
             ),
         )
     return report
+
+
+class _LinkedHistory:
+    """The predecessor's batches of each project link group, by member: a new bridging on the
+    successor of a linked project must not overlap a period another programme of its group
+    bridged on the predecessor (the successor's claims start afresh at the carried link, so
+    its contract cannot refuse that)."""
+
+    def __init__(self, old: LedgerState) -> None:
+        names = {key: old.project_name(key) for key in old.link_groups}
+        self.group = {names[k]: g for k, g in old.link_groups.items()}
+        self.batches: dict[int, list[BatchState]] = {}
+        for batch in old.batches.values():
+            g = self.group.get((batch.code, batch.project_id))
+            if g is not None and not batch.voided:
+                self.batches.setdefault(g, []).append(batch)
+
+    def overlaps(self, b: BatchState) -> list[CarryFinding]:
+        g = self.group.get((b.code, b.project_id))
+        if g is None or b.voided:
+            return []
+        for p in sorted(self.batches.get(g, []), key=lambda p: p.batch_id):
+            if (
+                p.code != b.code
+                and b.vintage_start <= p.vintage_end
+                and p.vintage_start <= b.vintage_end
+            ):
+                return [
+                    CarryFinding(
+                        b.block,
+                        "BatchBridged",
+                        "vintage",
+                        f"successor batch {b.batch_id} ({b.code} {b.project_id}, "
+                        f"{b.vintage_start}-{b.vintage_end}) overlaps predecessor batch "
+                        f"{p.batch_id} ({p.code} {p.project_id}, {p.vintage_start}-"
+                        f"{p.vintage_end}) of its link group {g} there: the same period issued "
+                        "under two programmes",
+                    )
+                ]
+        return []
 
 
 def _check_one(

@@ -12,7 +12,11 @@
 5. Check the store's recent ``blocks`` (what the indexer finds a reorg's common ancestor by)
    against the node's headers: they cannot be diffed, since how many a store keeps depends on
    the ``--confirmations`` it was built with, which is not recorded.
-6. Say whether the store has stopped behind the chain: a halt its indexer recorded
+6. With a store: report every cross-programme overlap among linked projects
+   (``linked_overlaps``): two batches of one link group, bridged under different programmes,
+   whose vintage periods overlap, before the link or since (the contract refuses those since,
+   but not the periods bridged before the link).
+7. Say whether the store has stopped behind the chain: a halt its indexer recorded
    (``chain.indexer.halt``), or more than ``max_lag_blocks`` behind the chain head. A store
    that merely lags less than that is verified up to its own block, and is ok.
 
@@ -84,7 +88,8 @@ class VerificationReport:
     predecessors: list[dict[str, Any]] = field(default_factory=list)
     """For a successor ledger: each sealed predecessor verified with it, nearest first
     (``address``, ``audit_seq``, ``audit_head``, ``events``, ``batches``, and the carry-over:
-    ``live_ranges``, ``live_tonnes``, ``carried_ranges``, ``carried_tonnes``, ``not_carried``)."""
+    ``live_ranges``, ``live_tonnes``, ``carried_ranges``, ``carried_tonnes``, ``not_carried``,
+    ``links``, ``carried_links``)."""
 
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -308,6 +313,8 @@ def verify_succession(
             "carried_ranges": carry.carried_ranges,
             "carried_tonnes": carry.carried_tonnes,
             "not_carried": len(carry.pending),
+            "links": carry.links,
+            "carried_links": carry.carried_links,
         },
         *old_report.predecessors,
     ]
@@ -551,15 +558,101 @@ def verify(
             w3, deployment, engine, progress=progress, count=count
         )
         report.discrepancies.extend(found)
+        report.discrepancies.extend(linked_overlaps(engine))
         report.discrepancies.extend(check_progress(report, engine, report.block, max_lag_blocks))
         report.ok = not report.discrepancies
     return report
 
 
+@dataclass(frozen=True)
+class _LinkedBatch:
+    batch_id: int
+    program: str
+    project_id: str
+    start: int
+    end: int
+    block: int
+
+    def describe(self) -> str:
+        return f"batch {self.batch_id} ({self.program} {self.project_id}, {self.start}-{self.end})"
+
+
+def linked_overlaps(engine: Engine, *, limit: int = 50) -> list[Discrepancy]:
+    """Check 6: up to ``limit`` pairs of batches of one project link group, bridged under two
+    different programmes, whose vintage periods overlap (the same tonnes issued twice). Voided
+    batches were never issued and are left out."""
+    s = schema
+    with engine.connect() as conn:
+        links = conn.execute(
+            sa.select(s.project_links.c.project_key, s.project_links.c.other_key)
+            .add_columns(s.project_links.c.group_id)
+            .order_by(s.project_links.c.seq)
+        ).all()
+        if not links:
+            return []
+        group_of: dict[str, int] = {}
+        for project, other, group in links:
+            group_of[str(project)] = group_of[str(other)] = int(group)
+        voided = set(
+            conn.execute(
+                sa.select(s.events.c.batch_id).where(s.events.c.name == "BatchVoided")
+            ).scalars()
+        )
+        b, p, pr = s.batches, s.projects, s.programs
+        rows = conn.execute(
+            sa.select(
+                b.c.id,
+                b.c.project_key,
+                pr.c.code,
+                p.c.project_id,
+                b.c.vintage_start,
+                b.c.vintage_end,
+                b.c.block_number,
+            )
+            .join(p, p.c.key == b.c.project_key)
+            .join(pr, pr.c.id == b.c.program_id)
+            .where(b.c.project_key.in_(list(group_of)))
+            .order_by(b.c.vintage_start, b.c.id)
+        ).all()
+    by_group: dict[int, list[_LinkedBatch]] = {}
+    for r in rows:
+        if r.id in voided:
+            continue
+        by_group.setdefault(group_of[str(r.project_key)], []).append(
+            _LinkedBatch(
+                int(r.id),
+                str(r.code),
+                str(r.project_id),
+                int(r.vintage_start),
+                int(r.vintage_end),
+                int(r.block_number),
+            )
+        )
+    found: list[Discrepancy] = []
+    for group, batches in sorted(by_group.items()):
+        open_: list[_LinkedBatch] = []  # earlier batches (by start) that may still overlap
+        for batch in batches:  # in order of vintage start
+            open_ = [e for e in open_ if e.end >= batch.start]
+            for earlier in open_:
+                if earlier.program != batch.program and len(found) < limit:
+                    found.append(
+                        Discrepancy(
+                            "link",
+                            max(earlier.block, batch.block),
+                            "BatchBridged",
+                            "vintage",
+                            f"link group {group}: {earlier.describe()} and {batch.describe()} "
+                            "overlap: the same period issued under two programmes",
+                        )
+                    )
+            open_.append(batch)
+    return found
+
+
 def check_progress(
     report: VerificationReport, engine: Engine, chain_head: int | None, max_lag_blocks: int
 ) -> list[Discrepancy]:
-    """Check 6: fill in ``report``'s chain head, lag and the indexer's recorded halt, and
+    """Check 7: fill in ``report``'s chain head, lag and the indexer's recorded halt, and
     return what says the store has stopped behind the chain (``chain_head`` ``None``: not
     known, so only the halt is checked)."""
     with engine.connect() as conn:

@@ -97,6 +97,7 @@ def run_verify(args: argparse.Namespace) -> int:
                 f"predecessor {p['address']}: sealed at audit seq {p['audit_seq']}, head "
                 f"{p['audit_head']}; {p['carried_ranges']} of {p['live_ranges']} live ranges "
                 f"({p['carried_tonnes']:,} of {p['live_tonnes']:,} t) carried over"
+                + (f", {p['carried_links']} of {p['links']} project links" if p["links"] else "")
             )
         if report.store_block is not None:
             print(

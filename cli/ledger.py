@@ -11,6 +11,9 @@
 - ``carry-programme CODE`` (that programme's admin), ``carry-accounts`` (compliance; again
   after the credits, for the freezes), ``carry-credits CODE`` (that programme's issuer): the
   predecessor's policies, namespaces, issuers, accounts and live credits on the successor.
+- ``carry-links CODE`` (that programme's admin, after the credits): the predecessor's links
+  between CODE's projects and other programmes'; of the two admins the first to run it
+  proposes each link, the second accepts it.
 - ``show``: the seal, the predecessor and how much of its live state is carried.
 
 ``audit verify`` then checks the successor and its predecessors across the boundary.
@@ -82,6 +85,14 @@ def add_parser(commands: Subcommands) -> None:
     credits.add_argument("code", type=programme_code)
     governance_args(credits)
     credits.set_defaults(run=run_carry_credits)
+    links = sub.add_parser(
+        "carry-links",
+        help="the predecessor's links between programme CODE's projects and other programmes' "
+        "(CODE's admin key, after carry-credits): the first admin proposes, the other accepts",
+    )
+    links.add_argument("code", type=programme_code)
+    governance_args(links)
+    links.set_defaults(run=run_carry_links)
     shown = sub.add_parser("show", help="the seal, the predecessor and the carry-over")
     governance_args(shown, signs=False)
     shown.set_defaults(run=run_show)
@@ -159,7 +170,8 @@ def run_succeed(args: argparse.Namespace) -> int:
         next=(
             "each programme admin: carbon-ledger ledger carry-programme CODE; compliance: "
             "ledger carry-accounts; each issuer: ledger carry-credits CODE; compliance: "
-            "ledger carry-accounts; then carbon-ledger audit verify"
+            "ledger carry-accounts; each programme admin: ledger carry-links CODE; then "
+            "carbon-ledger audit verify"
         ),
     )
 
@@ -220,6 +232,36 @@ def run_carry_credits(args: argparse.Namespace) -> int:
     )
 
 
+def run_carry_links(args: argparse.Namespace) -> int:
+    from chain.migration import carry_links
+
+    ledger, successor = _successor(args)
+    done = carry_links(ledger, successor, args.code)
+    if not args.json:
+        for link in done.links:
+            group = f" (link group {link.link_group})" if link.link_group else ""
+            why = f": {link.reason}" if link.reason else ""
+            print(f"  {link.link}: {link.status}{group}{why}")
+    counts = {s: sum(link.status == s for link in done.links) for s in _LINK_STATUSES}
+    said = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    facts: dict[str, Any] = {"links": [link.as_json() for link in done.links]} if args.json else {}
+    if counts["waiting"] or counts["proposed"] or counts["awaiting"]:
+        facts["next"] = (
+            "the other programme's admin runs carry-links for its programme; run this again "
+            "once what a link waits for is done"
+        )
+    return report(
+        args,
+        f"programme {args.code}'s {len(done.links)} link(s) of the predecessor"
+        + (f": {said}" if said else ""),
+        done.results,
+        **facts,
+    )
+
+
+_LINK_STATUSES = ("accepted", "proposed", "awaiting", "carried", "waiting", "blocked")
+
+
 def run_show(args: argparse.Namespace) -> int:
     from chain.migration import read_state, seal_status
     from chain.succession import check_carry
@@ -240,6 +282,8 @@ def run_show(args: argparse.Namespace) -> int:
             "carried_ranges": carry.carried_ranges,
             "live_tonnes": carry.live_tonnes,
             "carried_tonnes": carry.carried_tonnes,
+            "links": carry.links,
+            "carried_links": carry.carried_links,
             "carry_problems": len(carry.findings) - len(carry.pending),
         }
     return show(args, facts)

@@ -19,6 +19,7 @@ from cli import (
     batch,
     demo,
     deploy,
+    export,
     importer,
     index,
     issuer,
@@ -26,6 +27,7 @@ from cli import (
     ledger,
     pause,
     programme,
+    project,
     serve,
 )
 
@@ -39,10 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     deploy.add_parsers(commands)  # deploy, chain
     index.add_parser(commands)
     importer.add_parser(commands)
+    export.add_parser(commands)
     audit.add_parser(commands)
     serve.add_parser(commands)
     programme.add_parser(commands)
     issuer.add_parser(commands)
+    project.add_parser(commands)
     account.add_parser(commands)
     batch.add_parser(commands)
     pause.add_parsers(commands)  # pause, unpause

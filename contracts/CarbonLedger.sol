@@ -12,6 +12,7 @@ import {
     Labels,
     Limits,
     ProgramRecord,
+    ProjectRecord,
     Purpose,
     RangeState,
     Retirement,
@@ -105,7 +106,9 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// a canonical identifier and, if the programme fixes its namespaces, one its admin allowed;
     /// the registry reference is acceptable text; the vintage is two calendar dates in order;
     /// `partHint` is the key of the bridged part immediately below the new range (see
-    /// {LedgerGovernance-findPartHint}); the recipient is allowlisted and not frozen.
+    /// {LedgerGovernance-findPartHint}); the recipient is allowlisted and not frozen; for a
+    /// project in a link group ({LedgerGovernance-acceptProjectLink}), the vintage overlaps no
+    /// period the group claimed under another programme ({LinkedPeriodClaimed}).
     /// Emits {BatchBridged} then {SerialsMoved}.
     /// @return batchId The new batch id.
     function bridge(Issuance calldata issuance, uint256 partHint)
@@ -254,6 +257,90 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         _emitAudited(CreditsCancelled.selector, _topic(batchId), _topic(holder), abi.encode(first, last, reason, actor));
     }
 
+    // ---------------------------------------------------------------- project links
+    // Governance, but here: the module {LedgerGovernance} has no room left for them.
+
+    /// @notice Proposes linking `projectKey` (the caller's programme's project) to `otherKey`,
+    /// a project of another programme (say CDM 1234, which transitioned to VCS 5678): once the
+    /// other programme's admin accepts ({acceptProjectLink}), no vintage period can be bridged
+    /// under both programmes.
+    /// @dev Requirements: not paused; caller is the admin of `projectKey`'s programme; both
+    /// projects are registered, under different programmes, and not both already in a link
+    /// group. A proposal binds nobody: the other admin must accept it.
+    /// Emits {ProjectLinkRecorded} (step 0).
+    function proposeProjectLink(bytes32 projectKey, bytes32 otherKey) external whenNotPaused {
+        ProjectRecord memory p = _linkable(projectKey, otherKey);
+        _ledger().linkProposals[keccak256(abi.encode(projectKey, otherKey))] = true;
+        _recordLink(projectKey, otherKey, 0, p.linkGroup);
+    }
+
+    /// @notice Withdraws the caller's programme's pending proposal to link `projectKey` to
+    /// `otherKey`.
+    /// @dev Requirements: caller is the admin of `projectKey`'s programme; the proposal is
+    /// pending. Allowed while paused (it only withdraws consent). Links themselves are
+    /// permanent: undoing one could reopen a period to a second issuance.
+    /// Emits {ProjectLinkRecorded} (step 1).
+    function withdrawProjectLink(bytes32 projectKey, bytes32 otherKey) external {
+        LedgerStorage.Layout storage l = _ledger();
+        _checkRole(_programAdminRole(l.projects[projectKey].programId));
+        bytes32 proposal = keccak256(abi.encode(projectKey, otherKey));
+        if (!l.linkProposals[proposal]) revert ProjectLinkNotProposed(projectKey, otherKey);
+        delete l.linkProposals[proposal];
+        _recordLink(projectKey, otherKey, 1, 0);
+    }
+
+    /// @notice Accepts the other programme's proposal to link its project `otherKey` to the
+    /// caller's programme's project `projectKey`: both join one link group (a new one, or the
+    /// one either is already in), and from then on a bridging of any project of the group is
+    /// refused if its vintage overlaps a period bridged under another programme of the group.
+    /// @dev Requirements: not paused; caller is the admin of `projectKey`'s programme;
+    /// `otherKey`'s programme admin proposed the link and has not withdrawn it; the projects
+    /// are still linkable (as {proposeProjectLink}); the group spans at most four programmes.
+    /// The group's claims start from this link: periods bridged before it are not in them,
+    /// and `audit verify` reports any overlap among the group's batches, before or after.
+    /// Emits {ProjectLinkRecorded} (step 2).
+    function acceptProjectLink(bytes32 projectKey, bytes32 otherKey) external whenNotPaused {
+        LedgerStorage.Layout storage l = _ledger();
+        ProjectRecord memory p = _linkable(projectKey, otherKey);
+        ProjectRecord memory o = l.projects[otherKey];
+        bytes32 proposal = keccak256(abi.encode(otherKey, projectKey));
+        if (!l.linkProposals[proposal]) revert ProjectLinkNotProposed(otherKey, projectKey);
+        delete l.linkProposals[proposal];
+        uint32 group = p.linkGroup | o.linkGroup; // at most one of them is nonzero
+        if (group == 0) group = ++l.linkGroupCount;
+        l.linkClaims[group] = _withMember(_withMember(l.linkClaims[group], group, p.programId), group, o.programId);
+        l.projects[projectKey].linkGroup = group;
+        l.projects[otherKey].linkGroup = group;
+        _recordLink(projectKey, otherKey, 2, group);
+    }
+
+    /// @dev The caller's project record, once the caller is its programme's admin and the two
+    /// projects can be linked.
+    function _linkable(bytes32 projectKey, bytes32 otherKey) private view returns (ProjectRecord memory p) {
+        LedgerStorage.Layout storage l = _ledger();
+        p = l.projects[projectKey];
+        ProjectRecord memory o = l.projects[otherKey];
+        if (p.programId == 0) revert UnknownProject(projectKey, 0);
+        if (o.programId == 0) revert UnknownProject(otherKey, 0);
+        _checkRole(_programAdminRole(p.programId));
+        if (p.programId == o.programId) revert InvalidProjectLink(projectKey, otherKey);
+        if (p.linkGroup != 0 && o.linkGroup != 0) revert ProjectAlreadyLinked(otherKey, o.linkGroup);
+    }
+
+    /// @dev `claims` with an (empty) entry for `programId` if it had none.
+    function _withMember(uint256 claims, uint32 group, uint16 programId) private pure returns (uint256) {
+        for (uint256 shift; shift < 256; shift += 64) {
+            uint16 member = uint16(claims >> (shift + 48));
+            if (member == programId) return claims;
+            if (member == 0) return claims | (uint256(programId) << (shift + 48));
+        }
+        revert LinkGroupFull(group);
+    }
+
+    function _recordLink(bytes32 projectKey, bytes32 otherKey, uint8 step, uint32 group) private {
+        _emitAudited(ProjectLinkRecorded.selector, projectKey, otherKey, abi.encode(step, group, _msgSender()));
+    }
+
     // ---------------------------------------------------------------- views on the hot paths
 
     /// @notice Number of audited events so far; the last event carried this `seq`.
@@ -314,39 +401,115 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         if (issuance.labels & ~Labels.ALL != 0) revert UnknownLabels(issuance.labels);
         CanonicalText.check(issuance.registryReference, TextField.RegistryReference, false);
         LedgerStorage.Layout storage l = _ledger();
-        uint16 projectProgramId = l.projectPrograms[issuance.projectKey];
-        // Registered projects belong to registered programmes (ids from 1), so 0 means unknown.
-        if (projectProgramId == 0 || projectProgramId != issuance.programId) {
-            revert UnknownProject(issuance.projectKey, issuance.programId);
-        }
+        uint24 vintageStart = _packDate(issuance.vintageStart);
+        bool fixedHint = _checkProject(issuance, vintageStart);
         _requireActive(issuance.recipient);
         batchId = ++l.batchCount;
-        _insertPart(issuance, partHint, _namespaceId(issuance, l.programs[issuance.programId]), batchId);
+        _insertPart(issuance, partHint, _namespaceId(issuance, fixedHint), batchId);
 
-        l.batches[batchId] = BatchRecord({
-            programId: issuance.programId,
-            labels: issuance.labels,
-            frozen: false,
-            firstSerial: first,
-            // Cannot truncate: the range check above bounds the quantity to 2^32 - 1.
-            quantity: uint32(last - first + 1),
-            retired: 0,
-            detokenised: 0,
-            cancelled: 0,
-            vintageStart: _packDate(issuance.vintageStart)
-        });
+        {
+            // The new {BatchRecord} in one write (no retired, detokenised or cancelled credits
+            // yet, not frozen): programId | labels << 16 | firstSerial << 40 | quantity << 104
+            // | vintageStart << 232. The quantity cannot truncate: the range check above bounds
+            // it to 2^32 - 1.
+            uint256 record = uint256(issuance.programId) | (uint256(issuance.labels) << 16) | (uint256(first) << 40)
+                | (uint256(last - first + 1) << 104) | (uint256(vintageStart) << 232);
+            mapping(uint64 => BatchRecord) storage batches = l.batches;
+            assembly ("memory-safe") {
+                mstore(0, batchId)
+                mstore(0x20, batches.slot)
+                sstore(keccak256(0, 0x40), record)
+            }
+        }
         _emitAudited(BatchBridged.selector, _topic(batchId), _topic(actor), abi.encode(issuance));
         _move(batchId, first, first, last, address(0), issuance.recipient, RangeState.Held, actor);
     }
 
+    /// @dev Requires the issuance's project registered under its programme and, if it is in a
+    /// link group, claims its vintage there ({_claimLinkedPeriod}); returns the project's
+    /// namespace-policy hint ({_namespaceId}). Reads the project's one slot, whole.
+    function _checkProject(Issuance calldata issuance, uint24 vintageStart) private returns (bool fixedHint) {
+        mapping(bytes32 => ProjectRecord) storage projects = _ledger().projects;
+        bytes32 key = issuance.projectKey;
+        uint256 project;
+        assembly ("memory-safe") {
+            mstore(0, key)
+            mstore(0x20, projects.slot)
+            project := sload(keccak256(0, 0x40))
+        }
+        // Registered projects belong to registered programmes (ids from 1), so 0 means unknown.
+        uint256 programId = project & 0xffff;
+        if (programId == 0 || programId != issuance.programId) revert UnknownProject(key, issuance.programId);
+        // The link group lives in the project's slot, so an unlinked project reads nothing more.
+        uint256 linkGroup = (project >> 16) & 0xffffffff;
+        if (linkGroup != 0) _claimLinkedPeriod(linkGroup, programId, vintageStart, issuance.vintageEnd);
+        return (project >> 48) & 0xff != 0;
+    }
+
+    /// @dev Refuses a linked project's bridging whose vintage (`start` packed, `endDate` as
+    /// YYYYMMDD) overlaps the period another member programme of its link group claimed, and widens
+    /// `programId`'s own claim to cover it. One word per group holds each member programme's
+    /// envelope [earliest start, latest end]: O(1) whatever the history, and conservative (a
+    /// vintage falling between two periods another programme bridged is refused too).
+    /// Bridgings under one programme never conflict. Written only when the envelope grows.
+    // slither-disable-next-line incorrect-shift -- `shl(shift, mask)` shifts the mask by `shift`: the intended order
+    function _claimLinkedPeriod(uint256 group, uint256 programId, uint256 start, uint256 endDate) private {
+        mapping(uint32 => uint256) storage claims = _ledger().linkClaims;
+        uint256 conflict; // another programme's entry the vintage overlaps (0: none)
+        assembly ("memory-safe") {
+            mstore(0, group)
+            mstore(0x20, claims.slot)
+            let slot := keccak256(0, 0x40)
+            let word := sload(slot)
+            let updated := word
+            // {_packDate} of the (checked) vintage end.
+            let end := or(or(shl(9, div(endDate, 10000)), shl(5, mod(div(endDate, 100), 100))), mod(endDate, 100))
+            // Up to four 64-bit entries `programId << 48 | start << 24 | end`, filled from the
+            // lowest and never emptied, so the first empty one ends the list.
+            for { let shift := 0 } lt(shift, 256) { shift := add(shift, 64) } {
+                let rest := shr(shift, word)
+                if iszero(rest) { break }
+                let entry := and(rest, 0xffffffffffffffff)
+                let claimedStart := and(shr(24, entry), 0xffffff)
+                let claimedEnd := and(entry, 0xffffff)
+                switch eq(shr(48, entry), programId)
+                case 1 {
+                    if or(iszero(claimedStart), lt(start, claimedStart)) { claimedStart := start }
+                    if gt(end, claimedEnd) { claimedEnd := end }
+                    entry := or(shl(48, programId), or(shl(24, claimedStart), claimedEnd))
+                    updated := or(and(updated, not(shl(shift, 0xffffffffffffffff))), shl(shift, entry))
+                }
+                default {
+                    // Overlap: start <= claimedEnd and claimedStart <= end.
+                    if and(gt(claimedStart, 0), and(iszero(gt(start, claimedEnd)), iszero(gt(claimedStart, end)))) {
+                        conflict := entry
+                    }
+                }
+            }
+            if and(iszero(conflict), iszero(eq(updated, word))) { sstore(slot, updated) }
+        }
+        if (conflict != 0) {
+            revert LinkedPeriodClaimed(
+                uint32(group), uint16(conflict >> 48), _unpackDate(uint24(conflict >> 24)), _unpackDate(uint24(conflict))
+            );
+        }
+    }
+
     /// @dev The id of the issuance's (canonical) namespace, once it is known allowed by the
     /// programme admin where the programme fixes its namespaces.
-    function _namespaceId(Issuance calldata issuance, ProgramRecord memory program) private view returns (uint160 nsId) {
+    /// The project's `fixedNamespaces` hint (its programme's policy when it was registered)
+    /// only orders the two reads, so that the usual case makes one: an allowed namespace
+    /// passes whatever the policy, and an open programme's passes unless allowed. A stale hint
+    /// (the policy changed since) costs a read, never a check.
+    function _namespaceId(Issuance calldata issuance, bool fixedHint) private view returns (uint160 nsId) {
         string calldata namespace = issuance.namespace;
-        nsId = uint160(uint256(keccak256(abi.encode(issuance.programId, namespace))) >> 96);
-        if (program.fixedNamespaces && !_ledger().allowedNamespaces[nsId]) {
-            revert NamespaceNotAllowed(issuance.programId, namespace);
-        }
+        uint16 programId = issuance.programId;
+        nsId = uint160(uint256(keccak256(abi.encode(programId, namespace))) >> 96);
+        LedgerStorage.Layout storage l = _ledger();
+        bool refused = fixedHint
+            ? !l.allowedNamespaces[nsId] && l.programs[programId].fixedNamespaces
+            : l.programs[programId].fixedNamespaces && !l.allowedNamespaces[nsId];
+        if (refused) revert NamespaceNotAllowed(programId, namespace);
         if (nsId == 0 || nsId == type(uint160).max) revert InvalidNamespace(namespace);
     }
 
@@ -370,8 +533,16 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         }
         // Batch ids stop at 2^32 - 1: four billion bridgings, far beyond any registry's history.
         if (batchId > type(uint32).max) revert BatchLimitReached(batchId);
-        parts[firstKey] = BridgedPart({next: prev.next, batchId: uint32(batchId)});
-        parts[hint].next = uint224(firstKey);
+        // Each {BridgedPart} in one write: `next | batchId << 224`.
+        uint256 newPart = uint256(prev.next) | (uint256(batchId) << 224);
+        uint256 below = uint256(firstKey) | (uint256(prev.batchId) << 224);
+        assembly ("memory-safe") {
+            mstore(0x20, parts.slot)
+            mstore(0, firstKey)
+            sstore(keccak256(0, 0x40), newPart)
+            mstore(0, hint)
+            sstore(keccak256(0, 0x40), below)
+        }
     }
 
     function _retire(Retirement calldata r, uint64 rangeStart, address holder, uint32 retiredOn, address actor)
@@ -421,6 +592,11 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// 23 bits instead of 27, in the same order.
     function _packDate(uint32 date) private pure returns (uint24) {
         return uint24(((date / 10000) << 9) | (((date / 100) % 100) << 5) | (date % 100));
+    }
+
+    /// @dev The YYYYMMDD date of a packed one ({_packDate}).
+    function _unpackDate(uint24 packed) private pure returns (uint32) {
+        return uint32(packed >> 9) * 10000 + uint32((packed >> 5) & 15) * 100 + uint32(packed & 31);
     }
 
     function _useSignature(address signer, bytes32 structHash, uint256 deadline, bytes calldata signature)

@@ -81,6 +81,16 @@ struct Project {
     string projectType;
 }
 
+/// @notice Storage of a registered project (one slot, read by every bridging of it): its
+/// programme and the link group it joined ({LedgerGovernance-acceptProjectLink}).
+struct ProjectRecord {
+    uint16 programId; // 0 means "no such project": programme ids start at 1
+    uint32 linkGroup; // 0: linked to no project of another programme
+    // The programme's `fixedNamespaces` when the project was registered: a hint that orders a
+    // bridging's two policy reads (the programme's flag, the namespace's), never a check.
+    bool fixedNamespaces;
+}
+
 /// @notice One registry issuance block to bridge: `firstSerial..lastSerial` of `namespace`.
 struct Issuance {
     uint16 programId;

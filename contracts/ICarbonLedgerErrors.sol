@@ -84,6 +84,18 @@ interface ICarbonLedgerErrors {
     error SealNotReady(uint48 sealAt);
     /// @notice The predecessor named at construction is not a sealed ledger.
     error PredecessorNotSealed(address predecessor);
+    /// @notice The bridging's vintage overlaps the period `claimedStart..claimedEnd` (YYYYMMDD)
+    /// already bridged in link group `groupId` under programme `programId`, another programme
+    /// than the bridging's: the same tonnes would be issued twice.
+    error LinkedPeriodClaimed(uint32 groupId, uint16 programId, uint32 claimedStart, uint32 claimedEnd);
+    /// @notice Two projects of one programme (or a project and itself) cannot be linked.
+    error InvalidProjectLink(bytes32 projectKey, bytes32 otherKey);
+    /// @notice The two projects are already linked, or each is already in a link group.
+    error ProjectAlreadyLinked(bytes32 projectKey, uint32 groupId);
+    /// @notice No pending proposal by `projectKey`'s programme admin links it to `otherKey`.
+    error ProjectLinkNotProposed(bytes32 projectKey, bytes32 otherKey);
+    /// @notice Link group `groupId` already spans four programmes.
+    error LinkGroupFull(uint32 groupId);
     /// @notice The ledger is paused.
     error EnforcedPause();
     /// @notice The ledger is not paused.

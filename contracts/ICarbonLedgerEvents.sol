@@ -135,6 +135,18 @@ interface ICarbonLedgerEvents {
         bytes32 predecessorCommitment
     );
 
+    /// @notice A step of linking two projects of different programmes: `step` 0 proposed by
+    /// `projectKey`'s programme admin, 1 that proposal withdrawn, 2 accepted by `projectKey`'s
+    /// programme admin (the other's proposed it): both are in link group `groupId` (0 before).
+    event ProjectLinkRecorded(
+        uint64 indexed seq,
+        bytes32 indexed projectKey,
+        bytes32 indexed otherKey,
+        uint8 step,
+        uint32 groupId,
+        address actor
+    );
+
     /// @notice A batch was frozen (`frozen`) or unfrozen.
     event BatchFreezeChanged(uint64 indexed seq, uint64 indexed batchId, address indexed actor, bool frozen);
 }

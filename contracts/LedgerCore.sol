@@ -89,9 +89,13 @@ abstract contract LedgerCore is
             }
         }
         // Only the bridging's own range is marked `bridged`; every later write clears the mark.
-        ranges[first] = StoredRange({holder: to, last: last, state: state, bridged: from == address(0), voided: false});
+        // Whole {StoredRange}s in one write each: `holder | last << 160 | state << 224 |
+        // bridged << 232` (`voided` clear).
+        uint256 moved = uint256(uint160(to)) | (uint256(last) << 160) | (uint256(uint8(state)) << 224);
+        if (from == address(0)) moved |= 1 << 232;
+        _storeRange(ranges, first, moved);
         if (end > last) {
-            ranges[last + 1] = StoredRange({holder: from, last: end, state: RangeState.Held, bridged: false, voided: false});
+            _storeRange(ranges, last + 1, uint256(uint160(from)) | (uint256(end) << 160) | (uint256(uint8(RangeState.Held)) << 224));
         }
 
         if (state != RangeState.Held) {
@@ -108,6 +112,14 @@ abstract contract LedgerCore is
         _emitAudited(SerialsMoved.selector, _topic(batchId), _topic(from), abi.encode(to, first, last, state, actor));
     }
 
+    function _storeRange(mapping(uint64 => StoredRange) storage ranges, uint64 start, uint256 packed) private {
+        assembly ("memory-safe") {
+            mstore(0, start)
+            mstore(0x20, ranges.slot)
+            sstore(keccak256(0, 0x40), packed)
+        }
+    }
+
     /// @dev The only place the ledger emits an event, so the audit trail hashes exactly the bytes
     /// the log carries. Every audited event has four topics: its selector, `seq`, and two indexed
     /// fields (`topic2`, `topic3`), followed by `data`, the ABI encoding of its other fields in
@@ -119,7 +131,37 @@ abstract contract LedgerCore is
         // Every state change is audited, so refusing here refuses them all once sealed.
         if (l.isSealed) revert LedgerSealed();
         uint64 seq = ++l.auditSeq;
-        l.auditHead = keccak256(abi.encodePacked(l.auditHead, selector, uint256(seq), topic2, topic3, data));
+        bytes32 head = l.auditHead;
+        bytes32 next;
+        // keccak256(head ‖ selector ‖ seq ‖ topic2 ‖ topic3 ‖ data), hashed in place: the five
+        // words are written just before `data`'s bytes (over its length word and what precedes
+        // it, saved and put back), rather than copying `data` after them.
+        assembly {
+            // (An empty `data` may be the zero slot 0x60, with nothing of its own before it.)
+            let start := sub(data, 0x80)
+            if lt(data, 0x80) {
+                start := mload(0x40)
+                mstore(add(start, 0x80), 0)
+                data := add(start, 0x80)
+            }
+            let s0 := mload(start)
+            let s1 := mload(add(start, 0x20))
+            let s2 := mload(add(start, 0x40))
+            let s3 := mload(add(start, 0x60))
+            let len := mload(data)
+            mstore(start, head)
+            mstore(add(start, 0x20), selector)
+            mstore(add(start, 0x40), seq)
+            mstore(add(start, 0x60), topic2)
+            mstore(data, topic3)
+            next := keccak256(start, add(0xa0, len))
+            mstore(start, s0)
+            mstore(add(start, 0x20), s1)
+            mstore(add(start, 0x40), s2)
+            mstore(add(start, 0x60), s3)
+            mstore(data, len)
+        }
+        l.auditHead = next;
         assembly ("memory-safe") {
             log4(add(data, 0x20), mload(data), selector, seq, topic2, topic3)
         }

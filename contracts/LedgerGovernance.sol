@@ -11,6 +11,7 @@ import {
     Limits,
     ProgramRecord,
     Project,
+    ProjectRecord,
     RangeRef,
     RangeState,
     StoredRange,
@@ -128,8 +129,8 @@ contract LedgerGovernance is LedgerCore {
         CanonicalText.check(project.projectType, TextField.ProjectType, false);
         key = projectKey(programId, project.projectId);
         LedgerStorage.Layout storage l = _ledger();
-        if (l.projectPrograms[key] != 0) revert ProjectAlreadyRegistered(key);
-        l.projectPrograms[key] = programId;
+        if (l.projects[key].programId != 0) revert ProjectAlreadyRegistered(key);
+        l.projects[key] = ProjectRecord({programId: programId, linkGroup: 0, fixedNamespaces: record.fixedNamespaces});
         _emitAudited(ProjectRegistered.selector, key, _topic(_msgSender()), abi.encode(programId, project));
     }
 
@@ -148,6 +149,41 @@ contract LedgerGovernance is LedgerCore {
         if (b.retired != 0) revert LabelsLocked(batchId);
         _ledger().batches[batchId].labels = labels;
         _emitAudited(LabelsUpdated.selector, _topic(batchId), _topic(_msgSender()), abi.encode(labels));
+    }
+
+    // ---------------------------------------------------------------- project links
+
+    // Proposing, withdrawing and accepting links are {CarbonLedger}'s (this module is full).
+
+    /// @notice A project's link group (0 if it is linked to nothing).
+    function projectLinkGroup(bytes32 key) external view returns (uint32) {
+        return _ledger().projects[key].linkGroup;
+    }
+
+    /// @notice Whether project `key`'s programme admin proposed linking it to project `other`
+    /// (pending: neither accepted nor withdrawn).
+    function projectLinkProposed(bytes32 key, bytes32 other) external view returns (bool) {
+        return _ledger().linkProposals[keccak256(abi.encode(key, other))];
+    }
+
+    /// @notice A link group's member programmes and the vintage period each claimed so far
+    /// (YYYYMMDD; zeros where nothing was bridged since the link), in the order they joined.
+    function linkClaims(uint32 groupId)
+        external
+        view
+        returns (uint16[4] memory programIds, uint32[4] memory starts, uint32[4] memory ends)
+    {
+        uint256 word = _ledger().linkClaims[groupId];
+        for (uint256 i; i < 4; ++i) {
+            uint256 entry = word >> (64 * i);
+            programIds[i] = uint16(entry >> 48);
+            starts[i] = _unpack(uint24(entry >> 24));
+            ends[i] = _unpack(uint24(entry));
+        }
+    }
+
+    function _unpack(uint24 packed) private pure returns (uint32) {
+        return packed == 0 ? 0 : uint32(packed >> 9) * 10000 + uint32((packed >> 5) & 15) * 100 + uint32(packed & 31);
     }
 
     // ---------------------------------------------------------------- correction in the open
@@ -443,7 +479,7 @@ contract LedgerGovernance is LedgerCore {
 
     /// @notice The programme a project is registered under (0 if it is not registered).
     function projectProgram(bytes32 key) external view returns (uint16) {
-        return _ledger().projectPrograms[key];
+        return _ledger().projects[key].programId;
     }
 
     /// @notice Allowlist and freeze flags of `account`.

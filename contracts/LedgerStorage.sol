@@ -2,7 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {
-    AccountStatus, BatchRecord, BridgedPart, ProgramRecord, StoredRange
+    AccountStatus, BatchRecord, BridgedPart, ProgramRecord, ProjectRecord, StoredRange
 } from "./CreditTypes.sol";
 
 /// @title The ledger's state, in one ERC-7201 namespace
@@ -26,7 +26,8 @@ library LedgerStorage {
         mapping(bytes32 code => uint16 programId) programIds;
         // Namespaces a programme admin allowed, by namespace id (which includes the programme).
         mapping(uint160 namespaceId => bool) allowedNamespaces;
-        mapping(bytes32 projectKey => uint16 programId) projectPrograms;
+        // Each project's programme and link group, in the one slot a bridging of it reads.
+        mapping(bytes32 projectKey => ProjectRecord) projects;
         mapping(address account => AccountStatus) accounts;
         mapping(uint64 batchId => BatchRecord) batches;
         mapping(uint256 partKey => BridgedPart) parts;
@@ -35,6 +36,13 @@ library LedgerStorage {
         uint48 sealAt;
         // The sealed ledger this one succeeds (zero for a first ledger).
         address predecessor;
+        // Link groups made so far (ids are 1..linkGroupCount).
+        uint32 linkGroupCount;
+        // Per link group, one word: up to four member programmes' claimed vintage envelopes,
+        // 64 bits each: `programId << 48 | start << 24 | end` (packed dates; 0 start: none).
+        mapping(uint32 groupId => uint256) linkClaims;
+        // Pending link proposals, by `keccak256(abi.encode(proposer's project, other project))`.
+        mapping(bytes32 proposal => bool) linkProposals;
     }
 
     /// @dev keccak256(abi.encode(uint256(keccak256("carbonledger.storage.Ledger")) - 1)) & ~bytes32(uint256(0xff))

@@ -42,8 +42,8 @@ class Discrepancy(Model):
     """``audit``, ``event``, ``holdings``, ``conservation``, ``store``, ``indexer`` (a halt
     its indexer recorded), ``lag`` (further behind than the bound), ``registry``, or for a
     successor ledger ``succession`` (its link to its predecessor), ``carry`` (carried credits
-    that differ from the predecessor's final live state) or ``not_carried`` (a live range of
-    the predecessor not carried yet)."""
+    that differ from the predecessor's final live state) or ``not_carried`` (a live range or a
+    project link of the predecessor not carried yet)."""
     block: int | None
     event: str | None
     field: str | None
@@ -65,6 +65,11 @@ class PredecessorCheck(Model):
     carried_ranges: int
     carried_tonnes: int
     not_carried: int
+    """Live ranges, project links and programmes of it the successor does not have yet."""
+    links: int
+    """Its project links across programmes: the successor must have each (both projects in
+    one link group)."""
+    carried_links: int
 
 
 class IndexerHalt(Model):

@@ -23,6 +23,7 @@ from chain.client import LedgerClient
 from chain.deployment import Deployment
 from chain.errors import ConfigurationError
 from chain.importer.keys import IssuerKeys, check_issuer, provision
+from chain.importer.links import check_links, find_links
 from chain.importer.model import FileKind, RegistryBlock, RowRejection
 from chain.importer.plan import Custody, Planner
 from chain.importer.readers import ExportFile, read_export
@@ -132,6 +133,7 @@ def import_exports(
         {"file": e.name, "kind": e.layout.kind.value, "rows": len(e.rows)} for e in exports
     ]
     report = build_report(registry, files_info, plans, result, time.monotonic() - started)
+    report.links = check_links(reader, find_links(home_program(registry), rows))
     if verify:
         report.verification = verify_import(target, exports)
     report.seconds = time.monotonic() - started

@@ -71,6 +71,10 @@ class RegistryBlock:
     retirement: RegistryRetirement | None
     cancel_reason: str
     metadata_hash: bytes
+    # A block of another programme listed in this registry's export (a CDM CER in the Gold
+    # Standard's): the row's own project under the registry's programme (its GSID), which
+    # the project transitioned to or is also certified under; "" otherwise.
+    home_project: str = ""
 
     @property
     def program(self) -> str:

@@ -394,7 +394,22 @@ def read_row(
         retirement=retirement,
         cancel_reason=reason,
         metadata_hash=metadata_hash(layout, row, description),
+        home_project=_home_project(layout, row, parsed.program),
     )
+
+
+def _home_project(layout: Layout, row: RowValues, program: str) -> str:
+    """For a block of another programme than the export's own (a CDM CER in the Gold
+    Standard's export), the row's project under the export's programme (GSID), canonical;
+    "" for the export's own blocks, or where the row names none (a link is then not known)."""
+    home = registries.adapters_for(layout.registry)[0]
+    if program == home.program or not home.row.project:
+        return ""
+    _, value = row.first(home.row.project)
+    try:
+        return registries.canonical_project(home.program, (value or "").strip())
+    except TextRejected:
+        return ""
 
 
 # ---------------------------------------------------------------------------- files

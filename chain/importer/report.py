@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from chain.importer.links import FoundLink
 from chain.importer.model import BlockStatus, RegistryBlock
 from chain.importer.plan import Outcome, RowPlan
 from chain.importer.run import RunResult
@@ -95,6 +96,8 @@ class ImportReport:
     gas: dict[str, int]
     seconds: float
     verification: dict[str, Any] | None = None
+    links: list[FoundLink] = field(default_factory=list)
+    """Project links the export shows (``chain.importer.links``), checked on the ledger."""
 
     @property
     def rows_total(self) -> int:
@@ -130,6 +133,7 @@ class ImportReport:
             "gas_used": self.gas,
             "seconds": round(self.seconds, 3),
             "outcomes": [o.as_json() for o in self.outcomes],
+            "links": [link.as_json() for link in self.links],
             **({"verification": self.verification} if self.verification is not None else {}),
         }
 
@@ -157,6 +161,8 @@ class ImportReport:
         )
         gas = sum(self.gas.values())
         out.append(f"{self.transactions} transactions, {gas:,} gas, {self.seconds:.1f} s")
+        for link in self.links:
+            out.append(f"links found: {link.text()}")
         return out
 
 

@@ -49,6 +49,7 @@ def rollback_to(conn: Connection, block: int, block_hash: str) -> int:
             s.serial_ranges.delete().where(s.serial_ranges.c.batch_id.in_(touched_batches))
         )
     conn.execute(s.batches.delete().where(s.batches.c.block_number > block))
+    conn.execute(s.project_links.delete().where(s.project_links.c.seq > kept_seq))
     conn.execute(s.projects.delete().where(s.projects.c.seq > kept_seq))
     conn.execute(s.programs.delete().where(s.programs.c.seq > kept_seq))
     conn.execute(ev.delete().where(above))

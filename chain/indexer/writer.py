@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
-from chain.domain import HoldingRange, RangeState
+from chain.domain import HoldingRange, LinkStep, RangeState
 from chain.errors import IndexerError, ReplayViolation, SequenceGap
 from chain.events import LedgerEvent
 from chain.indexer._bulk import PostgresBulk, SqliteBulk
@@ -232,6 +232,19 @@ class StoreWriter:
                         "seq": e.seq,
                     },
                 )
+            case "ProjectLinkRecorded":
+                # Proposals (step 0) and withdrawals (1) stay in the event log; links (2) stay.
+                if f["step"] == LinkStep.LINKED:
+                    chunk.insert(
+                        s.project_links,
+                        {
+                            "project_key": _hex(f["projectKey"]),
+                            "other_key": _hex(f["otherKey"]),
+                            "group_id": f["groupId"],
+                            "actor": f["actor"],
+                            **where,
+                        },
+                    )
             case "BatchBridged":
                 self._bridged(chunk, e, where)
             case "CreditsRetired":
@@ -413,7 +426,7 @@ class StoreWriter:
 
     def _flush(self, conn: Connection, chunk: _Chunk) -> None:
         bulk = PostgresBulk(conn) if conn.dialect.name == "postgresql" else SqliteBulk(conn)
-        for table in (s.programs, s.projects, s.batches):
+        for table in (s.programs, s.projects, s.project_links, s.batches):
             bulk.insert(table, chunk.inserts.get(table.name))
         by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         for batch_id, values in chunk.batch_updates.items():

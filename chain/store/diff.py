@@ -19,6 +19,7 @@ from chain.store import schema as s
 COMPARED_TABLES = (
     s.programs,
     s.projects,
+    s.project_links,
     s.batches,
     s.serial_ranges,
     s.retirements,

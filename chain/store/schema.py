@@ -134,6 +134,22 @@ projects = Table(
     Index(None, "program_id", "project_id"),
 )
 
+# Accepted project links (``ProjectLinkRecorded`` step 2): the accepting programme's project,
+# the proposing one's, and the link group both joined. Proposals and withdrawals stay in the
+# event log.
+project_links = Table(
+    "project_links",
+    metadata,
+    Column("project_key", HASH, primary_key=True),
+    Column("other_key", HASH, primary_key=True),
+    Column("group_id", BigInteger, nullable=False),
+    Column("actor", ADDRESS, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+    Index(None, "group_id"),
+)
+
 batches = Table(
     "batches",
     metadata,
@@ -264,6 +280,7 @@ DERIVED_TABLES = (
     retirements,
     serial_ranges,
     batches,
+    project_links,
     projects,
     programs,
 )

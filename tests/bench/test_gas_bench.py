@@ -116,3 +116,10 @@ def test_anvil_gives_the_same_figures_as_py_evm(capsys: pytest.CaptureFixture[st
     out = capsys.readouterr().out
     assert f"All {len(gas.OPERATIONS)} figures match the embedded py-evm chain exactly." in out
     assert status == 0
+
+
+def test_a_linked_projects_bridging_keeps_the_bridging_budget(figures: dict[str, int]) -> None:
+    # One more read (the link group's word) and, when its programme's claim grows, one write.
+    assert figures["bridge_linked"] <= 150_000
+    assert figures["bridge_1000th"] < figures["bridge_linked_claimed"] < figures["bridge_linked"]
+    assert figures["link_projects"] == figures["link_propose"] + figures["link_accept"]

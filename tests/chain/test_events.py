@@ -12,7 +12,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 
 from chain.artifacts import ledger_abi
-from chain.domain import Label, RetirementRequest
+from chain.domain import Label, Project, RetirementRequest
 from chain.events import LedgerEvent, decode_log, decode_logs, event_specs, events_named, topic0
 from tests.conftest import VCS_NAMESPACE, Ledger
 
@@ -20,6 +20,7 @@ NEVER_EMITTED = {"EIP712DomainChanged"}  # in the ABI, no code path emits it
 # Emitted once, by a successor ledger's constructor at its own address
 # (tests/contracts/test_migration.py), never by this ledger.
 ELSEWHERE = {"LedgerSucceeded"}
+GS_PROJECT = Project("GS1234", "Landfill gas", "BR", "", "")
 ABI_EVENTS = {e["name"] for e in ledger_abi() if e["type"] == "event"}
 
 
@@ -58,6 +59,12 @@ def _every_event(ledger: Ledger) -> list[Any]:
     admin.recover(ledger.bob.account, ledger.carol.account, [(1, 1101), (right.batch_id, 7001)])
     admin.set_account(ledger.bob.account, allowed=True, frozen=False)
     alice.use_nonce()
+    # CDM-style link: GS's project ⇄ VCS's (the admin administers both programmes here).
+    gs_key = ledger.gs_issuer.register_project(ledger.gs, GS_PROJECT)
+    admin.propose_project_link(gs_key, ledger.project_key)
+    admin.withdraw_project_link(gs_key, ledger.project_key)
+    admin.propose_project_link(gs_key, ledger.project_key)
+    admin.accept_project_link(ledger.project_key, gs_key)
     admin.sender.transact(fns.scheduleSeal())
     admin.sender.transact(fns.cancelSeal())
     admin.set_batch_frozen(1, True)
@@ -117,8 +124,9 @@ def test_every_event_decodes_as_web3_decodes_it(ledger: Ledger, every_log: list[
 
 def test_struct_fields_decode_to_dicts(ledger: Ledger, every_log: list[Any]) -> None:
     events = decode_logs(every_log)
-    (project,) = events_named(events, "ProjectRegistered")
+    project, gs_project = events_named(events, "ProjectRegistered")
     assert project.fields["project"]["projectId"] == "1340"
+    assert gs_project.fields["project"]["projectId"] == "GS1234"
     bridged = events_named(events, "BatchBridged")[0].fields["issuance"]
     assert (bridged["firstSerial"], bridged["lastSerial"]) == (1001, 2000)
     assert bridged["recipient"] == ledger.alice.account.lower()

@@ -1,10 +1,12 @@
 """Migration to a successor ledger (chain.migration) and audit verify across the boundary
 (chain.verify, chain.succession): the live credits carried exactly, and every way of carrying
-more, less or otherwise named."""
+more, less or otherwise named; project links carried by both programme admins after the
+credits, and a link not carried named."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -15,8 +17,8 @@ import chain.verify as verify
 from chain import migration
 from chain.client import LedgerClient
 from chain.deployment import Deployment, deploy_ledger
-from chain.domain import Label
-from chain.errors import ConfigurationError, LedgerSealed
+from chain.domain import Issuance, Label, Project, project_key
+from chain.errors import ConfigurationError, LedgerSealed, LinkedPeriodClaimed
 from chain.events import event_specs
 from chain.transactions import TxSender
 from chain.verify import verify_chain
@@ -288,3 +290,183 @@ def test_a_successor_whose_programme_names_another_admin_is_named(ledger: Ledger
     assert f"naming {ledger.carol.account.lower()} its admin" in taken[0].message
     missing = [d.message for d in report.discrepancies if d.field == "code"]
     assert missing == ["programme GS of the predecessor is not registered yet"]
+
+
+# ---------------------------------------------------------------- project links
+
+
+CDM_7014 = Project("7014", "Transitioned cookstoves", "RW", "AMS-II.G", "Energy demand")
+GS_1340 = Project("GS1340", "Bale Mountains", "ET", "VM0015", "AFOLU")
+
+
+def _cdm_block(ledger: Ledger, pid: int, first: int, last: int, year: int) -> Issuance:
+    """A block of CDM 7014 (programme ``pid``) for the first half of ``year``."""
+    return dataclasses.replace(
+        ledger.issuance(first, last),
+        program_id=pid,
+        project_key=project_key(pid, CDM_7014.project_id),
+        namespace="CDM-CER",
+        vintage_start=dt.date(year, 1, 1),
+        vintage_end=dt.date(year, 6, 30),
+    )
+
+
+@dataclass
+class Links:
+    moved: Moved
+    cdm: LedgerClient
+    """CDM's programme admin (and issuer), a registry of its own, on the successor."""
+    cdm_id: int
+
+
+@pytest.fixture
+def links(ledger: Ledger) -> Links:
+    """The busy ledger plus CDM 7014 linked to VCS 1340 (CDM proposed, VCS accepted), then GS
+    GS1340 to CDM 7014 (GS proposed, CDM accepted): one group of three. CDM bridged 2020's
+    first half before the links (over VCS's 2020: allowed then) and 2021's after; then the
+    successor, with every programme carried and no credit yet."""
+    _busy(ledger)
+    account = ledger.chain.accounts[7]
+    cdm_admin = ledger.admin.as_account(
+        TxSender(ledger.chain.w3, account, ledger.admin.abi, nonces=ledger.nonces)
+    )
+    cdm = ledger.admin.register_program("CDM", cdm_admin.account)
+    cdm_admin.grant_issuer(cdm, cdm_admin.account)
+    cdm_key = cdm_admin.register_project(cdm, CDM_7014)
+    gs_key = ledger.gs_issuer.register_project(ledger.gs, GS_1340)
+    cdm_admin.bridge(_cdm_block(ledger, cdm, 1, 500, 2020))
+    cdm_admin.propose_project_link(cdm_key, ledger.project_key)
+    ledger.admin.accept_project_link(ledger.project_key, cdm_key)
+    ledger.admin.propose_project_link(gs_key, cdm_key)
+    cdm_admin.accept_project_link(cdm_key, gs_key)
+    cdm_admin.bridge(_cdm_block(ledger, cdm, 501, 900, 2021))
+    moved = _succeed(ledger)
+    found = Links(moved, moved.as_(ledger, cdm_admin), cdm)
+    migration.carry_programme(found.cdm, moved.successor, "CDM")
+    return found
+
+
+def _statuses(done: migration.LinksCarried) -> list[tuple[str, str]]:
+    return [(link.link, link.status) for link in done.links]
+
+
+VCS_CDM = "CDM 7014 ⇄ VCS 1340"
+CDM_GS = "GS GS1340 ⇄ CDM 7014"
+
+
+def test_links_carry_after_the_credits_each_admin_its_side_and_verify(
+    ledger: Ledger, links: Links
+) -> None:
+    moved, successor = links.moved, links.moved.successor
+    # Before carry-credits the projects are not on the successor: nothing to link yet.
+    early = migration.carry_links(links.cdm, successor, "CDM")
+    assert early.results == [] and {s for _, s in _statuses(early)} == {"waiting"}
+    assert "CDM project 7014 is not registered on the successor yet" in str(early.links[0].reason)
+    # VCS's credits carried, CDM's not yet (its project registered by hand): CDM's admin
+    # proposes both links (proposals bind nobody), but VCS's admin does not accept: linked
+    # now, CDM's carried pre-link 2020 batch would be refused over VCS's carried 2020.
+    migration.carry_credits(moved.issuer, successor, "VCS")
+    links.cdm.ensure_project(links.cdm_id, CDM_7014)
+    migration.carry_credits(moved.as_(ledger, ledger.gs_issuer), successor, "GS")  # no credits
+    proposed = migration.carry_links(links.cdm, successor, "CDM")
+    assert _statuses(proposed) == [(VCS_CDM, "proposed"), (CDM_GS, "proposed")]
+    assert len(proposed.results) == 2
+    held = migration.carry_links(moved.admin, successor, "VCS")
+    [(name, status)] = _statuses(held)
+    assert (name, status, held.results) == (VCS_CDM, "waiting", [])
+    assert "live credits of CDM 7014 are not all carried yet" in str(held.links[0].reason)
+    migration.carry_credits(links.cdm, successor, "CDM")
+    # GS's admin first: its link came second on the predecessor, after VCS ⇄ CDM.
+    gs_first = migration.carry_links(moved.admin, successor, "GS")
+    assert _statuses(gs_first) == [(CDM_GS, "waiting")]
+    assert f"its group's link {VCS_CDM} before this one" in str(gs_first.links[0].reason)
+    accepted = migration.carry_links(moved.admin, successor, "VCS")
+    assert _statuses(accepted) == [(VCS_CDM, "accepted")]
+    group = accepted.links[0].link_group
+    assert group > 0
+    assert _statuses(migration.carry_links(moved.admin, successor, "GS")) == [(CDM_GS, "accepted")]
+    # Again: nothing left to do, on either side.
+    again = migration.carry_links(links.cdm, successor, "CDM")
+    assert again.results == [] and _statuses(again) == [(VCS_CDM, "carried"), (CDM_GS, "carried")]
+    assert {link.link_group for link in again.links} == {group}
+
+    report = verify_chain(ledger.chain.w3, successor)
+    assert report.ok, report.discrepancies
+    [before] = report.predecessors
+    assert (before["links"], before["carried_links"], before["not_carried"]) == (2, 2, 0)
+    # A link the successor makes that the predecessor did not have is fine.
+    gs_key = project_key(ledger.gs, GS_1340.project_id)
+    gs_issuer = moved.as_(ledger, ledger.gs_issuer)
+    other = gs_issuer.register_project(ledger.gs, dataclasses.replace(GS_1340, project_id="GS9"))
+    moved.admin.propose_project_link(other, ledger.project_key)
+    moved.admin.accept_project_link(ledger.project_key, other)
+    assert verify_chain(ledger.chain.w3, successor).ok
+    # The link binds on the successor: CDM claims 2022's first half there, and VCS 1340 may
+    # not bridge those months again.
+    links.cdm.bridge(_cdm_block(ledger, links.cdm_id, 2001, 2100, 2022))
+    vcs_2022 = dataclasses.replace(
+        ledger.issuance(7001, 7100),
+        vintage_start=dt.date(2022, 1, 1),
+        vintage_end=dt.date(2022, 12, 31),
+    )
+    with pytest.raises(LinkedPeriodClaimed) as refusal:
+        moved.issuer.bridge(vcs_2022)
+    assert refusal.value.arguments["programId"] == links.cdm_id
+    assert moved.admin.project_link_group(gs_key) == group
+
+
+def test_links_not_carried_are_reported_as_such(ledger: Ledger, links: Links) -> None:
+    moved = links.moved
+    migration.carry_credits(moved.issuer, moved.successor, "VCS")
+    migration.carry_credits(links.cdm, moved.successor, "CDM")
+    migration.carry_accounts(moved.admin, moved.successor)
+    migration.carry_links(links.cdm, moved.successor, "CDM")  # proposed: not carried yet
+    report = verify_chain(ledger.chain.w3, moved.successor)
+    assert not report.ok
+    assert {d.kind for d in report.discrepancies} == {"not_carried"}
+    assert [d.message.split(" (")[0] for d in report.discrepancies] == [
+        f"link not carried yet: {VCS_CDM}",
+        f"link not carried yet: {CDM_GS}",
+    ]
+    assert {d.event for d in report.discrepancies} == {"ProjectLinkRecorded"}
+    [before] = report.predecessors
+    assert (before["links"], before["carried_links"], before["not_carried"]) == (2, 0, 2)
+    assert before["carried_ranges"] == before["live_ranges"]
+
+
+def test_only_the_programme_admin_carries_its_links(ledger: Ledger, links: Links) -> None:
+    from chain.errors import AccessControlUnauthorizedAccount
+
+    with pytest.raises(AccessControlUnauthorizedAccount):
+        migration.carry_links(links.cdm, links.moved.successor, "VCS")
+    with pytest.raises(ConfigurationError, match="programme CCER is not on the predecessor"):
+        migration.carry_links(links.cdm, links.moved.successor, "CCER")
+
+
+def _carry_all(ledger: Ledger, links: Links) -> None:
+    moved, successor = links.moved, links.moved.successor
+    migration.carry_credits(moved.issuer, successor, "VCS")
+    migration.carry_credits(links.cdm, successor, "CDM")
+    migration.carry_credits(moved.as_(ledger, ledger.gs_issuer), successor, "GS")
+    for code, admin in (("CDM", links.cdm), ("VCS", moved.admin), ("GS", moved.admin)):
+        migration.carry_links(admin, successor, code)
+    assert verify_chain(ledger.chain.w3, successor).ok
+
+
+def test_a_successor_bridging_over_a_period_another_programme_issued_before_is_named(
+    ledger: Ledger, links: Links
+) -> None:
+    """The carried link's claims start afresh, so the successor's contract lets VCS 1340 bridge
+    2021's first quarter, which CDM 7014 issued on the predecessor: audit verify names it."""
+    _carry_all(ledger, links)
+    links.moved.issuer.bridge(
+        dataclasses.replace(
+            ledger.issuance(7001, 7100),
+            vintage_start=dt.date(2021, 1, 1),
+            vintage_end=dt.date(2021, 3, 31),
+        )
+    )
+    [found] = verify_chain(ledger.chain.w3, links.moved.successor).discrepancies
+    assert (found.kind, found.event, found.field) == ("carry", "BatchBridged", "vintage")
+    assert "(VCS 1340, 20210101-20210331) overlaps predecessor batch" in found.message
+    assert "(CDM 7014, 20210101-20210630) of its link group 1 there" in found.message

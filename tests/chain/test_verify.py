@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -9,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 import chain.verify as verify
+from chain.domain import Issuance, Project
 from chain.errors import MissingBlock
 from chain.events import event_specs
 from chain.indexer.core import Indexer
@@ -159,3 +162,53 @@ def test_the_long_steps_count_up_to_their_totals(ledger: Ledger, store: sa.Engin
     reindexed = counted["blocks re-indexed"]
     assert reindexed[-1] == (report.store_block, report.store_block)
     assert [done for done, _ in reindexed] == sorted(done for done, _ in reindexed)
+
+
+# Cross-programme overlaps of linked projects.
+
+
+def test_a_period_issued_under_two_linked_programmes_is_reported(
+    ledger: Ledger, store: sa.Engine
+) -> None:
+    """Bridged under VCS and under GS before the two projects were linked (the contract
+    refuses such a bridging only once they are): audit verify names both batches."""
+    w3 = ledger.chain.w3
+    gs_key = ledger.gs_issuer.register_project(ledger.gs, Project("GS1340", "Bale", "ET", "", ""))
+
+    def gs_block(first: int, last: int, start: dt.date, end: dt.date) -> Issuance:
+        return dataclasses.replace(
+            ledger.issuance(first, last),
+            program_id=ledger.gs,
+            project_key=gs_key,
+            namespace="GS1-1-ET-GS1340",
+            vintage_start=start,
+            vintage_end=end,
+        )
+
+    ledger.issuer.bridge(ledger.issuance(1, 100))  # VCS 1340, 2020
+    ledger.gs_issuer.bridge(gs_block(1, 50, dt.date(2020, 7, 1), dt.date(2021, 6, 30)))
+    ledger.admin.propose_project_link(gs_key, ledger.project_key)
+    ledger.admin.accept_project_link(ledger.project_key, gs_key)
+    # Since the link, an adjacent period is fine (and an overlapping one refused on-chain).
+    ledger.gs_issuer.bridge(gs_block(51, 60, dt.date(2021, 7, 1), dt.date(2021, 12, 31)))
+    Indexer(w3, store, ledger.deployment, confirmations=0).sync()
+    report = verify.verify(w3, ledger.deployment, store)
+    assert not report.ok
+    (found,) = report.discrepancies
+    assert (found.kind, found.event, found.field) == ("link", "BatchBridged", "vintage")
+    assert found.message == (
+        "link group 1: batch 1 (VCS 1340, 20200101-20201231) and batch 2 "
+        "(GS GS1340, 20200701-20210630) overlap: the same period issued under two programmes"
+    )
+
+
+def test_linked_projects_without_overlap_verify(ledger: Ledger, store: sa.Engine) -> None:
+    w3 = ledger.chain.w3
+    gs_key = ledger.gs_issuer.register_project(ledger.gs, Project("GS1340", "Bale", "ET", "", ""))
+    ledger.admin.propose_project_link(gs_key, ledger.project_key)
+    ledger.admin.accept_project_link(ledger.project_key, gs_key)
+    ledger.issuer.bridge(ledger.issuance(1, 100))  # VCS 1340, 2020
+    ledger.issuer.bridge(ledger.issuance(101, 200))  # VCS again: one programme never conflicts
+    Indexer(w3, store, ledger.deployment, confirmations=0).sync()
+    report = verify.verify(w3, ledger.deployment, store)
+    assert report.ok, report.discrepancies

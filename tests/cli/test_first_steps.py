@@ -131,6 +131,7 @@ def test_deploy_import_index_and_audit_verify_run_with_only_the_runtime_dependen
             ("import", "--registry", "vcs", "--issuances", str(VERRA), "--json"),
             ("index", "--confirmations", "0"),
             ("audit", "verify", "--json"),
+            ("export", "cadt", "--out", str(tmp_path / "cadt")),
         ]
         outs = []
         for step in steps:
@@ -143,6 +144,7 @@ def test_deploy_import_index_and_audit_verify_run_with_only_the_runtime_dependen
         report = json.loads(outs[3])
         # Every row is a block of its own: the retired ones are bridged, then retired.
         assert report["ok"] and report["batches"] == 200
+        assert f"{tmp_path / 'cadt' / 'unit.csv'}: " in outs[4]
     finally:
         stop_node(data)
 

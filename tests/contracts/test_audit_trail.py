@@ -11,7 +11,7 @@ from eth_utils.crypto import keccak
 
 from chain import audit
 from chain.client import TxResult
-from chain.domain import Label, Purpose, RetirementRequest
+from chain.domain import Label, Purpose, RetirementRequest, project_key
 from chain.errors import InsufficientCredits
 from chain.events import event_specs
 from tests.conftest import Ledger
@@ -53,6 +53,7 @@ OZ_EVENTS = {
 def _every_event(ledger: Ledger) -> list[TxResult]:
     """One transaction sequence that emits every audited event at least once."""
     fn = ledger.admin.contract.functions
+    gs_key = project_key(ledger.gs, GS_PROJECT.project_id)
     return [
         send(ledger.admin, fn.registerProgram(b"CDM".ljust(32, b"\0"), to_checksum(ledger.admin))),
         send(ledger.gs_issuer, fn.registerProject(ledger.gs, GS_PROJECT.as_abi())),
@@ -84,6 +85,10 @@ def _every_event(ledger: Ledger) -> list[TxResult]:
             fn.recover(to_checksum(ledger.alice), to_checksum(ledger.bob), [(3, 5001)]),
         ),
         send(ledger.alice, fn.useNonce()),
+        send(ledger.admin, fn.proposeProjectLink(gs_key, ledger.project_key)),
+        send(ledger.admin, fn.withdrawProjectLink(gs_key, ledger.project_key)),
+        send(ledger.admin, fn.proposeProjectLink(gs_key, ledger.project_key)),
+        send(ledger.admin, fn.acceptProjectLink(ledger.project_key, gs_key)),
         send(ledger.admin, fn.scheduleSeal()),
         send(ledger.admin, fn.cancelSeal()),
     ]
@@ -121,7 +126,7 @@ def test_audited_event_topic0s_are_the_declared_signatures() -> None:
         assert contract_specs[topic].name == spec.name
         assert spec.indexed[0].name == "seq" and spec.indexed[0].abi_type == "uint64"
         assert len(spec.indexed) == 3  # seq and two indexed fields: four topics
-    assert len(AUDITED) == 21
+    assert len(AUDITED) == 22
 
 
 def test_sequence_numbers_increase_by_one_per_event_across_transactions(ledger: Ledger) -> None:

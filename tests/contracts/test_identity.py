@@ -283,3 +283,29 @@ def test_a_registry_mirrored_retirement_may_have_no_beneficiary(ledger: Ledger) 
                 RetirementRequest(1, 11, 20, "  ").as_abi(), 11, 20240131
             ),
         )
+
+
+def test_a_policy_changed_after_a_projects_registration_still_binds_its_bridgings(
+    ledger: Ledger,
+) -> None:
+    """A project's slot keeps its programme's policy as of its registration, as a hint that
+    only orders the two policy reads: a stale hint never lets a bridging through, nor refuses
+    one. (Bale was registered while VCS was open; here VCS fixes its namespaces.)"""
+    ledger.admin.set_program_policy(ledger.vcs, fixed_namespaces=True, numeric_project_ids=False)
+    ledger.admin.set_namespaces(ledger.vcs, [VERRA])
+    parallel = issuance(ledger, 1, 10, namespace="VCS-VCU-PARALLEL")
+    with reverts(NamespaceNotAllowed, programId=ledger.vcs, namespace="VCS-VCU-PARALLEL"):
+        attempt(ledger.issuer, bridge_fn(ledger.issuer, parallel, PARTS_HEAD))
+    bridge(ledger, issuance(ledger, 1, 10, namespace=VERRA))
+
+
+def test_a_programme_opened_after_a_projects_registration_accepts_any_namespace(
+    verra: Ledger,
+) -> None:
+    # Registered while VCS fixed its namespaces: refused outside them, until VCS opens them.
+    key = verra.issuer.register_project(verra.vcs, Project("5678", "Fixed", "BR", "", ""))
+    i = issuance(verra, 1, 10, namespace="VCS-VCU-OPENED", project_key=key)
+    with reverts(NamespaceNotAllowed, programId=verra.vcs, namespace="VCS-VCU-OPENED"):
+        attempt(verra.issuer, bridge_fn(verra.issuer, i, PARTS_HEAD))
+    verra.admin.set_program_policy(verra.vcs, fixed_namespaces=False, numeric_project_ids=True)
+    bridge(verra, i)

@@ -1,9 +1,10 @@
 """The 4-registry consortium of issue 14, end to end on anvil, through the command line
 (docs/CONSORTIUM.md walks the same steps): VCS, GS, CDM and CCER each governed by its own
 admin key; each admin grants its issuer; the issuers bridge real registry rows; a wrong
-bridging is voided and bridged again; a lost key's credits are recovered; the ledger moves to
-a successor and ``audit verify`` passes across the boundary, and fails naming the double
-counting when an issuer bridges again on the successor what was retired on the predecessor.
+bridging is voided and bridged again; a lost key's credits are recovered; a CDM project linked
+to its VCS successor refuses a period bridged twice; the ledger moves to
+a successor (the link too) and ``audit verify`` passes across the boundary, and fails naming
+the double counting when an issuer bridges again on the successor what was retired on the predecessor.
 
 The typed client stands in where no command exists (transfers and retirements by holders, a
 bridging outside an export)."""
@@ -13,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from chain.client import LedgerClient
 from chain.connect import ANVIL_DEV_KEY, OPERATOR_KEY_ENV, connect
 from chain.deployment import Deployment
 from chain.domain import Issuance, Project, RangeState, int_to_date, project_key
+from chain.errors import LinkedPeriodClaimed
 from chain.importer.keys import ISSUER_KEY_ENV, KEYSTORE_PASSWORD_ENV
 from chain.migration import read_state
 from chain.transactions import TxSender
@@ -260,9 +262,70 @@ def test_four_registries_govern_bridge_correct_recover_and_move_to_a_successor(
     assert recovered["ranges"] == [{"batch_id": batch, "first_serial": first + 100}]
     assert vcs.balance_of(c.new.address, batch) == 50
 
-    # 7. TODO(issue 14 item 4): the CDM→VCS project link (the CDM and VCS admins each agree:
-    #    CDM 7014 ⇄ a VCS project) and the refusal of a VCS batch whose vintage period
-    #    overlaps a period already bridged under CDM; added when branch `links` is merged.
+    # 7. CDM project 7014 moves to VCS: the CDM and VCS admins each agree to link it with its
+    #    VCS successor; from then on no period is bridged under both programmes.
+    cdm = c.client(c.issuers["CDM"])
+    cdm_key = cdm.ensure_project(
+        cdm.program_id("CDM"),
+        Project("7014", "Transitioned cookstoves", "RW", "AMS-II.G", "Energy demand"),
+    )
+    vcs_key = vcs.ensure_project(
+        vcs.program_id("VCS"),
+        Project("4823", "Transitioned cookstoves", "RW", "VMR0006", "Energy demand"),
+    )
+    c.run(
+        "project",
+        "link",
+        "--program",
+        "CDM",
+        "--project",
+        "7014",
+        "--with",
+        "VCS:4823",
+        key=c.admins["CDM"],
+    )
+    linked = c.run(
+        "project",
+        "link",
+        "--program",
+        "VCS",
+        "--project",
+        "4823",
+        "--with",
+        "CDM:7014",
+        key=c.admins["VCS"],
+    )
+    assert linked["link_group"] > 0
+    # The CDM registry issues the first half of 2020 under CDM ...
+    cdm.bridge(
+        Issuance(
+            program_id=cdm.program_id("CDM"),
+            project_key=cdm_key,
+            namespace="RW",
+            first_serial=1_470_000,
+            last_serial=1_470_999,
+            recipient=cdm.account,
+            vintage_start=dt.date(2020, 1, 1),
+            vintage_end=dt.date(2020, 6, 30),
+            registry_reference="CDM-7014-2020H1",
+        )
+    )
+    transition = Issuance(
+        program_id=vcs.program_id("VCS"),
+        project_key=vcs_key,
+        namespace="VCS-VCU",
+        first_serial=990_000_000,
+        last_serial=990_000_999,
+        recipient=vcs.account,
+        vintage_start=dt.date(2020, 1, 1),  # the whole of 2020: its first half is CDM's
+        vintage_end=dt.date(2020, 12, 31),
+        registry_reference="VCS-4823-2020",
+    )
+    # ... so VCS may not issue those months again, only what follows.
+    with pytest.raises(LinkedPeriodClaimed) as refusal:
+        vcs.bridge(transition)
+    assert refusal.value.arguments["programId"] == cdm.program_id("CDM")
+    vcs.bridge(replace(transition, vintage_start=dt.date(2020, 7, 1)))
 
     before = c.run("audit", "verify")
     assert before["ok"] is True, before["discrepancies"]
@@ -291,12 +354,43 @@ def test_four_registries_govern_bridge_correct_recover_and_move_to_a_successor(
     }
     c.run("ledger", "carry-accounts", key=c.compliance)
     assert all(carried[code]["batches"] for code in REGISTRIES)
+    # Then the CDM and VCS admins each carry the 7014 ⇄ 4823 link (the first proposes, the
+    # second accepts): the months CDM claims on the successor bind VCS there too.
+    c.run("ledger", "carry-links", "CDM", key=c.admins["CDM"])
+    relinked = c.run("ledger", "carry-links", "VCS", key=c.admins["VCS"])
+    assert [link["status"] for link in relinked["links"]] == ["accepted"]
+    c.client(c.issuers["CDM"]).bridge(
+        replace(
+            transition,
+            program_id=cdm.program_id("CDM"),
+            project_key=cdm_key,
+            namespace="RW",
+            first_serial=1_471_000,
+            last_serial=1_471_499,
+            recipient=cdm.account,
+            vintage_start=dt.date(2021, 1, 1),
+            vintage_end=dt.date(2021, 6, 30),
+            registry_reference="CDM-7014-2021H1",
+        )
+    )
+    with pytest.raises(LinkedPeriodClaimed):
+        c.client(c.issuers["VCS"]).bridge(
+            replace(
+                transition,
+                first_serial=990_001_000,
+                last_serial=990_001_999,
+                vintage_start=dt.date(2021, 1, 1),
+                vintage_end=dt.date(2021, 12, 31),
+                registry_reference="VCS-4823-2021",
+            )
+        )
 
     verified = c.run("audit", "verify")
     assert verified["ok"] is True, verified["discrepancies"]
     [predecessor] = verified["predecessors"]
     assert predecessor["address"] == old.address
     assert predecessor["not_carried"] == 0
+    assert predecessor["carried_links"] == predecessor["links"] == 1
     assert predecessor["carried_tonnes"] == predecessor["live_tonnes"] > 0
     shown = c.run("ledger", "show")
     assert shown["predecessor"] == old.address and shown["carry_problems"] == 0

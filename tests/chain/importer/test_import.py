@@ -12,9 +12,10 @@ import pytest
 from eth_account import Account
 
 from chain.client import LedgerClient
-from chain.domain import Label, Purpose, RangeState
+from chain.domain import Label, Project, Purpose, RangeState, project_key
 from chain.errors import ConfigurationError
 from chain.importer.keys import ISSUER_KEY_ENV
+from chain.importer.links import FoundLink, check_links
 from chain.importer.plan import Outcome
 from chain.importer.readers import read_export
 from chain.importer.reconcile import reconcile, reconcile_export
@@ -339,3 +340,32 @@ def test_mirrored_and_buyer_retirements_are_told_apart(env: Env, tmp_path: Path)
     )
     states = {RangeState(int(str(r["state"]))) for r in env.rows(s.serial_ranges)}
     assert states == {RangeState.HELD, RangeState.RETIRED}
+
+
+def test_the_gold_standard_export_shows_a_cdm_link_the_import_reports_and_never_makes(
+    imported: Imported,
+) -> None:
+    """The export's CER rows of GSID 4823 are CDM project 7014's units: GS 4823 ⇄ CDM 7014.
+    The import reports it, not linked, and links nothing itself: only both admins can."""
+    report, env = imported.gs, imported.env
+    (found,) = report.links
+    assert found == FoundLink("GS", "4823", "CDM", "7014", 3, linked=False)
+    assert "links found: GS 4823 ⇄ CDM 7014 (not linked on the ledger; 3 rows)" in report.lines()
+    assert report.as_json()["links"] == [found.as_json()]
+    reader = LedgerClient.for_deployment(env.chain.w3, env.deployment)
+    cdm, gs = reader.program_id("CDM"), reader.program_id("GS")
+    assert reader.project_link_group(project_key(cdm, "7014")) == 0
+    # Once both programme admins (here the operator administers both) link them, it says so.
+    snapshot = env.chain.snapshot()
+    try:
+        env.admin.grant_issuer(gs, env.admin.account)
+        gs_key = env.admin.register_project(gs, Project("4823", "RDIS", "RW", "", ""))
+        env.admin.propose_project_link(gs_key, project_key(cdm, "7014"))
+        env.admin.accept_project_link(project_key(cdm, "7014"), gs_key)
+        (checked,) = check_links(reader, report.links)
+        assert checked.linked is True
+        assert "(linked on the ledger; 3 rows)" in checked.text()
+    finally:
+        env.chain.revert(snapshot)
+        env.admin._parts.refresh()
+        env.operator.nonces.reset()

@@ -524,6 +524,7 @@ ALL_TABLES = (
     s.events,
     s.programs,
     s.projects,
+    s.project_links,
     s.batches,
     s.serial_ranges,
     s.retirements,

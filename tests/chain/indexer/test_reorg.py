@@ -36,11 +36,11 @@ from tests.chain.indexer.support import (
 
 pytestmark = pytest.mark.anvil
 
-CONFIRMATIONS = 20  # chain A is 16 blocks deep
+CONFIRMATIONS = 24  # chain A is 19 blocks deep
 
 
 def chain_a(ledger: AnvilLedger) -> int:
-    """Sixteen blocks touching every derived table, old rows as well as new ones (an old
+    """Nineteen blocks touching every derived table, old rows as well as new ones (an old
     batch's ranges, labels and freeze flag; an existing account; an existing role; the pause
     flag); returns the number of blocks made."""
     start = ledger.w3.eth.block_number
@@ -71,6 +71,10 @@ def chain_a(ledger: AnvilLedger) -> int:
     ledger.issuer.register_project(
         ledger.vcs, Project("A-1", "Chain A project", "BR", "VM0007", "REDD+")
     )
+    # A project link (the admin administers VCS and GS): a project_links row chain B lacks.
+    gs_key = ledger.gs_issuer.register_project(ledger.gs, Project("GSA1", "A", "BR", "", ""))
+    ledger.admin.propose_project_link(gs_key, ledger.project_key)
+    ledger.admin.accept_project_link(ledger.project_key, gs_key)
     ledger.admin.set_batch_frozen(1, True)
     ledger.admin.set_account(ledger.bob.account, allowed=True, frozen=True)
     ledger.admin.pause()
@@ -152,8 +156,9 @@ def test_a_reorg_within_the_confirmations_is_undone_and_replayed(
     with store.connect() as conn:
         codes = conn.execute(sa.text("SELECT code FROM programs")).scalars().all()
         paused = conn.execute(sa.text("SELECT paused FROM checkpoint")).scalar_one()
+        links = conn.execute(sa.text("SELECT count(*) FROM project_links")).scalar_one()
     assert "BBB" in codes and "AAA" not in codes
-    assert not paused
+    assert not paused and links == 0
 
 
 @pytest.mark.parametrize("shorter_by", [0, 3], ids=["same-height", "three-blocks-shorter"])

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from web3 import Web3
 
+from chain.domain import Project
 from chain.indexer.core import Indexer
 from chain.store import schema as s
 from chain.store.diff import COMPARED_TABLES, RowDifference, diff_stores
@@ -43,6 +44,13 @@ def reference(
 ) -> Iterator[sa.Engine]:
     ledger = deploy_anvil_ledger(anvil_w3, anvil_nonces)
     workload(ledger, random.Random(2024), 45)
+    # Two project links (the workload bridges the same vintages under VCS and GS, so fresh
+    # projects), so that project_links has rows too.
+    for n in ("7777", "7778"):
+        vcs_key = ledger.issuer.register_project(ledger.vcs, Project(n, "Linked", "BR", "", ""))
+        gs_key = ledger.gs_issuer.register_project(ledger.gs, Project(f"GS{n}", "L", "BR", "", ""))
+        ledger.admin.propose_project_link(gs_key, vcs_key)
+        ledger.admin.accept_project_link(vcs_key, gs_key)
     path: Path = tmp_path_factory.mktemp("diff") / "reference.sqlite3"
     engine = open_store(f"sqlite:///{path}")
     Indexer(anvil_w3, engine, ledger.deployment, confirmations=0).sync()

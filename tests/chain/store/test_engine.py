@@ -26,7 +26,7 @@ from chain.store.engine import (
 )
 from tests.chain.conftest import EngineOpener, StoreFactory
 
-HEAD = "0006"
+HEAD = "0007"
 
 STORE = sa.MetaData(naming_convention=s.NAMING_CONVENTION)
 """Every table the migrations create: the chain's mirror and the API's own."""
@@ -305,6 +305,26 @@ def test_0006_adds_the_retirement_labels_column_and_its_downgrade_drops_it(
     assert "labels" in columns
     _migrate_to(engine, "0005", down=True)
     assert "labels" not in {c["name"] for c in sa.inspect(engine).get_columns("retirements")}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT code FROM programs")).scalar_one() == "VCS"
+    engine.dispose()
+
+
+def test_0007_adds_the_project_links_table_and_its_downgrade_drops_it(
+    store_factory: StoreFactory,
+) -> None:
+    """A store from before 0007 gains an empty ``project_links`` table (a store indexed
+    before it has no link events: the contract had none); the downgrade drops it."""
+    engine = create_store_engine(store_factory())
+    _migrate_to(engine, "0006")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO programs (id, code, seq) VALUES (1, 'VCS', 1)"))
+    _migrate_to(engine, "0007")
+    assert "project_links" in _tables(engine)
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("project_links")}
+    assert columns == {c.name for c in s.project_links.columns}
+    _migrate_to(engine, "0006", down=True)
+    assert "project_links" not in _tables(engine)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT code FROM programs")).scalar_one() == "VCS"
     engine.dispose()
