@@ -49,6 +49,7 @@ import aiohttp
 import httpx
 
 from bench._anvil import throwaway_anvil
+from bench.gas import dev_accounts
 from chain.anvil import HOST, _check_port
 from chain.connect import ANVIL_DEV_KEY
 from chain.events import topic0
@@ -90,10 +91,14 @@ def anvil(folder: Path, base_fee: int) -> Iterator[str]:
 @contextlib.contextmanager
 def server(folder: Path, rpc: str, db: str | None) -> Iterator[str]:
     data = folder / "data"
+    # A real node's ledger has separate compliance and pauser keys (deploy refuses one key);
+    # the operator administers VCS, whose issuer keys the API creates.
+    operator, compliance, pauser = (dev_accounts(10)[i] for i in (0, 8, 9))
     env = dict(
         os.environ,
         PYTHONPATH=str(REPO),
         CARBON_LEDGER_OPERATOR_KEY=ANVIL_DEV_KEY,
+        CARBON_LEDGER_COMPLIANCE_KEY="0x" + bytes(compliance.key).hex(),
         CARBON_LEDGER_ADMIN_KEY=ADMIN,
         CARBON_LEDGER_KEYSTORE_PASSWORD=PASSWORD,
         CARBON_LEDGER_RATE_LIMIT_PER_MINUTE=str(10**8),
@@ -102,7 +107,11 @@ def server(folder: Path, rpc: str, db: str | None) -> Iterator[str]:
     )
     cli = [sys.executable, "-m", "cli"]
     subprocess.run(
-        [*cli, "deploy", "--rpc", rpc, "--data-dir", str(data)],
+        [
+            *cli, "deploy", "--rpc", rpc, "--data-dir", str(data),
+            "--compliance", compliance.address, "--pauser", pauser.address,
+            "--program-admin", f"VCS={operator.address}",
+        ],
         cwd=REPO, env=env, check=True, stdout=sys.stderr,
     )  # fmt: skip
     port = _check_port(0)
