@@ -271,25 +271,28 @@ class Node:
         self, receipt: Receipt, sender: str, to: str, data: bytes
     ) -> TransactionError:
         """Why a mined transaction reverted: the node's trace when it has one (exact), else the
-        same call replayed on the previous block (which an earlier transaction of the same block
-        may have changed; the message says so when it cannot tell)."""
+        same call replayed on the previous block, then on its own (which an earlier transaction
+        of the same block may have changed; the message says so when it cannot tell)."""
         output = self.rpc.traced_output(receipt.tx_hash) if self.rpc is not None else None
         if output is not None:
             decoded = decode_revert(output, self.abi, tx_hash=receipt.tx_hash)
             if decoded is not None:
                 return decoded
         tx: dict[str, Any] = {"from": sender, "to": to, "data": "0x" + data.hex()}
-        block = receipt.block_number - 1
-        try:
-            if self.raw:
-                self.request("eth_call", [tx, hex(block)])
-            else:
-                with self._lock:
-                    self.w3.eth.call(self._params(tx), block)
-        except Exception as exc:
-            error = as_chain_error(exc, self.abi, tx_hash=receipt.tx_hash)
-            if error.__class__ is not TransactionError:
-                return error
+        # The parent block's state first; then the block's own (its timestamp: a request mined
+        # just after its deadline replays fine on the earlier parent), as TxSender does.
+        for block in (receipt.block_number - 1, receipt.block_number):
+            try:
+                if self.raw:
+                    self.request("eth_call", [tx, hex(block)])
+                else:
+                    with self._lock:
+                        self.w3.eth.call(self._params(tx), block)
+            except Exception as exc:
+                error = as_chain_error(exc, self.abi, tx_hash=receipt.tx_hash)
+                if error.__class__ is not TransactionError:
+                    return error
+                break
         return TransactionError(
             f"transaction {receipt.tx_hash} reverted (no trace; replaying it found no reason)",
             tx_hash=receipt.tx_hash,

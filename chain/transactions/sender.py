@@ -159,8 +159,8 @@ class TxSender:
         """Recover a reverted transaction's custom error.
 
         The node's own trace of the transaction is exact; nodes without the debug API get a
-        replay as a call on the previous block's state, which can differ when an earlier
-        transaction of the same block caused the revert (the message then says so).
+        replay as a call (``_replayed_revert``), which can differ when an earlier transaction of
+        the same block caused the revert (the message then says so).
         """
         tx_hash = "0x" + bytes(receipt["transactionHash"]).hex()
         data = self._traced_revert(tx_hash)
@@ -170,7 +170,7 @@ class TxSender:
         decoded = decode_revert(data, self._abi, tx_hash=tx_hash) if data else None
         if decoded is not None:
             return decoded
-        how = " (replayed on the previous block: the node has no debug_traceTransaction)"
+        how = " (replayed as a call: the node has no debug_traceTransaction)"
         return TransactionError(
             f"transaction {tx_hash} reverted{how if replayed else ''}", tx_hash=tx_hash
         )
@@ -180,10 +180,15 @@ class TxSender:
         return None if rpc is None else rpc.traced_output(tx_hash)  # the embedded chain: none
 
     def _replayed_revert(self, receipt: TxReceipt) -> bytes | None:
+        """The revert data of a replay on the parent block's state or, if that one runs (a
+        time-bound request, say, mined a second after its deadline: the parent block is
+        earlier), on the block's own: its timestamp, and a state the reverted transaction left
+        unchanged."""
         tx = self.w3.eth.get_transaction(receipt["transactionHash"])
         call: TxParams = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
-        try:
-            self.w3.eth.call(call, receipt["blockNumber"] - 1)
-        except Exception as exc:
-            return revert_data(exc)
+        for block in (receipt["blockNumber"] - 1, receipt["blockNumber"]):
+            try:
+                self.w3.eth.call(call, block)
+            except Exception as exc:
+                return revert_data(exc)
         return None

@@ -489,13 +489,6 @@ def test_a_validly_signed_but_invalid_bridging_consumes_no_nonce(ledger: Ledger)
     assert ledger.admin.nonce(ledger.issuer.account) == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (chain/transactions/sender.py): TxSender._reason replays a reverted transaction as an "
-    "eth_call on the parent block, whose timestamp is earlier, so a request mined one second "
-    "after its deadline (e.g. pipelined with send_many) replays fine and the decoded "
-    "ExpiredSignature is lost: a bare TransactionError is raised",
-)
 def test_a_mined_expired_request_reports_expired_signature(held: Ledger) -> None:
     deadline = next_block_timestamp(held) - 1
     signed = held.alice.sign_retirement(_request(), deadline=deadline)
