@@ -39,7 +39,7 @@ from api.submission.node import Node
 from api.submission.pipeline import Pipeline
 from api.writes.views import Views
 from chain.anvil import LocalChain, stop_node
-from chain.connect import connect_to, local_chain, operator_account
+from chain.connect import connect_to, is_dev_chain, local_chain, operator_account
 from chain.deployment import DEFAULT_ADMIN_DELAY, Deployment
 from chain.errors import ConfigurationError
 from chain.indexer.core import Indexer, Progress
@@ -235,26 +235,33 @@ def _serve(settings: Settings, rpc: str) -> None:
     path = data_dir / "deployment.json"
     local = settings.rpc is None
     w3 = connect_to(rpc)
+    # One key may hold every role on a development chain, the folder's or anvil at --rpc.
+    one_key = local or is_dev_chain(w3)
+    operator = operator_account(local_chain=local)
     if settings.dev:
         if settings.admin_key is None:
             settings.admin_key = SecretStr(DEV_ADMIN_KEY)
             print(f"--dev: the admin API key is {DEV_ADMIN_KEY!r} (set CARBON_LEDGER_ADMIN_KEY)")
-        if not path.exists() and not local:
+        if not path.exists() and not one_key:
             raise ConfigurationError(
                 f"{path} does not exist: on a real node deploy first, naming its separate "
                 "keys (carbon-ledger deploy --rpc URL --compliance ADDR --pauser ADDR "
-                "--program-admin CODE=ADDR); serve --dev deploys only on the local chain"
+                "--program-admin CODE=ADDR); serve --dev deploys only on a development chain"
             )
         if not path.exists():
             deploy_into(
-                data_dir, w3, on_local_chain=local, admin_delay=DEFAULT_ADMIN_DELAY, force=False
+                data_dir,
+                w3,
+                on_local_chain=one_key,
+                admin_delay=DEFAULT_ADMIN_DELAY,
+                force=False,
+                operator=operator,
             )
-    operator = operator_account(local_chain=local)
     deployment = Deployment.load(path)
     deployment.check(w3)
     store = settings.db or default_url(data_dir)
     engine = open_store(store)  # migrated before the indexer and the read workers
-    compliance = compliance_account(settings, operator, local_chain=local)
+    compliance = compliance_account(settings, operator, local_chain=one_key)
     services = build_services(settings, engine, w3, deployment, operator, compliance)
     services.start()
     # The indexer follows the node this server found: were it to look for the local chain on

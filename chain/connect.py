@@ -26,6 +26,17 @@ OPERATOR_KEY_ENV = "CARBON_LEDGER_OPERATOR_KEY"
 ANVIL_DEV_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
 
 
+DEV_CHAIN_ID = 31337
+"""anvil's (and Hardhat's) default chain id: a developer's own node, the data folder's or one at
+``--rpc``, where one key may hold every role. A consortium's network has an id of its own, and
+there the ledger's keys are separate (``carbon-ledger deploy --compliance --pauser``)."""
+
+
+def is_dev_chain(w3: Web3) -> bool:
+    """Whether the node is a development chain (``DEV_CHAIN_ID``)."""
+    return int(w3.eth.chain_id) == DEV_CHAIN_ID
+
+
 def operator_account(*, local_chain: bool) -> LocalAccount:
     """The operator's key: env CARBON_LEDGER_OPERATOR_KEY, or anvil's dev key on a local chain."""
     key = os.environ.get(OPERATOR_KEY_ENV)

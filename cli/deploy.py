@@ -87,7 +87,7 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
 
 
 def run_deploy(args: argparse.Namespace) -> int:
-    from chain.connect import connect
+    from chain.connect import connect, is_dev_chain
     from chain.errors import ConfigurationError
     from chain.provision import Roles, deploy_into
     from cli._governance import signer
@@ -110,7 +110,8 @@ def run_deploy(args: argparse.Namespace) -> int:
     deploy_into(
         args.data_dir,
         w3,
-        on_local_chain=args.rpc is None,
+        # anvil at --rpc is a developer's chain too: one key may hold every role there.
+        on_local_chain=args.rpc is None or is_dev_chain(w3),
         admin_delay=args.admin_delay,
         force=args.force,
         roles=roles,

@@ -11,7 +11,7 @@ import pytest
 from eth_account import Account
 from web3 import Web3
 
-from chain.anvil import LocalNode, stop_node
+from chain.anvil import LocalNode, NodeOptions, stop_node
 from chain.artifacts import ledger_abi
 from chain.client import LedgerClient
 from chain.deployment import Deployment
@@ -20,6 +20,10 @@ from chain.transactions import TxSender
 from cli.main import main
 
 pytestmark = pytest.mark.anvil
+
+REAL_NETWORK = NodeOptions(chain_id=2026)
+"""anvil standing in for a consortium's network: any chain id but the development one
+(chain.connect.DEV_CHAIN_ID), where one key may hold every role."""
 
 
 @pytest.fixture
@@ -155,7 +159,7 @@ def test_a_real_node_deploy_without_separate_keys_is_refused_before_any_transact
     problem: str,
 ) -> None:
     monkeypatch.setenv("CARBON_LEDGER_OPERATOR_KEY", ANVIL_KEY)
-    with LocalNode(data_dir / "node") as node:
+    with LocalNode(data_dir / "node", REAL_NETWORK) as node:
         assert _deploy_on(node.url, data_dir, *flags) == 2
         w3 = Web3(Web3.HTTPProvider(node.url))
         assert w3.eth.get_transaction_count(OPERATOR) == 0  # nothing was sent
@@ -179,7 +183,7 @@ def test_a_real_node_deploy_gives_each_role_its_own_key(
     data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CARBON_LEDGER_OPERATOR_KEY", ANVIL_KEY)
-    with LocalNode(data_dir / "node") as node:
+    with LocalNode(data_dir / "node", REAL_NETWORK) as node:
         flags = ["--compliance", COMPLIANCE, "--pauser", PAUSER, "--admin-delay", "0"]
         flags += ["--program-admin", f"VCS={VERRA}", "--program-admin", f"GS={GOLD_STANDARD}"]
         flags += ["--program-admin", f"CDM={OPERATOR}"]  # named: the operator may hold it
@@ -228,10 +232,29 @@ def test_serve_dev_on_a_real_node_does_not_deploy_with_one_key(
     data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CARBON_LEDGER_OPERATOR_KEY", ANVIL_KEY)
-    with LocalNode(data_dir / "node") as node:
+    with LocalNode(data_dir / "node", REAL_NETWORK) as node:
         assert main(["serve", "--dev", "--rpc", node.url, "--data-dir", str(data_dir)]) == 2
         w3 = Web3(Web3.HTTPProvider(node.url))
         assert w3.eth.get_transaction_count(OPERATOR) == 0
     err = capsys.readouterr().err
     assert "on a real node deploy first, naming its separate keys" in err, err
     assert not (data_dir / "deployment.json").exists()
+
+
+def test_anvil_at_rpc_is_a_development_chain_where_one_key_deploys(
+    data_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SPEC's ``deploy --rpc URL`` against a developer's anvil (chain id 31337) keeps the local
+    chain's one key: the operator holds every role and administers the standard programmes."""
+    monkeypatch.setenv("CARBON_LEDGER_OPERATOR_KEY", ANVIL_KEY)
+    with LocalNode(data_dir / "node") as node:
+        assert _deploy_on(node.url, data_dir) == 0
+        out = capsys.readouterr().out
+        assert f"admin {OPERATOR}, compliance {OPERATOR}, pauser {OPERATOR}" in out
+        w3 = Web3(Web3.HTTPProvider(node.url))
+        ledger = LedgerClient.for_deployment(w3, Deployment.load(data_dir / "deployment.json"))
+        for role in ("COMPLIANCE_ROLE", "PAUSER_ROLE"):
+            assert ledger.has_role(ledger.role(role), OPERATOR)
+        for code in ("VCS", "GS", "CDM", "CCER"):
+            assert ledger.has_role(ledger.program_admin_role(ledger.program_id(code)), OPERATOR)
+        assert main(["audit", "verify", "--data-dir", str(data_dir), "--rpc", node.url]) == 0
