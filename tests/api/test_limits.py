@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
+from api import limits
 from api.app import create_app
 from api.deps import Services
 from api.limits import TokenBuckets
@@ -54,7 +55,9 @@ class _Echo(BaseModel):
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
+def client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    # Time stands still: a burst is a burst however slowly the machine serves it.
+    monkeypatch.setattr(limits, "clock_of_buckets", _Clock())
     settings = Settings(dev=True, rate_limit_per_minute=60, max_body_bytes=100)
     app: FastAPI = create_app(Services(settings, open_store(f"sqlite:///{tmp_path / 's.db'}")))
 
