@@ -29,11 +29,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
+from chain import registries
 from chain.artifacts import ledger_abi
 from chain.client import LedgerClient, TxResult
 from chain.deployment import deploy_ledger
-from chain.domain import Label, Purpose, RangeState, RetirementRequest, unpack_date
+from chain.domain import Label, Purpose, RangeState, RetirementRequest, purpose_name, unpack_date
 from chain.embedded import embedded_chain
+from chain.errors import CarbonLedgerError
 from chain.importer.core import ImportTarget, import_exports
 from chain.importer.keys import IssuerKeys
 from chain.importer.model import FileKind
@@ -151,6 +153,7 @@ def run_demo(
     ]
     add_reconciliation(verification, reconciliations)
     summary = _summary(engine, imports, spent)
+    retired = _retired_serials(engine)
     _write_report(demo_dir, verification, reconciliations, imports)
     ended = time.monotonic()
     timing = {
@@ -158,7 +161,7 @@ def run_demo(
         "buyers": traded - imported,
         "index, audit, reconcile": ended - traded,
     }
-    _print_summary(summary, verification, reconciliations, timing, say)
+    _print_summary(summary, verification, reconciliations, timing, say, retired)
     engine.dispose()
     return verification, summary
 
@@ -295,6 +298,54 @@ def _summary(
     return out
 
 
+def _retired_serials(engine: Engine) -> list[str]:
+    """One line per buyer retirement: its id, beneficiary, tonnes and purpose, and the exact
+    serials retired as their registry writes them (the numbers where it has no serial)."""
+    b, r, p, j = s.batches, s.retirements, s.programs, s.projects
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(
+                r.c.id,
+                r.c.beneficiary,
+                r.c.quantity,
+                r.c.purpose,
+                r.c.first_serial,
+                r.c.last_serial,
+                p.c.code,
+                b.c.namespace,
+                b.c.first_serial.label("batch_first"),
+                b.c.last_serial.label("batch_last"),
+                b.c.registry_reference,
+                j.c.project_id,
+            )
+            .join(b, b.c.id == r.c.batch_id)
+            .join(p, p.c.id == b.c.program_id)
+            .join(j, j.c.key == b.c.project_key)
+            .where(r.c.mirrored.is_(False))
+            .order_by(r.c.id)
+        ).all()
+    lines = []
+    for row in rows:
+        batch = registries.LedgerBatch(
+            row.code,
+            row.namespace,
+            int(row.batch_first),
+            int(row.batch_last),
+            row.registry_reference,
+            row.project_id,
+        )
+        try:
+            serial = registries.range_serial(batch, int(row.first_serial), int(row.last_serial))
+        except CarbonLedgerError:
+            serial = None
+        shown = serial or f"{row.code} {row.namespace} {row.first_serial}-{row.last_serial}"
+        lines.append(
+            f"retirement {row.id}: {int(row.quantity):,} t for {row.beneficiary} "
+            f"({purpose_name(int(row.purpose))}): {shown}"
+        )
+    return lines
+
+
 def _write_report(
     folder: Path,
     verification: VerificationReport,
@@ -347,6 +398,7 @@ def _print_summary(
     reconciliations: Sequence[Reconciliation],
     timing: dict[str, float],
     say: Callable[[str], None],
+    retired: Sequence[str] = (),
 ) -> None:
     elapsed = sum(timing.values())
     say("")
@@ -354,6 +406,10 @@ def _print_summary(
         say(line)
     say("mirrored: retirements recorded by the registry, replayed as such; retired: by buyers")
     say("")
+    for line in retired:
+        say(line)
+    if retired:
+        say("")
     for rec in reconciliations:
         state = "reconciles" if rec.ok else f"{len(rec.discrepancies)} DISCREPANCIES"
         t = rec.file_tonnes

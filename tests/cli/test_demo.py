@@ -76,6 +76,21 @@ def test_the_summary_has_a_line_per_programme(demo: DemoRun) -> None:
     assert "verification passed" in lines[-1]
 
 
+def test_the_summary_names_the_exact_registry_serials_each_buyer_retired(demo: DemoRun) -> None:
+    retired = [line for line in demo.out.splitlines() if line.startswith("retirement ")]
+    assert len(retired) == 3
+    airways, coffee, schools = retired
+    assert "1,200 t for Demo Airways" in airways and "250 t for Demo Coffee Roasters" in coffee
+    assert "500 t for Kampala Schools Trust" in schools
+    # Verra's serial of exactly the 1,200 and 250 tonnes retired; the Gold Standard's of 500.
+    for line, tonnes in ((airways, 1_200), (coffee, 250)):
+        serial = line.rsplit(": ", 1)[1]
+        _block, first, last, *rest = serial.split("-")
+        assert rest[:2] == ["VCS", "VCU"] and int(last) - int(first) + 1 == tonnes
+    gs = schools.rsplit(": ", 1)[1].split("-")
+    assert gs[0] == "GS1" and int(gs[-1]) - int(gs[-2]) + 1 == 500
+
+
 def test_the_demo_starts_from_a_fresh_folder(demo: DemoRun) -> None:
     assert not (demo.folder / "demo" / "stale.txt").exists()
     exports = sorted(p.name for p in (demo.folder / "demo" / "exports").iterdir())
