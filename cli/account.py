@@ -1,5 +1,5 @@
 """``carbon-ledger account``: the compliance officer's allowlist and freezes (ERC-3643 style),
-and what the ledger holds about an account.
+what the ledger holds about an account, and a holder withdrawing its pending signatures.
 
 The contract sets both flags at once (``setAccount(account, allowed, frozen)``); each command
 changes one and keeps the other as the ledger has it now."""
@@ -44,6 +44,14 @@ def add_parser(commands: Subcommands) -> None:
     )
     governance_args(recover)
     recover.set_defaults(run=run_recover)
+    invalidate = sub.add_parser(
+        "invalidate-signatures",
+        help="as a holder or issuer, spend your next signature nonce: a request you signed "
+        "with it (a retirement or bridging for a relayer) can no longer be relayed (works "
+        "while paused)",
+    )
+    governance_args(invalidate)
+    invalidate.set_defaults(run=run_invalidate)
     shown = sub.add_parser("show", help="whether ADDR is allowlisted or frozen")
     shown.add_argument("address", type=address, metavar="ADDR")
     governance_args(shown, signs=False)
@@ -84,4 +92,18 @@ def run_recover(args: argparse.Namespace) -> int:
         lost=args.lost,
         replacement=args.replacement,
         ranges=[{"batch_id": b, "first_serial": first} for b, first in ranges],
+    )
+
+
+def run_invalidate(args: argparse.Namespace) -> int:
+    ledger = open_ledger(args)
+    spent = ledger.nonce(ledger.account)
+    result = ledger.use_nonce()
+    return report(
+        args,
+        f"signatures of {ledger.account} with nonce {spent} invalidated",
+        [result],
+        account=ledger.account,
+        nonce_invalidated=spent,
+        next_nonce=spent + 1,
     )

@@ -1,5 +1,5 @@
 """``carbon-ledger account``: allow, disallow, freeze, unfreeze, recover, show
-(compliance's key)."""
+(compliance's key), and invalidate-signatures (a holder's own)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from eth_account import Account
 
+from chain.domain import RetirementRequest
+from chain.errors import InvalidSignature
 from tests.cli.conftest import Cli, Keyed, assert_transactions, bridge_vcs, ledger_of
 
 pytestmark = pytest.mark.anvil
@@ -68,3 +70,28 @@ def test_a_lost_keys_credits_are_recovered_to_the_holders_new_account(
     assert_transactions(recovered, "SerialsMoved", "AccountRecovered")
     assert ledger.balance_of(replacement.address, batch_id) == 5
     assert ledger.balance_of(lost.address, batch_id) == 0
+
+
+def test_a_holder_invalidates_its_pending_signature_from_the_command_line(
+    cli: Cli, governed_dir: Path, dev_keys: list[Keyed]
+) -> None:
+    issuer, holder = dev_keys[0], dev_keys[1]
+    cli.json("account", "allow", holder.address)
+    cli.json("issuer", "grant", "VCS", issuer.address)
+    ledger = ledger_of(governed_dir, issuer)
+    first = 8_000_000 + 1_000 * ledger.batch_count()
+    batch_id = bridge_vcs(ledger, first, first + 9, holder.address, reference=f"nonce-{first}")
+    as_holder = ledger_of(governed_dir, holder)
+    request = RetirementRequest(batch_id, first, first + 4, "Acme")
+    signed = as_holder.sign_retirement(request)  # handed to a relayer, then regretted
+
+    done = cli.json("account", "invalidate-signatures", *holder.flags)
+    assert (done["account"], done["nonce_invalidated"], done["next_nonce"]) == (
+        holder.address,
+        0,
+        1,
+    )
+    assert_transactions(done, "NonceInvalidated")
+    with pytest.raises(InvalidSignature):
+        ledger.retire_signed(request, signed)  # the relayer's attempt fails
+    assert ledger.balance_of(holder.address, batch_id) == 10
