@@ -29,6 +29,7 @@ may be run again after an interruption, and each is done by the key that holds t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -70,6 +71,22 @@ def predecessor_of(deployment: Deployment) -> Deployment:
             "(run `carbon-ledger ledger succeed` on the predecessor's data folder)"
         )
     return record
+
+
+def _programme_step(
+    client: LedgerClient, successor: Deployment, code: str, role_of: Callable[[int], bytes]
+) -> tuple[LedgerState, LedgerState, int]:
+    """Both ledgers' states and programme ``code``'s id on the successor, for a carry step of
+    that programme; refused, naming why, if either ledger lacks it or the signer lacks the
+    step's role (``role_of(id)``)."""
+    old = read_state(client.w3, predecessor_of(successor))
+    if old.programme(code) is None:
+        raise ConfigurationError(f"programme {code} is not on the predecessor")
+    pid = client.program_id(code)
+    if pid == 0:
+        raise ConfigurationError(f"programme {code} is not registered on the successor yet")
+    _require_role(client, role_of(pid))
+    return old, read_state(client.w3, successor), pid
 
 
 def _require_role(client: LedgerClient, role: bytes) -> None:
@@ -169,15 +186,9 @@ def carry_programme(
     """As programme ``code``'s admin on the successor: its policy, namespaces, issuers and
     further admins as on the predecessor (only what differs). Returns its id and the
     transactions."""
-    old = read_state(client.w3, predecessor_of(successor))
+    old, new, pid = _programme_step(client, successor, code, client.program_admin_role)
     programme = old.programme(code)
-    if programme is None:
-        raise ConfigurationError(f"programme {code} is not on the predecessor")
-    pid = client.program_id(code)
-    if pid == 0:
-        raise ConfigurationError(f"programme {code} is not registered on the successor yet")
-    _require_role(client, client.program_admin_role(pid))
-    new = read_state(client.w3, successor)
+    assert programme is not None  # _programme_step refused a programme the predecessor lacks
     now = new.programmes[pid]
     results: list[TxResult] = []
     wanted = (programme.fixed_namespaces, programme.numeric_project_ids)
@@ -249,14 +260,7 @@ class CreditsCarried:
 def carry_credits(client: LedgerClient, successor: Deployment, code: str) -> CreditsCarried:
     """As an issuer of ``code`` on the successor: its projects, then each live range of the
     predecessor not carried yet (see the module docstring)."""
-    old = read_state(client.w3, predecessor_of(successor))
-    if old.programme(code) is None:
-        raise ConfigurationError(f"programme {code} is not on the predecessor")
-    pid = client.program_id(code)
-    if pid == 0:
-        raise ConfigurationError(f"programme {code} is not registered on the successor yet")
-    _require_role(client, client.issuer_role(pid))
-    new = read_state(client.w3, successor)
+    old, new, pid = _programme_step(client, successor, code, client.issuer_role)
     results: list[TxResult] = []
     for _key, (owner, project) in sorted(old.projects.items()):
         if owner == code and client.project_program(project_key(pid, project.project_id)) == 0:
@@ -341,14 +345,7 @@ def carry_links(client: LedgerClient, successor: Deployment, code: str) -> Links
     before this one are carried (the predecessor joined each project to its group one at a
     time; in another order two halves of a group could form apart and never join). Until then
     the link is ``waiting``, with the reason; running the step again does what is left."""
-    old = read_state(client.w3, predecessor_of(successor))
-    if old.programme(code) is None:
-        raise ConfigurationError(f"programme {code} is not on the predecessor")
-    pid = client.program_id(code)
-    if pid == 0:
-        raise ConfigurationError(f"programme {code} is not registered on the successor yet")
-    _require_role(client, client.program_admin_role(pid))
-    new = read_state(client.w3, successor)
+    old, new, _pid = _programme_step(client, successor, code, client.program_admin_role)
     uncarried = {(r.batch.code, r.batch.project_id) for r in _pending(old, check_carry(old, new))}
     members: dict[int, set[tuple[str, str]]] = {}
     for link in old.links:
