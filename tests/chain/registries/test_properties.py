@@ -24,7 +24,7 @@ from tests.chain.registries.support import matching_row, valid_parts
 
 ADAPTERS = [pytest.param(a, id=a.key) for a in registries.BUILTIN]
 # Isometric's derived serials have no quantity column of their own: the importer checks the
-# kg against the credits when it derives them (tests/chain/importer/test_registries16.py).
+# kg against the credits when it derives them (tests/chain/importer/test_derive.py).
 WITH_QUANTITY = [pytest.param(a, id=a.key) for a in registries.BUILTIN if a.row.quantity]
 # J-Credit, Cercarbono and Isometric serials hold no vintage: the row's columns give it.
 WITH_VINTAGE = [pytest.param(a, id=a.key) for a in registries.BUILTIN if a.vintage]
