@@ -187,6 +187,11 @@ def _hostile(registry: str, folder: Path) -> dict[str, list[tuple[int, str]]]:
                     "unknown retirement use 'Lottery'",
                 ),
                 (_row(ret, 2, date="07/03/2019x"), "is not a date: '07/03/2019x'"),
+                # The same units retired twice in one file: the later row is refused.
+                (
+                    _row(ret, 2, id="9", **{"from": "500", "to": "1500", "quantity": "1001"}),
+                    "serials 500..1000 are also in row 2 of this file",
+                ),
             ],
         )
     elif registry == "isometric":
