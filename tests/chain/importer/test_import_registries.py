@@ -166,6 +166,10 @@ def _hostile(registry: str, folder: Path) -> dict[str, list[tuple[int, str]]]:
                     "'is_buffer' is not true or false",
                 ),
                 (
+                    _row(iss, 2, serial="CDC_1_1_1_321_14_8", project_id="CDC-2"),
+                    "project id '1' in the serial disagrees with row column 'project_id'",
+                ),
+                (
                     _row(iss, 2, serial="CDC_1_1_1_321_14_9", vintage_of_credits="2010"),
                     "is not a period",
                 ),
