@@ -50,10 +50,10 @@ def test_deploy_starts_the_local_chain_and_audit_verify_passes(
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True
     assert report["discrepancies"] == []
-    # constructor admin grant, 2 role grants, 8 programmes (each with its admin's grant), and
-    # the identity policies of the 7 with a registry adapter: 7 policies, and the namespaces
-    # VCS (1) and CDM (every ISO 3166 code) fix.
-    assert report["audit_seq"] == 1 + 2 + 8 * 2 + 7 + 1 + 249
+    # constructor admin grant, 2 role grants, 11 programmes (each with its admin's grant), and
+    # the identity policies of the 8 whose registry needs one (JCREDIT, ISOMETRIC and PURO
+    # start open): 8 policies, and the namespaces VCS (1) and CDM (every ISO 3166 code) fix.
+    assert report["audit_seq"] == 1 + 2 + 11 * 2 + 8 + 1 + 249
     assert report["audit_head"].startswith("0x") and len(report["audit_head"]) == 66
 
 
@@ -191,7 +191,10 @@ def test_a_real_node_deploy_gives_each_role_its_own_key(
         out = capsys.readouterr().out
         assert f"admin {OPERATOR}, compliance {COMPLIANCE}, pauser {PAUSER}" in out
         assert f"programme VCS: admin {VERRA}; its admin sets its identity policy" in out
-        assert "not registered (no --program-admin named): CCER, ACR, CAR, ART, JCREDIT" in out
+        assert (
+            "not registered (no --program-admin named): CCER, ACR, CAR, ART, JCREDIT, "
+            "CERCARBONO, ISOMETRIC, PURO"
+        ) in out
 
         w3 = Web3(Web3.HTTPProvider(node.url))
         ledger = LedgerClient.for_deployment(w3, Deployment.load(data_dir / "deployment.json"))
@@ -208,7 +211,7 @@ def test_a_real_node_deploy_gives_each_role_its_own_key(
             assert ledger.has_role(role, admin)
             if admin != OPERATOR:
                 assert not ledger.has_role(role, OPERATOR)
-        for code in ("CCER", "ACR", "CAR", "ART", "JCREDIT"):
+        for code in ("CCER", "ACR", "CAR", "ART", "JCREDIT", "CERCARBONO", "ISOMETRIC", "PURO"):
             assert ledger.program_id(code) == 0
         # VCS's policy waits for Verra's own key; CDM's the operator, its named admin, set.
         assert ledger.program_policy(ledger.program_id("VCS")).fixed_namespaces is False
