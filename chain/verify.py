@@ -12,6 +12,10 @@
 5. Check the store's recent ``blocks`` (what the indexer finds a reorg's common ancestor by)
    against the node's headers: they cannot be diffed, since how many a store keeps depends on
    the ``--confirmations`` it was built with, which is not recorded.
+   Per pool (``chain._verify_pools``): the unit supply the log implies equals the tonnes the
+   pool's token address holds and the contract's own supply; every unit balance equals the
+   contract's; no move spends units its sender did not hold. With a store, also the store's
+   supply against the sum of its balances and the tonnes its token holds in ``serial_ranges``.
 6. With a store: report every cross-programme overlap among linked projects
    (``linked_overlaps``): two batches of one link group, bridged under different programmes,
    whose vintage periods overlap, before the link or since (the contract refuses those since,
@@ -40,6 +44,12 @@ from sqlalchemy.pool import StaticPool
 from web3 import Web3
 
 from chain import audit
+from chain._verify_pools import (
+    PoolFinding,
+    check_chain_pools,
+    check_store_pools,
+    replay_pools,
+)
 from chain.client import LedgerClient
 from chain.deployment import Deployment
 from chain.domain import RangeState
@@ -186,6 +196,12 @@ def _verify_ledger(
         if count is not None:
             count("batches compared", done, len(replay.batches))
 
+    pools, broken = replay_pools(trail)
+    if pools or broken:
+        say(f"checking {len(pools)} pools: unit supply against the tonnes each holds")
+        broken += check_chain_pools(pools, replay.batches.values(), client.contract, block)
+        found.extend(_pool_discrepancy(p) for p in broken)
+
     report = VerificationReport(
         ok=not found,
         audit_seq=seq,
@@ -320,6 +336,10 @@ def verify_succession(
     ]
 
 
+def _pool_discrepancy(p: PoolFinding) -> Discrepancy:
+    return Discrepancy("pool", p.block, p.event, p.field, p.message)
+
+
 def _recompute(
     trail: list[LedgerEvent], state: audit.AuditState, found: list[Discrepancy]
 ) -> audit.AuditState:
@@ -441,6 +461,7 @@ def verify_store(
             Discrepancy("store", d.block, d.table, d.column or "row", d.describe())
             for d in diff_stores(expected, conn)
         ]
+        found.extend(_pool_discrepancy(p) for p in check_store_pools(conn))
     with expected.connect() as conn:
         want = conn.execute(sa.select(schema.checkpoint)).one()
     for name in ("block_number", "block_hash", "audit_seq", "audit_head", "paused"):

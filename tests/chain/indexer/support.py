@@ -532,6 +532,13 @@ ALL_TABLES = (
     s.cancellations,
     s.accounts,
     s.roles,
+    s.program_units,
+    s.pools,
+    s.pool_list_entries,
+    s.pool_balances,
+    s.pool_approvals,
+    s.pool_unit_moves,
+    s.pool_serial_moves,
 )
 """Every table, parents before children (for inserts)."""
 
