@@ -33,13 +33,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "pools",
-        sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("token", _ADDRESS, nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("symbol", sa.Text(), nullable=False),
         sa.Column("programmes", _HASH, nullable=False),
-        sa.Column("vintage_from", sa.Integer(), nullable=False),
-        sa.Column("vintage_to", sa.Integer(), nullable=False),
+        sa.Column("vintage_from", sa.BigInteger(), nullable=False),
+        sa.Column("vintage_to", sa.BigInteger(), nullable=False),
         sa.Column("labels_required", sa.Integer(), nullable=False),
         sa.Column("country_mode", sa.SmallInteger(), nullable=False),
         sa.Column("type_mode", sa.SmallInteger(), nullable=False),
@@ -55,7 +55,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "pool_list_entries",
-        sa.Column("pool_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("pool_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("kind", sa.SmallInteger(), autoincrement=False, nullable=False),
         sa.Column("tag", sa.String(length=18), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
@@ -65,7 +65,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "pool_balances",
-        sa.Column("pool_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("pool_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("account", _ADDRESS, nullable=False),
         sa.Column("units", sa.BigInteger(), nullable=False),
         sa.Column("seq", sa.BigInteger(), nullable=False),
@@ -76,7 +76,7 @@ def upgrade() -> None:
     )
     op.create_table(
         "pool_approvals",
-        sa.Column("pool_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("pool_id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("owner", _ADDRESS, nullable=False),
         sa.Column("spender", _ADDRESS, nullable=False),
         sa.Column("amount", sa.String(length=78), nullable=False),
@@ -86,7 +86,7 @@ def upgrade() -> None:
     op.create_table(
         "pool_unit_moves",
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("pool_id", sa.Integer(), nullable=False),
+        sa.Column("pool_id", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("from_account", _ADDRESS, nullable=False),
         sa.Column("to_account", _ADDRESS, nullable=False),
@@ -100,7 +100,7 @@ def upgrade() -> None:
     op.create_table(
         "pool_serial_moves",
         sa.Column("seq", sa.BigInteger(), autoincrement=False, nullable=False),
-        sa.Column("pool_id", sa.Integer(), nullable=False),
+        sa.Column("pool_id", sa.BigInteger(), nullable=False),
         sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("account", _ADDRESS, nullable=False),
         sa.Column("batch_id", sa.BigInteger(), nullable=False),
