@@ -339,22 +339,22 @@ def pool_composition(conn: Connection, pool_id: int) -> PoolComposition:
         q = _held_ranges(token).with_only_columns(
             sa.func.sum(r.c.last_serial - r.c.first_serial + 1),
             s.programs.c.code,
-            s.batches.c.vintage_start / 10_000,
+            s.batches.c.vintage_start,
             s.projects.c.country,
             s.projects.c.project_type,
         )
         q = q.group_by(
             s.programs.c.code,
-            s.batches.c.vintage_start / 10_000,
+            s.batches.c.vintage_start,
             s.projects.c.country,
             s.projects.c.project_type,
         )
-        for tonnes, code, year, country, kind in conn.execute(q):
+        for tonnes, code, start, country, kind in conn.execute(q):
             t = int(tonnes)
             total += t
             for group, key in (
                 ("programme", str(code)),
-                ("vintage", str(int(year))),
+                ("vintage", str(int(start) // 10_000)),
                 ("country", str(country)),
                 ("type", str(kind)),
             ):
