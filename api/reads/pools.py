@@ -344,7 +344,7 @@ def pool_composition(conn: Connection, pool_id: int, by: CompositionBy) -> PoolC
     )
 
 
-def _batch_rows(conn: Connection, batch_ids: set[int]) -> dict[int, sa.Row[Any]]:
+def batch_rows(conn: Connection, batch_ids: set[int]) -> dict[int, sa.Row[Any]]:
     """What a registry serial is rebuilt from, for each batch."""
     if not batch_ids:
         return {}
@@ -380,7 +380,7 @@ def pool_ranges(
     key = decode_cursor(cursor, scope, 3)
     after = None if key is None else (key[0], key[1], key[2])
     page = store.pool_ranges(conn, pool_id, after=after, limit=limit)
-    rows = _batch_rows(conn, {r.batch_id for r in page.ranges})
+    rows = batch_rows(conn, {r.batch_id for r in page.ranges})
     items = [
         PoolRangeOut(
             batch_id=r.batch_id,
@@ -419,7 +419,7 @@ def pool_activity(
     scope = {"list": "pool-activity", "pool": pool_id}
     key = decode_cursor(cursor, scope, 1)
     page = store.pool_activity(conn, pool_id, before=None if key is None else key[0], limit=limit)
-    rows = _batch_rows(conn, {sp.batch_id for a in page.activity for sp in a.serials})
+    rows = batch_rows(conn, {sp.batch_id for a in page.activity for sp in a.serials})
     items = [
         PoolActivityOut(
             seq=a.seq,
