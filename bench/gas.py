@@ -35,6 +35,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.crypto import keccak
 from web3 import Web3
+from web3.contract.contract import ContractFunction
 from web3.providers.rpc import HTTPProvider
 
 from chain import registries
@@ -571,7 +572,7 @@ def _measure_pools(
     alice.pool_deposit(small, single, *_whole(admin, single))
     say(f"bridging {pool_batches:,} blocks and depositing each into a pool")
     ids = bridge_many(range(after + 101, after + 101 + pool_batches))
-    calls = []
+    calls: list[tuple[ContractFunction, int]] = []
     previous = 0
     for n, batch_id in enumerate(ids, start=1):
         first, last = _whole(admin, batch_id)
