@@ -4,7 +4,7 @@ pragma solidity ^0.8.24;
 import {BatchRecord, Purpose, RangeState, Retirement} from "./CreditTypes.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
 import {PoolBase} from "./PoolBase.sol";
-import {PoolToken} from "./PoolToken.sol";
+import {IPoolLedger, PoolToken} from "./PoolToken.sol";
 
 /// @title The ledger's pools: fungible units, serial-exact redemption and retirement
 /// @notice The second module of {CarbonLedger}: the ledger delegates what it does not know to
@@ -18,7 +18,7 @@ import {PoolToken} from "./PoolToken.sol";
 /// address) and mints as many units; burning units gives back, or retires, exact serials in
 /// the pool's order: oldest vintage first, then oldest batch, then lowest serial. Per pool, the
 /// unit supply always equals the tonnes the pool's account holds.
-contract LedgerPools is PoolBase {
+contract LedgerPools is PoolBase, IPoolLedger {
     /// @dev The module every call this one does not know is delegated to.
     address private immutable _rules;
 
@@ -88,6 +88,7 @@ contract LedgerPools is PoolBase {
     /// reached, not with the quantity or the pool's size.
     /// Emits {SerialsMoved} per range, then {PoolUnitsMoved} (to zero).
     function poolRedeem(uint32 poolId, uint256 units) external whenNotPaused {
+        // slither-disable-next-line uninitialized-local -- no beneficiary: a redemption, see {_take}
         Retirement memory none;
         _fromHead(poolId, units, none);
     }
@@ -146,6 +147,7 @@ contract LedgerPools is PoolBase {
         if (units == 0 || units > size) revert InsufficientPoolUnits(poolId, token, size, units);
         address caller = _msgSender();
         _burn(poolId, p, caller, units);
+        // slither-disable-next-line uninitialized-local -- no beneficiary: a redemption, see {_take}
         Retirement memory none;
         _take(key, node.start, units, token, none);
         if (units == size) {
@@ -201,19 +203,19 @@ contract LedgerPools is PoolBase {
         return true;
     }
 
-    /// @notice Sets `spender`'s allowance over `owner`'s units to `amount`, for the pool's token.
+    /// @notice Sets `spender`'s allowance over `holder`'s units to `amount`, for the pool's token.
     /// @dev Requirements: caller is the pool's token; not paused; `spender` is not the zero
     /// address. Emits {PoolUnitsApproved}, then the token's Approval.
-    function poolTokenApprove(uint32 poolId, address owner, address spender, uint256 amount)
+    function poolTokenApprove(uint32 poolId, address holder, address spender, uint256 amount)
         external
         whenNotPaused
         returns (bool)
     {
         address token = _onlyToken(poolId);
         if (spender == address(0)) revert InvalidAccount(spender);
-        _ledger().poolAllowances[poolId][owner][spender] = amount;
-        _emitAudited(PoolUnitsApproved.selector, _topic(poolId), _topic(owner), abi.encode(spender, amount));
-        PoolToken(token).emitApproval(owner, spender, amount);
+        _ledger().poolAllowances[poolId][holder][spender] = amount;
+        _emitAudited(PoolUnitsApproved.selector, _topic(poolId), _topic(holder), abi.encode(spender, amount));
+        PoolToken(token).emitApproval(holder, spender, amount);
         return true;
     }
 
@@ -227,9 +229,9 @@ contract LedgerPools is PoolBase {
         return _ledger().poolBalances[poolId][account];
     }
 
-    /// @notice Units of `owner`'s in a pool that `spender` may still move.
-    function poolUnitAllowance(uint32 poolId, address owner, address spender) external view returns (uint256) {
-        return _ledger().poolAllowances[poolId][owner][spender];
+    /// @notice Units of `holder`'s in a pool that `spender` may still move.
+    function poolUnitAllowance(uint32 poolId, address holder, address spender) external view returns (uint256) {
+        return _ledger().poolAllowances[poolId][holder][spender];
     }
 
     /// @dev Burns `units` of the caller's and moves as many serials from the head of the order.
