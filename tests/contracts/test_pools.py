@@ -799,3 +799,14 @@ def test_lists_only_shrink_an_only_list_and_grow_an_except_list(pools: Ledger) -
     bridge_range(pools, 1, 10)
     with reverts(PoolIneligible, poolId=pool_id, batchId=1, rule=5):
         attempt(pools.alice, _deposit_fn(pools, pools.alice, pool_id, 1, 1, 10))
+
+
+def test_audit_verify_checks_each_pools_supply_against_its_holdings(pools: Ledger) -> None:
+    from chain.verify import verify_chain
+
+    pool_id = _fill(pools)
+    pools.alice.pool_redeem(pool_id, 7)
+    pools.alice.pool_retire(pool_id, 4, "Acme")
+    report = verify_chain(pools.chain.w3, pools.deployment)
+    assert report.ok, report.discrepancies
+    assert pools.admin.pool(pool_id).supply == 14
