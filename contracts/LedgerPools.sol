@@ -135,36 +135,33 @@ contract LedgerPools is PoolBase, IPoolLedger {
     /// the head), otherwise it is not read.
     /// Emits {SerialsMoved}, then {PoolUnitsMoved} (to zero).
     function poolRedeemRange(uint32 poolId, uint256 key, uint256 prevHint, uint64 units) external whenNotPaused {
-        LedgerStorage.Pool storage p = _pool(poolId);
-        mapping(uint256 => LedgerStorage.PoolNode) storage nodes = _ledger().poolNodes[poolId];
-        LedgerStorage.PoolNode memory node = nodes[key];
-        if (key == 0 || node.next == 0) revert UnknownPoolRange(poolId, key);
-        uint64 batchId = uint64(key >> 64);
-        uint8 rule = _ineligible(poolId, p, _batch(batchId));
-        if (rule != 0) revert PoolIneligible(poolId, batchId, rule);
-        uint64 size = uint64(key) - node.start + 1;
-        address token = p.token;
-        if (units == 0 || units > size) revert InsufficientPoolUnits(poolId, token, size, units);
-        address caller = _msgSender();
-        _burn(poolId, p, caller, units);
         // slither-disable-next-line uninitialized-local -- no beneficiary: a redemption, see {_take}
         Retirement memory none;
-        _take(key, node.start, units, token, none);
-        if (units == size) {
-            if (nodes[prevHint].next != key) revert InvalidPoolHint(poolId, prevHint);
-            nodes[prevHint].next = node.next;
-            delete nodes[key];
-            // The range was counted when deposited.
-            unchecked {
-                --p.ranges;
-            }
-        } else {
-            // `units < size`, so the new start is still at most the range's last serial.
-            unchecked {
-                nodes[key].start = node.start + units;
-            }
+        _fromRange(poolId, key, prevHint, units, none);
+    }
+
+    /// @notice Burns units and retires exactly the serials `r` names from one named range of
+    /// the pool: `r.firstSerial` must be the range's lowest serial (serials leave a range from
+    /// its bottom), `r.lastSerial` within it; one retirement, held by the caller.
+    /// @dev Requirements: as {poolRedeemRange}, with `units = r.lastSerial - r.firstSerial + 1`;
+    /// `r.batchId` is the range's batch and `r.firstSerial` its first serial
+    /// ({InvalidRangeHint} otherwise); the retirement's terms as {poolRetire}.
+    /// Emits {SerialsMoved} then {CreditsRetired}; then {PoolUnitsMoved} (to zero).
+    /// @return retirementId The retirement's id.
+    function poolRetireRange(uint32 poolId, uint256 key, uint256 prevHint, Retirement calldata r)
+        external
+        whenNotPaused
+        returns (uint64 retirementId)
+    {
+        _checkRetirementTerms(r.beneficiary, r.jurisdiction, r.note, r.consumptionStart, r.consumptionEnd, false);
+        LedgerStorage.PoolNode memory node = _ledger().poolNodes[poolId][key];
+        if (key == 0 || node.next == 0) revert UnknownPoolRange(poolId, key);
+        if (r.batchId != uint64(key >> 64) || r.firstSerial != node.start || r.lastSerial < r.firstSerial) {
+            revert InvalidRangeHint(r.batchId, r.firstSerial);
         }
-        _unitsMoved(poolId, token, caller, address(0), units, caller);
+        retirementId = _ledger().retirementCount + 1;
+        // `firstSerial <= lastSerial` (checked above), both serials of one batch.
+        _fromRange(poolId, key, prevHint, r.lastSerial - r.firstSerial + 1, r);
     }
 
     /// @notice Moves `amount` units of `from`'s to `to`, for pool `poolId`'s token ({PoolToken}).
@@ -232,6 +229,39 @@ contract LedgerPools is PoolBase, IPoolLedger {
     /// @notice Units of `holder`'s in a pool that `spender` may still move.
     function poolUnitAllowance(uint32 poolId, address holder, address spender) external view returns (uint256) {
         return _ledger().poolAllowances[poolId][holder][spender];
+    }
+
+    /// @dev Burns `units` of the caller's and moves as many serials from the bottom of the
+    /// pool's range under `key` (held, or retired under `r` if it names a beneficiary).
+    function _fromRange(uint32 poolId, uint256 key, uint256 prevHint, uint64 units, Retirement memory r) private {
+        LedgerStorage.Pool storage p = _pool(poolId);
+        mapping(uint256 => LedgerStorage.PoolNode) storage nodes = _ledger().poolNodes[poolId];
+        LedgerStorage.PoolNode memory node = nodes[key];
+        if (key == 0 || node.next == 0) revert UnknownPoolRange(poolId, key);
+        uint64 batchId = uint64(key >> 64);
+        uint8 rule = _ineligible(poolId, p, _batch(batchId));
+        if (rule != 0) revert PoolIneligible(poolId, batchId, rule);
+        uint64 size = uint64(key) - node.start + 1;
+        address token = p.token;
+        if (units == 0 || units > size) revert InsufficientPoolUnits(poolId, token, size, units);
+        address caller = _msgSender();
+        _burn(poolId, p, caller, units);
+        _take(key, node.start, units, token, r);
+        if (units == size) {
+            if (nodes[prevHint].next != key) revert InvalidPoolHint(poolId, prevHint);
+            nodes[prevHint].next = node.next;
+            delete nodes[key];
+            // The range was counted when deposited.
+            unchecked {
+                --p.ranges;
+            }
+        } else {
+            // `units < size`, so the new start is still at most the range's last serial.
+            unchecked {
+                nodes[key].start = node.start + units;
+            }
+        }
+        _unitsMoved(poolId, token, caller, address(0), units, caller);
     }
 
     /// @dev Burns `units` of the caller's and moves as many serials from the head of the order.
