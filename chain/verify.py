@@ -6,7 +6,9 @@
 2. Replay holdings from the log (``chain.replay``): every move must spend serials its sender
    held, every range must stay within its batch, and per batch
    bridged = held + retired + detokenised + cancelled.
-3. Compare the replayed ranges and totals with the contract's own storage, batch by batch.
+3. Compare the replayed ranges and totals with the contract's own storage, batch by batch;
+   and per pool, that its unit supply (minted less burned, from the log) equals the tonnes
+   its account holds in the replayed ranges and the supply the contract reports.
 4. With a query store: re-index the chain's logs up to the store's checkpoint into an in-memory
    store and diff every table row by row, so an edited, deleted or inserted row is named.
 5. Check the store's recent ``blocks`` (what the indexer finds a reorg's common ancestor by)
