@@ -48,6 +48,7 @@ from chain.errors import (
     InvalidRangeHint,
 )
 from chain.events import LedgerEvent, decode_logs
+from chain.pools import PoolsMixin
 from chain.signing import SignedRequest, bridge_typed_data, retire_typed_data, sign_typed
 from chain.transactions import TxSender
 
@@ -80,7 +81,7 @@ class RetireResult(TxResult):
     last_serial: int = 0
 
 
-class LedgerClient:
+class LedgerClient(PoolsMixin):
     def __init__(self, w3: Web3, address: str, sender: TxSender | None = None) -> None:
         self.w3 = w3
         self.address = Web3.to_checksum_address(address)
