@@ -121,7 +121,13 @@ def list_pool(draw: Draw, m: Mirror, a: Actors) -> Call:
 
 
 def deposit(draw: Draw, m: Mirror, a: Actors) -> Call:
-    span = _span(draw, m, lambda b, h: h not in m.pool_tokens)
+    """Serials of a held range into a pool; with none held outside the pools, a redemption
+    (which gives some back) instead."""
+    if m.pool_balances and not any(
+        r.holder not in m.pool_tokens for b in m.batches for _, r in m.held(b)
+    ):
+        return redeem(draw, m, a)
+    span = _span(draw, m, lambda b, h: True)
     holder = _holder(draw, span, a)
     pool = _pool(draw, m)
     hint = 0
@@ -218,7 +224,7 @@ def unit_transfer_from(draw: Draw, m: Mirror, a: Actors) -> Call:
 KINDS = (  # the first is drawn most (Hypothesis's simplest choice)
     (10, deposit),
     (4, redeem),
-    (4, retire),
+    (6, retire),
     (3, unit_transfer),
     (2, unit_approve),
     (2, unit_transfer_from),
