@@ -5,6 +5,7 @@ On the chain (from the log alone, then against the contract's views at the same 
 - the units each ``PoolUnitsMoved`` moves were held by its sender (no balance goes negative);
 - per pool, the unit supply the log implies equals the tonnes the pool's token address holds
   ``Held`` in the replayed holdings, and equals the contract's own ``pool(poolId).supply``;
+  the ranges it holds are as many as the contract's order list has (``pool(poolId).ranges``);
 - every balance the log implies equals the contract's ``poolUnitBalance``.
 
 In the store (besides the row-by-row diff against a re-derivation, which covers the pool tables
@@ -105,6 +106,16 @@ def held_by(batches: Iterable[BatchHoldings], accounts: set[str]) -> dict[str, i
     return out
 
 
+def ranges_held(batches: Iterable[BatchHoldings], accounts: set[str]) -> dict[str, int]:
+    """Held ranges each of ``accounts`` has across ``batches``."""
+    out = dict.fromkeys(accounts, 0)
+    for batch in batches:
+        for r in batch.ranges:
+            if r.state == RangeState.HELD and r.holder in out:
+                out[r.holder] += 1
+    return out
+
+
 def check_chain_pools(
     pools: dict[int, ReplayedPool],
     batches: Iterable[BatchHoldings],
@@ -114,7 +125,9 @@ def check_chain_pools(
     """Each pool's replayed supply against the tonnes its token holds in the replayed
     holdings, and against the contract's views (``pool``, ``poolUnitBalance``) at ``block``."""
     found: list[PoolFinding] = []
+    batches = list(batches)
     held = held_by(batches, {p.token for p in pools.values()})
+    counts = ranges_held(batches, {p.token for p in pools.values()})
     for pool_id, pool in sorted(pools.items()):
         tonnes = held[pool.token]
         if pool.supply != tonnes:
@@ -129,6 +142,17 @@ def check_chain_pools(
             )
         view = contract.functions.pool(pool_id).call(block_identifier=block)
         on_chain = int(_member(view, "supply", 2))
+        listed = int(_member(view, "ranges", 3))
+        if listed != counts[pool.token]:
+            found.append(
+                PoolFinding(
+                    block,
+                    "pool",
+                    "ranges",
+                    f"pool {pool_id}: its token holds {counts[pool.token]} ranges by the log, "
+                    f"the contract's order list has {listed}",
+                )
+            )
         if on_chain != pool.supply:
             found.append(
                 PoolFinding(

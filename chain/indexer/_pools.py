@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
-from eth_hash.auto import keccak
+from eth_utils.crypto import keccak
 from sqlalchemy.engine import Connection
 
 from chain.domain import RangeState

@@ -157,9 +157,11 @@ def allowance(client: LedgerClient, pool_id: int, owner: str, spender: str) -> i
 def pool_life(ledger: AnvilLedger) -> tuple[int, str]:
     """A pool's life on the ledger: created with lists and a Unicode name; deposits from
     three batches of two vintages and two programmes; units moved by ERC-20 transfer, an
-    unlimited and a limited approve and transferFrom; a redeem and a retirement across
+    unlimited and a limited approve and transferFrom; a kilogram programme's unit; a redeem and a retirement across
     ranges in redeem order; a tightening and a list change. Returns (pool id, token)."""
     a, b, c, d = ledger.alice, ledger.bob, ledger.carol, ledger.dave
+    kilograms = ledger.admin.register_program("KGM")
+    _send(ledger.admin, "setProgramUnit", kilograms, 1000)  # its serials are kilograms
     old = bridge_vintage(ledger, 500, a.account, dt.date(2016, 7, 1))
     new = bridge_vintage(ledger, 1000, a.account, dt.date(2021, 1, 1))
     gs = bridge_vintage(ledger, 300, b.account, dt.date(2019, 3, 1), gs=True)

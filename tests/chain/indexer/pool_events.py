@@ -6,11 +6,17 @@ a chain. The whole pipeline on a real contract is tested in ``test_pools_chain.p
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
+
 from chain.domain import RangeState
 from chain.events import LedgerEvent
+from chain.indexer.writer import AuditPosition, StoreWriter
+from chain.store import schema as s
+from chain.store.engine import open_store
 
 ZERO = "0x" + "0" * 40
 ALICE = "0x" + "a1" * 20
@@ -286,3 +292,56 @@ def lifecycle() -> Log:
     log.list_update(1, 0, "BR", False)
     log.list_update(1, 2, "VM0007", True)
     return log
+
+
+def open_mirror(store_factory: Callable[[], str]) -> sa.Engine:
+    """A migrated store of the test's backend with a chain and a checkpoint (as the indexer
+    makes them), ready for events."""
+    engine = open_store(store_factory())
+    with engine.begin() as conn:
+        conn.execute(
+            s.chain_info.insert().values(
+                id=1,
+                chain_id=31337,
+                genesis_hash="0x" + "11" * 32,
+                contract_address="0x" + "22" * 20,
+                deploy_block=1,
+                deploy_block_hash="0x" + "33" * 32,
+            )
+        )
+        conn.execute(
+            s.checkpoint.insert().values(
+                id=1,
+                block_number=0,
+                block_hash="0x" + "00" * 32,
+                audit_seq=0,
+                audit_head="0x" + "00" * 32,
+                paused=False,
+                updated_at=0,
+            )
+        )
+    return engine
+
+
+def write_events(
+    engine: sa.Engine, events: Sequence[LedgerEvent], *, per_block: bool = True
+) -> None:
+    """Apply ``events`` as the indexer does: a chunk per block (or all in one), one writer."""
+    writer = StoreWriter()
+    with engine.connect() as conn:
+        last = conn.execute(
+            sa.select(s.events.c.seq, s.events.c.audit_head)
+            .order_by(s.events.c.seq.desc())
+            .limit(1)
+        ).one_or_none()
+    position = (
+        AuditPosition(0, b"\0" * 32)
+        if last is None
+        else AuditPosition(int(last.seq), bytes.fromhex(str(last.audit_head)[2:]))
+    )
+    chunks: dict[int, list[LedgerEvent]] = {}
+    for e in events:
+        chunks.setdefault(e.block_number if per_block else 0, []).append(e)
+    for chunk in chunks.values():
+        with engine.begin() as conn:
+            position = writer.apply(conn, chunk, position)[0]

@@ -7,17 +7,14 @@ and the indexer refusing units that were never held (rather than storing a negat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from chain.errors import IndexerError
-from chain.events import LedgerEvent
 from chain.indexer._pools import list_tag
 from chain.indexer.rollback import rollback_to
-from chain.indexer.writer import AuditPosition, StoreWriter
 from chain.store import schema as s
 from tests.chain.conftest import StoreFactory
 from tests.chain.indexer.pool_events import (
@@ -33,65 +30,16 @@ from tests.chain.indexer.pool_events import (
     ZERO,
     Log,
     lifecycle,
+    open_mirror,
     rules,
+    write_events,
 )
 from tests.chain.indexer.support import rows, snapshot_store
 
 
-def _open(store_factory: StoreFactory) -> sa.Engine:
-    from chain.store.engine import open_store
-
-    engine = open_store(store_factory())
-    with engine.begin() as conn:
-        conn.execute(
-            s.chain_info.insert().values(
-                id=1,
-                chain_id=31337,
-                genesis_hash="0x" + "11" * 32,
-                contract_address="0x" + "22" * 20,
-                deploy_block=1,
-                deploy_block_hash="0x" + "33" * 32,
-            )
-        )
-        conn.execute(
-            s.checkpoint.insert().values(
-                id=1,
-                block_number=0,
-                block_hash="0x" + "00" * 32,
-                audit_seq=0,
-                audit_head="0x" + "00" * 32,
-                paused=False,
-                updated_at=0,
-            )
-        )
-    return engine
-
-
-def _write(engine: sa.Engine, events: Sequence[LedgerEvent], *, per_block: bool = True) -> None:
-    """Apply ``events`` as the indexer does: a chunk per block (or all in one), one writer."""
-    writer = StoreWriter()
-    with engine.connect() as conn:
-        last = conn.execute(
-            sa.select(s.events.c.seq, s.events.c.audit_head)
-            .order_by(s.events.c.seq.desc())
-            .limit(1)
-        ).one_or_none()
-    position = (
-        AuditPosition(0, b"\0" * 32)
-        if last is None
-        else AuditPosition(int(last.seq), bytes.fromhex(str(last.audit_head)[2:]))
-    )
-    chunks: dict[int, list[LedgerEvent]] = {}
-    for e in events:
-        chunks.setdefault(e.block_number if per_block else 0, []).append(e)
-    for chunk in chunks.values():
-        with engine.begin() as conn:
-            position = writer.apply(conn, chunk, position)[0]
-
-
 @pytest.fixture
 def engine(store_factory: StoreFactory) -> sa.Engine:
-    return _open(store_factory)
+    return open_mirror(store_factory)
 
 
 def _by(table: sa.Table, engine: sa.Engine, *key: str) -> dict[Any, dict[str, Any]]:
@@ -100,7 +48,7 @@ def _by(table: sa.Table, engine: sa.Engine, *key: str) -> dict[Any, dict[str, An
 
 def test_a_pool_lifecycle_is_mirrored_exactly(engine: sa.Engine) -> None:
     log = lifecycle()
-    _write(engine, log.events)
+    write_events(engine, log.events)
 
     (pool,) = rows(engine, s.pools)
     created = next(e for e in log.events if e.name == "PoolCreated")
@@ -191,9 +139,9 @@ def test_a_pool_lifecycle_is_mirrored_exactly(engine: sa.Engine) -> None:
 
 def test_one_chunk_or_a_chunk_per_block_give_the_same_rows(store_factory: StoreFactory) -> None:
     log = lifecycle()
-    one, many = _open(store_factory), _open(store_factory)
-    _write(one, log.events, per_block=False)
-    _write(many, log.events)
+    one, many = open_mirror(store_factory), open_mirror(store_factory)
+    write_events(one, log.events, per_block=False)
+    write_events(many, log.events)
     assert snapshot_store(one) == snapshot_store(many)
 
 
@@ -203,9 +151,9 @@ def test_a_reorg_undoes_the_pool_rows_of_the_blocks_above_the_ancestor(
 ) -> None:
     """Rolled back to ``block``, the store equals one that only ever saw blocks up to it."""
     log = lifecycle()
-    full, want = _open(store_factory), _open(store_factory)
-    _write(full, log.events)
-    _write(want, [e for e in log.events if e.block_number <= block])
+    full, want = open_mirror(store_factory), open_mirror(store_factory)
+    write_events(full, log.events)
+    write_events(want, [e for e in log.events if e.block_number <= block])
     last = max(e.block_number for e in log.events if e.block_number <= block)
     with full.begin() as conn:
         rollback_to(conn, last, "0x" + f"{last:064x}")
@@ -233,12 +181,12 @@ def test_a_reorg_then_the_new_branch_gives_the_new_branch_rows(store_factory: St
     branch_b = Log(list(base.events), base.number)
     branch_b.deposit(BOB, 2, 2001, 2002)
     branch_b.transfer(BOB, CAROL, 1, BOB)
-    store, want = _open(store_factory), _open(store_factory)
-    _write(store, branch_a.events)
+    store, want = open_mirror(store_factory), open_mirror(store_factory)
+    write_events(store, branch_a.events)
     with store.begin() as conn:
         rollback_to(conn, ancestor, "0x" + f"{ancestor:064x}")
-    _write(store, branch_b.events[len(base.events) :])
-    _write(want, branch_b.events)
+    write_events(store, branch_b.events[len(base.events) :])
+    write_events(want, branch_b.events)
     got, expected = snapshot_store(store), snapshot_store(want)
     for table in (*s.POOL_TABLES, s.serial_ranges, s.events):
         assert got[table.name] == expected[table.name], table.name
@@ -266,7 +214,7 @@ def test_hostile_values_round_trip_exactly(engine: sa.Engine) -> None:
         lists=((0, "Côte d'Ivoire 100%"), (2, "VM0015 — 'quoted' \"double\"")),
     )
     log.approve(ALICE, BOB, MAX_UINT256, pool=4_294_967_295)
-    _write(engine, log.events)
+    write_events(engine, log.events)
     (pool,) = rows(engine, s.pools)
     assert pool["id"] == 4_294_967_295
     assert int(pool["programmes"], 16) == everything
@@ -289,7 +237,7 @@ def test_the_unicode_pool_name_round_trips(engine: sa.Engine) -> None:
     log = Log()
     log.setup()
     log.create_pool()
-    _write(engine, log.events)
+    write_events(engine, log.events)
     assert rows(engine, s.pools)[0]["name"] == POOL_NAME
 
 
@@ -300,7 +248,7 @@ def test_units_never_held_stop_the_indexer_naming_the_event(engine: sa.Engine) -
     log.deposit(ALICE, 1, 1, 5)
     log.transfer(ALICE, BOB, 6, ALICE)
     with pytest.raises(IndexerError, match=r"moves 6 units of pool 1, holding 5"):
-        _write(engine, log.events, per_block=False)
+        write_events(engine, log.events, per_block=False)
 
 
 def test_an_allowance_overspent_stops_the_indexer(engine: sa.Engine) -> None:
@@ -311,7 +259,7 @@ def test_an_allowance_overspent_stops_the_indexer(engine: sa.Engine) -> None:
     log.approve(ALICE, BOB, 2)
     log.transfer(ALICE, CAROL, 3, BOB)
     with pytest.raises(IndexerError, match=r"allowed 2"):
-        _write(engine, log.events, per_block=False)
+        write_events(engine, log.events, per_block=False)
 
 
 def test_units_of_an_unknown_pool_stop_the_indexer(engine: sa.Engine) -> None:
@@ -319,7 +267,7 @@ def test_units_of_an_unknown_pool_stop_the_indexer(engine: sa.Engine) -> None:
     log.setup()
     log.transfer(ALICE, BOB, 1, ALICE, pool=9)
     with pytest.raises(IndexerError, match=r"pool 9, which the store does not have"):
-        _write(engine, log.events, per_block=False)
+        write_events(engine, log.events, per_block=False)
 
 
 def test_a_supply_beyond_the_store_is_refused_loudly(engine: sa.Engine) -> None:
@@ -329,4 +277,4 @@ def test_a_supply_beyond_the_store_is_refused_loudly(engine: sa.Engine) -> None:
     log.tx()
     log.units(1, ZERO, ALICE, 2**63, ALICE)
     with pytest.raises(IndexerError, match=r"beyond what the store can hold"):
-        _write(engine, log.events, per_block=False)
+        write_events(engine, log.events, per_block=False)
