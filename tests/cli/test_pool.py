@@ -25,11 +25,21 @@ def holder(cli: Cli, governed_dir: Path, dev_keys: list[Keyed]) -> tuple[Keyed, 
     return issuer, batch, first
 
 
-def test_a_pool_from_creation_to_retirement(cli: Cli, holder: tuple[Keyed, int, int]) -> None:
-    keyed, batch, first = holder
-    granted = cli.json("pool", "grant", OPERATOR)
+def test_the_ledger_admin_grants_and_revokes_pool_admins(cli: Cli, dev_keys: list[Keyed]) -> None:
+    other = dev_keys[2]
+    granted = cli.json("pool", "grant", other.address)
     assert granted["pool_admin"] is True
     assert_transactions(granted, "RoleUpdated")
+    revoked = cli.json("pool", "revoke", other.address)
+    assert revoked["pool_admin"] is False
+    assert "AccessControlUnauthorizedAccount" in cli.refused(
+        "pool", "create", "--name", "x", "--symbol", "X", "--program", "VCS", *other.flags
+    )
+
+
+def test_a_pool_from_creation_to_retirement(cli: Cli, holder: tuple[Keyed, int, int]) -> None:
+    keyed, batch, first = holder
+    assert cli.json("pool", "grant", OPERATOR)["pool_admin"] is True  # deploy gave it already
     created = cli.json(
         "pool", "create", "--name", "Nature <b>pool</b>", "--symbol", "NAT",
         "--program", "VCS", "--vintage-from", "2016-01-01", "--types-only", "AFOLU",
@@ -65,7 +75,6 @@ def test_a_pool_from_creation_to_retirement(cli: Cli, holder: tuple[Keyed, int, 
 
 def test_refusals_name_the_rule(cli: Cli, holder: tuple[Keyed, int, int]) -> None:
     keyed, batch, first = holder
-    cli.json("pool", "grant", OPERATOR)
     late = cli.json(
         "pool", "create", "--name", "Late", "--symbol", "LATE", "--program", "VCS",
         "--vintage-from", "2022-01-01",
