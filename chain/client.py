@@ -189,7 +189,8 @@ class LedgerClient(PoolsMixin):
         return bytes(self._call(self.contract.functions.issuerRole(program_id)))
 
     def role(self, name: str) -> bytes:
-        """``"COMPLIANCE_ROLE"``, ``"PAUSER_ROLE"`` or ``"DEFAULT_ADMIN_ROLE"``."""
+        """``"COMPLIANCE_ROLE"``, ``"PAUSER_ROLE"``, ``"POOL_ADMIN_ROLE"`` or
+        ``"DEFAULT_ADMIN_ROLE"``."""
         return bytes(self._call(getattr(self.contract.functions, name)()))
 
     def grant_role(self, role: bytes, account: str) -> TxResult:

@@ -26,6 +26,7 @@ from chain.domain import (
     PoolRange,
     PoolRules,
     Purpose,
+    RetirementRequest,
     date_to_int,
     int_to_date,
     label_names,
@@ -155,6 +156,19 @@ class PoolsMixin:
             date_to_int(consumption_end),
             note,
         )
+        return self._transact(fn)
+
+    def pool_retire_range(self, pool_id: int, request: RetirementRequest) -> Any:
+        """Burn units and retire exactly ``request``'s serials from the pool range that starts
+        at ``request.first_serial`` (serials leave a pool range from its bottom)."""
+        found = [
+            r
+            for r in self.pool_ranges(pool_id)
+            if r.batch_id == request.batch_id and r.first_serial == request.first_serial
+        ]
+        key = found[0].key if found else 0
+        prev = int(self._call(self.contract.functions.findPoolHint(pool_id, key, 0))) if key else 0
+        fn = self.contract.functions.poolRetireRange(pool_id, key, prev, request.as_abi())
         return self._transact(fn)
 
     def pool_token(self, pool_id: int) -> Contract:
