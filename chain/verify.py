@@ -6,18 +6,18 @@
 2. Replay holdings from the log (``chain.replay``): every move must spend serials its sender
    held, every range must stay within its batch, and per batch
    bridged = held + retired + detokenised + cancelled.
-3. Compare the replayed ranges and totals with the contract's own storage, batch by batch;
-   and per pool, that its unit supply (minted less burned, from the log) equals the tonnes
-   its account holds in the replayed ranges and the supply the contract reports.
+3. Compare the replayed ranges and totals with the contract's own storage, batch by batch.
+   Per pool (``chain._verify_pools``): the unit supply the log implies (minted less burned)
+   equals the tonnes the pool's token address holds in the replayed ranges and the contract's
+   own supply; every unit balance equals the contract's; the ranges it holds are as many as
+   its order list has; no move spends units its sender did not hold. With a store (4), also
+   the store's supply against the sum of its balances and the tonnes its token holds in
+   ``serial_ranges``.
 4. With a query store: re-index the chain's logs up to the store's checkpoint into an in-memory
    store and diff every table row by row, so an edited, deleted or inserted row is named.
 5. Check the store's recent ``blocks`` (what the indexer finds a reorg's common ancestor by)
    against the node's headers: they cannot be diffed, since how many a store keeps depends on
    the ``--confirmations`` it was built with, which is not recorded.
-   Per pool (``chain._verify_pools``): the unit supply the log implies equals the tonnes the
-   pool's token address holds and the contract's own supply; every unit balance equals the
-   contract's; no move spends units its sender did not hold. With a store, also the store's
-   supply against the sum of its balances and the tonnes its token holds in ``serial_ranges``.
 6. With a store: report every cross-programme overlap among linked projects
    (``linked_overlaps``): two batches of one link group, bridged under different programmes,
    whose vintage periods overlap, before the link or since (the contract refuses those since,

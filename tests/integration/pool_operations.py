@@ -108,14 +108,29 @@ def tighten_pool(draw: Draw, m: Mirror, a: Actors) -> Call:
 
 
 def list_pool(draw: Draw, m: Mirror, a: Actors) -> Call:
-    pool = _pool(draw, m)
-    kind = draw(st.integers(0, 99).map(lambda r: r % 3 if r < 97 else 3))
+    """Mostly a list change the pool's mode allows: exclusions added to an all-but-listed
+    list, values removed from an only-listed one; otherwise anything."""
+    lists = [
+        (pool, kind, int(row[mode]))
+        for pool, row in sorted(m.pools.items())
+        for kind, mode in enumerate(("country_mode", "type_mode", "methodology_mode"))
+        if int(row[mode]) in (1, 2)
+    ]
     values = list(draw(st.lists(hostile.text(SHORT_TEXT), min_size=1, max_size=2)))
-    listed = m.pool_lists.values()
-    known = [bytes(r["value"].encode()) for r in listed if r["pool_id"] == pool and r["listed"]]
-    if known and draw(st.integers(0, 1)):
-        values = [draw(st.sampled_from(known))]
-    function = draw(st.sampled_from(["listPool", "unlistPool"]))
+    if lists and draw(st.integers(0, 4)) < 4:
+        pool, kind, mode = draw(st.sampled_from(lists))
+        function = "listPool" if mode == 2 else "unlistPool"
+        known = [
+            r["value"].encode()
+            for r in m.pool_lists.values()
+            if (r["pool_id"], r["kind"], r["listed"]) == (pool, kind, True)
+        ]
+        if mode == 1 and known:
+            values = [draw(st.sampled_from(known))]
+    else:
+        pool = _pool(draw, m)
+        kind = draw(st.integers(0, 99).map(lambda r: r % 3 if r < 97 else 3))
+        function = draw(st.sampled_from(["listPool", "unlistPool"]))
     sender = _admin_of(draw, m, POOL_ADMIN_ROLE, a)
     return Call("list_pool", sender, function, (pool, kind, values))
 
@@ -173,16 +188,20 @@ def retire(draw: Draw, m: Mirror, a: Actors) -> Call:
     c_end = draw(st.one_of(st.just(0), hostile.date()))
     if c_start and c_end and draw(st.integers(0, 9)) < 9:
         c_start, c_end = sorted([c_start, c_end])
-    args = (
-        pool,
-        _amount(draw, units),
-        draw(hostile.text(NAME)),
-        _usually(draw, [0, 3, 0, 3, 1, 2], [4, 255], 97),
-        draw(hostile.text(SHORT_TEXT)),
-        c_start,
-        c_end,
-        draw(hostile.text(NOTE)),
-    )
+    if draw(st.integers(0, 1)):  # half the time terms a retirement mostly passes
+        c_start = c_end = 0
+        beneficiary = draw(st.sampled_from(["Acme GmbH", "北京碳中和有限公司", "Ünïcode 🌳"]))
+        terms = (beneficiary.encode(), 0, b"", 0, 0, b"")
+    else:
+        terms = (
+            draw(hostile.text(NAME)),
+            _usually(draw, [0, 3, 0, 3, 1, 2], [4, 255], 97),
+            draw(hostile.text(SHORT_TEXT)),
+            c_start,
+            c_end,
+            draw(hostile.text(NOTE)),
+        )
+    args = (pool, _amount(draw, units), *terms)
     return Call("pool_retire", account, "poolRetire", args)
 
 
@@ -230,7 +249,7 @@ KINDS = (  # the first is drawn most (Hypothesis's simplest choice)
     (2, unit_transfer_from),
     (2, create_pool),
     (2, tighten_pool),
-    (1, list_pool),
+    (2, list_pool),
     (1, set_program_unit),
 )
 _WEIGHTED = tuple(kind for weight, kind in KINDS for _ in range(weight))
