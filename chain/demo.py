@@ -6,9 +6,13 @@ the ledger on the in-process chain, register VCS and Gold Standard, import the b
 Verra and Gold Standard exports exactly as ``carbon-ledger import`` does (every serial block
 bridged into the registry's custody, every registry retirement and cancellation mirrored), then
 let buyers act on live credits: the registries transfer some to buyers, who retire part of them
-(one retirement signed with EIP-712 by the buyer and relayed by the operator). Finally index
+(one retirement signed with EIP-712 by the buyer and relayed by the operator). Then pools
+(``chain._demo_pools``): a CORSIA-eligible pool and a nature-based pool filled from the
+registries' custody, an ineligible deposit refused with its reason, units redeemed and retired
+by buyers. Finally index
 the chain, verify the audit trail and the store, reconcile both exports with the ledger row by
-row, and print a summary per programme. Exit 0 only if everything verifies.
+row, and print a summary per programme and per pool (supply, composition, the exact serials
+each pool retirement retired). Exit 0 only if everything verifies.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from chain import registries
+from chain._demo_pools import pool_lines, pool_retirement_ids, run_pools
 from chain.artifacts import ledger_abi
 from chain.client import LedgerClient, TxResult
 from chain.deployment import deploy_ledger
@@ -140,7 +145,10 @@ def run_demo(
 
     imported = time.monotonic()
     say("buyers take delivery of live credits and retire some")
-    spent = _buyers(admin, keys, buyers, engine, fees, say)
+    spent, custody, clients = _buyers(admin, keys, buyers, engine, fees, say)
+    say("pools: a CORSIA-eligible pool and a nature-based pool of the imported credits")
+    Indexer(w3, engine, deployment, confirmations=0).sync()  # the pools pick live batches
+    pool_gas = run_pools(admin, custody, clients, engine, say)
     traded = time.monotonic()
 
     say("indexing, verifying the audit trail and the store, reconciling both registries")
@@ -153,15 +161,16 @@ def run_demo(
     ]
     add_reconciliation(verification, reconciliations)
     summary = _summary(engine, imports, spent)
-    retired = _retired_serials(engine)
+    pooled = [*pool_lines(engine), f"pools gas: {pool_gas:,}"]
+    retired = _retired_serials(engine, exclude=pool_retirement_ids(engine))
     _write_report(demo_dir, verification, reconciliations, imports)
     ended = time.monotonic()
     timing = {
         "set-up and imports": imported - started,
-        "buyers": traded - imported,
+        "buyers and pools": traded - imported,
         "index, audit, reconcile": ended - traded,
     }
-    _print_summary(summary, verification, reconciliations, timing, say, retired)
+    _print_summary(summary, verification, reconciliations, timing, say, retired, pooled)
     engine.dispose()
     return verification, summary
 
@@ -207,9 +216,10 @@ def _buyers(
     engine: Engine,
     fees: ImportFees,
     say: Callable[[str], None],
-) -> dict[str, int]:
-    """Transfers from custody to buyers and buyer retirements; returns gas per programme.
-    (The store is current: the import indexed the chain after its last transaction.)"""
+) -> tuple[dict[str, int], dict[str, LedgerClient], list[LedgerClient]]:
+    """Transfers from custody to buyers and buyer retirements; returns gas per programme, the
+    registries' custody clients and the buyers' clients. (The store is current: the import
+    indexed the chain after its last transaction.)"""
     gas: dict[str, int] = {}
 
     def spend(program: str, results: TxResult | Sequence[TxResult]) -> None:
@@ -248,7 +258,7 @@ def _buyers(
         f"  buyers retired 1,200 t ({purpose.name}) and 250 t of VCS, and 500 t of GS by a "
         "signed request the operator relayed"
     )
-    return gas
+    return gas, registry, [a, b, c]
 
 
 # ------------------------------------------------------------------ summary
@@ -298,9 +308,12 @@ def _summary(
     return out
 
 
-def _retired_serials(engine: Engine) -> list[str]:
-    """One line per buyer retirement: its id, beneficiary, tonnes and purpose, and the exact
-    serials retired as their registry writes them (the numbers where it has no serial)."""
+def _retired_serials(
+    engine: Engine, *, exclude: set[int] | frozenset[int] = frozenset()
+) -> list[str]:
+    """One line per buyer retirement (but those in ``exclude``: the pools list theirs): its
+    id, beneficiary, tonnes and purpose, and the exact serials retired as their registry
+    writes them (the numbers where it has no serial)."""
     b, r, p, j = s.batches, s.retirements, s.programs, s.projects
     with engine.connect() as conn:
         rows = conn.execute(
@@ -326,6 +339,8 @@ def _retired_serials(engine: Engine) -> list[str]:
         ).all()
     lines = []
     for row in rows:
+        if int(row.id) in exclude:
+            continue
         batch = registries.LedgerBatch(
             row.code,
             row.namespace,
@@ -399,6 +414,7 @@ def _print_summary(
     timing: dict[str, float],
     say: Callable[[str], None],
     retired: Sequence[str] = (),
+    pooled: Sequence[str] = (),
 ) -> None:
     elapsed = sum(timing.values())
     say("")
@@ -409,6 +425,10 @@ def _print_summary(
     for line in retired:
         say(line)
     if retired:
+        say("")
+    for line in pooled:
+        say(line)
+    if pooled:
         say("")
     for rec in reconciliations:
         state = "reconciles" if rec.ok else f"{len(rec.discrepancies)} DISCREPANCIES"

@@ -173,3 +173,32 @@ def columns(rows: Sequence[tuple[str, int]], title: str, t: Translate, lang: str
                 f'class="axis">{escape(label)}</text>'
             )
     return _svg(width, height, title, t("chart.months_desc"), "".join(parts))
+
+
+def shares(rows: Sequence[tuple[str, int]], title: str, t: Translate, lang: str) -> Markup:
+    """One horizontal bar per category (a pool's composition), its length the tonnes held,
+    with the share of the whole after it."""
+    label_w, bar_w, row_h, top = 190, 330, 22, 4
+    if not rows:
+        return _svg(label_w + bar_w + 80, 40, title, t("chart.empty"), "")
+    width, height = label_w + bar_w + 110, top + row_h * len(rows) + 4
+    total = sum(value for _, value in rows) or 1
+    peak = max(value for _, value in rows) or 1
+    parts: list[str] = []
+    for index, (label, tonnes) in enumerate(rows):
+        y = top + index * row_h
+        shown = plain_text(label)  # chain text (a country, a project type): the display rule
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" class="axis">'
+            f"<title>{escape(shown)}</title>{escape(plain_text(label, fit=lambda s: clip(s, 30)))}"
+            "</text>"
+        )
+        w = max(0.5, bar_w * tonnes / peak)
+        tip = f"{shown}: {tonnes:,} t ({tonnes / total:.1%})"
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
+            f'fill="{COLOURS["held"]}"><title>{escape(tip)}</title></rect>'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 15}" class="value">'
+            f"{short(tonnes, lang)} · {tonnes / total:.0%}</text>"
+        )
+    return _svg(width, height, title, t("chart.shares_desc"), "".join(parts))

@@ -39,6 +39,8 @@ class Stats:
     timeline: list[Point]
     retired_by_month: list[tuple[str, int]]
     """(``YYYY-MM`` of the retirement date, tonnes), oldest first."""
+    pools: list[tuple[int, str, str, int]]
+    """(pool id, name, symbol, tonnes held) by pool id."""
 
 
 def _tonnes(x: reads.Tonnes) -> Totals:
@@ -57,6 +59,7 @@ def compute(conn: Connection) -> Stats:
         by_project_type=_largest([(x.key, _tonnes(x)) for x in figures.by_project_type]),
         timeline=[Point(*x) for x in reads.tonnes_over_blocks(conn, TIMELINE_POINTS)],
         retired_by_month=reads.retired_by_month(conn),
+        pools=[(p.pool_id, p.name, p.symbol, int(p.tonnes)) for p in figures.pooled.by_pool],
     )
 
 

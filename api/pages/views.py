@@ -140,6 +140,17 @@ def shown(event: Event, programs: Mapping[int, str] | None = None) -> EventView:
                 receiver=f.get("account"),
                 detail={"role": f.get("role", ""), "granted": bool(f.get("granted"))},
             )
+        case "PoolUnitsMoved":
+            return EventView(
+                **base,
+                sender=f.get("from"),
+                receiver=f.get("to"),
+                detail={"pool_id": _int(f.get("poolId")), "units": _int(f.get("amount"))},
+            )
+        case "PoolCreated" | "PoolRulesTightened" | "PoolListUpdated" | "PoolUnitsApproved":
+            return EventView(
+                **base, detail={"pool_id": _int(f.get("poolId")), "name": f.get("name", "")}
+            )
         case "PauseChanged":
             return EventView(**base, detail={"paused": bool(f.get("paused"))})
         case _:

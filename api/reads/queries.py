@@ -20,6 +20,11 @@ problem+json. Lists are keyset-paginated: pass the ``next_cursor`` of a page bac
   ``list_retirements(conn, RetirementFilters(...), limit=, cursor=) -> RetirementPage``
 - ``list_events(conn, after_seq=0, batch_id=None, limit=100) -> EventPage``
 - ``ledger_stats(conn) -> Stats``
+- pools: ``list_pools(conn) -> PoolList``, ``get_pool(conn, pool_id) -> PoolOut``,
+  ``pool_composition(conn, pool_id, by) -> PoolComposition``, ``pool_ranges(conn, pool_id,
+  limit=, cursor=) -> PoolRangePage``, ``pool_activity(conn, pool_id, limit=, cursor=)
+  -> PoolActivityPage``, ``account_pool_units(conn, address) -> AccountPoolUnits`` and
+  ``rule_words(rules, phrases, label)`` (a pool's rules as sentences in a language)
 
 What the pages list, keyed as their links are (a batch id, a serial, a ``seq``) rather than by
 cursor; each returns the same records as the routes, and a ``Page`` whose ``more`` says
@@ -74,6 +79,23 @@ from api.reads.holdings import (
     holdings_after,
 )
 from api.reads.ledger import LedgerStatus, ledger_status, program_codes, program_list
+from api.reads.pools import (
+    COMPOSITION_BY,
+    AccountPoolUnits,
+    CompositionBy,
+    PoolActivityPage,
+    PoolComposition,
+    PoolList,
+    PoolOut,
+    PoolRangePage,
+    account_pool_units,
+    get_pool,
+    list_pools,
+    pool_activity,
+    pool_composition,
+    pool_ranges,
+    rule_words,
+)
 from api.reads.retirements import (
     ConsumptionPeriod,
     Retirement,
@@ -107,7 +129,9 @@ from chain.domain import Project
 
 __all__ = [
     "AUDITED_EVENTS",
+    "COMPOSITION_BY",
     "Account",
+    "AccountPoolUnits",
     "AuditResult",
     "AuditVerifier",
     "Batch",
@@ -116,6 +140,7 @@ __all__ = [
     "BatchHolding",
     "BatchPage",
     "BatchSummary",
+    "CompositionBy",
     "ConsumptionPeriod",
     "Discrepancy",
     "Event",
@@ -125,6 +150,11 @@ __all__ = [
     "JsonInt",
     "LedgerStatus",
     "Page",
+    "PoolActivityPage",
+    "PoolComposition",
+    "PoolList",
+    "PoolOut",
+    "PoolRangePage",
     "ProblemDetails",
     "Project",
     "RangeInBatch",
@@ -144,6 +174,7 @@ __all__ = [
     "Totals",
     "Verification",
     "account_holdings",
+    "account_pool_units",
     "account_tonnes",
     "batch_ranges",
     "batches_by_program",
@@ -152,6 +183,7 @@ __all__ = [
     "events_between",
     "find_batch",
     "get_batch",
+    "get_pool",
     "get_retirement",
     "holdings_after",
     "json_int",
@@ -160,14 +192,19 @@ __all__ = [
     "ledger_status",
     "list_batches",
     "list_events",
+    "list_pools",
     "list_retirements",
     "lookup_serial",
+    "pool_activity",
+    "pool_composition",
+    "pool_ranges",
     "program_codes",
     "program_list",
     "ranges_after",
     "resolve_serial",
     "retired_by_month",
     "retirement_count",
+    "rule_words",
     "tonnes_over_blocks",
     "totals",
     "verifier_for",

@@ -1,4 +1,5 @@
-"""Tonnes by state, in total and by programme, vintage year, country and project type; and, for
+"""Tonnes by state, in total and by programme, vintage year, country and project type, the
+tonnes each pool holds; and, for
 the dashboard, over time (block height, month of retirement).
 
 Each breakdown is one ``GROUP BY`` over ``batches`` (whose spent totals the indexer keeps),
@@ -15,6 +16,7 @@ from sqlalchemy.engine import Connection
 
 from api.reads._common import JsonInt, Model, snapshot
 from api.reads.batches import Totals, totals
+from chain.store import pools as store_pools
 from chain.store import schema as s
 
 b, p, pr = s.batches, s.programs, s.projects
@@ -38,12 +40,29 @@ class TonnesByYear(Tonnes):
     """Vintage year: the year of the batches' vintage start."""
 
 
+class PooledTonnes(Model):
+    """A pool and the tonnes it holds (= its unit supply)."""
+
+    pool_id: int
+    name: str
+    symbol: str
+    tonnes: JsonInt
+
+
+class Pooled(Model):
+    pools: int
+    tonnes: JsonInt
+    """Held tonnes that pools hold (part of ``totals.held``)."""
+    by_pool: list[PooledTonnes]
+
+
 class Stats(Model):
     totals: Tonnes
     by_program: list[TonnesBy]
     by_vintage_year: list[TonnesByYear]
     by_country: list[TonnesBy]
     by_project_type: list[TonnesBy]
+    pooled: Pooled
 
 
 def _sums() -> list[sa.ColumnElement[Any]]:
@@ -82,7 +101,17 @@ def ledger_stats(conn: Connection) -> Stats:
         by_vintage_year=[TonnesByYear(year=int(k), **v) for k, v in by(year)],
         by_country=[TonnesBy(key=k, **v) for k, v in by(pr.c.country)],
         by_project_type=[TonnesBy(key=k, **v) for k, v in by(pr.c.project_type)],
+        pooled=pooled(conn),
     )
+
+
+def pooled(conn: Connection) -> Pooled:
+    """Pools and the tonnes each holds, by pool id."""
+    rows = [
+        PooledTonnes(pool_id=p.pool_id, name=p.name, symbol=p.symbol, tonnes=p.supply)
+        for p in store_pools.list_pools(conn)
+    ]
+    return Pooled(pools=len(rows), tonnes=sum(r.tonnes for r in rows), by_pool=rows)
 
 
 def tonnes_over_blocks(conn: Connection, points: int) -> list[tuple[int, Totals]]:

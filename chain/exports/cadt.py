@@ -302,7 +302,8 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
                 continue  # each retirement is its own unit, below
             first, last = int(r.first_serial), int(r.last_serial)
             if state == RangeState.HELD:
-                reason = "held on the ledger"
+                pool = snap.pools.get(str(r.holder))
+                reason = f"held on the ledger in {pool}" if pool else "held on the ledger"
             elif state == RangeState.CANCELLED:
                 why = cancel_reasons.get((first, last))
                 if batch_id in snap.voided:
@@ -326,7 +327,7 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
                 unitStatus=UNIT_STATUS[state],
                 unitStatusReason=reason,
                 unitStatusDate=as_of,
-                unitCurrentOwner=str(r.holder),
+                unitCurrentOwner=snap.owner(str(r.holder)),
             )
         for t in snap.retirements[batch_id]:
             first, last = int(t.first_serial), int(t.last_serial)

@@ -40,6 +40,15 @@ an export can be kept while it does not move)."""
     voided: dict[int, str] = field(default_factory=dict)
     """Batches voided by their programme admin (their serials all cancelled at once), with
     the void's reason."""
+    pools: dict[str, str] = field(default_factory=dict)
+    """Each pool's token address (the ledger account holding its serials) -> the pool's name
+    as exports show it (``pool_name``)."""
+
+    def owner(self, address: str) -> str:
+        """An account as exports name it: a pool's token account by its pool, others by
+        address."""
+        name = self.pools.get(address)
+        return f"{name} ({address})" if name else address
 
     def guid(self, kind: str, key: object) -> str:
         """A stable GUID for the record ``kind`` ``key`` of this ledger."""
@@ -48,6 +57,11 @@ an export can be kept while it does not move)."""
 
     def program(self, batch_or_project: Any) -> str:
         return self.programs.get(int(batch_or_project.program_id), "")
+
+
+def pool_name(pool_id: int, symbol: str, name: str) -> str:
+    """A pool as exports name its account: ``pool 1 NGEO "Nature-based GEO"``."""
+    return f'pool {pool_id} {symbol} "{name}"'
 
 
 def read_snapshot(conn: Connection) -> Snapshot:
@@ -87,6 +101,11 @@ def read_snapshot(conn: Connection) -> Snapshot:
     d = s.detokenisations
     for row in conn.execute(sa.select(d).order_by(d.c.seq)):
         snap.detokenisations[int(row.batch_id)].append(row)
+    pool = s.pools
+    snap.pools = {
+        str(row.token): pool_name(int(row.id), str(row.symbol), str(row.name))
+        for row in conn.execute(sa.select(pool.c.id, pool.c.token, pool.c.symbol, pool.c.name))
+    }
     e = s.events
     voids = sa.select(e.c.batch_id, e.c.fields).where(
         e.c.name == "BatchVoided", e.c.batch_id.is_not(None)

@@ -15,6 +15,8 @@ from sqlalchemy.engine import Connection
 
 from chain.audit import genesis, predecessor_head, split_topics
 from chain.domain import RangeState
+from chain.events import LedgerEvent
+from chain.indexer._pools import POOL_EVENTS, PoolMirror, PoolRows, write_pool_rows
 from chain.indexer.writer import upsert
 from chain.replay import BatchHoldings
 from chain.store import schema as s
@@ -35,6 +37,18 @@ def rollback_to(conn: Connection, block: int, block_hash: str) -> int:
     touched_accounts = set(
         conn.execute(sa.select(s.accounts.c.address).where(s.accounts.c.seq > kept_seq)).scalars()
     )
+    touched_pools = {
+        int(f["poolId"])
+        for f in conn.execute(
+            sa.select(ev.c.fields).where(above, ev.c.name.in_(sorted(POOL_EVENTS)))
+        ).scalars()
+    }
+    touched_programmes = {
+        int(f["programId"])
+        for f in conn.execute(
+            sa.select(ev.c.fields).where(above, ev.c.name == "ProgramUnitSet")
+        ).scalars()
+    }
     touched_roles = {
         (str(f["role"]), str(f["account"]))
         for f in conn.execute(
@@ -44,6 +58,16 @@ def rollback_to(conn: Connection, block: int, block_hash: str) -> int:
 
     for table in (s.retirements, s.detokenisations, s.cancellations):
         conn.execute(table.delete().where(table.c.block_number > block))
+    for table in (s.pool_unit_moves, s.pool_serial_moves):
+        conn.execute(table.delete().where(table.c.seq > kept_seq))
+    if touched_pools:
+        for table in (s.pool_approvals, s.pool_balances, s.pool_list_entries):
+            conn.execute(table.delete().where(table.c.pool_id.in_(touched_pools)))
+        conn.execute(s.pools.delete().where(s.pools.c.id.in_(touched_pools)))
+    if touched_programmes:
+        conn.execute(
+            s.program_units.delete().where(s.program_units.c.program_id.in_(touched_programmes))
+        )
     if touched_batches:
         conn.execute(
             s.serial_ranges.delete().where(s.serial_ranges.c.batch_id.in_(touched_batches))
@@ -61,6 +85,8 @@ def rollback_to(conn: Connection, block: int, block_hash: str) -> int:
         _rebuild_account(conn, address)
     for role, account in touched_roles:
         _rebuild_role(conn, role, account)
+    if touched_pools or touched_programmes:
+        _rebuild_pools(conn, touched_pools, touched_programmes)
 
     head = conn.execute(sa.select(ev.c.audit_head).where(ev.c.seq == kept_seq)).scalar_one_or_none()
     if head is None:  # rolled back to before the first event: the ledger's genesis head
@@ -127,6 +153,28 @@ def _rebuild_batch(conn: Connection, batch_id: int) -> None:
             for r in holdings.ranges
         ],
     )
+
+
+def _rebuild_pools(conn: Connection, pools: set[int], programmes: set[int]) -> None:
+    """The pool rows of ``pools`` and the unit of ``programmes`` from the events that remain
+    (their activity rows below the ancestor stay as they are)."""
+    mirror, rows = PoolMirror(activity=False), PoolRows()
+    ev = s.events
+    names = sorted(POOL_EVENTS | {"ProgramUnitSet"})
+    for seq, name, block_number, tx_hash, f in conn.execute(
+        sa.select(ev.c.seq, ev.c.name, ev.c.block_number, ev.c.tx_hash, ev.c.fields)
+        .where(ev.c.name.in_(names))
+        .order_by(ev.c.seq)
+    ):
+        mine = (
+            int(f["programId"]) in programmes
+            if name == "ProgramUnitSet"
+            else (int(f["poolId"]) in pools)
+        )
+        if mine:
+            event = LedgerEvent(name, seq, block_number, "", tx_hash, 0, 0, dict(f), (), b"")
+            mirror.apply(conn, rows, event)
+    write_pool_rows(conn, rows)
 
 
 def _rebuild_account(conn: Connection, address: str) -> None:

@@ -17,18 +17,17 @@ while the database writes this one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from chain.domain import HoldingRange, LinkStep, RangeState
 from chain.errors import IndexerError, ReplayViolation, SequenceGap
 from chain.events import LedgerEvent
-from chain.indexer._bulk import PostgresBulk, SqliteBulk
+from chain.indexer._bulk import PostgresBulk, SqliteBulk, upsert
 from chain.indexer._fields_json import (
     MAX_SQL_INT,
     JsonTemplate,
@@ -36,6 +35,7 @@ from chain.indexer._fields_json import (
     fields_json,
     json_template,
 )
+from chain.indexer._pools import POOL_EVENTS, PoolMirror, PoolRows, write_pool_rows
 from chain.replay import BatchHoldings
 from chain.store import schema as s
 
@@ -50,6 +50,7 @@ __all__ = [
 _STATES = {int(state): state for state in RangeState}
 _LABELS = {state: state.label for state in RangeState}
 _HELD = RangeState.HELD
+_POOL_DERIVED = POOL_EVENTS | {"ProgramUnitSet"}
 
 
 def _hex(value: Any) -> str:
@@ -65,17 +66,6 @@ def _serial(value: Any, what: str) -> int:
     if number > MAX_SQL_INT:
         raise IndexerError(f"{what} {number} is beyond what the store can hold (2^63 - 1)")
     return number
-
-
-def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT (primary key) DO UPDATE, for SQLite and PostgreSQL alike."""
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    keys = [c.name for c in table.primary_key.columns]
-    stmt = dialect.insert(table)
-    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), list(rows))
 
 
 try:  # safe-pysha3 (from eth-tester[py-evm]) hashes 3x faster than eth_hash's pycryptodome
@@ -113,6 +103,7 @@ class _Chunk:
     roles_granted: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     roles_revoked: set[tuple[str, str]] = field(default_factory=set)
     paused: bool | None = None
+    pools: PoolRows = field(default_factory=PoolRows)
 
     def insert(self, table: sa.Table, row: dict[str, Any]) -> None:
         self.inserts.setdefault(table.name, []).append(row)
@@ -134,11 +125,13 @@ class StoreWriter:
     def __init__(self) -> None:
         self._holdings: dict[int, BatchHoldings] = {}
         self._totals: dict[int, dict[str, int]] = {}
+        self._pools = PoolMirror()
 
     def forget(self) -> None:
         """Drop the cache (after a rollback: the database is the truth again)."""
         self._holdings.clear()
         self._totals.clear()
+        self._pools.forget()
 
     def apply(
         self, conn: Connection, events: Iterable[LedgerEvent], position: AuditPosition
@@ -163,6 +156,7 @@ class StoreWriter:
         seq, head = position.seq, position.head
         rows = chunk.events
         derive, moved = self._derive, self._moved
+        pool_serials = self._pools.serials_moved
         templates: dict[bytes, JsonTemplate | None] = {}
         for event in events:
             if event.seq != seq + 1:
@@ -179,6 +173,7 @@ class StoreWriter:
             head = _fold(head, joined, event.data)
             if event.name == "SerialsMoved":  # two events in three: straight to their rows
                 moved(conn, chunk, event, f)
+                pool_serials(conn, chunk.pools, event)
                 batch_id = f["batchId"]
             else:
                 derive(conn, chunk, event)
@@ -212,6 +207,9 @@ class StoreWriter:
         """The rows of any event but ``SerialsMoved``, which ``prepare`` hands to ``_moved``."""
         f = e.fields
         where = {"seq": e.seq, "block_number": e.block_number, "tx_hash": e.tx_hash}
+        if e.name in _POOL_DERIVED:
+            self._pools.apply(conn, chunk.pools, e)
+            return
         match e.name:
             case "ProgramRegistered":
                 chunk.insert(
@@ -451,5 +449,7 @@ class StoreWriter:
                 ),
                 [{"r": r, "a": a} for r, a in chunk.roles_revoked],
             )
+        if chunk.pools:
+            write_pool_rows(conn, chunk.pools)
         if chunk.events:
             bulk.insert_events(chunk.events)

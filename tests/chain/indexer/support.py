@@ -532,6 +532,13 @@ ALL_TABLES = (
     s.cancellations,
     s.accounts,
     s.roles,
+    s.program_units,
+    s.pools,
+    s.pool_list_entries,
+    s.pool_balances,
+    s.pool_approvals,
+    s.pool_unit_moves,
+    s.pool_serial_moves,
 )
 """Every table, parents before children (for inserts)."""
 
@@ -759,11 +766,15 @@ def bogus_row(engine: Engine, table: sa.Table) -> dict[str, Any]:
             continue  # serial_ranges.batch_id: keep the batch, move first_serial instead
         value = row[c.name]
         if isinstance(value, int):
-            row[c.name] = value + 1_000_003
+            # A small integer column (pool_list_entries.kind) takes a small step.
+            small = isinstance(c.type, sa.SmallInteger)
+            row[c.name] = value + (7 if small else 1_000_003)
         else:
             row[c.name] = "0x" + "ab" * ((len(value) - 2) // 2)
     if "code" in row:  # programs.code is unique
         row["code"] = "BOGUS"
+    if table is s.pools:  # pools.token is unique
+        row["token"] = "0x" + "b0" * 20
     if "log_index" in row:  # events (block_number, log_index) is unique
         row["log_index"] += 1_000_003
     return row
