@@ -65,6 +65,11 @@ class RowRejected(CarbonLedgerError):
         self.reason = reason
 
 
+class InvalidQuantity(CarbonLedgerError, ValueError):
+    """A programme unit or a quantity of tonnes that cannot be what it claims (``chain.units``):
+    a unit that does not divide a tonne, tonnes finer than one unit of the programme."""
+
+
 class ChainError(CarbonLedgerError):
     """Talking to the chain failed, or the chain is not the one expected."""
 
