@@ -55,6 +55,7 @@ from api.reads.batches import (
     HoldingRange,
     RangePage,
     StateTonnes,
+    TonneTotals,
     Totals,
     batch_ranges,
     batches_by_program,
@@ -64,6 +65,7 @@ from api.reads.batches import (
     ranges_after,
     totals,
 )
+from api.reads.buffers import ProgrammeBuffer, Reversal, programme_buffers, reversals_of
 from api.reads.events import AUDITED_EVENTS, Event, EventPage, events_between, list_events
 from api.reads.holdings import (
     Account,
@@ -73,7 +75,13 @@ from api.reads.holdings import (
     account_tonnes,
     holdings_after,
 )
-from api.reads.ledger import LedgerStatus, ledger_status, program_codes, program_list
+from api.reads.ledger import (
+    LedgerStatus,
+    batch_units,
+    ledger_status,
+    program_codes,
+    program_list,
+)
 from api.reads.retirements import (
     ConsumptionPeriod,
     Retirement,
@@ -126,6 +134,7 @@ __all__ = [
     "LedgerStatus",
     "Page",
     "ProblemDetails",
+    "ProgrammeBuffer",
     "Project",
     "RangeInBatch",
     "RangePage",
@@ -133,11 +142,13 @@ __all__ = [
     "RetirementDetail",
     "RetirementFilters",
     "RetirementPage",
+    "Reversal",
     "SerialQuery",
     "SerialSpan",
     "SerialStatus",
     "StateTonnes",
     "Stats",
+    "TonneTotals",
     "Tonnes",
     "TonnesBy",
     "TonnesByYear",
@@ -146,6 +157,7 @@ __all__ = [
     "account_holdings",
     "account_tonnes",
     "batch_ranges",
+    "batch_units",
     "batches_by_program",
     "certificate_url",
     "chain_of",
@@ -164,10 +176,12 @@ __all__ = [
     "lookup_serial",
     "program_codes",
     "program_list",
+    "programme_buffers",
     "ranges_after",
     "resolve_serial",
     "retired_by_month",
     "retirement_count",
+    "reversals_of",
     "tonnes_over_blocks",
     "totals",
     "verifier_for",

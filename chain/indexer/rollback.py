@@ -18,6 +18,7 @@ from chain.domain import RangeState
 from chain.indexer.writer import upsert
 from chain.replay import BatchHoldings
 from chain.store import schema as s
+from chain.units import GRAMS_PER_TONNE, Unit
 
 
 def rollback_to(conn: Connection, block: int, block_hash: str) -> int:
@@ -61,6 +62,7 @@ def rollback_to(conn: Connection, block: int, block_hash: str) -> int:
         _rebuild_account(conn, address)
     for role, account in touched_roles:
         _rebuild_role(conn, role, account)
+    _rebuild_programmes(conn)
 
     head = conn.execute(sa.select(ev.c.audit_head).where(ev.c.seq == kept_seq)).scalar_one_or_none()
     if head is None:  # rolled back to before the first event: the ledger's genesis head
@@ -127,6 +129,24 @@ def _rebuild_batch(conn: Connection, batch_id: int) -> None:
             for r in holdings.ranges
         ],
     )
+
+
+def _rebuild_programmes(conn: Connection) -> None:
+    """Each remaining programme's unit and buffer account, from the events that remain."""
+    settings: dict[int, dict[str, Any]] = {}
+    for name, f in conn.execute(
+        sa.select(s.events.c.name, s.events.c.fields)
+        .where(s.events.c.name.in_(("ProgramUnitSet", "ProgramBufferSet")))
+        .order_by(s.events.c.seq)
+    ):
+        values = settings.setdefault(int(f["programId"]), {})
+        if name == "ProgramUnitSet":
+            values["unit_grams"] = Unit.from_chain(int(f["unitGrams"])).grams
+        else:
+            values["buffer_account"] = None if int(f["account"], 16) == 0 else f["account"]
+    conn.execute(s.programs.update().values(unit_grams=GRAMS_PER_TONNE, buffer_account=None))
+    for program_id, values in settings.items():
+        conn.execute(s.programs.update().where(s.programs.c.id == program_id).values(values))
 
 
 def _rebuild_account(conn: Connection, address: str) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 SCHEMA_VERSION = "0005"
@@ -112,12 +113,16 @@ events = Table(
     Index(None, "batch_id", "seq"),
 )
 
+# A programme with its unit (``chain.units``: grams per serial, 1,000,000 for a tonne, from
+# ``ProgramUnitSet``) and its buffer account (``ProgramBufferSet``; NULL while none is set).
 programs = Table(
     "programs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("code", String(32), nullable=False, unique=True),
     Column("seq", BigInteger, nullable=False),
+    Column("unit_grams", Integer, nullable=False, server_default=text("1000000")),
+    Column("buffer_account", ADDRESS, nullable=True),
 )
 
 projects = Table(
@@ -252,7 +257,11 @@ cancellations = Table(
     Column("actor", ADDRESS, nullable=False),
     Column("block_number", BigInteger, nullable=False),
     Column("tx_hash", HASH, nullable=False),
+    # A buffer reversal (``BufferReversed``): the batch whose credits were reversed, which
+    # these buffer credits make good; NULL for an ordinary cancellation (``CreditsCancelled``).
+    Column("reversed_batch_id", BigInteger, nullable=True),
     Index(None, "batch_id"),
+    Index(None, "reversed_batch_id"),
 )
 
 accounts = Table(

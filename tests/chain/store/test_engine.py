@@ -26,7 +26,7 @@ from chain.store.engine import (
 )
 from tests.chain.conftest import EngineOpener, StoreFactory
 
-HEAD = "0007"
+HEAD = "0008"
 
 STORE = sa.MetaData(naming_convention=s.NAMING_CONVENTION)
 """Every table the migrations create: the chain's mirror and the API's own."""
