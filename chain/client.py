@@ -171,7 +171,7 @@ class LedgerClient:
         return self._transact(fn)
 
     def program_policy(self, program_id: int) -> ProgramPolicy:
-        code, fixed, numeric = self._call(self.contract.functions.program(program_id))
+        code, fixed, numeric, *_ = self._call(self.contract.functions.program(program_id))
         return ProgramPolicy(bytes(code).rstrip(b"\0").decode("ascii"), bool(fixed), bool(numeric))
 
     def namespace_allowed(self, program_id: int, namespace: str) -> bool:
