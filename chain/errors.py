@@ -464,6 +464,14 @@ class ProgramUnitFixed(StateConflict):
     """The programme's unit cannot change: it has projects, or a pool admits it."""
 
 
+class NoBufferAccount(StateConflict):
+    """The programme has no buffer account to reverse from (``setProgramBuffer`` first)."""
+
+
+class ReversalOutsideProgramme(InvalidRequest):
+    """A buffer reversal must name another batch of the buffer batch's own programme."""
+
+
 class UnknownPool(InvalidRequest):
     """No such pool."""
 

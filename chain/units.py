@@ -36,14 +36,12 @@ class Unit:
     grams: int
 
     def __post_init__(self) -> None:
-        if not 1 <= self.grams <= GRAMS_PER_TONNE:
+        # Any unit the contract can hold is representable (tonnes stay exact decimals), so the
+        # mirror never halts on one; ``serials`` refuses what a unit cannot make exactly.
+        if not 1 <= self.grams <= MAX_UNIT_GRAMS:
             raise InvalidQuantity(
-                f"a programme's unit must be 1 to {GRAMS_PER_TONNE:,} grams per serial "
-                f"(a tonne at most), got {self.grams}"
-            )
-        if GRAMS_PER_TONNE % self.grams:
-            raise InvalidQuantity(
-                f"a programme's unit must divide a tonne exactly (1,000,000 g), got {self.grams} g"
+                f"a programme's unit must be 1 to {MAX_UNIT_GRAMS:,} grams per serial, "
+                f"got {self.grams}"
             )
 
     @classmethod
@@ -59,11 +57,6 @@ class Unit:
     @property
     def is_tonne(self) -> bool:
         return self.grams == GRAMS_PER_TONNE
-
-    @property
-    def per_tonne(self) -> int:
-        """Serials in one tonne (1 for a tonne programme, 1,000 for a kg programme)."""
-        return GRAMS_PER_TONNE // self.grams
 
     @property
     def symbol(self) -> str:
@@ -83,7 +76,7 @@ class Unit:
             raise InvalidQuantity(f"not a number of tonnes: {tonnes!r}") from None
         if not value.is_finite() or value <= 0:
             raise InvalidQuantity(f"a quantity of tonnes must be positive, got {tonnes}")
-        count = value * self.per_tonne
+        count = value * GRAMS_PER_TONNE / self.grams
         if count != count.to_integral_value():
             raise InvalidQuantity(
                 f"{tonnes} t is not a whole number of this programme's units ({self.symbol}): "
