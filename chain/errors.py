@@ -642,6 +642,8 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
         NotLedger,
         PoolAccountRefused,
         PooledCredits,
+        NoBufferAccount,
+        ReversalOutsideProgramme,
         EnforcedPause,
         ExpectedPause,
         SafeCastOverflowedUintDowncast,
