@@ -155,7 +155,8 @@ class Block:
     @property
     def serial_number(self) -> str:
         """The registry's serial of this block (re-rendered for a synthetic one)."""
-        values = dict(self.serial.fields, block=self.reference, first=self.first, last=self.last)
+        values: dict[str, str | int] = dict(self.serial.fields)
+        values.update(block=self.reference, first=self.first, last=self.last)
         return registries.compose("vcs", values).text()
 
     def project(self) -> Project:
@@ -195,7 +196,7 @@ class Block:
 
 def synthetic_block(reference: int, first: int, last: int, row: dict[str, str]) -> Block:
     """A made-up Verra block of project ``row["ID"]`` (a 2020 vintage in Brazil)."""
-    parts = {
+    parts: dict[str, str | int] = {
         "block": reference,
         "first": first,
         "last": last,

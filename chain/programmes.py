@@ -7,11 +7,12 @@ A programme's identity policy (``ProgramRecord`` on-chain, set by the programme'
   VCUs (``VCS-VCU``) and a CDM originating registry (a Party's two-letter code). Bridgings
   go only into the namespaces the programme admin allowed, so no issuer can open a parallel
   space (``VCSVCU``, ``VCS-VCU2``) and bridge the same serials again;
-- **numeric project ids** where the registry's project ids are numbers (every built-in
-  registry), so ``ACR1185`` and ``1185`` cannot both be registered.
+- **numeric project ids** where the registry's project ids are numbers (VCS, GS, CDM, CCER,
+  ACR, CAR, ART, CERCARBONO), so ``ACR1185`` and ``1185`` cannot both be registered.
 
-Both follow from the registry's adapter (``chain.registries``); a programme without one
-(``JCREDIT`` today) starts open.
+Both follow from the registry's adapter (``chain.registries``); a programme whose registry
+numbers serials per issuance and writes non-numeric project ids (``JCREDIT``, ``ISOMETRIC``,
+``PURO``) starts open: its namespaces are per issuance, so there is no fixed list to allow.
 """
 
 from __future__ import annotations
@@ -22,7 +23,19 @@ from dataclasses import dataclass
 from chain import registries
 from chain.client import LedgerClient, TxResult
 
-STANDARD_PROGRAMMES = ("VCS", "GS", "CDM", "CCER", "ACR", "CAR", "ART", "JCREDIT")
+STANDARD_PROGRAMMES = (
+    "VCS",
+    "GS",
+    "CDM",
+    "CCER",
+    "ACR",
+    "CAR",
+    "ART",
+    "JCREDIT",
+    "CERCARBONO",
+    "ISOMETRIC",
+    "PURO",
+)
 """The programmes ``carbon-ledger deploy`` registers."""
 
 _NAMESPACES_PER_TX = 64  # 249 CDM namespaces in four transactions of about 1.6 M gas

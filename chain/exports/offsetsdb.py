@@ -71,9 +71,10 @@ REGISTRIES: Final = {
     "ACR": ("american-carbon-registry", "ACR"),
     "CAR": ("climate-action-reserve", "CAR"),
     "ART": ("art-trees", "ART"),
+    "CERCARBONO": ("cercarbono", "CDC-"),
 }
 """Programme code → OffsetsDB ``registry`` and its project-id prefix (OffsetsDB writes
-``VCS191``, ``GLD1234``…); any other programme is ``none`` with its code as the prefix."""
+``VCS191``, ``GLD1234``, ``CDC-1``…); any other programme is ``none`` with its code as the prefix."""
 
 PROJECT_TYPE_SOURCE: Final = "carbon-ledger"
 """OffsetsDB names where a project type came from; here, the project's registration on the

@@ -13,6 +13,10 @@ docs/IMPORT.md; the main ones:
 - ACR, CAR and ART publish issuances without serial numbers: those rows are not bridgeable;
   the blocks come from their retirement and cancellation exports, which carry the serials.
 - A vintage given as a year is the calendar year (``YYYY-01-01..YYYY-12-31``).
+- Cercarbono and Isometric write no serial range in one column: their blocks are built by
+  ``chain.importer._derive`` (Isometric's derived kg serials are this project's design).
+- J-Credit, Puro.earth and CCER retirements publish no CSV layout found: their columns are
+  this project's design (tests/data/registries/HANDMADE.md).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 
 from chain.domain import Label, Purpose
+from chain.importer import _derive
 from chain.importer.model import BlockStatus, FileKind
 from chain.importer.readers import Columns, LabelRule, Layout, PurposeRule, StatusRule
 
@@ -329,6 +334,211 @@ CCER_ISSUANCES = Layout(
     vintage_year=("Vintage",),
     metadata=("Issuance Date",),
     signature=("Serial Number",),
+    absent=("Cancellation Date",),
+)
+
+CCER_RETIREMENTS = Layout(
+    registry="ccer",
+    kind=FileKind.RETIREMENTS,
+    title="CCER",
+    serial=("Serial Number",),
+    required=(("Quantity",), ("Vintage",), ("Project ID",), ("Cancellation Date",)),
+    project_name=("Project Name",),
+    vintage_year=("Vintage",),
+    status=StatusRule.always(RETIRED),
+    date=("Cancellation Date",),
+    beneficiary=("Beneficiary",),
+    note=("Purpose",),
+    purpose=PurposeRule(
+        ("Purpose",),
+        (
+            ("Compliance", Purpose.COMPLIANCE),
+            ("National ETS", Purpose.COMPLIANCE),
+            ("Voluntary", Purpose.VOLUNTARY),
+        ),
+        strict=True,
+    ),
+    metadata=("Issuance Date",),
+    signature=("Serial Number", "Cancellation Date"),
+)
+
+# ---------------------------------------------------------------------------- J-Credit
+
+JCREDIT_ISSUANCES = Layout(
+    registry="jcredit",
+    kind=FileKind.ISSUANCES,
+    title="J-Credit",
+    serial=("Serial Number",),
+    required=(("Quantity (t-CO2)",), ("Project Number",), ("Vintage",)),
+    project_id=("Project Number",),
+    project_name=("Project Name",),
+    methodology=("Methodology",),
+    project_type=("Credit Type",),
+    vintage_year=("Vintage",),
+    country=("Country",),
+    metadata=("Certification Date", "Scheme"),
+    signature=("Serial Number", "Certification Date"),
+    absent=("Retirement Date",),
+)
+
+JCREDIT_RETIREMENTS = dataclasses.replace(
+    JCREDIT_ISSUANCES,
+    kind=FileKind.RETIREMENTS,
+    required=(*JCREDIT_ISSUANCES.required, ("Retirement Date",)),
+    status=StatusRule.always(RETIRED),
+    date=("Retirement Date",),
+    beneficiary=("Retired By",),
+    note=("Retirement Purpose",),
+    purpose=PurposeRule(
+        ("Retirement Purpose",),
+        (
+            ("Carbon Offset", Purpose.VOLUNTARY),
+            ("Voluntary", Purpose.VOLUNTARY),
+            ("Keidanren", Purpose.VOLUNTARY),
+            ("GX-ETS", Purpose.COMPLIANCE),
+            ("Act on Promotion", Purpose.COMPLIANCE),
+            ("CORSIA", Purpose.CORSIA),
+        ),
+        strict=True,
+    ),
+    signature=("Serial Number", "Retirement Date"),
+    absent=(),
+)
+
+# ---------------------------------------------------------------------------- Cercarbono
+
+CERCARBONO_ISSUANCES = Layout(
+    registry="cercarbono",
+    kind=FileKind.ISSUANCES,
+    title="Cercarbono",
+    serial=("serial",),
+    derive=_derive.cercarbono_issuances,
+    required=(("issued_quantity",), ("is_buffer",), ("vintage_of_credits",)),
+    project_name=("project_name",),
+    country=("country",),
+    vintage_period=("vintage_of_credits",),
+    metadata=("issuance_date", "year", "is_buffer", "elegible"),
+    signature=("serial", "issued_quantity", "is_buffer"),
+)
+
+CERCARBONO_RETIREMENTS = Layout(
+    registry="cercarbono",
+    kind=FileKind.RETIREMENTS,
+    title="Cercarbono",
+    serial=("serial",),
+    derive=_derive.cercarbono_retirements,
+    required=(("from",), ("to",), ("quantity",), ("vintage",), ("date",)),
+    project_name=("project_name",),
+    vintage_year=("vintage",),
+    status=StatusRule.always(RETIRED),
+    date=("date",),
+    beneficiary=("end_user",),
+    note=("reason_using", "certificate_destination"),
+    purpose=PurposeRule(
+        ("certificate_destination",),
+        (
+            ("Carbon Tax", Purpose.COMPLIANCE),
+            ("CORSIA", Purpose.CORSIA),
+            ("Voluntary", Purpose.VOLUNTARY),
+        ),
+        strict=True,
+    ),
+    metadata=("id", "country_final_user"),
+    signature=("serial", "from", "to", "quantity"),
+)
+
+# ---------------------------------------------------------------------------- Isometric
+
+_ISO_SIZE = "credit_batch_size_total"
+
+ISOMETRIC_ISSUANCES = Layout(
+    registry="isometric",
+    kind=FileKind.ISSUANCES,
+    title="Isometric",
+    serial=("id",),
+    derive=_derive.isometric_issuances,
+    required=(
+        ("project_id",),
+        ("vintage",),
+        (f"supplier_{_ISO_SIZE}.credits",),
+        (f"supplier_{_ISO_SIZE}.credit_kgs",),
+        (f"buffer_pool_{_ISO_SIZE}.credits",),
+        (f"buffer_pool_{_ISO_SIZE}.credit_kgs",),
+    ),
+    project_id=("project_id",),
+    project_name=("project.name",),
+    country=("country_of_issue",),
+    methodology=("protocol",),
+    vintage_year=("vintage",),
+    labels=(_yes(Label.CCP_APPROVED, "ccp_approved"),),
+    metadata=("issued_at", "supplier_id"),
+    signature=("id", f"supplier_{_ISO_SIZE}.credit_kgs"),
+)
+
+ISOMETRIC_RETIREMENTS = Layout(
+    registry="isometric",
+    kind=FileKind.RETIREMENTS,
+    title="Isometric",
+    serial=("id",),
+    derive=_derive.isometric_retirements,
+    required=(
+        ("issuance_id",),
+        ("project_id",),
+        ("vintage",),
+        ("retired_at",),
+        ("purposes",),
+        (f"{_ISO_SIZE}.credits",),
+        (f"{_ISO_SIZE}.credit_kgs",),
+    ),
+    project_id=("project_id",),
+    project_name=("project.name",),
+    vintage_year=("vintage",),
+    status=StatusRule.always(RETIRED),
+    date=("retired_at",),
+    beneficiary=("beneficiary.name",),
+    note=("notes",),
+    purpose=PurposeRule(
+        ("purposes",),
+        (
+            ("regulatory_requirement", Purpose.COMPLIANCE),
+            ("corporate_targets", Purpose.VOLUNTARY),
+            ("public_environmental_claims", Purpose.VOLUNTARY),
+            ("other", Purpose.VOLUNTARY),
+        ),
+    ),
+    metadata=("id", "purposes"),
+    signature=("id", "issuance_id", "retired_at"),
+)
+
+# ---------------------------------------------------------------------------- Puro.earth
+
+PURO_ISSUANCES = Layout(
+    registry="puro",
+    kind=FileKind.ISSUANCES,
+    title="Puro.earth",
+    serial=("Certificates",),
+    required=(("Volume",), ("Vintage",), ("Facility Code",)),
+    project_name=("Production Facility",),
+    country=("Country",),
+    methodology=("Methodology",),
+    project_type=("Credit Type",),
+    vintage_year=("Vintage",),
+    metadata=("Issued At",),
+    signature=("Certificates", "Issued At"),
+    absent=("Retirement Date",),
+)
+
+PURO_RETIREMENTS = dataclasses.replace(
+    PURO_ISSUANCES,
+    kind=FileKind.RETIREMENTS,
+    required=(*PURO_ISSUANCES.required, ("Retirement Date",)),
+    status=StatusRule.always(RETIRED),
+    date=("Retirement Date",),
+    beneficiary=("Beneficiary",),
+    note=("Retirement Purpose",),
+    purpose=_reason_purpose(("Retirement Purpose",)),
+    signature=("Certificates", "Retirement Date"),
+    absent=(),
 )
 
 # ---------------------------------------------------------------------------- the table
@@ -353,7 +563,28 @@ LAYOUTS: dict[tuple[str, FileKind], Layout] = {
     ("art", FileKind.ISSUANCES): ART_ISSUANCES,
     ("cdm", FileKind.ISSUANCES): CDM_ISSUANCES,
     ("ccer", FileKind.ISSUANCES): CCER_ISSUANCES,
+    ("ccer", FileKind.RETIREMENTS): CCER_RETIREMENTS,
+    ("jcredit", FileKind.ISSUANCES): JCREDIT_ISSUANCES,
+    ("jcredit", FileKind.RETIREMENTS): JCREDIT_RETIREMENTS,
+    ("cercarbono", FileKind.ISSUANCES): CERCARBONO_ISSUANCES,
+    ("cercarbono", FileKind.RETIREMENTS): CERCARBONO_RETIREMENTS,
+    ("isometric", FileKind.ISSUANCES): ISOMETRIC_ISSUANCES,
+    ("isometric", FileKind.RETIREMENTS): ISOMETRIC_RETIREMENTS,
+    ("puro", FileKind.ISSUANCES): PURO_ISSUANCES,
+    ("puro", FileKind.RETIREMENTS): PURO_RETIREMENTS,
 }
 """(registry key, file kind) → layout; per registry, the order in which a header is matched."""
 
-REGISTRIES = ("vcs", "gs", "acr", "car", "art", "cdm", "ccer")
+REGISTRIES = (
+    "vcs",
+    "gs",
+    "acr",
+    "car",
+    "art",
+    "cdm",
+    "ccer",
+    "jcredit",
+    "cercarbono",
+    "isometric",
+    "puro",
+)

@@ -75,6 +75,10 @@ class RegistryBlock:
     # Standard's): the row's own project under the registry's programme (its GSID), which
     # the project transitioned to or is also certified under; "" otherwise.
     home_project: str = ""
+    # The block is the registry's buffer-pool share of an issuance (Isometric's
+    # ``buffer_pool_credit_batch_size_total``, Cercarbono's ``is_buffer``): the import bridges
+    # it like any block, and the report marks it (docs/IMPORT.md, "Buffer pools").
+    buffer: bool = False
 
     @property
     def program(self) -> str:

@@ -110,6 +110,13 @@ class Custody:
     address: str
 
 
+BUFFER_NOTE = (
+    "buffer pool share of the issuance: held in the programme's issuer (custody) account, "
+    "as the registry's buffer pool holds it"
+)
+"""The report's note on a buffer block (Isometric's buffer pool share, Cercarbono's
+``is_buffer`` serial): bridged like any block, into the issuer's custody account."""
+
 PURPOSE_LABEL = {Purpose.CORSIA: Label.CORSIA_ELIGIBLE, Purpose.ARTICLE6: Label.ARTICLE6_AUTHORISED}
 
 
@@ -157,6 +164,8 @@ class Planner:
                 self._plan_block(row, plan)
             except RowRejected as exc:
                 plan.outcome, plan.reason, plan.ops = Outcome.REJECTED, exc.reason, []
+            if row.buffer and plan.outcome is not Outcome.REJECTED:
+                plan.notes.append(BUFFER_NOTE)
             plans.append(plan)
         return plans
 

@@ -19,7 +19,7 @@ import datetime as dt
 import io
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,6 +41,20 @@ from chain.registries import SerialFormatError
 
 Columns = tuple[str, ...]
 """Candidate column names for one field: the first one present in the header is read."""
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A serial block a row yields when the registry does not write it in one column: the
+    text the registry's adapter parses (built from the row's columns, or derived as
+    documented for Isometric), and whether it is the buffer pool's share."""
+
+    text: str
+    buffer: bool = False
+
+
+Derive = Callable[[Sequence["RowValues"]], list[list[Derived] | str]]
+"""Per data row of a file (in order): the blocks it yields, or the reason it yields none."""
 
 
 class ExportFileError(ConfigurationError):
@@ -146,6 +160,11 @@ class Layout:
     have (one of each group). ``signature``/``absent`` tell this kind of file from the
     registry's others by its header (for ``audit verify --registry-export``). ``metadata``
     columns are folded into the batch's metadata hash with the block's description.
+
+    ``derive`` builds the serial blocks of rows whose registry writes no serial column (see
+    :data:`Derive`); ``serial`` then names the column shown in reports. ``project_id`` is read
+    when the serial holds no project id; ``vintage_period`` is a ``YYYY-MM-DD / YYYY-MM-DD``
+    column (EcoRegistry's ``vintage_of_credits``).
     """
 
     registry: str
@@ -171,6 +190,9 @@ class Layout:
     signature: Columns = ()
     absent: Columns = ()
     not_bridgeable: str = ""
+    derive: Derive | None = None
+    project_id: Columns = ()
+    vintage_period: Columns = ()
 
     def missing_columns(self, header: Sequence[str]) -> list[Columns]:
         present = set(header)
@@ -208,14 +230,15 @@ class RowValues:
         return separator.join(dict.fromkeys(v for c in columns if (v := self.get(c))))
 
 
-_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ][0-9:.]+)?")
+_ISO = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(?:[T ][0-9:.]+(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?")
 _US = re.compile(
     r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})(?: [0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?: ?[AP]M)?)?"
 )
 
 
 def parse_date(text: str) -> dt.date | None:
-    """``2026-04-10`` (optionally with a time), or the US ``4/13/2026 7:17:56 PM``."""
+    """``2026-04-10`` (optionally with a time, and ``Z`` or an offset as ISO 8601 writes
+    it: ``2023-11-07T05:31:56Z``), or the US ``4/13/2026 7:17:56 PM``."""
     try:
         if m := _ISO.fullmatch(text):
             return dt.date(int(m[1]), int(m[2]), int(m[3]))
@@ -241,7 +264,22 @@ def _date(row: RowValues, columns: Columns, what: str) -> dt.date | None:
     return value
 
 
+_PERIOD = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})\s*/\s*([0-9]{4}-[0-9]{2}-[0-9]{2})")
+
+
 def _vintage(layout: Layout, row: RowValues) -> tuple[dt.date, dt.date]:
+    if layout.vintage_period:
+        column, text = row.first(layout.vintage_period)
+        m = _PERIOD.fullmatch(text)
+        start = parse_date(m[1]) if m else None
+        end = parse_date(m[2]) if m else None
+        if start is None or end is None:
+            raise RowRejected(
+                f"vintage column {column!r} is not a period 'YYYY-MM-DD / YYYY-MM-DD': {text!r}"
+            )
+        if start > end:
+            raise RowRejected(f"vintage column {column!r} starts after it ends: {text!r}")
+        return start, end
     if layout.vintage_start and layout.vintage_end:
         start = _date(row, layout.vintage_start, "vintage start")
         end = _date(row, layout.vintage_end, "vintage end")
@@ -251,6 +289,8 @@ def _vintage(layout: Layout, row: RowValues) -> tuple[dt.date, dt.date]:
             )
         return start, end
     column, text = row.first(layout.vintage_year)
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text) and parse_date(text) is not None:
+        text = text[:4]  # a vintage given as a date (EcoRegistry's retirements): its year
     if not re.fullmatch(r"[0-9]{4}", text):
         raise RowRejected(f"vintage column {column!r} is not a year: {text!r}")
     year = int(text)
@@ -344,12 +384,27 @@ def metadata_hash(layout: Layout, row: RowValues, block: dict[str, object]) -> b
     return keccak(text.encode("utf-8"))
 
 
+def _project_id(layout: Layout, row: RowValues, parsed: registries.ParsedSerial) -> str:
+    """The project id: the serial's, or else the layout's project id column, canonical."""
+    if parsed.project is not None or not layout.project_id:
+        return parsed.project or ""
+    column, text = row.first(layout.project_id)
+    try:
+        return registries.canonical_project(parsed.program, text)
+    except TextRejected as exc:
+        raise RowRejected(f"project id column {column!r}: {exc}") from None
+
+
 def read_row(
-    layout: Layout, raw: Mapping[str, str | None], ref: RowRef
+    layout: Layout, raw: Mapping[str, str | None], ref: RowRef, derived: Derived | None = None
 ) -> RegistryBlock | RowRejection:
-    """One data row → its block, or the reason it yields none."""
+    """One data row → its block, or the reason it yields none (``derived``: the block a
+    layout's ``derive`` built from the row, instead of its serial column)."""
     row = RowValues(raw)
-    serial = row.first(layout.serial)[1] if layout.serial else ""
+    if derived is not None:
+        serial = derived.text
+    else:
+        serial = row.first(layout.serial)[1] if layout.serial else ""
     try:
         if None in raw or any(v is None for v in raw.values()):
             raise RowRejected("the row's number of fields differs from the header's")
@@ -364,7 +419,7 @@ def read_row(
             raise RowRejected(status)
         start, end = _vintage(layout, row)
         labels = _labels(layout, row)
-        project = _project(layout, row, parsed.project or "")
+        project = _project(layout, row, _project_id(layout, row, parsed))
         retirement = _retirement(layout, row) if status is BlockStatus.RETIRED else None
         reason = _cancel_reason(layout, row) if status is BlockStatus.CANCELLED else ""
     except RowRejected as exc:
@@ -382,6 +437,8 @@ def read_row(
         "labels": int(labels),
         "reference": parsed.reference or "",
     }
+    if derived is not None and derived.buffer:
+        description["buffer"] = True
     return RegistryBlock(
         source=ref,
         serial=parsed,
@@ -395,6 +452,7 @@ def read_row(
         cancel_reason=reason,
         metadata_hash=metadata_hash(layout, row, description),
         home_project=_home_project(layout, row, parsed.program),
+        buffer=derived.buffer if derived is not None else False,
     )
 
 
@@ -500,6 +558,8 @@ def read_export(
         )
     shown = name or str(path)
     rows: list[RegistryBlock | RowRejection] = []
+    raws: list[tuple[RowRef, dict[str, str | None]]] = []
+    broken: RowRejection | None = None
     number = 1
     while True:
         number += 1
@@ -508,7 +568,29 @@ def read_export(
         except StopIteration:
             break
         except csv.Error as exc:
-            rows.append(RowRejection(RowRef(shown, number, kind), "", f"not valid CSV: {exc}"))
+            broken = RowRejection(RowRef(shown, number, kind), "", f"not valid CSV: {exc}")
             break
-        rows.append(read_row(layout, raw, RowRef(shown, number, kind)))
+        raws.append((RowRef(shown, number, kind), raw))
+    if layout.derive is None:
+        rows = [read_row(layout, raw, ref) for ref, raw in raws]
+    else:
+        rows = _derived_rows(layout, raws)
+    if broken is not None:
+        rows.append(broken)
     return ExportFile(path, shown, layout, tuple(rows))
+
+
+def _derived_rows(
+    layout: Layout, raws: Sequence[tuple[RowRef, Mapping[str, str | None]]]
+) -> list[RegistryBlock | RowRejection]:
+    """Rows of a layout whose blocks are derived: each row's blocks, in file order."""
+    assert layout.derive is not None
+    outcomes = layout.derive([RowValues(raw) for _, raw in raws])
+    rows: list[RegistryBlock | RowRejection] = []
+    for (ref, raw), outcome in zip(raws, outcomes, strict=True):
+        if isinstance(outcome, str):
+            shown = RowValues(raw).first(layout.serial)[1] if layout.serial else ""
+            rows.append(RowRejection(ref, shown, outcome))
+            continue
+        rows.extend(read_row(layout, raw, ref, part) for part in outcome)
+    return rows

@@ -18,7 +18,8 @@ Usage (what an importer needs)::
 what is wrong, and :class:`UnknownRegistry` for a key nothing is registered under.
 
 Each registry is one declarative :class:`SerialAdapter` in its own module (``vcs``, ``gs``,
-``acr``, ``car``, ``art``, ``cdm``, ``ccer``), which also documents the format's sources and
+``acr``, ``car``, ``art``, ``cdm``, ``ccer``, ``jcredit``,
+``cercarbono``, ``isometric``, ``puro``), which also documents the format's sources and
 why its namespace is what it is. A new registry is one more description passed to
 :func:`register`; the importer does not change.
 """
@@ -28,10 +29,34 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chain.canonical import clean_identifier, identifier_problem
-from chain.registries import _batch, acr, art, car, ccer, cdm, gs, vcs
+from chain.registries import (
+    _batch,
+    acr,
+    art,
+    car,
+    ccer,
+    cdm,
+    cercarbono,
+    gs,
+    isometric,
+    jcredit,
+    puro,
+    vcs,
+)
 from chain.registries._adapter import SerialAdapter
 from chain.registries._batch import LedgerBatch
-from chain.registries._fields import ALPHA2, CODE, DATE_DMY, INTEGER, YEAR, FieldKind, choice
+from chain.registries._fields import (
+    ALPHA2,
+    CODE,
+    CREDIT_TYPE,
+    DATE_DMY,
+    INTEGER,
+    UUID,
+    YEAR,
+    FieldKind,
+    choice,
+    sized_code,
+)
 from chain.registries._grammar import Grammar
 from chain.registries._model import (
     MAX_SERIAL,
@@ -48,10 +73,12 @@ __all__ = [
     "ALPHA2",
     "BUILTIN",
     "CODE",
+    "CREDIT_TYPE",
     "DATE_DMY",
     "DEFAULT",
     "INTEGER",
     "MAX_SERIAL",
+    "UUID",
     "YEAR",
     "CanonicalSerial",
     "CommitmentPeriod",
@@ -79,6 +106,7 @@ __all__ = [
     "range_serial",
     "register",
     "registries",
+    "sized_code",
     "unregister",
 ]
 
@@ -91,6 +119,10 @@ BUILTIN: tuple[SerialAdapter, ...] = (
     art.ADAPTER,
     cdm.ADAPTER,
     ccer.ADAPTER,
+    jcredit.ADAPTER,
+    cercarbono.ADAPTER,
+    isometric.ADAPTER,
+    puro.ADAPTER,
 )
 """The registries carbon-ledger knows out of the box, in lookup order."""
 

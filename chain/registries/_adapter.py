@@ -44,6 +44,8 @@ class SerialAdapter:
       can open a parallel one (``chain.programmes``). ``None``: namespaces follow the template.
     - ``project_prefixes``: how the registry writes its project ids in front of the number
       the serial holds (``"ACR1185"``, ``"VCS 1340"``); :meth:`canonical_project` drops them.
+    - ``upper_namespace``: the namespace is written in upper case (a part the registry writes
+      in lower case, Puro's issuance UUID, would not be a canonical identifier otherwise).
     """
 
     key: str
@@ -61,6 +63,7 @@ class SerialAdapter:
     rationale: str = ""
     fixed_namespaces: frozenset[str] | None = None
     project_prefixes: tuple[str, ...] = ()
+    upper_namespace: bool = False
     grammars: tuple[Grammar, ...] = field(init=False, repr=False)
     namespace_grammar: Grammar = field(init=False, repr=False)
 
@@ -165,6 +168,8 @@ class SerialAdapter:
 
     def _build(self, values: Mapping[str, str], grammar: int) -> ParsedSerial:
         namespace = PLACEHOLDER.sub(lambda m: values[m.group(1)], self.namespace)
+        if self.upper_namespace:
+            namespace = namespace.upper()
         names = self.grammars[grammar].names
         return ParsedSerial(
             program=self.program,

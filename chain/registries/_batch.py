@@ -10,10 +10,11 @@ its bridger gave. Two sources can give back the registry's own serial string:
    Anything else (a bare block id, arbitrary text an issuer sent straight to the contract, or
    a serial of other serials or of another project) is not trusted;
 2. the namespace alone, for registries whose namespace holds every part of the serial but the
-   numbers (Gold Standard, ACR, CAR, ART, CCER): the serial is composed from it.
+   numbers (Gold Standard, ACR, CAR, ART, CCER, J-Credit, Cercarbono, Isometric): the serial
+   is composed from it.
 
-Verra and CDM serials carry parts their namespace does not (``VCS-VCU``, ``RW``), so a batch of
-theirs has a registry serial only through (1). Where neither works the answer is ``None``:
+Verra, CDM and Puro.earth serials carry parts their namespace does not (``VCS-VCU``, ``RW``,
+``PURO-<issuance>``), so a batch of theirs has a registry serial only through (1). Where neither works the answer is ``None``:
 callers show the numbers and no registry serial, never an error.
 
 A sub-range is rendered by the adapter's own rule (:meth:`ParsedSerial.with_range`: the same

@@ -90,3 +90,36 @@ def choice(*values: str) -> FieldKind:
         return None if text in allowed else f"expected one of {shown}, found {text!r}"
 
     return FieldKind("choice", f"one of {shown}", "[A-Za-z0-9]+", check, allowed)
+
+
+def _uuid(text: str) -> str | None:
+    if not re.fullmatch(
+        r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", text
+    ):
+        return f"expected a UUID (8-4-4-4-12 hexadecimal digits), found {text!r}"
+    return None
+
+
+def _credit_type(text: str) -> str | None:
+    if text != text.upper() or text.startswith("+"):
+        return f"expected upper-case letters and digits, optionally followed by '+', found {text!r}"
+    return None
+
+
+UUID = FieldKind("uuid", "a UUID", "[0-9A-Fa-f-]+", _uuid)
+CREDIT_TYPE = FieldKind(
+    "credit_type", "a credit type such as 'CORC100+'", "[A-Za-z0-9+]+", _credit_type
+)
+
+
+def sized_code(length: int) -> FieldKind:
+    """Upper-case letters and digits, exactly ``length`` of them (Puro's facility code)."""
+
+    def check(text: str) -> str | None:
+        if len(text) != length or text != text.upper():
+            return f"expected {length} upper-case letters or digits, found {text!r}"
+        return None
+
+    return FieldKind(
+        f"code{length}", f"{length} upper-case letters or digits", "[A-Za-z0-9]+", check
+    )

@@ -191,7 +191,10 @@ def test_a_real_node_deploy_gives_each_role_its_own_key(
         out = capsys.readouterr().out
         assert f"admin {OPERATOR}, compliance {COMPLIANCE}, pauser {PAUSER}" in out
         assert f"programme VCS: admin {VERRA}; its admin sets its identity policy" in out
-        assert "not registered (no --program-admin named): CCER, ACR, CAR, ART, JCREDIT" in out
+        assert (
+            "not registered (no --program-admin named): CCER, ACR, CAR, ART, JCREDIT, "
+            "CERCARBONO, ISOMETRIC, PURO"
+        ) in out
 
         w3 = Web3(Web3.HTTPProvider(node.url))
         ledger = LedgerClient.for_deployment(w3, Deployment.load(data_dir / "deployment.json"))
@@ -208,7 +211,7 @@ def test_a_real_node_deploy_gives_each_role_its_own_key(
             assert ledger.has_role(role, admin)
             if admin != OPERATOR:
                 assert not ledger.has_role(role, OPERATOR)
-        for code in ("CCER", "ACR", "CAR", "ART", "JCREDIT"):
+        for code in ("CCER", "ACR", "CAR", "ART", "JCREDIT", "CERCARBONO", "ISOMETRIC", "PURO"):
             assert ledger.program_id(code) == 0
         # VCS's policy waits for Verra's own key; CDM's the operator, its named admin, set.
         assert ledger.program_policy(ledger.program_id("VCS")).fixed_namespaces is False

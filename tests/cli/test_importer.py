@@ -13,6 +13,7 @@ from chain.anvil import LocalNode, stop_node
 from chain.importer.keys import keystore_path
 from cli.main import main
 from tests.chain.importer.support import (
+    DATA,
     GS_ISSUANCES,
     GS_RETIREMENTS,
     VERRA,
@@ -168,3 +169,34 @@ def test_with_rpc_the_issuer_key_must_be_given(
     err = capsys.readouterr().err
     assert "no issuer key for ACR" in err and "CARBON_LEDGER_ISSUER_KEY" in err
     assert not LocalNode(other).record_file.exists()  # --rpc never starts the folder's chain
+
+
+def test_isometric_import_then_again_then_audit_verify_registry_export(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    issuances, retirements = (
+        DATA / "isometric" / "issuances.csv",
+        DATA / "isometric" / "retirements.csv",
+    )
+    args = [
+        "import", "--data-dir", str(data_dir), "--registry", "isometric", "--json",
+        "--issuances", str(issuances), "--retirements", str(retirements),
+    ]  # fmt: skip
+    assert main(args) == 0
+    first = _json(capsys)
+    assert (first["rows_total"], first["rows_rejected"]) == (8, 0)
+    # One serial per kg: the supplier and buffer-pool shares of three issuances, to the kg.
+    assert first["tonnes"] == {
+        "bridged": 172_013,
+        "held": 160_295,
+        "retired": 11_718,
+        "cancelled": 0,
+    }
+    assert main(args) == 0
+    again = _json(capsys)
+    assert again["rows"]["already_present"] == 8 and again["transactions"] == 0  # type: ignore[index]
+    verify = ["audit", "verify", "--data-dir", str(data_dir), "--json", "--registry", "isometric"]
+    for path in (issuances, retirements):
+        assert main([*verify, "--registry-export", str(path)]) == 0
+        report = _json(capsys)
+        assert report["ok"] is True and report["discrepancies"] == []

@@ -13,9 +13,11 @@ from hypothesis import strategies as st
 from chain.registries import (
     ALPHA2,
     CODE,
+    CREDIT_TYPE,
     DATE_DMY,
     INTEGER,
     MAX_SERIAL,
+    UUID,
     YEAR,
     CommitmentPeriod,
     FieldKind,
@@ -37,6 +39,11 @@ SAMPLE_FILES: tuple[tuple[str, str, str], ...] = (
     ("art", "art/retirements.csv", "Credit Serial Numbers"),
     ("cdm", "cdm/issuances.csv", "Serial Number"),
     ("ccer", "ccer/issuances.csv", "Serial Number"),
+    ("ccer", "ccer/retirements.csv", "Serial Number"),
+    ("jcredit", "jcredit/issuances.csv", "Serial Number"),
+    ("jcredit", "jcredit/retirements.csv", "Serial Number"),
+    ("puro", "puro/issuances.csv", "Certificates"),
+    ("puro", "puro/retirements.csv", "Certificates"),
 )
 REAL_FILES = SAMPLE_FILES[:3]
 
@@ -57,12 +64,16 @@ _KIND_STRATEGIES: dict[int, st.SearchStrategy[str]] = {
     id(DATE_DMY): _DATES.map(_ddmmyyyy),
     id(ALPHA2): st.from_regex(r"[A-Z]{2}", fullmatch=True),
     id(CODE): st.from_regex(r"[A-Z0-9]{1,6}", fullmatch=True),
+    id(UUID): st.uuids().map(str) | st.uuids().map(lambda u: str(u).upper()),
+    id(CREDIT_TYPE): st.from_regex(r"[A-Z][A-Z0-9]{0,8}\+?", fullmatch=True),
 }
 
 
 def kind_strategy(kind: FieldKind) -> st.SearchStrategy[str]:
     if kind.choices:
         return st.sampled_from(kind.choices)
+    if kind.name.startswith("code") and kind.name[4:].isdigit():  # ``sized_code(n)``
+        return st.from_regex(rf"[A-Z0-9]{{{int(kind.name[4:])}}}", fullmatch=True)
     return _KIND_STRATEGIES[id(kind)]
 
 

@@ -18,7 +18,7 @@ VCS = "19385-941467007-941467431-VCS-VCU-1507-VER-ET-14-1340-01012020-31122020-1
 GS = "GS1-1-UG-GS11236-16-2024-30307-1-19149"
 
 # Registries whose namespace holds every part of the serial but the numbers.
-FROM_NAMESPACE = {"gs", "acr", "car", "art", "ccer"}
+FROM_NAMESPACE = {"gs", "acr", "car", "art", "ccer", "jcredit", "cercarbono", "isometric"}
 
 
 def _batch(parsed: ParsedSerial, reference: str) -> LedgerBatch:
@@ -71,7 +71,7 @@ def test_a_bare_block_id_reference_still_formats_where_the_namespace_holds_the_s
         back = registries.parse(adapter.program, text)
         assert _identity(back) == _identity(whole)
         assert (back.first, back.last) == (whole.first, whole.last)
-    else:  # Verra's VCS-VCU and CDM's party code do not hold the other parts
+    else:  # VCS-VCU, a CDM party code and PURO-<issuance> do not hold the other parts
         assert text is None
 
 

@@ -23,6 +23,11 @@ from chain.registries._grammar import label
 from tests.chain.registries.support import matching_row, valid_parts
 
 ADAPTERS = [pytest.param(a, id=a.key) for a in registries.BUILTIN]
+# Isometric's derived serials have no quantity column of their own: the importer checks the
+# kg against the credits when it derives them (tests/chain/importer/test_derive.py).
+WITH_QUANTITY = [pytest.param(a, id=a.key) for a in registries.BUILTIN if a.row.quantity]
+# J-Credit, Cercarbono and Isometric serials hold no vintage: the row's columns give it.
+WITH_VINTAGE = [pytest.param(a, id=a.key) for a in registries.BUILTIN if a.vintage]
 WITH_PROJECT = [
     pytest.param(a, id=a.key) for a in registries.BUILTIN if a.row.project and a.project
 ]
@@ -131,7 +136,7 @@ def test_inserted_junk_is_rejected(adapter: SerialAdapter, data: st.DataObject) 
     assert _names_the_problem(caught.value.reason, adapter), caught.value.reason
 
 
-@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize("adapter", WITH_QUANTITY)
 @PROPERTY
 @given(data=st.data())
 def test_a_row_with_another_quantity_is_rejected(
@@ -174,7 +179,7 @@ def test_a_row_with_another_project_is_rejected(
     assert repr(column) in reason
 
 
-@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize("adapter", WITH_VINTAGE)
 @PROPERTY
 @given(data=st.data())
 def test_a_row_with_another_vintage_is_rejected(
