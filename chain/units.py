@@ -97,10 +97,11 @@ TONNE = Unit(GRAMS_PER_TONNE)
 KILOGRAM = Unit(1_000)
 
 
-def tonnes_text(tonnes: Decimal, *, grouped: bool = False) -> str:
+def tonnes_text(tonnes: Decimal | int, *, grouped: bool = False) -> str:
     """An exact tonnes ``Decimal`` as plain text, no exponent and no trailing zeros:
     ``"1.234"``, ``"12"``, ``"0.001"`` (``grouped``: ``"1,234.5"``)."""
-    return f"{tonnes.normalize():,f}" if grouped else f"{tonnes.normalize():f}"
+    exact = Decimal(tonnes).normalize()
+    return f"{exact:,f}" if grouped else f"{exact:f}"
 
 
 def grams_tonnes(grams: int) -> Decimal:
