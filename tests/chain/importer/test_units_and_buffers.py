@@ -192,3 +192,29 @@ def test_a_buffer_share_without_a_buffer_account_is_rejected_naming_why(
     }
     assert all("has no buffer account" in reason for reason in rejected.values())
     env.engine.dispose()
+
+
+def test_exports_state_a_kg_batch_in_tonnes(imported: Imported) -> None:
+    from chain.exports.cadt import cadt_tables
+    from chain.exports.offsetsdb import offsetsdb_tables
+
+    with imported.env.engine.connect() as conn:
+        cadt, offsets = cadt_tables(conn), offsetsdb_tables(conn)
+    small = "1SMALL0000000000"
+    units = [u for u in cadt["unit"].rows if small in str(u["unitSerialId"])]
+    assert units and all(u["unitMetric"] == "tCO2e" for u in units)
+    assert sum(Decimal(str(u["unitCount"])) for u in units) == Decimal("1.234")
+    issuances = [c for c in offsets["credits"].rows if c["transaction_type"] == "issuance"]
+    assert "1.234" in [c["quantity"] for c in issuances]
+    # A tonne programme's cells stay integers (VCS exported nothing here; ISOMETRIC is kg).
+    assert all(isinstance(c["quantity"], int | str) for c in offsets["credits"].rows)
+
+
+def test_reconciliation_totals_state_exact_tonnes(imported: Imported) -> None:
+    from chain.importer.reconcile import reconcile
+
+    result = reconcile(imported.env.engine, "isometric", DATA / "isometric" / "issuances.csv")
+    data = result.as_json()
+    assert data["file_tonnes_exact"]["bridged"] == str(
+        Decimal(data["file_tonnes"]["bridged"]) / 1000
+    )
