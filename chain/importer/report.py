@@ -119,7 +119,12 @@ class ImportReport:
     links: list[FoundLink] = field(default_factory=list)
     """Project links the export shows (``chain.importer.links``), checked on the ledger."""
     tonnes_exact: dict[str, Decimal] = field(default_factory=dict)
-    """``tonnes`` in exact tonnes, whatever each programme's unit."""
+    """``tonnes`` in exact tonnes, whatever each programme's unit (when not given: ``tonnes``
+    read as whole tonnes)."""
+
+    def __post_init__(self) -> None:
+        if not self.tonnes_exact:
+            self.tonnes_exact = {k: Decimal(v) for k, v in self.tonnes.items()}
 
     @property
     def rows_total(self) -> int:
