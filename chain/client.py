@@ -48,6 +48,7 @@ from chain.errors import (
     InvalidRangeHint,
 )
 from chain.events import LedgerEvent, decode_logs
+from chain.pools import PoolsMixin
 from chain.signing import SignedRequest, bridge_typed_data, retire_typed_data, sign_typed
 from chain.transactions import TxSender
 from chain.units import Unit
@@ -81,7 +82,7 @@ class RetireResult(TxResult):
     last_serial: int = 0
 
 
-class LedgerClient:
+class LedgerClient(PoolsMixin):
     def __init__(self, w3: Web3, address: str, sender: TxSender | None = None) -> None:
         self.w3 = w3
         self.address = Web3.to_checksum_address(address)
@@ -189,7 +190,8 @@ class LedgerClient:
         return bytes(self._call(self.contract.functions.issuerRole(program_id)))
 
     def role(self, name: str) -> bytes:
-        """``"COMPLIANCE_ROLE"``, ``"PAUSER_ROLE"`` or ``"DEFAULT_ADMIN_ROLE"``."""
+        """``"COMPLIANCE_ROLE"``, ``"PAUSER_ROLE"``, ``"POOL_ADMIN_ROLE"`` or
+        ``"DEFAULT_ADMIN_ROLE"``."""
         return bytes(self._call(getattr(self.contract.functions, name)()))
 
     def grant_role(self, role: bytes, account: str) -> TxResult:

@@ -485,7 +485,6 @@ POOL_RULES: dict[int, tuple[str, str]] = {
     6: ("project_type", "its project's type is not admitted"),
     7: ("methodology", "its project's methodology is not admitted"),
     8: ("unit", "a programme's serial is not one tonne"),
-    9: ("name", "the name or symbol is not acceptable"),
 }
 """Pool rule codes (``PoolRule`` in contracts/CreditTypes.sol): name and what refusing means."""
 

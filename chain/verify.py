@@ -6,7 +6,9 @@
 2. Replay holdings from the log (``chain.replay``): every move must spend serials its sender
    held, every range must stay within its batch, and per batch
    bridged = held + retired + detokenised + cancelled.
-3. Compare the replayed ranges and totals with the contract's own storage, batch by batch.
+3. Compare the replayed ranges and totals with the contract's own storage, batch by batch;
+   and per pool, that its unit supply (minted less burned, from the log) equals the tonnes
+   its account holds in the replayed ranges and the supply the contract reports.
 4. With a query store: re-index the chain's logs up to the store's checkpoint into an in-memory
    store and diff every table row by row, so an edited, deleted or inserted row is named.
 5. Check the store's recent ``blocks`` (what the indexer finds a reorg's common ancestor by)
@@ -186,6 +188,9 @@ def _verify_ledger(
         if count is not None:
             count("batches compared", done, len(replay.batches))
 
+    say("checking pool supplies")
+    found.extend(_check_pools(client, trail, replay, block))
+
     report = VerificationReport(
         ok=not found,
         audit_seq=seq,
@@ -336,6 +341,48 @@ def _recompute(
             )
         state = audit.AuditState(event.seq, audit.fold(state.head, event.topics, event.data))
     return state
+
+
+def _check_pools(
+    client: LedgerClient, trail: list[LedgerEvent], replay: HoldingsReplay, block: int
+) -> list[Discrepancy]:
+    """Per pool: units minted less burned (``PoolUnitsMoved`` from or to zero) = tonnes its
+    account (the token) holds in the replayed ranges = ``pool(id).supply`` on the contract."""
+    zero = "0x" + "00" * 20
+    tokens: dict[int, str] = {}
+    supply: dict[int, int] = {}
+    for e in trail:
+        if e.name == "PoolCreated":
+            tokens[int(e.fields["poolId"])] = str(e.fields["token"]).lower()
+        elif e.name == "PoolUnitsMoved":
+            pool_id, amount = int(e.fields["poolId"]), int(e.fields["amount"])
+            if str(e.fields["from"]).lower() == zero:
+                supply[pool_id] = supply.get(pool_id, 0) + amount
+            if str(e.fields["to"]).lower() == zero:
+                supply[pool_id] = supply.get(pool_id, 0) - amount
+    held: dict[str, int] = dict.fromkeys(tokens.values(), 0)
+    for replayed in replay.batches.values():
+        for r in replayed.ranges:
+            holder = r.holder.lower()
+            if holder in held and r.state == RangeState.HELD:
+                held[holder] += r.quantity
+    out: list[Discrepancy] = []
+    for pool_id, token in sorted(tokens.items()):
+        view = client.contract.functions.pool(pool_id).call(block_identifier=block)
+        on_chain = int(view[2])
+        units = supply.get(pool_id, 0)
+        if not units == held[token] == on_chain:
+            out.append(
+                Discrepancy(
+                    "pools",
+                    block,
+                    "pool",
+                    "supply",
+                    f"pool {pool_id}: log mints {units} units, its account holds {held[token]} t, "
+                    f"contract says supply {on_chain}",
+                )
+            )
+    return out
 
 
 def _compare_batch(

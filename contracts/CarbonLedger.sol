@@ -14,7 +14,6 @@ import {
     Limits,
     ProgramRecord,
     ProjectRecord,
-    Purpose,
     RangeState,
     Retirement,
     TextField
@@ -82,7 +81,7 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
             _ledger().auditHead = genesis;
         }
         __AccessControlDefaultAdminRules_init(initialDelay, admin);
-        _ledger().parts[_PARTS_HEAD] = BridgedPart({next: _PARTS_END, batchId: 0});
+        _ledger().parts[_PARTS_HEAD] = BridgedPart({next: LedgerStorage.PARTS_END, batchId: 0});
     }
 
     /// @notice Every function this contract does not define (governance and views, see

@@ -274,5 +274,4 @@ library PoolRule {
     uint8 internal constant PROJECT_TYPE = 6;
     uint8 internal constant METHODOLOGY = 7;
     uint8 internal constant UNIT = 8; // a programme whose serial is not one tonne
-    uint8 internal constant NAME = 9; // pool name or symbol
 }

@@ -110,8 +110,7 @@ interface ICarbonLedgerErrors {
     error UnknownPool(uint32 poolId);
     /// @notice Pool rule `rule` ({PoolRule}) is malformed: an unknown or unregistered programme,
     /// one whose serial is not a tonne, a date that is not a calendar date or a window out of
-    /// order, unknown labels, an unknown mode, a list given for a kind the rules do not list,
-    /// or a name or symbol that is not acceptable text.
+    /// order, unknown labels, an unknown mode, or a list given for a kind the rules do not list.
     error InvalidPoolRules(uint8 rule);
     /// @notice The new rules of pool `poolId` would admit batches its rules refuse, by rule `rule`.
     error PoolRulesWidened(uint32 poolId, uint8 rule);

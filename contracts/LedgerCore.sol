@@ -34,8 +34,6 @@ abstract contract LedgerCore is
     bytes32 internal constant _ISSUER_ROLE_TAG = keccak256("ISSUER_ROLE");
     bytes32 internal constant _PROGRAM_ADMIN_ROLE_TAG = keccak256("PROGRAM_ADMIN_ROLE");
 
-    /// @dev `next` of the last part; no namespace id is all ones.
-    uint224 internal constant _PARTS_END = type(uint224).max;
 
     constructor() EIP712("CarbonLedger", "1") {}
 

@@ -11,8 +11,6 @@ import {
     Labels,
     Limits,
     ProgramRecord,
-    Project,
-    ProjectRecord,
     RangeRef,
     RangeState,
     StoredRange,
@@ -507,7 +505,7 @@ contract LedgerGovernance is LedgerCore {
         keys = new uint256[](maxCount);
         parts = new BridgedPart[](maxCount);
         uint256 n;
-        for (uint256 key = from; n < maxCount && key != _PARTS_END; key = parts[n - 1].next) {
+        for (uint256 key = from; n < maxCount && key != LedgerStorage.PARTS_END; key = parts[n - 1].next) {
             BridgedPart memory p = stored[key];
             if (p.next == 0) revert InvalidBridgeHint(key);
             (keys[n], parts[n]) = (key, p);

@@ -32,6 +32,8 @@ contract LedgerPoolRules is PoolBase {
     /// @notice May create pools and tighten their rules (granted by the default admin).
     bytes32 public constant POOL_ADMIN_ROLE = keccak256("POOL_ADMIN_ROLE");
 
+    /// @dev `next` of the last node of a pool's order list (no key reaches it: keys are < 2^152).
+    uint192 private constant _NODES_END = type(uint192).max;
     /// @dev The one unit pools admit: a serial of one tonne (1,000,000 g; 0 means the same).
     uint32 private constant _TONNE_GRAMS = 1_000_000;
 
@@ -287,6 +289,11 @@ contract LedgerPoolRules is PoolBase {
             if (unit != 0 && unit != _TONNE_GRAMS) revert InvalidPoolRules(PoolRule.UNIT);
             if (!record.inPool) record.inPool = true;
         }
+        _checkRuleValues(rules);
+    }
+
+    /// @dev Refuses a malformed window, labels or mode ({InvalidPoolRules}).
+    function _checkRuleValues(PoolRules calldata rules) private pure {
         uint32 from = rules.vintageFrom;
         uint32 to = rules.vintageTo;
         if (from != 0 && !CanonicalText.isDate(from)) revert InvalidPoolRules(PoolRule.VINTAGE_FROM);

@@ -5,7 +5,7 @@ import {CanonicalText} from "./CanonicalText.sol";
 import {BatchRecord, Purpose, RangeState, Retirement, TextField} from "./CreditTypes.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
 import {PoolBase} from "./PoolBase.sol";
-import {PoolToken} from "./PoolToken.sol";
+import {IPoolLedger, PoolToken} from "./PoolToken.sol";
 
 /// @title The ledger's pools: fungible units, serial-exact redemption and retirement
 /// @notice The second module of {CarbonLedger}: the ledger delegates what it does not know to
@@ -19,7 +19,7 @@ import {PoolToken} from "./PoolToken.sol";
 /// address) and mints as many units; burning units gives back, or retires, exact serials in
 /// the pool's order: oldest vintage first, then oldest batch, then lowest serial. Per pool, the
 /// unit supply always equals the tonnes the pool's account holds.
-contract LedgerPools is PoolBase {
+contract LedgerPools is PoolBase, IPoolLedger {
     /// @dev The module every call this one does not know is delegated to.
     address private immutable _rules;
 
@@ -155,6 +155,7 @@ contract LedgerPools is PoolBase {
     /// reached, not with the quantity or the pool's size.
     /// Emits {SerialsMoved} per range, then {PoolUnitsMoved} (to zero).
     function poolRedeem(uint32 poolId, uint256 units) external whenNotPaused {
+        // slither-disable-next-line uninitialized-local -- no beneficiary: a redemption, see {_take}
         Retirement memory none;
         _fromHead(poolId, units, none);
     }
@@ -201,35 +202,33 @@ contract LedgerPools is PoolBase {
     /// the head), otherwise it is not read.
     /// Emits {SerialsMoved}, then {PoolUnitsMoved} (to zero).
     function poolRedeemRange(uint32 poolId, uint256 key, uint256 prevHint, uint64 units) external whenNotPaused {
-        LedgerStorage.Pool storage p = _pool(poolId);
-        mapping(uint256 => LedgerStorage.PoolNode) storage nodes = _ledger().poolNodes[poolId];
-        LedgerStorage.PoolNode memory node = nodes[key];
-        if (key == 0 || node.next == 0) revert UnknownPoolRange(poolId, key);
-        uint64 batchId = uint64(key >> 64);
-        uint8 rule = _ineligible(poolId, p, _batch(batchId));
-        if (rule != 0) revert PoolIneligible(poolId, batchId, rule);
-        uint64 size = uint64(key) - node.start + 1;
-        address token = p.token;
-        if (units == 0 || units > size) revert InsufficientPoolUnits(poolId, token, size, units);
-        address caller = _msgSender();
-        _burn(poolId, p, caller, units);
+        // slither-disable-next-line uninitialized-local -- no beneficiary: a redemption, see {_take}
         Retirement memory none;
-        _take(key, node.start, units, token, none);
-        if (units == size) {
-            if (nodes[prevHint].next != key) revert InvalidPoolHint(poolId, prevHint);
-            nodes[prevHint].next = node.next;
-            delete nodes[key];
-            // The range was counted when deposited.
-            unchecked {
-                --p.ranges;
-            }
-        } else {
-            // `units < size`, so the new start is still at most the range's last serial.
-            unchecked {
-                nodes[key].start = node.start + units;
-            }
+        _fromRange(poolId, key, prevHint, units, none);
+    }
+
+    /// @notice Burns units and retires exactly the serials `r` names from one named range of
+    /// the pool: `r.firstSerial` must be the range's lowest serial (serials leave a range from
+    /// its bottom), `r.lastSerial` within it; one retirement, held by the caller.
+    /// @dev Requirements: as {poolRedeemRange}, with `units = r.lastSerial - r.firstSerial + 1`;
+    /// `r.batchId` is the range's batch and `r.firstSerial` its first serial
+    /// ({InvalidRangeHint} otherwise); the retirement's terms as {poolRetire}.
+    /// Emits {SerialsMoved} then {CreditsRetired}; then {PoolUnitsMoved} (to zero).
+    /// @return retirementId The retirement's id.
+    function poolRetireRange(uint32 poolId, uint256 key, uint256 prevHint, Retirement calldata r)
+        external
+        whenNotPaused
+        returns (uint64 retirementId)
+    {
+        _checkRetirementTerms(r.beneficiary, r.jurisdiction, r.note, r.consumptionStart, r.consumptionEnd, false);
+        LedgerStorage.PoolNode memory node = _ledger().poolNodes[poolId][key];
+        if (key == 0 || node.next == 0) revert UnknownPoolRange(poolId, key);
+        if (r.batchId != uint64(key >> 64) || r.firstSerial != node.start || r.lastSerial < r.firstSerial) {
+            revert InvalidRangeHint(r.batchId, r.firstSerial);
         }
-        _unitsMoved(poolId, token, caller, address(0), units, caller);
+        retirementId = _ledger().retirementCount + 1;
+        // `firstSerial <= lastSerial` (checked above), both serials of one batch.
+        _fromRange(poolId, key, prevHint, r.lastSerial - r.firstSerial + 1, r);
     }
 
     /// @notice Moves `amount` units of `from`'s to `to`, for pool `poolId`'s token ({PoolToken}).
@@ -268,19 +267,19 @@ contract LedgerPools is PoolBase {
         return true;
     }
 
-    /// @notice Sets `spender`'s allowance over `owner`'s units to `amount`, for the pool's token.
+    /// @notice Sets `spender`'s allowance over `holder`'s units to `amount`, for the pool's token.
     /// @dev Requirements: caller is the pool's token; not paused; `spender` is not the zero
     /// address. Emits {PoolUnitsApproved}, then the token's Approval.
-    function poolTokenApprove(uint32 poolId, address owner, address spender, uint256 amount)
+    function poolTokenApprove(uint32 poolId, address holder, address spender, uint256 amount)
         external
         whenNotPaused
         returns (bool)
     {
         address token = _onlyToken(poolId);
         if (spender == address(0)) revert InvalidAccount(spender);
-        _ledger().poolAllowances[poolId][owner][spender] = amount;
-        _emitAudited(PoolUnitsApproved.selector, _topic(poolId), _topic(owner), abi.encode(spender, amount));
-        PoolToken(token).emitApproval(owner, spender, amount);
+        _ledger().poolAllowances[poolId][holder][spender] = amount;
+        _emitAudited(PoolUnitsApproved.selector, _topic(poolId), _topic(holder), abi.encode(spender, amount));
+        PoolToken(token).emitApproval(holder, spender, amount);
         return true;
     }
 
@@ -294,9 +293,42 @@ contract LedgerPools is PoolBase {
         return _ledger().poolBalances[poolId][account];
     }
 
-    /// @notice Units of `owner`'s in a pool that `spender` may still move.
-    function poolUnitAllowance(uint32 poolId, address owner, address spender) external view returns (uint256) {
-        return _ledger().poolAllowances[poolId][owner][spender];
+    /// @notice Units of `holder`'s in a pool that `spender` may still move.
+    function poolUnitAllowance(uint32 poolId, address holder, address spender) external view returns (uint256) {
+        return _ledger().poolAllowances[poolId][holder][spender];
+    }
+
+    /// @dev Burns `units` of the caller's and moves as many serials from the bottom of the
+    /// pool's range under `key` (held, or retired under `r` if it names a beneficiary).
+    function _fromRange(uint32 poolId, uint256 key, uint256 prevHint, uint64 units, Retirement memory r) private {
+        LedgerStorage.Pool storage p = _pool(poolId);
+        mapping(uint256 => LedgerStorage.PoolNode) storage nodes = _ledger().poolNodes[poolId];
+        LedgerStorage.PoolNode memory node = nodes[key];
+        if (key == 0 || node.next == 0) revert UnknownPoolRange(poolId, key);
+        uint64 batchId = uint64(key >> 64);
+        uint8 rule = _ineligible(poolId, p, _batch(batchId));
+        if (rule != 0) revert PoolIneligible(poolId, batchId, rule);
+        uint64 size = uint64(key) - node.start + 1;
+        address token = p.token;
+        if (units == 0 || units > size) revert InsufficientPoolUnits(poolId, token, size, units);
+        address caller = _msgSender();
+        _burn(poolId, p, caller, units);
+        _take(key, node.start, units, token, r);
+        if (units == size) {
+            if (nodes[prevHint].next != key) revert InvalidPoolHint(poolId, prevHint);
+            nodes[prevHint].next = node.next;
+            delete nodes[key];
+            // The range was counted when deposited.
+            unchecked {
+                --p.ranges;
+            }
+        } else {
+            // `units < size`, so the new start is still at most the range's last serial.
+            unchecked {
+                nodes[key].start = node.start + units;
+            }
+        }
+        _unitsMoved(poolId, token, caller, address(0), units, caller);
     }
 
     /// @dev Burns `units` of the caller's and moves as many serials from the head of the order.

@@ -86,6 +86,9 @@ library LedgerStorage {
         uint64 start;
     }
 
+    /// @dev `next` of the last bridged part; no namespace id is all ones.
+    uint224 internal constant PARTS_END = type(uint224).max;
+
     /// @dev keccak256(abi.encode(uint256(keccak256("carbonledger.storage.Ledger")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 internal constant SLOT = 0x83ff91a090b07d5d4e2ce2469d9035ba6ef594bef69d82dea0901b3a9b963c00;
 

@@ -10,9 +10,6 @@ import {LedgerStorage} from "./LedgerStorage.sol";
 /// {LedgerPoolRules} (pool governance, project classes, views) run on the ledger's storage,
 /// like every module; this holds the internals both read.
 abstract contract PoolBase is LedgerCore {
-    /// @dev `next` of the last node of a pool's order list (no key reaches it: keys are < 2^152).
-    uint192 internal constant _NODES_END = type(uint192).max;
-
     /// @dev The first rule of the pool's that refuses the batch ({PoolRule}), or 0 if none does.
     function _ineligible(uint32 poolId, LedgerStorage.Pool storage p, BatchRecord memory b)
         internal

@@ -9,9 +9,9 @@ interface IPoolLedger {
     function poolTokenTransferFrom(uint32 poolId, address spender, address from, address to, uint256 amount)
         external
         returns (bool);
-    function poolTokenApprove(uint32 poolId, address owner, address spender, uint256 amount) external returns (bool);
+    function poolTokenApprove(uint32 poolId, address holder, address spender, uint256 amount) external returns (bool);
     function poolUnitBalance(uint32 poolId, address account) external view returns (uint256);
-    function poolUnitAllowance(uint32 poolId, address owner, address spender) external view returns (uint256);
+    function poolUnitAllowance(uint32 poolId, address holder, address spender) external view returns (uint256);
     function poolSupply(uint32 poolId) external view returns (uint256);
 }
 
