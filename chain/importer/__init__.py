@@ -1,7 +1,8 @@
 """Importing registry exports: ``carbon-ledger import`` (docs/IMPORT.md).
 
 A registry's public export, in its published column layout, is read row by row into serial
-blocks (``readers``, with the layouts in ``layouts``); each block is planned against the ledger's
+blocks (``readers``, with the layouts in ``layouts``, and ``_derive`` for registries that write
+no serial range in one column: Cercarbono, Isometric); each block is planned against the ledger's
 current state (``state``, ``plan``): bridged into the registry's custody, with the registry's
 retirements and cancellations mirrored at once, or found already present; the plan is executed
 in a fixed, crash-safe order (``run``) with the programmes' issuer keys (``keys``); the outcome

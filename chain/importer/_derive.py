@@ -20,11 +20,12 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from chain.importer.readers import Derived, RowValues, parse_date
+from chain.registries import MAX_SERIAL
 
 _WHOLE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")
 _CREDITS = re.compile(r"[0-9]+(?:\.[0-9]{1,3})?")
 _ISOMETRIC_ID = re.compile(r"(iss|ret|prj)_[0-9A-Z]+")
-_TRUE = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+_FLAGS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
 
 ISOMETRIC_PURPOSES = (
     "corporate_targets",
@@ -42,8 +43,16 @@ class _Rejected(Exception):
 def _whole(row: RowValues, column: str, *, positive: bool = True) -> int:
     text = row.get(column)
     if not _WHOLE.fullmatch(text):
-        raise _Rejected(f"column {column!r} is not a whole number: {text!r}")
-    value = int(text.replace(",", ""))
+        shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
+        raise _Rejected(f"column {column!r} is not a whole number: {shown!r}")
+    digits = text.replace(",", "")
+    # Compare lengths first: int() of a huge digit string is slow or refused outright.
+    if len(digits) > len(str(MAX_SERIAL)) or int(digits) > MAX_SERIAL:
+        shown = digits if len(digits) <= 40 else f"{digits[:20]}...({len(digits)} digits)"
+        raise _Rejected(
+            f"column {column!r} = {shown} exceeds the largest accepted number {MAX_SERIAL}"
+        )
+    value = int(digits)
     if positive and value < 1:
         raise _Rejected(f"column {column!r} must be at least 1, found {value}")
     return value
@@ -54,9 +63,10 @@ def _kg(row: RowValues, prefix: str) -> int:
     kgs = _whole(row, f"{prefix}.credit_kgs", positive=False)
     column = f"{prefix}.credits"
     text = row.get(column)
-    if not _CREDITS.fullmatch(text):
+    if not _CREDITS.fullmatch(text) or len(text) > 2 * len(str(MAX_SERIAL)):
+        shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
         raise _Rejected(
-            f"column {column!r} is not a number of credits with at most three decimals: {text!r}"
+            f"column {column!r} is not a number of credits with at most three decimals: {shown!r}"
         )
     try:
         credits = Decimal(text)
@@ -86,11 +96,11 @@ def cercarbono_issuances(rows: Sequence[RowValues]) -> list[list[Derived] | str]
             serial = row.get("serial")
             quantity = _whole(row, "issued_quantity")
             flag = row.get("is_buffer").casefold()
-            if flag not in _TRUE:
+            if flag not in _FLAGS:
                 raise _Rejected(
                     f"column 'is_buffer' is not true or false: {row.get('is_buffer')!r}"
                 )
-            out.append([Derived(f"{serial} 1-{quantity}", buffer=_TRUE[flag])])
+            out.append([Derived(f"{serial} 1-{quantity}", buffer=_FLAGS[flag])])
         except _Rejected as exc:
             out.append(str(exc))
     return out

@@ -14,6 +14,7 @@ column the layout needs, is an :class:`ExportFileError` (nothing is imported fro
 
 from __future__ import annotations
 
+import bisect
 import csv
 import datetime as dt
 import io
@@ -575,9 +576,49 @@ def read_export(
         rows = [read_row(layout, raw, ref) for ref, raw in raws]
     else:
         rows = _derived_rows(layout, raws)
+    if kind is not FileKind.ISSUANCES:
+        rows = _without_overlaps(rows)
     if broken is not None:
         rows.append(broken)
     return ExportFile(path, shown, layout, tuple(rows))
+
+
+def _without_overlaps(
+    rows: Sequence[RegistryBlock | RowRejection],
+) -> list[RegistryBlock | RowRejection]:
+    """A retirement or cancellation file names each serial at most once: a block overlapping
+    an earlier row's block of the same namespace (the registry retiring units twice) is
+    rejected, naming that row; the earlier row stands."""
+    taken: dict[tuple[str, str], list[tuple[int, int, RegistryBlock]]] = {}
+    out: list[RegistryBlock | RowRejection] = []
+    for row in rows:
+        if isinstance(row, RowRejection):
+            out.append(row)
+            continue
+        spans = taken.setdefault((row.program, row.namespace), [])
+        at = bisect.bisect(spans, (row.first, row.last))
+        clash = next(
+            (
+                span[2]
+                for span in spans[max(at - 1, 0) : at + 1]
+                if span[0] <= row.last and row.first <= span[1]
+            ),
+            None,
+        )
+        if clash is not None:
+            low, high = max(row.first, clash.first), min(row.last, clash.last)
+            out.append(
+                RowRejection(
+                    row.source,
+                    row.text,
+                    f"serials {low}..{high} are also in row {clash.source.row} of this file "
+                    f"({clash.text}); a registry records each serial once",
+                )
+            )
+            continue
+        spans.insert(at, (row.first, row.last, row))
+        out.append(row)
+    return out
 
 
 def _derived_rows(

@@ -17,6 +17,9 @@ own design::
     CDC_1_1_1_321_14_1 1-62740
     CDC_<project>_<s3>_<s4>_<s5>_<s6> <first>-<last>
 
+The row's ``project_id`` (``CDC-1`` in issuance rows as OffsetsDB writes it, ``1`` in
+EcoRegistry's retirements) must name the serial's project.
+
 Namespace = the issuance serial itself: the units of one serial are the scope EcoRegistry
 numbers them in, so the same units can never be bridged twice under another project spelling.
 """
@@ -43,7 +46,9 @@ ADAPTER = SerialAdapter(
     },
     namespace="CDC_{project}_{s3}_{s4}_{s5}_{s6}_{s7}",
     project="project",
-    row=RowColumns(quantity=("quantity", "issued_quantity")),
+    row=RowColumns(
+        quantity=("quantity", "issued_quantity"), project=("project_id",), project_prefix="CDC-"
+    ),
     rationale="units are numbered within each EcoRegistry issuance serial",
     project_prefixes=("CDC",),
 )

@@ -50,10 +50,10 @@ def test_deploy_starts_the_local_chain_and_audit_verify_passes(
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True
     assert report["discrepancies"] == []
-    # constructor admin grant, 2 role grants, 8 programmes (each with its admin's grant), and
-    # the identity policies of the 7 with a registry adapter: 7 policies, and the namespaces
-    # VCS (1) and CDM (every ISO 3166 code) fix.
-    assert report["audit_seq"] == 1 + 2 + 8 * 2 + 7 + 1 + 249
+    # constructor admin grant, 2 role grants, 11 programmes (each with its admin's grant), and
+    # the identity policies of the 8 whose registry needs one (JCREDIT, ISOMETRIC and PURO
+    # start open): 8 policies, and the namespaces VCS (1) and CDM (every ISO 3166 code) fix.
+    assert report["audit_seq"] == 1 + 2 + 11 * 2 + 8 + 1 + 249
     assert report["audit_head"].startswith("0x") and len(report["audit_head"]) == 66
 
 

@@ -216,3 +216,12 @@ def test_cercarbono_serials_round_trip(parts: list[int], first: int, size: int) 
     assert registries.format(parsed) == derived[0].text
     assert (parsed.namespace, parsed.first, parsed.last) == (serial, first, first + size)
     assert parsed.project == str(parts[0])
+
+
+def test_a_huge_kg_figure_is_rejected_not_converted() -> None:
+    (reason,) = _derive.isometric_issuances([_issuance("1", "9" * 5000)])
+    assert isinstance(reason, str) and "exceeds the largest accepted number" in reason
+    (reason,) = _derive.cercarbono_retirements(
+        [RowValues({"serial": "CDC_1_1_1_321_14_1", "from": "1", "to": "1" * 100_000})]
+    )
+    assert isinstance(reason, str) and "(100000 digits)" in reason

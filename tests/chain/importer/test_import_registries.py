@@ -166,6 +166,10 @@ def _hostile(registry: str, folder: Path) -> dict[str, list[tuple[int, str]]]:
                     "'is_buffer' is not true or false",
                 ),
                 (
+                    _row(iss, 2, serial="CDC_1_1_1_321_14_8", project_id="CDC-2"),
+                    "project id '1' in the serial disagrees with row column 'project_id'",
+                ),
+                (
                     _row(iss, 2, serial="CDC_1_1_1_321_14_9", vintage_of_credits="2010"),
                     "is not a period",
                 ),
@@ -187,6 +191,11 @@ def _hostile(registry: str, folder: Path) -> dict[str, list[tuple[int, str]]]:
                     "unknown retirement use 'Lottery'",
                 ),
                 (_row(ret, 2, date="07/03/2019x"), "is not a date: '07/03/2019x'"),
+                # The same units retired twice in one file: the later row is refused.
+                (
+                    _row(ret, 2, id="9", **{"from": "500", "to": "1500", "quantity": "1001"}),
+                    "serials 500..1000 are also in row 2 of this file",
+                ),
             ],
         )
     elif registry == "isometric":

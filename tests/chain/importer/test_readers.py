@@ -359,3 +359,40 @@ def test_kinds_are_told_from_headers() -> None:
     assert detect_kind("acr", cancellations) is FileKind.CANCELLATIONS
     with pytest.raises(ExportFileError, match="matches none of the vcs export layouts"):
         read_export("vcs", None, GS_RETIREMENTS)
+
+
+@pytest.mark.parametrize("registry", ["jcredit", "cercarbono", "isometric", "puro", "ccer"])
+def test_the_issue16_samples_kinds_are_told_from_their_headers(registry: str) -> None:
+    for kind in (FileKind.ISSUANCES, FileKind.RETIREMENTS):
+        header = read_rows(DATA / registry / f"{kind.value}.csv")[0]
+        assert detect_kind(registry, header) is kind
+
+
+def test_isometric_and_ecoregistry_instants_are_dates() -> None:
+    blocks = read_export("isometric", None, DATA / "isometric/retirements.csv").blocks
+    assert [b.retirement.retired_on for b in blocks if b.retirement] == [
+        dt.date(2025, 1, 20),
+        dt.date(2025, 10, 1),
+        dt.date(2024, 12, 1),
+    ]
+    cercarbono = read_export("cercarbono", None, DATA / "cercarbono/issuances.csv").blocks
+    assert (cercarbono[0].vintage_start, cercarbono[0].vintage_end) == (
+        dt.date(2010, 1, 1),
+        dt.date(2018, 9, 30),
+    )
+    assert [b.buffer for b in cercarbono] == [False, True, False]
+
+
+def test_a_cercarbono_vintage_period_that_is_not_one_rejects_its_row(tmp_path: Path) -> None:
+    path = DATA / "cercarbono/issuances.csv"
+    header, rows = read_rows(path)
+    rows[0]["vintage_of_credits"] = "2018-09-30 / 2010-01-01"
+    rows[1]["vintage_of_credits"] = "2010"
+    export = read_export("cercarbono", None, write_rows(tmp_path / "i.csv", header, rows))
+    assert [(r.source.row, r.reason) for r in export.rejections] == [
+        (2, "vintage column 'vintage_of_credits' starts after it ends: '2018-09-30 / 2010-01-01'"),
+        (
+            3,
+            "vintage column 'vintage_of_credits' is not a period 'YYYY-MM-DD / YYYY-MM-DD': '2010'",
+        ),
+    ]
