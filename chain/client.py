@@ -418,11 +418,8 @@ class LedgerClient(PoolsMixin):
         return result
 
     # ---------------------------------------------------------- units and buffer pools
-    # Issue 16 items 2 and 3 (chain.units; docs/ARCHITECTURE.md, "Units and buffer pools").
-
-    def set_program_unit(self, program_id: int, unit: Unit) -> TxResult:
-        """As the programme's admin, before its first project: one serial is ``unit``."""
-        return self._transact(self.contract.functions.setProgramUnit(program_id, unit.chain_value))
+    # Issue 16 items 2 and 3 (chain.units; docs/ARCHITECTURE.md, "Units and buffer pools");
+    # setting a unit is ``PoolsMixin.set_program_unit`` (``Unit.chain_value``).
 
     def program_unit(self, program_id: int) -> Unit:
         """The programme's unit, as ``program(id).unitGrams`` says (a tonne for 0)."""

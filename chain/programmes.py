@@ -99,7 +99,7 @@ def registration(
     results = [registered]
     if admin is None or admin.lower() == client.account.lower():
         if not unit(code).is_tonne:
-            results.append(client.set_program_unit(program_id, unit(code)))
+            results.append(client.set_program_unit(program_id, unit(code).chain_value))
         results += apply_identity(client, program_id, identity(code))
     return program_id, results
 

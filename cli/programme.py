@@ -191,7 +191,7 @@ def run_unit(args: argparse.Namespace) -> int:
     ledger = open_ledger(args)
     pid = program_id(ledger, args.code)
     unit = Unit(args.grams)
-    result = ledger.set_program_unit(pid, unit)
+    result = ledger.set_program_unit(pid, unit.chain_value)
     return report(
         args,
         f"one serial of programme {args.code} is now 1 {unit.symbol}",

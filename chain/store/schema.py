@@ -121,7 +121,7 @@ programs = Table(
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("code", String(32), nullable=False, unique=True),
     Column("seq", BigInteger, nullable=False),
-    Column("unit_grams", Integer, nullable=False, server_default=text("1000000")),
+    Column("unit_grams", BigInteger, nullable=False, server_default=text("1000000")),
     Column("buffer_account", ADDRESS, nullable=True),
 )
 

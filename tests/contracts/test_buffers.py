@@ -234,7 +234,7 @@ def test_the_audit_replay_refuses_a_reversal_of_another_account_s_serials(
 
 def test_a_programme_admin_sets_a_kg_unit_before_any_project(ledger: Ledger) -> None:
     assert ledger.admin.program_unit(ledger.gs) == TONNE
-    result = ledger.admin.set_program_unit(ledger.gs, KILOGRAM)
+    result = ledger.admin.set_program_unit(ledger.gs, KILOGRAM.chain_value)
     expect_events(
         result,
         (

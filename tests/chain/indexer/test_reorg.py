@@ -69,7 +69,7 @@ def chain_a(ledger: AnvilLedger) -> int:
     ledger.admin.set_account("0x000000000000000000000000000000000000a11a", allowed=True)
     ledger.admin.grant_role(ledger.admin.role("PAUSER_ROLE"), ledger.carol.account)
     aaa = ledger.admin.register_program("AAA")
-    ledger.admin.set_program_unit(aaa, KILOGRAM)  # a unit chain B never sets
+    ledger.admin.set_program_unit(aaa, KILOGRAM.chain_value)  # a unit chain B never sets
     # A buffer account on an old programme, and a reversal from it: rolled back, the
     # programme has no buffer again and the cancellation row goes.
     pool = ledger.issuer.bridge(ledger.issuance(20, ledger.carol.account)).batch_id

@@ -21,7 +21,9 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("programs") as batch:
         batch.add_column(
-            sa.Column("unit_grams", sa.Integer(), nullable=False, server_default=sa.text("1000000"))
+            sa.Column(
+                "unit_grams", sa.BigInteger(), nullable=False, server_default=sa.text("1000000")
+            )
         )
         batch.add_column(sa.Column("buffer_account", sa.String(length=42), nullable=True))
     with op.batch_alter_table("cancellations") as batch:
