@@ -328,3 +328,25 @@ def test_0007_adds_the_project_links_table_and_its_downgrade_drops_it(
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT code FROM programs")).scalar_one() == "VCS"
     engine.dispose()
+
+
+def test_0008_gives_every_programme_a_tonne_unit_and_no_buffer_and_its_downgrade_drops_them(
+    store_factory: StoreFactory,
+) -> None:
+    """A store from before 0008 mirrors programmes that all count tonnes (the contract had no
+    unit) and have no buffer account: the upgrade says so; the downgrade drops the columns."""
+    engine = create_store_engine(store_factory())
+    _migrate_to(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO programs (id, code, seq) VALUES (1, 'VCS', 1)"))
+    _migrate_to(engine, "0008")
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT unit_grams, buffer_account FROM programs")).one()
+    assert tuple(row) == (1_000_000, None)
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("cancellations")}
+    assert "reversed_batch_id" in columns
+    _migrate_to(engine, "0007", down=True)
+    assert "unit_grams" not in {c["name"] for c in sa.inspect(engine).get_columns("programs")}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT code FROM programs")).scalar_one() == "VCS"
+    engine.dispose()
