@@ -136,6 +136,11 @@ OPERATIONS: dict[str, tuple[str, int | None]] = {
     "void": ("programme admin voids an untouched batch (unlinks its part)", None),
     "recover": ("compliance moves a frozen holder's one range to its new account", None),
     "register_project": ("register a registry project", None),
+    "buffer_set": ("programme admin names the programme's buffer account", None),
+    "buffer_reverse": (
+        "programme admin cancels the buffer's lowest serials of a range for a reversal",
+        None,
+    ),
     "link_propose": ("a programme admin proposes linking its project to another's", None),
     "link_accept": ("the other programme's admin accepts: both join a new link group", None),
     "link_projects": ("link_propose + link_accept", None),
@@ -470,6 +475,17 @@ def measure(
     (carols,) = admin.holdings(batch, carol.account)
     admin.set_account(carol.account, allowed=True, frozen=True)
     gas["recover"] = admin.recover(carol.account, bob.account, [(batch, carols.first)]).gas_used
+
+    # Buffer pools (issue 16 item 3): bob stands for the programme's buffer account, and a
+    # reversal of the voided batch cancels the lowest serials of one of his ranges.
+    gas["buffer_set"] = admin.set_program_buffer(
+        admin.batch(batch).program_id, bob.account
+    ).gas_used
+    op(
+        "buffer_reverse",
+        1,
+        lambda: admin.reverse_from_buffer(batch, s + 205, s + 209, wrong.batch_id, "reversal"),
+    )
 
     # Project links: CDM 1234 ⇄ VCS 1340 (Bale); CDM bridged 2008-2012 under the link, then
     # Bale's next blocks: the first claims its vintage for VCS (the group's word grows), the

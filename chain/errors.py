@@ -65,6 +65,11 @@ class RowRejected(CarbonLedgerError):
         self.reason = reason
 
 
+class InvalidQuantity(CarbonLedgerError, ValueError):
+    """A programme unit or a quantity of tonnes that cannot be what it claims (``chain.units``):
+    a unit that does not divide a tonne, tonnes finer than one unit of the programme."""
+
+
 class ChainError(CarbonLedgerError):
     """Talking to the chain failed, or the chain is not the one expected."""
 
@@ -459,6 +464,14 @@ class ProgramUnitFixed(StateConflict):
     """The programme's unit cannot change: it has projects, or a pool admits it."""
 
 
+class NoBufferAccount(StateConflict):
+    """The programme has no buffer account to reverse from (``setProgramBuffer`` first)."""
+
+
+class ReversalOutsideProgramme(InvalidRequest):
+    """A buffer reversal must name another batch of the buffer batch's own programme."""
+
+
 class UnknownPool(InvalidRequest):
     """No such pool."""
 
@@ -628,6 +641,8 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
         NotLedger,
         PoolAccountRefused,
         PooledCredits,
+        NoBufferAccount,
+        ReversalOutsideProgramme,
         EnforcedPause,
         ExpectedPause,
         SafeCastOverflowedUintDowncast,

@@ -100,6 +100,12 @@ interface ICarbonLedgerErrors {
     error ClassLimitReached();
     /// @notice The programme's unit cannot change: it has projects, or a pool admits it.
     error ProgramUnitFixed(uint16 programId);
+
+    /// @notice The programme has no buffer account to reverse from ({LedgerPools-setProgramBuffer}).
+    error NoBufferAccount(uint16 programId);
+
+    /// @notice A reversal must name another batch of the buffer batch's own programme.
+    error ReversalOutsideProgramme(uint64 reversedBatchId, uint16 programId);
     /// @notice No pool has id `poolId`.
     error UnknownPool(uint32 poolId);
     /// @notice Pool rule `rule` ({PoolRule}) is malformed: an unknown or unregistered programme,

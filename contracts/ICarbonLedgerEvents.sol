@@ -154,6 +154,24 @@ interface ICarbonLedgerEvents {
     /// CO2e (0: one tonne).
     event ProgramUnitSet(uint64 indexed seq, uint16 indexed programId, address indexed actor, uint32 unitGrams);
 
+    /// @notice A programme admin named `account` the programme's buffer account: the account
+    /// the buffer share of its issuances is bridged to, and a reversal cancels from.
+    event ProgramBufferSet(uint64 indexed seq, uint16 indexed programId, address indexed account, address actor);
+
+    /// @notice The buffer account `holder` of batch `batchId`'s programme had its serials
+    /// `firstSerial..lastSerial` cancelled to make good a reversal of batch `reversedBatchId`
+    /// (of the same programme), for `reason`. Follows the {SerialsMoved} that cancelled them.
+    event BufferReversed(
+        uint64 indexed seq,
+        uint64 indexed batchId,
+        uint64 indexed reversedBatchId,
+        address holder,
+        uint64 firstSerial,
+        uint64 lastSerial,
+        string reason,
+        address actor
+    );
+
     /// @notice Pool `poolId` was created with its ERC-20 `token` (also the ledger account that
     /// holds its serials) and its rules; its lists follow as {PoolListUpdated} events.
     event PoolCreated(

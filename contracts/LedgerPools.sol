@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {BatchRecord, Purpose, RangeState, Retirement} from "./CreditTypes.sol";
+import {CanonicalText} from "./CanonicalText.sol";
+import {BatchRecord, Purpose, RangeState, Retirement, TextField} from "./CreditTypes.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
 import {PoolBase} from "./PoolBase.sol";
 import {IPoolLedger, PoolToken} from "./PoolToken.sol";
@@ -45,6 +46,72 @@ contract LedgerPools is PoolBase, IPoolLedger {
     /// @notice The pool-rules module this one delegates to (fixed at construction).
     function poolRules() external view returns (address) {
         return _rules;
+    }
+
+    // ---------------------------------------------------------------- buffer pools
+    // Issue 16 item 3: a registry's buffer pool, mirrored as a buffer account per programme.
+
+    /// @notice Names `account` the buffer account of programme `programId`: the importer
+    /// bridges the buffer share of the programme's issuances to it, and {reverseFromBuffer}
+    /// cancels from it. Credits the previous buffer account holds stay where they are.
+    /// @dev Requirements: not paused; caller is the programme's admin; the programme exists;
+    /// `account` is not zero and not a pool's account ({InvalidAccount}).
+    /// Emits {ProgramBufferSet}.
+    function setProgramBuffer(uint16 programId, address account)
+        external
+        whenNotPaused
+        onlyRole(_programAdminRole(programId))
+    {
+        _program(programId);
+        LedgerStorage.Layout storage l = _ledger();
+        if (account == address(0) || l.poolOf[account] != 0) revert InvalidAccount(account);
+        l.bufferAccounts[programId] = account;
+        _emitAudited(ProgramBufferSet.selector, _topic(programId), _topic(account), abi.encode(_msgSender()));
+    }
+
+    /// @notice The buffer account of programme `programId` (zero while none is set).
+    function bufferAccount(uint16 programId) external view returns (address) {
+        return _ledger().bufferAccounts[programId];
+    }
+
+    /// @notice Cancels serials `first..last` of batch `batchId`, held by its programme's buffer
+    /// account, to make good a reversal of batch `reversedBatchId` (say a forest that burned).
+    /// @dev Requirements: not paused; caller is the admin of the batch's programme, or an issuer
+    /// of it that is itself the buffer account (as {CarbonLedger-cancel}: an issuer key cannot
+    /// cancel another account's credits); the programme has a buffer account
+    /// ({NoBufferAccount}); `reversedBatchId` is another batch of the same programme
+    /// ({ReversalOutsideProgramme}); the buffer account holds `first..last` live, starting in
+    /// the range at `rangeStart` ({InsufficientCredits}); `reason` is acceptable, non-blank text
+    /// of at most {Limits-NOTE} bytes. Freezes do not block it, as they do not a cancellation.
+    /// Emits {SerialsMoved} then {BufferReversed}.
+    function reverseFromBuffer(
+        uint64 batchId,
+        uint64 first,
+        uint64 last,
+        uint64 rangeStart,
+        uint64 reversedBatchId,
+        string calldata reason
+    ) external whenNotPaused {
+        uint16 programId = _batch(batchId).programId;
+        address actor = _msgSender();
+        address buffer = _ledger().bufferAccounts[programId];
+        bytes32 adminRole = _programAdminRole(programId);
+        if (!hasRole(adminRole, actor)) {
+            _checkRole(_issuerRole(programId));
+            if (buffer != actor) revert AccessControlUnauthorizedAccount(actor, adminRole);
+        }
+        if (buffer == address(0)) revert NoBufferAccount(programId);
+        if (reversedBatchId == batchId || _batch(reversedBatchId).programId != programId) {
+            revert ReversalOutsideProgramme(reversedBatchId, programId);
+        }
+        CanonicalText.check(reason, TextField.Reason, true);
+        _move(batchId, rangeStart, first, last, buffer, buffer, RangeState.Cancelled, actor);
+        _emitAudited(
+            BufferReversed.selector,
+            _topic(batchId),
+            _topic(reversedBatchId),
+            abi.encode(buffer, first, last, reason, actor)
+        );
     }
 
     /// @notice Deposits the caller's serials `first..last` of a batch into a pool and mints as

@@ -60,6 +60,8 @@ library LedgerStorage {
         mapping(uint32 poolId => mapping(uint256 key => PoolNode)) poolNodes;
         mapping(uint32 poolId => mapping(address account => uint256)) poolBalances;
         mapping(uint32 poolId => mapping(address owner => mapping(address spender => uint256))) poolAllowances;
+        // Each programme's buffer account ({LedgerPools-setProgramBuffer}; zero: none set).
+        mapping(uint16 programId => address) bufferAccounts;
     }
 
     /// @notice Storage of a pool (three slots). The rules' dates are packed

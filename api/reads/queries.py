@@ -60,6 +60,7 @@ from api.reads.batches import (
     HoldingRange,
     RangePage,
     StateTonnes,
+    TonneTotals,
     Totals,
     batch_ranges,
     batches_by_program,
@@ -69,6 +70,7 @@ from api.reads.batches import (
     ranges_after,
     totals,
 )
+from api.reads.buffers import ProgrammeBuffer, Reversal, programme_buffers, reversals_of
 from api.reads.events import AUDITED_EVENTS, Event, EventPage, events_between, list_events
 from api.reads.holdings import (
     Account,
@@ -78,7 +80,12 @@ from api.reads.holdings import (
     account_tonnes,
     holdings_after,
 )
-from api.reads.ledger import LedgerStatus, ledger_status, program_codes, program_list
+from api.reads.ledger import (
+    LedgerStatus,
+    batch_units,
+    ledger_status,
+    program_codes,
+    program_list,
 from api.reads.pools import (
     COMPOSITION_BY,
     AccountPoolUnits,
@@ -156,6 +163,7 @@ __all__ = [
     "PoolOut",
     "PoolRangePage",
     "ProblemDetails",
+    "ProgrammeBuffer",
     "Project",
     "RangeInBatch",
     "RangePage",
@@ -163,11 +171,13 @@ __all__ = [
     "RetirementDetail",
     "RetirementFilters",
     "RetirementPage",
+    "Reversal",
     "SerialQuery",
     "SerialSpan",
     "SerialStatus",
     "StateTonnes",
     "Stats",
+    "TonneTotals",
     "Tonnes",
     "TonnesBy",
     "TonnesByYear",
@@ -177,6 +187,7 @@ __all__ = [
     "account_pool_units",
     "account_tonnes",
     "batch_ranges",
+    "batch_units",
     "batches_by_program",
     "certificate_url",
     "chain_of",
@@ -200,10 +211,12 @@ __all__ = [
     "pool_ranges",
     "program_codes",
     "program_list",
+    "programme_buffers",
     "ranges_after",
     "resolve_serial",
     "retired_by_month",
     "retirement_count",
+    "reversals_of",
     "rule_words",
     "tonnes_over_blocks",
     "totals",

@@ -179,7 +179,7 @@ def _unit(
     out: dict[str, ExportTable],
     snap: Snapshot,
     serial_prefix: str,
-    batch_id: int,
+    batch: Any,
     common: dict[str, Any],
     as_of: str,
     first: int,
@@ -188,14 +188,15 @@ def _unit(
     unit_key: str,
     **fields: Any,
 ) -> None:
-    """One unit row (serials ``first..last`` of the batch) and a unit_label row per label."""
-    uid = snap.guid("unit", f"{batch_id}:{unit_key}")
+    """One unit row (serials ``first..last`` of the batch; ``unitCount`` in tonnes, exact for
+    a sub-tonne programme) and a unit_label row per label."""
+    uid = snap.guid("unit", f"{int(batch.id)}:{unit_key}")
     out["unit"].add(
         cadTrustUnitId=uid,
         unitSerialId=f"{serial_prefix}-{first}-{last}",
         unitStartBlock=str(first),
         unitEndBlock=str(last),
-        unitCount=last - first + 1,
+        unitCount=snap.tonnes(batch, last - first + 1),
         **common,
         **fields,
     )
@@ -317,7 +318,7 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
                 out,
                 snap,
                 serial_prefix,
-                batch_id,
+                b,
                 common,
                 as_of,
                 first,
@@ -344,7 +345,7 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
                 out,
                 snap,
                 serial_prefix,
-                batch_id,
+                b,
                 common,
                 as_of,
                 first,

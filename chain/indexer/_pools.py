@@ -5,8 +5,8 @@ rollback alike.
 and allowances it read or changed, the tokens that are pool accounts) and turns each event
 into row changes: ``PoolCreated``, ``PoolRulesTightened`` and ``PoolListUpdated`` shape a
 pool's row and its list entries; ``PoolUnitsMoved`` its supply, balances and (for a spender's
-``transferFrom``) the allowance spent; ``PoolUnitsApproved`` an allowance; ``ProgramUnitSet`` a
-programme's unit. A ``SerialsMoved`` into or out of a pool's token address is recorded with its
+``transferFrom``) the allowance spent; ``PoolUnitsApproved`` an allowance (a programme's unit is the
+programmes table's, ``chain.indexer.writer``). A ``SerialsMoved`` into or out of a pool's token address is recorded with its
 exact serials (``pool_serial_moves``); the holdings themselves are the ordinary
 ``serial_ranges`` (a pool retirement moves serials from the pool to the retirer, Retired, so
 the retired range's holder is the retirer).
@@ -85,7 +85,6 @@ class PoolRows:
     lists: dict[tuple[int, int, str], dict[str, Any]] = field(default_factory=dict)
     balances: dict[tuple[int, str], dict[str, Any] | None] = field(default_factory=dict)
     approvals: dict[tuple[int, str, str], dict[str, Any] | None] = field(default_factory=dict)
-    program_units: dict[int, dict[str, Any]] = field(default_factory=dict)
     unit_moves: list[dict[str, Any]] = field(default_factory=list)
     serial_moves: list[dict[str, Any]] = field(default_factory=list)
 
@@ -96,7 +95,6 @@ class PoolRows:
                 self.lists,
                 self.balances,
                 self.approvals,
-                self.program_units,
                 self.unit_moves,
                 self.serial_moves,
             )
@@ -208,18 +206,9 @@ class PoolMirror:
         )
 
     def apply(self, conn: Connection, rows: PoolRows, e: LedgerEvent) -> None:
-        """Derive the rows of one pool event (``POOL_EVENTS``) or ``ProgramUnitSet``."""
+        """Derive the rows of one pool event (``POOL_EVENTS``)."""
         f = e.fields
         match e.name:
-            case "ProgramUnitSet":
-                rows.program_units[int(f["programId"])] = {
-                    "program_id": int(f["programId"]),
-                    "unit_grams": int(f["unitGrams"]),
-                    "actor": f["actor"],
-                    "seq": e.seq,
-                    "block_number": e.block_number,
-                    "tx_hash": e.tx_hash,
-                }
             case "PoolCreated":
                 pool_id, token = int(f["poolId"]), str(f["token"])
                 row = {
@@ -346,7 +335,6 @@ class PoolMirror:
 def write_pool_rows(conn: Connection, rows: PoolRows) -> None:
     """Write one chunk's pool rows (in the caller's transaction): upserts of the mutable rows
     it changed (deleting those that became zero), inserts of the activity rows."""
-    upsert(conn, s.program_units, list(rows.program_units.values()))
     upsert(conn, s.pools, list(rows.pools.values()))
     upsert(conn, s.pool_list_entries, list(rows.lists.values()))
     _upsert_or_delete(conn, s.pool_balances, rows.balances, ("pool_id", "account"))

@@ -38,6 +38,7 @@ from chain.indexer._fields_json import (
 from chain.indexer._pools import POOL_EVENTS, PoolMirror, PoolRows, write_pool_rows
 from chain.replay import BatchHoldings
 from chain.store import schema as s
+from chain.units import GRAMS_PER_TONNE, Unit
 
 __all__ = [
     "AuditPosition",
@@ -50,7 +51,6 @@ __all__ = [
 _STATES = {int(state): state for state in RangeState}
 _LABELS = {state: state.label for state in RangeState}
 _HELD = RangeState.HELD
-_POOL_DERIVED = POOL_EVENTS | {"ProgramUnitSet"}
 
 
 def _hex(value: Any) -> str:
@@ -102,6 +102,7 @@ class _Chunk:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     roles_granted: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     roles_revoked: set[tuple[str, str]] = field(default_factory=set)
+    program_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
     paused: bool | None = None
     pools: PoolRows = field(default_factory=PoolRows)
 
@@ -207,13 +208,27 @@ class StoreWriter:
         """The rows of any event but ``SerialsMoved``, which ``prepare`` hands to ``_moved``."""
         f = e.fields
         where = {"seq": e.seq, "block_number": e.block_number, "tx_hash": e.tx_hash}
-        if e.name in _POOL_DERIVED:
+        if e.name in POOL_EVENTS:
             self._pools.apply(conn, chunk.pools, e)
             return
         match e.name:
             case "ProgramRegistered":
                 chunk.insert(
-                    s.programs, {"id": f["programId"], "code": _code(f["code"]), "seq": e.seq}
+                    s.programs,
+                    {
+                        "id": f["programId"],
+                        "code": _code(f["code"]),
+                        "seq": e.seq,
+                        "unit_grams": GRAMS_PER_TONNE,
+                        "buffer_account": None,
+                    },
+                )
+            case "ProgramUnitSet":
+                unit = Unit.from_chain(int(f["unitGrams"]))
+                chunk.program_updates.setdefault(f["programId"], {})["unit_grams"] = unit.grams
+            case "ProgramBufferSet":
+                chunk.program_updates.setdefault(f["programId"], {})["buffer_account"] = (
+                    None if int(f["account"], 16) == 0 else f["account"]
                 )
             case "ProjectRegistered":
                 p = f["project"]
@@ -294,8 +309,35 @@ class StoreWriter:
                     )
                 else:
                     chunk.insert(
-                        s.cancellations, {**row, "reason": f["reason"], "actor": f["actor"]}
+                        s.cancellations,
+                        {
+                            **row,
+                            "reason": f["reason"],
+                            "actor": f["actor"],
+                            "reversed_batch_id": None,
+                        },
                     )
+            case "BufferReversed":
+                first, last = (
+                    _serial(f["firstSerial"], "serial"),
+                    _serial(f["lastSerial"], "serial"),
+                )
+                chunk.insert(
+                    s.cancellations,
+                    {
+                        "seq": e.seq,
+                        "batch_id": f["batchId"],
+                        "holder": f["holder"],
+                        "first_serial": first,
+                        "last_serial": last,
+                        "quantity": last - first + 1,
+                        "block_number": e.block_number,
+                        "tx_hash": e.tx_hash,
+                        "reason": f["reason"],
+                        "actor": f["actor"],
+                        "reversed_batch_id": f["reversedBatchId"],
+                    },
+                )
             case "LabelsUpdated":
                 chunk.batch_updates.setdefault(f["batchId"], {})["labels"] = f["labels"]
             case "BatchFreezeChanged":
@@ -426,6 +468,8 @@ class StoreWriter:
         bulk = PostgresBulk(conn) if conn.dialect.name == "postgresql" else SqliteBulk(conn)
         for table in (s.programs, s.projects, s.project_links, s.batches):
             bulk.insert(table, chunk.inserts.get(table.name))
+        for program_id, values in chunk.program_updates.items():
+            conn.execute(s.programs.update().where(s.programs.c.id == program_id).values(values))
         by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         for batch_id, values in chunk.batch_updates.items():
             columns = tuple(sorted(values))

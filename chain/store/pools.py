@@ -19,8 +19,8 @@ for an unknown pool: a lookup returns ``None``, a list is empty.
 - ``pool_activity(conn, pool_id=None, account=None, before=None, limit=50)
   -> PoolActivityPage``: deposits, redeems, retirements and unit transfers, newest first, each
   with the exact serial ranges it moved
-- ``program_units(conn) -> dict[int, int]``: grams per serial of each programme that set one
-  (a programme not listed counts in tonnes, 1,000,000 g)
+- ``program_units(conn) -> dict[int, int]``: grams per serial of every programme
+  (``programs.unit_grams``; 1,000,000 for a tonne)
 """
 
 from __future__ import annotations
@@ -510,9 +510,10 @@ def pool_activity(
 
 
 def program_units(conn: Connection) -> dict[int, int]:
-    """Grams per serial of each programme that set its unit (others: a tonne)."""
-    u = s.program_units
+    """Grams per serial of every programme (``programs.unit_grams``: a tonne unless the
+    programme set another unit)."""
+    p = s.programs
     return {
-        int(k): int(v) or TONNE_GRAMS
-        for k, v in conn.execute(sa.select(u.c.program_id, u.c.unit_grams).order_by(u.c.program_id))
+        int(k): int(v)
+        for k, v in conn.execute(sa.select(p.c.id, p.c.unit_grams).order_by(p.c.id))
     }

@@ -26,9 +26,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
-SCHEMA_VERSION = "0008"
+SCHEMA_VERSION = "0009"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -112,12 +113,16 @@ events = Table(
     Index(None, "batch_id", "seq"),
 )
 
+# A programme with its unit (``chain.units``: grams per serial, 1,000,000 for a tonne, from
+# ``ProgramUnitSet``) and its buffer account (``ProgramBufferSet``; NULL while none is set).
 programs = Table(
     "programs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("code", String(32), nullable=False, unique=True),
     Column("seq", BigInteger, nullable=False),
+    Column("unit_grams", BigInteger, nullable=False, server_default=text("1000000")),
+    Column("buffer_account", ADDRESS, nullable=True),
 )
 
 projects = Table(
@@ -252,7 +257,11 @@ cancellations = Table(
     Column("actor", ADDRESS, nullable=False),
     Column("block_number", BigInteger, nullable=False),
     Column("tx_hash", HASH, nullable=False),
+    # A buffer reversal (``BufferReversed``): the batch whose credits were reversed, which
+    # these buffer credits make good; NULL for an ordinary cancellation (``CreditsCancelled``).
+    Column("reversed_batch_id", BigInteger, nullable=True),
     Index(None, "batch_id"),
+    Index(None, "reversed_batch_id"),
 )
 
 accounts = Table(
@@ -273,19 +282,6 @@ roles = Table(
 )
 
 # ---------------------------------------------------------------- pools (migration 0008)
-
-# A programme's serial unit (``ProgramUnitSet``): grams per serial; a programme without a row
-# counts its serials in tonnes (0 on chain means 1,000,000 g). Pools admit tonne programmes only.
-program_units = Table(
-    "program_units",
-    metadata,
-    Column("program_id", Integer, primary_key=True, autoincrement=False),
-    Column("unit_grams", BigInteger, nullable=False),
-    Column("actor", ADDRESS, nullable=False),
-    Column("seq", BigInteger, nullable=False),
-    Column("block_number", BigInteger, nullable=False),
-    Column("tx_hash", HASH, nullable=False),
-)
 
 # Pools (``PoolCreated``), their rules as last tightened (``PoolRulesTightened``) and their
 # unit supply (maintained from ``PoolUnitsMoved``: minted on deposit, burnt on redeem and
@@ -395,7 +391,6 @@ POOL_TABLES = (
     pool_balances,
     pool_list_entries,
     pools,
-    program_units,
 )
 """The pool tables (migration 0008), children before parents."""
 

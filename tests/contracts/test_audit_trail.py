@@ -92,8 +92,19 @@ def _every_event(ledger: Ledger) -> list[TxResult]:
         send(ledger.admin, fn.acceptProjectLink(ledger.project_key, gs_key)),
         send(ledger.admin, fn.scheduleSeal()),
         send(ledger.admin, fn.cancelSeal()),
+        *_buffer_events(ledger),
         *_pool_events(ledger),
     ]
+
+
+def _buffer_events(ledger: Ledger) -> list[TxResult]:
+    """A programme's buffer account, and a reversal cancelling from it for batch 1."""
+    fn = ledger.admin.contract.functions
+    set_buffer = send(ledger.admin, fn.setProgramBuffer(ledger.vcs, to_checksum(ledger.carol)))
+    bridged = bridge(ledger, issuance(ledger, 7001, 7010, ledger.carol))
+    pool = int(bridged.event("BatchBridged").fields["batchId"])
+    reversed_ = send(ledger.admin, fn.reverseFromBuffer(pool, 7001, 7005, 7001, 1, "reversal"))
+    return [set_buffer, bridged, reversed_]
 
 
 def _pool_events(ledger: Ledger) -> list[TxResult]:
@@ -152,7 +163,7 @@ def test_audited_event_topic0s_are_the_declared_signatures() -> None:
         assert contract_specs[topic].name == spec.name
         assert spec.indexed[0].name == "seq" and spec.indexed[0].abi_type == "uint64"
         assert len(spec.indexed) == 3  # seq and two indexed fields: four topics
-    assert len(AUDITED) == 28
+    assert len(AUDITED) == 30  # with ProgramBufferSet and BufferReversed (issue 16)
 
 
 def test_sequence_numbers_increase_by_one_per_event_across_transactions(ledger: Ledger) -> None:

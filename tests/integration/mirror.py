@@ -68,6 +68,7 @@ class Programme:
     fixed: bool = False
     numeric: bool = False
     namespaces: dict[int, bytes] = field(default_factory=dict)  # allowed, by namespace id
+    unit_grams: int = 1_000_000  # grams per serial (``ProgramUnitSet``; 0 on chain: a tonne)
 
 
 @dataclass
@@ -99,7 +100,6 @@ class Mirror:
     pool_approvals: dict[tuple[int, str, str], dict[str, Any]] = field(default_factory=dict)
     pool_unit_moves: dict[int, dict[str, Any]] = field(default_factory=dict)
     pool_serial_moves: dict[int, dict[str, Any]] = field(default_factory=dict)
-    program_units: dict[int, dict[str, Any]] = field(default_factory=dict)
     pool_order: dict[int, dict[int, int]] = field(default_factory=dict)  # pool → key → start
     last_out: tuple[str, int, str] | None = None  # (tx, pool, kind) of serials leaving a pool
 
@@ -247,15 +247,11 @@ class Mirror:
                         **row,
                         "reason": text(f["reason"]),
                         "actor": f["actor"],
+                        "reversed_batch_id": None,
                         **tail,
                     }
             case "ProgramUnitSet":
-                self.program_units[f["programId"]] = {
-                    "program_id": f["programId"],
-                    "unit_grams": f["unitGrams"],
-                    "actor": f["actor"],
-                    **where,
-                }
+                self.programmes[f["programId"]].unit_grams = f["unitGrams"] or 1_000_000
             case "PoolCreated" | "PoolRulesTightened" | "PoolListUpdated":
                 self._pool_governed(e, where)
             case "PoolUnitsMoved":
@@ -474,7 +470,13 @@ class Mirror:
         """Every derived table's rows, in primary-key order, as the store must return them."""
         return {
             "programs": [
-                {"id": pid, "code": p.code.rstrip(b"\0").decode("ascii"), "seq": p.seq}
+                {
+                    "id": pid,
+                    "code": p.code.rstrip(b"\0").decode("ascii"),
+                    "seq": p.seq,
+                    "unit_grams": p.unit_grams,
+                    "buffer_account": None,
+                }
                 for pid, p in sorted(self.programmes.items())
             ],
             "projects": sorted(self.projects.values(), key=lambda r: r["key"]),
@@ -501,7 +503,6 @@ class Mirror:
                     self.roles.items(), key=lambda kv: (hexed(kv[0][0]), kv[0][1])
                 )
             ],
-            "program_units": list(self.program_units.values()),
             "pools": list(self.pools.values()),
             "pool_list_entries": list(self.pool_lists.values()),
             "pool_balances": list(self.pool_balances.values()),

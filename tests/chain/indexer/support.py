@@ -532,7 +532,6 @@ ALL_TABLES = (
     s.cancellations,
     s.accounts,
     s.roles,
-    s.program_units,
     s.pools,
     s.pool_list_entries,
     s.pool_balances,

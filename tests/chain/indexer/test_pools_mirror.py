@@ -133,8 +133,8 @@ def test_a_pool_lifecycle_is_mirrored_exactly(engine: sa.Engine) -> None:
         (ALICE, 2, 2021),
         (ALICE, 1, 1),
     ]
-    (unit,) = rows(engine, s.program_units)
-    assert (unit["program_id"], unit["unit_grams"]) == (1, 0)
+    (programme,) = rows(engine, s.programs)
+    assert (programme["id"], programme["unit_grams"]) == (1, 1_000_000)
 
 
 def test_one_chunk_or_a_chunk_per_block_give_the_same_rows(store_factory: StoreFactory) -> None:

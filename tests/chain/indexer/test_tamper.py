@@ -86,7 +86,7 @@ CASES = [
     Tamper("pool_list_entries", "edit", "listed"),
     Tamper("pool_unit_moves", "edit", "kind"),
     Tamper("pool_serial_moves", "insert"),
-    Tamper("program_units", "edit", "unit_grams"),
+    Tamper("programs", "edit", "unit_grams"),
 ]
 
 DEEP = 4

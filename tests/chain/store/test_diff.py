@@ -130,7 +130,7 @@ def test_differences_come_in_table_then_key_order_up_to_the_limit(
             edit_row(copy, table, row, column)
             edited.append((table.name, key_of(table, row)))
     found = diff_stores(reference, copy)
-    # A table of one row (pools, program_units) had that row edited twice: one difference.
+    # A table of one row (pools) had that row edited twice: one difference.
     expected = sorted(set(edited), key=lambda tk: (TABLES.index(tk[0]), tk[1]))
     assert [(d.table, d.key) for d in found] == expected
     assert [(d.table, d.key) for d in diff_stores(reference, copy, limit=3)] == expected[:3]

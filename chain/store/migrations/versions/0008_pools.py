@@ -1,4 +1,4 @@
-"""pools (issue 15): programme units, pools with their rules and lists, unit balances,
+"""pools (issue 15): pools with their rules and lists, unit balances,
 allowances and supply, and every pool operation with its exact serials
 
 Revision ID: 0008
@@ -21,16 +21,6 @@ _HASH = sa.String(length=66)
 
 
 def upgrade() -> None:
-    op.create_table(
-        "program_units",
-        sa.Column("program_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("unit_grams", sa.BigInteger(), nullable=False),
-        sa.Column("actor", _ADDRESS, nullable=False),
-        sa.Column("seq", sa.BigInteger(), nullable=False),
-        sa.Column("block_number", sa.BigInteger(), nullable=False),
-        sa.Column("tx_hash", _HASH, nullable=False),
-        sa.PrimaryKeyConstraint("program_id", name=op.f("pk_program_units")),
-    )
     op.create_table(
         "pools",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
@@ -126,4 +116,3 @@ def downgrade() -> None:
     op.drop_table("pool_balances")
     op.drop_table("pool_list_entries")
     op.drop_table("pools")
-    op.drop_table("program_units")
