@@ -86,6 +86,7 @@ from api.reads.ledger import (
     ledger_status,
     program_codes,
     program_list,
+)
 from api.reads.pools import (
     COMPOSITION_BY,
     AccountPoolUnits,

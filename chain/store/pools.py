@@ -514,6 +514,5 @@ def program_units(conn: Connection) -> dict[int, int]:
     programme set another unit)."""
     p = s.programs
     return {
-        int(k): int(v)
-        for k, v in conn.execute(sa.select(p.c.id, p.c.unit_grams).order_by(p.c.id))
+        int(k): int(v) for k, v in conn.execute(sa.select(p.c.id, p.c.unit_grams).order_by(p.c.id))
     }
