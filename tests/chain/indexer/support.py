@@ -716,7 +716,9 @@ def other_value(engine: Engine, table: sa.Table, column: str, value: Any) -> Any
         return candidates[0]
     if isinstance(value, bool):
         return not value
-    if value is None:
+    if value is None:  # a NULL becomes a value of the column's own type
+        if isinstance(col.type, sa.String):
+            return "0x" + "ab" * 20 if col.type.length == 42 else "!"
         return 1
     if isinstance(value, int):
         return value + 1 if isinstance(col.type, sa.SmallInteger) else value + 100_003
