@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 from web3 import Web3
 
 from api.auth import Principal, require
-from api.deps import Ledger, LedgerDep, ServicesDep
+from api.deps import Ledger, LedgerDep, Services, ServicesDep
 from api.problems import Problem, not_found
 from api.reads.pools import batch_rows, range_serial
 from api.submission import calls
@@ -120,7 +120,6 @@ def ineligibility(ledger: Ledger, engine: Engine, pool_id: int, batch_id: int, r
 
 def _gas(
     ledger: Ledger,
-    engine: Engine,
     sender: str,
     to: str,
     data: bytes,
@@ -173,7 +172,7 @@ def with_registry_serials(engine: Engine, body: dict[str, Any]) -> dict[str, Any
 
 async def _write(
     request: Request,
-    services: Any,
+    services: Services,
     ledger: Ledger,
     holder: Principal,
     pool_id: int,
@@ -261,7 +260,7 @@ def plan_deposit(
         return None
 
     data = action.calldata(views.read)
-    action.gas = _gas(ledger, engine, holder, ledger.contract, data, explain)
+    action.gas = _gas(ledger, holder, ledger.contract, data, explain)
     return action
 
 
@@ -290,7 +289,6 @@ async def create_redemption(
         data = action.calldata(ledger.views.read)
         action.gas = _gas(
             ledger,
-            services.engine,
             account,
             ledger.contract,
             data,
@@ -356,7 +354,6 @@ async def create_pool_retirement(
         data = action.calldata(ledger.views.read)
         action.gas = _gas(
             ledger,
-            services.engine,
             account,
             ledger.contract,
             data,
@@ -407,7 +404,6 @@ async def create_pool_transfer(
         data = token_function("transfer").calldata(Web3.to_checksum_address(to), body.units)
         action.gas = _gas(
             ledger,
-            services.engine,
             account,
             Web3.to_checksum_address(token),
             data,
