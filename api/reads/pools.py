@@ -212,6 +212,14 @@ ENGLISH: Mapping[str, str] = {
 }
 """The sentences ``rule_words`` builds; the pages pass the same keys from their catalogs."""
 
+ENGLISH_LABELS: Mapping[str, str] = {
+    "corsia_eligible": "CORSIA eligible",
+    "ccp_approved": "CCP approved",
+    "article6_authorised": "Article 6 authorised",
+    "corresponding_adjustment": "corresponding adjustment applied",
+}
+"""Labels in the API's sentences (the pages name them from their catalogs)."""
+
 _MODE_LISTS = (
     ("country", "country_mode", "countries"),
     ("project_type", "project_type_mode", "project_types"),
@@ -271,7 +279,7 @@ def _rules(detail: store.PoolDetail) -> PoolRulesOut:
         words=[],
         seq=r.seq,
     )
-    out.words = rule_words(out)
+    out.words = rule_words(out, ENGLISH, ENGLISH_LABELS)
     return out
 
 

@@ -55,7 +55,7 @@ def test_a_pool_shows_its_rules_in_codes_and_in_words(pools: TestClient) -> None
     assert rules["words"] == [
         "Programmes admitted: VCS.",
         "Vintage starting on or after 2016-01-01.",
-        "Labels required: corsia_eligible.",
+        "Labels required: CORSIA eligible.",
         "Countries: only ET.",
         "Project types: all but AFOLU.",
         "Methodologies: all but VM0007.",
