@@ -212,6 +212,14 @@ ENGLISH: Mapping[str, str] = {
 }
 """The sentences ``rule_words`` builds; the pages pass the same keys from their catalogs."""
 
+ENGLISH_LABELS: Mapping[str, str] = {
+    "corsia_eligible": "CORSIA eligible",
+    "ccp_approved": "CCP approved",
+    "article6_authorised": "Article 6 authorised",
+    "corresponding_adjustment": "corresponding adjustment applied",
+}
+"""Labels in the API's sentences (the pages name them from their catalogs)."""
+
 _MODE_LISTS = (
     ("country", "country_mode", "countries"),
     ("project_type", "project_type_mode", "project_types"),
@@ -271,7 +279,7 @@ def _rules(detail: store.PoolDetail) -> PoolRulesOut:
         words=[],
         seq=r.seq,
     )
-    out.words = rule_words(out)
+    out.words = rule_words(out, ENGLISH, ENGLISH_LABELS)
     return out
 
 
@@ -322,11 +330,7 @@ def _exists(conn: Connection, pool_id: int) -> None:
         raise not_found(f"pool {pool_id}")
 
 
-def pool_composition(conn: Connection, pool_id: int, by: CompositionBy) -> PoolComposition:
-    """The tonnes the pool holds grouped ``by`` one attribute; a 404 for an unknown pool."""
-    snapshot(conn)
-    _exists(conn, pool_id)
-    c = store.pool_composition(conn, pool_id)
+def _composition(c: store.PoolComposition, by: CompositionBy) -> PoolComposition:
     groups = {
         "programme": c.by_programme,
         "vintage": c.by_vintage,
@@ -334,7 +338,7 @@ def pool_composition(conn: Connection, pool_id: int, by: CompositionBy) -> PoolC
         "project_type": c.by_project_type,
     }[by]
     return PoolComposition(
-        pool_id=pool_id,
+        pool_id=c.pool_id,
         by=by,
         total=c.total,
         items=[
@@ -342,6 +346,21 @@ def pool_composition(conn: Connection, pool_id: int, by: CompositionBy) -> PoolC
             for g in groups
         ],
     )
+
+
+def pool_composition(conn: Connection, pool_id: int, by: CompositionBy) -> PoolComposition:
+    """The tonnes the pool holds grouped ``by`` one attribute; a 404 for an unknown pool."""
+    snapshot(conn)
+    _exists(conn, pool_id)
+    return _composition(store.pool_composition(conn, pool_id), by)
+
+
+def pool_compositions(conn: Connection, pool_id: int) -> dict[CompositionBy, PoolComposition]:
+    """The composition every way (one scan of the pool's ranges); a 404 for an unknown pool."""
+    snapshot(conn)
+    _exists(conn, pool_id)
+    c = store.pool_composition(conn, pool_id)
+    return {by: _composition(c, by) for by in COMPOSITION_BY}
 
 
 def batch_rows(conn: Connection, batch_ids: set[int]) -> dict[int, sa.Row[Any]]:

@@ -21,7 +21,8 @@ problem+json. Lists are keyset-paginated: pass the ``next_cursor`` of a page bac
 - ``list_events(conn, after_seq=0, batch_id=None, limit=100) -> EventPage``
 - ``ledger_stats(conn) -> Stats``
 - pools: ``list_pools(conn) -> PoolList``, ``get_pool(conn, pool_id) -> PoolOut``,
-  ``pool_composition(conn, pool_id, by) -> PoolComposition``, ``pool_ranges(conn, pool_id,
+  ``pool_composition(conn, pool_id, by) -> PoolComposition`` (and ``pool_compositions``: every
+  way at once), ``pool_ranges(conn, pool_id,
   limit=, cursor=) -> PoolRangePage``, ``pool_activity(conn, pool_id, limit=, cursor=)
   -> PoolActivityPage``, ``account_pool_units(conn, address) -> AccountPoolUnits`` and
   ``rule_words(rules, phrases, label)`` (a pool's rules as sentences in a language)
@@ -101,6 +102,7 @@ from api.reads.pools import (
     list_pools,
     pool_activity,
     pool_composition,
+    pool_compositions,
     pool_ranges,
     rule_words,
 )
@@ -209,6 +211,7 @@ __all__ = [
     "lookup_serial",
     "pool_activity",
     "pool_composition",
+    "pool_compositions",
     "pool_ranges",
     "program_codes",
     "program_list",

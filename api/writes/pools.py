@@ -22,8 +22,8 @@ from sqlalchemy.engine import Engine
 from web3 import Web3
 
 from api.auth import Principal, require
-from api.deps import Ledger, LedgerDep, ServicesDep
-from api.problems import Problem, not_found
+from api.deps import Ledger, LedgerDep, Services, ServicesDep
+from api.problems import PROBLEM_JSON, Problem, not_found
 from api.reads.pools import batch_rows, range_serial
 from api.submission import calls
 from api.submission.actions import Action
@@ -35,7 +35,15 @@ from api.submission.pool_actions import (
     PoolTransfer,
     token_function,
 )
-from api.writes.common import PENDING, PROBLEMS, Answer, custodial_account, respond, submit_gated
+from api.writes.common import (
+    PENDING,
+    PROBLEM_SCHEMA,
+    PROBLEMS,
+    Answer,
+    custodial_account,
+    respond,
+    submit_gated,
+)
 from api.writes.holdings import exact_start, insufficient, one_run
 from api.writes.models import PURPOSES
 from api.writes.pool_models import (
@@ -53,6 +61,9 @@ from chain.errors import InsufficientCredits, InsufficientPoolUnits, PoolIneligi
 from chain.store import schema as s
 
 router = APIRouter(tags=["pools"])
+NO_POOL: dict[int | str, dict[str, Any]] = {
+    404: {"description": "no such pool", "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+}
 Holder = Annotated[Principal, Depends(require("holder"))]
 PoolId = Annotated[int, Path(ge=1, le=2**32 - 1, description="a pool id (1 to 2^32-1)")]
 
@@ -120,7 +131,6 @@ def ineligibility(ledger: Ledger, engine: Engine, pool_id: int, batch_id: int, r
 
 def _gas(
     ledger: Ledger,
-    engine: Engine,
     sender: str,
     to: str,
     data: bytes,
@@ -173,7 +183,7 @@ def with_registry_serials(engine: Engine, body: dict[str, Any]) -> dict[str, Any
 
 async def _write(
     request: Request,
-    services: Any,
+    services: Services,
     ledger: Ledger,
     holder: Principal,
     pool_id: int,
@@ -203,7 +213,7 @@ async def _write(
     "/v1/pools/{id}/deposits",
     status_code=201,
     response_model=PoolDepositPublic,
-    responses=PENDING | PROBLEMS | {404: {"description": "no such pool"}},
+    responses=PENDING | PROBLEMS | NO_POOL,
     summary="Deposit exact serials of a batch into a pool, for as many units",
 )
 async def create_deposit(
@@ -261,7 +271,7 @@ def plan_deposit(
         return None
 
     data = action.calldata(views.read)
-    action.gas = _gas(ledger, engine, holder, ledger.contract, data, explain)
+    action.gas = _gas(ledger, holder, ledger.contract, data, explain)
     return action
 
 
@@ -269,7 +279,7 @@ def plan_deposit(
     "/v1/pools/{id}/redemptions",
     status_code=201,
     response_model=PoolRedemptionPublic,
-    responses=PENDING | PROBLEMS | {404: {"description": "no such pool"}},
+    responses=PENDING | PROBLEMS | NO_POOL,
     summary="Burn units for exact serials (the pool's order, or a named range)",
 )
 async def create_redemption(
@@ -290,7 +300,6 @@ async def create_redemption(
         data = action.calldata(ledger.views.read)
         action.gas = _gas(
             ledger,
-            services.engine,
             account,
             ledger.contract,
             data,
@@ -319,7 +328,7 @@ def units_short(
     "/v1/pools/{id}/retirements",
     status_code=201,
     response_model=PoolRetirementPublic,
-    responses=PENDING | PROBLEMS | {404: {"description": "no such pool"}},
+    responses=PENDING | PROBLEMS | NO_POOL,
     summary="Retire units: exact serials from the pool's order, one certificate per range",
 )
 async def create_pool_retirement(
@@ -356,7 +365,6 @@ async def create_pool_retirement(
         data = action.calldata(ledger.views.read)
         action.gas = _gas(
             ledger,
-            services.engine,
             account,
             ledger.contract,
             data,
@@ -371,7 +379,7 @@ async def create_pool_retirement(
     "/v1/pools/{id}/transfers",
     status_code=201,
     response_model=PoolTransferPublic,
-    responses=PENDING | PROBLEMS | {404: {"description": "no such pool"}},
+    responses=PENDING | PROBLEMS | NO_POOL,
     summary="Transfer units to another allowlisted account (the pool token's ERC-20 transfer)",
 )
 async def create_pool_transfer(
@@ -407,7 +415,6 @@ async def create_pool_transfer(
         data = token_function("transfer").calldata(Web3.to_checksum_address(to), body.units)
         action.gas = _gas(
             ledger,
-            services.engine,
             account,
             Web3.to_checksum_address(token),
             data,

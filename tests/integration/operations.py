@@ -641,6 +641,18 @@ def _identities(draw: Draw, m: Mirror, a: Actors) -> list[Call]:
     return calls
 
 
+def _units(draw: Draw, m: Mirror, a: Actors) -> list[Call]:
+    """Some programmes set their unit (grams per serial) before their first project."""
+    calls = []
+    for program in sorted(m.programmes):
+        if draw(st.integers(0, 2)) == 0:
+            grams = draw(st.sampled_from([0, 1000, 1_000_000, 2**32 - 1]))
+            sender = _admin_of(draw, m, program_admin_role(program), a)
+            expect = (("ProgramUnitSet", {"programId": program, "unitGrams": grams}),)
+            calls.append(Call("program_unit", sender, "setProgramUnit", (program, grams), expect))
+    return calls
+
+
 def _projects(draw: Draw, m: Mirror, a: Actors) -> list[Call]:
     return [register_project(draw, m, a) for _ in range(3 * len(m.programmes))]
 
@@ -650,12 +662,13 @@ SETUP: tuple[Callable[[Draw, Mirror, Actors], list[Call]], ...] = (
     _operators,
     _issuers,
     _identities,
+    _units,
     _projects,
 )
 """What a ledger needs before credits move, in order: programmes with their admins, the
-compliance and pause roles, allowlisted accounts, issuers, identity policies and namespaces,
-projects. Each step is drawn once the ones before it ran (their values as adversarial as any
-other, so some are refused too)."""
+compliance, pause and pool-admin roles, allowlisted accounts, issuers, identity policies and
+namespaces, some programmes' units, projects. Each step is drawn once the ones before it ran
+(their values as adversarial as any other, so some are refused too)."""
 
 
 Kind = Callable[[Draw, Mirror, Actors, RawSender], Call]

@@ -55,7 +55,7 @@ def test_a_pool_shows_its_rules_in_codes_and_in_words(pools: TestClient) -> None
     assert rules["words"] == [
         "Programmes admitted: VCS.",
         "Vintage starting on or after 2016-01-01.",
-        "Labels required: corsia_eligible.",
+        "Labels required: CORSIA eligible.",
         "Countries: only ET.",
         "Project types: all but AFOLU.",
         "Methodologies: all but VM0007.",
@@ -139,3 +139,39 @@ def test_a_cursor_of_another_pool_is_422(pools: TestClient) -> None:
 
 def test_a_malformed_address_is_422(pools: TestClient) -> None:
     assert invalid_fields(pools, "/v1/accounts/0x12/pool-units") == ["path.address"]
+
+
+def test_stats_count_the_pooled_tonnes(pools: TestClient) -> None:
+    pooled = get(pools, "/v1/stats")["pooled"]
+    assert pooled["pools"] == 2 and pooled["tonnes"] == 221
+    assert [(p["pool_id"], p["tonnes"]) for p in pooled["by_pool"]] == [(1, 120), (2, 101)]
+    assert pooled["by_pool"][1]["name"] == HOSTILE_NAME
+
+
+POOL_READS = (
+    "/v1/pools",
+    "/v1/pools/{id}",
+    "/v1/pools/{id}/composition",
+    "/v1/pools/{id}/ranges",
+    "/v1/pools/{id}/activity",
+    "/v1/accounts/{address}/pool-units",
+)
+
+
+@pytest.mark.parametrize("path", POOL_READS)
+def test_pool_reads_answer_as_documented(pools: TestClient, path: str) -> None:
+    """schemathesis against the served document: whatever it sends, no 5xx, and every answer
+    is what the document says (status, content type, body schema)."""
+    import schemathesis
+    from hypothesis import HealthCheck, given, settings
+    from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+    schema = schemathesis.openapi.from_asgi("/openapi.json", pools.app)
+    operation = schema[path]["GET"]
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+    def check(case: schemathesis.Case) -> None:
+        case.call_and_validate(excluded_checks=[positive_data_acceptance])
+
+    check()
