@@ -40,6 +40,8 @@ class Stats:
     timeline: list[Point]
     retired_by_month: list[tuple[str, Decimal]]
     """(``YYYY-MM`` of the retirement date, exact tonnes), oldest first."""
+    programmes: list[reads.ProgrammeBuffer]
+    """Each programme's unit and buffer pool (the read API's ``programme_buffers``)."""
 
 
 def _tonnes(x: reads.Tonnes) -> Totals:
@@ -60,6 +62,7 @@ def compute(conn: Connection) -> Stats:
         by_project_type=_largest([(x.key, _tonnes(x)) for x in figures.by_project_type]),
         timeline=[Point(*x) for x in reads.tonnes_over_blocks(conn, TIMELINE_POINTS)],
         retired_by_month=reads.retired_by_month(conn),
+        programmes=reads.programme_buffers(conn),
     )
 
 
