@@ -227,3 +227,12 @@ def test_events_and_views_agree_after_a_transfer(ledger: Ledger) -> None:
         result, moved(1, ledger.alice, ledger.bob, 1500, 1500, RangeState.HELD, ledger.alice)
     )
     assert _fn(ledger.admin).serialStatus(1, 1500, 1500).call() == [ledger.bob.account, 1]
+
+
+@pytest.mark.parametrize(
+    "name", ["CarbonLedger", "LedgerGovernance", "LedgerPools", "LedgerPoolRules", "PoolToken"]
+)
+def test_every_deployed_contract_fits_the_eip170_code_limit(name: str) -> None:
+    # 24,576 bytes (EIP-170): the ledger is split into modules so that none is over it.
+    code = load_artifact(name).deployed_bytecode
+    assert (len(code) - 2) // 2 < 24_576
