@@ -56,7 +56,7 @@ def dashboard(request: Request, conn: ReadConnection, services: ServicesDep) -> 
         timeline_rows=[(str(point.block), point.tonnes) for point in figures.timeline],
         months=charts.columns(figures.retired_by_month, t("dashboard.by_month"), t, lang),
         ledger=q.ledger_status(conn),
-        programmes=q.programme_buffers(conn),
+        programmes=figures.programmes,
         indexer=indexer,
         halt=stopped,
         verification=last_verification(services),

@@ -42,6 +42,8 @@ class Stats:
     """(``YYYY-MM`` of the retirement date, exact tonnes), oldest first."""
     pools: list[tuple[int, str, str, int]]
     """(pool id, name, symbol, tonnes held) by pool id."""
+    programmes: list[reads.ProgrammeBuffer]
+    """Each programme's unit and buffer pool (the read API's ``programme_buffers``)."""
 
 
 def _tonnes(x: reads.Tonnes) -> Totals:
@@ -63,6 +65,7 @@ def compute(conn: Connection) -> Stats:
         timeline=[Point(*x) for x in reads.tonnes_over_blocks(conn, TIMELINE_POINTS)],
         retired_by_month=reads.retired_by_month(conn),
         pools=[(p.pool_id, p.name, p.symbol, int(p.tonnes)) for p in figures.pooled.by_pool],
+        programmes=reads.programme_buffers(conn),
     )
 
 
