@@ -245,8 +245,10 @@ contract LedgerPools is PoolBase, IPoolLedger {
 
     /// @notice Moves `amount` units of `from`'s to `to` on `from`'s allowance to `spender`, for
     /// the pool's token.
-    /// @dev Requirements: as {poolTokenTransfer}; the allowance covers `amount`
-    /// ({InsufficientPoolAllowance}; `type(uint256).max` is never spent).
+    /// @dev Requirements: as {poolTokenTransfer}; unless `spender` is `from` itself (an owner
+    /// needs no allowance over its own units, and its {PoolUnitsMoved} then reads exactly as a
+    /// plain transfer's, so the audit trail leaves no allowance change unrecorded), the allowance
+    /// covers `amount` ({InsufficientPoolAllowance}; `type(uint256).max` is never spent).
     /// Emits {PoolUnitsMoved}, then the token's Transfer.
     function poolTokenTransferFrom(uint32 poolId, address spender, address from, address to, uint256 amount)
         external
@@ -256,7 +258,7 @@ contract LedgerPools is PoolBase, IPoolLedger {
         address token = _onlyToken(poolId);
         mapping(address => uint256) storage allowances = _ledger().poolAllowances[poolId][from];
         uint256 allowed = allowances[spender];
-        if (allowed != type(uint256).max) {
+        if (spender != from && allowed != type(uint256).max) {
             if (allowed < amount) revert InsufficientPoolAllowance(poolId, from, spender, allowed, amount);
             // Checked just above.
             unchecked {

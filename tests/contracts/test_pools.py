@@ -645,6 +645,32 @@ def test_transfer_from_spends_the_allowance(pools: Ledger) -> None:
     assert t.functions.allowance(pools.alice.account, pools.bob.account).call() == 0
 
 
+def test_transfer_from_by_the_owner_itself_spends_no_allowance(pools: Ledger) -> None:
+    """An owner's own transferFrom logs exactly as a plain transfer (PoolUnitsMoved with the
+    owner as actor), so it must not change an allowance the audit trail would not show."""
+    pool_id = _fill(pools)
+    t = token(pools, pool_id)
+    send(pools.alice, t.functions.approve(pools.alice.account, 3))
+    result = send(
+        pools.alice, t.functions.transferFrom(pools.alice.account, pools.carol.account, 5)
+    )
+    expect_events(
+        result,
+        (
+            "PoolUnitsMoved",
+            {
+                "poolId": pool_id,
+                "from": addr(pools.alice),
+                "to": addr(pools.carol),
+                "amount": 5,
+                "actor": addr(pools.alice),
+            },
+        ),
+    )
+    assert t.functions.balanceOf(pools.carol.account).call() == 5
+    assert t.functions.allowance(pools.alice.account, pools.alice.account).call() == 3
+
+
 def test_token_emit_transfer_called_by_a_stranger(pools: Ledger) -> None:
     pool_id = _fill(pools)
     t = token(pools, pool_id)
