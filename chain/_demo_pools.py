@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from chain import registries
+from chain._demo_serials import retirement_line, retirement_rows
 from chain.client import LedgerClient
 from chain.domain import (
     Label,
@@ -32,7 +32,6 @@ from chain.domain import (
     RangeState,
     int_to_date,
     label_names,
-    purpose_name,
 )
 from chain.errors import CarbonLedgerError, PoolIneligible
 from chain.store import pools as store_pools
@@ -202,7 +201,6 @@ def pool_lines(engine: Engine) -> list[str]:
     """Each pool with its supply and composition, then each pool retirement with the exact
     serials it retired as the registry writes them."""
     lines = []
-    b, r, p, j = s.batches, s.retirements, s.programs, s.projects
     with engine.connect() as conn:
         for pool in store_pools.list_pools(conn):
             c = store_pools.pool_composition(conn, pool.pool_id)
@@ -221,40 +219,8 @@ def pool_lines(engine: Engine) -> list[str]:
         ]
         rows = {
             int(row.id): row
-            for row in conn.execute(
-                sa.select(
-                    r.c.id,
-                    r.c.beneficiary,
-                    r.c.quantity,
-                    r.c.purpose,
-                    r.c.first_serial,
-                    r.c.last_serial,
-                    p.c.code,
-                    b.c.namespace,
-                    b.c.first_serial.label("batch_first"),
-                    b.c.last_serial.label("batch_last"),
-                    b.c.registry_reference,
-                    j.c.project_id,
-                )
-                .join(b, b.c.id == r.c.batch_id)
-                .join(p, p.c.id == b.c.program_id)
-                .join(j, j.c.key == b.c.project_key)
-                .where(r.c.id.in_([rid for _, rid in retired]))
-            )
+            for row in retirement_rows(conn, s.retirements.c.id.in_([rid for _, rid in retired]))
         }
     for pool_id, rid in retired:
-        row = rows[rid]
-        batch = registries.LedgerBatch(
-            row.code, row.namespace, int(row.batch_first), int(row.batch_last),
-            row.registry_reference, row.project_id,
-        )  # fmt: skip
-        try:
-            serial = registries.range_serial(batch, int(row.first_serial), int(row.last_serial))
-        except CarbonLedgerError:
-            serial = None
-        shown = serial or f"{row.code} {row.namespace} {row.first_serial}-{row.last_serial}"
-        lines.append(
-            f"pool {pool_id} retirement {rid}: {int(row.quantity):,} t for {row.beneficiary} "
-            f"({purpose_name(int(row.purpose))}): {shown}"
-        )
+        lines.append(f"pool {pool_id} {retirement_line(rows[rid])}")
     return lines

@@ -33,14 +33,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from chain import registries
 from chain._demo_pools import pool_lines, pool_retirement_ids, run_pools
+from chain._demo_serials import retirement_line, retirement_rows
 from chain.artifacts import ledger_abi
 from chain.client import LedgerClient, TxResult
 from chain.deployment import deploy_ledger
-from chain.domain import Label, Purpose, RangeState, RetirementRequest, purpose_name, unpack_date
+from chain.domain import Label, Purpose, RangeState, RetirementRequest, unpack_date
 from chain.embedded import embedded_chain
-from chain.errors import CarbonLedgerError
 from chain.importer.core import ImportTarget, import_exports
 from chain.importer.keys import IssuerKeys
 from chain.importer.model import FileKind
@@ -314,51 +313,9 @@ def _retired_serials(
     """One line per buyer retirement (but those in ``exclude``: the pools list theirs): its
     id, beneficiary, tonnes and purpose, and the exact serials retired as their registry
     writes them (the numbers where it has no serial)."""
-    b, r, p, j = s.batches, s.retirements, s.programs, s.projects
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(
-                r.c.id,
-                r.c.beneficiary,
-                r.c.quantity,
-                r.c.purpose,
-                r.c.first_serial,
-                r.c.last_serial,
-                p.c.code,
-                b.c.namespace,
-                b.c.first_serial.label("batch_first"),
-                b.c.last_serial.label("batch_last"),
-                b.c.registry_reference,
-                j.c.project_id,
-            )
-            .join(b, b.c.id == r.c.batch_id)
-            .join(p, p.c.id == b.c.program_id)
-            .join(j, j.c.key == b.c.project_key)
-            .where(r.c.mirrored.is_(False))
-            .order_by(r.c.id)
-        ).all()
-    lines = []
-    for row in rows:
-        if int(row.id) in exclude:
-            continue
-        batch = registries.LedgerBatch(
-            row.code,
-            row.namespace,
-            int(row.batch_first),
-            int(row.batch_last),
-            row.registry_reference,
-            row.project_id,
-        )
-        try:
-            serial = registries.range_serial(batch, int(row.first_serial), int(row.last_serial))
-        except CarbonLedgerError:
-            serial = None
-        shown = serial or f"{row.code} {row.namespace} {row.first_serial}-{row.last_serial}"
-        lines.append(
-            f"retirement {row.id}: {int(row.quantity):,} t for {row.beneficiary} "
-            f"({purpose_name(int(row.purpose))}): {shown}"
-        )
-    return lines
+        rows = retirement_rows(conn, s.retirements.c.mirrored.is_(False))
+    return [retirement_line(row) for row in rows if int(row.id) not in exclude]
 
 
 def _write_report(

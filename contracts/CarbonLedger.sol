@@ -87,14 +87,7 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// @notice Every function this contract does not define (governance and views, see
     /// {LedgerGovernance}) runs in the module, on this contract's storage and address.
     fallback() external {
-        address module = _governance;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        _delegateTo(_governance);
     }
 
     // ---------------------------------------------------------------- bridging

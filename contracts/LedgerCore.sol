@@ -42,6 +42,19 @@ abstract contract LedgerCore is
         _;
     }
 
+    /// @dev Runs the call in `module` on this contract's storage and address, and returns or
+    /// reverts with what it did: each contract's `fallback` hands what it does not define to the
+    /// next module this way (ledger -> governance -> pools -> pool rules).
+    function _delegateTo(address module) internal {
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
+
     function _ledger() internal pure returns (LedgerStorage.Layout storage) {
         return LedgerStorage.state();
     }

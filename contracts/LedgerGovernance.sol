@@ -42,14 +42,7 @@ contract LedgerGovernance is LedgerCore {
     /// @notice Every function neither the ledger nor this module defines (pools, project
     /// registration) runs in {LedgerPools}, on the ledger's storage and address.
     fallback() external {
-        address module = _pools;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        _delegateTo(_pools);
     }
 
     /// @notice The pools module this one delegates to (fixed at construction).

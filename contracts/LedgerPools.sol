@@ -33,14 +33,7 @@ contract LedgerPools is PoolBase, IPoolLedger {
     /// @notice Every function the ledger and the modules before this one do not define (pool
     /// governance, project registration, pool views) runs in {LedgerPoolRules}.
     fallback() external {
-        address module = _rules;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        _delegateTo(_rules);
     }
 
     /// @notice The pool-rules module this one delegates to (fixed at construction).
