@@ -118,7 +118,7 @@ def test_anvil_gives_the_same_figures_as_py_evm(capsys: pytest.CaptureFixture[st
         find_anvil()
     except AnvilNotFound as exc:
         pytest.skip(f"anvil is not installed: {exc}")
-    status = gas.main(["--anvil", "--namespace-bridgings", "5"])
+    status = gas.main(["--anvil", "--namespace-bridgings", "5", "--pool-batches", POOL_BATCHES])
     out = capsys.readouterr().out
     assert f"All {len(gas.OPERATIONS)} figures match the embedded py-evm chain exactly." in out
     assert status == 0
