@@ -68,8 +68,9 @@ def load_artifact(name: str = "CarbonLedger") -> Artifact:
     )
 
 
-LEDGER_MODULES: tuple[str, ...] = ("LedgerGovernance",)
-"""Contracts whose functions the ledger runs by delegation (CarbonLedger's fallback)."""
+LEDGER_MODULES: tuple[str, ...] = ("LedgerGovernance", "LedgerPools", "LedgerPoolRules")
+"""Contracts whose functions the ledger runs by delegation, in the order of the chain of
+fallbacks: CarbonLedger -> LedgerGovernance -> LedgerPools -> LedgerPoolRules."""
 
 
 @lru_cache(maxsize=1)

@@ -73,6 +73,7 @@ TEXT_FIELDS: Final = {
         TextField("jurisdiction", SHORT_TEXT, False),
         TextField("note", NOTE, False),
         TextField("reason", NOTE, True),
+        TextField("symbol", SHORT_TEXT, True),  # a pool's ERC-20 symbol
     )
 }
 """Every text field the contract checks, by the name its errors carry. A detokenisation's

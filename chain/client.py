@@ -48,8 +48,10 @@ from chain.errors import (
     InvalidRangeHint,
 )
 from chain.events import LedgerEvent, decode_logs
+from chain.pools import PoolsMixin
 from chain.signing import SignedRequest, bridge_typed_data, retire_typed_data, sign_typed
 from chain.transactions import TxSender
+from chain.units import Unit
 
 _RANGE_PAGE = 64  # the view allocates maxCount entries: big pages cost more than calls
 
@@ -80,7 +82,7 @@ class RetireResult(TxResult):
     last_serial: int = 0
 
 
-class LedgerClient:
+class LedgerClient(PoolsMixin):
     def __init__(self, w3: Web3, address: str, sender: TxSender | None = None) -> None:
         self.w3 = w3
         self.address = Web3.to_checksum_address(address)
@@ -171,7 +173,7 @@ class LedgerClient:
         return self._transact(fn)
 
     def program_policy(self, program_id: int) -> ProgramPolicy:
-        code, fixed, numeric = self._call(self.contract.functions.program(program_id))
+        code, fixed, numeric, *_ = self._call(self.contract.functions.program(program_id))
         return ProgramPolicy(bytes(code).rstrip(b"\0").decode("ascii"), bool(fixed), bool(numeric))
 
     def namespace_allowed(self, program_id: int, namespace: str) -> bool:
@@ -188,7 +190,8 @@ class LedgerClient:
         return bytes(self._call(self.contract.functions.issuerRole(program_id)))
 
     def role(self, name: str) -> bytes:
-        """``"COMPLIANCE_ROLE"``, ``"PAUSER_ROLE"`` or ``"DEFAULT_ADMIN_ROLE"``."""
+        """``"COMPLIANCE_ROLE"``, ``"PAUSER_ROLE"``, ``"POOL_ADMIN_ROLE"`` or
+        ``"DEFAULT_ADMIN_ROLE"``."""
         return bytes(self._call(getattr(self.contract.functions, name)()))
 
     def grant_role(self, role: bytes, account: str) -> TxResult:
@@ -413,6 +416,36 @@ class LedgerClient:
             result = self._transact(void(batch_id, namespace, self._parts.hint_for(key), reason))
         self._parts.discard(key)
         return result
+
+    # ---------------------------------------------------------- units and buffer pools
+    # Issue 16 items 2 and 3 (chain.units; docs/ARCHITECTURE.md, "Units and buffer pools");
+    # setting a unit is ``PoolsMixin.set_program_unit`` (``Unit.chain_value``).
+
+    def program_unit(self, program_id: int) -> Unit:
+        """The programme's unit, as ``program(id).unitGrams`` says (a tonne for 0)."""
+        record = self._call(self.contract.functions.program(program_id))
+        return Unit.from_chain(int(record[3]))
+
+    def set_program_buffer(self, program_id: int, account: str) -> TxResult:
+        """As the programme's admin: name ``account`` its buffer account."""
+        fn = self.contract.functions.setProgramBuffer(program_id, Web3.to_checksum_address(account))
+        return self._transact(fn)
+
+    def buffer_account(self, program_id: int) -> str | None:
+        """The programme's buffer account (lowercase), or ``None`` while none is set."""
+        account = str(self._call(self.contract.functions.bufferAccount(program_id)))
+        return None if int(account, 16) == 0 else account.lower()
+
+    def reverse_from_buffer(
+        self, batch_id: int, first: int, last: int, reversed_batch_id: int, reason: str
+    ) -> TxResult:
+        """Cancel buffer-held serials ``first..last`` of ``batch_id`` to make good a reversal
+        of ``reversed_batch_id`` (programme admin, or an issuer that is the buffer account)."""
+        start = self.range_start(batch_id, first)
+        fn = self.contract.functions.reverseFromBuffer(
+            batch_id, first, last, start, reversed_batch_id, reason
+        )
+        return self._transact(fn)
 
     def correct_batch(self, voided_batch_id: int, batch_id: int) -> TxResult:
         """Record in the audit trail that ``batch_id`` replaces the voided batch."""

@@ -6,9 +6,13 @@ the ledger on the in-process chain, register VCS and Gold Standard, import the b
 Verra and Gold Standard exports exactly as ``carbon-ledger import`` does (every serial block
 bridged into the registry's custody, every registry retirement and cancellation mirrored), then
 let buyers act on live credits: the registries transfer some to buyers, who retire part of them
-(one retirement signed with EIP-712 by the buyer and relayed by the operator). Finally index
+(one retirement signed with EIP-712 by the buyer and relayed by the operator). Then pools
+(``chain._demo_pools``): a CORSIA-eligible pool and a nature-based pool filled from the
+registries' custody, an ineligible deposit refused with its reason, units redeemed and retired
+by buyers. Finally index
 the chain, verify the audit trail and the store, reconcile both exports with the ledger row by
-row, and print a summary per programme. Exit 0 only if everything verifies.
+row, and print a summary per programme and per pool (supply, composition, the exact serials
+each pool retirement retired). Exit 0 only if everything verifies.
 """
 
 from __future__ import annotations
@@ -29,13 +33,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.engine import Engine
 
-from chain import registries
+from chain._demo_pools import pool_lines, pool_retirement_ids, run_pools
+from chain._demo_serials import retirement_line, retirement_rows
 from chain.artifacts import ledger_abi
 from chain.client import LedgerClient, TxResult
 from chain.deployment import deploy_ledger
-from chain.domain import Label, Purpose, RangeState, RetirementRequest, purpose_name, unpack_date
+from chain.domain import Label, Purpose, RangeState, RetirementRequest, unpack_date
 from chain.embedded import embedded_chain
-from chain.errors import CarbonLedgerError
 from chain.importer.core import ImportTarget, import_exports
 from chain.importer.keys import IssuerKeys
 from chain.importer.model import FileKind
@@ -140,7 +144,10 @@ def run_demo(
 
     imported = time.monotonic()
     say("buyers take delivery of live credits and retire some")
-    spent = _buyers(admin, keys, buyers, engine, fees, say)
+    spent, custody, clients = _buyers(admin, keys, buyers, engine, fees, say)
+    say("pools: a CORSIA-eligible pool and a nature-based pool of the imported credits")
+    Indexer(w3, engine, deployment, confirmations=0).sync()  # the pools pick live batches
+    pool_gas = run_pools(admin, custody, clients, engine, say)
     traded = time.monotonic()
 
     say("indexing, verifying the audit trail and the store, reconciling both registries")
@@ -153,15 +160,16 @@ def run_demo(
     ]
     add_reconciliation(verification, reconciliations)
     summary = _summary(engine, imports, spent)
-    retired = _retired_serials(engine)
+    pooled = [*pool_lines(engine), f"pools gas: {pool_gas:,}"]
+    retired = _retired_serials(engine, exclude=pool_retirement_ids(engine))
     _write_report(demo_dir, verification, reconciliations, imports)
     ended = time.monotonic()
     timing = {
         "set-up and imports": imported - started,
-        "buyers": traded - imported,
+        "buyers and pools": traded - imported,
         "index, audit, reconcile": ended - traded,
     }
-    _print_summary(summary, verification, reconciliations, timing, say, retired)
+    _print_summary(summary, verification, reconciliations, timing, say, retired, pooled)
     engine.dispose()
     return verification, summary
 
@@ -207,9 +215,10 @@ def _buyers(
     engine: Engine,
     fees: ImportFees,
     say: Callable[[str], None],
-) -> dict[str, int]:
-    """Transfers from custody to buyers and buyer retirements; returns gas per programme.
-    (The store is current: the import indexed the chain after its last transaction.)"""
+) -> tuple[dict[str, int], dict[str, LedgerClient], list[LedgerClient]]:
+    """Transfers from custody to buyers and buyer retirements; returns gas per programme, the
+    registries' custody clients and the buyers' clients. (The store is current: the import
+    indexed the chain after its last transaction.)"""
     gas: dict[str, int] = {}
 
     def spend(program: str, results: TxResult | Sequence[TxResult]) -> None:
@@ -248,7 +257,7 @@ def _buyers(
         f"  buyers retired 1,200 t ({purpose.name}) and 250 t of VCS, and 500 t of GS by a "
         "signed request the operator relayed"
     )
-    return gas
+    return gas, registry, [a, b, c]
 
 
 # ------------------------------------------------------------------ summary
@@ -298,52 +307,15 @@ def _summary(
     return out
 
 
-def _retired_serials(engine: Engine) -> list[str]:
-    """One line per buyer retirement: its id, beneficiary, tonnes and purpose, and the exact
-    serials retired as their registry writes them (the numbers where it has no serial)."""
-    b, r, p, j = s.batches, s.retirements, s.programs, s.projects
+def _retired_serials(
+    engine: Engine, *, exclude: set[int] | frozenset[int] = frozenset()
+) -> list[str]:
+    """One line per buyer retirement (but those in ``exclude``: the pools list theirs): its
+    id, beneficiary, tonnes and purpose, and the exact serials retired as their registry
+    writes them (the numbers where it has no serial)."""
     with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(
-                r.c.id,
-                r.c.beneficiary,
-                r.c.quantity,
-                r.c.purpose,
-                r.c.first_serial,
-                r.c.last_serial,
-                p.c.code,
-                b.c.namespace,
-                b.c.first_serial.label("batch_first"),
-                b.c.last_serial.label("batch_last"),
-                b.c.registry_reference,
-                j.c.project_id,
-            )
-            .join(b, b.c.id == r.c.batch_id)
-            .join(p, p.c.id == b.c.program_id)
-            .join(j, j.c.key == b.c.project_key)
-            .where(r.c.mirrored.is_(False))
-            .order_by(r.c.id)
-        ).all()
-    lines = []
-    for row in rows:
-        batch = registries.LedgerBatch(
-            row.code,
-            row.namespace,
-            int(row.batch_first),
-            int(row.batch_last),
-            row.registry_reference,
-            row.project_id,
-        )
-        try:
-            serial = registries.range_serial(batch, int(row.first_serial), int(row.last_serial))
-        except CarbonLedgerError:
-            serial = None
-        shown = serial or f"{row.code} {row.namespace} {row.first_serial}-{row.last_serial}"
-        lines.append(
-            f"retirement {row.id}: {int(row.quantity):,} t for {row.beneficiary} "
-            f"({purpose_name(int(row.purpose))}): {shown}"
-        )
-    return lines
+        rows = retirement_rows(conn, s.retirements.c.mirrored.is_(False))
+    return [retirement_line(row) for row in rows if int(row.id) not in exclude]
 
 
 def _write_report(
@@ -399,6 +371,7 @@ def _print_summary(
     timing: dict[str, float],
     say: Callable[[str], None],
     retired: Sequence[str] = (),
+    pooled: Sequence[str] = (),
 ) -> None:
     elapsed = sum(timing.values())
     say("")
@@ -409,6 +382,10 @@ def _print_summary(
     for line in retired:
         say(line)
     if retired:
+        say("")
+    for line in pooled:
+        say(line)
+    if pooled:
         say("")
     for rec in reconciliations:
         state = "reconciles" if rec.ok else f"{len(rec.discrepancies)} DISCREPANCIES"

@@ -130,20 +130,20 @@ class Deployment:
         self._check_governance(w3)
 
     def _check_governance(self, w3: Web3) -> None:
-        """The ledger delegates to the recorded module, and the module is the shipped code."""
+        """The ledger delegates to the recorded module, and each module of the chain
+        (governance -> pools -> pool rules) is the shipped code."""
         ledger = w3.eth.contract(address=Web3.to_checksum_address(self.address), abi=ledger_abi())
         delegate = str(ledger.functions.governance().call())
         if delegate.lower() != self.governance.lower():
             raise DeploymentMismatch(
                 f"the ledger delegates to {delegate}, deployment.json says {self.governance}"
             )
-        module = load_artifact("LedgerGovernance")
-        code = bytes(w3.eth.get_code(Web3.to_checksum_address(self.governance)))
-        if not runtime_code_matches(module, code):
-            raise DeploymentMismatch(
-                f"the module at {self.governance} is not the LedgerGovernance artifact this code "
-                "ships"
-            )
+        _check_module(w3, "LedgerGovernance", self.governance)
+        # Called at the ledger, `pools()` and `poolRules()` are answered by the modules
+        # themselves (they read their own immutables), so they name the chain as deployed.
+        pools = str(ledger.functions.pools().call())
+        _check_module(w3, "LedgerPools", pools)
+        _check_module(w3, "LedgerPoolRules", str(ledger.functions.poolRules().call()))
 
 
 def deploy_ledger(
@@ -154,11 +154,14 @@ def deploy_ledger(
     predecessor: str | None = None,
 ) -> Deployment:
     """Deploy CarbonLedger with ``admin`` (default: the sender) as first default admin: its
-    governance module first, then the ledger that delegates to it. With ``predecessor`` (a
+    modules first, each delegating to the one before (LedgerPoolRules, LedgerPools,
+    LedgerGovernance), then the ledger that delegates to governance. With ``predecessor`` (a
     sealed ledger's address) the new ledger succeeds it: its audit chain starts from the
     predecessor's final head (docs/AUDIT.md, "Migration")."""
     w3 = sender.w3
-    governance = _create(sender, load_artifact("LedgerGovernance"))
+    rules = _create(sender, load_artifact("LedgerPoolRules"))
+    pools = _create(sender, load_artifact("LedgerPools"), rules)
+    governance = _create(sender, load_artifact("LedgerGovernance"), pools)
     artifact = load_artifact("CarbonLedger")
     admin = Web3.to_checksum_address(admin or sender.address)
     before = Web3.to_checksum_address(predecessor) if predecessor else ZERO_ADDRESS
@@ -189,9 +192,17 @@ def deploy_ledger(
     )
 
 
-def _create(sender: TxSender, artifact: Artifact) -> str:
+def _check_module(w3: Web3, name: str, address: str) -> None:
+    code = bytes(w3.eth.get_code(Web3.to_checksum_address(address)))
+    if not runtime_code_matches(load_artifact(name), code):
+        raise DeploymentMismatch(
+            f"the module at {address} is not the {name} artifact this code ships"
+        )
+
+
+def _create(sender: TxSender, artifact: Artifact, *args: Any) -> str:
     factory = sender.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-    receipt = sender.transact(factory.constructor())  # type: ignore[arg-type]
+    receipt = sender.transact(factory.constructor(*args))  # type: ignore[arg-type]
     address = receipt["contractAddress"]
     if address is None:
         raise DeploymentMismatch(f"deploying {artifact.name}: the receipt has no contract address")

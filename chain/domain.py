@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -299,3 +300,108 @@ def namespace_id(program_id: int, namespace: str) -> int:
 def part_key(ns_id: int, first_serial: int) -> int:
     """Key of a bridged part in the contract's sorted list: ``ns_id << 64 | first``."""
     return (ns_id << 64) | first_serial
+
+
+# ---------------------------------------------------------------- pools
+
+
+class PoolMode(enum.IntEnum):
+    """How a pool's country, project-type or methodology rule reads its list."""
+
+    ANY = 0
+    ONLY = 1
+    """Only the listed values."""
+    EXCEPT = 2
+    """All but the listed values."""
+
+
+class PoolKind(enum.IntEnum):
+    """The kinds of a pool's lists."""
+
+    COUNTRY = 0
+    PROJECT_TYPE = 1
+    METHODOLOGY = 2
+
+
+@dataclass(frozen=True)
+class PoolRules:
+    """Which batches a pool admits (``PoolRules`` in contracts/CreditTypes.sol)."""
+
+    programmes: frozenset[int]
+    """Admitted programme ids (1..255)."""
+    vintage_from: dt.date | None = None
+    """Earliest admitted vintage start (``None``: open)."""
+    vintage_to: dt.date | None = None
+    """Latest admitted vintage start (``None``: open)."""
+    labels_required: Label = Label.NONE
+    country_mode: PoolMode = PoolMode.ANY
+    type_mode: PoolMode = PoolMode.ANY
+    methodology_mode: PoolMode = PoolMode.ANY
+
+    def as_abi(self) -> tuple[int, int, int, int, int, int, int]:
+        bitmap = 0
+        for program_id in self.programmes:
+            if not 1 <= program_id <= 255:
+                raise ValueError(f"programme id {program_id} cannot be pooled: ids 1..255 only")
+            bitmap |= 1 << program_id
+        return (
+            bitmap,
+            date_to_int(self.vintage_from),
+            date_to_int(self.vintage_to),
+            int(self.labels_required),
+            int(self.country_mode),
+            int(self.type_mode),
+            int(self.methodology_mode),
+        )
+
+    @classmethod
+    def from_abi(cls, raw: Sequence[int]) -> PoolRules:
+        bitmap, vfrom, vto, labels, country, kind, methodology = raw
+        return cls(
+            programmes=frozenset(i for i in range(1, 256) if bitmap >> i & 1),
+            vintage_from=int_to_date(vfrom),
+            vintage_to=int_to_date(vto),
+            labels_required=Label(labels),
+            country_mode=PoolMode(country),
+            type_mode=PoolMode(kind),
+            methodology_mode=PoolMode(methodology),
+        )
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A pool as ``pool(poolId)`` shows it."""
+
+    pool_id: int
+    rules: PoolRules
+    token: str
+    """The pool's ERC-20 address, which is also its ledger account (it holds the serials)."""
+    supply: int
+    """Units in circulation = tonnes the pool holds."""
+    ranges: int
+    """Holding ranges in the pool's order list."""
+
+
+@dataclass(frozen=True)
+class PoolRange:
+    """One range of a pool's order list."""
+
+    key: int
+    batch_id: int
+    first_serial: int
+    last_serial: int
+
+    @property
+    def quantity(self) -> int:
+        return self.last_serial - self.first_serial + 1
+
+
+def pool_key(vintage_start: dt.date, batch_id: int, last_serial: int) -> int:
+    """Order key of a pool range: ``packed vintage start << 128 | batchId << 64 | last``."""
+    packed = vintage_start.year << 9 | vintage_start.month << 5 | vintage_start.day
+    return packed << 128 | batch_id << 64 | last_serial
+
+
+def text_tag(text: str) -> bytes:
+    """``bytes8(keccak256(bytes(text)))``: how project classes and pool lists store a text."""
+    return keccak(text.encode())[:8]

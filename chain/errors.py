@@ -65,6 +65,11 @@ class RowRejected(CarbonLedgerError):
         self.reason = reason
 
 
+class InvalidQuantity(CarbonLedgerError, ValueError):
+    """A programme unit or a quantity of tonnes that cannot be what it claims (``chain.units``):
+    a unit that does not divide a tonne, tonnes finer than one unit of the programme."""
+
+
 class ChainError(CarbonLedgerError):
     """Talking to the chain failed, or the chain is not the one expected."""
 
@@ -451,6 +456,126 @@ class LinkGroupFull(StateConflict):
     """The link group already spans four programmes."""
 
 
+class ClassLimitReached(StateConflict):
+    """The ledger holds 65,535 project classes (country, type, methodology), its most."""
+
+
+class ProgramUnitFixed(StateConflict):
+    """The programme's unit cannot change: it has projects, or a pool admits it."""
+
+
+class NoBufferAccount(StateConflict):
+    """The programme has no buffer account to reverse from (``setProgramBuffer`` first)."""
+
+
+class ReversalOutsideProgramme(InvalidRequest):
+    """A buffer reversal must name another batch of the buffer batch's own programme."""
+
+
+class UnknownPool(InvalidRequest):
+    """No such pool."""
+
+
+POOL_RULES: dict[int, tuple[str, str]] = {
+    1: ("programme", "its programme is not one the pool admits"),
+    2: ("vintage_from", "its vintage starts before the pool's window"),
+    3: ("vintage_to", "its vintage starts after the pool's window"),
+    4: ("labels", "it lacks labels the pool requires"),
+    5: ("country", "its project's country is not admitted"),
+    6: ("project_type", "its project's type is not admitted"),
+    7: ("methodology", "its project's methodology is not admitted"),
+    8: ("unit", "a programme's serial is not one tonne"),
+}
+"""Pool rule codes (``PoolRule`` in contracts/CreditTypes.sol): name and what refusing means."""
+
+
+def pool_rule_name(code: int) -> str:
+    """The name of pool rule ``code`` (``"rule 42"`` for a code the ledger does not define)."""
+    return POOL_RULES.get(code, (f"rule {code}", ""))[0]
+
+
+class _PoolRuleError(ContractError):
+    """A pool error carrying a rule code: the message names the rule in words."""
+
+    def rule_name(self) -> str:
+        return pool_rule_name(int(self.arguments.get("rule", 0)))
+
+    def __str__(self) -> str:
+        return f"{super().__str__()}: {self.explanation()}"
+
+    def explanation(self) -> str:
+        code = int(self.arguments.get("rule", 0))
+        return POOL_RULES.get(code, (f"rule {code}", f"unknown rule {code}"))[1] or self.rule_name()
+
+
+class InvalidPoolRules(_PoolRuleError, InvalidRequest):
+    """A pool rule is malformed (``rule`` names which, ``POOL_RULES``)."""
+
+    def explanation(self) -> str:
+        return f"the pool's {self.rule_name()} rule is malformed"
+
+
+class PoolRulesWidened(_PoolRuleError, StateConflict):
+    """Tightening a pool's rules would admit batches the pool refuses (``rule`` names which)."""
+
+    def explanation(self) -> str:
+        return (
+            f"the new {self.rule_name()} rule would admit batches pool "
+            f"{self.arguments.get('poolId')} refuses: rules only tighten"
+        )
+
+
+class InvalidPoolList(InvalidRequest):
+    """The pool does not list that kind in the mode the change needs (only-listed lists
+    shrink, all-but-listed lists grow)."""
+
+
+class PoolIneligible(_PoolRuleError, StateConflict):
+    """The batch is not eligible for the pool: ``rule`` names the rule that refuses it."""
+
+    detail: str = ""
+    """Filled by the client when it can say more (e.g. the dates a vintage rule compared)."""
+
+    def explanation(self) -> str:
+        base = (
+            f"batch {self.arguments.get('batchId')} is not eligible for pool "
+            f"{self.arguments.get('poolId')}: {super().explanation()}"
+        )
+        return f"{base} ({self.detail})" if self.detail else base
+
+
+class InvalidPoolHint(InvalidRequest):
+    """The order hint is not the pool range just below (or, unlinking, just before) the range."""
+
+
+class UnknownPoolRange(InvalidRequest):
+    """The pool holds no range under that key."""
+
+
+class InsufficientPoolUnits(StateConflict):
+    """The account holds fewer units of the pool than asked (or the named range fewer tonnes)."""
+
+
+class InsufficientPoolAllowance(StateConflict):
+    """The spender's allowance over the owner's units is smaller than the amount."""
+
+
+class NotPoolToken(Unauthorized):
+    """Only the pool's own token may call the ledger's token functions."""
+
+
+class NotLedger(Unauthorized):
+    """Only the ledger that created a pool token may make it emit logs."""
+
+
+class PoolAccountRefused(StateConflict):
+    """The account is a pool's (or a new pool's predicted) account: it is never allowlisted."""
+
+
+class PooledCredits(StateConflict):
+    """A pool holds those serials: reversing pooled credits is left to governance."""
+
+
 CONTRACT_ERRORS: dict[str, type[ContractError]] = {
     cls.__name__: cls
     for cls in (
@@ -501,6 +626,23 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
         ProjectAlreadyLinked,
         ProjectLinkNotProposed,
         LinkGroupFull,
+        ClassLimitReached,
+        ProgramUnitFixed,
+        UnknownPool,
+        InvalidPoolRules,
+        PoolRulesWidened,
+        InvalidPoolList,
+        PoolIneligible,
+        InvalidPoolHint,
+        UnknownPoolRange,
+        InsufficientPoolUnits,
+        InsufficientPoolAllowance,
+        NotPoolToken,
+        NotLedger,
+        PoolAccountRefused,
+        PooledCredits,
+        NoBufferAccount,
+        ReversalOutsideProgramme,
         EnforcedPause,
         ExpectedPause,
         SafeCastOverflowedUintDowncast,

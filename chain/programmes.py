@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from chain import registries
 from chain.client import LedgerClient, TxResult
+from chain.units import KILOGRAM, TONNE, Unit
 
 STANDARD_PROGRAMMES = (
     "VCS",
@@ -37,6 +38,17 @@ STANDARD_PROGRAMMES = (
     "PURO",
 )
 """The programmes ``carbon-ledger deploy`` registers."""
+
+UNITS: dict[str, Unit] = {"ISOMETRIC": KILOGRAM}
+"""Programmes whose serial is not a tonne (``chain.units``): Isometric issues and retires in
+kilograms, so one of its serials is one kg. Every other programme counts tonnes. Applied at
+registration, before any project (the contract fixes the unit from the first one)."""
+
+
+def unit(code: str) -> Unit:
+    """The unit programme ``code`` is registered with (a tonne unless ``UNITS`` says)."""
+    return UNITS.get(code.upper(), TONNE)
+
 
 _NAMESPACES_PER_TX = 64  # 249 CDM namespaces in four transactions of about 1.6 M gas
 
@@ -72,7 +84,8 @@ def identity(code: str) -> Identity:
 
 def register_programme(client: LedgerClient, code: str, *, admin: str | None = None) -> int:
     """Register ``code`` with ``admin`` (default: the client's account) as its admin and, when
-    the client is that admin, apply the programme's identity policy. Returns its id."""
+    the client is that admin, set its unit (``UNITS``) and apply its identity policy. Returns
+    its id."""
     return registration(client, code, admin=admin)[0]
 
 
@@ -85,6 +98,8 @@ def registration(
     program_id = int(registered.event("ProgramRegistered").fields["programId"])
     results = [registered]
     if admin is None or admin.lower() == client.account.lower():
+        if not unit(code).is_tonne:
+            results.append(client.set_program_unit(program_id, unit(code).chain_value))
         results += apply_identity(client, program_id, identity(code))
     return program_id, results
 

@@ -159,12 +159,18 @@ def deploy_into(
     ledger = LedgerClient.for_deployment(w3, deployment, sender)
     ledger.grant_role(ledger.role("COMPLIANCE_ROLE"), holders.compliance)
     ledger.grant_role(ledger.role("PAUSER_ROLE"), holders.pauser)
+    # Pools are the ledger's own products: the operator creates them until a consortium hands
+    # the role on (docs/CONSORTIUM.md, "Pools").
+    ledger.grant_role(ledger.role("POOL_ADMIN_ROLE"), holders.admin)
     for code, admin in holders.program_admins.items():
         register_programme(ledger, code, admin=admin)
     deployment.save(path)
     say(f"deployed CarbonLedger at {deployment.address} on chain {deployment.chain_id}")
     say(f"block {deployment.deploy_block}; wrote {path}")
-    say(f"admin {holders.admin}, compliance {holders.compliance}, pauser {holders.pauser}")
+    say(
+        f"admin {holders.admin} (also pool admin), compliance {holders.compliance}, "
+        f"pauser {holders.pauser}"
+    )
     for code, admin in holders.program_admins.items():
         policy = (
             ""

@@ -126,6 +126,9 @@ class HoldingsReplay:
     def __init__(self) -> None:
         self.batches: dict[int, BatchHoldings] = {}
         self.violations: list[Violation] = []
+        self.programs: dict[int, int] = {}  # batch id -> programme id
+        self.buffers: dict[int, str] = {}  # programme id -> buffer account
+        self._last_move: tuple[int, int, int, str, str, int] | None = None
 
     def apply_all(self, events: Iterable[LedgerEvent]) -> HoldingsReplay:
         for event in events:
@@ -142,6 +145,12 @@ class HoldingsReplay:
                 self.batches[batch_id] = BatchHoldings(
                     batch_id, int(issuance["firstSerial"]), int(issuance["lastSerial"])
                 )
+                self.programs[batch_id] = int(issuance["programId"])
+            elif event.name == "ProgramBufferSet":
+                f = event.fields
+                self.buffers[int(f["programId"])] = str(f["account"]).lower()
+            elif event.name == "BufferReversed":
+                self._buffer_reversed(event.fields)
             elif event.name == "SerialsMoved":
                 f = event.fields
                 batch = self.batches.get(int(f["batchId"]))
@@ -149,14 +158,54 @@ class HoldingsReplay:
                     raise ReplayViolation(
                         "batchId", f"serials moved in unknown batch {f['batchId']}"
                     )
-                batch.move(
+                move = (
+                    int(f["batchId"]),
                     int(f["firstSerial"]),
                     int(f["lastSerial"]),
                     str(f["from"]).lower(),
                     str(f["to"]).lower(),
-                    RangeState(f["state"]),
+                    int(f["state"]),
                 )
+                self._last_move = move
+                batch.move(move[1], move[2], move[3], move[4], RangeState(move[5]))
+                return
         except ReplayViolation as v:
             self.violations.append(
                 Violation(event.block_number, event.name, event.seq, v.field, str(v))
+            )
+        self._last_move = None
+
+    def _buffer_reversed(self, f: dict[str, object]) -> None:
+        """A buffer reversal cancelled serials its programme's buffer account held (the
+        ``SerialsMoved`` just before it says so, exactly), to make good a batch of the same
+        programme."""
+        batch_id, reversed_id = int(str(f["batchId"])), int(str(f["reversedBatchId"]))
+        holder = str(f["holder"]).lower()
+        program = self.programs.get(batch_id)
+        if program is None:
+            raise ReplayViolation("batchId", f"buffer reversal in unknown batch {batch_id}")
+        if self.buffers.get(program) != holder:
+            raise ReplayViolation(
+                "holder",
+                f"buffer reversal cancelled {holder}'s serials of batch {batch_id}, not the "
+                f"buffer account of programme {program} ({self.buffers.get(program)})",
+            )
+        if reversed_id == batch_id or self.programs.get(reversed_id) != program:
+            raise ReplayViolation(
+                "reversedBatchId",
+                f"buffer reversal of batch {reversed_id}, not another batch of programme {program}",
+            )
+        cancelled = (
+            batch_id,
+            int(str(f["firstSerial"])),
+            int(str(f["lastSerial"])),
+            holder,
+            holder,
+            int(RangeState.CANCELLED),
+        )
+        if self._last_move != cancelled:
+            raise ReplayViolation(
+                "firstSerial",
+                f"buffer reversal of serials {cancelled[1]}..{cancelled[2]} of batch {batch_id} "
+                "does not follow the move that cancelled them",
             )

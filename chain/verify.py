@@ -7,6 +7,12 @@
    held, every range must stay within its batch, and per batch
    bridged = held + retired + detokenised + cancelled.
 3. Compare the replayed ranges and totals with the contract's own storage, batch by batch.
+   Per pool (``chain._verify_pools``): the unit supply the log implies (minted less burned)
+   equals the tonnes the pool's token address holds in the replayed ranges and the contract's
+   own supply; every unit balance equals the contract's; the ranges it holds are as many as
+   its order list has; no move spends units its sender did not hold. With a store (4), also
+   the store's supply against the sum of its balances and the tonnes its token holds in
+   ``serial_ranges``.
 4. With a query store: re-index the chain's logs up to the store's checkpoint into an in-memory
    store and diff every table row by row, so an edited, deleted or inserted row is named.
 5. Check the store's recent ``blocks`` (what the indexer finds a reorg's common ancestor by)
@@ -40,6 +46,12 @@ from sqlalchemy.pool import StaticPool
 from web3 import Web3
 
 from chain import audit
+from chain._verify_pools import (
+    PoolFinding,
+    check_chain_pools,
+    check_store_pools,
+    replay_pools,
+)
 from chain.client import LedgerClient
 from chain.deployment import Deployment
 from chain.domain import RangeState
@@ -186,6 +198,12 @@ def _verify_ledger(
         if count is not None:
             count("batches compared", done, len(replay.batches))
 
+    pools, broken = replay_pools(trail)
+    if pools or broken:
+        say(f"checking {len(pools)} pools: unit supply against the tonnes each holds")
+        broken += check_chain_pools(pools, replay.batches.values(), client.contract, block)
+        found.extend(_pool_discrepancy(p) for p in broken)
+
     report = VerificationReport(
         ok=not found,
         audit_seq=seq,
@@ -320,6 +338,10 @@ def verify_succession(
     ]
 
 
+def _pool_discrepancy(p: PoolFinding) -> Discrepancy:
+    return Discrepancy("pool", p.block, p.event, p.field, p.message)
+
+
 def _recompute(
     trail: list[LedgerEvent], state: audit.AuditState, found: list[Discrepancy]
 ) -> audit.AuditState:
@@ -441,6 +463,7 @@ def verify_store(
             Discrepancy("store", d.block, d.table, d.column or "row", d.describe())
             for d in diff_stores(expected, conn)
         ]
+        found.extend(_pool_discrepancy(p) for p in check_store_pools(conn))
     with expected.connect() as conn:
         want = conn.execute(sa.select(schema.checkpoint)).one()
     for name in ("block_number", "block_hash", "audit_seq", "audit_head", "paused"):

@@ -46,6 +46,7 @@ def run_verify(args: argparse.Namespace) -> int:
     from chain.errors import ConfigurationError
     from chain.importer.reconcile import add_reconciliation, reconcile_exports
     from chain.store.engine import SQLITE_FILE, open_store
+    from chain.units import tonnes_text
     from chain.verify import DEFAULT_MAX_LAG_BLOCKS, verify
 
     deployment = Deployment.load(args.data_dir / "deployment.json")
@@ -107,7 +108,8 @@ def run_verify(args: argparse.Namespace) -> int:
         for rec in reconciliations:
             print(
                 f"reconciled {rec.file}: {len(rec.rows)} rows, "
-                f"{rec.file_tonnes['bridged']:,} t, to the tonne"
+                f"{tonnes_text(rec.file_tonnes_exact['bridged'], grouped=True)} t, to the "
+                "serial"
             )
         if api_log is not None:
             print(

@@ -26,6 +26,7 @@ from cli import (
     keystore,
     ledger,
     pause,
+    pool,
     programme,
     project,
     serve,
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     issuer.add_parser(commands)
     project.add_parser(commands)
     account.add_parser(commands)
+    pool.add_parser(commands)
     batch.add_parser(commands)
     pause.add_parsers(commands)  # pause, unpause
     admin.add_parser(commands)

@@ -1,5 +1,7 @@
 """``carbon-ledger programme``: register a crediting programme, set its identity policy and
-namespaces (as its admin), show it (``chain.programmes`` owns the policy each registry needs)."""
+namespaces (as its admin), its unit and its buffer account, reverse credits from its buffer,
+show it (``chain.programmes`` owns the policy each registry needs, ``chain.units`` the unit,
+``chain.buffers`` the reversal)."""
 
 from __future__ import annotations
 
@@ -74,6 +76,47 @@ def add_parser(commands: Subcommands) -> None:
     governance_args(namespaces)
     namespaces.set_defaults(run=run_namespaces)
 
+    unit = sub.add_parser(
+        "unit",
+        help="set what one serial is (the programme admin's key; only before its first project)",
+    )
+    unit.add_argument("code", type=programme_code)
+    size = unit.add_mutually_exclusive_group(required=True)
+    size.add_argument("--tonne", dest="grams", action="store_const", const=1_000_000)
+    size.add_argument("--kg", dest="grams", action="store_const", const=1_000)
+    size.add_argument("--grams", type=int, metavar="N", help="grams of CO2e per serial")
+    governance_args(unit)
+    unit.set_defaults(run=run_unit)
+
+    buffer = sub.add_parser(
+        "buffer", help="name the programme's buffer account (the programme admin's key)"
+    )
+    buffer.add_argument("code", type=programme_code)
+    buffer.add_argument("account", type=address, metavar="ADDR")
+    governance_args(buffer)
+    buffer.set_defaults(run=run_buffer)
+
+    reverse = sub.add_parser(
+        "reverse",
+        help="cancel buffer credits to make good a reversal of a batch (the programme admin's "
+        "key): the lowest serials the buffer account holds in --from-batch, in tonnes",
+    )
+    reverse.add_argument("--batch", type=int, required=True, metavar="N", help="reversed batch")
+    reverse.add_argument(
+        "--tonnes", required=True, metavar="T", help="exact tonnes (1.234 for a kg programme)"
+    )
+    reverse.add_argument(
+        "--from-batch",
+        type=int,
+        action="append",
+        required=True,
+        metavar="B",
+        help="a buffer batch of the same programme to cancel from (repeatable, in order)",
+    )
+    reverse.add_argument("--reason", required=True, help="why (recorded on-chain)")
+    governance_args(reverse)
+    reverse.set_defaults(run=run_reverse)
+
     shown = sub.add_parser("show", help="a programme's id and identity policy")
     shown.add_argument("code", type=programme_code)
     shown.add_argument(
@@ -142,6 +185,51 @@ def run_namespaces(args: argparse.Namespace) -> int:
     )
 
 
+def run_unit(args: argparse.Namespace) -> int:
+    from chain.units import Unit
+
+    ledger = open_ledger(args)
+    pid = program_id(ledger, args.code)
+    unit = Unit(args.grams)
+    result = ledger.set_program_unit(pid, unit.chain_value)
+    return report(
+        args,
+        f"one serial of programme {args.code} is now 1 {unit.symbol}",
+        [result],
+        program_id=pid,
+        unit_grams=unit.grams,
+    )
+
+
+def run_buffer(args: argparse.Namespace) -> int:
+    ledger = open_ledger(args)
+    pid = program_id(ledger, args.code)
+    result = ledger.set_program_buffer(pid, args.account)
+    return report(
+        args,
+        f"set the buffer account of programme {args.code}",
+        [result],
+        program_id=pid,
+        buffer_account=args.account,
+    )
+
+
+def run_reverse(args: argparse.Namespace) -> int:
+    from chain.buffers import plan_reversal, reverse
+
+    ledger = open_ledger(args)
+    runs = plan_reversal(ledger, args.batch, args.tonnes, args.from_batch)
+    results = reverse(ledger, args.batch, runs, args.reason)
+    return report(
+        args,
+        f"cancelled {args.tonnes} t of buffer credits for a reversal of batch {args.batch}",
+        results,
+        reversed_batch=args.batch,
+        tonnes=args.tonnes,
+        serials=[f"batch {r.batch_id}: {r.first}..{r.last}" for r in runs],
+    )
+
+
 def run_show(args: argparse.Namespace) -> int:
     ledger = open_ledger(args, signs=False)
     pid = program_id(ledger, args.code)
@@ -151,6 +239,8 @@ def run_show(args: argparse.Namespace) -> int:
         "program_id": pid,
         "fixed_namespaces": policy.fixed_namespaces,
         "numeric_project_ids": policy.numeric_project_ids,
+        "unit_grams": ledger.program_unit(pid).grams,
+        "buffer_account": ledger.buffer_account(pid),
         "admin_role": "0x" + ledger.program_admin_role(pid).hex(),
         "issuer_role": "0x" + ledger.issuer_role(pid).hex(),
     }

@@ -42,7 +42,9 @@ library CanonicalText {
     function maxLength(TextField field) internal pure returns (uint256) {
         if (field == TextField.Note || field == TextField.Reason) return Limits.NOTE;
         if (field == TextField.RegistryReference) return Limits.REFERENCE;
-        if (field == TextField.Country || field == TextField.Jurisdiction) return Limits.SHORT_TEXT;
+        if (field == TextField.Country || field == TextField.Jurisdiction || field == TextField.Symbol) {
+            return Limits.SHORT_TEXT;
+        }
         return Limits.NAME;
     }
 
@@ -57,7 +59,8 @@ library CanonicalText {
             "beneficiary",
             "jurisdiction",
             "note",
-            "reason"
+            "reason",
+            "symbol"
         ][uint8(field)];
     }
 

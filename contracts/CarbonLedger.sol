@@ -7,13 +7,13 @@ import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/Signa
 import {CanonicalText} from "./CanonicalText.sol";
 import {
     BatchRecord,
+    BatchView,
     BridgedPart,
     Issuance,
     Labels,
     Limits,
     ProgramRecord,
     ProjectRecord,
-    Purpose,
     RangeState,
     Retirement,
     TextField
@@ -81,20 +81,13 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
             _ledger().auditHead = genesis;
         }
         __AccessControlDefaultAdminRules_init(initialDelay, admin);
-        _ledger().parts[_PARTS_HEAD] = BridgedPart({next: _PARTS_END, batchId: 0});
+        _ledger().parts[_PARTS_HEAD] = BridgedPart({next: LedgerStorage.PARTS_END, batchId: 0});
     }
 
     /// @notice Every function this contract does not define (governance and views, see
     /// {LedgerGovernance}) runs in the module, on this contract's storage and address.
     fallback() external {
-        address module = _governance;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) { revert(0, returndatasize()) }
-            return(0, returndatasize())
-        }
+        _delegateTo(_governance);
     }
 
     // ---------------------------------------------------------------- bridging
@@ -253,6 +246,9 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         CanonicalText.check(reason, TextField.Reason, true);
         // `_move` reads a zero sender as a bridging; nobody holds credits as the zero address.
         if (holder == address(0)) revert InsufficientCredits(holder, batchId, first, last);
+        // A pool's serials back its units: reversing them is left to governance.
+        uint32 poolId = _ledger().poolOf[holder];
+        if (poolId != 0) revert PooledCredits(poolId, batchId);
         _move(batchId, rangeStart, first, last, holder, holder, RangeState.Cancelled, actor);
         _emitAudited(CreditsCancelled.selector, _topic(batchId), _topic(holder), abi.encode(first, last, reason, actor));
     }
@@ -379,8 +375,8 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// @notice A batch's programme, labels, freeze flag, serials and totals per state.
     /// @dev Reverts with {UnknownBatch} if it does not exist. Held = quantity - retired -
     /// detokenised - cancelled.
-    function batch(uint64 batchId) external view returns (BatchRecord memory) {
-        return _batch(batchId);
+    function batch(uint64 batchId) external view returns (BatchView memory) {
+        return _batchView(_batch(batchId));
     }
 
     // ---------------------------------------------------------------- internals
@@ -402,17 +398,18 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         CanonicalText.check(issuance.registryReference, TextField.RegistryReference, false);
         LedgerStorage.Layout storage l = _ledger();
         uint24 vintageStart = _packDate(issuance.vintageStart);
-        bool fixedHint = _checkProject(issuance, vintageStart);
+        (bool fixedHint, uint256 classId) = _checkProject(issuance, vintageStart);
         _requireActive(issuance.recipient);
         batchId = ++l.batchCount;
         _insertPart(issuance, partHint, _namespaceId(issuance, fixedHint), batchId);
 
         {
             // The new {BatchRecord} in one write (no retired, detokenised or cancelled credits
-            // yet, not frozen): programId | labels << 16 | firstSerial << 40 | quantity << 104
-            // | vintageStart << 232. The quantity cannot truncate: the range check above bounds
-            // it to 2^32 - 1.
-            uint256 record = uint256(issuance.programId) | (uint256(issuance.labels) << 16) | (uint256(first) << 40)
+            // yet, not frozen): programId | flags << 16 (the labels, checked <= Labels.ALL
+            // above) | classId << 24 | firstSerial << 40 | quantity << 104 | vintageStart << 232.
+            // The quantity cannot truncate: the range check above bounds it to 2^32 - 1.
+            uint256 record = uint256(issuance.programId) | (uint256(issuance.labels) << 16) | (classId << 24)
+                | (uint256(first) << 40)
                 | (uint256(last - first + 1) << 104) | (uint256(vintageStart) << 232);
             mapping(uint64 => BatchRecord) storage batches = l.batches;
             assembly ("memory-safe") {
@@ -427,8 +424,12 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
 
     /// @dev Requires the issuance's project registered under its programme and, if it is in a
     /// link group, claims its vintage there ({_claimLinkedPeriod}); returns the project's
-    /// namespace-policy hint ({_namespaceId}). Reads the project's one slot, whole.
-    function _checkProject(Issuance calldata issuance, uint24 vintageStart) private returns (bool fixedHint) {
+    /// namespace-policy hint ({_namespaceId}) and its class ({ProjectClass}). Reads the
+    /// project's one slot, whole: `programId | linkGroup << 16 | fixedNamespaces << 48 | classId << 56`.
+    function _checkProject(Issuance calldata issuance, uint24 vintageStart)
+        private
+        returns (bool fixedHint, uint256 classId)
+    {
         mapping(bytes32 => ProjectRecord) storage projects = _ledger().projects;
         bytes32 key = issuance.projectKey;
         uint256 project;
@@ -443,7 +444,7 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         // The link group lives in the project's slot, so an unlinked project reads nothing more.
         uint256 linkGroup = (project >> 16) & 0xffffffff;
         if (linkGroup != 0) _claimLinkedPeriod(linkGroup, programId, vintageStart, issuance.vintageEnd);
-        return (project >> 48) & 0xff != 0;
+        return ((project >> 48) & 0xff != 0, (project >> 56) & 0xffff);
     }
 
     /// @dev Refuses a linked project's bridging whose vintage (`start` packed, `endDate` as
@@ -551,52 +552,16 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     {
         BatchRecord memory b = _requireLiveBatch(r.batchId);
         _requireActive(holder);
-        uint32 cStart = r.consumptionStart;
-        uint32 cEnd = r.consumptionEnd;
-        if (
-            (cStart != 0 && !CanonicalText.isDate(cStart)) || (cEnd != 0 && !CanonicalText.isDate(cEnd))
-                || (cStart != 0 && cEnd < cStart)
-        ) {
-            revert InvalidConsumptionPeriod(cStart, cEnd);
-        }
-        // A buyer names a beneficiary; a registry's own record may not have one.
-        CanonicalText.check(r.beneficiary, TextField.Beneficiary, retiredOn == 0);
-        CanonicalText.check(r.jurisdiction, TextField.Jurisdiction, false);
-        CanonicalText.check(r.note, TextField.Note, false);
-        // A registry's own record (mirrored) is replayed as the registry made it: it needs only
-        // the label naming its use. A retirement made here needs every label the use relies on.
         bool made = retiredOn == 0;
-        uint16 required = 0;
-        if (r.purpose == Purpose.Corsia) {
-            // CORSIA's first phase (2021-2023) and later accept 2021+ vintages only with the host
-            // country's corresponding adjustment; older vintages need the eligibility label alone.
-            required = made && b.vintageStart >> 9 >= 2021
-                ? Labels.CORSIA_ELIGIBLE | Labels.CORRESPONDING_ADJUSTMENT
-                : Labels.CORSIA_ELIGIBLE;
-        } else if (r.purpose == Purpose.Article6) {
-            required = made
-                ? Labels.ARTICLE6_AUTHORISED | Labels.CORRESPONDING_ADJUSTMENT
-                : Labels.ARTICLE6_AUTHORISED;
-        }
-        // Names the labels missing, so the caller learns all it lacks at once.
-        if (b.labels & required != required) revert LabelRequired(r.batchId, required & ~b.labels);
+        // A buyer names a beneficiary; a registry's own record may not have one.
+        _checkRetirementTerms(r.beneficiary, r.jurisdiction, r.note, r.consumptionStart, r.consumptionEnd, !made);
+        uint16 labels = _retirementLabels(r.batchId, b, r.purpose, made);
         _move(r.batchId, rangeStart, r.firstSerial, r.lastSerial, holder, holder, RangeState.Retired, actor);
         retirementId = ++_ledger().retirementCount;
         if (made) retiredOn = _today();
         _emitAudited(
-            CreditsRetired.selector, _topic(retirementId), _topic(holder), abi.encode(r, retiredOn, !made, actor, b.labels)
+            CreditsRetired.selector, _topic(retirementId), _topic(holder), abi.encode(r, retiredOn, !made, actor, labels)
         );
-    }
-
-    /// @dev A date YYYYMMDD (already checked a calendar date) as `year << 9 | month << 5 | day`:
-    /// 23 bits instead of 27, in the same order.
-    function _packDate(uint32 date) private pure returns (uint24) {
-        return uint24(((date / 10000) << 9) | (((date / 100) % 100) << 5) | (date % 100));
-    }
-
-    /// @dev The YYYYMMDD date of a packed one ({_packDate}).
-    function _unpackDate(uint24 packed) private pure returns (uint32) {
-        return uint32(packed >> 9) * 10000 + uint32((packed >> 5) & 15) * 100 + uint32(packed & 31);
     }
 
     function _useSignature(address signer, bytes32 structHash, uint256 deadline, bytes calldata signature)

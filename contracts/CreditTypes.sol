@@ -60,7 +60,8 @@ enum TextField {
     Beneficiary,
     Jurisdiction,
     Note,
-    Reason
+    Reason,
+    Symbol
 }
 
 /// @notice Label bits a batch carries (set by its issuing registry).
@@ -89,6 +90,20 @@ struct ProjectRecord {
     // The programme's `fixedNamespaces` when the project was registered: a hint that orders a
     // bridging's two policy reads (the programme's flag, the namespace's), never a check.
     bool fixedNamespaces;
+    // The project's class ({ProjectClass}): its country, type and methodology, which pool rules
+    // read. Copied into each of its batches at bridging, from this slot the bridging reads anyway.
+    uint16 classId;
+}
+
+/// @notice The attributes of a project that pool rules read, as 64-bit tags: each is
+/// `bytes8(keccak256(bytes(text)))` of the project's country, type and methodology, exactly as
+/// registered. A pool's lists are hashed the same way. 64 bits suffice: the texts are chosen by
+/// the programme's issuer before any pool names them, and finding a second text with the tag of
+/// a listed one (a targeted second preimage) takes about 2^64 hashes.
+struct ProjectClass {
+    bytes8 country;
+    bytes8 projectType;
+    bytes8 methodology;
 }
 
 /// @notice One registry issuance block to bridge: `firstSerial..lastSerial` of `namespace`.
@@ -125,14 +140,36 @@ struct ProgramRecord {
     bytes16 code; // canonical code, e.g. "VCS"; zero means "no such programme"
     bool fixedNamespaces; // only namespaces the programme admin allowed may be bridged into
     bool numericProjectIds; // project ids are decimal numbers without leading zeros
+    // Grams of CO2e one serial stands for; 0 means one tonne (1,000,000 g). Settable only while
+    // the programme has no project and no pool admits it ({LedgerPools-setProgramUnit}).
+    uint32 unitGrams;
+    bool hasProjects; // a project was registered under it: the unit is fixed from then on
+    bool inPool; // a pool's rules admitted it: the unit is fixed from then on
 }
 
-/// @notice Storage of a batch, packed into one slot (256 bits).
+/// @notice A batch as the views return it ({CarbonLedger-batch}); stored as {BatchRecord}.
+/// @dev `held` is not stored: held = quantity - retired - detokenised - cancelled.
+struct BatchView {
+    uint16 programId;
+    uint16 labels;
+    bool frozen;
+    uint64 firstSerial;
+    uint32 quantity;
+    uint32 retired;
+    uint32 detokenised;
+    uint32 cancelled;
+    uint24 vintageStart; // packed as in {BatchRecord}
+}
+
+/// @notice Storage of a batch, packed into one slot (256 bits; a test pins the packing):
+/// `programId | flags << 16 | classId << 24 | firstSerial << 40 | quantity << 104 | retired << 136
+/// | detokenised << 168 | cancelled << 200 | vintageStart << 232`.
 /// @dev `held` is not stored: held = quantity - retired - detokenised - cancelled.
 struct BatchRecord {
     uint16 programId; // 0 means "no such batch": programme ids start at 1
-    uint16 labels;
-    bool frozen;
+    // Labels in bits 0-3 ({Labels}), frozen in bit 7 ({BatchFlags}).
+    uint8 flags;
+    uint16 classId; // the project's class when the batch was bridged ({ProjectClass})
     uint64 firstSerial;
     uint32 quantity;
     uint32 retired;
@@ -181,4 +218,60 @@ struct BridgedPart {
 struct AccountStatus {
     bool allowed;
     bool frozen;
+}
+
+/// @notice Bits of {BatchRecord-flags} besides the labels (bits 0-3, {Labels}).
+library BatchFlags {
+    uint8 internal constant LABELS = 0x0f;
+    uint8 internal constant FROZEN = 0x80;
+}
+
+/// @notice The rules of a pool: which batches it admits ({LedgerPools}).
+/// @dev `programmes` is a bitmap of admitted programme ids 1..255 (bit `id`); the vintage window
+/// applies to a batch's vintage start, YYYYMMDD, 0 leaving that end open; a batch must carry
+/// every label of `labelsRequired`; each mode is {PoolMode}, for the pool's list of that kind
+/// ({PoolKind}).
+struct PoolRules {
+    uint256 programmes;
+    uint32 vintageFrom;
+    uint32 vintageTo;
+    uint16 labelsRequired;
+    uint8 countryMode;
+    uint8 typeMode;
+    uint8 methodologyMode;
+}
+
+/// @notice A pool as {LedgerPools-pool} returns it.
+struct PoolView {
+    PoolRules rules;
+    address token; // the pool's ERC-20 and its ledger account, which holds the pooled serials
+    uint64 supply; // units in circulation = tonnes the token account holds
+    uint32 ranges; // holding ranges in the pool's order list
+}
+
+/// @notice Modes of a pool's country, project-type and methodology rules.
+library PoolMode {
+    uint8 internal constant ANY = 0;
+    uint8 internal constant ONLY = 1; // only the listed values
+    uint8 internal constant EXCEPT = 2; // all but the listed values
+}
+
+/// @notice The kinds of a pool's lists.
+library PoolKind {
+    uint8 internal constant COUNTRY = 0;
+    uint8 internal constant PROJECT_TYPE = 1;
+    uint8 internal constant METHODOLOGY = 2;
+}
+
+/// @notice Codes naming a pool rule in {ICarbonLedgerErrors-PoolIneligible},
+/// {ICarbonLedgerErrors-InvalidPoolRules} and {ICarbonLedgerErrors-PoolRulesWidened}.
+library PoolRule {
+    uint8 internal constant PROGRAMME = 1;
+    uint8 internal constant VINTAGE_FROM = 2;
+    uint8 internal constant VINTAGE_TO = 3;
+    uint8 internal constant LABELS = 4;
+    uint8 internal constant COUNTRY = 5; // = 5 + {PoolKind-COUNTRY}
+    uint8 internal constant PROJECT_TYPE = 6;
+    uint8 internal constant METHODOLOGY = 7;
+    uint8 internal constant UNIT = 8; // a programme whose serial is not one tonne
 }

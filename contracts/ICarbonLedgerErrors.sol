@@ -96,6 +96,46 @@ interface ICarbonLedgerErrors {
     error ProjectLinkNotProposed(bytes32 projectKey, bytes32 otherKey);
     /// @notice Link group `groupId` already spans four programmes.
     error LinkGroupFull(uint32 groupId);
+    /// @notice The ledger holds 65,535 project classes already ({ProjectClass}).
+    error ClassLimitReached();
+    /// @notice The programme's unit cannot change: it has projects, or a pool admits it.
+    error ProgramUnitFixed(uint16 programId);
+
+    /// @notice The programme has no buffer account to reverse from ({LedgerPools-setProgramBuffer}).
+    error NoBufferAccount(uint16 programId);
+
+    /// @notice A reversal must name another batch of the buffer batch's own programme.
+    error ReversalOutsideProgramme(uint64 reversedBatchId, uint16 programId);
+    /// @notice No pool has id `poolId`.
+    error UnknownPool(uint32 poolId);
+    /// @notice Pool rule `rule` ({PoolRule}) is malformed: an unknown or unregistered programme,
+    /// one whose serial is not a tonne, a date that is not a calendar date or a window out of
+    /// order, unknown labels, an unknown mode, or a list given for a kind the rules do not list.
+    error InvalidPoolRules(uint8 rule);
+    /// @notice The new rules of pool `poolId` would admit batches its rules refuse, by rule `rule`.
+    error PoolRulesWidened(uint32 poolId, uint8 rule);
+    /// @notice Pool `poolId` does not list its kind `kind` ({PoolKind}) in the mode this change needs.
+    error InvalidPoolList(uint32 poolId, uint8 kind);
+    /// @notice Batch `batchId` is not eligible for pool `poolId`: rule `rule` ({PoolRule})
+    /// refuses it.
+    error PoolIneligible(uint32 poolId, uint64 batchId, uint8 rule);
+    /// @notice `hint` is not the node of pool `poolId`'s order list just before the range.
+    error InvalidPoolHint(uint32 poolId, uint256 hint);
+    /// @notice Pool `poolId` holds no range under `key`.
+    error UnknownPoolRange(uint32 poolId, uint256 key);
+    /// @notice `account` holds `balance` units of pool `poolId`, fewer than `needed` (or the
+    /// named range holds fewer than `needed` tonnes).
+    error InsufficientPoolUnits(uint32 poolId, address account, uint256 balance, uint256 needed);
+    /// @notice `spender` may move `allowance` units of `owner`'s in pool `poolId`, fewer than `needed`.
+    error InsufficientPoolAllowance(uint32 poolId, address owner, address spender, uint256 allowance, uint256 needed);
+    /// @notice Only pool `poolId`'s token may call this.
+    error NotPoolToken(uint32 poolId, address caller);
+    /// @notice `account` is pool `poolId`'s account: it cannot be allowlisted, frozen or be
+    /// predicted by a new pool while allowlisted.
+    error PoolAccountRefused(uint32 poolId, address account);
+    /// @notice Pool `poolId` holds the serials of batch `batchId`: a reversal of pooled credits
+    /// is left to governance.
+    error PooledCredits(uint32 poolId, uint64 batchId);
     /// @notice The ledger is paused.
     error EnforcedPause();
     /// @notice The ledger is not paused.

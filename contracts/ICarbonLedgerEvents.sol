@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {AdminAction, Issuance, Project, RangeState, Retirement} from "./CreditTypes.sol";
+import {AdminAction, Issuance, PoolRules, Project, RangeState, Retirement} from "./CreditTypes.sol";
 
 /// @title Events of the carbon ledger
 /// @notice Every event below is part of the audit trail. Each has exactly four topics (selector,
@@ -149,4 +149,58 @@ interface ICarbonLedgerEvents {
 
     /// @notice A batch was frozen (`frozen`) or unfrozen.
     event BatchFreezeChanged(uint64 indexed seq, uint64 indexed batchId, address indexed actor, bool frozen);
+
+    /// @notice A programme admin set the programme's unit: one serial is `unitGrams` grams of
+    /// CO2e (0: one tonne).
+    event ProgramUnitSet(uint64 indexed seq, uint16 indexed programId, address indexed actor, uint32 unitGrams);
+
+    /// @notice A programme admin named `account` the programme's buffer account: the account
+    /// the buffer share of its issuances is bridged to, and a reversal cancels from.
+    event ProgramBufferSet(uint64 indexed seq, uint16 indexed programId, address indexed account, address actor);
+
+    /// @notice The buffer account `holder` of batch `batchId`'s programme had its serials
+    /// `firstSerial..lastSerial` cancelled to make good a reversal of batch `reversedBatchId`
+    /// (of the same programme), for `reason`. Follows the {SerialsMoved} that cancelled them.
+    event BufferReversed(
+        uint64 indexed seq,
+        uint64 indexed batchId,
+        uint64 indexed reversedBatchId,
+        address holder,
+        uint64 firstSerial,
+        uint64 lastSerial,
+        string reason,
+        address actor
+    );
+
+    /// @notice Pool `poolId` was created with its ERC-20 `token` (also the ledger account that
+    /// holds its serials) and its rules; its lists follow as {PoolListUpdated} events.
+    event PoolCreated(
+        uint64 indexed seq,
+        uint32 indexed poolId,
+        address indexed token,
+        string name,
+        string symbol,
+        PoolRules rules,
+        address actor
+    );
+
+    /// @notice A pool's rules were tightened to `rules`. Credits already pooled stay.
+    event PoolRulesTightened(uint64 indexed seq, uint32 indexed poolId, address indexed actor, PoolRules rules);
+
+    /// @notice `value` was added to (`listed`) or removed from a pool's list of kind `kind`
+    /// (0 country, 1 project type, 2 methodology).
+    event PoolListUpdated(
+        uint64 indexed seq, uint32 indexed poolId, address indexed actor, uint8 kind, string value, bool listed
+    );
+
+    /// @notice `amount` units of a pool moved from `from` to `to`: minted by a deposit (`from`
+    /// zero), burned by a redemption or retirement (`to` zero), or transferred.
+    event PoolUnitsMoved(
+        uint64 indexed seq, uint32 indexed poolId, address indexed from, address to, uint256 amount, address actor
+    );
+
+    /// @notice `owner` allowed `spender` to move `amount` of its units of a pool.
+    event PoolUnitsApproved(
+        uint64 indexed seq, uint32 indexed poolId, address indexed owner, address spender, uint256 amount
+    );
 }

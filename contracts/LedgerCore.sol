@@ -6,12 +6,15 @@ import {AccessControlDefaultAdminRulesUpgradeable} from
 import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
-import {AccountStatus, AdminAction, BatchRecord, RangeState, StoredRange} from "./CreditTypes.sol";
+import {CanonicalText} from "./CanonicalText.sol";
+import {
+    AccountStatus, AdminAction, BatchFlags, BatchRecord, BatchView, Labels, Purpose, RangeState, StoredRange, TextField
+} from "./CreditTypes.sol";
 import {ICarbonLedgerErrors} from "./ICarbonLedgerErrors.sol";
 import {ICarbonLedgerEvents} from "./ICarbonLedgerEvents.sol";
 import {LedgerStorage} from "./LedgerStorage.sol";
 
-/// @title What {CarbonLedger} and its module {LedgerGovernance} share
+/// @title What {CarbonLedger} and its modules {LedgerGovernance} and {LedgerPools} share
 /// @notice Roles, the pause flag, the audit trail and the one function that changes holdings.
 /// Both contracts inherit it and run on the same storage ({LedgerStorage}; OpenZeppelin's
 /// upgradeable access control and nonces keep theirs in ERC-7201 namespaces too, and EIP712's
@@ -31,14 +34,25 @@ abstract contract LedgerCore is
     bytes32 internal constant _ISSUER_ROLE_TAG = keccak256("ISSUER_ROLE");
     bytes32 internal constant _PROGRAM_ADMIN_ROLE_TAG = keccak256("PROGRAM_ADMIN_ROLE");
 
-    /// @dev `next` of the last part; no namespace id is all ones.
-    uint224 internal constant _PARTS_END = type(uint224).max;
 
     constructor() EIP712("CarbonLedger", "1") {}
 
     modifier whenNotPaused() {
         if (_ledger().paused) revert EnforcedPause();
         _;
+    }
+
+    /// @dev Runs the call in `module` on this contract's storage and address, and returns or
+    /// reverts with what it did: each contract's `fallback` hands what it does not define to the
+    /// next module this way (ledger -> governance -> pools -> pool rules).
+    function _delegateTo(address module) internal {
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), module, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
     }
 
     function _ledger() internal pure returns (LedgerStorage.Layout storage) {
@@ -186,7 +200,82 @@ abstract contract LedgerCore is
 
     function _requireLiveBatch(uint64 batchId) internal view returns (BatchRecord memory b) {
         b = _batch(batchId);
-        if (b.frozen) revert BatchFrozen(batchId);
+        if (b.flags & BatchFlags.FROZEN != 0) revert BatchFrozen(batchId);
+    }
+
+    /// @dev Refuses a retirement's terms unless acceptable: the consumption period two calendar
+    /// dates in order (or zeros), the beneficiary non-blank text (unless `beneficiaryOptional`),
+    /// the jurisdiction and note acceptable text ({CanonicalText}).
+    function _checkRetirementTerms(
+        string calldata beneficiary,
+        string calldata jurisdiction,
+        string calldata note,
+        uint32 cStart,
+        uint32 cEnd,
+        bool beneficiaryOptional
+    ) internal pure {
+        if (
+            (cStart != 0 && !CanonicalText.isDate(cStart)) || (cEnd != 0 && !CanonicalText.isDate(cEnd))
+                || (cStart != 0 && cEnd < cStart)
+        ) {
+            revert InvalidConsumptionPeriod(cStart, cEnd);
+        }
+        CanonicalText.check(beneficiary, TextField.Beneficiary, !beneficiaryOptional);
+        CanonicalText.check(jurisdiction, TextField.Jurisdiction, false);
+        CanonicalText.check(note, TextField.Note, false);
+    }
+
+    /// @dev Refuses retiring credits of batch `b` for `purpose` unless it carries the labels that
+    /// use relies on, naming those it lacks; returns the batch's labels. A registry's own record
+    /// (`made` false: mirrored) is replayed as the registry made it and needs only the label
+    /// naming its use; a retirement made here needs every label the use relies on.
+    function _retirementLabels(uint64 batchId, BatchRecord memory b, Purpose purpose, bool made)
+        internal
+        pure
+        returns (uint16 labels)
+    {
+        labels = b.flags & BatchFlags.LABELS;
+        uint16 required = 0;
+        if (purpose == Purpose.Corsia) {
+            // CORSIA's first phase (2021-2023) and later accept 2021+ vintages only with the host
+            // country's corresponding adjustment; older vintages need the eligibility label alone.
+            required = made && b.vintageStart >> 9 >= 2021
+                ? Labels.CORSIA_ELIGIBLE | Labels.CORRESPONDING_ADJUSTMENT
+                : Labels.CORSIA_ELIGIBLE;
+        } else if (purpose == Purpose.Article6) {
+            required = made
+                ? Labels.ARTICLE6_AUTHORISED | Labels.CORRESPONDING_ADJUSTMENT
+                : Labels.ARTICLE6_AUTHORISED;
+        }
+        // Names the labels missing, so the caller learns all it lacks at once.
+        if (labels & required != required) revert LabelRequired(batchId, required & ~labels);
+    }
+
+    /// @dev A date YYYYMMDD (already checked a calendar date) as `year << 9 | month << 5 | day`:
+    /// 23 bits instead of 27, in the same order.
+    function _packDate(uint32 date) internal pure returns (uint24) {
+        return uint24(((date / 10000) << 9) | (((date / 100) % 100) << 5) | (date % 100));
+    }
+
+    /// @dev The YYYYMMDD date of a packed one ({_packDate}); 0 for 0.
+    function _unpackDate(uint24 packed) internal pure returns (uint32) {
+        if (packed == 0) return 0;
+        return uint32(packed >> 9) * 10000 + uint32((packed >> 5) & 15) * 100 + uint32(packed & 31);
+    }
+
+    /// @dev A stored batch as the views show it ({BatchView}).
+    function _batchView(BatchRecord memory b) internal pure returns (BatchView memory) {
+        return BatchView({
+            programId: b.programId,
+            labels: b.flags & BatchFlags.LABELS,
+            frozen: b.flags & BatchFlags.FROZEN != 0,
+            firstSerial: b.firstSerial,
+            quantity: b.quantity,
+            retired: b.retired,
+            detokenised: b.detokenised,
+            cancelled: b.cancelled,
+            vintageStart: b.vintageStart
+        });
     }
 
     function _requireActive(address account) internal view {

@@ -4,14 +4,13 @@ pragma solidity ^0.8.24;
 import {CanonicalText} from "./CanonicalText.sol";
 import {
     AccountStatus,
+    BatchFlags,
     BatchRecord,
     BridgedPart,
     HoldingRange,
     Labels,
     Limits,
     ProgramRecord,
-    Project,
-    ProjectRecord,
     RangeRef,
     RangeState,
     StoredRange,
@@ -30,8 +29,25 @@ import {LedgerStorage} from "./LedgerStorage.sol";
 /// admin; a programme admin alone grants and revokes that programme's issuers (and admins) and
 /// sets its identity policy (fixed namespaces, numeric project ids).
 contract LedgerGovernance is LedgerCore {
-    constructor() {
+    /// @dev The pools module every call this one does not know is delegated to.
+    address private immutable _pools;
+
+    /// @param poolsModule The deployed {LedgerPools} (checked by the deployer: `chain/deployment.py`).
+    constructor(address poolsModule) {
+        if (poolsModule.code.length == 0) revert InvalidAccount(poolsModule);
+        _pools = poolsModule;
         _disableInitializers();
+    }
+
+    /// @notice Every function neither the ledger nor this module defines (pools, project
+    /// registration) runs in {LedgerPools}, on the ledger's storage and address.
+    fallback() external {
+        _delegateTo(_pools);
+    }
+
+    /// @notice The pools module this one delegates to (fixed at construction).
+    function pools() external view returns (address) {
+        return _pools;
     }
 
     // ---------------------------------------------------------------- programmes and projects
@@ -105,34 +121,7 @@ contract LedgerGovernance is LedgerCore {
         }
     }
 
-    /// @notice Registers a registry project under a programme, once, before its first batch.
-    /// @dev Requirements: not paused; caller is an issuer of `programId`; the programme exists; the project
-    /// id is a canonical identifier (a decimal number where the programme's policy says so) and
-    /// new; the name is acceptable non-blank text of at most {Limits-NAME} bytes, the country
-    /// acceptable text of at most {Limits-SHORT_TEXT}, methodology and type of at most
-    /// {Limits-NAME} ({CanonicalText}).
-    /// Emits {ProjectRegistered}.
-    /// @return key The project key, `keccak256(abi.encode(programId, project.projectId))`.
-    function registerProject(uint16 programId, Project calldata project)
-        external
-        whenNotPaused
-        onlyRole(_issuerRole(programId))
-        returns (bytes32 key)
-    {
-        ProgramRecord storage record = _program(programId);
-        if (!CanonicalText.isIdentifier(bytes(project.projectId), Limits.IDENTIFIER, record.numericProjectIds)) {
-            revert InvalidProjectId(programId, project.projectId);
-        }
-        CanonicalText.check(project.name, TextField.Name, true);
-        CanonicalText.check(project.country, TextField.Country, false);
-        CanonicalText.check(project.methodology, TextField.Methodology, false);
-        CanonicalText.check(project.projectType, TextField.ProjectType, false);
-        key = projectKey(programId, project.projectId);
-        LedgerStorage.Layout storage l = _ledger();
-        if (l.projects[key].programId != 0) revert ProjectAlreadyRegistered(key);
-        l.projects[key] = ProjectRecord({programId: programId, linkGroup: 0, fixedNamespaces: record.fixedNamespaces});
-        _emitAudited(ProjectRegistered.selector, key, _topic(_msgSender()), abi.encode(programId, project));
-    }
+    // Registering projects is {LedgerPools}' (this module is full).
 
     /// @notice Sets a batch's labels (CORSIA eligible, CCP approved, Article 6 authorised,
     /// corresponding adjustment applied).
@@ -147,7 +136,8 @@ contract LedgerGovernance is LedgerCore {
         _checkRole(_programAdminRole(b.programId));
         if (labels & ~Labels.ALL != 0) revert UnknownLabels(labels);
         if (b.retired != 0) revert LabelsLocked(batchId);
-        _ledger().batches[batchId].labels = labels;
+        // `labels <= Labels.ALL` (checked above) fits the flags' low four bits.
+        _ledger().batches[batchId].flags = (b.flags & ~BatchFlags.LABELS) | uint8(labels);
         _emitAudited(LabelsUpdated.selector, _topic(batchId), _topic(_msgSender()), abi.encode(labels));
     }
 
@@ -327,11 +317,15 @@ contract LedgerGovernance is LedgerCore {
     // ---------------------------------------------------------------- compliance and pausing
 
     /// @notice Sets whether `account` may hold credits (`allowed`) and whether it is `frozen`.
-    /// @dev Requirements: caller has {COMPLIANCE_ROLE}; `account` is not the zero address.
+    /// @dev Requirements: caller has {COMPLIANCE_ROLE}; `account` is not the zero address nor a
+    /// pool's account ({PoolAccountRefused}).
     /// Emits {AccountUpdated}.
     function setAccount(address account, bool allowed, bool frozen) external onlyRole(COMPLIANCE_ROLE) {
         // The zero address stands for "nobody" in SerialsMoved (a bridging's sender).
         if (account == address(0)) revert InvalidAccount(account);
+        // A pool's serials move only with its units: its account never holds credits otherwise.
+        uint32 poolId = _ledger().poolOf[account];
+        if (poolId != 0) revert PoolAccountRefused(poolId, account);
         _ledger().accounts[account] = AccountStatus({allowed: allowed, frozen: frozen});
         _emitAudited(AccountUpdated.selector, _topic(account), _topic(_msgSender()), abi.encode(allowed, frozen));
     }
@@ -340,8 +334,8 @@ contract LedgerGovernance is LedgerCore {
     /// detokenised.
     /// @dev Requirements: caller has {COMPLIANCE_ROLE}; the batch exists. Emits {BatchFreezeChanged}.
     function setBatchFrozen(uint64 batchId, bool frozen) external onlyRole(COMPLIANCE_ROLE) {
-        _batch(batchId);
-        _ledger().batches[batchId].frozen = frozen;
+        uint8 flags = _batch(batchId).flags;
+        _ledger().batches[batchId].flags = frozen ? flags | BatchFlags.FROZEN : flags & ~BatchFlags.FROZEN;
         _emitAudited(BatchFreezeChanged.selector, _topic(batchId), _topic(_msgSender()), abi.encode(frozen));
     }
 
@@ -504,7 +498,7 @@ contract LedgerGovernance is LedgerCore {
         keys = new uint256[](maxCount);
         parts = new BridgedPart[](maxCount);
         uint256 n;
-        for (uint256 key = from; n < maxCount && key != _PARTS_END; key = parts[n - 1].next) {
+        for (uint256 key = from; n < maxCount && key != LedgerStorage.PARTS_END; key = parts[n - 1].next) {
             BridgedPart memory p = stored[key];
             if (p.next == 0) revert InvalidBridgeHint(key);
             (keys[n], parts[n]) = (key, p);

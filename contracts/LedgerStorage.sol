@@ -2,11 +2,11 @@
 pragma solidity ^0.8.24;
 
 import {
-    AccountStatus, BatchRecord, BridgedPart, ProgramRecord, ProjectRecord, StoredRange
+    AccountStatus, BatchRecord, BridgedPart, ProgramRecord, ProjectClass, ProjectRecord, StoredRange
 } from "./CreditTypes.sol";
 
 /// @title The ledger's state, in one ERC-7201 namespace
-/// @notice {CarbonLedger} and its module {LedgerGovernance} run on the same storage (the module
+/// @notice {CarbonLedger} and its modules {LedgerGovernance} and {LedgerPools} run on the same storage (the modules
 /// through `delegatecall`), so the state lives at a fixed slot rather than wherever inheritance
 /// order would put it; OpenZeppelin's access control and nonces keep their own namespaces.
 library LedgerStorage {
@@ -43,7 +43,51 @@ library LedgerStorage {
         mapping(uint32 groupId => uint256) linkClaims;
         // Pending link proposals, by `keccak256(abi.encode(proposer's project, other project))`.
         mapping(bytes32 proposal => bool) linkProposals;
+        // Project classes (ids 1..classCount), by id and by `keccak256(abi.encode(country,
+        // projectType, methodology))` of the project's texts.
+        uint16 classCount;
+        // Pools (ids 1..poolCount).
+        uint32 poolCount;
+        mapping(bytes32 classKey => uint16 classId) classIdOf;
+        mapping(uint16 classId => ProjectClass) classes;
+        mapping(uint32 poolId => Pool) pools;
+        // The pool whose token (and ledger account) `account` is; 0 for every other account.
+        mapping(address account => uint32 poolId) poolOf;
+        // Per pool, `kind << 64 | tag` of each listed country, project type or methodology.
+        mapping(uint32 poolId => mapping(uint256 kindTag => bool)) poolListed;
+        // Per pool, the order list of the ranges it holds ({PoolNode}), by key
+        // `vintageStart << 128 | batchId << 64 | lastSerial`; key 0 is the head sentinel.
+        mapping(uint32 poolId => mapping(uint256 key => PoolNode)) poolNodes;
+        mapping(uint32 poolId => mapping(address account => uint256)) poolBalances;
+        mapping(uint32 poolId => mapping(address owner => mapping(address spender => uint256))) poolAllowances;
+        // Each programme's buffer account ({LedgerPools-setProgramBuffer}; zero: none set).
+        mapping(uint16 programId => address) bufferAccounts;
     }
+
+    /// @notice Storage of a pool (three slots). The rules' dates are packed
+    /// ({CarbonLedger-_packDate}) so the rules a deposit reads, and the token, share a slot.
+    struct Pool {
+        uint256 programmes;
+        uint24 vintageFrom; // packed date; 0: open
+        uint24 vintageTo; // packed date; 0: open
+        uint16 labelsRequired;
+        uint8 countryMode;
+        uint8 typeMode;
+        uint8 methodologyMode;
+        address token;
+        uint64 supply;
+        uint32 ranges;
+    }
+
+    /// @notice A node of a pool's order list (one slot): the key of the next range (the list's
+    /// end: `type(uint192).max`) and the first serial of this one (its last is in its key).
+    struct PoolNode {
+        uint192 next;
+        uint64 start;
+    }
+
+    /// @dev `next` of the last bridged part; no namespace id is all ones.
+    uint224 internal constant PARTS_END = type(uint224).max;
 
     /// @dev keccak256(abi.encode(uint256(keccak256("carbonledger.storage.Ledger")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 internal constant SLOT = 0x83ff91a090b07d5d4e2ce2469d9035ba6ef594bef69d82dea0901b3a9b963c00;

@@ -1,5 +1,5 @@
 """``/accounts/{address}``: what an account holds, batch by batch with the exact serial ranges,
-what it has retired, and its allowlist and freeze flags."""
+its pool units, what it has retired, and its allowlist and freeze flags."""
 
 from __future__ import annotations
 
@@ -49,7 +49,13 @@ def account_page(
     holdings = q.holdings_after(conn, account, _range_cursor(after), limit=RANGES)
     tonnes = q.account_tonnes(conn, account)
     spent = q.latest_retirements(conn, holder=account, before=retirements_before, limit=PAGE)
-    if holdings.account is None and not any(dict(tonnes).values()) and not spent.items:
+    units = q.account_pool_units(conn, account).items
+    if (
+        holdings.account is None
+        and not any(dict(tonnes).values())
+        and not spent.items
+        and not units
+    ):
         raise PageError(404, "error.no_account", address=account)
     t = Translator(choose(request)[0])
     return render(
@@ -60,4 +66,5 @@ def account_page(
         tonnes=tonnes,
         after=after,
         retirements=spent,
+        pool_units=units,
     )

@@ -80,6 +80,7 @@ def batch_page(
         title=t("batch.title", id=batch.id),
         batch=batch,
         registry_url=registry_link(batch.program, batch.project.project_id),
+        reversals=q.reversals_of(conn, batch_id),
         ranges=q.ranges_after(conn, batch_id, after=ranges_after, limit=RANGES),
         ranges_after=ranges_after,
         history=shown_page(

@@ -10,12 +10,14 @@ from __future__ import annotations
 import itertools
 import unicodedata
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 
 from markupsafe import Markup, escape
 
 from api.pages.display import plain_text
 from api.pages.stats import Point
-from api.reads.queries import Totals
+from api.reads.queries import TonneTotals as Totals
+from chain.units import tonnes_text
 
 FATES = ("held", "retired", "detokenised", "cancelled")
 COLOURS = {
@@ -72,7 +74,7 @@ def stacked_bars(rows: Sequence[tuple[str, Totals]], title: str, t: Translate, l
     """One horizontal bar per category, its length the tonnes bridged, split by fate."""
     label_w, bar_w, row_h, top = 190, 330, 22, 4
     width, height = label_w + bar_w + 80, top + row_h * max(1, len(rows)) + 4
-    peak = max((x.bridged for _, x in rows), default=0) or 1
+    peak = float(max((x.bridged for _, x in rows), default=0)) or 1.0
     parts: list[str] = []
     for index, (label, tonnes) in enumerate(rows):
         y = top + index * row_h
@@ -84,18 +86,18 @@ def stacked_bars(rows: Sequence[tuple[str, Totals]], title: str, t: Translate, l
         )
         x = float(label_w)
         for fate in FATES:
-            amount = getattr(tonnes, fate)
-            if amount <= 0:
+            exact = getattr(tonnes, fate)
+            if exact <= 0:
                 continue
-            w = max(0.5, bar_w * amount / peak)
-            tip = f"{shown}: {t('fate.' + fate)} {amount:,} t"
+            w = max(0.5, bar_w * float(exact) / peak)
+            tip = f"{shown}: {t('fate.' + fate)} {tonnes_text(exact, grouped=True)} t"
             parts.append(
                 f'<rect x="{x:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
                 f'fill="{COLOURS[fate]}"><title>{escape(tip)}</title></rect>'
             )
             x += w
         parts.append(
-            f'<text x="{x + 4:.1f}" y="{y + 15}" class="value">{short(tonnes.bridged, lang)}</text>'
+            f'<text x="{x + 4:.1f}" y="{y + 15}" class="value">{short(float(tonnes.bridged), lang)}</text>'
         )
     desc = t("chart.stacked_desc")
     return _svg(width, height, title, desc, "".join(parts))
@@ -109,9 +111,9 @@ def timeline(points: Sequence[Point], title: str, t: Translate, lang: str) -> Ma
         return _svg(width, 40, title, t("chart.empty"), "")
     first = points[0].block
     span = max(1, points[-1].block - first)
-    peak = max(p.tonnes.bridged for p in points) or 1
+    peak = float(max(p.tonnes.bridged for p in points)) or 1.0
 
-    def xy(point: Point, value: int) -> str:
+    def xy(point: Point, value: float) -> str:
         x = left + (width - left - right) * (point.block - first) / span
         y = height - bottom - (height - top - bottom) * value / peak
         return f"{x:.1f},{y:.1f}"
@@ -135,8 +137,8 @@ def timeline(points: Sequence[Point], title: str, t: Translate, lang: str) -> Ma
         values = [getattr(p.tonnes, name) for p in points]
         if not any(values):
             continue
-        coords = " ".join(xy(p, value) for p, value in zip(points, values, strict=True))
-        tip = f"{t('fate.' + name)}: {values[-1]:,} t"
+        coords = " ".join(xy(p, float(value)) for p, value in zip(points, values, strict=True))
+        tip = f"{t('fate.' + name)}: {tonnes_text(values[-1], grouped=True)} t"
         parts.append(
             f'<polyline points="{coords}" fill="none" stroke="{COLOURS[name]}" '
             f'stroke-width="2"><title>{escape(tip)}</title></polyline>'
@@ -144,12 +146,12 @@ def timeline(points: Sequence[Point], title: str, t: Translate, lang: str) -> Ma
     return _svg(width, height, title, t("chart.timeline_desc"), "".join(parts))
 
 
-def columns(rows: Sequence[tuple[str, int]], title: str, t: Translate, lang: str) -> Markup:
+def columns(rows: Sequence[tuple[str, Decimal]], title: str, t: Translate, lang: str) -> Markup:
     """Vertical bars, one per label (months), oldest first."""
     left, top, bottom, width, height = 60, 10, 28, 600, 200
     if not rows:
         return _svg(width, 40, title, t("chart.empty"), "")
-    peak = max(value for _, value in rows) or 1
+    peak = float(max(value for _, value in rows)) or 1.0
     slot = (width - left) / len(rows)
     parts = []
     for fraction in (0.0, 0.5, 1.0):
@@ -160,12 +162,12 @@ def columns(rows: Sequence[tuple[str, int]], title: str, t: Translate, lang: str
         )
     every = max(1, len(rows) // 8)
     for index, (label, value) in enumerate(rows):
-        h = (height - top - bottom) * value / peak
+        h = (height - top - bottom) * float(value) / peak
         x = left + index * slot
         parts.append(
             f'<rect x="{x + slot * 0.15:.1f}" y="{height - bottom - h:.1f}" '
             f'width="{slot * 0.7:.1f}" height="{h:.1f}" fill="{COLOURS["retired"]}">'
-            f"<title>{escape(label)}: {value:,} t</title></rect>"
+            f"<title>{escape(label)}: {tonnes_text(value, grouped=True)} t</title></rect>"
         )
         if index % every == 0:
             parts.append(
@@ -173,3 +175,32 @@ def columns(rows: Sequence[tuple[str, int]], title: str, t: Translate, lang: str
                 f'class="axis">{escape(label)}</text>'
             )
     return _svg(width, height, title, t("chart.months_desc"), "".join(parts))
+
+
+def shares(rows: Sequence[tuple[str, int]], title: str, t: Translate, lang: str) -> Markup:
+    """One horizontal bar per category (a pool's composition), its length the tonnes held,
+    with the share of the whole after it."""
+    label_w, bar_w, row_h, top = 190, 330, 22, 4
+    if not rows:
+        return _svg(label_w + bar_w + 80, 40, title, t("chart.empty"), "")
+    width, height = label_w + bar_w + 110, top + row_h * len(rows) + 4
+    total = sum(value for _, value in rows) or 1
+    peak = max(value for _, value in rows) or 1
+    parts: list[str] = []
+    for index, (label, tonnes) in enumerate(rows):
+        y = top + index * row_h
+        shown = plain_text(label)  # chain text (a country, a project type): the display rule
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" class="axis">'
+            f"<title>{escape(shown)}</title>{escape(plain_text(label, fit=lambda s: clip(s, 30)))}"
+            "</text>"
+        )
+        w = max(0.5, bar_w * tonnes / peak)
+        tip = f"{shown}: {tonnes:,} t ({tonnes / total:.1%})"
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
+            f'fill="{COLOURS["held"]}"><title>{escape(tip)}</title></rect>'
+            f'<text x="{label_w + w + 4:.1f}" y="{y + 15}" class="value">'
+            f"{short(tonnes, lang)} · {tonnes / total:.0%}</text>"
+        )
+    return _svg(width, height, title, t("chart.shares_desc"), "".join(parts))

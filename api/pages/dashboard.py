@@ -13,7 +13,7 @@ from api.pages.render import PageRoute, render
 from api.pages.verification import last_verification
 from api.pages.views import shown_events
 from api.reads import queries as q
-from api.reads.queries import Totals
+from api.reads.queries import TonneTotals as Totals
 from chain.indexer import halt
 
 router = APIRouter(route_class=PageRoute)
@@ -56,6 +56,7 @@ def dashboard(request: Request, conn: ReadConnection, services: ServicesDep) -> 
         timeline_rows=[(str(point.block), point.tonnes) for point in figures.timeline],
         months=charts.columns(figures.retired_by_month, t("dashboard.by_month"), t, lang),
         ledger=q.ledger_status(conn),
+        programmes=figures.programmes,
         indexer=indexer,
         halt=stopped,
         verification=last_verification(services),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Coroutine
+from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -22,6 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from api.pages import i18n
 from api.pages.display import MISSING, chain_text, plain_text
 from chain.errors import CarbonLedgerError
+from chain.units import Unit, tonnes_text
 
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
@@ -34,8 +36,17 @@ env = Environment(
 )
 
 
-def _num(value: int | float | None) -> str:
+def _num(value: int | float | Decimal | None) -> str:
+    if isinstance(value, Decimal):  # exact tonnes (chain.units): no exponent, no trailing zeros
+        return tonnes_text(value, grouped=True)
     return MISSING if value is None else f"{value:,}"
+
+
+def _tonnes(serials: int | None, unit_grams: int) -> str:
+    """``serials`` of a programme whose unit is ``unit_grams`` as exact tonnes: ``1.234``."""
+    if serials is None:
+        return MISSING
+    return tonnes_text(Unit(unit_grams).tonnes(int(serials)), grouped=True)
 
 
 def _date(value: dt.date | None) -> str:
@@ -59,6 +70,8 @@ def with_params(here: str, **changes: object) -> str:
 
 env.globals["with_params"] = with_params
 env.filters["num"] = _num
+env.filters["tonnes"] = _tonnes
+env.filters["unit"] = lambda grams: Unit(int(grams)).symbol
 env.filters["date"] = _date
 env.filters["abbrev"] = _abbrev
 env.filters["chain_text"] = chain_text  # every value a participant wrote, by one rule

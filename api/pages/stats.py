@@ -9,11 +9,12 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy.engine import Connection, Engine
 
 from api.reads import queries as reads
-from api.reads.queries import Totals, totals
+from api.reads.queries import TonneTotals as Totals
 
 TIMELINE_POINTS = 60
 """Buckets of block height in the time series: enough for a trend, few enough to read."""
@@ -24,7 +25,7 @@ class Point:
     block: int
     """The last block of the bucket."""
     tonnes: Totals
-    """Cumulative up to and including that block."""
+    """Cumulative exact tonnes up to and including that block."""
 
 
 @dataclass(frozen=True)
@@ -37,12 +38,18 @@ class Stats:
     by_country: list[tuple[str, Totals]]
     by_project_type: list[tuple[str, Totals]]
     timeline: list[Point]
-    retired_by_month: list[tuple[str, int]]
-    """(``YYYY-MM`` of the retirement date, tonnes), oldest first."""
+    retired_by_month: list[tuple[str, Decimal]]
+    """(``YYYY-MM`` of the retirement date, exact tonnes), oldest first."""
+    pools: list[tuple[int, str, str, int]]
+    """(pool id, name, symbol, tonnes held) by pool id."""
+    programmes: list[reads.ProgrammeBuffer]
+    """Each programme's unit and buffer pool (the read API's ``programme_buffers``)."""
 
 
 def _tonnes(x: reads.Tonnes) -> Totals:
-    return totals(int(x.bridged), int(x.retired), int(x.detokenised), int(x.cancelled))
+    """Exact tonnes (``chain.units``: each programme's serials times its unit), never the
+    serial counts, which mix units across programmes."""
+    return x.tonnes
 
 
 def compute(conn: Connection) -> Stats:
@@ -57,10 +64,12 @@ def compute(conn: Connection) -> Stats:
         by_project_type=_largest([(x.key, _tonnes(x)) for x in figures.by_project_type]),
         timeline=[Point(*x) for x in reads.tonnes_over_blocks(conn, TIMELINE_POINTS)],
         retired_by_month=reads.retired_by_month(conn),
+        pools=[(p.pool_id, p.name, p.symbol, int(p.tonnes)) for p in figures.pooled.by_pool],
+        programmes=reads.programme_buffers(conn),
     )
 
 
-_FATES = ("bridged", "retired", "detokenised", "cancelled")
+_FATES = ("bridged", "held", "retired", "detokenised", "cancelled")
 OTHERS = "\0others"
 """Label of the bucket that sums the categories past the largest few (translated on display)."""
 
@@ -71,7 +80,7 @@ def _largest(rows: list[tuple[str, Totals]], keep: int = 12) -> list[tuple[str, 
     if len(rows) <= keep + 1:
         return rows
     rest = rows[keep:]
-    summed = totals(*(sum(getattr(t, f) for _, t in rest) for f in _FATES))
+    summed = Totals(**{f: sum((getattr(t, f) for _, t in rest), Decimal(0)) for f in _FATES})
     return [*rows[:keep], (OTHERS, summed)]
 
 

@@ -9,13 +9,15 @@ API's own (batches, holding ranges, retirements, holdings, statistics).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from typing import Any
 
 from pydantic import Field
 from sqlalchemy.engine import Connection
 
-from api.reads.queries import Event, Page, program_codes
+from api.reads.queries import Event, Page, batch_units, program_codes
 from chain.domain import label_names, purpose_name, state_name
+from chain.units import GRAMS_PER_TONNE, Unit
 
 
 class EventView(Event):
@@ -29,6 +31,8 @@ class EventView(Event):
     state: str | None = None
     detail: dict[str, Any] = Field(default_factory=dict)
     """Kind-specific facts (beneficiary, reason, labels, account flags, …) for the template."""
+    unit_grams: int = GRAMS_PER_TONNE
+    """The unit of the batch's programme (``chain.units``), for ``tonnes``."""
 
     @property
     def quantity(self) -> int | None:
@@ -36,8 +40,22 @@ class EventView(Event):
             return None
         return self.last_serial - self.first_serial + 1
 
+    @property
+    def tonnes(self) -> Decimal | None:
+        """The serials in exact tonnes: what a person reads."""
+        quantity = self.quantity
+        return None if quantity is None else Unit(self.unit_grams).tonnes(quantity)
 
-PROGRAM_EVENTS = frozenset(("ProgramRegistered", "ProgramPolicyUpdated", "NamespaceUpdated"))
+
+PROGRAM_EVENTS = frozenset(
+    (
+        "ProgramRegistered",
+        "ProgramPolicyUpdated",
+        "NamespaceUpdated",
+        "ProgramUnitSet",
+        "ProgramBufferSet",
+    )
+)
 """Events about a programme: shown with its code, which the event itself carries only as an id."""
 
 
@@ -45,7 +63,13 @@ def shown_events(conn: Connection, events: Sequence[Event]) -> list[EventView]:
     """``events`` for display, each programme event with its programme's code."""
     wanted = (e.fields.get("programId") for e in events if e.name in PROGRAM_EVENTS)
     codes = program_codes(conn, {int(x) for x in wanted if x is not None})
-    return [shown(e, codes) for e in events]
+    units = batch_units(conn, {e.batch_id for e in events if e.batch_id is not None})
+    return [
+        shown(e, codes).model_copy(
+            update={"unit_grams": units.get(e.batch_id or 0, GRAMS_PER_TONNE)}
+        )
+        for e in events
+    ]
 
 
 def shown_page(conn: Connection, page: Page[Event]) -> Page[Event]:
@@ -94,6 +118,15 @@ def shown(event: Event, programs: Mapping[int, str] | None = None) -> EventView:
                     "mirrored": bool(f.get("mirrored")),
                 },
             )
+        case "BufferReversed":
+            return EventView(
+                **base,
+                first_serial=_int(f.get("firstSerial")),
+                last_serial=_int(f.get("lastSerial")),
+                sender=f.get("holder"),
+                state="cancelled",
+                detail={"reason": f.get("reason", ""), "reversed_batch": f.get("reversedBatchId")},
+            )
         case "CreditsDetokenised" | "CreditsCancelled":
             return EventView(
                 **base,
@@ -116,7 +149,13 @@ def shown(event: Event, programs: Mapping[int, str] | None = None) -> EventView:
                 receiver=f.get("account"),
                 detail={"allowed": bool(f.get("allowed")), "frozen": bool(f.get("frozen"))},
             )
-        case "ProgramRegistered" | "ProgramPolicyUpdated" | "NamespaceUpdated":
+        case (
+            "ProgramRegistered"
+            | "ProgramPolicyUpdated"
+            | "NamespaceUpdated"
+            | "ProgramUnitSet"
+            | "ProgramBufferSet"
+        ):
             program_id = _int(f.get("programId"))
             detail: dict[str, Any] = {
                 "program_id": program_id,
@@ -128,6 +167,10 @@ def shown(event: Event, programs: Mapping[int, str] | None = None) -> EventView:
             elif name == "NamespaceUpdated":
                 detail["namespace"] = f.get("namespace", "")
                 detail["allowed"] = bool(f.get("allowed"))
+            elif name == "ProgramUnitSet":
+                detail["unit"] = Unit.from_chain(int(f.get("unitGrams", 0))).symbol
+            elif name == "ProgramBufferSet":
+                detail["account"] = f.get("account", "")
             return EventView(**base, detail=detail)
         case "ProjectRegistered":
             p = f.get("project") or {}
@@ -139,6 +182,17 @@ def shown(event: Event, programs: Mapping[int, str] | None = None) -> EventView:
                 **base,
                 receiver=f.get("account"),
                 detail={"role": f.get("role", ""), "granted": bool(f.get("granted"))},
+            )
+        case "PoolUnitsMoved":
+            return EventView(
+                **base,
+                sender=f.get("from"),
+                receiver=f.get("to"),
+                detail={"pool_id": _int(f.get("poolId")), "units": _int(f.get("amount"))},
+            )
+        case "PoolCreated" | "PoolRulesTightened" | "PoolListUpdated" | "PoolUnitsApproved":
+            return EventView(
+                **base, detail={"pool_id": _int(f.get("poolId")), "name": f.get("name", "")}
             )
         case "PauseChanged":
             return EventView(**base, detail={"paused": bool(f.get("paused"))})

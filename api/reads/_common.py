@@ -13,6 +13,7 @@ import binascii
 import hashlib
 import json
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
@@ -22,6 +23,7 @@ from api.problems import Problem
 from chain import registries
 from chain.errors import CarbonLedgerError
 from chain.registries import LedgerBatch
+from chain.units import tonnes_text
 
 JSON_SAFE = 2**53
 MAX_SQL_INT = 2**63 - 1
@@ -47,6 +49,21 @@ JsonInt = Annotated[
 """An integer that may exceed 2^53 (serials, tonnes): see the module docstring."""
 
 ADDRESS_PATTERN = r"^0x[0-9a-fA-F]{40}$"
+
+ExactTonnes = Annotated[
+    Decimal,
+    PlainSerializer(tonnes_text, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": "^[0-9]+(\\.[0-9]+)?$",
+            "description": 'exact tonnes of CO2e as a decimal string ("1.234"): serials times '
+            "their programme's unit (chain.units), never rounded",
+        },
+        mode="serialization",
+    ),
+]
+"""Exact tonnes (``chain.units``): a decimal string in JSON, whatever the programme's unit."""
 
 
 class Model(BaseModel):

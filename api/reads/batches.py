@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Row
 
 from api.problems import not_found
 from api.reads._common import (
+    ExactTonnes,
     JsonInt,
     Model,
     Page,
@@ -22,6 +23,7 @@ from api.reads._common import (
     registry_serial,
     snapshot,
 )
+from api.reads.buffers import Reversal, reversals_of
 from chain.domain import (
     LABEL_BITS,
     LabelName,
@@ -34,6 +36,7 @@ from chain.domain import (
 )
 from chain.registries import LedgerBatch
 from chain.store import schema as s
+from chain.units import Unit, grams_tonnes
 
 b, p, pr, r = s.batches, s.programs, s.projects, s.serial_ranges
 
@@ -54,6 +57,26 @@ def totals(bridged: int, retired: int, detokenised: int, cancelled: int) -> Tota
     return Totals(
         bridged=bridged, held=held, retired=retired, detokenised=detokenised, cancelled=cancelled
     )
+
+
+class TonneTotals(Model):
+    """``Totals`` in exact tonnes (serials times the programme's unit, ``chain.units``)."""
+
+    bridged: ExactTonnes
+    held: ExactTonnes
+    retired: ExactTonnes
+    detokenised: ExactTonnes
+    cancelled: ExactTonnes
+
+
+def tonne_totals(unit: Unit, t: Totals) -> TonneTotals:
+    """``t`` (serial counts of one programme's batches) in tonnes of ``unit``."""
+    return TonneTotals(**{k: unit.tonnes(v) for k, v in t.model_dump().items()})
+
+
+def grams_totals(grams: dict[str, int]) -> TonneTotals:
+    """Tonnes from sums already in grams (across programmes of different units)."""
+    return TonneTotals(**{k: grams_tonnes(v) for k, v in grams.items()})
 
 
 class StateTonnes(Model):
@@ -84,6 +107,11 @@ class BatchSummary(Model):
     and namespace give none (docs/API-READS.md)."""
     frozen: bool
     totals: Totals
+    """Serial counts by state: tonnes where the programme's unit is a tonne (``tonnes``)."""
+    unit_grams: int
+    """Grams of CO2e one serial of the batch's programme is (1,000,000: a tonne; 1,000: a kg)."""
+    tonnes: TonneTotals
+    """``totals`` in exact tonnes, whatever the programme's unit."""
 
 
 class BatchPage(Page[BatchSummary]):
@@ -127,6 +155,9 @@ class BatchDetail(Batch):
     (bridged = held + retired + detokenised + cancelled); always true on a sound store."""
     ranges: RangePage
     """The first page of holding ranges; ``GET /v1/batches/{id}/ranges`` pages on."""
+    reversals: list[Reversal]
+    """Buffer credits cancelled to make good a reversal of this batch (``BufferReversed``),
+    oldest first (the first 100)."""
 
 
 @dataclass(frozen=True)
@@ -151,6 +182,7 @@ PROJECT_COLUMNS = (
     pr.c.project_id.label("registry_project_id"),
     pr.c.name.label("project_name"),
     pr.c.country,
+    p.c.unit_grams,
 )
 """The programme code and project columns a query joined with ``join_project`` can select."""
 
@@ -187,7 +219,9 @@ def _summary_fields(row: Row[Any]) -> dict[str, Any]:
         "registry_reference": row.registry_reference,
         "registry_serial": registry_serial(ledger_batch(row), row.first_serial, row.last_serial),
         "frozen": row.frozen,
-        "totals": totals(row.quantity, row.retired, row.detokenised, row.cancelled),
+        "totals": (t := totals(row.quantity, row.retired, row.detokenised, row.cancelled)),
+        "unit_grams": row.unit_grams,
+        "tonnes": tonne_totals(Unit(row.unit_grams), t),
     }
 
 
@@ -362,6 +396,7 @@ def get_batch(conn: Connection, batch_id: int, *, ranges: int = 100) -> BatchDet
         range_count=count,
         conserved=conserved,
         ranges=batch_ranges(conn, batch_id, limit=ranges),
+        reversals=reversals_of(conn, batch_id),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from itertools import groupby
 from typing import Any
 
@@ -10,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from api.reads._common import (
+    ExactTonnes,
     JsonInt,
     Model,
     SerialSpan,
@@ -19,9 +21,10 @@ from api.reads._common import (
     registry_serial,
     snapshot,
 )
-from api.reads.batches import PROJECT_COLUMNS, StateTonnes, join_project
+from api.reads.batches import PROJECT_COLUMNS, join_project
 from chain.domain import LabelName, RangeState, int_to_date, label_names, state_name
 from chain.store import schema as s
+from chain.units import Unit, grams_tonnes
 
 b, r = s.batches, s.serial_ranges
 HELD = int(RangeState.HELD)
@@ -42,6 +45,11 @@ class BatchHolding(Model):
     labels: list[LabelName]
     frozen: bool
     held: JsonInt
+    """Serials held (tonnes where the programme's unit is a tonne)."""
+    unit_grams: int
+    """Grams of CO2e one serial of the batch's programme is (``chain.units``)."""
+    held_tonnes: ExactTonnes
+    """``held`` in exact tonnes."""
     ranges: list[SerialSpan]
 
 
@@ -153,6 +161,8 @@ def holdings_after(
                 labels=label_names(m.labels),
                 frozen=m.frozen,
                 held=held[batch_id],
+                unit_grams=m.unit_grams,
+                held_tonnes=Unit(m.unit_grams).tonnes(held[batch_id]),
                 ranges=[
                     SerialSpan(
                         first_serial=x.first_serial,
@@ -173,14 +183,22 @@ def holdings_after(
     )
 
 
-def account_tonnes(conn: Connection, address: str) -> StateTonnes:
-    """Tonnes of every range ``address`` (any case) holds or spent, by state: one scan of its
-    ranges on the ``(holder, batch_id, first_serial)`` index."""
-    tonnes = sa.func.sum(r.c.last_serial - r.c.first_serial + 1)
+def account_tonnes(conn: Connection, address: str) -> dict[str, Decimal]:
+    """Exact tonnes (``chain.units``) of every range ``address`` (any case) holds or spent, by
+    state: one scan of its ranges on the ``(holder, batch_id, first_serial)`` index, each
+    range's serials times its programme's unit."""
+    grams = sa.func.sum((r.c.last_serial - r.c.first_serial + 1) * s.programs.c.unit_grams)
     rows = conn.execute(
-        sa.select(r.c.state, tonnes).where(r.c.holder == address.lower()).group_by(r.c.state)
+        sa.select(r.c.state, grams)
+        .select_from(
+            r.join(s.batches, s.batches.c.id == r.c.batch_id).join(
+                s.programs, s.programs.c.id == s.batches.c.program_id
+            )
+        )
+        .where(r.c.holder == address.lower())
+        .group_by(r.c.state)
     )
-    by_state = dict.fromkeys(("held", "retired", "detokenised", "cancelled"), 0)
+    by_state = dict.fromkeys(("held", "retired", "detokenised", "cancelled"), Decimal(0))
     for state, total in rows:
-        by_state[state_name(int(state))] = int(total)
-    return StateTonnes(**by_state)
+        by_state[state_name(int(state))] = grams_tonnes(int(total))
+    return by_state

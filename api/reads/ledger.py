@@ -54,6 +54,19 @@ def program_list(conn: Connection) -> list[str]:
     return [str(c) for c in conn.execute(sa.select(pr.c.code).order_by(pr.c.id)).scalars()]
 
 
+def batch_units(conn: Connection, ids: set[int]) -> dict[int, int]:
+    """The unit (grams per serial, ``chain.units``) of batches ``ids``' programmes."""
+    if not ids:
+        return {}
+    b = s.batches
+    rows = conn.execute(
+        sa.select(b.c.id, pr.c.unit_grams)
+        .join(pr, pr.c.id == b.c.program_id)
+        .where(b.c.id.in_(sorted(ids)))
+    )
+    return {int(row.id): int(row.unit_grams) for row in rows}
+
+
 def program_codes(conn: Connection, ids: set[int]) -> dict[int, str]:
     """The codes of programmes ``ids`` (by primary key; nothing is read for none)."""
     if not ids:

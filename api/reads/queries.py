@@ -20,6 +20,12 @@ problem+json. Lists are keyset-paginated: pass the ``next_cursor`` of a page bac
   ``list_retirements(conn, RetirementFilters(...), limit=, cursor=) -> RetirementPage``
 - ``list_events(conn, after_seq=0, batch_id=None, limit=100) -> EventPage``
 - ``ledger_stats(conn) -> Stats``
+- pools: ``list_pools(conn) -> PoolList``, ``get_pool(conn, pool_id) -> PoolOut``,
+  ``pool_composition(conn, pool_id, by) -> PoolComposition`` (and ``pool_compositions``: every
+  way at once), ``pool_ranges(conn, pool_id,
+  limit=, cursor=) -> PoolRangePage``, ``pool_activity(conn, pool_id, limit=, cursor=)
+  -> PoolActivityPage``, ``account_pool_units(conn, address) -> AccountPoolUnits`` and
+  ``rule_words(rules, phrases, label)`` (a pool's rules as sentences in a language)
 
 What the pages list, keyed as their links are (a batch id, a serial, a ``seq``) rather than by
 cursor; each returns the same records as the routes, and a ``Page`` whose ``more`` says
@@ -55,6 +61,7 @@ from api.reads.batches import (
     HoldingRange,
     RangePage,
     StateTonnes,
+    TonneTotals,
     Totals,
     batch_ranges,
     batches_by_program,
@@ -64,6 +71,7 @@ from api.reads.batches import (
     ranges_after,
     totals,
 )
+from api.reads.buffers import ProgrammeBuffer, Reversal, programme_buffers, reversals_of
 from api.reads.events import AUDITED_EVENTS, Event, EventPage, events_between, list_events
 from api.reads.holdings import (
     Account,
@@ -73,7 +81,31 @@ from api.reads.holdings import (
     account_tonnes,
     holdings_after,
 )
-from api.reads.ledger import LedgerStatus, ledger_status, program_codes, program_list
+from api.reads.ledger import (
+    LedgerStatus,
+    batch_units,
+    ledger_status,
+    program_codes,
+    program_list,
+)
+from api.reads.pools import (
+    COMPOSITION_BY,
+    AccountPoolUnits,
+    CompositionBy,
+    PoolActivityPage,
+    PoolComposition,
+    PoolList,
+    PoolOut,
+    PoolRangePage,
+    account_pool_units,
+    get_pool,
+    list_pools,
+    pool_activity,
+    pool_composition,
+    pool_compositions,
+    pool_ranges,
+    rule_words,
+)
 from api.reads.retirements import (
     ConsumptionPeriod,
     Retirement,
@@ -107,7 +139,9 @@ from chain.domain import Project
 
 __all__ = [
     "AUDITED_EVENTS",
+    "COMPOSITION_BY",
     "Account",
+    "AccountPoolUnits",
     "AuditResult",
     "AuditVerifier",
     "Batch",
@@ -116,6 +150,7 @@ __all__ = [
     "BatchHolding",
     "BatchPage",
     "BatchSummary",
+    "CompositionBy",
     "ConsumptionPeriod",
     "Discrepancy",
     "Event",
@@ -125,7 +160,13 @@ __all__ = [
     "JsonInt",
     "LedgerStatus",
     "Page",
+    "PoolActivityPage",
+    "PoolComposition",
+    "PoolList",
+    "PoolOut",
+    "PoolRangePage",
     "ProblemDetails",
+    "ProgrammeBuffer",
     "Project",
     "RangeInBatch",
     "RangePage",
@@ -133,25 +174,30 @@ __all__ = [
     "RetirementDetail",
     "RetirementFilters",
     "RetirementPage",
+    "Reversal",
     "SerialQuery",
     "SerialSpan",
     "SerialStatus",
     "StateTonnes",
     "Stats",
+    "TonneTotals",
     "Tonnes",
     "TonnesBy",
     "TonnesByYear",
     "Totals",
     "Verification",
     "account_holdings",
+    "account_pool_units",
     "account_tonnes",
     "batch_ranges",
+    "batch_units",
     "batches_by_program",
     "certificate_url",
     "chain_of",
     "events_between",
     "find_batch",
     "get_batch",
+    "get_pool",
     "get_retirement",
     "holdings_after",
     "json_int",
@@ -160,14 +206,22 @@ __all__ = [
     "ledger_status",
     "list_batches",
     "list_events",
+    "list_pools",
     "list_retirements",
     "lookup_serial",
+    "pool_activity",
+    "pool_composition",
+    "pool_compositions",
+    "pool_ranges",
     "program_codes",
     "program_list",
+    "programme_buffers",
     "ranges_after",
     "resolve_serial",
     "retired_by_month",
     "retirement_count",
+    "reversals_of",
+    "rule_words",
     "tonnes_over_blocks",
     "totals",
     "verifier_for",

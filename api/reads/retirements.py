@@ -12,6 +12,7 @@ from sqlalchemy.engine import Connection, Row
 
 from api.problems import not_found
 from api.reads._common import (
+    ExactTonnes,
     JsonInt,
     Model,
     Page,
@@ -24,6 +25,7 @@ from api.reads._common import (
 from api.reads.batches import PROJECT_COLUMNS, join_project
 from chain.domain import LabelName, PurposeName, int_to_date, label_names, purpose_name
 from chain.store import schema as s
+from chain.units import Unit
 
 t, b, e = s.retirements, s.batches, s.events
 
@@ -51,6 +53,11 @@ class Retirement(Model):
     first_serial: JsonInt
     last_serial: JsonInt
     quantity: JsonInt
+    """Serials retired (units of the programme: tonnes, or kg for a kg programme)."""
+    unit_grams: int
+    """Grams of CO2e one serial of the programme is (``chain.units``)."""
+    tonnes: ExactTonnes
+    """``quantity`` in exact tonnes: what the certificate states."""
     serial_ranges: list[SerialSpan]
     """The exact serials retired (one contiguous range on this ledger)."""
     beneficiary: str
@@ -138,6 +145,8 @@ def _fields(row: Row[Any]) -> dict[str, Any]:
         "first_serial": row.first_serial,
         "last_serial": row.last_serial,
         "quantity": row.quantity,
+        "unit_grams": row.unit_grams,
+        "tonnes": Unit(row.unit_grams).tonnes(row.quantity),
         "serial_ranges": [
             SerialSpan(
                 first_serial=row.first_serial,

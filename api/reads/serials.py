@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Row
 from api.problems import Problem
 from api.reads._common import (
     MAX_SQL_INT,
+    ExactTonnes,
     JsonInt,
     Model,
     invalid,
@@ -39,6 +40,7 @@ from chain import registries
 from chain.domain import StateName, state_name
 from chain.registries import SerialFormatError, UnknownRegistry
 from chain.store import schema as s
+from chain.units import Unit
 
 b, p, r = s.batches, s.programs, s.serial_ranges
 
@@ -132,6 +134,11 @@ class SerialStatus(Model):
     batch_id: int | None
     """The batch, when the serials lie in one."""
     states: StateTonnes
+    """Serials by state (tonnes where the programme counts tonnes)."""
+    unit_grams: int
+    """Grams of CO2e one serial of the programme is (``chain.units``)."""
+    tonnes: ExactTonnes
+    """``bridged`` in exact tonnes."""
     batches: list[BatchSummary]
     ranges: list[RangeInBatch]
     """The holding ranges that overlap the serials, in serial order (as stored: a range
@@ -238,6 +245,8 @@ def lookup_serial(
         holder=holders.pop() if len(holders) == 1 else None,
         batch_id=ids[0] if len(ids) == 1 else None,
         states=StateTonnes(**states),
+        unit_grams=batch_rows[0].unit_grams,
+        tonnes=Unit(batch_rows[0].unit_grams).tonnes(sum(states.values())),
         batches=[summary(batch) for batch in batch_rows],
         ranges=[
             RangeInBatch(

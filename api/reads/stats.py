@@ -1,4 +1,5 @@
-"""Tonnes by state, in total and by programme, vintage year, country and project type; and, for
+"""Tonnes by state, in total and by programme, vintage year, country and project type, the
+tonnes each pool holds; and, for
 the dashboard, over time (block height, month of retirement).
 
 Each breakdown is one ``GROUP BY`` over ``batches`` (whose spent totals the indexer keeps),
@@ -8,25 +9,32 @@ time are one ``GROUP BY`` over each table of spent tonnes.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from api.reads._common import JsonInt, Model, snapshot
-from api.reads.batches import Totals, totals
+from api.reads.batches import TonneTotals, grams_totals, totals
+from chain.store import pools as store_pools
 from chain.store import schema as s
+from chain.units import grams_tonnes
 
 b, p, pr = s.batches, s.programs, s.projects
 
 
 class Tonnes(Model):
+    """Serial counts by state (``bridged`` … ``cancelled``: tonnes where every programme counts
+    whole tonnes) and ``tonnes``, the same in exact tonnes whatever each programme's unit."""
+
     batches: int
     bridged: JsonInt
     held: JsonInt
     retired: JsonInt
     detokenised: JsonInt
     cancelled: JsonInt
+    tonnes: TonneTotals
 
 
 class TonnesBy(Tonnes):
@@ -38,31 +46,67 @@ class TonnesByYear(Tonnes):
     """Vintage year: the year of the batches' vintage start."""
 
 
+class PooledTonnes(Model):
+    """A pool and the tonnes it holds (= its unit supply)."""
+
+    pool_id: int
+    name: str
+    symbol: str
+    tonnes: JsonInt
+
+
+class Pooled(Model):
+    pools: int
+    tonnes: JsonInt
+    """Held tonnes that pools hold (part of ``totals.held``)."""
+    by_pool: list[PooledTonnes]
+
+
 class Stats(Model):
     totals: Tonnes
     by_program: list[TonnesBy]
     by_vintage_year: list[TonnesByYear]
     by_country: list[TonnesBy]
     by_project_type: list[TonnesBy]
+    pooled: Pooled
+
+
+_FATES = ("bridged", "held", "retired", "detokenised", "cancelled")
 
 
 def _sums() -> list[sa.ColumnElement[Any]]:
+    held = b.c.quantity - b.c.retired - b.c.detokenised - b.c.cancelled
+    counts = (b.c.quantity, held, b.c.retired, b.c.detokenised, b.c.cancelled)
     return [
         sa.func.count(b.c.id),
-        sa.func.coalesce(sa.func.sum(b.c.quantity), 0),
-        sa.func.coalesce(
-            sa.func.sum(b.c.quantity - b.c.retired - b.c.detokenised - b.c.cancelled), 0
-        ),
-        sa.func.coalesce(sa.func.sum(b.c.retired), 0),
-        sa.func.coalesce(sa.func.sum(b.c.detokenised), 0),
-        sa.func.coalesce(sa.func.sum(b.c.cancelled), 0),
+        *(sa.func.coalesce(sa.func.sum(c), 0) for c in counts),
+        # The same in grams: serials times their programme's unit (chain.units).
+        *(sa.func.coalesce(sa.func.sum(c * p.c.unit_grams), 0) for c in counts),
     ]
 
 
-def _tonnes(values: Any) -> dict[str, int]:
+def _tonnes(values: Any) -> dict[str, Any]:
     # SUM of BIGINT is NUMERIC on PostgreSQL: back to int.
-    names = ("batches", "bridged", "held", "retired", "detokenised", "cancelled")
-    return {name: int(v) for name, v in zip(names, values, strict=True)}
+    counts = [int(v) for v in values]
+    grams = dict(zip(_FATES, counts[6:], strict=True))
+    return {
+        "batches": counts[0],
+        **dict(zip(_FATES, counts[1:6], strict=True)),
+        "tonnes": grams_totals(grams),
+    }
+
+
+def grams_of(table: sa.Table) -> sa.ColumnElement[Any]:
+    """``table.quantity`` (a table of serial ranges with a ``batch_id``) in grams: serials
+    times the unit of the batch's programme, for ``select_from(with_unit(table))``."""
+    return table.c.quantity * p.c.unit_grams
+
+
+def with_unit(table: sa.Table) -> sa.FromClause:
+    """``table`` joined with its batch's programme (for ``grams_of``)."""
+    if table is b:
+        return b.join(p, p.c.id == b.c.program_id)
+    return table.join(b, b.c.id == table.c.batch_id).join(p, p.c.id == b.c.program_id)
 
 
 def ledger_stats(conn: Connection) -> Stats:
@@ -70,11 +114,11 @@ def ledger_stats(conn: Connection) -> Stats:
     snapshot(conn)
     joined = b.join(p, p.c.id == b.c.program_id).join(pr, pr.c.key == b.c.project_key)
 
-    def by(key: sa.ColumnElement[Any]) -> list[tuple[Any, dict[str, int]]]:
+    def by(key: sa.ColumnElement[Any]) -> list[tuple[Any, dict[str, Any]]]:
         query = sa.select(key, *_sums()).select_from(joined).group_by(key).order_by(key)
         return [(row[0], _tonnes(row[1:])) for row in conn.execute(query)]
 
-    totals = _tonnes(conn.execute(sa.select(*_sums())).one())
+    totals = _tonnes(conn.execute(sa.select(*_sums()).select_from(with_unit(b))).one())
     year = (b.c.vintage_start // 10000).label("year")
     return Stats(
         totals=Tonnes(**totals),
@@ -82,47 +126,60 @@ def ledger_stats(conn: Connection) -> Stats:
         by_vintage_year=[TonnesByYear(year=int(k), **v) for k, v in by(year)],
         by_country=[TonnesBy(key=k, **v) for k, v in by(pr.c.country)],
         by_project_type=[TonnesBy(key=k, **v) for k, v in by(pr.c.project_type)],
+        pooled=pooled(conn),
     )
 
 
-def tonnes_over_blocks(conn: Connection, points: int) -> list[tuple[int, Totals]]:
+def pooled(conn: Connection) -> Pooled:
+    """Pools and the tonnes each holds, by pool id."""
+    rows = [
+        PooledTonnes(pool_id=p.pool_id, name=p.name, symbol=p.symbol, tonnes=p.supply)
+        for p in store_pools.list_pools(conn)
+    ]
+    return Pooled(pools=len(rows), tonnes=sum(r.tonnes for r in rows), by_pool=rows)
+
+
+def tonnes_over_blocks(conn: Connection, points: int) -> list[tuple[int, TonneTotals]]:
     """Cumulative tonnes by fate at up to ``points`` evenly spaced block heights from the
-    deploy block to the checkpoint: (last block of the bucket, tonnes up to and including it).
-    Nothing before the store has a checkpoint."""
+    deploy block to the checkpoint: (last block of the bucket, exact tonnes up to and including
+    it). Nothing before the store has a checkpoint."""
     last = conn.execute(sa.select(s.checkpoint.c.block_number)).scalar()
     if last is None:
         return []
     first = int(conn.execute(sa.select(s.chain_info.c.deploy_block)).scalar() or 0)
     width = max(1, -(-(int(last) - first + 1) // points))
     per_bucket: dict[int, list[int]] = {}
-    sources = (
-        (0, b, b.c.quantity),
-        (1, s.retirements, s.retirements.c.quantity),
-        (2, s.detokenisations, s.detokenisations.c.quantity),
-        (3, s.cancellations, s.cancellations.c.quantity),
-    )
-    for column, table, quantity in sources:
+    sources = (b, s.retirements, s.detokenisations, s.cancellations)
+    for column, table in enumerate(sources):
         bucket = (table.c.block_number - first) // width
-        query = sa.select(bucket, sa.func.sum(quantity)).group_by(bucket)
-        for index, tonnes in conn.execute(query):
-            per_bucket.setdefault(int(index), [0, 0, 0, 0])[column] += int(tonnes)
+        query = (
+            sa.select(bucket, sa.func.sum(grams_of(table)))
+            .select_from(with_unit(table))
+            .group_by(bucket)
+        )
+        for index, grams in conn.execute(query):
+            per_bucket.setdefault(int(index), [0, 0, 0, 0])[column] += int(grams)
     out, running = [], [0, 0, 0, 0]
     for index in sorted(per_bucket):
         running = [x + y for x, y in zip(running, per_bucket[index], strict=True)]
-        out.append((min(int(last), first + (index + 1) * width - 1), totals(*running)))
+        bridged, retired, detokenised, cancelled = running
+        grams = totals(bridged, retired, detokenised, cancelled).model_dump()
+        out.append((min(int(last), first + (index + 1) * width - 1), grams_totals(grams)))
     return out
 
 
-def retired_by_month(conn: Connection) -> list[tuple[str, int]]:
-    """(``YYYY-MM`` of the retirement date, tonnes), oldest first; undated ones left out."""
+def retired_by_month(conn: Connection) -> list[tuple[str, Decimal]]:
+    """(``YYYY-MM`` of the retirement date, exact tonnes), oldest first; undated ones left
+    out."""
     month = s.retirements.c.retired_on // 100
     rows = conn.execute(
-        sa.select(month, sa.func.sum(s.retirements.c.quantity))
+        sa.select(month, sa.func.sum(grams_of(s.retirements)))
+        .select_from(with_unit(s.retirements))
         .where(s.retirements.c.retired_on > 0)
         .group_by(month)
         .order_by(month)
     )
-    return [(f"{int(m) // 100:04d}-{int(m) % 100:02d}", int(t)) for m, t in rows]
+    return [(f"{int(m) // 100:04d}-{int(m) % 100:02d}", grams_tonnes(int(g))) for m, g in rows]
 
 
 def retirement_count(conn: Connection) -> int:

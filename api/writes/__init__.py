@@ -1,5 +1,6 @@
 """Write endpoints: issuances, transfers, retirements, detokenisations, cancellations, batch
-settings (freeze, labels), and the status of a request."""
+settings (freeze, labels), pool deposits, redemptions, retirements and unit transfers, and the
+status of a request."""
 
 from fastapi import APIRouter
 
@@ -8,6 +9,7 @@ from api.writes import (
     cancellations,
     detokenisations,
     issuances,
+    pools,
     requests,
     retirements,
     transfers,
@@ -21,6 +23,7 @@ for module in (
     detokenisations,
     cancellations,
     batches,
+    pools,
     requests,
 ):
     router.include_router(module.router)

@@ -39,6 +39,10 @@ class Views:
     def _call(self, name: str, *args: object) -> tuple[Any, ...]:
         return calls.result(name, self.node.call(self.contract, calls.calldata(name, *args)))
 
+    def read(self, name: str, *args: object) -> tuple[Any, ...]:
+        """Any ledger view, uncached (the pool writes read their hints and rules with it)."""
+        return self._call(name, *args)
+
     # ------------------------------------------------------------ programmes and projects
 
     def program_id(self, code: str) -> int:

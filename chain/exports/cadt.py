@@ -179,7 +179,7 @@ def _unit(
     out: dict[str, ExportTable],
     snap: Snapshot,
     serial_prefix: str,
-    batch_id: int,
+    batch: Any,
     common: dict[str, Any],
     as_of: str,
     first: int,
@@ -188,14 +188,15 @@ def _unit(
     unit_key: str,
     **fields: Any,
 ) -> None:
-    """One unit row (serials ``first..last`` of the batch) and a unit_label row per label."""
-    uid = snap.guid("unit", f"{batch_id}:{unit_key}")
+    """One unit row (serials ``first..last`` of the batch; ``unitCount`` in tonnes, exact for
+    a sub-tonne programme) and a unit_label row per label."""
+    uid = snap.guid("unit", f"{int(batch.id)}:{unit_key}")
     out["unit"].add(
         cadTrustUnitId=uid,
         unitSerialId=f"{serial_prefix}-{first}-{last}",
         unitStartBlock=str(first),
         unitEndBlock=str(last),
-        unitCount=last - first + 1,
+        unitCount=snap.tonnes(batch, last - first + 1),
         **common,
         **fields,
     )
@@ -302,7 +303,8 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
                 continue  # each retirement is its own unit, below
             first, last = int(r.first_serial), int(r.last_serial)
             if state == RangeState.HELD:
-                reason = "held on the ledger"
+                pool = snap.pools.get(str(r.holder))
+                reason = f"held on the ledger in {pool}" if pool else "held on the ledger"
             elif state == RangeState.CANCELLED:
                 why = cancel_reasons.get((first, last))
                 if batch_id in snap.voided:
@@ -316,7 +318,7 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
                 out,
                 snap,
                 serial_prefix,
-                batch_id,
+                b,
                 common,
                 as_of,
                 first,
@@ -326,7 +328,7 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
                 unitStatus=UNIT_STATUS[state],
                 unitStatusReason=reason,
                 unitStatusDate=as_of,
-                unitCurrentOwner=str(r.holder),
+                unitCurrentOwner=snap.owner(str(r.holder)),
             )
         for t in snap.retirements[batch_id]:
             first, last = int(t.first_serial), int(t.last_serial)
@@ -343,7 +345,7 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
                 out,
                 snap,
                 serial_prefix,
-                batch_id,
+                b,
                 common,
                 as_of,
                 first,

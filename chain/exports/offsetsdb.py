@@ -99,6 +99,7 @@ def _iso_time(value: int | None) -> str | None:
 def build(snap: Snapshot) -> dict[str, ExportTable]:
     projects = ExportTable("projects", PROJECT_FIELDS)
     credits = ExportTable("credits", CREDIT_FIELDS)
+    # Serial counts per project; every figure written is tonnes (``Snapshot.tonnes``).
     issued: dict[str, int] = defaultdict(int)
     retired: dict[str, int] = defaultdict(int)
     first_retired: dict[str, int] = {}
@@ -117,7 +118,10 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
         vintage = int(b.vintage_start) // 10000 or None
         issued[key] += int(b.quantity)
         credit(
-            quantity=int(b.quantity), project_id=pid, vintage=vintage, transaction_type="issuance"
+            quantity=snap.tonnes(b, int(b.quantity)),
+            project_id=pid,
+            vintage=vintage,
+            transaction_type="issuance",
         )
         for t in snap.retirements[batch_id]:
             retired[key] += int(t.quantity)
@@ -125,7 +129,7 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
             if day and (key not in first_retired or day < first_retired[key]):
                 first_retired[key] = day
             credit(
-                quantity=int(t.quantity),
+                quantity=snap.tonnes(b, int(t.quantity)),
                 project_id=pid,
                 vintage=vintage,
                 transaction_date=_iso_time(day),
@@ -145,7 +149,7 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
         for c in snap.cancellations[batch_id]:
             listed += int(c.quantity)
             credit(
-                quantity=int(c.quantity),
+                quantity=snap.tonnes(b, int(c.quantity)),
                 project_id=pid,
                 vintage=vintage,
                 transaction_type="cancellation",
@@ -154,7 +158,7 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
             )
         if cancelled > listed:  # a voided batch: its whole remainder cancelled at once
             credit(
-                quantity=cancelled - listed,
+                quantity=snap.tonnes(b, cancelled - listed),
                 project_id=pid,
                 vintage=vintage,
                 transaction_type="cancellation",
@@ -162,7 +166,7 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
             )
         for d in snap.detokenisations[batch_id]:
             credit(
-                quantity=int(d.quantity),
+                quantity=snap.tonnes(b, int(d.quantity)),
                 project_id=pid,
                 vintage=vintage,
                 transaction_type="detokenisation",
@@ -178,8 +182,8 @@ def build(snap: Snapshot) -> dict[str, ExportTable]:
             protocol=json.dumps([methodology] if methodology else [], ensure_ascii=False),
             project_type=str(p.project_type) or None,
             project_type_source=PROJECT_TYPE_SOURCE,
-            retired=retired.get(key, 0),
-            issued=issued.get(key, 0),
+            retired=snap.tonnes(p, retired.get(key, 0)),
+            issued=snap.tonnes(p, issued.get(key, 0)),
             project_id=offsets_project_id(program, str(p.project_id)),
             name=str(p.name),
             registry=registry,

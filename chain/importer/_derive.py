@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
+from chain.errors import RowRejected
 from chain.importer.readers import Derived, RowValues, parse_date
 from chain.registries import MAX_SERIAL
 
@@ -36,25 +37,21 @@ ISOMETRIC_PURPOSES = (
 """The retirement purposes the Isometric Registry API lists (``purposes`` enum)."""
 
 
-class _Rejected(Exception):
-    pass
-
-
 def _whole(row: RowValues, column: str, *, positive: bool = True) -> int:
     text = row.get(column)
     if not _WHOLE.fullmatch(text):
         shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
-        raise _Rejected(f"column {column!r} is not a whole number: {shown!r}")
+        raise RowRejected(f"column {column!r} is not a whole number: {shown!r}")
     digits = text.replace(",", "")
     # Compare lengths first: int() of a huge digit string is slow or refused outright.
     if len(digits) > len(str(MAX_SERIAL)) or int(digits) > MAX_SERIAL:
         shown = digits if len(digits) <= 40 else f"{digits[:20]}...({len(digits)} digits)"
-        raise _Rejected(
+        raise RowRejected(
             f"column {column!r} = {shown} exceeds the largest accepted number {MAX_SERIAL}"
         )
     value = int(digits)
     if positive and value < 1:
-        raise _Rejected(f"column {column!r} must be at least 1, found {value}")
+        raise RowRejected(f"column {column!r} must be at least 1, found {value}")
     return value
 
 
@@ -65,15 +62,15 @@ def _kg(row: RowValues, prefix: str) -> int:
     text = row.get(column)
     if not _CREDITS.fullmatch(text) or len(text) > 2 * len(str(MAX_SERIAL)):
         shown = text if len(text) <= 40 else f"{text[:20]}...({len(text)} characters)"
-        raise _Rejected(
+        raise RowRejected(
             f"column {column!r} is not a number of credits with at most three decimals: {shown!r}"
         )
     try:
         credits = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
-        raise _Rejected(f"column {column!r} is not a number: {text!r}") from None
+        raise RowRejected(f"column {column!r} is not a number: {text!r}") from None
     if credits * 1000 != kgs:
-        raise _Rejected(
+        raise RowRejected(
             f"kg column '{prefix}.credit_kgs' = {kgs} does not match {column!r} = {text} "
             f"(credits x 1000 = {credits * 1000:f})"
         )
@@ -84,7 +81,7 @@ def _isometric_id(row: RowValues, column: str, kind: str) -> str:
     text = row.get(column)
     m = _ISOMETRIC_ID.fullmatch(text)
     if m is None or m[1] != kind:
-        raise _Rejected(f"column {column!r} is not an Isometric {kind}_ id: {text!r}")
+        raise RowRejected(f"column {column!r} is not an Isometric {kind}_ id: {text!r}")
     return text[len(kind) + 1 :]
 
 
@@ -97,12 +94,12 @@ def cercarbono_issuances(rows: Sequence[RowValues]) -> list[list[Derived] | str]
             quantity = _whole(row, "issued_quantity")
             flag = row.get("is_buffer").casefold()
             if flag not in _FLAGS:
-                raise _Rejected(
+                raise RowRejected(
                     f"column 'is_buffer' is not true or false: {row.get('is_buffer')!r}"
                 )
             out.append([Derived(f"{serial} 1-{quantity}", buffer=_FLAGS[flag])])
-        except _Rejected as exc:
-            out.append(str(exc))
+        except RowRejected as exc:
+            out.append(exc.reason)
     return out
 
 
@@ -113,10 +110,10 @@ def cercarbono_retirements(rows: Sequence[RowValues]) -> list[list[Derived] | st
         try:
             first, last = _whole(row, "from"), _whole(row, "to")
             if first > last:
-                raise _Rejected(f"column 'from' = {first} is greater than column 'to' = {last}")
+                raise RowRejected(f"column 'from' = {first} is greater than column 'to' = {last}")
             out.append([Derived(f"{row.get('serial')} {first}-{last}")])
-        except _Rejected as exc:
-            out.append(str(exc))
+        except RowRejected as exc:
+            out.append(exc.reason)
     return out
 
 
@@ -128,13 +125,13 @@ def isometric_issuances(rows: Sequence[RowValues]) -> list[list[Derived] | str]:
         try:
             issuance = _isometric_id(row, "id", "iss")
             if issuance in seen:
-                raise _Rejected(
+                raise RowRejected(
                     f"issuance iss_{issuance} is listed twice (also data row {seen[issuance] + 1})"
                 )
             supplier = _kg(row, "supplier_credit_batch_size_total")
             buffer = _kg(row, "buffer_pool_credit_batch_size_total")
             if supplier + buffer == 0:
-                raise _Rejected("the issuance holds no kg (supplier and buffer pool are both 0)")
+                raise RowRejected("the issuance holds no kg (supplier and buffer pool are both 0)")
             seen[issuance] = index
             parts = []
             if supplier:
@@ -144,8 +141,8 @@ def isometric_issuances(rows: Sequence[RowValues]) -> list[list[Derived] | str]:
                     Derived(f"iss_{issuance}:{supplier + 1}-{supplier + buffer}", buffer=True)
                 )
             out.append(parts)
-        except _Rejected as exc:
-            out.append(str(exc))
+        except RowRejected as exc:
+            out.append(exc.reason)
     return out
 
 
@@ -153,11 +150,11 @@ def _purposes(row: RowValues) -> None:
     text = row.get("purposes")
     values = [v for v in re.split(r"[;,|\s]+", text) if v]
     if not values:
-        raise _Rejected("column 'purposes' is empty (Isometric requires at least one purpose)")
+        raise RowRejected("column 'purposes' is empty (Isometric requires at least one purpose)")
     for value in values:
         if value not in ISOMETRIC_PURPOSES:
             known = ", ".join(ISOMETRIC_PURPOSES)
-            raise _Rejected(
+            raise RowRejected(
                 f"unknown retirement purpose {value!r} in column 'purposes' (known: {known})"
             )
 
@@ -166,7 +163,7 @@ def _instant(row: RowValues) -> dt.date:
     text = row.get("retired_at")
     day = parse_date(text)
     if day is None:
-        raise _Rejected(f"retirement date column 'retired_at' is not a date: {text!r}")
+        raise RowRejected(f"retirement date column 'retired_at' is not a date: {text!r}")
     return day
 
 
@@ -181,20 +178,20 @@ def isometric_retirements(rows: Sequence[RowValues]) -> list[list[Derived] | str
             issuance = _isometric_id(row, "issuance_id", "iss")
             key = (retirement, issuance)
             if key in seen:
-                raise _Rejected(
+                raise RowRejected(
                     f"retirement ret_{retirement} of issuance iss_{issuance} is listed twice "
                     f"(also data row {seen[key] + 1})"
                 )
             kg = _kg(row, "credit_batch_size_total")
             if kg == 0:
-                raise _Rejected("the retirement holds no kg")
+                raise RowRejected("the retirement holds no kg")
             _instant(row)
             _purposes(row)
             seen[key] = index
             valid.append((row.get("retired_at"), retirement, index, issuance, kg))
             out.append([])
-        except _Rejected as exc:
-            out.append(str(exc))
+        except RowRejected as exc:
+            out.append(exc.reason)
     cursor: dict[str, int] = {}
     for _, _, index, issuance, kg in sorted(valid, key=_order):
         first = cursor.get(issuance, 1)

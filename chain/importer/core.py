@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,13 @@ from chain.artifacts import ledger_abi
 from chain.client import LedgerClient
 from chain.deployment import Deployment
 from chain.errors import ConfigurationError
-from chain.importer.keys import IssuerKeys, check_issuer, provision
+from chain.importer.keys import (
+    IssuerKeys,
+    buffer_of,
+    check_issuer,
+    provision,
+    provision_buffer,
+)
 from chain.importer.links import check_links, find_links
 from chain.importer.model import FileKind, RegistryBlock, RowRejection
 from chain.importer.plan import Custody, Planner
@@ -112,7 +118,10 @@ def import_exports(
     tell("indexing the ledger into the store")
     indexer.catch_up()
     reader = LedgerClient.for_deployment(w3, target.deployment)
-    custody, senders = _issuers(target, reader, registry, programs, abi, nonces, fees)
+    buffered = {r.program for r in rows if isinstance(r, RegistryBlock) and r.buffer}
+    custody, senders = _issuers(
+        target, reader, registry, programs, abi, nonces, fees, buffered=buffered
+    )
     indexer.catch_up()
     today = _chain_today(w3)
     plans = Planner(
@@ -132,7 +141,14 @@ def import_exports(
     files_info = [
         {"file": e.name, "kind": e.layout.kind.value, "rows": len(e.rows)} for e in exports
     ]
-    report = build_report(registry, files_info, plans, result, time.monotonic() - started)
+    units = {
+        program: reader.program_unit(c.program_id)
+        for program, c in custody.items()
+        if isinstance(c, Custody)
+    }
+    report = build_report(
+        registry, files_info, plans, result, time.monotonic() - started, units=units
+    )
     report.links = check_links(reader, find_links(home_program(registry), rows))
     if verify:
         report.verification = verify_import(target, exports)
@@ -148,7 +164,12 @@ def _issuers(
     abi: Sequence[dict[str, object]],
     nonces: NonceManager,
     fees: ImportFees,
+    *,
+    buffered: Collection[str] = (),
 ) -> tuple[dict[str, Custody | str], dict[str, TxSender]]:
+    """Each programme's custody, and a sender for each that has a key; a programme in
+    ``buffered`` (its export has buffer pool shares) also gets its buffer account: provisioned
+    on the local chain, read from the ledger with ``--rpc``."""
     custody: dict[str, Custody | str] = {}
     senders: dict[str, TxSender] = {}
     home = home_program(registry)
@@ -157,7 +178,12 @@ def _issuers(
         if admin is not None:
             account = target.keys.ensure(program)
             program_id = provision(admin, program, account.address)
-            custody[program] = Custody(program_id, account.address)
+            buffer = None
+            if program in buffered:
+                buffer = provision_buffer(
+                    admin, program_id, target.keys.ensure_buffer(program).address
+                )
+            custody[program] = Custody(program_id, account.address, buffer)
         else:
             found = target.keys.find(program)
             if found is None:
@@ -169,6 +195,8 @@ def _issuers(
             checked = check_issuer(reader, program, account.address)
             if isinstance(checked, str) and program == home:
                 raise ConfigurationError(checked)
+            if isinstance(checked, Custody) and program in buffered:
+                checked = replace(checked, buffer=buffer_of(reader, checked.program_id))
             custody[program] = checked
         senders[program] = TxSender(target.w3, account, abi, nonces=nonces, fees=fees)
     return custody, senders

@@ -39,8 +39,8 @@ gas allowance at the importer's 100 gwei fee cap)."""
 _LIGHT_SCRYPT = 2**14  # the empty password protects nothing; don't spend a second on it
 
 
-def keystore_path(data_dir: Path, program: str) -> Path:
-    return data_dir / "keystores" / f"issuer-{program}.json"
+def keystore_path(data_dir: Path, program: str, role: str = "issuer") -> Path:
+    return data_dir / "keystores" / f"{role}-{program}.json"
 
 
 def _password(local: bool) -> str:
@@ -108,6 +108,37 @@ class IssuerKeys:
                 f"{keystore_path(self.data_dir, program)}"
             )
         return create_keystore(keystore_path(self.data_dir, program), _password(True))
+
+    def ensure_buffer(self, program: str) -> LocalAccount:
+        """The key of the programme's buffer account on the local chain (``buffer-<P>.json``),
+        created if the folder has none: it receives the buffer share of issuances; the
+        programme admin reverses from it (it never needs to sign)."""
+        path = keystore_path(self.data_dir, program, "buffer")
+        if path.exists():
+            return load_keystore(path, _password(self.local))
+        return create_keystore(path, _password(True))
+
+
+def provision_buffer(admin: LedgerClient, program_id: int, account: str) -> str:
+    """On a chain the operator runs: make the programme's buffer account ``account`` (unless it
+    has one), allowlisted to receive credits. Returns the buffer account."""
+    buffer = admin.buffer_account(program_id)
+    if buffer is None:
+        admin.set_program_buffer(program_id, account)
+        buffer = account.lower()
+    if not admin.account_status(buffer).allowed:
+        admin.set_account(buffer)
+    return Web3.to_checksum_address(buffer)
+
+
+def buffer_of(client: LedgerClient, program_id: int) -> str | None:
+    """With ``--rpc``: the programme's buffer account if it can receive credits, else ``None``
+    (its buffer blocks are then rejected, naming why)."""
+    buffer = client.buffer_account(program_id)
+    if buffer is None:
+        return None
+    status = client.account_status(buffer)
+    return Web3.to_checksum_address(buffer) if status.allowed and not status.frozen else None
 
 
 def charges_gas(w3: Web3) -> bool:

@@ -104,18 +104,18 @@ class RowPlan:
 
 @dataclass(frozen=True)
 class Custody:
-    """A programme the import can act for: its id and its issuer (= custody) account."""
+    """A programme the import can act for: its id, its issuer (= custody) account, and its
+    buffer account (``setProgramBuffer``; ``None`` while the programme has none)."""
 
     program_id: int
     address: str
+    buffer: str | None = None
 
 
-BUFFER_NOTE = (
-    "buffer pool share of the issuance: held in the programme's issuer (custody) account, "
-    "as the registry's buffer pool holds it"
-)
+BUFFER_NOTE = "buffer pool share of the issuance: bridged to the programme's buffer account"
 """The report's note on a buffer block (Isometric's buffer pool share, Cercarbono's
-``is_buffer`` serial): bridged like any block, into the issuer's custody account."""
+``is_buffer`` serial): bridged as its own batch to the programme's buffer account, where a
+reversal (``reverseFromBuffer``) cancels from."""
 
 PURPOSE_LABEL = {Purpose.CORSIA: Label.CORSIA_ELIGIBLE, Purpose.ARTICLE6: Label.ARTICLE6_AUTHORISED}
 
@@ -266,8 +266,17 @@ class Planner:
                 )
             plan.ops.append(ProjectOp(block.program, custody.program_id, block.project))
             self.view.note_project(key)
+        recipient = custody.address
+        if block.buffer:
+            if custody.buffer is None:
+                raise RowRejected(
+                    f"the row is the buffer pool share of an issuance, but programme "
+                    f"{block.program} has no buffer account: its programme admin sets one "
+                    f"(carbon-ledger programme buffer {block.program} ADDRESS)"
+                )
+            recipient = custody.buffer
         model = self.view.plan_batch(
-            custody.program_id, block.namespace, first, last, block.labels, custody.address
+            custody.program_id, block.namespace, first, last, block.labels, recipient
         )
         issuance = Issuance(
             program_id=custody.program_id,
@@ -275,7 +284,7 @@ class Planner:
             namespace=block.namespace,
             first_serial=first,
             last_serial=last,
-            recipient=custody.address,
+            recipient=recipient,
             vintage_start=block.vintage_start,
             vintage_end=block.vintage_end,
             labels=block.labels,

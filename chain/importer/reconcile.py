@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +35,7 @@ from chain.importer.readers import ExportFile, read_export
 from chain.importer.report import TONNES_KEYS, segments
 from chain.importer.state import LedgerView
 from chain.store import schema as s
+from chain.units import TONNE, Unit, tonnes_text
 
 if TYPE_CHECKING:
     from web3 import Web3
@@ -81,8 +83,11 @@ class ChainSerials:
         self.engine = engine
         self.view = LedgerView(engine)
         with engine.connect() as conn:
-            rows = conn.execute(sa.select(s.programs.c.code, s.programs.c.id))
-            self.programs = {str(code): int(pid) for code, pid in rows}
+            rows = conn.execute(
+                sa.select(s.programs.c.code, s.programs.c.id, s.programs.c.unit_grams)
+            ).all()
+            self.programs = {str(code): int(pid) for code, pid, _ in rows}
+            self.units = {str(code): Unit(int(grams)) for code, _, grams in rows}
         self._mirrored: dict[int, list[tuple[int, int]]] = {}
 
     def tally(self, program: str, namespace: str, first: int, last: int) -> Tally:
@@ -144,8 +149,11 @@ class Reconciliation:
     unreadable: list[tuple[int, str]]
     not_compared: list[tuple[int, str]]
     file_tonnes: dict[str, int]
+    """Serials per status the file gives (tonnes where the programme counts tonnes)."""
     chain_tonnes: dict[str, int]
     totals_match: bool
+    file_tonnes_exact: dict[str, Decimal] = field(default_factory=dict)
+    """``file_tonnes`` in exact tonnes (each programme's unit, ``chain.units``)."""
 
     @property
     def discrepancies(self) -> list[tuple[int, str]]:
@@ -170,6 +178,7 @@ class Reconciliation:
             "rows_not_compared": len(self.not_compared),
             "discrepancies": [{"row": row, "message": m} for row, m in self.discrepancies],
             "file_tonnes": self.file_tonnes,
+            "file_tonnes_exact": {k: tonnes_text(v) for k, v in self.file_tonnes_exact.items()},
             "chain_tonnes": self.chain_tonnes,
             "totals_match": self.totals_match,
         }
@@ -219,7 +228,7 @@ def reconcile_export(engine: Engine, export: ExportFile) -> Reconciliation:
                 notes=notes,
             )
         )
-    file_tonnes, chain_tonnes, match = _totals(chain, export.blocks)
+    file_tonnes, chain_tonnes, match, exact = _totals(chain, export.blocks)
     unreadable: list[tuple[int, str]] = []
     not_compared: list[tuple[int, str]] = []
     for r in export.rejections:
@@ -233,6 +242,7 @@ def reconcile_export(engine: Engine, export: ExportFile) -> Reconciliation:
         unreadable=unreadable,
         not_compared=not_compared,
         file_tonnes=file_tonnes,
+        file_tonnes_exact=exact,
         chain_tonnes=chain_tonnes,
         totals_match=match,
     )
@@ -274,8 +284,9 @@ def _undescribed(chain: ChainSerials, export: ExportFile) -> dict[int, list[str]
 
 def _totals(
     chain: ChainSerials, blocks: Iterable[RegistryBlock]
-) -> tuple[dict[str, int], dict[str, int], bool]:
+) -> tuple[dict[str, int], dict[str, int], bool, dict[str, Decimal]]:
     file_tonnes = {"bridged": 0, "held": 0, "retired": 0, "cancelled": 0}
+    exact = dict.fromkeys(file_tonnes, Decimal(0))
     on_chain = Tally()
     match = True
     spans = [(b.program, b.namespace, b.first, b.last, b.status) for b in blocks]
@@ -283,6 +294,9 @@ def _totals(
         size = last - first + 1
         file_tonnes["bridged"] += size
         file_tonnes[TONNES_KEYS[status]] += size
+        tonnes = chain.units.get(program, TONNE).tonnes(size)
+        exact["bridged"] += tonnes
+        exact[TONNES_KEYS[status]] += tonnes
         tally = chain.tally(program, namespace, first, last)
         on_chain.add(tally)
         if tally.bridged != size:
@@ -291,7 +305,7 @@ def _totals(
             match = False
         if status is BlockStatus.CANCELLED and tally.cancelled != size:
             match = False
-    return file_tonnes, on_chain.as_json(), match
+    return file_tonnes, on_chain.as_json(), match, exact
 
 
 def reconcile(

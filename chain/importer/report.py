@@ -6,18 +6,25 @@ split by the status the files give them (``held``: issued and live at the regist
 ``retired``; ``cancelled``). A serial two rows describe (a Gold Standard issuance block and a
 retirement inside it) counts once, with the later status (cancelled, then retired, then issued).
 Rejected rows count in no tonnage.
+
+One serial is one unit of its programme (``chain.units``): ``tonnes`` counts serials (as it
+always has: tonnes for every programme that counts tonnes, kilograms for Isometric), and
+``tonnes_exact`` states the same in exact tonnes (decimal strings in JSON, ``"172.013"``), as
+does each outcome's ``tonnes`` and every line a person reads.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from chain.importer.links import FoundLink
 from chain.importer.model import BlockStatus, RegistryBlock
 from chain.importer.plan import Outcome, RowPlan
 from chain.importer.run import RunResult
+from chain.units import TONNE, Unit, tonnes_text
 
 _RANK = {BlockStatus.ISSUED: 0, BlockStatus.RETIRED: 1, BlockStatus.CANCELLED: 2}
 TONNES_KEYS = {
@@ -34,6 +41,9 @@ class RowOutcome:
     serial: str
     status: Outcome
     quantity: int | None = None
+    """Serials of the row (units of its programme)."""
+    tonnes: Decimal | None = None
+    """``quantity`` in exact tonnes."""
     registry_status: str | None = None
     program: str | None = None
     namespace: str | None = None
@@ -47,6 +57,7 @@ class RowOutcome:
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["status"] = self.status.value
+        data["tonnes"] = None if self.tonnes is None else tonnes_text(self.tonnes)
         return {k: v for k, v in data.items() if v not in (None, "", [])}
 
 
@@ -77,13 +88,21 @@ def segments(
     return out
 
 
-def tonnes_of(blocks: Iterable[RegistryBlock]) -> dict[str, int]:
+def tonnes_of(
+    blocks: Iterable[RegistryBlock], units: Mapping[str, Unit] | None = None
+) -> tuple[dict[str, int], dict[str, Decimal]]:
+    """Serials per status, and the same in exact tonnes (each programme's serials times its
+    unit in ``units``; a tonne for a programme not named)."""
     totals = {"bridged": 0, "held": 0, "retired": 0, "cancelled": 0}
+    exact = dict.fromkeys(totals, Decimal(0))
     spans = ((b.program, b.namespace, b.first, b.last, b.status) for b in blocks)
-    for _, _, first, last, status in segments(spans):
-        totals["bridged"] += last - first + 1
-        totals[TONNES_KEYS[status]] += last - first + 1
-    return totals
+    for program, _, first, last, status in segments(spans):
+        count = last - first + 1
+        tonnes = (units or {}).get(program, TONNE).tonnes(count)
+        for key in ("bridged", TONNES_KEYS[status]):
+            totals[key] += count
+            exact[key] += tonnes
+    return totals, exact
 
 
 @dataclass
@@ -92,12 +111,20 @@ class ImportReport:
     files: list[dict[str, Any]]
     outcomes: list[RowOutcome]
     tonnes: dict[str, int]
+    """Serials per status (tonnes where the programme counts tonnes: the module docstring)."""
     transactions: int
     gas: dict[str, int]
     seconds: float
     verification: dict[str, Any] | None = None
     links: list[FoundLink] = field(default_factory=list)
     """Project links the export shows (``chain.importer.links``), checked on the ledger."""
+    tonnes_exact: dict[str, Decimal] = field(default_factory=dict)
+    """``tonnes`` in exact tonnes, whatever each programme's unit (when not given: ``tonnes``
+    read as whole tonnes)."""
+
+    def __post_init__(self) -> None:
+        if not self.tonnes_exact:
+            self.tonnes_exact = {k: Decimal(v) for k, v in self.tonnes.items()}
 
     @property
     def rows_total(self) -> int:
@@ -129,6 +156,7 @@ class ImportReport:
             ],
             "rows": self.counts(),
             "tonnes": self.tonnes,
+            "tonnes_exact": {k: tonnes_text(v) for k, v in self.tonnes_exact.items()},
             "transactions": self.transactions,
             "gas_used": self.gas,
             "seconds": round(self.seconds, 3),
@@ -140,7 +168,7 @@ class ImportReport:
     def lines(self) -> list[str]:
         out = []
         for o in self.outcomes:
-            size = f"{o.quantity:,} t" if o.quantity is not None else "-"
+            size = f"{tonnes_text(o.tonnes, grouped=True)} t" if o.tonnes is not None else "-"
             where = f" batch {', '.join(map(str, o.batches))}" if o.batches else ""
             out.append(
                 f"{o.file}:{o.row}  {o.serial or '(no serial)'}  {size}  {o.status.value}{where}"
@@ -154,10 +182,10 @@ class ImportReport:
             f"{self.rows_total} rows: "
             + ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in counts.items())
         )
-        t = self.tonnes
+        t = {k: tonnes_text(v, grouped=True) for k, v in self.tonnes_exact.items()}
         out.append(
-            f"tonnes: {t['bridged']:,} on the ledger (held {t['held']:,}, retired "
-            f"{t['retired']:,}, cancelled {t['cancelled']:,})"
+            f"tonnes: {t['bridged']} on the ledger (held {t['held']}, retired "
+            f"{t['retired']}, cancelled {t['cancelled']})"
         )
         gas = sum(self.gas.values())
         out.append(f"{self.transactions} transactions, {gas:,} gas, {self.seconds:.1f} s")
@@ -172,7 +200,11 @@ def build_report(
     plans: Sequence[RowPlan],
     result: RunResult,
     seconds: float,
+    units: Mapping[str, Unit] | None = None,
 ) -> ImportReport:
+    """The report of ``plans`` run as ``result``; ``units`` gives each programme's unit (code
+    → ``Unit``; a tonne for any not named), so every figure states tonnes exactly."""
+    unit_of = units or {}
     outcomes = []
     accepted: list[RegistryBlock] = []
     for plan in plans:
@@ -190,6 +222,7 @@ def build_report(
                 serial=plan.serial,
                 status=status,
                 quantity=block.quantity if block else None,
+                tonnes=unit_of.get(block.program, TONNE).tonnes(block.quantity) if block else None,
                 registry_status=block.status.value if block else None,
                 program=block.program if block else None,
                 namespace=block.namespace if block else None,
@@ -201,11 +234,13 @@ def build_report(
                 transactions=result.row_txs.get(plan.index, []),
             )
         )
+    tonnes, exact = tonnes_of(accepted, unit_of)
     return ImportReport(
         registry=registry,
         files=files,
         outcomes=outcomes,
-        tonnes=tonnes_of(accepted),
+        tonnes=tonnes,
+        tonnes_exact=exact,
         transactions=result.transactions,
         gas=dict(sorted(result.gas.items())),
         seconds=seconds,

@@ -14,7 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from chain.store import schema as s
@@ -28,6 +28,17 @@ EVENT_COLUMNS = tuple(c.name for c in s.events.columns)
 _RANGE_COLUMNS = tuple(c.name for c in s.serial_ranges.columns)
 """The order of a ``serial_ranges`` row tuple, as ``_moved`` writes them."""
 assert _RANGE_COLUMNS == ("batch_id", "first_serial", "last_serial", "holder", "state", "seq")
+
+
+def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT … ON CONFLICT (primary key) DO UPDATE, for SQLite and PostgreSQL alike."""
+    if not rows:
+        return
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    keys = [c.name for c in table.primary_key.columns]
+    stmt = dialect.insert(table)
+    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
+    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), list(rows))
 
 
 class SqliteBulk:

@@ -15,9 +15,12 @@ from sqlalchemy.engine import Connection
 
 from chain.audit import genesis, predecessor_head, split_topics
 from chain.domain import RangeState
+from chain.events import LedgerEvent
+from chain.indexer._pools import POOL_EVENTS, PoolMirror, PoolRows, write_pool_rows
 from chain.indexer.writer import upsert
 from chain.replay import BatchHoldings
 from chain.store import schema as s
+from chain.units import GRAMS_PER_TONNE, Unit
 
 
 def rollback_to(conn: Connection, block: int, block_hash: str) -> int:
@@ -35,6 +38,12 @@ def rollback_to(conn: Connection, block: int, block_hash: str) -> int:
     touched_accounts = set(
         conn.execute(sa.select(s.accounts.c.address).where(s.accounts.c.seq > kept_seq)).scalars()
     )
+    touched_pools = {
+        int(f["poolId"])
+        for f in conn.execute(
+            sa.select(ev.c.fields).where(above, ev.c.name.in_(sorted(POOL_EVENTS)))
+        ).scalars()
+    }
     touched_roles = {
         (str(f["role"]), str(f["account"]))
         for f in conn.execute(
@@ -44,6 +53,12 @@ def rollback_to(conn: Connection, block: int, block_hash: str) -> int:
 
     for table in (s.retirements, s.detokenisations, s.cancellations):
         conn.execute(table.delete().where(table.c.block_number > block))
+    for table in (s.pool_unit_moves, s.pool_serial_moves):
+        conn.execute(table.delete().where(table.c.seq > kept_seq))
+    if touched_pools:
+        for table in (s.pool_approvals, s.pool_balances, s.pool_list_entries):
+            conn.execute(table.delete().where(table.c.pool_id.in_(touched_pools)))
+        conn.execute(s.pools.delete().where(s.pools.c.id.in_(touched_pools)))
     if touched_batches:
         conn.execute(
             s.serial_ranges.delete().where(s.serial_ranges.c.batch_id.in_(touched_batches))
@@ -61,6 +76,9 @@ def rollback_to(conn: Connection, block: int, block_hash: str) -> int:
         _rebuild_account(conn, address)
     for role, account in touched_roles:
         _rebuild_role(conn, role, account)
+    if touched_pools:
+        _rebuild_pools(conn, touched_pools)
+    _rebuild_programmes(conn)
 
     head = conn.execute(sa.select(ev.c.audit_head).where(ev.c.seq == kept_seq)).scalar_one_or_none()
     if head is None:  # rolled back to before the first event: the ledger's genesis head
@@ -127,6 +145,41 @@ def _rebuild_batch(conn: Connection, batch_id: int) -> None:
             for r in holdings.ranges
         ],
     )
+
+
+def _rebuild_pools(conn: Connection, pools: set[int]) -> None:
+    """The pool rows of ``pools`` from the events that remain (their activity rows below the
+    ancestor stay as they are)."""
+    mirror, rows = PoolMirror(activity=False), PoolRows()
+    ev = s.events
+    names = sorted(POOL_EVENTS)
+    for seq, name, block_number, tx_hash, f in conn.execute(
+        sa.select(ev.c.seq, ev.c.name, ev.c.block_number, ev.c.tx_hash, ev.c.fields)
+        .where(ev.c.name.in_(names))
+        .order_by(ev.c.seq)
+    ):
+        if int(f["poolId"]) in pools:
+            event = LedgerEvent(name, seq, block_number, "", tx_hash, 0, 0, dict(f), (), b"")
+            mirror.apply(conn, rows, event)
+    write_pool_rows(conn, rows)
+
+
+def _rebuild_programmes(conn: Connection) -> None:
+    """Each remaining programme's unit and buffer account, from the events that remain."""
+    settings: dict[int, dict[str, Any]] = {}
+    for name, f in conn.execute(
+        sa.select(s.events.c.name, s.events.c.fields)
+        .where(s.events.c.name.in_(("ProgramUnitSet", "ProgramBufferSet")))
+        .order_by(s.events.c.seq)
+    ):
+        values = settings.setdefault(int(f["programId"]), {})
+        if name == "ProgramUnitSet":
+            values["unit_grams"] = Unit.from_chain(int(f["unitGrams"])).grams
+        else:
+            values["buffer_account"] = None if int(f["account"], 16) == 0 else f["account"]
+    conn.execute(s.programs.update().values(unit_grams=GRAMS_PER_TONNE, buffer_account=None))
+    for program_id, values in settings.items():
+        conn.execute(s.programs.update().where(s.programs.c.id == program_id).values(values))
 
 
 def _rebuild_account(conn: Connection, address: str) -> None:

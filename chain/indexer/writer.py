@@ -17,18 +17,17 @@ while the database writes this one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from chain.domain import HoldingRange, LinkStep, RangeState
 from chain.errors import IndexerError, ReplayViolation, SequenceGap
 from chain.events import LedgerEvent
-from chain.indexer._bulk import PostgresBulk, SqliteBulk
+from chain.indexer._bulk import PostgresBulk, SqliteBulk, upsert
 from chain.indexer._fields_json import (
     MAX_SQL_INT,
     JsonTemplate,
@@ -36,8 +35,10 @@ from chain.indexer._fields_json import (
     fields_json,
     json_template,
 )
+from chain.indexer._pools import POOL_EVENTS, PoolMirror, PoolRows, write_pool_rows
 from chain.replay import BatchHoldings
 from chain.store import schema as s
+from chain.units import GRAMS_PER_TONNE, Unit
 
 __all__ = [
     "AuditPosition",
@@ -65,17 +66,6 @@ def _serial(value: Any, what: str) -> int:
     if number > MAX_SQL_INT:
         raise IndexerError(f"{what} {number} is beyond what the store can hold (2^63 - 1)")
     return number
-
-
-def upsert(conn: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT … ON CONFLICT (primary key) DO UPDATE, for SQLite and PostgreSQL alike."""
-    if not rows:
-        return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    keys = [c.name for c in table.primary_key.columns]
-    stmt = dialect.insert(table)
-    updates = {c.name: stmt.excluded[c.name] for c in table.columns if c.name not in keys}
-    conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=updates), list(rows))
 
 
 try:  # safe-pysha3 (from eth-tester[py-evm]) hashes 3x faster than eth_hash's pycryptodome
@@ -112,7 +102,9 @@ class _Chunk:
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     roles_granted: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     roles_revoked: set[tuple[str, str]] = field(default_factory=set)
+    program_updates: dict[int, dict[str, Any]] = field(default_factory=dict)
     paused: bool | None = None
+    pools: PoolRows = field(default_factory=PoolRows)
 
     def insert(self, table: sa.Table, row: dict[str, Any]) -> None:
         self.inserts.setdefault(table.name, []).append(row)
@@ -134,11 +126,13 @@ class StoreWriter:
     def __init__(self) -> None:
         self._holdings: dict[int, BatchHoldings] = {}
         self._totals: dict[int, dict[str, int]] = {}
+        self._pools = PoolMirror()
 
     def forget(self) -> None:
         """Drop the cache (after a rollback: the database is the truth again)."""
         self._holdings.clear()
         self._totals.clear()
+        self._pools.forget()
 
     def apply(
         self, conn: Connection, events: Iterable[LedgerEvent], position: AuditPosition
@@ -163,6 +157,7 @@ class StoreWriter:
         seq, head = position.seq, position.head
         rows = chunk.events
         derive, moved = self._derive, self._moved
+        pool_serials = self._pools.serials_moved
         templates: dict[bytes, JsonTemplate | None] = {}
         for event in events:
             if event.seq != seq + 1:
@@ -179,6 +174,7 @@ class StoreWriter:
             head = _fold(head, joined, event.data)
             if event.name == "SerialsMoved":  # two events in three: straight to their rows
                 moved(conn, chunk, event, f)
+                pool_serials(conn, chunk.pools, event)
                 batch_id = f["batchId"]
             else:
                 derive(conn, chunk, event)
@@ -212,10 +208,27 @@ class StoreWriter:
         """The rows of any event but ``SerialsMoved``, which ``prepare`` hands to ``_moved``."""
         f = e.fields
         where = {"seq": e.seq, "block_number": e.block_number, "tx_hash": e.tx_hash}
+        if e.name in POOL_EVENTS:
+            self._pools.apply(conn, chunk.pools, e)
+            return
         match e.name:
             case "ProgramRegistered":
                 chunk.insert(
-                    s.programs, {"id": f["programId"], "code": _code(f["code"]), "seq": e.seq}
+                    s.programs,
+                    {
+                        "id": f["programId"],
+                        "code": _code(f["code"]),
+                        "seq": e.seq,
+                        "unit_grams": GRAMS_PER_TONNE,
+                        "buffer_account": None,
+                    },
+                )
+            case "ProgramUnitSet":
+                unit = Unit.from_chain(int(f["unitGrams"]))
+                chunk.program_updates.setdefault(f["programId"], {})["unit_grams"] = unit.grams
+            case "ProgramBufferSet":
+                chunk.program_updates.setdefault(f["programId"], {})["buffer_account"] = (
+                    None if int(f["account"], 16) == 0 else f["account"]
                 )
             case "ProjectRegistered":
                 p = f["project"]
@@ -296,8 +309,35 @@ class StoreWriter:
                     )
                 else:
                     chunk.insert(
-                        s.cancellations, {**row, "reason": f["reason"], "actor": f["actor"]}
+                        s.cancellations,
+                        {
+                            **row,
+                            "reason": f["reason"],
+                            "actor": f["actor"],
+                            "reversed_batch_id": None,
+                        },
                     )
+            case "BufferReversed":
+                first, last = (
+                    _serial(f["firstSerial"], "serial"),
+                    _serial(f["lastSerial"], "serial"),
+                )
+                chunk.insert(
+                    s.cancellations,
+                    {
+                        "seq": e.seq,
+                        "batch_id": f["batchId"],
+                        "holder": f["holder"],
+                        "first_serial": first,
+                        "last_serial": last,
+                        "quantity": last - first + 1,
+                        "block_number": e.block_number,
+                        "tx_hash": e.tx_hash,
+                        "reason": f["reason"],
+                        "actor": f["actor"],
+                        "reversed_batch_id": f["reversedBatchId"],
+                    },
+                )
             case "LabelsUpdated":
                 chunk.batch_updates.setdefault(f["batchId"], {})["labels"] = f["labels"]
             case "BatchFreezeChanged":
@@ -428,6 +468,8 @@ class StoreWriter:
         bulk = PostgresBulk(conn) if conn.dialect.name == "postgresql" else SqliteBulk(conn)
         for table in (s.programs, s.projects, s.project_links, s.batches):
             bulk.insert(table, chunk.inserts.get(table.name))
+        for program_id, values in chunk.program_updates.items():
+            conn.execute(s.programs.update().where(s.programs.c.id == program_id).values(values))
         by_columns: dict[tuple[str, ...], list[tuple[Any, ...]]] = {}
         for batch_id, values in chunk.batch_updates.items():
             columns = tuple(sorted(values))
@@ -451,5 +493,7 @@ class StoreWriter:
                 ),
                 [{"r": r, "a": a} for r, a in chunk.roles_revoked],
             )
+        if chunk.pools:
+            write_pool_rows(conn, chunk.pools)
         if chunk.events:
             bulk.insert_events(chunk.events)

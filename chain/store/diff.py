@@ -27,6 +27,12 @@ COMPARED_TABLES = (
     s.cancellations,
     s.accounts,
     s.roles,
+    s.pools,
+    s.pool_list_entries,
+    s.pool_balances,
+    s.pool_approvals,
+    s.pool_unit_moves,
+    s.pool_serial_moves,
     s.events,
 )
 

@@ -26,9 +26,10 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
-SCHEMA_VERSION = "0005"
+SCHEMA_VERSION = "0009"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -112,12 +113,16 @@ events = Table(
     Index(None, "batch_id", "seq"),
 )
 
+# A programme with its unit (``chain.units``: grams per serial, 1,000,000 for a tonne, from
+# ``ProgramUnitSet``) and its buffer account (``ProgramBufferSet``; NULL while none is set).
 programs = Table(
     "programs",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("code", String(32), nullable=False, unique=True),
     Column("seq", BigInteger, nullable=False),
+    Column("unit_grams", BigInteger, nullable=False, server_default=text("1000000")),
+    Column("buffer_account", ADDRESS, nullable=True),
 )
 
 projects = Table(
@@ -252,7 +257,11 @@ cancellations = Table(
     Column("actor", ADDRESS, nullable=False),
     Column("block_number", BigInteger, nullable=False),
     Column("tx_hash", HASH, nullable=False),
+    # A buffer reversal (``BufferReversed``): the batch whose credits were reversed, which
+    # these buffer credits make good; NULL for an ordinary cancellation (``CreditsCancelled``).
+    Column("reversed_batch_id", BigInteger, nullable=True),
     Index(None, "batch_id"),
+    Index(None, "reversed_batch_id"),
 )
 
 accounts = Table(
@@ -272,7 +281,121 @@ roles = Table(
     Column("seq", BigInteger, nullable=False),  # the grant
 )
 
+# ---------------------------------------------------------------- pools (migration 0008)
+
+# Pools (``PoolCreated``), their rules as last tightened (``PoolRulesTightened``) and their
+# unit supply (maintained from ``PoolUnitsMoved``: minted on deposit, burnt on redeem and
+# retire). ``token`` is the pool's ERC-20 and its ledger account: the pooled serial ranges are
+# the Held ``serial_ranges`` whose holder it is. ``programmes`` is the rules' uint256 bitmap of
+# admitted programme ids as 0x + 64 hex digits (it does not fit a 64-bit column).
+pools = Table(
+    "pools",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),  # uint32
+    Column("token", ADDRESS, nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("symbol", Text, nullable=False),
+    Column("programmes", HASH, nullable=False),
+    Column("vintage_from", BigInteger, nullable=False),
+    Column("vintage_to", BigInteger, nullable=False),
+    Column("labels_required", Integer, nullable=False),
+    Column("country_mode", SmallInteger, nullable=False),
+    Column("type_mode", SmallInteger, nullable=False),
+    Column("methodology_mode", SmallInteger, nullable=False),
+    Column("supply", BigInteger, nullable=False),
+    Column("rules_seq", BigInteger, nullable=False),  # PoolCreated or the last tightening
+    Column("actor", ADDRESS, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+)
+
+# The values of a pool's rule lists (kind 0 country, 1 project type, 2 methodology), keyed
+# by the value's tag as the contract keys it (0x + the first 8 bytes of keccak256 of its
+# UTF-8): text never sorts alike in SQLite and PostgreSQL, a hex tag does. ``listed`` false:
+# removed from a mode-1 (only listed) list.
+pool_list_entries = Table(
+    "pool_list_entries",
+    metadata,
+    Column("pool_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", SmallInteger, primary_key=True, autoincrement=False),
+    Column("tag", String(18), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("listed", Boolean, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+# Unit balances (a row per non-zero balance) and allowances (a row per non-zero allowance,
+# as decimal text: an ERC-20 allowance is any uint256, commonly 2^256 - 1).
+pool_balances = Table(
+    "pool_balances",
+    metadata,
+    Column("pool_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("account", ADDRESS, primary_key=True),
+    Column("units", BigInteger, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Index(None, "account", "pool_id"),
+)
+
+pool_approvals = Table(
+    "pool_approvals",
+    metadata,
+    Column("pool_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("owner", ADDRESS, primary_key=True),
+    Column("spender", ADDRESS, primary_key=True),
+    Column("amount", String(78), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+)
+
+# Every ``PoolUnitsMoved``: ``kind`` deposit (minted), redeem or retire (burnt; which one the
+# serials moved just before in the same transaction say) or transfer.
+pool_unit_moves = Table(
+    "pool_unit_moves",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("pool_id", BigInteger, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("from_account", ADDRESS, nullable=False),
+    Column("to_account", ADDRESS, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("actor", ADDRESS, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+    Index(None, "pool_id", "seq"),
+)
+
+# Every ``SerialsMoved`` into or out of a pool's token address, with its exact serials:
+# ``kind`` deposit (into the pool), redeem (out, Held) or retire (out, Retired);
+# ``account`` the depositor, redeemer or retirer.
+pool_serial_moves = Table(
+    "pool_serial_moves",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("pool_id", BigInteger, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("account", ADDRESS, nullable=False),
+    Column("batch_id", BigInteger, nullable=False),
+    Column("first_serial", BigInteger, nullable=False),
+    Column("last_serial", BigInteger, nullable=False),
+    Column("quantity", BigInteger, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+    Index(None, "pool_id", "seq"),
+    Index(None, "account", "seq"),
+)
+
+POOL_TABLES = (
+    pool_serial_moves,
+    pool_unit_moves,
+    pool_approvals,
+    pool_balances,
+    pool_list_entries,
+    pools,
+)
+"""The pool tables (migration 0008), children before parents."""
+
 DERIVED_TABLES = (
+    *POOL_TABLES,
     roles,
     accounts,
     cancellations,

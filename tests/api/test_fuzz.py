@@ -30,6 +30,10 @@ OPERATIONS = [
     ("POST", "/v1/cancellations", "program_admin", 20),
     ("PUT", "/v1/batches/{batch_id}/frozen", "compliance", 20),
     ("PUT", "/v1/batches/{batch_id}/labels", "program_admin", 20),
+    ("POST", "/v1/pools/{id}/deposits", "holder", 20),
+    ("POST", "/v1/pools/{id}/redemptions", "holder", 20),
+    ("POST", "/v1/pools/{id}/retirements", "holder", 20),
+    ("POST", "/v1/pools/{id}/transfers", "holder", 20),
     ("GET", "/v1/requests/{request_id}", "auditor", 20),
 ]
 

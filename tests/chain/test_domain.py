@@ -88,3 +88,46 @@ def test_names_of_states_labels_and_purposes() -> None:
     ]
     assert label_names(0) == []
     assert [purpose_name(p) for p in Purpose] == ["voluntary", "corsia", "article6", "compliance"]
+
+
+# ---------------------------------------------------------------- pools
+
+
+@pytest.mark.parametrize("program_id", [0, 256, -1])
+def test_pool_rules_refuse_a_programme_id_outside_the_bitmap(program_id: int) -> None:
+    rules = domain.PoolRules(frozenset({1, program_id}))
+    with pytest.raises(ValueError, match=f"programme id {program_id} cannot be pooled"):
+        rules.as_abi()
+
+
+def test_pool_rules_round_trip_through_the_abi() -> None:
+    rules = domain.PoolRules(
+        frozenset({1, 2, 255}),
+        vintage_from=dt.date(2016, 1, 1),
+        vintage_to=None,
+        labels_required=Label.CCP_APPROVED | Label.CORSIA_ELIGIBLE,
+        country_mode=domain.PoolMode.ONLY,
+        methodology_mode=domain.PoolMode.EXCEPT,
+    )
+    raw = rules.as_abi()
+    assert raw[0] == (1 << 1) | (1 << 2) | (1 << 255)
+    assert raw[1:] == (20160101, 0, 3, 1, 0, 2)
+    assert domain.PoolRules.from_abi(raw) == rules
+
+
+def test_pool_key_sorts_by_vintage_then_batch_then_serial() -> None:
+    keys = [
+        domain.pool_key(dt.date(2017, 12, 31), 9, 5),
+        domain.pool_key(dt.date(2018, 1, 1), 2, 900),
+        domain.pool_key(dt.date(2018, 1, 1), 3, 1),
+        domain.pool_key(dt.date(2018, 1, 1), 3, 2),
+    ]
+    assert keys == sorted(keys)
+    assert domain.pool_key(dt.date(2018, 1, 1), 3, 2) >> 64 & (2**64 - 1) == 3
+
+
+def test_text_tag_is_the_first_eight_bytes_of_the_keccak() -> None:
+    from eth_utils.crypto import keccak
+
+    assert domain.text_tag("ET") == keccak(b"ET")[:8]
+    assert len(domain.text_tag("")) == 8

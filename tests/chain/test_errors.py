@@ -244,3 +244,26 @@ def test_no_answer_is_retryable_and_names_the_method() -> None:
     found = e.no_answer("eth_blockNumber", requests.exceptions.ConnectionError("refused"))
     assert isinstance(found, e.NodeUnavailable) and found.retryable
     assert str(found) == "eth_blockNumber failed: refused"
+
+
+def test_pool_rule_codes_match_the_contracts_and_read_in_words() -> None:
+    import re
+    from pathlib import Path
+
+    source = (Path(__file__).resolve().parents[2] / "contracts/CreditTypes.sol").read_text()
+    library = source[source.index("library PoolRule {") :]
+    library = library[: library.index("\n}")]
+    codes = {
+        name.lower(): int(value)
+        for name, value in re.findall(r"uint8 internal constant (\w+) = (\d+);", library)
+    }
+    assert {name: code for code, (name, _words) in e.POOL_RULES.items()} == codes
+    refused = e.PoolIneligible("PoolIneligible", {"poolId": 1, "batchId": 7, "rule": 2})
+    assert str(refused).endswith(
+        "batch 7 is not eligible for pool 1: its vintage starts before the pool's window"
+    )
+    refused.detail = "vintage 2015-01-01 is before the pool's window 2016-01-01"
+    assert str(refused).endswith("(vintage 2015-01-01 is before the pool's window 2016-01-01)")
+    widened = e.PoolRulesWidened("PoolRulesWidened", {"poolId": 3, "rule": 4})
+    assert "the new labels rule would admit batches pool 3 refuses" in str(widened)
+    assert e.pool_rule_name(42) == "rule 42"

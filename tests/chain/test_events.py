@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Mapping
 from typing import Any
@@ -12,7 +13,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 
 from chain.artifacts import ledger_abi
-from chain.domain import Label, Project, RetirementRequest
+from chain.domain import Label, PoolKind, PoolMode, PoolRules, Project, RetirementRequest
 from chain.events import LedgerEvent, decode_log, decode_logs, event_specs, events_named, topic0
 from tests.conftest import VCS_NAMESPACE, Ledger
 
@@ -59,6 +60,19 @@ def _every_event(ledger: Ledger) -> list[Any]:
     admin.recover(ledger.bob.account, ledger.carol.account, [(1, 1101), (right.batch_id, 7001)])
     admin.set_account(ledger.bob.account, allowed=True, frozen=False)
     alice.use_nonce()
+    # Pools: a programme's unit, a pool with a list, tightened, a deposit, units moved and
+    # approved through the pool's token, a redemption.
+    kg = admin.register_program("KG")
+    admin.set_program_unit(kg, 1000)
+    admin.grant_role(admin.role("POOL_ADMIN_ROLE"), admin.account)
+    rules = PoolRules(frozenset({ledger.vcs}), country_mode=PoolMode.EXCEPT)
+    pool_id, _token = admin.create_pool("Nature", "NAT", rules, countries=["CN"])
+    admin.tighten_pool(pool_id, dataclasses.replace(rules, labels_required=Label.CORSIA_ELIGIBLE))
+    admin.list_pool(pool_id, PoolKind.COUNTRY, ["BR"])
+    alice.pool_deposit(pool_id, 1, 1031, 1040)
+    alice.pool_transfer(pool_id, ledger.carol.account, 2)
+    alice.sender.transact(alice.pool_token(pool_id).functions.approve(ledger.carol.account, 1))
+    alice.pool_redeem(pool_id, 3)
     # CDM-style link: GS's project ⇄ VCS's (the admin administers both programmes here).
     gs_key = ledger.gs_issuer.register_project(ledger.gs, GS_PROJECT)
     admin.propose_project_link(gs_key, ledger.project_key)

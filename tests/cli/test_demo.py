@@ -70,7 +70,8 @@ def test_the_summary_has_a_line_per_programme(demo: DemoRun) -> None:
     header = next(i for i, line in enumerate(lines) if line.startswith("programme"))
     table = {line.split()[0]: line.split() for line in lines[header + 2 : header + 5]}
     assert set(table) == {"CDM", "GS", "VCS"}
-    assert table["VCS"][1:6] == ["200", "4,029,227", "137,546", "1,450", "0"]
+    # Retired on the ledger: the buyers' 1,450 t and the pools' 1,100 t (all VCS).
+    assert table["VCS"][1:6] == ["200", "4,029,227", "137,546", "2,550", "0"]
     assert table["GS"][1:6] == ["195", "7,324,504", "813,318", "500", "1,155,441"]
     assert table["CDM"][1:3] == ["3", "7,635"]
     assert "verification passed" in lines[-1]
@@ -99,3 +100,41 @@ def test_the_demo_starts_from_a_fresh_folder(demo: DemoRun) -> None:
         "gold-standard-retirements.csv",
         "verra-transactions.csv",
     ]
+
+
+def test_the_demo_pools_admit_the_eligible_and_refuse_the_rest(demo: DemoRun) -> None:
+    lines = demo.out.splitlines()
+    created = next(line for line in lines if "created pool 1" in line)
+    assert "CORSIA eligible, vintage from 2016-01-01" in created
+    assert "project type only Agriculture Forestry and Other Land Use" in created
+    refused = [line for line in lines if line.strip().startswith("refused: PoolIneligible")]
+    assert len(refused) == 2
+    assert "missing labels corsia_eligible" in refused[0]
+    assert "its project's type is not admitted" in refused[1]
+    assert any("a buyer redeemed 200 units of pool 1 for serials batch" in line for line in lines)
+
+
+def test_the_summary_prints_each_pool_and_the_serials_its_units_retired(demo: DemoRun) -> None:
+    lines = demo.out.splitlines()
+    pools = {
+        line.split()[1]: line for line in lines if line.startswith("pool ") and " supply " in line
+    }
+    assert set(pools) == {"1", "2"}
+    # 5,000 t deposited in pool 1, 200 redeemed, 500 retired; 2,000 t (at most) in pool 2, 600 retired.
+    assert "supply 4,300 units = 4,300 t held" in pools["1"]
+    assert "by project type: Agriculture Forestry and Other Land Use" in "\n".join(lines)
+    retired = [line for line in lines if line.startswith("pool ") and " retirement " in line]
+    assert (
+        sum(int(line.split(": ")[1].split(" t ")[0].replace(",", "")) for line in retired) == 1_100
+    )
+    airways = [line for line in retired if line.startswith("pool 1 ")]
+    assert len(airways) == 1 and "500 t for Demo Airways" in airways[0]
+    for line in retired:
+        serial = line.rsplit(": ", 1)[1]
+        _block, first, last, *rest = serial.split("-")
+        assert rest[:2] == ["VCS", "VCU"]
+        assert int(last) - int(first) + 1 == int(
+            line.split(": ")[1].split(" t ")[0].replace(",", "")
+        )
+    outdoor = [line for line in retired if "Demo Outdoor Co." in line]
+    assert outdoor and all(line.startswith("pool 2 ") for line in outdoor)

@@ -50,10 +50,11 @@ def test_deploy_starts_the_local_chain_and_audit_verify_passes(
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is True
     assert report["discrepancies"] == []
-    # constructor admin grant, 2 role grants, 11 programmes (each with its admin's grant), and
-    # the identity policies of the 8 whose registry needs one (JCREDIT, ISOMETRIC and PURO
-    # start open): 8 policies, and the namespaces VCS (1) and CDM (every ISO 3166 code) fix.
-    assert report["audit_seq"] == 1 + 2 + 11 * 2 + 8 + 1 + 249
+    # constructor admin grant, 3 role grants (compliance, pauser, pool admin), 11 programmes
+    # (each with its admin's grant), and the identity policies of the 8 whose registry needs
+    # one (JCREDIT, ISOMETRIC and PURO start open): 8 policies, ISOMETRIC's unit (a kg), and
+    # the namespaces VCS (1) and CDM (every ISO 3166 code) fix.
+    assert report["audit_seq"] == 1 + 3 + 11 * 2 + 8 + 1 + 1 + 249
     assert report["audit_head"].startswith("0x") and len(report["audit_head"]) == 66
 
 
@@ -189,7 +190,9 @@ def test_a_real_node_deploy_gives_each_role_its_own_key(
         flags += ["--program-admin", f"CDM={OPERATOR}"]  # named: the operator may hold it
         assert _deploy_on(node.url, data_dir, *flags) == 0
         out = capsys.readouterr().out
-        assert f"admin {OPERATOR}, compliance {COMPLIANCE}, pauser {PAUSER}" in out
+        assert (
+            f"admin {OPERATOR} (also pool admin), compliance {COMPLIANCE}, pauser {PAUSER}" in out
+        )
         assert f"programme VCS: admin {VERRA}; its admin sets its identity policy" in out
         assert (
             "not registered (no --program-admin named): CCER, ACR, CAR, ART, JCREDIT, "
@@ -253,7 +256,9 @@ def test_anvil_at_rpc_is_a_development_chain_where_one_key_deploys(
     with LocalNode(data_dir / "node") as node:
         assert _deploy_on(node.url, data_dir) == 0
         out = capsys.readouterr().out
-        assert f"admin {OPERATOR}, compliance {OPERATOR}, pauser {OPERATOR}" in out
+        assert (
+            f"admin {OPERATOR} (also pool admin), compliance {OPERATOR}, pauser {OPERATOR}" in out
+        )
         w3 = Web3(Web3.HTTPProvider(node.url))
         ledger = LedgerClient.for_deployment(w3, Deployment.load(data_dir / "deployment.json"))
         for role in ("COMPLIANCE_ROLE", "PAUSER_ROLE"):

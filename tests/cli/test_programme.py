@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from tests.cli.conftest import OPERATOR, Cli, Keyed, assert_transactions
+from chain.domain import Project
+from tests.cli.conftest import OPERATOR, Cli, Keyed, assert_transactions, bridge_vcs, ledger_of
 
 pytestmark = pytest.mark.anvil
 
@@ -82,3 +85,66 @@ def test_policy_without_flags_applies_the_registrys_identity_policy(cli: Cli) ->
     assert cli.json("programme", "show", "VCS", "--namespace", "VCS-VCU")["namespaces"] == {
         "VCS-VCU": True
     }
+
+
+# ---------------------------------------------------------------- units and buffer pools
+
+
+def test_a_programme_in_kilograms_set_before_its_first_project(
+    cli: Cli, governed_dir: Path, dev_keys: list[Keyed]
+) -> None:
+    registered = cli.json("programme", "register", "PROGKG")
+    unit = cli.json("programme", "unit", "PROGKG", "--kg")
+    assert unit["unit_grams"] == 1_000
+    assert_transactions(unit, "ProgramUnitSet")
+    assert cli.json("programme", "show", "PROGKG")["unit_grams"] == 1_000
+    # A unit change after the programme's first project is refused.
+    issuer = dev_keys[0]
+    cli.json("issuer", "grant", "PROGKG", issuer.address)
+    ledger_of(governed_dir, issuer).register_project(
+        registered["program_id"], Project("P-1", "Kiln", "GB", "Biochar", "Removal")
+    )
+    err = cli.refused("programme", "unit", "PROGKG", "--tonne")
+    assert f"ProgramUnitFixed(programId={registered['program_id']})" in err
+
+
+def test_a_unit_of_no_grams_is_refused_before_anything_is_sent(cli: Cli) -> None:
+    cli.json("programme", "register", "PROGZERO")
+    status, _, err = cli("programme", "unit", "PROGZERO", "--grams", "0")
+    assert status != 0 and "unit must be 1 to" in err
+
+
+def test_buffer_and_reverse_by_tonnes(cli: Cli, governed_dir: Path, dev_keys: list[Keyed]) -> None:
+    issuer, buffer = dev_keys[0], dev_keys[2]
+    cli.json("issuer", "grant", "VCS", issuer.address)
+    cli.json("account", "allow", issuer.address)
+    cli.json("account", "allow", buffer.address)
+    set_ = cli.json("programme", "buffer", "VCS", buffer.address)
+    assert_transactions(set_, "ProgramBufferSet")
+    assert cli.json("programme", "show", "VCS")["buffer_account"] == buffer.address.lower()
+    ledger = ledger_of(governed_dir, issuer)
+    first = 1_000 * (ledger.batch_count() + 1)
+    reversed_ = bridge_vcs(ledger, first, first + 99, issuer.address, reference=f"r-{first}")
+    pool = bridge_vcs(ledger, first + 100, first + 119, buffer.address, reference=f"b-{first}")
+    done = cli.json(
+        "programme", "reverse", "--batch", str(reversed_), "--tonnes", "7",
+        "--from-batch", str(pool), "--reason", "wildfire",
+    )  # fmt: skip
+    assert done["serials"] == [f"batch {pool}: {first + 100}..{first + 106}"]
+    assert_transactions(done, "SerialsMoved", "BufferReversed")
+    # Hostile: more than the buffer holds, a fraction of a tonne, a batch of the buffer itself.
+    more = cli.refused(
+        "programme", "reverse", "--batch", str(reversed_), "--tonnes", "14",
+        "--from-batch", str(pool), "--reason", "again",
+    )  # fmt: skip
+    assert "fewer than the 14 t" in more
+    half = cli.refused(
+        "programme", "reverse", "--batch", str(reversed_), "--tonnes", "0.5",
+        "--from-batch", str(pool), "--reason", "again",
+    )  # fmt: skip
+    assert "not a whole number" in half
+    itself = cli.refused(
+        "programme", "reverse", "--batch", str(pool), "--tonnes", "1",
+        "--from-batch", str(pool), "--reason", "again",
+    )  # fmt: skip
+    assert "ReversalOutsideProgramme" in itself

@@ -703,3 +703,130 @@ class LedgerModel:
                 assert b1 < a2, f"{scope}: serial {a2} bridged twice"
         live_batches = sum(1 for b in self.batches.values() if not b.voided)
         assert sum(len(p) for p in self.bridged.values()) == live_batches
+
+
+# ---------------------------------------------------------------- pools (issue 15)
+
+
+POOL = "pool"
+"""The model's name for a pool's own account (the pool's token address on the ledger)."""
+
+
+@dataclass
+class PoolBatch:
+    """A batch as the pool model sees it: who holds which runs (``POOL`` for the pool's
+    account), and how many tonnes were retired."""
+
+    batch_id: int
+    program_id: int
+    vintage: int  # YYYYMMDD of the vintage start
+    labels: int
+    first: int
+    last: int
+    runs: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+    retired: int = 0
+
+    def held_by(self, account: str) -> int:
+        return sum(b - a + 1 for a, b in self.runs.get(account, []))
+
+    def take_lowest(self, account: str, quantity: int) -> list[tuple[int, int]]:
+        """Remove ``account``'s ``quantity`` lowest serials; the runs taken, in order."""
+        runs = sorted(self.runs.get(account, []))
+        taken: list[tuple[int, int]] = []
+        while quantity:
+            a, b = runs.pop(0)
+            n = min(quantity, b - a + 1)
+            taken.append((a, a + n - 1))
+            if a + n <= b:
+                runs.insert(0, (a + n, b))
+            quantity -= n
+        self.runs[account] = runs
+        return taken
+
+    def give(self, account: str, run: tuple[int, int]) -> None:
+        self.runs.setdefault(account, []).append(run)
+
+
+@dataclass
+class PoolModel:
+    """One pool: rules over programme, vintage window and labels (lists left to the unit
+    tests), the ranges it holds in its order, and unit balances."""
+
+    pool_id: int
+    programmes: frozenset[int]
+    vintage_from: int = 0
+    vintage_to: int = 0
+    labels_required: int = 0
+    order: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """``(vintage, batch_id, first, last)`` in the pool's order."""
+    balances: dict[str, int] = field(default_factory=dict)
+
+    def refusing_rule(self, b: PoolBatch) -> int:
+        """The rule code that refuses ``b`` (``PoolRule`` in CreditTypes.sol), 0 if none."""
+        if b.program_id not in self.programmes:
+            return 1
+        if self.vintage_from and b.vintage < self.vintage_from:
+            return 2
+        if self.vintage_to and b.vintage > self.vintage_to:
+            return 3
+        if b.labels & self.labels_required != self.labels_required:
+            return 4
+        return 0
+
+    @property
+    def supply(self) -> int:
+        return sum(last - first + 1 for _v, _b, first, last in self.order)
+
+    def deposit(self, holder: str, b: PoolBatch, quantity: int) -> list[tuple[int, int]]:
+        """``holder`` deposits its ``quantity`` lowest serials of ``b`` (one run each call)."""
+        runs = b.take_lowest(holder, quantity)
+        for run in runs:
+            b.give(POOL, run)
+            bisect.insort(self.order, (b.vintage, b.batch_id, *run))
+        self.balances[holder] = self.balances.get(holder, 0) + quantity
+        return runs
+
+    def take(
+        self, holder: str, units: int, batches: dict[int, PoolBatch]
+    ) -> list[tuple[int, int, int]]:
+        """Burn ``units`` of ``holder``'s; the ``(batch, first, last)`` runs given out, head
+        first (oldest vintage, then batch, then lowest serial). The caller moves them."""
+        if units <= 0 or units > self.balances.get(holder, 0):
+            raise ModelError("InsufficientPoolUnits")
+        self.balances[holder] -= units
+        out: list[tuple[int, int, int]] = []
+        while units:
+            vintage, batch_id, first, last = self.order.pop(0)
+            n = min(units, last - first + 1)
+            out.append((batch_id, first, first + n - 1))
+            if first + n <= last:
+                self.order.insert(0, (vintage, batch_id, first + n, last))
+            units -= n
+        for batch_id, first, last in out:
+            pool_runs = batches[batch_id].runs[POOL]
+            for i, (a, b) in enumerate(pool_runs):
+                if a == first:
+                    pool_runs[i : i + 1] = [(last + 1, b)] if last < b else []
+                    break
+            else:  # pragma: no cover - the pool holds what its order lists
+                raise AssertionError(f"pool holds no run at {batch_id}:{first}")
+        return out
+
+    def transfer(self, sender: str, to: str, units: int) -> None:
+        if units > self.balances.get(sender, 0):
+            raise ModelError("InsufficientPoolUnits")
+        self.balances[sender] = self.balances.get(sender, 0) - units
+        self.balances[to] = self.balances.get(to, 0) + units
+
+    def check_invariants(self, batches: dict[int, PoolBatch]) -> None:
+        """Units = tonnes the pool holds; each batch conserves its serials; the order is
+        sorted; every pooled batch was eligible when deposited (rules only tighten, so the
+        programme bit still admits it)."""
+        assert sum(self.balances.values()) == self.supply
+        assert self.order == sorted(self.order)
+        assert self.supply == sum(b.held_by(POOL) for b in batches.values())
+        for b in batches.values():
+            held = sum(b.held_by(a) for a in b.runs)
+            assert held + b.retired == b.last - b.first + 1
+        for _v, batch_id, _f, _l in self.order:
+            assert batches[batch_id].program_id in self.programmes

@@ -4,6 +4,7 @@ of tampered, missing, duplicated or reordered logs."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -11,7 +12,7 @@ from eth_utils.crypto import keccak
 
 from chain import audit
 from chain.client import TxResult
-from chain.domain import Label, Purpose, RetirementRequest, project_key
+from chain.domain import Label, PoolMode, PoolRules, Purpose, RetirementRequest, project_key
 from chain.errors import InsufficientCredits
 from chain.events import event_specs
 from tests.conftest import Ledger
@@ -91,7 +92,43 @@ def _every_event(ledger: Ledger) -> list[TxResult]:
         send(ledger.admin, fn.acceptProjectLink(ledger.project_key, gs_key)),
         send(ledger.admin, fn.scheduleSeal()),
         send(ledger.admin, fn.cancelSeal()),
+        *_buffer_events(ledger),
+        *_pool_events(ledger),
     ]
+
+
+def _buffer_events(ledger: Ledger) -> list[TxResult]:
+    """A programme's buffer account, and a reversal cancelling from it for batch 1."""
+    fn = ledger.admin.contract.functions
+    set_buffer = send(ledger.admin, fn.setProgramBuffer(ledger.vcs, to_checksum(ledger.carol)))
+    bridged = bridge(ledger, issuance(ledger, 7001, 7010, ledger.carol))
+    pool = int(bridged.event("BatchBridged").fields["batchId"])
+    reversed_ = send(ledger.admin, fn.reverseFromBuffer(pool, 7001, 7005, 7001, 1, "reversal"))
+    return [set_buffer, bridged, reversed_]
+
+
+def _pool_events(ledger: Ledger) -> list[TxResult]:
+    """Every pool event: a programme's unit, a pool with a list, tightened and listed, a
+    deposit, an approval through the pool's token, a redemption."""
+    fn = ledger.admin.contract.functions
+    admin, bob = ledger.admin, ledger.bob
+    out = [
+        send(admin, fn.registerProgram(b"KG".ljust(32, b"\0"), to_checksum(admin))),
+        send(admin, fn.setProgramUnit(4, 1000)),
+        send(admin, fn.grantRole(keccak(b"POOL_ADMIN_ROLE"), to_checksum(admin))),
+    ]
+    rules = PoolRules(frozenset({ledger.vcs}), country_mode=PoolMode.EXCEPT)
+    out.append(send(admin, fn.createPool("Pool", "P", rules.as_abi(), ["CN"], [], [])))
+    tighter = dataclasses.replace(rules, labels_required=Label.CCP_APPROVED)
+    out.append(send(admin, fn.tightenPool(1, tighter.as_abi())))
+    out.append(send(admin, fn.listPool(1, 0, ["BR"])))
+    out.append(bridge(ledger, issuance(ledger, 9001, 9010, bob, labels=Label.CCP_APPROVED)))
+    batch_id = int(out[-1].event("BatchBridged").fields["batchId"])
+    out.append(send(bob, fn.poolDeposit(1, batch_id, 9001, 9005, 9001, 0)))
+    token = bob.pool_token(1)
+    out.append(send(bob, token.functions.approve(to_checksum(ledger.carol), 2)))
+    out.append(send(bob, fn.poolRedeem(1, 2)))
+    return out
 
 
 def _genesis(ledger: Ledger) -> audit.AuditState:
@@ -126,7 +163,7 @@ def test_audited_event_topic0s_are_the_declared_signatures() -> None:
         assert contract_specs[topic].name == spec.name
         assert spec.indexed[0].name == "seq" and spec.indexed[0].abi_type == "uint64"
         assert len(spec.indexed) == 3  # seq and two indexed fields: four topics
-    assert len(AUDITED) == 22
+    assert len(AUDITED) == 30  # with ProgramBufferSet and BufferReversed (issue 16)
 
 
 def test_sequence_numbers_increase_by_one_per_event_across_transactions(ledger: Ledger) -> None:

@@ -22,6 +22,7 @@ ZERO = "0x" + "00" * 20
 DEFAULT_ADMIN_ROLE = b"\0" * 32
 COMPLIANCE_ROLE = keccak(text="COMPLIANCE_ROLE")
 PAUSER_ROLE = keccak(text="PAUSER_ROLE")
+POOL_ADMIN_ROLE = keccak(text="POOL_ADMIN_ROLE")
 HELD, RETIRED, DETOKENISED, CANCELLED = 1, 2, 3, 4
 STATE_COLUMN = {RETIRED: "retired", DETOKENISED: "detokenised", CANCELLED: "cancelled"}
 
@@ -67,6 +68,7 @@ class Programme:
     fixed: bool = False
     numeric: bool = False
     namespaces: dict[int, bytes] = field(default_factory=dict)  # allowed, by namespace id
+    unit_grams: int = 1_000_000  # grams per serial (``ProgramUnitSet``; 0 on chain: a tonne)
 
 
 @dataclass
@@ -91,6 +93,15 @@ class Mirror:
     parts: list[int] = field(default_factory=list)  # every bridged part's key, sorted
     bridged: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # by namespace id
     nonces: dict[str, int] = field(default_factory=dict)  # signers' EIP-712 nonces used
+    pools: dict[int, dict[str, Any]] = field(default_factory=dict)  # the pools rows
+    pool_tokens: dict[str, int] = field(default_factory=dict)  # token address → pool id
+    pool_lists: dict[tuple[int, int, str], dict[str, Any]] = field(default_factory=dict)
+    pool_balances: dict[tuple[int, str], dict[str, Any]] = field(default_factory=dict)
+    pool_approvals: dict[tuple[int, str, str], dict[str, Any]] = field(default_factory=dict)
+    pool_unit_moves: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pool_serial_moves: dict[int, dict[str, Any]] = field(default_factory=dict)
+    pool_order: dict[int, dict[int, int]] = field(default_factory=dict)  # pool → key → start
+    last_out: tuple[str, int, str] | None = None  # (tx, pool, kind) of serials leaving a pool
 
     def copy(self) -> Mirror:
         return copy.deepcopy(self)
@@ -236,8 +247,18 @@ class Mirror:
                         **row,
                         "reason": text(f["reason"]),
                         "actor": f["actor"],
+                        "reversed_batch_id": None,
                         **tail,
                     }
+            case "ProgramUnitSet":
+                self.programmes[f["programId"]].unit_grams = f["unitGrams"] or 1_000_000
+            case "PoolCreated" | "PoolRulesTightened" | "PoolListUpdated":
+                self._pool_governed(e, where)
+            case "PoolUnitsMoved":
+                self._units_moved(e)
+            case "PoolUnitsApproved":
+                key = (f["poolId"], f["owner"], f["spender"])
+                self._approval(key, f["amount"], e.seq)
             case _:
                 raise AssertionError(f"an event the mirror does not know: {e.name}")
 
@@ -274,8 +295,9 @@ class Mirror:
     def _moved(self, e: RawEvent) -> None:
         """Split the ranges ``first..last`` overlaps: the left and right remainders stay
         their holder's, the moved piece becomes ``to``'s in ``state``; all three are shaped
-        by this event."""
+        by this event. Serials into or out of a pool's token also move in its order list."""
         f = e.fields
+        self._pool_serials(e)
         batch, first, last = f["batchId"], f["firstSerial"], f["lastSerial"]
         ranges = self.ranges[batch]
         for start in sorted(ranges):
@@ -292,13 +314,169 @@ class Mirror:
         if f["state"] != HELD:
             self.batches[batch][STATE_COLUMN[f["state"]]] += last - first + 1
 
+    # ------------------------------------------------------------ pools
+
+    def pool_key(self, batch: int, last: int) -> int:
+        """The contract's order key: packed vintage start, batch id, last serial."""
+        ymd = int(self.batches[batch]["vintage_start"])
+        packed = (ymd // 10000) << 9 | (ymd // 100 % 100) << 5 | ymd % 100
+        return packed << 128 | batch << 64 | last
+
+    def pool_hint(self, pool: int, key: int) -> int:
+        """The key of the pool's range right below ``key`` (0, the head, if none)."""
+        below = [k for k in self.pool_order.get(pool, {}) if k < key]
+        return max(below, default=0)
+
+    def units(self, pool: int, account: str) -> int:
+        row = self.pool_balances.get((pool, account.lower()))
+        return int(row["units"]) if row else 0
+
+    def _pool_governed(self, e: RawEvent, where: dict[str, Any]) -> None:
+        f = e.fields
+        pool = f["poolId"]
+        if e.name == "PoolListUpdated":
+            value = text(f["value"])
+            tag = hexed(keccak(value.encode())[:8])
+            self.pool_lists[pool, f["kind"], tag] = {
+                "pool_id": pool,
+                "kind": f["kind"],
+                "tag": tag,
+                "value": value,
+                "listed": f["listed"],
+                "seq": e.seq,
+            }
+            return
+        r = f["rules"]
+        rules = {
+            "programmes": f"0x{r['programmes']:064x}",
+            "vintage_from": r["vintageFrom"],
+            "vintage_to": r["vintageTo"],
+            "labels_required": r["labelsRequired"],
+            "country_mode": r["countryMode"],
+            "type_mode": r["typeMode"],
+            "methodology_mode": r["methodologyMode"],
+            "rules_seq": e.seq,
+        }
+        if e.name == "PoolRulesTightened":
+            self.pools[pool].update(rules)
+            return
+        self.pools[pool] = {
+            "id": pool,
+            "token": f["token"],
+            "name": text(f["name"]),
+            "symbol": text(f["symbol"]),
+            **rules,
+            "supply": 0,
+            "actor": f["actor"],
+            **where,
+        }
+        self.pool_tokens[f["token"]] = pool
+        self.pool_order[pool] = {}
+
+    def _pool_serials(self, e: RawEvent) -> None:
+        f = e.fields
+        into, out = self.pool_tokens.get(f["to"]), self.pool_tokens.get(f["from"])
+        if into is None and out is None:
+            return
+        batch, first, last = f["batchId"], f["firstSerial"], f["lastSerial"]
+        if into is not None:
+            pool, kind, account = into, "deposit", f["from"]
+            self.pool_order[pool][self.pool_key(batch, last)] = first
+        else:
+            assert out is not None
+            pool, account = out, f["to"]
+            kind = "redeem" if f["state"] == HELD else "retire"
+            self.last_out = (e.tx_hash, pool, kind)
+            order = self.pool_order[pool]
+            (key,) = [
+                k for k, s in order.items() if s == first and (k >> 64) & (2**64 - 1) == batch
+            ]
+            if key & (2**64 - 1) == last:
+                del order[key]
+            else:
+                order[key] = last + 1
+        self.pool_serial_moves[e.seq] = {
+            "seq": e.seq,
+            "pool_id": pool,
+            "kind": kind,
+            "account": account,
+            "batch_id": batch,
+            "first_serial": first,
+            "last_serial": last,
+            "quantity": last - first + 1,
+            "block_number": e.block_number,
+            "tx_hash": e.tx_hash,
+        }
+
+    def _units_moved(self, e: RawEvent) -> None:
+        f = e.fields
+        pool, sender, to, amount = f["poolId"], f["from"], f["to"], f["amount"]
+        row = self.pools[pool]
+        if sender == ZERO:
+            kind = "deposit"
+            row["supply"] += amount
+        else:
+            self._balance(pool, sender, self.units(pool, sender) - amount, e.seq)
+            if to == ZERO:
+                assert self.last_out is not None and self.last_out[:2] == (e.tx_hash, pool)
+                kind = self.last_out[2]
+                row["supply"] -= amount
+            else:
+                kind = "transfer"
+                spender = f["actor"]
+                approval = self.pool_approvals.get((pool, sender, spender))
+                if spender != sender and approval is not None:
+                    allowed = int(approval["amount"])
+                    if allowed != 2**256 - 1:
+                        self._approval((pool, sender, spender), allowed - amount, e.seq)
+        if to != ZERO:
+            self._balance(pool, to, self.units(pool, to) + amount, e.seq)
+        self.pool_unit_moves[e.seq] = {
+            "seq": e.seq,
+            "pool_id": pool,
+            "kind": kind,
+            "from_account": sender,
+            "to_account": to,
+            "amount": amount,
+            "actor": f["actor"],
+            "block_number": e.block_number,
+            "tx_hash": e.tx_hash,
+        }
+
+    def _balance(self, pool: int, account: str, units: int, seq: int) -> None:
+        assert units >= 0, f"seq {seq}: a negative balance"
+        if units:
+            row = {"pool_id": pool, "account": account, "units": units, "seq": seq}
+            self.pool_balances[pool, account] = row
+        else:
+            self.pool_balances.pop((pool, account), None)
+
+    def _approval(self, key: tuple[int, str, str], amount: int, seq: int) -> None:
+        if amount:
+            pool, owner, spender = key
+            self.pool_approvals[key] = {
+                "pool_id": pool,
+                "owner": owner,
+                "spender": spender,
+                "amount": str(amount),
+                "seq": seq,
+            }
+        else:
+            self.pool_approvals.pop(key, None)
+
     # ------------------------------------------------------------ what every store must hold
 
     def rows(self) -> dict[str, list[dict[str, Any]]]:
         """Every derived table's rows, in primary-key order, as the store must return them."""
         return {
             "programs": [
-                {"id": pid, "code": p.code.rstrip(b"\0").decode("ascii"), "seq": p.seq}
+                {
+                    "id": pid,
+                    "code": p.code.rstrip(b"\0").decode("ascii"),
+                    "seq": p.seq,
+                    "unit_grams": p.unit_grams,
+                    "buffer_account": None,
+                }
                 for pid, p in sorted(self.programmes.items())
             ],
             "projects": sorted(self.projects.values(), key=lambda r: r["key"]),
@@ -325,12 +503,19 @@ class Mirror:
                     self.roles.items(), key=lambda kv: (hexed(kv[0][0]), kv[0][1])
                 )
             ],
+            "pools": list(self.pools.values()),
+            "pool_list_entries": list(self.pool_lists.values()),
+            "pool_balances": list(self.pool_balances.values()),
+            "pool_approvals": list(self.pool_approvals.values()),
+            "pool_unit_moves": list(self.pool_unit_moves.values()),
+            "pool_serial_moves": list(self.pool_serial_moves.values()),
         }
 
 
 def json_fields(value: Any) -> Any:
     """An event's fields as ``events.fields`` must hold them: text as the string its bytes
-    spell, other bytes as 0x hex, structs as objects."""
+    spell, other bytes as 0x hex, structs as objects, integers beyond 2^63 - 1 as decimal
+    strings."""
     if isinstance(value, Text):
         return text(value)
     if isinstance(value, bytes):
@@ -339,6 +524,8 @@ def json_fields(value: Any) -> Any:
         return {k: json_fields(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_fields(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and value > 2**63 - 1:
+        return str(value)  # beyond a portable JSON number (an allowance of 2^256 - 1)
     return value
 
 

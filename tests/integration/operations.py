@@ -26,6 +26,7 @@ from tests.integration.mirror import (
     DEFAULT_ADMIN_ROLE,
     HELD,
     PAUSER_ROLE,
+    POOL_ADMIN_ROLE,
     ZERO,
     Mirror,
     issuer_role,
@@ -40,6 +41,7 @@ from tests.integration.raw import (
     domain_separator,
     retire_struct_hash,
     sign_digest,
+    token_calldata,
 )
 
 NAMESPACE_POOL = ["VCS-VCU", "GS1-1-UG-GS11236-16-2024", "ET", "CN", "A", "NS.1_2-3"]
@@ -86,6 +88,7 @@ class Call:
     args: tuple[Any, ...]
     expect: tuple[tuple[str, dict[str, Any]], ...] = ()
     signer: str | None = None  # a relayed request: its signer's nonce is spent on acceptance
+    token: str | None = None  # a pool's ERC-20 function, sent to that token's address
 
 
 @dataclass
@@ -137,7 +140,11 @@ def _matches(actual: Any, wanted: Any) -> bool:
 def run(call: Call, sender: RawSender, mirror: Mirror, tally: Tally) -> Outcome:
     """Send ``call``; if the contract accepts it, check its events carry the values sent and
     apply them to the mirror."""
-    outcome = sender.send(call.sender, calldata(call.function, call.args))
+    if call.token is None:
+        outcome = sender.send(call.sender, calldata(call.function, call.args))
+    else:
+        data = token_calldata(call.function, call.args)
+        outcome = sender.send(call.sender, data, to=call.token)
     tally.add(call.kind, outcome)
     if outcome.accepted:
         for name, wanted in call.expect:
@@ -406,7 +413,7 @@ def _span(draw: Draw, m: Mirror, holders: Callable[[int, str], bool]) -> Span:
         (b, s, r.last, r.holder)
         for b in sorted(m.batches)
         for s, r in m.held(b)
-        if holders(b, r.holder)
+        if holders(b, r.holder) and r.holder not in m.pool_tokens  # a pool's: no key sends
     ]
     if not held:
         batch = draw(st.sampled_from(sorted(m.batches) or [1]))
@@ -608,6 +615,7 @@ def _operators(draw: Draw, m: Mirror, a: Actors) -> list[Call]:
     calls = [
         Call("grant_role", admin, "grantRole", (COMPLIANCE_ROLE, admin)),
         Call("grant_role", admin, "grantRole", (PAUSER_ROLE, admin)),
+        Call("grant_role", admin, "grantRole", (POOL_ADMIN_ROLE, admin)),
     ]
     return calls + [Call("set_account", admin, "setAccount", (x, True, False)) for x in a.all[1:7]]
 
@@ -633,6 +641,18 @@ def _identities(draw: Draw, m: Mirror, a: Actors) -> list[Call]:
     return calls
 
 
+def _units(draw: Draw, m: Mirror, a: Actors) -> list[Call]:
+    """Some programmes set their unit (grams per serial) before their first project."""
+    calls = []
+    for program in sorted(m.programmes):
+        if draw(st.integers(0, 2)) == 0:
+            grams = draw(st.sampled_from([0, 1000, 1_000_000, 2**32 - 1]))
+            sender = _admin_of(draw, m, program_admin_role(program), a)
+            expect = (("ProgramUnitSet", {"programId": program, "unitGrams": grams}),)
+            calls.append(Call("program_unit", sender, "setProgramUnit", (program, grams), expect))
+    return calls
+
+
 def _projects(draw: Draw, m: Mirror, a: Actors) -> list[Call]:
     return [register_project(draw, m, a) for _ in range(3 * len(m.programmes))]
 
@@ -642,12 +662,13 @@ SETUP: tuple[Callable[[Draw, Mirror, Actors], list[Call]], ...] = (
     _operators,
     _issuers,
     _identities,
+    _units,
     _projects,
 )
 """What a ledger needs before credits move, in order: programmes with their admins, the
-compliance and pause roles, allowlisted accounts, issuers, identity policies and namespaces,
-projects. Each step is drawn once the ones before it ran (their values as adversarial as any
-other, so some are refused too)."""
+compliance, pause and pool-admin roles, allowlisted accounts, issuers, identity policies and
+namespaces, some programmes' units, projects. Each step is drawn once the ones before it ran
+(their values as adversarial as any other, so some are refused too)."""
 
 
 Kind = Callable[[Draw, Mirror, Actors, RawSender], Call]
@@ -690,4 +711,10 @@ def next_call(draw: Draw, m: Mirror, a: Actors, sender: RawSender) -> Call:
         return register_project(draw, m, a)
     if not m.batches and draw(st.integers(0, 1)) == 0:
         return bridge(draw, m, a, sender, signed=False)
+    # Pool operations (issue 15) draw on the helpers above, so they live in a module of their
+    # own that imports this one.
+    from tests.integration.pool_operations import POOL_PERCENT, pool_call
+
+    if draw(st.integers(0, 99)) < POOL_PERCENT:
+        return pool_call(draw, m, a)
     return draw(st.sampled_from(_WEIGHTED))(draw, m, a, sender)

@@ -63,6 +63,26 @@ def calldata(name: str, args: Sequence[Any]) -> bytes:
     return fn.selector + encode(list(fn.raw_types), list(args))
 
 
+@cache
+def token_function(name: str) -> Function:
+    """The pool token (``PoolToken``, a pool's ERC-20) function ``name``."""
+    entries = [
+        e
+        for e in load_artifact("PoolToken").abi
+        if e.get("type") == "function" and e["name"] == name
+    ]
+    assert len(entries) == 1, f"{name}: {len(entries)} ABI entries"
+    inputs = entries[0]["inputs"]
+    signature = f"{name}({','.join(_type(i, raw=False) for i in inputs)})"
+    return Function(name, keccak(text=signature)[:4], tuple(_type(i, raw=True) for i in inputs))
+
+
+def token_calldata(name: str, args: Sequence[Any]) -> bytes:
+    """``name(args)`` of a pool's ERC-20."""
+    fn = token_function(name)
+    return fn.selector + encode(list(fn.raw_types), list(args))
+
+
 @dataclass(frozen=True)
 class _Field:
     name: str
@@ -182,13 +202,16 @@ class RawSender:
         """Forget the nonces (after the chain was reverted to a snapshot)."""
         self._nonces.clear()
 
-    def send(self, sender: str, data: bytes) -> Outcome:
+    def send(self, sender: str, data: bytes, to: str | None = None) -> Outcome:
+        """Send ``data`` to the ledger (or to ``to``, a pool's token, which calls the
+        ledger: its audited events are the ledger's logs all the same)."""
         account = self.accounts[sender.lower()]
+        target = self.address if to is None else Web3.to_checksum_address(to)
         nonce = self._nonces.get(account.address)
         if nonce is None:
             nonce = self.w3.eth.get_transaction_count(account.address)
         tx = {
-            "to": self.address,
+            "to": target,
             "data": data,
             "gas": GAS,
             "nonce": nonce,
@@ -204,15 +227,13 @@ class RawSender:
         block = int(receipt["blockNumber"])
         if receipt["status"] == 1:
             return Outcome(decode_receipt(receipt, self.address), None, block)
-        return Outcome([], self._reason(account.address, data, block), block)
+        return Outcome([], self._reason(account.address, data, block, target), block)
 
-    def _reason(self, sender: str, data: bytes, block: int) -> str:
+    def _reason(self, sender: str, data: bytes, block: int, target: str) -> str:
         """The refusal's error name, replayed as a call on the state before its block (each
         transaction has a block of its own, so the replay is exact)."""
         try:
-            self.w3.eth.call(
-                {"from": sender, "to": self.address, "data": data, "gas": GAS}, block - 1
-            )
+            self.w3.eth.call({"from": sender, "to": target, "data": data, "gas": GAS}, block - 1)
         except Exception as exc:
             raw = revert_data(exc)
             error = decode_revert(raw, ledger_abi()) if raw else None

@@ -13,5 +13,5 @@ router = APIRouter(tags=["stats"])
 @router.get("/stats", response_model=Stats)
 def stats(conn: ReadConnection) -> Stats:
     """Tonnes bridged, held, retired, detokenised and cancelled, in total and by programme,
-    vintage year, country and project type."""
+    vintage year, country and project type; and the pools with the tonnes each holds."""
     return ledger_stats(conn)

@@ -32,14 +32,14 @@ def day(value: int) -> str | None:
 
 @pytest.fixture(scope="module")
 def sample(engine: Engine) -> list[int]:
-    """Retirements to check: a Chinese beneficiary, the buyers' own, and a
-    Gold Standard one."""
+    """Retirements to check: a Chinese beneficiary, the buyers' own (three directly, three by
+    retiring pool units: one per range), and a Gold Standard one."""
     r = s.retirements
     with engine.connect() as conn:
         chinese = conn.execute(sa.select(r.c.id).where(r.c.beneficiary.like("%江苏%"))).scalar()
         buyers = conn.execute(sa.select(r.c.id).where(r.c.mirrored.is_(False))).scalars().all()
         last = conn.execute(sa.select(sa.func.max(r.c.id))).scalar()
-    assert chinese is not None and len(buyers) == 3
+    assert chinese is not None and len(buyers) == 6
     return sorted({int(chinese), 1, int(last or 0), *buyers})
 
 
@@ -250,3 +250,29 @@ def test_negotiate_ranks_by_quality_then_specificity() -> None:
     assert negotiate("application/pdf;q=oops") is None
     assert negotiate("text/plain") is None
     assert negotiate("  ") == "json"
+
+
+def test_a_pool_retirement_certificate_names_its_serials_in_registry_format(
+    client: TestClient, engine: Engine
+) -> None:
+    """Retiring pool units retires exact serials: each range's certificate (JSON and the
+    printable page) names them as the registry writes them, and its retirer as holder."""
+    from chain.store import pools
+
+    with engine.connect() as conn:
+        retired = [
+            (a, rid)
+            for a in pools.pool_activity(conn, limit=1_000).activity
+            for rid in a.retirement_ids
+        ]
+    assert len(retired) == 3  # the demo: 500 units of pool 1 (one range), 600 of pool 2 (two)
+    for activity, rid in retired:
+        cert = client.get(url(rid), params={"format": "json"}).json()
+        assert cert["holder"] == activity.from_account
+        [span] = cert["serial_ranges"]
+        assert span["registry_serial"] and "-VCS-VCU-" in span["registry_serial"]
+        assert (span["first_serial"], span["last_serial"]) in {
+            (sp.first_serial, sp.last_serial) for sp in activity.serials
+        }
+        page = client.get(url(rid), params={"format": "html"}).text
+        assert span["registry_serial"] in page

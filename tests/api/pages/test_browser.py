@@ -153,13 +153,17 @@ def test_every_page_loads(page: Any, engine: Engine) -> None:
         "account": f"/accounts/{holder}",
         "retirement": "/retirements/1",
         "audit": "/audit",
+        "pools": "/pools",
+        "pool": "/pools/1",
         "not-found": "/batches/999999",
+        "pool-zh": "/pools/2?lang=zh",  # last: ?lang= is remembered in a cookie
     }
     for name, path in paths.items():
         response = page.goto(path)
         assert response is not None
         assert response.status == (404 if name == "not-found" else 200), path
-        assert page.locator("html").get_attribute("lang") == "en"
+        lang = "zh-Hans" if name.endswith("-zh") else "en"
+        assert page.locator("html").get_attribute("lang") == lang
         assert page.locator("h1").count() == 1
         assert page.locator("main#main").count() == 1
         # Every form control is labelled.

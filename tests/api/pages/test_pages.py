@@ -218,7 +218,8 @@ def test_dashboard_shows_audit_position_and_latest_events(
     shown = text(client.get("/").text)
     assert f"Audit sequence {demo.audit_seq}" in shown
     assert "not running beside this server" in shown  # no indexer in this app
-    assert f"{demo.audit_seq} Credits retired" in shown  # the newest event comes first
+    # The newest event comes first: the demo ends with a pool retirement, whose units burn last.
+    assert f"{demo.audit_seq} Pool units moved" in shown
 
 
 # ------------------------------------------------------------------ batches

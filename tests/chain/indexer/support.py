@@ -532,6 +532,12 @@ ALL_TABLES = (
     s.cancellations,
     s.accounts,
     s.roles,
+    s.pools,
+    s.pool_list_entries,
+    s.pool_balances,
+    s.pool_approvals,
+    s.pool_unit_moves,
+    s.pool_serial_moves,
 )
 """Every table, parents before children (for inserts)."""
 
@@ -710,7 +716,9 @@ def other_value(engine: Engine, table: sa.Table, column: str, value: Any) -> Any
         return candidates[0]
     if isinstance(value, bool):
         return not value
-    if value is None:
+    if value is None:  # a NULL becomes a value of the column's own type
+        if isinstance(col.type, sa.String):
+            return "0x" + "ab" * 20 if col.type.length == 42 else "!"
         return 1
     if isinstance(value, int):
         return value + 1 if isinstance(col.type, sa.SmallInteger) else value + 100_003
@@ -759,11 +767,15 @@ def bogus_row(engine: Engine, table: sa.Table) -> dict[str, Any]:
             continue  # serial_ranges.batch_id: keep the batch, move first_serial instead
         value = row[c.name]
         if isinstance(value, int):
-            row[c.name] = value + 1_000_003
+            # A small integer column (pool_list_entries.kind) takes a small step.
+            small = isinstance(c.type, sa.SmallInteger)
+            row[c.name] = value + (7 if small else 1_000_003)
         else:
             row[c.name] = "0x" + "ab" * ((len(value) - 2) // 2)
     if "code" in row:  # programs.code is unique
         row["code"] = "BOGUS"
+    if table is s.pools:  # pools.token is unique
+        row["token"] = "0x" + "b0" * 20
     if "log_index" in row:  # events (block_number, log_index) is unique
         row["log_index"] += 1_000_003
     return row

@@ -19,6 +19,7 @@ from chain.domain import Label, Project, RangeState, RetirementRequest
 from chain.errors import ReorgTooDeep
 from chain.indexer.core import Indexer
 from chain.store.diff import diff_stores
+from chain.units import KILOGRAM
 from chain.verify import verify
 from cli.main import main
 from tests.chain.conftest import EngineOpener, StoreFactory
@@ -36,11 +37,11 @@ from tests.chain.indexer.support import (
 
 pytestmark = pytest.mark.anvil
 
-CONFIRMATIONS = 24  # chain A is 19 blocks deep
+CONFIRMATIONS = 24  # chain A is 23 blocks deep
 
 
 def chain_a(ledger: AnvilLedger) -> int:
-    """Nineteen blocks touching every derived table, old rows as well as new ones (an old
+    """Twenty-three blocks touching every derived table, old rows as well as new ones (an old
     batch's ranges, labels and freeze flag; an existing account; an existing role; the pause
     flag); returns the number of blocks made."""
     start = ledger.w3.eth.block_number
@@ -67,7 +68,14 @@ def chain_a(ledger: AnvilLedger) -> int:
     ledger.admin.set_labels(unretired, Label.CORSIA_ELIGIBLE)
     ledger.admin.set_account("0x000000000000000000000000000000000000a11a", allowed=True)
     ledger.admin.grant_role(ledger.admin.role("PAUSER_ROLE"), ledger.carol.account)
-    ledger.admin.register_program("AAA")
+    aaa = ledger.admin.register_program("AAA")
+    ledger.admin.set_program_unit(aaa, KILOGRAM.chain_value)  # a unit chain B never sets
+    # A buffer account on an old programme, and a reversal from it: rolled back, the
+    # programme has no buffer again and the cancellation row goes.
+    pool = ledger.issuer.bridge(ledger.issuance(20, ledger.carol.account)).batch_id
+    ledger.admin.set_program_buffer(ledger.vcs, ledger.carol.account)
+    low = ledger.admin.batch(pool).first_serial
+    ledger.admin.reverse_from_buffer(pool, low, low + 4, batch, "A buffer reversal")
     ledger.issuer.register_project(
         ledger.vcs, Project("A-1", "Chain A project", "BR", "VM0007", "REDD+")
     )

@@ -27,6 +27,7 @@ from chain.store import schema as s
 from chain.transactions import NonceManager
 from chain.verify import verify_store
 from cli.main import main
+from tests.chain.indexer.pool_chain import pool_life
 from tests.chain.indexer.support import (
     AnvilLedger,
     bogus_row,
@@ -77,6 +78,15 @@ CASES = [
     Tamper("events", "insert"),
     Tamper("retirements", "insert"),
     Tamper("checkpoint", "edit", "audit_head"),
+    Tamper("pools", "edit", "supply"),
+    Tamper("pools", "edit", "symbol"),
+    Tamper("pool_balances", "edit", "units"),
+    Tamper("pool_balances", "delete"),
+    Tamper("pool_approvals", "edit", "amount"),
+    Tamper("pool_list_entries", "edit", "listed"),
+    Tamper("pool_unit_moves", "edit", "kind"),
+    Tamper("pool_serial_moves", "insert"),
+    Tamper("programs", "edit", "unit_grams"),
 ]
 
 DEEP = 4
@@ -97,6 +107,7 @@ def busy(
 ) -> tuple[AnvilLedger, Path]:
     ledger = deploy_anvil_ledger(anvil_w3, anvil_nonces)
     settle(ledger, workload(ledger, random.Random(61), 25))
+    pool_life(ledger)
     data_dir = tmp_path_factory.mktemp("tamper-data")
     ledger.deployment.save(data_dir / "deployment.json")
     return ledger, data_dir

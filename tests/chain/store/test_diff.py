@@ -20,6 +20,7 @@ from chain.store import schema as s
 from chain.store.diff import COMPARED_TABLES, RowDifference, diff_stores
 from chain.store.engine import open_store
 from chain.transactions import NonceManager
+from tests.chain.indexer.pool_chain import pool_life
 from tests.chain.indexer.support import (
     bogus_row,
     copy_store,
@@ -30,6 +31,7 @@ from tests.chain.indexer.support import (
     key_of,
     pick_row,
     set_column,
+    settle,
     workload,
 )
 
@@ -43,7 +45,8 @@ def reference(
     anvil_w3: Web3, anvil_nonces: NonceManager, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[sa.Engine]:
     ledger = deploy_anvil_ledger(anvil_w3, anvil_nonces)
-    workload(ledger, random.Random(2024), 45)
+    settle(ledger, workload(ledger, random.Random(2024), 45))
+    pool_life(ledger)  # every pool table
     # Two project links (the workload bridges the same vintages under VCS and GS, so fresh
     # projects), so that project_links has rows too.
     for n in ("7777", "7778"):
@@ -127,6 +130,7 @@ def test_differences_come_in_table_then_key_order_up_to_the_limit(
             edit_row(copy, table, row, column)
             edited.append((table.name, key_of(table, row)))
     found = diff_stores(reference, copy)
-    expected = sorted(edited, key=lambda tk: (TABLES.index(tk[0]), tk[1]))
+    # A table of one row (pools) had that row edited twice: one difference.
+    expected = sorted(set(edited), key=lambda tk: (TABLES.index(tk[0]), tk[1]))
     assert [(d.table, d.key) for d in found] == expected
     assert [(d.table, d.key) for d in diff_stores(reference, copy, limit=3)] == expected[:3]

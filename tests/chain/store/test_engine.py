@@ -26,7 +26,7 @@ from chain.store.engine import (
 )
 from tests.chain.conftest import EngineOpener, StoreFactory
 
-HEAD = "0007"
+HEAD = "0009"
 
 STORE = sa.MetaData(naming_convention=s.NAMING_CONVENTION)
 """Every table the migrations create: the chain's mirror and the API's own."""
@@ -325,6 +325,49 @@ def test_0007_adds_the_project_links_table_and_its_downgrade_drops_it(
     assert columns == {c.name for c in s.project_links.columns}
     _migrate_to(engine, "0006", down=True)
     assert "project_links" not in _tables(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT code FROM programs")).scalar_one() == "VCS"
+    engine.dispose()
+
+
+def test_0008_adds_the_pool_tables_and_its_downgrade_drops_them(
+    store_factory: StoreFactory,
+) -> None:
+    """A store from before 0008 gains the empty pool tables (its chain had no pools: the
+    contract had none); the downgrade drops them and keeps every other row."""
+    engine = create_store_engine(store_factory())
+    _migrate_to(engine, "0007")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO programs (id, code, seq) VALUES (1, 'VCS', 1)"))
+    _migrate_to(engine, "0008")
+    for table in s.POOL_TABLES:
+        assert table.name in _tables(engine)
+        columns = {c["name"] for c in sa.inspect(engine).get_columns(table.name)}
+        assert columns == {c.name for c in table.columns}, table.name
+    _migrate_to(engine, "0007", down=True)
+    assert not {t.name for t in s.POOL_TABLES} & _tables(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT code FROM programs")).scalar_one() == "VCS"
+    engine.dispose()
+
+
+def test_0009_gives_every_programme_a_tonne_unit_and_no_buffer_and_its_downgrade_drops_them(
+    store_factory: StoreFactory,
+) -> None:
+    """A store from before 0009 mirrors programmes that all count tonnes (the contract had no
+    unit) and have no buffer account: the upgrade says so; the downgrade drops the columns."""
+    engine = create_store_engine(store_factory())
+    _migrate_to(engine, "0008")
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO programs (id, code, seq) VALUES (1, 'VCS', 1)"))
+    _migrate_to(engine, "0009")
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT unit_grams, buffer_account FROM programs")).one()
+    assert tuple(row) == (1_000_000, None)
+    columns = {c["name"] for c in sa.inspect(engine).get_columns("cancellations")}
+    assert "reversed_batch_id" in columns
+    _migrate_to(engine, "0008", down=True)
+    assert "unit_grams" not in {c["name"] for c in sa.inspect(engine).get_columns("programs")}
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT code FROM programs")).scalar_one() == "VCS"
     engine.dispose()

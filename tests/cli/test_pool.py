@@ -1,0 +1,95 @@
+"""``carbon-ledger pool``: the ledger's admin grants POOL_ADMIN_ROLE, a pool is created with
+rules and lists, a holder deposits exact serials, redeems and retires units (the exact serials
+printed, with certificates), the pool is shown and listed; refusals name the rule."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.cli.conftest import OPERATOR, Cli, Keyed, assert_transactions, bridge_vcs, ledger_of
+
+pytestmark = pytest.mark.anvil
+
+
+@pytest.fixture
+def holder(cli: Cli, governed_dir: Path, dev_keys: list[Keyed]) -> tuple[Keyed, int, int]:
+    """Development account 1, VCS issuer and allowlisted, holding a new 100 t VCS batch (2021)."""
+    issuer = dev_keys[0]
+    cli.json("issuer", "grant", "VCS", issuer.address)
+    cli.json("account", "allow", issuer.address)
+    ledger = ledger_of(governed_dir, issuer)
+    first = 1_000 * (ledger.batch_count() + 1) + 500_000
+    batch = bridge_vcs(ledger, first, first + 99, issuer.address, reference=f"pool-{first}")
+    return issuer, batch, first
+
+
+def test_the_ledger_admin_grants_and_revokes_pool_admins(cli: Cli, dev_keys: list[Keyed]) -> None:
+    other = dev_keys[2]
+    granted = cli.json("pool", "grant", other.address)
+    assert granted["pool_admin"] is True
+    assert_transactions(granted, "RoleUpdated")
+    revoked = cli.json("pool", "revoke", other.address)
+    assert revoked["pool_admin"] is False
+    assert "AccessControlUnauthorizedAccount" in cli.refused(
+        "pool", "create", "--name", "x", "--symbol", "X", "--program", "VCS", *other.flags
+    )
+
+
+def test_a_pool_from_creation_to_retirement(cli: Cli, holder: tuple[Keyed, int, int]) -> None:
+    keyed, batch, first = holder
+    assert cli.json("pool", "grant", OPERATOR)["pool_admin"] is True  # deploy gave it already
+    created = cli.json(
+        "pool", "create", "--name", "Nature <b>pool</b>", "--symbol", "NAT",
+        "--program", "VCS", "--vintage-from", "2016-01-01", "--types-only", "AFOLU",
+    )  # fmt: skip
+    pool = str(created["pool_id"])
+    assert created["vintage_from"] == "2016-01-01" and created["project_types"] == ["AFOLU"]
+    assert created["project_type_mode"] == "only"
+
+    deposited = cli.json(
+        "pool", "deposit", pool, "--batch", str(batch),
+        "--first-serial", str(first), "--last-serial", str(first + 59), *keyed.flags,
+    )  # fmt: skip
+    assert deposited["units_minted"] == 60 and deposited["balance"] == 60
+    assert_transactions(deposited, "SerialsMoved", "PoolUnitsMoved")
+
+    redeemed = cli.json("pool", "redeem", pool, "--units", "10", *keyed.flags)
+    assert redeemed["serials"] == [
+        {"batch_id": batch, "first_serial": first, "last_serial": first + 9}
+    ]
+    status, out, _ = cli(
+        "pool", "retire", pool, "--units", "20", "--beneficiary", "Demo Airways", *keyed.flags
+    )
+    assert status == 0, out
+    assert f"batch {batch} serials {first + 10}-{first + 29} (retirement" in out
+    assert "/v1/retirements/" in out
+
+    shown = cli.json("pool", "show", pool)
+    assert shown["supply"] == 30
+    assert shown["ranges_in_redeem_order"] == [f"batch {batch} serials {first + 30}-{first + 59}"]
+    listed = cli.json("pool", "list")
+    assert any(line.startswith(f"pool {pool}: ") for line in listed["pools"])
+
+
+def test_refusals_name_the_rule(cli: Cli, holder: tuple[Keyed, int, int]) -> None:
+    keyed, batch, first = holder
+    late = cli.json(
+        "pool", "create", "--name", "Late", "--symbol", "LATE", "--program", "VCS",
+        "--vintage-from", "2022-01-01",
+    )  # fmt: skip
+    err = cli.refused(
+        "pool", "deposit", str(late["pool_id"]), "--batch", str(batch),
+        "--first-serial", str(first), "--last-serial", str(first), *keyed.flags,
+    )  # fmt: skip
+    assert "PoolIneligible" in err and "vintage" in err and "2022-01-01" in err
+    err = cli.refused("pool", "redeem", str(late["pool_id"]), "--units", "5", *keyed.flags)
+    assert "InsufficientPoolUnits" in err
+    widened = cli.refused("pool", "tighten", str(late["pool_id"]), "--vintage-from", "2010-01-01")
+    assert "PoolRulesWidened" in widened
+    assert "UnknownPool" in cli.refused("pool", "show", "4000000000")
+    with pytest.raises(SystemExit):
+        cli(
+            "pool", "create", "--name", "x", "--symbol", "X", "--program", "VCS", "--label", "shiny"
+        )
