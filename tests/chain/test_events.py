@@ -19,8 +19,9 @@ from tests.conftest import VCS_NAMESPACE, Ledger
 
 NEVER_EMITTED = {"EIP712DomainChanged"}  # in the ABI, no code path emits it
 # Emitted once, by a successor ledger's constructor at its own address
-# (tests/contracts/test_migration.py), never by this ledger.
-ELSEWHERE = {"LedgerSucceeded"}
+# (tests/contracts/test_migration.py), never by this ledger; the buffer events are emitted and
+# decoded in tests/contracts/test_buffers.py and tests/chain/importer/test_units_and_buffers.py.
+ELSEWHERE = {"LedgerSucceeded", "ProgramBufferSet", "BufferReversed"}
 GS_PROJECT = Project("GS1234", "Landfill gas", "BR", "", "")
 ABI_EVENTS = {e["name"] for e in ledger_abi() if e["type"] == "event"}
 
