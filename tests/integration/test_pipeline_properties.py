@@ -76,6 +76,7 @@ from chain.indexer.core import Indexer
 from chain.store import schema
 from chain.store.engine import open_store
 from chain.transactions import NonceManager, TxSender
+from chain.units import Unit, grams_tonnes, tonnes_text
 from chain.verify import verify
 from tests.chain.conftest import new_pg_schema, pg_url
 from tests.integration import operations as ops
@@ -465,7 +466,7 @@ def check_served(engine: Engine, m: Mirror, env: Env) -> int:
     for rid, row in m.retirements.items():
         batch = m.batches[row["batch_id"]]
         project = projects[batch["project_key"]]
-        want = _retirement_json(row, batch, codes, project)
+        want = _retirement_json(row, batch, codes, project, m)
         got = client.json(f"/v1/retirements/{rid}")
         verification = got.pop("verification")
         assert got == want, f"retirement {rid}: served {got!r}, chain {want!r}"
@@ -501,10 +502,23 @@ def check_served(engine: Engine, m: Mirror, env: Env) -> int:
     return client.requests
 
 
+def _exact(serials: int, grams: int) -> str:
+    """``serials`` of a ``grams``-per-serial programme in exact tonnes, as the API writes them."""
+    return tonnes_text(Unit(grams).tonnes(serials))
+
+
 def _batch_json(
     row: dict[str, Any], codes: dict[int, str], project: dict[str, Any], m: Mirror
 ) -> dict[str, Any]:
     spent = row["retired"] + row["detokenised"] + row["cancelled"]
+    grams = m.programmes[row["program_id"]].unit_grams
+    counts = {
+        "bridged": row["quantity"],
+        "held": row["quantity"] - spent,
+        "retired": row["retired"],
+        "detokenised": row["detokenised"],
+        "cancelled": row["cancelled"],
+    }
     return {
         "id": row["id"],
         "program": codes[row["program_id"]],
@@ -528,13 +542,9 @@ def _batch_json(
             _ledger_batch(row, codes, project), row["first_serial"], row["last_serial"]
         ),
         "frozen": row["frozen"],
-        "totals": {
-            "bridged": _ji(row["quantity"]),
-            "held": _ji(row["quantity"] - spent),
-            "retired": _ji(row["retired"]),
-            "detokenised": _ji(row["detokenised"]),
-            "cancelled": _ji(row["cancelled"]),
-        },
+        "totals": {k: _ji(v) for k, v in counts.items()},
+        "unit_grams": grams,
+        "tonnes": {k: _exact(v, grams) for k, v in counts.items()},
         "recipient": row["recipient"],
         "bridged_by": row["bridged_by"],
         "metadata_hash": row["metadata_hash"],
@@ -543,6 +553,7 @@ def _batch_json(
         "tx_hash": row["tx_hash"],
         "range_count": len(m.ranges[row["id"]]),
         "conserved": True,
+        "reversals": [],  # the operations draw no buffer reversal
     }
 
 
@@ -578,9 +589,14 @@ def _range_json(start: int, r: Any, batch: registries.LedgerBatch) -> dict[str, 
 
 
 def _retirement_json(
-    row: dict[str, Any], batch: dict[str, Any], codes: dict[int, str], project: dict[str, Any]
+    row: dict[str, Any],
+    batch: dict[str, Any],
+    codes: dict[int, str],
+    project: dict[str, Any],
+    m: Mirror,
 ) -> dict[str, Any]:
     c_start, c_end = row["consumption_start"], row["consumption_end"]
+    grams = m.programmes[batch["program_id"]].unit_grams
     span = {
         "first_serial": _ji(row["first_serial"]),
         "last_serial": _ji(row["last_serial"]),
@@ -600,6 +616,8 @@ def _retirement_json(
         "vintage_end": _iso(batch["vintage_end"]),
         "holder": row["holder"],
         **{k: v for k, v in span.items() if k != "registry_serial"},
+        "unit_grams": grams,
+        "tonnes": _exact(row["quantity"], grams),
         "serial_ranges": [span],
         "beneficiary": row["beneficiary"],
         "purpose": PURPOSES[row["purpose"]],
@@ -647,17 +665,32 @@ def _check_events(client: _Client, m: Mirror, heads: dict[int, str]) -> None:
         assert got == want, f"event {e.seq}: served {got!r}, chain {want!r}"
 
 
-def _tonnes(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    spent = sum(r["retired"] + r["detokenised"] + r["cancelled"] for r in rows)
-    bridged = sum(r["quantity"] for r in rows)
+def _tonnes(rows: list[dict[str, Any]], m: Mirror) -> dict[str, Any]:
+    """Serial counts by state over ``rows``, and the same in exact tonnes (summed in grams,
+    since the rows' programmes may count different units)."""
+    counts: dict[str, int] = dict.fromkeys(_FATES, 0)
+    grams: dict[str, int] = dict.fromkeys(_FATES, 0)
+    for r in rows:
+        spent = r["retired"] + r["detokenised"] + r["cancelled"]
+        per = {
+            "bridged": r["quantity"],
+            "held": r["quantity"] - spent,
+            "retired": r["retired"],
+            "detokenised": r["detokenised"],
+            "cancelled": r["cancelled"],
+        }
+        unit = m.programmes[r["program_id"]].unit_grams
+        for fate, n in per.items():
+            counts[fate] += n
+            grams[fate] += n * unit
     return {
         "batches": len(rows),
-        "bridged": _ji(bridged),
-        "held": _ji(bridged - spent),
-        "retired": _ji(sum(r["retired"] for r in rows)),
-        "detokenised": _ji(sum(r["detokenised"] for r in rows)),
-        "cancelled": _ji(sum(r["cancelled"] for r in rows)),
+        **{k: _ji(v) for k, v in counts.items()},
+        "tonnes": {k: tonnes_text(grams_tonnes(v)) for k, v in grams.items()},
     }
+
+
+_FATES = ("bridged", "held", "retired", "detokenised", "cancelled")
 
 
 def _check_stats(
@@ -665,13 +698,13 @@ def _check_stats(
 ) -> None:
     stats = client.json("/v1/stats")
     batches = list(m.batches.values())
-    assert stats["totals"] == _tonnes(batches)
+    assert stats["totals"] == _tonnes(batches, m)
 
     def grouped(key: Any) -> dict[Any, dict[str, Any]]:
         groups: dict[Any, list[dict[str, Any]]] = {}
         for b in batches:
             groups.setdefault(key(b), []).append(b)
-        return {k: _tonnes(rows) for k, rows in groups.items()}
+        return {k: _tonnes(rows, m) for k, rows in groups.items()}
 
     def served(name: str, key: str) -> dict[Any, dict[str, Any]]:
         return {item.pop(key): item for item in stats[name]}
