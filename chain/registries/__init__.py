@@ -43,7 +43,7 @@ from chain.registries import (
     puro,
     vcs,
 )
-from chain.registries._adapter import SerialAdapter
+from chain.registries._adapter import ParsedSerial, SerialAdapter
 from chain.registries._batch import LedgerBatch
 from chain.registries._fields import (
     ALPHA2,
@@ -61,7 +61,6 @@ from chain.registries._grammar import Grammar
 from chain.registries._model import (
     MAX_SERIAL,
     CanonicalSerial,
-    ParsedSerial,
     SerialFormatError,
     UnknownRegistry,
 )

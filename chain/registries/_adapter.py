@@ -1,4 +1,6 @@
-"""The declarative description of one registry's serials, and the machinery that applies it.
+"""The declarative description of one registry's serials, the machinery that applies it, and
+the :class:`ParsedSerial` it yields (kept here because the two refer to each other: a parsed
+serial renders and narrows itself through its adapter).
 
 A :class:`SerialAdapter` says, as data: the serial's textual form(s) (templates), the kind of
 each named part, which parts give the first and last serial number, how the namespace is built
@@ -18,7 +20,7 @@ from chain.canonical import TextRejected, identifier_problem
 from chain.errors import ConfigurationError
 from chain.registries._fields import INTEGER, FieldKind
 from chain.registries._grammar import PLACEHOLDER, Grammar, label
-from chain.registries._model import ParsedSerial, SerialFormatError
+from chain.registries._model import CanonicalSerial, SerialFormatError
 from chain.registries._rows import RowColumns, RowError
 from chain.registries._vintage import VintageRule
 
@@ -266,3 +268,50 @@ class SerialAdapter:
             # A part held a separator, so the text reads back as different parts.
             raise self._error("parts do not read back as given (a part holds a separator?)", text)
         return outcome
+
+
+@dataclass(frozen=True)
+class ParsedSerial(CanonicalSerial):
+    """A canonical serial plus the registry's other fields, enough to render it back exactly.
+
+    ``scheme`` is the key of the adapter that parsed it (``"vcs"``, ``"gs-cdm"``, ...),
+    ``grammar`` the index of the textual form it was written in, and ``fields`` every named part
+    of the serial as written (``("project", "1340")``, ...).
+    """
+
+    scheme: str
+    grammar: int
+    fields: tuple[tuple[str, str], ...]
+    adapter: SerialAdapter = field(repr=False, compare=False)
+
+    @property
+    def components(self) -> Mapping[str, str]:
+        """The serial's named parts as written, e.g. ``{"project": "1340", ...}``."""
+        return dict(self.fields)
+
+    def part(self, name: str) -> str:
+        """One named part as written; ``KeyError`` if the format has no such part."""
+        return dict(self.fields)[name]
+
+    @property
+    def project(self) -> str | None:
+        """The registry project id as written in the serial (``None`` if the format has none)."""
+        name = self.adapter.project
+        return None if name is None else self.part(name)
+
+    @property
+    def reference(self) -> str | None:
+        """The registry's own issuance/batch reference in the serial, if the format has one."""
+        name = self.adapter.reference
+        return None if name is None else self.part(name)
+
+    def text(self) -> str:
+        """The serial rendered in the registry's own format (``format(parse(x)) == x``)."""
+        return self.adapter.render(self)
+
+    def with_range(self, first: int, last: int) -> ParsedSerial:
+        """The same block narrowed (or moved) to ``first..last``, validated like a parse."""
+        values = dict(self.fields)
+        values[self.adapter.first] = str(first)
+        values[self.adapter.last] = str(last)
+        return self.adapter.compose(values, grammar=self.grammar)

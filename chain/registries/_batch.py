@@ -27,8 +27,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from chain.registries._adapter import SerialAdapter
-from chain.registries._model import ParsedSerial, SerialFormatError, UnknownRegistry
+from chain.registries._adapter import ParsedSerial, SerialAdapter
+from chain.registries._model import SerialFormatError, UnknownRegistry
 from chain.registries._table import RegistryTable
 
 

@@ -13,8 +13,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from chain.canonical import MAX_SERIAL
 from chain.errors import ConfigurationError
-from chain.registries._model import MAX_SERIAL
 
 
 @dataclass(frozen=True)

@@ -1,25 +1,21 @@
-"""The canonical serial, the parsed serial that keeps the registry's own fields, and the error.
+"""The canonical serial and the errors of reading one.
 
 A registry serial names an inclusive range ``first..last`` of integer serial numbers inside a
 ``namespace``: the scope within which the registry guarantees those numbers are unique. The
 ledger refuses overlapping ranges within one namespace, so (program, namespace, first, last)
-is all it needs; everything else in the serial is kept in :class:`ParsedSerial` so the
-registry's exact string can be rendered again.
+is all it needs; everything else in the serial is kept in ``_adapter.ParsedSerial`` so the
+registry's exact string can be rendered again. That class lives with the adapter that reads and
+renders it, so this module depends on nothing else of the package.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
 from chain.canonical import MAX_SERIAL
 from chain.errors import CarbonLedgerError
 
-if TYPE_CHECKING:
-    from chain.registries._adapter import SerialAdapter
-
-__all__ = ["MAX_SERIAL", "CanonicalSerial", "ParsedSerial", "SerialFormatError", "UnknownRegistry"]
+__all__ = ["MAX_SERIAL", "CanonicalSerial", "SerialFormatError", "UnknownRegistry"]
 
 
 class SerialFormatError(CarbonLedgerError):
@@ -74,50 +70,3 @@ class CanonicalSerial:
 
     def contains(self, serial: int) -> bool:
         return self.first <= serial <= self.last
-
-
-@dataclass(frozen=True)
-class ParsedSerial(CanonicalSerial):
-    """A canonical serial plus the registry's other fields, enough to render it back exactly.
-
-    ``scheme`` is the key of the adapter that parsed it (``"vcs"``, ``"gs-cdm"``, ...),
-    ``grammar`` the index of the textual form it was written in, and ``fields`` every named part
-    of the serial as written (``("project", "1340")``, ...).
-    """
-
-    scheme: str
-    grammar: int
-    fields: tuple[tuple[str, str], ...]
-    adapter: SerialAdapter = field(repr=False, compare=False)
-
-    @property
-    def components(self) -> Mapping[str, str]:
-        """The serial's named parts as written, e.g. ``{"project": "1340", ...}``."""
-        return dict(self.fields)
-
-    def part(self, name: str) -> str:
-        """One named part as written; ``KeyError`` if the format has no such part."""
-        return dict(self.fields)[name]
-
-    @property
-    def project(self) -> str | None:
-        """The registry project id as written in the serial (``None`` if the format has none)."""
-        name = self.adapter.project
-        return None if name is None else self.part(name)
-
-    @property
-    def reference(self) -> str | None:
-        """The registry's own issuance/batch reference in the serial, if the format has one."""
-        name = self.adapter.reference
-        return None if name is None else self.part(name)
-
-    def text(self) -> str:
-        """The serial rendered in the registry's own format (``format(parse(x)) == x``)."""
-        return self.adapter.render(self)
-
-    def with_range(self, first: int, last: int) -> ParsedSerial:
-        """The same block narrowed (or moved) to ``first..last``, validated like a parse."""
-        values = dict(self.fields)
-        values[self.adapter.first] = str(first)
-        values[self.adapter.last] = str(last)
-        return self.adapter.compose(values, grammar=self.grammar)

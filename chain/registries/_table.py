@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from chain.registries._adapter import SerialAdapter
-from chain.registries._model import ParsedSerial, SerialFormatError, UnknownRegistry
+from chain.registries._adapter import ParsedSerial, SerialAdapter
+from chain.registries._model import SerialFormatError, UnknownRegistry
 
 
 class RegistryTable:
