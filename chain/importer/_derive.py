@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from chain.errors import RowRejected
-from chain.importer.layout import Derived, RowValues, parse_date
+from chain.importer.layout_spec import Derived, RowValues, parse_date
 from chain.registries import MAX_SERIAL
 
 _WHOLE = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+")

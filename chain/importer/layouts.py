@@ -1,4 +1,4 @@
-"""The registries' published export layouts, as data (see ``chain.importer.layout.Layout``).
+"""The registries' published export layouts, as data (see ``chain.importer.layout_spec.Layout``).
 
 Sources: the bundled real exports (``tests/data/registries``: Verra's VCU transactions export,
 Gold Standard's issuances and retirements) and, for ACR, CAR and ART, the column layouts of
@@ -25,7 +25,7 @@ import dataclasses
 
 from chain.domain import Label, Purpose
 from chain.importer import _derive
-from chain.importer.layout import Columns, LabelRule, Layout, PurposeRule, StatusRule
+from chain.importer.layout_spec import Columns, LabelRule, Layout, PurposeRule, StatusRule
 from chain.importer.model import BlockStatus, FileKind
 
 ISSUED, RETIRED, CANCELLED = BlockStatus.ISSUED, BlockStatus.RETIRED, BlockStatus.CANCELLED

@@ -1,7 +1,7 @@
 """Reading registry exports in their published column layouts.
 
-A :class:`~chain.importer.layout.Layout` says, as data, how one registry's export of one kind
-is laid out (``chain.importer.layout``); the tables themselves are in
+A :class:`~chain.importer.layout_spec.Layout` says, as data, how one registry's export of one kind
+is laid out (``chain.importer.layout_spec``); the tables themselves are in
 ``chain.importer.layouts``; this module applies them.
 
 Each data row yields a :class:`~chain.importer.model.RegistryBlock` or, when it cannot be read,
@@ -28,7 +28,7 @@ from chain import registries
 from chain.canonical import NAME, TEXT_FIELDS, TextField, TextRejected, clean_text
 from chain.domain import Label, Project, Purpose
 from chain.errors import ConfigurationError, RowRejected
-from chain.importer.layout import Columns, Derived, Layout, RowValues, parse_date
+from chain.importer.layout_spec import Columns, Derived, Layout, RowValues, parse_date
 from chain.importer.layouts import LAYOUTS
 from chain.importer.model import (
     BlockStatus,

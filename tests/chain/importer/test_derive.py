@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from chain import registries
 from chain.importer import _derive
-from chain.importer.layout import Derived, RowValues
+from chain.importer.layout_spec import Derived, RowValues
 
 ISS = "iss_1EWT8R5FY1S0GFCY"
 
