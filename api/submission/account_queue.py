@@ -13,16 +13,20 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from typing import Protocol
 
+from api.journal import Journal
 from api.submission.actions import Filler
 from api.submission.model import MAX_ATTEMPTS, Settled, Submission, new_id
 from api.submission.node import Node
+from api.submission.outcomes import Host, failure
 from api.submission.rows import mark_submitted, store_signed
 from chain.errors import CarbonLedgerError, NodeError, NonceConflict, TransactionError, is_retryable
-
-if TYPE_CHECKING:
-    from api.submission.pipeline import Pipeline
+from chain.transactions.fees import FeePolicy
+from chain.transactions.nonces import NonceManager
+from chain.transactions.signer import RawSigner
 
 log = logging.getLogger("carbon_ledger.api.submission")
 
@@ -30,10 +34,43 @@ MAX_ROUND = 400
 """Transactions signed and broadcast together at most (one JSON-RPC batch)."""
 
 
+class Tracker(Protocol):
+    """What follows the broadcast transactions until they are mined (the confirmer)."""
+
+    def track(self, subs: Iterable[Submission]) -> None: ...
+
+    def untrack(self, subs: Iterable[Submission]) -> None: ...
+
+
+class QueueHost(Host, Protocol):
+    """What a queue uses of the pipeline: its threads, keys, fees, nonces, journal, tracker."""
+
+    @property
+    def pool(self) -> Executor: ...
+
+    @property
+    def signers(self) -> Callable[[str], RawSigner]: ...
+
+    @property
+    def fees(self) -> FeePolicy: ...
+
+    @property
+    def base_fee(self) -> Callable[[], int]: ...
+
+    @property
+    def nonces(self) -> NonceManager: ...
+
+    @property
+    def journal(self) -> Journal: ...
+
+    @property
+    def confirmer(self) -> Tracker: ...
+
+
 class AccountQueue:
     """One account's submissions, signed in order with consecutive nonces (module docstring)."""
 
-    def __init__(self, pipeline: Pipeline, address: str) -> None:
+    def __init__(self, pipeline: QueueHost, address: str) -> None:
         self.pipeline = pipeline
         self.address = address
         self._items: deque[Submission] = deque()
@@ -75,7 +112,7 @@ class AccountQueue:
                 sub.signed = None
             error = exc if isinstance(exc, CarbonLedgerError) else TransactionError(str(exc))
             unsettled = [sub for sub in batch if sub.settled is None]
-            p.settle([(sub, p.failure(sub, error)) for sub in unsettled])
+            p.settle([(sub, failure(sub, error)) for sub in unsettled])
             return
         try:
             answers = self.broadcast(signed)
@@ -109,7 +146,7 @@ class AccountQueue:
                 call = sub.action.build(p.ctx, self.address, sub.attempts)
             except CarbonLedgerError as exc:
                 sub.action.failed(p.ctx, exc, False)
-                refused.append((sub, p.failure(sub, exc)))
+                refused.append((sub, failure(sub, exc)))
                 continue
             if sub.forced_nonce is not None:
                 nonce = sub.forced_nonce
@@ -191,7 +228,7 @@ class AccountQueue:
                 continue
             log.warning("the node refused %s's transaction %s: %s", self.address, sub.id, error)
             reason = TransactionError(f"the node refused the transaction: {error.message}")
-            failed.append((sub, p.failure(sub, reason)))
+            failed.append((sub, failure(sub, reason)))
             if nonce < top and sub.forced_nonce is None:
                 gaps.append(nonce)
         # The node's pending count is the truth after a conflict or when nothing went out.

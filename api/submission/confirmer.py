@@ -11,14 +11,12 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from api.submission.model import Settled, Submission
 from api.submission.node import Receipt
+from api.submission.outcomes import Host, failure, outcome
 from chain.errors import TransactionError
-
-if TYPE_CHECKING:
-    from api.submission.pipeline import Pipeline
 
 log = logging.getLogger("carbon_ledger.api.submission")
 
@@ -27,10 +25,25 @@ STALE_AFTER_S = 30.0
 given up (its nonce taken by another) as the node says."""
 
 
+class Queue(Protocol):
+    """An account's signing queue, as the confirmer hands it a submission to build again."""
+
+    def push(self, sub: Submission) -> None: ...
+
+
+class ConfirmerHost(Host, Protocol):
+    """What the confirmer uses of the pipeline: how often to look, and each account's queue."""
+
+    @property
+    def poll_interval(self) -> float: ...
+
+    def queue(self, address: str) -> Queue: ...
+
+
 class Confirmer:
     """Follows new blocks and settles the tracked transactions mined in them."""
 
-    def __init__(self, pipeline: Pipeline) -> None:
+    def __init__(self, pipeline: ConfirmerHost) -> None:
         self.pipeline = pipeline
         self._tracked: dict[str, Submission] = {}
         self._lock = threading.Lock()
@@ -116,7 +129,7 @@ class Confirmer:
                 sub = self._tracked.pop(receipt.tx_hash, None)
             if sub is None:
                 continue
-            settled = p.outcome(sub, receipt)
+            settled = outcome(p.ctx, sub, receipt)
             if settled is None:
                 sub.signed = None
                 p.queue(sub.sender).push(sub)  # built again with a fresh hint and nonce
@@ -147,6 +160,6 @@ class Confirmer:
                 error = TransactionError(
                     "dropped: another transaction took its nonce; it did nothing"
                 )
-                self.pipeline.settle([(sub, self.pipeline.failure(sub, error))])
+                self.pipeline.settle([(sub, failure(sub, error))])
             else:
                 node.send_raw([sub.signed.raw])  # the same bytes again

@@ -25,6 +25,7 @@ from chain._revert import as_chain_error, decode_revert
 from chain.artifacts import ledger_abi
 from chain.errors import NodeError, TransactionError, node_error
 from chain.events import LedgerEvent, decode_logs, event_specs, hex_string, quantity, topic0
+from chain.transactions._replay import replayed_revert
 from chain.transactions.rpc import JsonRpc
 
 
@@ -279,24 +280,22 @@ class Node:
             if decoded is not None:
                 return decoded
         tx: dict[str, Any] = {"from": sender, "to": to, "data": "0x" + data.hex()}
-        # The parent block's state first; then the block's own (its timestamp: a request mined
-        # just after its deadline replays fine on the earlier parent), as TxSender does.
-        for block in (receipt.block_number - 1, receipt.block_number):
-            try:
-                if self.raw:
-                    self.request("eth_call", [tx, hex(block)])
-                else:
-                    with self._lock:
-                        self.w3.eth.call(self._params(tx), block)
-            except Exception as exc:
-                error = as_chain_error(exc, self.abi, tx_hash=receipt.tx_hash)
-                if error.__class__ is not TransactionError:
-                    return error
-                break
+        # On the parent block's state, then the block's own, as TxSender replays.
+        replayed = replayed_revert(lambda block: self._call_at(tx, block), receipt.block_number)
+        decoded = decode_revert(replayed, self.abi, tx_hash=receipt.tx_hash) if replayed else None
+        if decoded is not None:
+            return decoded
         return TransactionError(
             f"transaction {receipt.tx_hash} reverted (no trace; replaying it found no reason)",
             tx_hash=receipt.tx_hash,
         )
+
+    def _call_at(self, tx: dict[str, Any], block: int) -> object:
+        """``eth_call`` of ``tx`` on block ``block``'s state; a revert raises as the node says."""
+        if self.raw:
+            return self.request("eth_call", [tx, hex(block)])
+        with self._lock:
+            return self.w3.eth.call(self._params(tx), block)
 
 
 def _serialise(w3: Web3) -> threading.RLock:

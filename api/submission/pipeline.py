@@ -19,11 +19,14 @@ While a round is on the wire the next one fills, so under load rounds grow inste
 One confirmer thread follows new blocks and settles every tracked transaction in a block with
 one receipts call and one commit.
 
-The parts: this module orchestrates (submitting, settling, what a receipt means);
-``account_queue`` signs each account's rounds, ``confirmer`` follows the blocks, ``rows``
-stores the ``submissions`` rows and ``model`` is the submission itself. Transactions are
-signed, priced and numbered by ``chain.transactions`` (``RawSigner``, ``FeePolicy``,
-``NonceManager``), as every other sender of the project's are.
+The parts: this module composes them and submits; ``account_queue`` signs each account's
+rounds, ``confirmer`` follows the blocks, ``reconcile`` settles what a restart finds in flight,
+``outcomes`` says what a receipt or a refusal means and settles (every part's one way to end a
+submission), ``rows`` stores the ``submissions`` rows and ``model`` is the submission itself.
+The parts never import this module: each takes what it needs of the pipeline through a small
+protocol (``outcomes.Host`` and its own additions). Transactions are signed, priced and
+numbered by ``chain.transactions`` (``RawSigner``, ``FeePolicy``, ``NonceManager``), as every
+other sender of the project's are.
 """
 
 from __future__ import annotations
@@ -32,17 +35,16 @@ import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from api.journal import Journal, Waiters
-from api.problems import problem_for
+from api.journal import Journal
 from api.submission import calls
 from api.submission.account_queue import AccountQueue
 from api.submission.actions import Action, Context
 from api.submission.confirmer import Confirmer
-from api.submission.model import MAX_ATTEMPTS, Settled, Submission, new_id
-from api.submission.node import Node, Receipt
+from api.submission.model import Settled, Submission, new_id
+from api.submission.node import Node
+from api.submission.outcomes import InFlight
 from api.submission.parts import PartBook
-from api.submission.rows import store_outcomes
-from chain.errors import CarbonLedgerError
+from api.submission.reconcile import reconcile
 from chain.transactions.fees import FeePolicy, LatestBaseFee
 from chain.transactions.nonces import NonceManager
 from chain.transactions.signer import RawSigner
@@ -74,8 +76,8 @@ class Pipeline:
         self._queues: dict[str, AccountQueue] = {}
         self._queues_lock = threading.Lock()
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="signer")
+        self.inflight = InFlight(journal)
         self.confirmer = Confirmer(self)
-        self._inflight: dict[str, Submission] = {}
 
     def _parts_from(self, start: int, count: int) -> tuple[list[int], list[tuple[int, int]]]:
         """Keys and (next, span) of consecutive parts. A part names its batch, whose quantity
@@ -102,8 +104,6 @@ class Pipeline:
 
     def start(self) -> None:
         """Reconcile what a previous run left in flight, then follow the chain."""
-        from api.submission.reconcile import reconcile  # it builds on this module
-
         reconcile(self)
         self.confirmer.start()
 
@@ -123,18 +123,18 @@ class Pipeline:
 
     def submit(self, sub: Submission) -> Future[Settled]:
         """Queue ``sub`` on its sender's queue; the future resolves when it settles."""
-        self._inflight[sub.id] = sub
+        self.inflight.add(sub)
         self.queue(sub.sender).push(sub)
         return sub.done
 
     def resume(self, sub: Submission) -> None:
         """Follow a transaction a previous run sent (``reconcile``)."""
-        self._inflight[sub.id] = sub
+        self.inflight.add(sub)
         self.confirmer.track([sub])
 
     def settled(self, submission_id: str, timeout: float) -> Settled | None:
         """Wait for an in-flight submission by id (``None`` if none is in flight)."""
-        sub = self._inflight.get(submission_id)
+        sub = self.inflight.get(submission_id)
         return None if sub is None else sub.done.result(timeout=timeout)
 
     def submit_action(
@@ -153,66 +153,5 @@ class Pipeline:
     def settle(
         self, results: list[tuple[Submission, Settled]], *, pending_entries: bool = False
     ) -> None:
-        """Record outcomes (one commit), then resolve their futures.
-
-        Each idempotency record still waiting on its submission gets its response, and a
-        submission whose client was answered 202 (or whose answer a restart lost:
-        ``pending_entries``) gets an outcome entry in the API audit log."""
-        entries: list[tuple[Submission, Settled]] = []
-        for sub, settled in results:
-            with sub.lock:
-                sub.settled = settled
-                if (sub.answered_pending or pending_entries) and sub.audit_seq is not None:
-                    entries.append((sub, settled))
-
-        self.journal.run_sync(
-            lambda conn: store_outcomes(conn, results, entries, pending_entries=pending_entries)
-        )
-        waiters = Waiters()
-        for sub, settled in results:
-            self._inflight.pop(sub.id, None)
-            with sub.lock:
-                if not sub.done.done():
-                    sub.done.set_result(settled)
-                pending, sub.waiters = sub.waiters, []
-            for loop, future in pending:
-                waiters.add(loop, future, True, settled)
-        waiters.deliver()
-
-    def failure(
-        self, sub: Submission, error: CarbonLedgerError, receipt: Receipt | None = None
-    ) -> Settled:
-        problem = problem_for(error, signed=sub.action.relayed)
-        body = problem.body()
-        body["request_id"] = sub.id
-        return Settled(
-            sub.id,
-            "failed",
-            problem.status,
-            body,
-            tx_hash=receipt.tx_hash if receipt else None,
-            block_number=receipt.block_number if receipt else None,
-        )
-
-    def outcome(self, sub: Submission, receipt: Receipt) -> Settled | None:
-        """What a receipt means for ``sub``; ``None`` when it is to be built and sent again."""
-        if receipt.status == 1:
-            body = sub.action.confirmed(self.ctx, receipt)
-            body["request_id"] = sub.id
-            return Settled(
-                sub.id,
-                "confirmed",
-                201,
-                body,
-                tx_hash=receipt.tx_hash,
-                block_number=receipt.block_number,
-                ledger_seq=receipt.ledger_seq(),
-            )
-        call = sub.call
-        assert call is not None
-        error = self.node.revert_reason(receipt, sub.sender, call.to, call.data)
-        retry = sub.action.retryable(error) and sub.attempts < MAX_ATTEMPTS
-        sub.action.failed(self.ctx, error, retry)
-        if retry:
-            return None
-        return self.failure(sub, error, receipt)
+        """Record outcomes and resolve their futures (``InFlight.settle``)."""
+        self.inflight.settle(results, pending_entries=pending_entries)

@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import logging
 import time
+from concurrent.futures import Future
+from typing import Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from api import tables
+from api.journal import Journal
 from api.submission.model import Settled, Submission
-from api.submission.pipeline import Pipeline
+from api.submission.outcomes import Host, failure, outcome
 from api.submission.rows import load_rows, rebuild
 from chain.errors import TransactionError
 
@@ -35,7 +38,19 @@ class Interrupted(TransactionError):
     """The server stopped before this request's transaction could be mined: it did nothing."""
 
 
-def reconcile(pipeline: Pipeline) -> dict[str, int]:
+class ReconcileHost(Host, Protocol):
+    """What reconciling uses of the pipeline: the stored rows, and following, or submitting
+    again, what it finds in flight."""
+
+    @property
+    def journal(self) -> Journal: ...
+
+    def resume(self, sub: Submission) -> None: ...
+
+    def submit(self, sub: Submission) -> Future[Settled]: ...
+
+
+def reconcile(pipeline: ReconcileHost) -> dict[str, int]:
     """Bring every stored submission to a final state or back in flight; returns counts."""
     node = pipeline.node
     with pipeline.journal.engine.connect() as conn:
@@ -50,18 +65,18 @@ def reconcile(pipeline: Pipeline) -> dict[str, int]:
             error = Interrupted(
                 "the server stopped before this request's transaction was signed; nothing was sent"
             )
-            settled.append((sub, pipeline.failure(sub, error)))
+            settled.append((sub, failure(sub, error)))
             counts["interrupted"] += 1
             continue
         receipt = node.receipt(sub.signed.tx_hash)
         if receipt is not None:
-            outcome = pipeline.outcome(sub, receipt)
-            if outcome is None:
+            result = outcome(pipeline.ctx, sub, receipt)
+            if result is None:
                 sub.signed = None
                 retry.append(sub)
             else:
-                settled.append((sub, outcome))
-                counts[outcome.state] += 1
+                settled.append((sub, result))
+                counts[result.state] += 1
             continue
         sub.sent_at = time.monotonic()
         if node.known(sub.signed.tx_hash):
@@ -73,7 +88,7 @@ def reconcile(pipeline: Pipeline) -> dict[str, int]:
                 "request did nothing"
             )
             sub.signed = None  # never mined: nothing of it happened
-            settled.append((sub, pipeline.failure(sub, error)))
+            settled.append((sub, failure(sub, error)))
             counts["interrupted"] += 1
         else:
             pipeline.resume(sub)

@@ -18,8 +18,9 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import TimeExhausted, TransactionNotFound
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
-from chain._revert import as_chain_error, decode_revert, revert_data
+from chain._revert import as_chain_error, decode_revert
 from chain.errors import ContractError, TransactionError, TransactionTimeout
+from chain.transactions._replay import replayed_revert
 from chain.transactions.fees import FeePolicy
 from chain.transactions.nonces import NonceManager
 from chain.transactions.rpc import JsonRpc
@@ -180,15 +181,8 @@ class TxSender:
         return None if rpc is None else rpc.traced_output(tx_hash)  # the embedded chain: none
 
     def _replayed_revert(self, receipt: TxReceipt) -> bytes | None:
-        """The revert data of a replay on the parent block's state or, if that one runs (a
-        time-bound request, say, mined a second after its deadline: the parent block is
-        earlier), on the block's own: its timestamp, and a state the reverted transaction left
-        unchanged."""
+        """The revert data of the mined transaction replayed as a call (``replayed_revert``:
+        on the parent block's state, then on the block's own)."""
         tx = self.w3.eth.get_transaction(receipt["transactionHash"])
         call: TxParams = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
-        for block in (receipt["blockNumber"] - 1, receipt["blockNumber"]):
-            try:
-                self.w3.eth.call(call, block)
-            except Exception as exc:
-                return revert_data(exc)
-        return None
+        return replayed_revert(lambda block: self.w3.eth.call(call, block), receipt["blockNumber"])
