@@ -13,11 +13,15 @@ the balance, an unknown pool a 404.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
+from fastapi.types import DecoratedCallable
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from web3 import Web3
 
@@ -29,12 +33,13 @@ from api.submission import calls
 from api.submission.actions import Action
 from api.submission.model import new_id
 from api.submission.pool_actions import (
+    PoolAction,
     PoolDeposit,
     PoolRedeem,
     PoolRetire,
     PoolTransfer,
-    token_function,
 )
+from api.writes._retirement_terms import retirement_terms
 from api.writes.common import (
     PENDING,
     PROBLEM_SCHEMA,
@@ -44,8 +49,7 @@ from api.writes.common import (
     respond,
     submit_gated,
 )
-from api.writes.holdings import exact_start, insufficient, one_run
-from api.writes.models import PURPOSES
+from api.writes.holdings import exact_start, insufficient, single_run
 from api.writes.pool_models import (
     PoolDepositCreate,
     PoolDepositPublic,
@@ -56,7 +60,7 @@ from api.writes.pool_models import (
     PoolTransferCreate,
     PoolTransferPublic,
 )
-from chain.domain import PoolRules, date_to_int, int_to_date, label_names, unpack_date
+from chain.domain import PoolRules, int_to_date, label_names, unpack_date
 from chain.errors import InsufficientCredits, InsufficientPoolUnits, PoolIneligible, UnknownPool
 from chain.store import schema as s
 
@@ -66,6 +70,7 @@ NO_POOL: dict[int | str, dict[str, Any]] = {
 }
 Holder = Annotated[Principal, Depends(require("holder"))]
 PoolId = Annotated[int, Path(ge=1, le=2**32 - 1, description="a pool id (1 to 2^32-1)")]
+Priced = TypeVar("Priced", bound=PoolAction)
 
 
 # ---------------------------------------------------------------- reading the ledger
@@ -129,24 +134,6 @@ def ineligibility(ledger: Ledger, engine: Engine, pool_id: int, batch_id: int, r
     return ""
 
 
-def _gas(
-    ledger: Ledger,
-    sender: str,
-    to: str,
-    data: bytes,
-    explain: Callable[[Exception], Problem | None],
-) -> int:
-    """The call's gas asked of the contract (a refusal costs no transaction)."""
-    try:
-        estimate = ledger.node.estimate_gas(sender, to, data)
-    except (PoolIneligible, InsufficientCredits, InsufficientPoolUnits) as exc:
-        problem = explain(exc)
-        if problem is None:
-            raise
-        raise problem from None
-    return calls.with_margin(estimate)
-
-
 def _short_of_units(ledger: Ledger, pool_id: int, holder: str, units: int) -> Problem:
     (balance,) = ledger.views.read("poolUnitBalance", pool_id, Web3.to_checksum_address(holder))
     return Problem(
@@ -181,21 +168,56 @@ def with_registry_serials(engine: Engine, body: dict[str, Any]) -> dict[str, Any
     return out
 
 
+@dataclass(frozen=True)
+class PoolWrite:
+    """A pool write as its plan (``plan_deposit`` and the others) sees it: the pool, known to
+    the ledger, and its token; the key's account; the request's id."""
+
+    pool_id: int
+    token: str
+    account: str
+    sid: str
+
+    def answer(self, **more: Any) -> dict[str, Any]:
+        """The answer known before mining: the request, pool and account, then ``more``."""
+        return {"request_id": self.sid, "pool_id": self.pool_id, "account": self.account, **more}
+
+
+def _priced(
+    ledger: Ledger, sender: str, action: Priced, explain: Callable[[Exception], Problem | None]
+) -> Priced:
+    """``action`` with its gas asked of the contract (a refusal costs no transaction):
+    ``explain`` turns a refusal into the problem to answer, or ``None`` to raise it as it is."""
+    data = action.calldata(ledger.views.read)
+    try:
+        estimate = ledger.node.estimate_gas(sender, action.target(ledger.contract), data)
+    except (PoolIneligible, InsufficientCredits, InsufficientPoolUnits) as exc:
+        problem = explain(exc)
+        if problem is None:
+            raise
+        raise problem from None
+    action.gas = calls.with_margin(estimate)
+    return action
+
+
 async def _write(
     request: Request,
     services: Services,
     ledger: Ledger,
     holder: Principal,
     pool_id: int,
-    plan: Callable[[str, str], Action],
+    plan: Callable[[PoolWrite], Action],
 ) -> JSONResponse:
+    """Plan and submit a pool write in the key's account's turn on the pool, and answer it with
+    the registry serials of the ranges it names (read-your-writes)."""
     sid = new_id()
 
     async def work() -> Answer:
         account = custodial_account(holder)
 
         def planned() -> Action:
-            return plan(account.lower(), sid)
+            _, token = pool_of(ledger, pool_id)  # an unknown pool is a 404 before anything else
+            return plan(PoolWrite(pool_id, token, account.lower(), sid))
 
         gate = (account, "pool", pool_id)
         answer = await submit_gated(services, ledger, request, holder, sid, gate, planned)
@@ -206,15 +228,25 @@ async def _write(
     return await respond(request, services, holder, work, submission_id=sid)
 
 
+def _pool_post(
+    what: str, public: type[BaseModel], summary: str
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """``POST /v1/pools/{id}/<what>``: 201 with ``public``, 202 while pending, or a problem
+    (404 for an unknown pool)."""
+    return router.post(
+        f"/v1/pools/{{id}}/{what}",
+        status_code=201,
+        response_model=public,
+        responses=PENDING | PROBLEMS | NO_POOL,
+        summary=summary,
+    )
+
+
 # ---------------------------------------------------------------- routes
 
 
-@router.post(
-    "/v1/pools/{id}/deposits",
-    status_code=201,
-    response_model=PoolDepositPublic,
-    responses=PENDING | PROBLEMS | NO_POOL,
-    summary="Deposit exact serials of a batch into a pool, for as many units",
+@_pool_post(
+    "deposits", PoolDepositPublic, "Deposit exact serials of a batch into a pool, for as many units"
 )
 async def create_deposit(
     id: PoolId,
@@ -224,38 +256,25 @@ async def create_deposit(
     ledger: LedgerDep,
     holder: Holder,
 ) -> JSONResponse:
-    def plan(account: str, sid: str) -> Action:
-        return plan_deposit(ledger, services.engine, account, id, body, sid)
-
+    plan = partial(plan_deposit, ledger, services.engine, body)
     return await _write(request, services, ledger, holder, id, plan)
 
 
 def plan_deposit(
-    ledger: Ledger, engine: Engine, holder: str, pool_id: int, body: PoolDepositCreate, sid: str
+    ledger: Ledger, engine: Engine, body: PoolDepositCreate, w: PoolWrite
 ) -> PoolDeposit:
-    pool_of(ledger, pool_id)
-    views = ledger.views
-    if body.quantity is not None:
-        first, last = one_run(views, engine, holder, body.batch_id, body.quantity)
-    else:
-        assert body.first_serial is not None and body.last_serial is not None
-        first, last = body.first_serial, body.last_serial
+    views, holder = ledger.views, w.account
+    first, last = single_run(views, engine, holder, body)
     start = exact_start(views, holder, body.batch_id, first, last)
-    response = {
-        "request_id": sid,
-        "pool_id": pool_id,
-        "account": holder,
-        "units": last - first + 1,
-        "batch_id": body.batch_id,
-        "first_serial": first,
-        "last_serial": last,
-    }
-    action = PoolDeposit(pool_id, body.batch_id, first, last, start, 0, response)
+    answer = w.answer(
+        units=last - first + 1, batch_id=body.batch_id, first_serial=first, last_serial=last
+    )
+    action = PoolDeposit(w.pool_id, body.batch_id, first, last, start, 0, answer)
 
     def explain(exc: Exception) -> Problem | None:
         if isinstance(exc, PoolIneligible):
             exc.detail = ineligibility(
-                ledger, engine, pool_id, body.batch_id, int(exc.arguments["rule"])
+                ledger, engine, w.pool_id, body.batch_id, int(exc.arguments["rule"])
             )
             return Problem(
                 409,
@@ -270,17 +289,13 @@ def plan_deposit(
             return insufficient(views, holder, body.batch_id, last - first + 1)
         return None
 
-    data = action.calldata(views.read)
-    action.gas = _gas(ledger, holder, ledger.contract, data, explain)
-    return action
+    return _priced(ledger, holder, action, explain)
 
 
-@router.post(
-    "/v1/pools/{id}/redemptions",
-    status_code=201,
-    response_model=PoolRedemptionPublic,
-    responses=PENDING | PROBLEMS | NO_POOL,
-    summary="Burn units for exact serials (the pool's order, or a named range)",
+@_pool_post(
+    "redemptions",
+    PoolRedemptionPublic,
+    "Burn units for exact serials (the pool's order, or a named range)",
 )
 async def create_redemption(
     id: PoolId,
@@ -290,46 +305,37 @@ async def create_redemption(
     ledger: LedgerDep,
     holder: Holder,
 ) -> JSONResponse:
-    def plan(account: str, sid: str) -> Action:
-        _, token = pool_of(ledger, id)
-        key = 0
-        if body.range is not None:
-            (key,) = ledger.views.read("poolKey", body.range.batch_id, body.range.last_serial)
-        response = {"request_id": sid, "pool_id": id, "account": account, "units": body.units}
-        action = PoolRedeem(id, body.units, str(int(key)), token, 0, response)
-        data = action.calldata(ledger.views.read)
-        action.gas = _gas(
-            ledger,
-            account,
-            ledger.contract,
-            data,
-            units_short(ledger, id, account, body.units),
-        )
-        return action
-
+    plan = partial(plan_redemption, ledger, body)
     return await _write(request, services, ledger, holder, id, plan)
 
 
-def units_short(
-    ledger: Ledger, pool_id: int, holder: str, units: int
-) -> Callable[[Exception], Problem | None]:
+def plan_redemption(ledger: Ledger, body: PoolRedemptionCreate, w: PoolWrite) -> PoolRedeem:
+    key = 0
+    if body.range is not None:
+        (key,) = ledger.views.read("poolKey", body.range.batch_id, body.range.last_serial)
+    answer = w.answer(units=body.units)
+    action = PoolRedeem(w.pool_id, body.units, str(int(key)), w.token, 0, answer)
+    return _priced(ledger, w.account, action, units_short(ledger, w, body.units))
+
+
+def units_short(ledger: Ledger, w: PoolWrite, units: int) -> Callable[[Exception], Problem | None]:
+    """Explains a refusal for want of the account's units as a 409 naming its balance."""
+
     def explain(exc: Exception) -> Problem | None:
         if (
             isinstance(exc, InsufficientPoolUnits)
-            and str(exc.arguments.get("account", "")).lower() == holder
+            and str(exc.arguments.get("account", "")).lower() == w.account
         ):
-            return _short_of_units(ledger, pool_id, holder, units)
+            return _short_of_units(ledger, w.pool_id, w.account, units)
         return None
 
     return explain
 
 
-@router.post(
-    "/v1/pools/{id}/retirements",
-    status_code=201,
-    response_model=PoolRetirementPublic,
-    responses=PENDING | PROBLEMS | NO_POOL,
-    summary="Retire units: exact serials from the pool's order, one certificate per range",
+@_pool_post(
+    "retirements",
+    PoolRetirementPublic,
+    "Retire units: exact serials from the pool's order, one certificate per range",
 )
 async def create_pool_retirement(
     id: PoolId,
@@ -339,48 +345,21 @@ async def create_pool_retirement(
     ledger: LedgerDep,
     holder: Holder,
 ) -> JSONResponse:
-    def plan(account: str, sid: str) -> Action:
-        pool_of(ledger, id)
-        period = body.consumption_period
-        response = {
-            "request_id": sid,
-            "pool_id": id,
-            "account": account,
-            "units": body.units,
-            "beneficiary": body.beneficiary,
-            "purpose": body.purpose,
-        }
-        action = PoolRetire(
-            id,
-            body.units,
-            body.beneficiary,
-            PURPOSES.index(body.purpose),
-            body.jurisdiction,
-            date_to_int(period.start) if period else 0,
-            date_to_int(period.end) if period else 0,
-            body.note,
-            0,
-            response,
-        )
-        data = action.calldata(ledger.views.read)
-        action.gas = _gas(
-            ledger,
-            account,
-            ledger.contract,
-            data,
-            units_short(ledger, id, account, body.units),
-        )
-        return action
-
+    plan = partial(plan_retirement, ledger, body)
     return await _write(request, services, ledger, holder, id, plan)
 
 
-@router.post(
-    "/v1/pools/{id}/transfers",
-    status_code=201,
-    response_model=PoolTransferPublic,
-    responses=PENDING | PROBLEMS | NO_POOL,
-    summary="Transfer units to another allowlisted account (the pool token's ERC-20 transfer)",
+def plan_retirement(ledger: Ledger, body: PoolRetirementCreate, w: PoolWrite) -> PoolRetire:
+    answer = w.answer(units=body.units, beneficiary=body.beneficiary, purpose=body.purpose)
+    terms = retirement_terms(body)
+    action = PoolRetire(w.pool_id, body.units, *terms, gas=0, response=answer)
+    return _priced(ledger, w.account, action, units_short(ledger, w, body.units))
+
+
+@_pool_post(
+    "transfers",
+    PoolTransferPublic,
+    "Transfer units to another allowlisted account (the pool token's ERC-20 transfer)",
 )
 async def create_pool_transfer(
     id: PoolId,
@@ -390,36 +369,22 @@ async def create_pool_transfer(
     ledger: LedgerDep,
     holder: Holder,
 ) -> JSONResponse:
-    def plan(account: str, sid: str) -> Action:
-        _, token = pool_of(ledger, id)
-        to = body.to.lower()
-        allowed, frozen = ledger.views.allowed(to)
-        if not allowed or frozen:
-            why = "is not allowlisted" if not allowed else "is frozen"
-            raise Problem(
-                409,
-                "AccountNotAllowed",
-                "Ledger state conflict",
-                f"the recipient {to} {why}: pool units are held only by allowlisted accounts",
-                error="AccountNotAllowed",
-                errors=[{"field": "to", "message": why}],
-            )
-        response = {
-            "request_id": sid,
-            "pool_id": id,
-            "account": account,
-            "to": to,
-            "units": body.units,
-        }
-        action = PoolTransfer(token, to, body.units, 0, response)
-        data = token_function("transfer").calldata(Web3.to_checksum_address(to), body.units)
-        action.gas = _gas(
-            ledger,
-            account,
-            Web3.to_checksum_address(token),
-            data,
-            units_short(ledger, id, account, body.units),
-        )
-        return action
-
+    plan = partial(plan_transfer, ledger, body)
     return await _write(request, services, ledger, holder, id, plan)
+
+
+def plan_transfer(ledger: Ledger, body: PoolTransferCreate, w: PoolWrite) -> PoolTransfer:
+    to = body.to.lower()
+    allowed, frozen = ledger.views.allowed(to)
+    if not allowed or frozen:
+        why = "is not allowlisted" if not allowed else "is frozen"
+        raise Problem(
+            409,
+            "AccountNotAllowed",
+            "Ledger state conflict",
+            f"the recipient {to} {why}: pool units are held only by allowlisted accounts",
+            error="AccountNotAllowed",
+            errors=[{"field": "to", "message": why}],
+        )
+    action = PoolTransfer(w.token, to, body.units, 0, w.answer(to=to, units=body.units))
+    return _priced(ledger, w.account, action, units_short(ledger, w, body.units))
