@@ -8,6 +8,11 @@ Each is asked of the contract first (``eth_estimateGas``), so a refusal costs no
 an ineligible batch is a 409 naming the rule and what it compared ("vintage 2015-01-01 is
 before the pool's window, which opens on 2016-01-01"), units over the balance a 409 naming
 the balance, an unknown pool a 404.
+
+A route is only its body, its plan (``plan_deposit`` and the others: the action and the answer
+known before mining) and its answer's model; ``PoolWriter.write`` (the pool's turn, the 404,
+read-your-writes, through ``common.custodial_write``) and ``PoolWrite.priced`` (the gas, and
+a refusal in words) are what they share.
 """
 
 from __future__ import annotations
@@ -31,7 +36,6 @@ from api.problems import PROBLEM_JSON, Problem, not_found
 from api.reads.pools import batch_rows, range_serial
 from api.submission import calls
 from api.submission.actions import Action
-from api.submission.model import new_id
 from api.submission.pool_actions import (
     PoolAction,
     PoolDeposit,
@@ -40,15 +44,7 @@ from api.submission.pool_actions import (
     PoolTransfer,
 )
 from api.writes._retirement_terms import retirement_terms
-from api.writes.common import (
-    PENDING,
-    PROBLEM_SCHEMA,
-    PROBLEMS,
-    Answer,
-    custodial_account,
-    respond,
-    submit_gated,
-)
+from api.writes.common import PENDING, PROBLEM_SCHEMA, PROBLEMS, Answer, custodial_write
 from api.writes.holdings import exact_start, insufficient, single_run
 from api.writes.pool_models import (
     PoolDepositCreate,
@@ -170,9 +166,11 @@ def with_registry_serials(engine: Engine, body: dict[str, Any]) -> dict[str, Any
 
 @dataclass(frozen=True)
 class PoolWrite:
-    """A pool write as its plan (``plan_deposit`` and the others) sees it: the pool, known to
-    the ledger, and its token; the key's account; the request's id."""
+    """A pool write as its plan (``plan_deposit`` and the others) sees it: the ledger and the
+    store; the pool, known to the ledger, and its token; the key's account; the request's id."""
 
+    ledger: Ledger
+    engine: Engine
     pool_id: int
     token: str
     account: str
@@ -182,50 +180,72 @@ class PoolWrite:
         """The answer known before mining: the request, pool and account, then ``more``."""
         return {"request_id": self.sid, "pool_id": self.pool_id, "account": self.account, **more}
 
+    def priced(self, action: Priced, explain: Callable[[Exception], Problem | None]) -> Priced:
+        """``action`` with its gas asked of the contract (a refusal costs no transaction):
+        ``explain`` turns a refusal into the problem to answer, or ``None`` to raise it."""
+        ledger = self.ledger
+        data = action.calldata(ledger.views.read)
+        try:
+            estimate = ledger.node.estimate_gas(self.account, action.target(ledger.contract), data)
+        except (PoolIneligible, InsufficientCredits, InsufficientPoolUnits) as exc:
+            problem = explain(exc)
+            if problem is None:
+                raise
+            raise problem from None
+        action.gas = calls.with_margin(estimate)
+        return action
 
-def _priced(
-    ledger: Ledger, sender: str, action: Priced, explain: Callable[[Exception], Problem | None]
-) -> Priced:
-    """``action`` with its gas asked of the contract (a refusal costs no transaction):
-    ``explain`` turns a refusal into the problem to answer, or ``None`` to raise it as it is."""
-    data = action.calldata(ledger.views.read)
-    try:
-        estimate = ledger.node.estimate_gas(sender, action.target(ledger.contract), data)
-    except (PoolIneligible, InsufficientCredits, InsufficientPoolUnits) as exc:
-        problem = explain(exc)
-        if problem is None:
-            raise
-        raise problem from None
-    action.gas = calls.with_margin(estimate)
-    return action
+    def units_short(self, units: int) -> Callable[[Exception], Problem | None]:
+        """Explains a refusal for want of the account's units as a 409 naming its balance."""
+
+        def explain(exc: Exception) -> Problem | None:
+            if (
+                isinstance(exc, InsufficientPoolUnits)
+                and str(exc.arguments.get("account", "")).lower() == self.account
+            ):
+                return _short_of_units(self.ledger, self.pool_id, self.account, units)
+            return None
+
+        return explain
 
 
-async def _write(
-    request: Request,
-    services: Services,
-    ledger: Ledger,
-    holder: Principal,
-    pool_id: int,
-    plan: Callable[[PoolWrite], Action],
-) -> JSONResponse:
-    """Plan and submit a pool write in the key's account's turn on the pool, and answer it with
-    the registry serials of the ranges it names (read-your-writes)."""
-    sid = new_id()
+@dataclass(frozen=True)
+class PoolWriter:
+    """What each pool route is given (``Writer``): the request, the services, the ledger and
+    the holder's key."""
 
-    async def work() -> Answer:
-        account = custodial_account(holder)
+    request: Request
+    services: Services
+    ledger: Ledger
+    holder: Principal
 
-        def planned() -> Action:
-            _, token = pool_of(ledger, pool_id)  # an unknown pool is a 404 before anything else
-            return plan(PoolWrite(pool_id, token, account.lower(), sid))
+    async def write(self, pool_id: int, plan: Callable[[PoolWrite], Action]) -> JSONResponse:
+        """Plan and submit a pool write in the key's account's turn on the pool, and answer it
+        with the registry serials of the ranges it names (read-your-writes)."""
+        ledger, engine = self.ledger, self.services.engine
 
-        gate = (account, "pool", pool_id)
-        answer = await submit_gated(services, ledger, request, holder, sid, gate, planned)
-        if answer.status == 201:
-            answer.body = with_registry_serials(services.engine, answer.body)
-        return answer
+        def planned(account: str, sid: str) -> Action:
+            _, token = pool_of(ledger, pool_id)  # an unknown pool: a 404 before anything else
+            return plan(PoolWrite(ledger, engine, pool_id, token, account.lower(), sid))
 
-    return await respond(request, services, holder, work, submission_id=sid)
+        def then(answer: Answer) -> Answer:
+            if answer.status == 201:
+                answer.body = with_registry_serials(engine, answer.body)
+            return answer
+
+        turn = ("pool", pool_id)
+        return await custodial_write(
+            self.request, self.services, ledger, self.holder, turn, planned, then
+        )
+
+
+async def _pool_writer(
+    request: Request, services: ServicesDep, ledger: LedgerDep, holder: Holder
+) -> PoolWriter:
+    return PoolWriter(request, services, ledger, holder)
+
+
+Writer = Annotated[PoolWriter, Depends(_pool_writer)]
 
 
 def _pool_post(
@@ -248,23 +268,13 @@ def _pool_post(
 @_pool_post(
     "deposits", PoolDepositPublic, "Deposit exact serials of a batch into a pool, for as many units"
 )
-async def create_deposit(
-    id: PoolId,
-    body: PoolDepositCreate,
-    request: Request,
-    services: ServicesDep,
-    ledger: LedgerDep,
-    holder: Holder,
-) -> JSONResponse:
-    plan = partial(plan_deposit, ledger, services.engine, body)
-    return await _write(request, services, ledger, holder, id, plan)
+async def create_deposit(id: PoolId, body: PoolDepositCreate, writer: Writer) -> JSONResponse:
+    return await writer.write(id, partial(plan_deposit, body))
 
 
-def plan_deposit(
-    ledger: Ledger, engine: Engine, body: PoolDepositCreate, w: PoolWrite
-) -> PoolDeposit:
-    views, holder = ledger.views, w.account
-    first, last = single_run(views, engine, holder, body)
+def plan_deposit(body: PoolDepositCreate, w: PoolWrite) -> PoolDeposit:
+    views, holder = w.ledger.views, w.account
+    first, last = single_run(views, w.engine, holder, body)
     start = exact_start(views, holder, body.batch_id, first, last)
     answer = w.answer(
         units=last - first + 1, batch_id=body.batch_id, first_serial=first, last_serial=last
@@ -273,9 +283,8 @@ def plan_deposit(
 
     def explain(exc: Exception) -> Problem | None:
         if isinstance(exc, PoolIneligible):
-            exc.detail = ineligibility(
-                ledger, engine, w.pool_id, body.batch_id, int(exc.arguments["rule"])
-            )
+            rule = int(exc.arguments["rule"])
+            exc.detail = ineligibility(w.ledger, w.engine, w.pool_id, body.batch_id, rule)
             return Problem(
                 409,
                 "PoolIneligible",
@@ -289,7 +298,7 @@ def plan_deposit(
             return insufficient(views, holder, body.batch_id, last - first + 1)
         return None
 
-    return _priced(ledger, holder, action, explain)
+    return w.priced(action, explain)
 
 
 @_pool_post(
@@ -297,39 +306,17 @@ def plan_deposit(
     PoolRedemptionPublic,
     "Burn units for exact serials (the pool's order, or a named range)",
 )
-async def create_redemption(
-    id: PoolId,
-    body: PoolRedemptionCreate,
-    request: Request,
-    services: ServicesDep,
-    ledger: LedgerDep,
-    holder: Holder,
-) -> JSONResponse:
-    plan = partial(plan_redemption, ledger, body)
-    return await _write(request, services, ledger, holder, id, plan)
+async def create_redemption(id: PoolId, body: PoolRedemptionCreate, writer: Writer) -> JSONResponse:
+    return await writer.write(id, partial(plan_redemption, body))
 
 
-def plan_redemption(ledger: Ledger, body: PoolRedemptionCreate, w: PoolWrite) -> PoolRedeem:
+def plan_redemption(body: PoolRedemptionCreate, w: PoolWrite) -> PoolRedeem:
     key = 0
     if body.range is not None:
-        (key,) = ledger.views.read("poolKey", body.range.batch_id, body.range.last_serial)
+        (key,) = w.ledger.views.read("poolKey", body.range.batch_id, body.range.last_serial)
     answer = w.answer(units=body.units)
     action = PoolRedeem(w.pool_id, body.units, str(int(key)), w.token, 0, answer)
-    return _priced(ledger, w.account, action, units_short(ledger, w, body.units))
-
-
-def units_short(ledger: Ledger, w: PoolWrite, units: int) -> Callable[[Exception], Problem | None]:
-    """Explains a refusal for want of the account's units as a 409 naming its balance."""
-
-    def explain(exc: Exception) -> Problem | None:
-        if (
-            isinstance(exc, InsufficientPoolUnits)
-            and str(exc.arguments.get("account", "")).lower() == w.account
-        ):
-            return _short_of_units(ledger, w.pool_id, w.account, units)
-        return None
-
-    return explain
+    return w.priced(action, w.units_short(body.units))
 
 
 @_pool_post(
@@ -338,22 +325,16 @@ def units_short(ledger: Ledger, w: PoolWrite, units: int) -> Callable[[Exception
     "Retire units: exact serials from the pool's order, one certificate per range",
 )
 async def create_pool_retirement(
-    id: PoolId,
-    body: PoolRetirementCreate,
-    request: Request,
-    services: ServicesDep,
-    ledger: LedgerDep,
-    holder: Holder,
+    id: PoolId, body: PoolRetirementCreate, writer: Writer
 ) -> JSONResponse:
-    plan = partial(plan_retirement, ledger, body)
-    return await _write(request, services, ledger, holder, id, plan)
+    return await writer.write(id, partial(plan_retirement, body))
 
 
-def plan_retirement(ledger: Ledger, body: PoolRetirementCreate, w: PoolWrite) -> PoolRetire:
+def plan_retirement(body: PoolRetirementCreate, w: PoolWrite) -> PoolRetire:
     answer = w.answer(units=body.units, beneficiary=body.beneficiary, purpose=body.purpose)
     terms = retirement_terms(body)
     action = PoolRetire(w.pool_id, body.units, *terms, gas=0, response=answer)
-    return _priced(ledger, w.account, action, units_short(ledger, w, body.units))
+    return w.priced(action, w.units_short(body.units))
 
 
 @_pool_post(
@@ -362,20 +343,14 @@ def plan_retirement(ledger: Ledger, body: PoolRetirementCreate, w: PoolWrite) ->
     "Transfer units to another allowlisted account (the pool token's ERC-20 transfer)",
 )
 async def create_pool_transfer(
-    id: PoolId,
-    body: PoolTransferCreate,
-    request: Request,
-    services: ServicesDep,
-    ledger: LedgerDep,
-    holder: Holder,
+    id: PoolId, body: PoolTransferCreate, writer: Writer
 ) -> JSONResponse:
-    plan = partial(plan_transfer, ledger, body)
-    return await _write(request, services, ledger, holder, id, plan)
+    return await writer.write(id, partial(plan_transfer, body))
 
 
-def plan_transfer(ledger: Ledger, body: PoolTransferCreate, w: PoolWrite) -> PoolTransfer:
+def plan_transfer(body: PoolTransferCreate, w: PoolWrite) -> PoolTransfer:
     to = body.to.lower()
-    allowed, frozen = ledger.views.allowed(to)
+    allowed, frozen = w.ledger.views.allowed(to)
     if not allowed or frozen:
         why = "is not allowlisted" if not allowed else "is frozen"
         raise Problem(
@@ -387,4 +362,4 @@ def plan_transfer(ledger: Ledger, body: PoolTransferCreate, w: PoolWrite) -> Poo
             errors=[{"field": "to", "message": why}],
         )
     action = PoolTransfer(w.token, to, body.units, 0, w.answer(to=to, units=body.units))
-    return _priced(ledger, w.account, action, units_short(ledger, w, body.units))
+    return w.priced(action, w.units_short(body.units))
