@@ -188,12 +188,7 @@ class Bridge(Action):
     def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
         ctx.parts.confirm(*self._part())
         (bridged,) = receipt.topics("BatchBridged")  # batchId is indexed: no decoding
-        return self.response | {
-            "batch_id": int.from_bytes(bridged[2]),
-            "tx_hash": receipt.tx_hash,
-            "block_number": receipt.block_number,
-            "status": "confirmed",
-        }
+        return settled(self.response | {"batch_id": int.from_bytes(bridged[2])}, receipt)
 
 
 class RegisterProject(Action):
@@ -215,7 +210,7 @@ class RegisterProject(Action):
         return Call(ctx.contract, data, calls.project_gas(tuple(self.project)))
 
 
-def _settled(response: dict[str, Any], receipt: Receipt) -> dict[str, Any]:
+def settled(response: dict[str, Any], receipt: Receipt) -> dict[str, Any]:
     """The stored 201 body of a mined write, with its transaction."""
     return response | {
         "tx_hash": receipt.tx_hash,
@@ -224,13 +219,19 @@ def _settled(response: dict[str, Any], receipt: Receipt) -> dict[str, Any]:
     }
 
 
-class _SpendRuns(Action):
-    """An action over runs of one batch's serials, ``[first, last, range_start]`` each, sent as
-    one call per run (several: one ``multicall``). Subclasses are dataclasses whose fields are
-    exactly their stored request, and say the call for one run."""
+def serial_run(first: int, last: int) -> dict[str, Any]:
+    """A run of serials as a mined write's body names it (big serials as strings)."""
+    return {
+        "first_serial": json_int(first),
+        "last_serial": json_int(last),
+        "quantity": last - first + 1,
+    }
 
-    batch_id: int
-    runs: list[list[int]]
+
+class StoredFields(Action):
+    """An action that is a dataclass whose fields are exactly its stored request, with the gas
+    planned for it; mined, it answers its ``response`` with the transaction."""
+
     gas: int
     response: dict[str, Any]
 
@@ -239,7 +240,27 @@ class _SpendRuns(Action):
 
     @classmethod
     def from_request(cls, request: dict[str, Any]) -> Action:
-        values = {f.name: request[f.name] for f in fields(cls)}  # type: ignore[arg-type]
+        return cls(**cls.stored(request))
+
+    @classmethod
+    def stored(cls, request: dict[str, Any]) -> dict[str, Any]:
+        """The fields' values as ``request`` holds them."""
+        return {f.name: request[f.name] for f in fields(cls)}  # type: ignore[arg-type]
+
+    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
+        return settled(self.response, receipt)
+
+
+class _SpendRuns(StoredFields):
+    """An action over runs of one batch's serials, ``[first, last, range_start]`` each, sent as
+    one call per run (several: one ``multicall``). Subclasses say the call for one run."""
+
+    batch_id: int
+    runs: list[list[int]]
+
+    @classmethod
+    def from_request(cls, request: dict[str, Any]) -> Action:
+        values = cls.stored(request)
         return cls(**values | {"batch_id": int(values["batch_id"]), "gas": int(values["gas"])})
 
     def run_call(self, first: int, last: int, start: int) -> bytes:
@@ -251,9 +272,6 @@ class _SpendRuns(Action):
 
     def build(self, ctx: Context, sender: str, attempt: int) -> Call:
         return Call(ctx.contract, self.calldata(), self.gas)
-
-    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
-        return _settled(self.response, receipt)
 
 
 @dataclass
@@ -369,17 +387,9 @@ class Retire(Action):
         retired = next(e for e in receipt.events() if e.name == "CreditsRetired")
         rid = int(retired.fields["retirementId"])
         r = retired.fields["retirement"]
-        first, last = int(r["firstSerial"]), int(r["lastSerial"])
-        return self.response | {
-            "id": rid,
-            "first_serial": json_int(first),
-            "last_serial": json_int(last),
-            "quantity": last - first + 1,
-            "certificate_url": f"/v1/retirements/{rid}/certificate",
-            "tx_hash": receipt.tx_hash,
-            "block_number": receipt.block_number,
-            "status": "confirmed",
-        }
+        run = serial_run(int(r["firstSerial"]), int(r["lastSerial"]))
+        certificate = {"certificate_url": f"/v1/retirements/{rid}/certificate"}
+        return settled(self.response | {"id": rid} | run | certificate, receipt)
 
 
 class Filler(Action):
@@ -425,7 +435,7 @@ class BatchSetting(Action):
         return Call(ctx.contract, self.data, self.gas)
 
     def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
-        return _settled(self.response, receipt)
+        return settled(self.response, receipt)
 
 
 ACTIONS.update({cls.kind: cls for cls in (Detokenise, Cancel, BatchSetting)})

@@ -10,15 +10,14 @@ confirmed body names the exact serials the receipt moved, from the ledger's own 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cache
 from typing import Any, ClassVar
 
 from web3 import Web3
 
-from api.reads._common import json_int
 from api.submission import calls
-from api.submission.actions import ACTIONS, Action, Context
+from api.submission.actions import ACTIONS, Context, StoredFields, serial_run, settled
 from api.submission.node import Receipt
 from chain.artifacts import load_artifact
 from chain.events import LedgerEvent
@@ -48,49 +47,29 @@ def moved_out(events: list[LedgerEvent], token: str) -> list[dict[str, Any]]:
     for e in events:
         f = e.fields
         if e.name == "SerialsMoved" and str(f["from"]).lower() == token.lower():
-            first, last = int(f["firstSerial"]), int(f["lastSerial"])
-            out.append(
-                {
-                    "batch_id": int(f["batchId"]),
-                    "first_serial": json_int(first),
-                    "last_serial": json_int(last),
-                    "quantity": last - first + 1,
-                }
-            )
+            run = serial_run(int(f["firstSerial"]), int(f["lastSerial"]))
+            out.append({"batch_id": int(f["batchId"])} | run)
     return out
 
 
-def _settled(response: dict[str, Any], receipt: Receipt) -> dict[str, Any]:
-    return response | {
-        "tx_hash": receipt.tx_hash,
-        "block_number": receipt.block_number,
-        "status": "confirmed",
-    }
-
-
-class _PoolAction(Action):
-    """A dataclass whose fields are exactly its stored request."""
-
-    gas: int
-    response: dict[str, Any]
-
-    def request(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
-
-    @classmethod
-    def from_request(cls, request: dict[str, Any]) -> Action:
-        return cls(**{f.name: request[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+class PoolAction(StoredFields):
+    """A pool write: a call to the ledger (or to the pool's token) with whatever hint it needs
+    read when the account's turn comes."""
 
     def calldata(self, read: Read) -> bytes:
         """The call, with whatever hint it needs read now through ``read``."""
         raise NotImplementedError
 
+    def target(self, ledger: str) -> str:
+        """The address the call goes to: the ledger's (``ledger``), unless said otherwise."""
+        return ledger
+
     def build(self, ctx: Context, sender: str, attempt: int) -> Call:
-        return Call(ctx.contract, self.calldata(reader(ctx)), self.gas)
+        return Call(self.target(ctx.contract), self.calldata(reader(ctx)), self.gas)
 
 
 @dataclass
-class PoolDeposit(_PoolAction):
+class PoolDeposit(PoolAction):
     """Deposit the sender's serials ``first..last`` (in its holding range at ``range_start``)."""
 
     kind: ClassVar[str] = "pool_deposit"
@@ -108,12 +87,9 @@ class PoolDeposit(_PoolAction):
         args = (self.pool_id, self.batch_id, self.first, self.last, self.range_start, hint)
         return calls.calldata("poolDeposit", *args)
 
-    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
-        return _settled(self.response, receipt)
-
 
 @dataclass
-class PoolRedeem(_PoolAction):
+class PoolRedeem(PoolAction):
     """Burn ``units`` for serials from the head of the pool's order, or (``key`` not 0) from
     the range under ``key``."""
 
@@ -134,13 +110,11 @@ class PoolRedeem(_PoolAction):
         return calls.calldata("poolRedeemRange", self.pool_id, key, prev, self.units)
 
     def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
-        return _settled(
-            self.response | {"ranges": moved_out(receipt.events(), self.token)}, receipt
-        )
+        return settled(self.response | {"ranges": moved_out(receipt.events(), self.token)}, receipt)
 
 
 @dataclass
-class PoolRetire(_PoolAction):
+class PoolRetire(PoolAction):
     """Burn ``units`` and retire as many serials from the head of the pool's order for a
     beneficiary: one retirement (and certificate) per range."""
 
@@ -176,22 +150,14 @@ class PoolRetire(_PoolAction):
                 continue
             rid = int(e.fields["retirementId"])
             r = e.fields["retirement"]
-            first, last = int(r["firstSerial"]), int(r["lastSerial"])
-            retirements.append(
-                {
-                    "id": rid,
-                    "batch_id": int(r["batchId"]),
-                    "first_serial": json_int(first),
-                    "last_serial": json_int(last),
-                    "quantity": last - first + 1,
-                    "certificate_url": f"/v1/retirements/{rid}/certificate",
-                }
-            )
-        return _settled(self.response | {"retirements": retirements}, receipt)
+            run = serial_run(int(r["firstSerial"]), int(r["lastSerial"]))
+            certificate = {"certificate_url": f"/v1/retirements/{rid}/certificate"}
+            retirements.append({"id": rid, "batch_id": int(r["batchId"])} | run | certificate)
+        return settled(self.response | {"retirements": retirements}, receipt)
 
 
 @dataclass
-class PoolTransfer(_PoolAction):
+class PoolTransfer(PoolAction):
     """Move units to another allowlisted account through the pool's ERC-20 ``transfer``."""
 
     kind: ClassVar[str] = "pool_transfer"
@@ -204,11 +170,8 @@ class PoolTransfer(_PoolAction):
     def calldata(self, read: Read) -> bytes:
         return token_function("transfer").calldata(Web3.to_checksum_address(self.to), self.units)
 
-    def build(self, ctx: Context, sender: str, attempt: int) -> Call:
-        return Call(Web3.to_checksum_address(self.token), self.calldata(reader(ctx)), self.gas)
-
-    def confirmed(self, ctx: Context, receipt: Receipt) -> dict[str, Any]:
-        return _settled(self.response, receipt)
+    def target(self, ledger: str) -> str:
+        return Web3.to_checksum_address(self.token)
 
 
 ACTIONS.update({cls.kind: cls for cls in (PoolDeposit, PoolRedeem, PoolRetire, PoolTransfer)})

@@ -1,6 +1,7 @@
 """What every POST shares: idempotency, audit outcome, and waiting for the chain.
 
-``respond`` runs a write under its ``Idempotency-Key`` claim and turns whatever it ends with (a
+``custodial_write`` is the usual write: planned, sent by the key's custodial account in its
+turn (``submit_gated``) and answered through ``respond``. ``respond`` runs a write under its ``Idempotency-Key`` claim and turns whatever it ends with (a
 response, a ``Problem``, a carbon-ledger error) into the JSON answer the key will replay.
 ``settle_or_pending`` waits for a submission up to ``confirm_timeout_s``: the settled answer
 once the query store holds its block too (so whatever it returns can be read at once), or 202
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from fastapi import Request
@@ -24,7 +26,7 @@ from api.auth import Principal
 from api.deps import Ledger, Services
 from api.problems import PROBLEM_JSON, Problem, problem_for
 from api.submission.actions import Action
-from api.submission.model import Submission
+from api.submission.model import Submission, new_id
 from api.submission.rows import upsert_row
 from api.writes.models import Pending
 from chain.errors import CarbonLedgerError
@@ -306,3 +308,27 @@ async def submit_gated(
         ledger.gates.leave(gate, ticket)
         raise
     return await settle_or_pending(services, sub)
+
+
+async def custodial_write(
+    request: Request,
+    services: Services,
+    ledger: Ledger,
+    principal: Principal,
+    turn: tuple[Hashable, ...],
+    plan: Callable[[str, str], Action],
+    then: Callable[[Answer], Answer] | None = None,
+) -> JSONResponse:
+    """A write the key's custodial account sends, answered once per Idempotency-Key
+    (``respond``): planned as ``plan(account, request id)`` in the account's turn on ``turn``
+    (the gate ``(account, *turn)``: ``submit_gated``); ``then`` may add to its answer."""
+    sid = new_id()
+
+    async def work() -> Answer:
+        account = custodial_account(principal)
+        planned = partial(plan, account, sid)
+        gate = (account, *turn)
+        answer = await submit_gated(services, ledger, request, principal, sid, gate, planned)
+        return answer if then is None else then(answer)
+
+    return await respond(request, services, principal, work, submission_id=sid)

@@ -8,6 +8,7 @@ without a transaction.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -16,9 +17,8 @@ from sqlalchemy.engine import Engine
 
 from api.auth import Principal, require
 from api.deps import Ledger, LedgerDep, ServicesDep
-from api.submission.actions import Action, Detokenise
-from api.submission.model import new_id
-from api.writes.common import PENDING, PROBLEMS, Answer, custodial_account, respond, submit_gated
+from api.submission.actions import Detokenise
+from api.writes.common import PENDING, PROBLEMS, custodial_write
 from api.writes.holdings import chosen_runs, runs_json, spending_gas
 from api.writes.models import DetokenisationCreate, DetokenisationPublic
 
@@ -40,22 +40,12 @@ async def create_detokenisation(
     ledger: LedgerDep,
     holder: Holder,
 ) -> JSONResponse:
-    sid = new_id()
-
-    async def work() -> Answer:
-        account = custodial_account(holder)
-
-        def planned() -> Action:
-            return plan(ledger, services.engine, account, body, sid)
-
-        gate = (account, body.batch_id)
-        return await submit_gated(services, ledger, request, holder, sid, gate, planned)
-
-    return await respond(request, services, holder, work, submission_id=sid)
+    planned = partial(plan, ledger, services.engine, body)
+    return await custodial_write(request, services, ledger, holder, (body.batch_id,), planned)
 
 
 def plan(
-    ledger: Ledger, engine: Engine, holder: str, body: DetokenisationCreate, sid: str
+    ledger: Ledger, engine: Engine, body: DetokenisationCreate, holder: str, sid: str
 ) -> Detokenise:
     runs = chosen_runs(ledger.views, engine, holder, body)
     quantity = sum(last - first + 1 for first, last, _ in runs)

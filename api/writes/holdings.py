@@ -88,6 +88,15 @@ def one_run(
     raise insufficient(views, holder, batch_id, quantity)
 
 
+def single_run(views: Views, engine: Engine, holder: str, body: SerialsChoice) -> tuple[int, int]:
+    """The one run of ``holder``'s serials ``body`` names: its exact serials (unchecked), or
+    its quantity from the lowest run that holds it all."""
+    if body.quantity is not None:
+        return one_run(views, engine, holder, body.batch_id, body.quantity)
+    assert body.first_serial is not None and body.last_serial is not None
+    return body.first_serial, body.last_serial
+
+
 def chosen_runs(views: Views, engine: Engine, holder: str, body: SerialsChoice) -> list[list[int]]:
     """``[first, last, range_start]`` per run of ``holder``'s serials ``body`` names: its
     exact serials (one run, checked held), or its quantity's lowest serials (one or more runs,

@@ -8,16 +8,25 @@ Each is asked of the contract first (``eth_estimateGas``), so a refusal costs no
 an ineligible batch is a 409 naming the rule and what it compared ("vintage 2015-01-01 is
 before the pool's window, which opens on 2016-01-01"), units over the balance a 409 naming
 the balance, an unknown pool a 404.
+
+A route is only its body, its plan (``plan_deposit`` and the others: the action and the answer
+known before mining) and its answer's model; ``PoolWriter.write`` (the pool's turn, the 404,
+read-your-writes, through ``common.custodial_write``) and ``PoolWrite.priced`` (the gas, and
+a refusal in words) are what they share.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from dataclasses import dataclass
+from functools import partial
+from typing import Annotated, Any, TypeVar
 
 import sqlalchemy as sa
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import JSONResponse
+from fastapi.types import DecoratedCallable
+from pydantic import BaseModel
 from sqlalchemy.engine import Engine
 from web3 import Web3
 
@@ -27,25 +36,16 @@ from api.problems import PROBLEM_JSON, Problem, not_found
 from api.reads.pools import batch_rows, range_serial
 from api.submission import calls
 from api.submission.actions import Action
-from api.submission.model import new_id
 from api.submission.pool_actions import (
+    PoolAction,
     PoolDeposit,
     PoolRedeem,
     PoolRetire,
     PoolTransfer,
-    token_function,
 )
-from api.writes.common import (
-    PENDING,
-    PROBLEM_SCHEMA,
-    PROBLEMS,
-    Answer,
-    custodial_account,
-    respond,
-    submit_gated,
-)
-from api.writes.holdings import exact_start, insufficient, one_run
-from api.writes.models import PURPOSES
+from api.writes._retirement_terms import retirement_terms
+from api.writes.common import PENDING, PROBLEM_SCHEMA, PROBLEMS, Answer, custodial_write
+from api.writes.holdings import exact_start, insufficient, single_run
 from api.writes.pool_models import (
     PoolDepositCreate,
     PoolDepositPublic,
@@ -56,7 +56,7 @@ from api.writes.pool_models import (
     PoolTransferCreate,
     PoolTransferPublic,
 )
-from chain.domain import PoolRules, date_to_int, int_to_date, label_names, unpack_date
+from chain.domain import PoolRules, int_to_date, label_names, unpack_date
 from chain.errors import InsufficientCredits, InsufficientPoolUnits, PoolIneligible, UnknownPool
 from chain.store import schema as s
 
@@ -66,6 +66,7 @@ NO_POOL: dict[int | str, dict[str, Any]] = {
 }
 Holder = Annotated[Principal, Depends(require("holder"))]
 PoolId = Annotated[int, Path(ge=1, le=2**32 - 1, description="a pool id (1 to 2^32-1)")]
+Priced = TypeVar("Priced", bound=PoolAction)
 
 
 # ---------------------------------------------------------------- reading the ledger
@@ -129,24 +130,6 @@ def ineligibility(ledger: Ledger, engine: Engine, pool_id: int, batch_id: int, r
     return ""
 
 
-def _gas(
-    ledger: Ledger,
-    sender: str,
-    to: str,
-    data: bytes,
-    explain: Callable[[Exception], Problem | None],
-) -> int:
-    """The call's gas asked of the contract (a refusal costs no transaction)."""
-    try:
-        estimate = ledger.node.estimate_gas(sender, to, data)
-    except (PoolIneligible, InsufficientCredits, InsufficientPoolUnits) as exc:
-        problem = explain(exc)
-        if problem is None:
-            raise
-        raise problem from None
-    return calls.with_margin(estimate)
-
-
 def _short_of_units(ledger: Ledger, pool_id: int, holder: str, units: int) -> Problem:
     (balance,) = ledger.views.read("poolUnitBalance", pool_id, Web3.to_checksum_address(holder))
     return Problem(
@@ -181,82 +164,127 @@ def with_registry_serials(engine: Engine, body: dict[str, Any]) -> dict[str, Any
     return out
 
 
-async def _write(
-    request: Request,
-    services: Services,
-    ledger: Ledger,
-    holder: Principal,
-    pool_id: int,
-    plan: Callable[[str, str], Action],
-) -> JSONResponse:
-    sid = new_id()
+@dataclass(frozen=True)
+class PoolWrite:
+    """A pool write as its plan (``plan_deposit`` and the others) sees it: the ledger and the
+    store; the pool, known to the ledger, and its token; the key's account; the request's id."""
 
-    async def work() -> Answer:
-        account = custodial_account(holder)
+    ledger: Ledger
+    engine: Engine
+    pool_id: int
+    token: str
+    account: str
+    sid: str
 
-        def planned() -> Action:
-            return plan(account.lower(), sid)
+    def answer(self, **more: Any) -> dict[str, Any]:
+        """The answer known before mining: the request, pool and account, then ``more``."""
+        return {"request_id": self.sid, "pool_id": self.pool_id, "account": self.account, **more}
 
-        gate = (account, "pool", pool_id)
-        answer = await submit_gated(services, ledger, request, holder, sid, gate, planned)
-        if answer.status == 201:
-            answer.body = with_registry_serials(services.engine, answer.body)
-        return answer
+    def priced(self, action: Priced, explain: Callable[[Exception], Problem | None]) -> Priced:
+        """``action`` with its gas asked of the contract (a refusal costs no transaction):
+        ``explain`` turns a refusal into the problem to answer, or ``None`` to raise it."""
+        ledger = self.ledger
+        data = action.calldata(ledger.views.read)
+        try:
+            estimate = ledger.node.estimate_gas(self.account, action.target(ledger.contract), data)
+        except (PoolIneligible, InsufficientCredits, InsufficientPoolUnits) as exc:
+            problem = explain(exc)
+            if problem is None:
+                raise
+            raise problem from None
+        action.gas = calls.with_margin(estimate)
+        return action
 
-    return await respond(request, services, holder, work, submission_id=sid)
+    def units_short(self, units: int) -> Callable[[Exception], Problem | None]:
+        """Explains a refusal for want of the account's units as a 409 naming its balance."""
+
+        def explain(exc: Exception) -> Problem | None:
+            if (
+                isinstance(exc, InsufficientPoolUnits)
+                and str(exc.arguments.get("account", "")).lower() == self.account
+            ):
+                return _short_of_units(self.ledger, self.pool_id, self.account, units)
+            return None
+
+        return explain
+
+
+@dataclass(frozen=True)
+class PoolWriter:
+    """What each pool route is given (``Writer``): the request, the services, the ledger and
+    the holder's key."""
+
+    request: Request
+    services: Services
+    ledger: Ledger
+    holder: Principal
+
+    async def write(self, pool_id: int, plan: Callable[[PoolWrite], Action]) -> JSONResponse:
+        """Plan and submit a pool write in the key's account's turn on the pool, and answer it
+        with the registry serials of the ranges it names (read-your-writes)."""
+        ledger, engine = self.ledger, self.services.engine
+
+        def planned(account: str, sid: str) -> Action:
+            _, token = pool_of(ledger, pool_id)  # an unknown pool: a 404 before anything else
+            return plan(PoolWrite(ledger, engine, pool_id, token, account.lower(), sid))
+
+        def then(answer: Answer) -> Answer:
+            if answer.status == 201:
+                answer.body = with_registry_serials(engine, answer.body)
+            return answer
+
+        turn = ("pool", pool_id)
+        return await custodial_write(
+            self.request, self.services, ledger, self.holder, turn, planned, then
+        )
+
+
+async def _pool_writer(
+    request: Request, services: ServicesDep, ledger: LedgerDep, holder: Holder
+) -> PoolWriter:
+    return PoolWriter(request, services, ledger, holder)
+
+
+Writer = Annotated[PoolWriter, Depends(_pool_writer)]
+
+
+def _pool_post(
+    what: str, public: type[BaseModel], summary: str
+) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    """``POST /v1/pools/{id}/<what>``: 201 with ``public``, 202 while pending, or a problem
+    (404 for an unknown pool)."""
+    return router.post(
+        f"/v1/pools/{{id}}/{what}",
+        status_code=201,
+        response_model=public,
+        responses=PENDING | PROBLEMS | NO_POOL,
+        summary=summary,
+    )
 
 
 # ---------------------------------------------------------------- routes
 
 
-@router.post(
-    "/v1/pools/{id}/deposits",
-    status_code=201,
-    response_model=PoolDepositPublic,
-    responses=PENDING | PROBLEMS | NO_POOL,
-    summary="Deposit exact serials of a batch into a pool, for as many units",
+@_pool_post(
+    "deposits", PoolDepositPublic, "Deposit exact serials of a batch into a pool, for as many units"
 )
-async def create_deposit(
-    id: PoolId,
-    body: PoolDepositCreate,
-    request: Request,
-    services: ServicesDep,
-    ledger: LedgerDep,
-    holder: Holder,
-) -> JSONResponse:
-    def plan(account: str, sid: str) -> Action:
-        return plan_deposit(ledger, services.engine, account, id, body, sid)
-
-    return await _write(request, services, ledger, holder, id, plan)
+async def create_deposit(id: PoolId, body: PoolDepositCreate, writer: Writer) -> JSONResponse:
+    return await writer.write(id, partial(plan_deposit, body))
 
 
-def plan_deposit(
-    ledger: Ledger, engine: Engine, holder: str, pool_id: int, body: PoolDepositCreate, sid: str
-) -> PoolDeposit:
-    pool_of(ledger, pool_id)
-    views = ledger.views
-    if body.quantity is not None:
-        first, last = one_run(views, engine, holder, body.batch_id, body.quantity)
-    else:
-        assert body.first_serial is not None and body.last_serial is not None
-        first, last = body.first_serial, body.last_serial
+def plan_deposit(body: PoolDepositCreate, w: PoolWrite) -> PoolDeposit:
+    views, holder = w.ledger.views, w.account
+    first, last = single_run(views, w.engine, holder, body)
     start = exact_start(views, holder, body.batch_id, first, last)
-    response = {
-        "request_id": sid,
-        "pool_id": pool_id,
-        "account": holder,
-        "units": last - first + 1,
-        "batch_id": body.batch_id,
-        "first_serial": first,
-        "last_serial": last,
-    }
-    action = PoolDeposit(pool_id, body.batch_id, first, last, start, 0, response)
+    answer = w.answer(
+        units=last - first + 1, batch_id=body.batch_id, first_serial=first, last_serial=last
+    )
+    action = PoolDeposit(w.pool_id, body.batch_id, first, last, start, 0, answer)
 
     def explain(exc: Exception) -> Problem | None:
         if isinstance(exc, PoolIneligible):
-            exc.detail = ineligibility(
-                ledger, engine, pool_id, body.batch_id, int(exc.arguments["rule"])
-            )
+            rule = int(exc.arguments["rule"])
+            exc.detail = ineligibility(w.ledger, w.engine, w.pool_id, body.batch_id, rule)
             return Problem(
                 409,
                 "PoolIneligible",
@@ -270,156 +298,68 @@ def plan_deposit(
             return insufficient(views, holder, body.batch_id, last - first + 1)
         return None
 
-    data = action.calldata(views.read)
-    action.gas = _gas(ledger, holder, ledger.contract, data, explain)
-    return action
+    return w.priced(action, explain)
 
 
-@router.post(
-    "/v1/pools/{id}/redemptions",
-    status_code=201,
-    response_model=PoolRedemptionPublic,
-    responses=PENDING | PROBLEMS | NO_POOL,
-    summary="Burn units for exact serials (the pool's order, or a named range)",
+@_pool_post(
+    "redemptions",
+    PoolRedemptionPublic,
+    "Burn units for exact serials (the pool's order, or a named range)",
 )
-async def create_redemption(
-    id: PoolId,
-    body: PoolRedemptionCreate,
-    request: Request,
-    services: ServicesDep,
-    ledger: LedgerDep,
-    holder: Holder,
-) -> JSONResponse:
-    def plan(account: str, sid: str) -> Action:
-        _, token = pool_of(ledger, id)
-        key = 0
-        if body.range is not None:
-            (key,) = ledger.views.read("poolKey", body.range.batch_id, body.range.last_serial)
-        response = {"request_id": sid, "pool_id": id, "account": account, "units": body.units}
-        action = PoolRedeem(id, body.units, str(int(key)), token, 0, response)
-        data = action.calldata(ledger.views.read)
-        action.gas = _gas(
-            ledger,
-            account,
-            ledger.contract,
-            data,
-            units_short(ledger, id, account, body.units),
-        )
-        return action
-
-    return await _write(request, services, ledger, holder, id, plan)
+async def create_redemption(id: PoolId, body: PoolRedemptionCreate, writer: Writer) -> JSONResponse:
+    return await writer.write(id, partial(plan_redemption, body))
 
 
-def units_short(
-    ledger: Ledger, pool_id: int, holder: str, units: int
-) -> Callable[[Exception], Problem | None]:
-    def explain(exc: Exception) -> Problem | None:
-        if (
-            isinstance(exc, InsufficientPoolUnits)
-            and str(exc.arguments.get("account", "")).lower() == holder
-        ):
-            return _short_of_units(ledger, pool_id, holder, units)
-        return None
-
-    return explain
+def plan_redemption(body: PoolRedemptionCreate, w: PoolWrite) -> PoolRedeem:
+    key = 0
+    if body.range is not None:
+        (key,) = w.ledger.views.read("poolKey", body.range.batch_id, body.range.last_serial)
+    answer = w.answer(units=body.units)
+    action = PoolRedeem(w.pool_id, body.units, str(int(key)), w.token, 0, answer)
+    return w.priced(action, w.units_short(body.units))
 
 
-@router.post(
-    "/v1/pools/{id}/retirements",
-    status_code=201,
-    response_model=PoolRetirementPublic,
-    responses=PENDING | PROBLEMS | NO_POOL,
-    summary="Retire units: exact serials from the pool's order, one certificate per range",
+@_pool_post(
+    "retirements",
+    PoolRetirementPublic,
+    "Retire units: exact serials from the pool's order, one certificate per range",
 )
 async def create_pool_retirement(
-    id: PoolId,
-    body: PoolRetirementCreate,
-    request: Request,
-    services: ServicesDep,
-    ledger: LedgerDep,
-    holder: Holder,
+    id: PoolId, body: PoolRetirementCreate, writer: Writer
 ) -> JSONResponse:
-    def plan(account: str, sid: str) -> Action:
-        pool_of(ledger, id)
-        period = body.consumption_period
-        response = {
-            "request_id": sid,
-            "pool_id": id,
-            "account": account,
-            "units": body.units,
-            "beneficiary": body.beneficiary,
-            "purpose": body.purpose,
-        }
-        action = PoolRetire(
-            id,
-            body.units,
-            body.beneficiary,
-            PURPOSES.index(body.purpose),
-            body.jurisdiction,
-            date_to_int(period.start) if period else 0,
-            date_to_int(period.end) if period else 0,
-            body.note,
-            0,
-            response,
-        )
-        data = action.calldata(ledger.views.read)
-        action.gas = _gas(
-            ledger,
-            account,
-            ledger.contract,
-            data,
-            units_short(ledger, id, account, body.units),
-        )
-        return action
-
-    return await _write(request, services, ledger, holder, id, plan)
+    return await writer.write(id, partial(plan_retirement, body))
 
 
-@router.post(
-    "/v1/pools/{id}/transfers",
-    status_code=201,
-    response_model=PoolTransferPublic,
-    responses=PENDING | PROBLEMS | NO_POOL,
-    summary="Transfer units to another allowlisted account (the pool token's ERC-20 transfer)",
+def plan_retirement(body: PoolRetirementCreate, w: PoolWrite) -> PoolRetire:
+    answer = w.answer(units=body.units, beneficiary=body.beneficiary, purpose=body.purpose)
+    terms = retirement_terms(body)
+    action = PoolRetire(w.pool_id, body.units, *terms, gas=0, response=answer)
+    return w.priced(action, w.units_short(body.units))
+
+
+@_pool_post(
+    "transfers",
+    PoolTransferPublic,
+    "Transfer units to another allowlisted account (the pool token's ERC-20 transfer)",
 )
 async def create_pool_transfer(
-    id: PoolId,
-    body: PoolTransferCreate,
-    request: Request,
-    services: ServicesDep,
-    ledger: LedgerDep,
-    holder: Holder,
+    id: PoolId, body: PoolTransferCreate, writer: Writer
 ) -> JSONResponse:
-    def plan(account: str, sid: str) -> Action:
-        _, token = pool_of(ledger, id)
-        to = body.to.lower()
-        allowed, frozen = ledger.views.allowed(to)
-        if not allowed or frozen:
-            why = "is not allowlisted" if not allowed else "is frozen"
-            raise Problem(
-                409,
-                "AccountNotAllowed",
-                "Ledger state conflict",
-                f"the recipient {to} {why}: pool units are held only by allowlisted accounts",
-                error="AccountNotAllowed",
-                errors=[{"field": "to", "message": why}],
-            )
-        response = {
-            "request_id": sid,
-            "pool_id": id,
-            "account": account,
-            "to": to,
-            "units": body.units,
-        }
-        action = PoolTransfer(token, to, body.units, 0, response)
-        data = token_function("transfer").calldata(Web3.to_checksum_address(to), body.units)
-        action.gas = _gas(
-            ledger,
-            account,
-            Web3.to_checksum_address(token),
-            data,
-            units_short(ledger, id, account, body.units),
-        )
-        return action
+    return await writer.write(id, partial(plan_transfer, body))
 
-    return await _write(request, services, ledger, holder, id, plan)
+
+def plan_transfer(body: PoolTransferCreate, w: PoolWrite) -> PoolTransfer:
+    to = body.to.lower()
+    allowed, frozen = w.ledger.views.allowed(to)
+    if not allowed or frozen:
+        why = "is not allowlisted" if not allowed else "is frozen"
+        raise Problem(
+            409,
+            "AccountNotAllowed",
+            "Ledger state conflict",
+            f"the recipient {to} {why}: pool units are held only by allowlisted accounts",
+            error="AccountNotAllowed",
+            errors=[{"field": "to", "message": why}],
+        )
+    action = PoolTransfer(w.token, to, body.units, 0, w.answer(to=to, units=body.units))
+    return w.priced(action, w.units_short(body.units))

@@ -22,6 +22,7 @@ from api.deps import Ledger, LedgerDep, ServicesDep
 from api.submission import calls
 from api.submission.actions import Action, Retire
 from api.submission.model import new_id
+from api.writes._retirement_terms import retirement_terms
 from api.writes.common import (
     PENDING,
     PROBLEMS,
@@ -30,7 +31,7 @@ from api.writes.common import (
     respond,
     submit_gated,
 )
-from api.writes.holdings import exact_start, insufficient, one_run
+from api.writes.holdings import exact_start, insufficient, single_run
 from api.writes.models import (
     PURPOSES,
     RetirementBody,
@@ -41,7 +42,6 @@ from api.writes.models import (
     TypedDataOut,
 )
 from api.writes.signed import check_signature, typed_data
-from chain.domain import date_to_int
 from chain.errors import InsufficientCredits
 from chain.signing import RETIRE_TYPE
 
@@ -102,7 +102,7 @@ async def retirement_typed_data(
 ) -> JSONResponse:
     def build() -> dict[str, Any]:
         owner = body.holder.lower()
-        first, last = serials(ledger, services.engine, owner, body)
+        first, last = single_run(ledger.views, services.engine, owner, body)
         struct = retirement(body, first, last)
         message = dict(zip([f["name"] for f in RETIRE_TYPE][1:10], struct, strict=True))
         message |= {
@@ -118,32 +118,14 @@ async def retirement_typed_data(
     return await respond(request, services, holder, work)
 
 
-def serials(ledger: Ledger, engine: Engine, holder: str, body: RetirementCreate) -> tuple[int, int]:
-    if body.quantity is not None:
-        return one_run(ledger.views, engine, holder, body.batch_id, body.quantity)
-    assert body.first_serial is not None and body.last_serial is not None
-    return body.first_serial, body.last_serial
-
-
 def retirement(body: RetirementCreate, first: int, last: int) -> list[Any]:
     """The contract's Retirement struct."""
-    period = body.consumption_period
-    return [
-        body.batch_id,
-        first,
-        last,
-        body.beneficiary,
-        PURPOSES.index(body.purpose),
-        body.jurisdiction,
-        date_to_int(period.start) if period else 0,
-        date_to_int(period.end) if period else 0,
-        body.note,
-    ]
+    return [body.batch_id, first, last, *retirement_terms(body)]
 
 
 def plan(ledger: Ledger, engine: Engine, holder: str, body: RetirementCreate) -> Retire:
     views = ledger.views
-    first, last = serials(ledger, engine, holder, body)
+    first, last = single_run(views, engine, holder, body)
     start = exact_start(views, holder, body.batch_id, first, last)
     response = {
         "batch_id": body.batch_id,

@@ -7,6 +7,7 @@ allowlisted, not held) is answered without a transaction.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -15,17 +16,8 @@ from sqlalchemy.engine import Engine
 
 from api.auth import Principal, require
 from api.deps import Ledger, LedgerDep, ServicesDep
-from api.submission.actions import Action, Transfer
-from api.submission.model import new_id
-from api.writes.common import (
-    PENDING,
-    PROBLEMS,
-    Answer,
-    custodial_account,
-    field_problem,
-    respond,
-    submit_gated,
-)
+from api.submission.actions import Transfer
+from api.writes.common import PENDING, PROBLEMS, custodial_write, field_problem
 from api.writes.holdings import chosen_runs, runs_json, spending_gas
 from api.writes.models import TransferCreate, TransferPublic
 
@@ -47,21 +39,11 @@ async def create_transfer(
     ledger: LedgerDep,
     holder: Holder,
 ) -> JSONResponse:
-    sid = new_id()
-
-    async def work() -> Answer:
-        account = custodial_account(holder)
-
-        def planned() -> Action:
-            return plan(ledger, services.engine, account, body, sid)
-
-        gate = (account, body.batch_id)
-        return await submit_gated(services, ledger, request, holder, sid, gate, planned)
-
-    return await respond(request, services, holder, work, submission_id=sid)
+    planned = partial(plan, ledger, services.engine, body)
+    return await custodial_write(request, services, ledger, holder, (body.batch_id,), planned)
 
 
-def plan(ledger: Ledger, engine: Engine, holder: str, body: TransferCreate, sid: str) -> Transfer:
+def plan(ledger: Ledger, engine: Engine, body: TransferCreate, holder: str, sid: str) -> Transfer:
     if body.to.lower() == holder.lower():
         # The contract refuses it too (SelfTransfer): it would only fragment the ranges.
         raise field_problem("to", "is the key's own account: a transfer needs another recipient")

@@ -10,10 +10,15 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from chain.indexer.writer import AuditPosition, StoreWriter
-from chain.store import schema as s
-from chain.store.engine import open_store
-from tests.chain.indexer.pool_events import BOB, TOKEN_2, Log, lifecycle, rules
+from tests.chain.indexer.pool_events import (
+    BOB,
+    TOKEN_2,
+    Log,
+    lifecycle,
+    open_mirror,
+    rules,
+    write_events,
+)
 
 HOSTILE_NAME = '<script>alert("pool")</script> & 碳汇 "池"'
 HOSTILE_SYMBOL = "<b>X</b>"
@@ -35,31 +40,6 @@ def pool_log() -> Log:
 
 
 def pool_engine(tmp: Path) -> sa.Engine:
-    engine = open_store(f"sqlite:///{tmp / 'pools.sqlite3'}")
-    with engine.begin() as conn:
-        conn.execute(
-            s.chain_info.insert().values(
-                id=1,
-                chain_id=31337,
-                genesis_hash="0x" + "11" * 32,
-                contract_address="0x" + "22" * 20,
-                deploy_block=1,
-                deploy_block_hash="0x" + "33" * 32,
-            )
-        )
-        conn.execute(
-            s.checkpoint.insert().values(
-                id=1,
-                block_number=0,
-                block_hash="0x" + "00" * 32,
-                audit_seq=0,
-                audit_head="0x" + "00" * 32,
-                paused=False,
-                updated_at=0,
-            )
-        )
-    writer = StoreWriter()
-    position = AuditPosition(0, b"\0" * 32)
-    with engine.begin() as conn:
-        position = writer.apply(conn, pool_log().events, position)[0]
+    engine = open_mirror(lambda: f"sqlite:///{tmp / 'pools.sqlite3'}")
+    write_events(engine, pool_log().events, per_block=False)
     return engine
