@@ -527,7 +527,21 @@ class PoolRulesWidened(_PoolRuleError, StateConflict):
 
 class InvalidPoolList(InvalidRequest):
     """The pool does not list that kind in the mode the change needs (only-listed lists
-    shrink, all-but-listed lists grow)."""
+    shrink, all-but-listed lists grow; a tightening lists only a kind it moves from any)."""
+
+
+class PoolListEmpty(InvalidRequest):
+    """A tightening would make a kind "only listed" with no list: the pool would admit nothing
+    of that kind. The list goes in the same call."""
+
+    def __str__(self) -> str:
+        # PoolRule codes 5-7 are the list kinds 0-2 (PoolKind): the kind's rule names it.
+        kind = pool_rule_name(5 + int(self.arguments.get("kind", 0))).replace("_", " ")
+        return (
+            f"{super().__str__()}: pool {self.arguments.get('poolId')}'s {kind} rule would "
+            f"become 'only listed' with an empty list, admitting no {kind}: give the list "
+            "in the same tightening"
+        )
 
 
 class PoolIneligible(_PoolRuleError, StateConflict):
@@ -632,6 +646,7 @@ CONTRACT_ERRORS: dict[str, type[ContractError]] = {
         InvalidPoolRules,
         PoolRulesWidened,
         InvalidPoolList,
+        PoolListEmpty,
         PoolIneligible,
         InvalidPoolHint,
         UnknownPoolRange,

@@ -91,8 +91,22 @@ class PoolsMixin:
         fields = self._transact(fn).event("PoolCreated").fields
         return int(fields["poolId"]), Web3.to_checksum_address(fields["token"])
 
-    def tighten_pool(self, pool_id: int, rules: PoolRules) -> Any:
-        return self._transact(self.contract.functions.tightenPool(pool_id, rules.as_abi()))
+    def tighten_pool(
+        self,
+        pool_id: int,
+        rules: PoolRules,
+        *,
+        countries: Sequence[str] = (),
+        project_types: Sequence[str] = (),
+        methodologies: Sequence[str] = (),
+    ) -> Any:
+        """As a pool admin: replace a pool's rules by tighter ones. A kind whose mode leaves
+        any gets its whole list here (one the rules make "only listed" must have one); the
+        lists of kinds already listed change by ``list_pool`` and ``unlist_pool``."""
+        fn = self.contract.functions.tightenPool(
+            pool_id, rules.as_abi(), list(countries), list(project_types), list(methodologies)
+        )
+        return self._transact(fn)
 
     def list_pool(self, pool_id: int, kind: PoolKind, values: Sequence[str]) -> Any:
         """Add exclusions to an all-but-listed list."""

@@ -5,8 +5,10 @@ credits with fungible units (issue 15), thin over the client (``chain.pools``).
 (``--program``, repeatable), a vintage window (``--vintage-from``/``--vintage-to``), the
 labels every batch must carry (``--label``) and, for countries, project types and
 methodologies, either ``--X-only VALUE`` (only the listed) or ``--X-except VALUE`` (all but
-the listed). ``tighten`` keeps every rule it is not given; the ledger refuses a change that
-would admit what the pool refuses. ``deposit`` moves exact serials of a batch the signer holds
+the listed). ``tighten`` keeps every rule it is not given; a kind it moves from any gets its
+list in the same transaction (the ledger refuses "only" with none), ``--X-except`` on an
+all-but-listed kind adds exclusions, and an only-listed list takes no new values; the ledger
+refuses a change that would admit what the pool refuses. ``deposit`` moves exact serials of a batch the signer holds
 into the pool for as many units; ``redeem`` burns units for exact serials (the pool's order:
 oldest vintage start, lowest batch, lowest serial; or ``--batch B --last-serial L`` for the
 range the pool holds under that key); ``retire`` burns units and retires as many serials for
@@ -41,6 +43,8 @@ _LISTS = (
     ("types", "project type", "project_types"),
     ("methodologies", "methodology", "methodologies"),
 )
+_MODES = ("country_mode", "type_mode", "methodology_mode")
+"""The ``PoolRules`` field of each list kind's mode, in ``_LISTS``' (and ``PoolKind``'s) order."""
 
 
 def _date(text: str) -> dt.date:
@@ -115,7 +119,10 @@ def add_parser(commands: Subcommands) -> None:
     governance_args(create)
     create.set_defaults(run=run_create)
 
-    tighten = sub.add_parser("tighten", help="tighten a pool's rules (POOL_ADMIN_ROLE)")
+    tighten = sub.add_parser(
+        "tighten",
+        help="tighten a pool's rules (POOL_ADMIN_ROLE); a kind moved from any gets its list here",
+    )
     tighten.add_argument("pool_id", type=_positive, metavar="POOL")
     _rule_args(tighten, required=False)
     governance_args(tighten)
@@ -175,9 +182,7 @@ def _rules(ledger: LedgerClient, args: argparse.Namespace, base: PoolRules | Non
         changes["vintage_to"] = args.vintage_to
     if args.labels:
         changes["labels_required"] = Label(sum(LABEL_BITS[n] for n in set(args.labels)))
-    for (flag, _, _), mode_field in zip(
-        _LISTS, ("country_mode", "type_mode", "methodology_mode"), strict=True
-    ):
+    for (flag, _, _), mode_field in zip(_LISTS, _MODES, strict=True):
         if getattr(args, f"{flag}_only"):
             changes[mode_field] = PoolMode.ONLY
         elif getattr(args, f"{flag}_except"):
@@ -231,16 +236,30 @@ def run_create(args: argparse.Namespace) -> int:
 
 
 def run_tighten(args: argparse.Namespace) -> int:
-    from chain.domain import PoolKind
+    from chain.domain import PoolKind, PoolMode
+    from chain.errors import ConfigurationError
 
     ledger = open_ledger(args)
     current = ledger.pool(args.pool_id).rules
     rules = _rules(ledger, args, current)
-    results = [ledger.tighten_pool(args.pool_id, rules)] if rules != current else []
     lists = _lists(args)
-    for (flag, _, name), kind in zip(_LISTS, PoolKind, strict=True):
-        if getattr(args, f"{flag}_except"):
-            results.append(ledger.list_pool(args.pool_id, kind, lists[name]))
+    # A kind leaving any takes its whole list in the tightening itself (the ledger refuses an
+    # empty "only" list); an all-but-listed list grows afterwards by listPool.
+    given: dict[str, list[str]] = {}
+    exclusions: list[tuple[PoolKind, list[str]]] = []
+    for (flag, what, name), kind in zip(_LISTS, PoolKind, strict=True):
+        was = getattr(current, _MODES[kind])
+        if was == PoolMode.ANY:
+            given[name] = lists[name]
+        elif was == PoolMode.EXCEPT and getattr(args, f"{flag}_except"):
+            exclusions.append((kind, lists[name]))
+        elif was == PoolMode.ONLY and getattr(args, f"{flag}_only"):
+            raise ConfigurationError(
+                f"pool {args.pool_id}'s {what} rule is already 'only listed': that list only "
+                f"shrinks, so --{flag}-only cannot add to it"
+            )
+    results = [ledger.tighten_pool(args.pool_id, rules, **given)] if rules != current else []
+    results += [ledger.list_pool(args.pool_id, kind, values) for kind, values in exclusions]
     return report(
         args, f"tightened pool {args.pool_id}", results, **_rules_json(ledger, rules), **lists
     )

@@ -114,8 +114,12 @@ interface ICarbonLedgerErrors {
     error InvalidPoolRules(uint8 rule);
     /// @notice The new rules of pool `poolId` would admit batches its rules refuse, by rule `rule`.
     error PoolRulesWidened(uint32 poolId, uint8 rule);
-    /// @notice Pool `poolId` does not list its kind `kind` ({PoolKind}) in the mode this change needs.
+    /// @notice Pool `poolId` does not list its kind `kind` ({PoolKind}) in the mode this change needs
+    /// (a tightening gives a list only for a kind that leaves mode 0 in the same call).
     error InvalidPoolList(uint32 poolId, uint8 kind);
+    /// @notice Tightening pool `poolId`'s kind `kind` ({PoolKind}) to "only listed" needs its
+    /// list in the same call: an empty one would admit nothing of that kind.
+    error PoolListEmpty(uint32 poolId, uint8 kind);
     /// @notice Batch `batchId` is not eligible for pool `poolId`: rule `rule` ({PoolRule})
     /// refuses it.
     error PoolIneligible(uint32 poolId, uint64 batchId, uint8 rule);

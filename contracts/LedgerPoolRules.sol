@@ -111,35 +111,34 @@ contract LedgerPoolRules is PoolBase {
     }
 
     /// @notice Replaces a pool's rules by tighter ones: they admit no batch the old rules refused.
+    /// A kind that leaves 0 (any) gets its list in the same call, as {createPool} takes lists.
     /// @dev Requirements: not paused; caller has {POOL_ADMIN_ROLE}; the pool exists; the rules
     /// are well formed (as {createPool}); programmes a subset of the old; the window inside the
     /// old (an open end may close, a closed one may not open); the labels a superset; each mode
-    /// unchanged or from 0 (any) to 1 (only listed: an empty list, which {listPool} cannot fill)
-    /// or 2 (all but listed); otherwise {PoolRulesWidened} names the rule. Credits already
-    /// pooled stay, redeemable by units; only a named-range redemption checks the new rules.
-    /// Emits {PoolRulesTightened}.
-    function tightenPool(uint32 poolId, PoolRules calldata rules) external whenNotPaused onlyRole(POOL_ADMIN_ROLE) {
+    /// unchanged or from 0 (any) to 1 (only listed) or 2 (all but listed); otherwise
+    /// {PoolRulesWidened} names the rule. A list is given only for a kind whose mode leaves 0
+    /// in this call ({InvalidPoolList}: others change by {listPool} and {unlistPool}), and is
+    /// not empty for a kind that becomes 1 ({PoolListEmpty}: it would admit nothing of that
+    /// kind); its values acceptable text of that field. Credits already pooled stay, redeemable
+    /// by units; only a named-range redemption checks the new rules.
+    /// Emits {PoolRulesTightened}, then {PoolListUpdated} for each listed value.
+    function tightenPool(
+        uint32 poolId,
+        PoolRules calldata rules,
+        string[] calldata countries,
+        string[] calldata projectTypes,
+        string[] calldata methodologies
+    ) external whenNotPaused onlyRole(POOL_ADMIN_ROLE) {
         LedgerStorage.Pool storage p = _pool(poolId);
-        _checkRules(rules);
-        if (rules.programmes & ~p.programmes != 0) revert PoolRulesWidened(poolId, PoolRule.PROGRAMME);
-        uint24 from = _packOpen(rules.vintageFrom);
-        uint24 to = _packOpen(rules.vintageTo);
-        if (p.vintageFrom != 0 && from < p.vintageFrom) revert PoolRulesWidened(poolId, PoolRule.VINTAGE_FROM);
-        if (p.vintageTo != 0 && (to == 0 || to > p.vintageTo)) revert PoolRulesWidened(poolId, PoolRule.VINTAGE_TO);
-        if (rules.labelsRequired & p.labelsRequired != p.labelsRequired) {
-            revert PoolRulesWidened(poolId, PoolRule.LABELS);
-        }
-        if (p.countryMode != PoolMode.ANY && rules.countryMode != p.countryMode) {
-            revert PoolRulesWidened(poolId, PoolRule.COUNTRY);
-        }
-        if (p.typeMode != PoolMode.ANY && rules.typeMode != p.typeMode) {
-            revert PoolRulesWidened(poolId, PoolRule.PROJECT_TYPE);
-        }
-        if (p.methodologyMode != PoolMode.ANY && rules.methodologyMode != p.methodologyMode) {
-            revert PoolRulesWidened(poolId, PoolRule.METHODOLOGY);
-        }
+        _checkTighter(poolId, p, rules);
+        // A kind in mode 0 has an empty list (lists are written in modes 1 and 2 only, and a
+        // mode never returns to 0), so the lists given here are the whole lists.
+        (uint8 country, uint8 projectType, uint8 methodology) = (p.countryMode, p.typeMode, p.methodologyMode);
         _storeRules(p, rules);
         _emitAudited(PoolRulesTightened.selector, _topic(poolId), _topic(_msgSender()), abi.encode(rules));
+        _tightenList(poolId, PoolKind.COUNTRY, country, rules.countryMode, countries);
+        _tightenList(poolId, PoolKind.PROJECT_TYPE, projectType, rules.typeMode, projectTypes);
+        _tightenList(poolId, PoolKind.METHODOLOGY, methodology, rules.methodologyMode, methodologies);
     }
 
     /// @notice Adds exclusions to a pool's "all but listed" (mode 2) list of kind `kind`.
@@ -275,6 +274,29 @@ contract LedgerPoolRules is PoolBase {
         return _tag(text);
     }
 
+    /// @dev Refuses malformed rules ({InvalidPoolRules}) and rules that would admit a batch the
+    /// pool's rules refuse ({PoolRulesWidened}).
+    function _checkTighter(uint32 poolId, LedgerStorage.Pool storage p, PoolRules calldata rules) private {
+        _checkRules(rules);
+        if (rules.programmes & ~p.programmes != 0) revert PoolRulesWidened(poolId, PoolRule.PROGRAMME);
+        uint24 from = _packOpen(rules.vintageFrom);
+        uint24 to = _packOpen(rules.vintageTo);
+        if (p.vintageFrom != 0 && from < p.vintageFrom) revert PoolRulesWidened(poolId, PoolRule.VINTAGE_FROM);
+        if (p.vintageTo != 0 && (to == 0 || to > p.vintageTo)) revert PoolRulesWidened(poolId, PoolRule.VINTAGE_TO);
+        if (rules.labelsRequired & p.labelsRequired != p.labelsRequired) {
+            revert PoolRulesWidened(poolId, PoolRule.LABELS);
+        }
+        if (p.countryMode != PoolMode.ANY && rules.countryMode != p.countryMode) {
+            revert PoolRulesWidened(poolId, PoolRule.COUNTRY);
+        }
+        if (p.typeMode != PoolMode.ANY && rules.typeMode != p.typeMode) {
+            revert PoolRulesWidened(poolId, PoolRule.PROJECT_TYPE);
+        }
+        if (p.methodologyMode != PoolMode.ANY && rules.methodologyMode != p.methodologyMode) {
+            revert PoolRulesWidened(poolId, PoolRule.METHODOLOGY);
+        }
+    }
+
     /// @dev Refuses malformed rules ({InvalidPoolRules}) and fixes each admitted programme's unit.
     function _checkRules(PoolRules calldata rules) private {
         LedgerStorage.Layout storage l = _ledger();
@@ -338,6 +360,19 @@ contract LedgerPoolRules is PoolBase {
     function _createList(uint32 poolId, uint8 kind, uint8 mode, string[] calldata values) private {
         if (values.length == 0) return;
         if (mode == PoolMode.ANY) revert InvalidPoolRules(PoolRule.COUNTRY + kind);
+        _setList(poolId, kind, values, true);
+    }
+
+    /// @dev Lists `values` for kind `kind`, whose mode a tightening moved from `was` to `mode`:
+    /// values only for a kind leaving 0 ({InvalidPoolList}), at least one for a kind becoming 1
+    /// ({PoolListEmpty}).
+    function _tightenList(uint32 poolId, uint8 kind, uint8 was, uint8 mode, string[] calldata values) private {
+        bool leavesAny = was == PoolMode.ANY && mode != PoolMode.ANY;
+        if (values.length == 0) {
+            if (leavesAny && mode == PoolMode.ONLY) revert PoolListEmpty(poolId, kind);
+            return;
+        }
+        if (!leavesAny) revert InvalidPoolList(poolId, kind);
         _setList(poolId, kind, values, true);
     }
 

@@ -267,3 +267,12 @@ def test_pool_rule_codes_match_the_contracts_and_read_in_words() -> None:
     widened = e.PoolRulesWidened("PoolRulesWidened", {"poolId": 3, "rule": 4})
     assert "the new labels rule would admit batches pool 3 refuses" in str(widened)
     assert e.pool_rule_name(42) == "rule 42"
+
+
+def test_an_empty_only_list_reads_as_the_kind_it_would_close() -> None:
+    empty = e.PoolListEmpty("PoolListEmpty", {"poolId": 2, "kind": 1})
+    assert isinstance(empty, e.InvalidRequest)
+    assert str(empty) == (
+        "PoolListEmpty(poolId=2, kind=1): pool 2's project type rule would become 'only listed' "
+        "with an empty list, admitting no project type: give the list in the same tightening"
+    )

@@ -93,3 +93,38 @@ def test_refusals_name_the_rule(cli: Cli, holder: tuple[Keyed, int, int]) -> Non
         cli(
             "pool", "create", "--name", "x", "--symbol", "X", "--program", "VCS", "--label", "shiny"
         )
+
+
+def test_tighten_gives_a_kind_moved_from_any_its_list_in_the_same_transaction(
+    cli: Cli, holder: tuple[Keyed, int, int]
+) -> None:
+    keyed, batch, first = holder  # Bale Mountains: ET, VM0015
+    pool = str(
+        cli.json("pool", "create", "--name", "Open", "--symbol", "OPN", "--program", "VCS")[
+            "pool_id"
+        ]
+    )
+    tightened = cli.json(
+        "pool", "tighten", pool, "--countries-only", "ET", "--countries-only", "KE",
+        "--methodologies-except", "VM0007",
+    )  # fmt: skip
+    assert (tightened["country_mode"], tightened["methodology_mode"]) == ("only", "except")
+    assert (tightened["countries"], tightened["methodologies"]) == (["ET", "KE"], ["VM0007"])
+    (tx,) = tightened["transactions"]
+    assert tx["events"] == ["PoolRulesTightened", *["PoolListUpdated"] * 3]
+    deposited = cli.json(
+        "pool", "deposit", pool, "--batch", str(batch),
+        "--first-serial", str(first), "--last-serial", str(first + 9), *keyed.flags,
+    )  # fmt: skip
+    assert deposited["units_minted"] == 10
+
+    # An only-list takes no new values; an except-list grows by its own transaction.
+    refused = cli.refused("pool", "tighten", pool, "--countries-only", "BR")
+    assert "'only listed'" in refused and "--countries-only" in refused
+    excluded = cli.json("pool", "tighten", pool, "--methodologies-except", "VM0015")
+    assert [tx["events"] for tx in excluded["transactions"]] == [["PoolListUpdated"]]
+    err = cli.refused(
+        "pool", "deposit", pool, "--batch", str(batch),
+        "--first-serial", str(first + 10), "--last-serial", str(first + 19), *keyed.flags,
+    )  # fmt: skip
+    assert "PoolIneligible" in err and "methodology" in err

@@ -723,6 +723,7 @@ class PoolBatch:
     labels: int
     first: int
     last: int
+    country: str = "ET"  # its project's country (the pool's country rule reads it)
     runs: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
     retired: int = 0
 
@@ -749,14 +750,16 @@ class PoolBatch:
 
 @dataclass
 class PoolModel:
-    """One pool: rules over programme, vintage window and labels (lists left to the unit
-    tests), the ranges it holds in its order, and unit balances."""
+    """One pool: rules over programme, vintage window, labels and countries (the other lists
+    are left to the unit tests), the ranges it holds in its order, and unit balances."""
 
     pool_id: int
     programmes: frozenset[int]
     vintage_from: int = 0
     vintage_to: int = 0
     labels_required: int = 0
+    country_mode: int = 0  # PoolMode: 0 any, 1 only the listed, 2 all but the listed
+    countries: frozenset[str] = frozenset()
     order: list[tuple[int, int, int, int]] = field(default_factory=list)
     """``(vintage, batch_id, first, last)`` in the pool's order."""
     balances: dict[str, int] = field(default_factory=dict)
@@ -771,7 +774,21 @@ class PoolModel:
             return 3
         if b.labels & self.labels_required != self.labels_required:
             return 4
+        if self.country_mode and (b.country in self.countries) != (self.country_mode == 1):
+            return 5
         return 0
+
+    def tighten_countries(self, mode: int, countries: list[str]) -> str:
+        """The error a tightening to country ``mode`` with ``countries`` gets ("" if none), as
+        the contract checks the lists (after the rules); applies it if accepted."""
+        leaves_any = self.country_mode == 0 and mode != 0
+        if mode == 1 and leaves_any and not countries:
+            return "PoolListEmpty"  # it would admit no country at all
+        if countries and not leaves_any:
+            return "InvalidPoolList"
+        if leaves_any:
+            self.country_mode, self.countries = mode, frozenset(countries)
+        return ""
 
     @property
     def supply(self) -> int:

@@ -120,7 +120,7 @@ def _pool_events(ledger: Ledger) -> list[TxResult]:
     rules = PoolRules(frozenset({ledger.vcs}), country_mode=PoolMode.EXCEPT)
     out.append(send(admin, fn.createPool("Pool", "P", rules.as_abi(), ["CN"], [], [])))
     tighter = dataclasses.replace(rules, labels_required=Label.CCP_APPROVED)
-    out.append(send(admin, fn.tightenPool(1, tighter.as_abi())))
+    out.append(send(admin, fn.tightenPool(1, tighter.as_abi(), [], [], [])))
     out.append(send(admin, fn.listPool(1, 0, ["BR"])))
     out.append(bridge(ledger, issuance(ledger, 9001, 9010, bob, labels=Label.CCP_APPROVED)))
     batch_id = int(out[-1].event("BatchBridged").fields["batchId"])

@@ -41,8 +41,12 @@ from chain.errors import (
     PoolAccountRefused,
     PooledCredits,
     PoolIneligible,
+    PoolListEmpty,
     PoolRulesWidened,
     ProgramUnitFixed,
+    TextBlank,
+    TextNotAllowed,
+    TextTooLong,
     UnknownPool,
 )
 from tests.conftest import Ledger
@@ -787,7 +791,7 @@ def test_tightening_that_widens(pools: Ledger, new: PoolRules, rule: int) -> Non
         country_mode=PoolMode.EXCEPT,
     )
     pool_id, _ = make_pool(pools, old, countries=["CN"])
-    fn = pools.admin.contract.functions.tightenPool(pool_id, new.as_abi())
+    fn = pools.admin.contract.functions.tightenPool(pool_id, new.as_abi(), [], [], [])
     with reverts(PoolRulesWidened, poolId=pool_id, rule=rule):
         attempt(pools.admin, fn)
 
@@ -811,6 +815,104 @@ def test_tightening_narrows_and_is_audited(pools: Ledger) -> None:
     assert pools.admin.pool(pool_id).rules == new
     pools.admin.list_pool(pool_id, PoolKind.METHODOLOGY, ["VM0015"])
     assert pools.admin.pool_listed(pool_id, PoolKind.METHODOLOGY, "VM0015")
+
+
+def _tighten_fn(pools: Ledger, pool_id: int, rules: PoolRules, *lists: list[str]) -> Any:
+    countries, types, methodologies = (*lists, [], [], [])[:3]
+    return pools.admin.contract.functions.tightenPool(
+        pool_id, rules.as_abi(), countries, types, methodologies
+    )
+
+
+def test_tightening_to_only_listed_admits_exactly_the_listed_values(pools: Ledger) -> None:
+    bridge_range(pools, 1, 10)  # Bale Mountains: ET, AFOLU, VM0015
+    gs = bridge_gs(pools, 1, 10)  # Uganda cookstoves: UG, Energy efficiency, GS TPDDTEC
+    pool_id, _ = make_pool(pools, PoolRules(frozenset({1, 2})))
+    new = PoolRules(frozenset({1, 2}), country_mode=PoolMode.ONLY, type_mode=PoolMode.EXCEPT)
+    result = pools.admin.tighten_pool(pool_id, new, countries=["ET", "KE"], project_types=["REDD"])
+    admin = addr(pools.admin)
+    expect_events(
+        result,
+        ("PoolRulesTightened", {"poolId": pool_id, "actor": admin, "rules": rules_fields(new)}),
+        *(
+            ("PoolListUpdated", {"poolId": pool_id, "actor": admin, "kind": kind, "value": value,
+                                 "listed": True})
+            for kind, value in ((0, "ET"), (0, "KE"), (1, "REDD"))
+        ),
+    )  # fmt: skip
+    assert pools.admin.pool(pool_id).rules == new
+    listed = [(k, v) for k in PoolKind for v in ("ET", "KE", "UG", "REDD", "AFOLU")]
+    assert {(k, v) for k, v in listed if pools.admin.pool_listed(pool_id, k, v)} == {
+        (PoolKind.COUNTRY, "ET"),
+        (PoolKind.COUNTRY, "KE"),
+        (PoolKind.PROJECT_TYPE, "REDD"),
+    }
+    pools.alice.pool_deposit(pool_id, 1, 1, 10)
+    with reverts(PoolIneligible, poolId=pool_id, batchId=gs, rule=5):
+        attempt(pools.alice, _deposit_fn(pools, pools.alice, pool_id, gs, 1, 10))
+    # The list given is the one the kind then has: it shrinks (and may grow no more) as before.
+    pools.admin.unlist_pool(pool_id, PoolKind.COUNTRY, ["ET"])
+    bridge_range(pools, 11, 20)
+    with reverts(PoolIneligible, poolId=pool_id, batchId=3, rule=5):
+        attempt(pools.alice, _deposit_fn(pools, pools.alice, pool_id, 3, 11, 20))
+    check_pool(pools, pool_id)
+
+
+def test_tightening_to_only_listed_with_an_empty_list(pools: Ledger) -> None:
+    """It would close the kind by accident: the pool would admit none of it."""
+    pool_id, _ = make_pool(pools)
+    new = PoolRules(frozenset({1}), type_mode=PoolMode.EXCEPT, methodology_mode=PoolMode.ONLY)
+    with reverts(PoolListEmpty, poolId=pool_id, kind=2):
+        attempt(pools.admin, _tighten_fn(pools, pool_id, new, [], ["REDD"]))
+    with pytest.raises(PoolListEmpty) as info:
+        pools.admin.tighten_pool(pool_id, new, project_types=["REDD"])
+    assert str(info.value).endswith(
+        "pool 1's methodology rule would become 'only listed' with an empty list, admitting "
+        "no methodology: give the list in the same tightening"
+    )
+    assert pools.admin.pool(pool_id).rules == ALL_VCS
+
+
+@pytest.mark.parametrize(
+    ("old", "lists", "kind"),
+    [
+        (PoolRules(frozenset({1})), ([], ["REDD"], []), 1),
+        (PoolRules(frozenset({1}), country_mode=PoolMode.ONLY), (["KE"], [], []), 0),
+        (PoolRules(frozenset({1}), methodology_mode=PoolMode.EXCEPT), ([], [], ["VM0007"]), 2),
+    ],
+    ids=["kind_staying_any", "kind_already_only", "kind_already_except"],
+)
+def test_tightening_lists_a_kind_it_does_not_move_from_any(
+    pools: Ledger, old: PoolRules, lists: tuple[list[str], ...], kind: int
+) -> None:
+    """Only a kind leaving any takes its list here; the others change by list/unlistPool."""
+    pool_id, _ = make_pool(
+        pools,
+        old,
+        countries=["ET"] if kind == 0 else [],
+        methodologies=["VM0015"] if kind == 2 else [],
+    )
+    with reverts(InvalidPoolList, poolId=pool_id, kind=kind):
+        attempt(pools.admin, _tighten_fn(pools, pool_id, old, *lists))
+
+
+@pytest.mark.parametrize(
+    ("value", "error", "arguments"),
+    [
+        ("", TextBlank, {"field": "country"}),
+        ("  ", TextBlank, {"field": "country"}),
+        ("E\u202eT", TextNotAllowed, {"field": "country", "offset": 1}),
+        ("K" * 65, TextTooLong, {"field": "country", "length": 65, "maxLength": 64}),
+    ],
+    ids=["empty", "blank", "bidi_override", "too_long"],
+)
+def test_tightening_refuses_a_list_value_that_is_not_acceptable_text(
+    pools: Ledger, value: str, error: type[Any], arguments: dict[str, Any]
+) -> None:
+    pool_id, _ = make_pool(pools)
+    new = PoolRules(frozenset({1}), country_mode=PoolMode.ONLY)
+    with reverts(error, **arguments):
+        attempt(pools.admin, _tighten_fn(pools, pool_id, new, ["ET", value]))
 
 
 def test_lists_only_shrink_an_only_list_and_grow_an_except_list(pools: Ledger) -> None:

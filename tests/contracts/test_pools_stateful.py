@@ -1,9 +1,9 @@
 """A hypothesis state machine holding one pool against the plain-Python model
 (``tests.contracts.model.PoolModel``): deposits, redemptions, retirements, unit transfers and
-tightenings, in any order. After every step: the pool's unit supply equals the tonnes its
-account holds, every batch conserves its serials (bridged = held + retired), the pool lists its
-ranges in order and exactly as the model does, balances match, and refusals name the rule the
-model names."""
+tightenings (a country list given with them), in any order. After every step: the pool's unit
+supply equals the tonnes its account holds, every batch conserves its serials (bridged = held +
+retired), the pool lists its ranges in order and exactly as the model does, its country mode
+and list match, balances match, and refusals name the rule (or list error) the model names."""
 
 from __future__ import annotations
 
@@ -15,9 +15,15 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
 from chain.client import LedgerClient
-from chain.domain import Label, PoolRules, RangeState, pool_key
-from chain.errors import InsufficientPoolUnits, PoolIneligible, PoolRulesWidened
-from tests.conftest import Ledger
+from chain.domain import Label, PoolKind, PoolMode, PoolRules, RangeState, pool_key
+from chain.errors import (
+    InsufficientPoolUnits,
+    InvalidPoolList,
+    PoolIneligible,
+    PoolListEmpty,
+    PoolRulesWidened,
+)
+from tests.conftest import BALE, Ledger
 from tests.contracts._helpers import bridge_range, invariants  # noqa: F401  (autouse fixture)
 from tests.contracts.model import POOL, PoolBatch, PoolModel
 
@@ -51,7 +57,9 @@ class PoolMachine(RuleBasedStateMachine):
                 vintage_end=dt.date(year, 12, 31),
                 labels=labels,
             )
-            b = PoolBatch(batch_id, ledger.vcs, year * 10000 + 101, int(labels), first, last)
+            b = PoolBatch(
+                batch_id, ledger.vcs, year * 10000 + 101, int(labels), first, last, BALE.country
+            )
             b.runs[holder] = [(first, last)]
             self.batches[batch_id] = b
         self.pool_id, self.token = admin.create_pool(
@@ -143,18 +151,37 @@ class PoolMachine(RuleBasedStateMachine):
     def tighten(self, data: st.DataObject) -> None:
         year = data.draw(st.sampled_from((2016, 2017, 2018, 2020)), label="from")
         labels = data.draw(st.sampled_from((Label.NONE, Label.CCP_APPROVED)), label="labels")
+        # A country list only where the mode leaves any, and perhaps none at all: "only" with
+        # none is refused (PoolListEmpty) rather than closing the pool to every country.
+        mode = PoolMode(self.model.country_mode) or data.draw(st.sampled_from(PoolMode), "mode")
+        countries = data.draw(st.lists(st.sampled_from(("ET", "KE")), unique=True), "countries")
         start = year * 10000 + 101
         new = PoolRules(
-            frozenset({self.ledger.vcs}), vintage_from=dt.date(year, 1, 1), labels_required=labels
+            frozenset({self.ledger.vcs}),
+            vintage_from=dt.date(year, 1, 1),
+            labels_required=labels,
+            country_mode=mode,
         )
+        admin = self.ledger.admin
         if start < self.model.vintage_from:
             try:
-                self.ledger.admin.tighten_pool(self.pool_id, new)
+                admin.tighten_pool(self.pool_id, new, countries=countries)
             except PoolRulesWidened as exc:
                 assert exc.arguments["rule"] == 2
                 return
             raise AssertionError("a widening tightening was accepted")
-        self.ledger.admin.tighten_pool(self.pool_id, new)
+        refused = self.model.tighten_countries(int(mode), countries)
+        if refused:
+            try:
+                admin.tighten_pool(self.pool_id, new, countries=countries)
+            except (PoolListEmpty, InvalidPoolList) as exc:
+                assert (exc.error_name, exc.arguments) == (
+                    refused,
+                    {"poolId": self.pool_id, "kind": 0},
+                )
+                return
+            raise AssertionError(f"a tightening the model refuses ({refused}) was accepted")
+        admin.tighten_pool(self.pool_id, new, countries=countries)
         self.model.vintage_from, self.model.labels_required = start, int(labels)
 
     # ------------------------------------------------------------ invariants
@@ -165,6 +192,10 @@ class PoolMachine(RuleBasedStateMachine):
         self.model.check_invariants(self.batches)
         pool = admin.pool(self.pool_id)
         assert pool.supply == self.model.supply
+        assert pool.rules.country_mode == self.model.country_mode
+        for country in ("ET", "KE"):
+            listed_here = admin.pool_listed(self.pool_id, PoolKind.COUNTRY, country)
+            assert listed_here == (country in self.model.countries)
         ranges = admin.pool_ranges(self.pool_id)
         listed = [(r.batch_id, r.first_serial, r.last_serial) for r in ranges]
         assert listed == [(b, f, last) for _v, b, f, last in self.model.order]

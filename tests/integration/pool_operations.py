@@ -3,7 +3,8 @@ operation (``operations``), mostly valid, with adversarial values in every field
 created with hostile names, symbols, rules and lists; programme units; deposits of held
 serials (with the order hint the mirror computes, sometimes a lie); redemptions and
 retirements by units; unit transfers, approvals and transfers on allowance through the
-pool's own ERC-20; tightenings that may widen (and be refused); list changes.
+pool's own ERC-20; tightenings that may widen (and be refused), with the lists of the kinds
+they move from any (or lists the ledger refuses); list changes.
 """
 
 from __future__ import annotations
@@ -99,21 +100,33 @@ def set_program_unit(draw: Draw, m: Mirror, a: Actors) -> Call:
 
 
 def tighten_pool(draw: Draw, m: Mirror, a: Actors) -> Call:
+    """Mostly a real tightening, a kind moved from any given its list in the same call
+    (sometimes none: "only" with none is refused); otherwise any rules and lists."""
     pool = _pool(draw, m)
     rules = _rules(draw, m)
     row = m.pools.get(pool)
+    modes = ("country_mode", "type_mode", "methodology_mode")
+    was = tuple(int(row[mode]) for mode in modes) if row is not None else (0, 0, 0)
     if row is not None and draw(st.integers(0, 2)) < 2:  # mostly a real tightening
         rules = (
             int(row["programmes"], 16),
             max(int(row["vintage_from"]), draw(st.sampled_from([0, 20100101, 20180101]))),
             int(row["vintage_to"]) or draw(st.sampled_from([0, 20301231])),
             int(row["labels_required"]) | draw(st.sampled_from([0, 0, 1, 4])),
-            int(row["country_mode"]) or draw(st.sampled_from([0, 2])),
-            int(row["type_mode"]),
-            int(row["methodology_mode"]),
-        )
+            *(old or draw(st.sampled_from([0, 0, 1, 2])) for old in was),
+        )  # type: ignore[assignment]
+    lists = [_tightened_values(draw, old, new) for old, new in zip(was, rules[4:], strict=True)]
     sender = _admin_of(draw, m, POOL_ADMIN_ROLE, a)
-    return Call("tighten_pool", sender, "tightenPool", (pool, rules))
+    return Call("tighten_pool", sender, "tightenPool", (pool, rules, *lists))
+
+
+def _tightened_values(draw: Draw, was: int, mode: int) -> list[bytes]:
+    """A tightening's list for a kind: mostly values for a kind it moves from any (now and
+    then none), mostly none for any other kind (which refuses one)."""
+    if was == 0 and mode != 0:
+        least = 0 if draw(st.integers(0, 9)) == 0 else 1
+        return list(draw(st.lists(hostile.text(SHORT_TEXT), min_size=least, max_size=3)))
+    return _values(draw, 0)
 
 
 def list_pool(draw: Draw, m: Mirror, a: Actors) -> Call:

@@ -95,8 +95,18 @@ def retire(
     return _send(client, "poolRetire", pool_id, units, beneficiary, int(purpose), "", 0, 0, "")
 
 
-def tighten(ledger: AnvilLedger, pool_id: int, pool_rules: tuple[int, ...]) -> TxResult:
-    return _send(ledger.admin, "tightenPool", pool_id, pool_rules)
+def tighten(
+    ledger: AnvilLedger,
+    pool_id: int,
+    pool_rules: tuple[int, ...],
+    *,
+    countries: tuple[str, ...] = (),
+    types: tuple[str, ...] = (),
+    methodologies: tuple[str, ...] = (),
+) -> TxResult:
+    """Tighten; the lists are those of the kinds the rules move from any."""
+    lists = (list(countries), list(types), list(methodologies))
+    return _send(ledger.admin, "tightenPool", pool_id, pool_rules, *lists)
 
 
 def unlist(ledger: AnvilLedger, pool_id: int, kind: int, values: list[str]) -> TxResult:
@@ -158,7 +168,8 @@ def pool_life(ledger: AnvilLedger) -> tuple[int, str]:
     """A pool's life on the ledger: created with lists and a Unicode name; deposits from
     three batches of two vintages and two programmes; units moved by ERC-20 transfer, an
     unlimited and a limited approve and transferFrom; a kilogram programme's unit; a redeem and a retirement across
-    ranges in redeem order; a tightening and a list change. Returns (pool id, token)."""
+    ranges in redeem order; a tightening listing the project types it moves from any, and a
+    list change. Returns (pool id, token)."""
     a, b, c, d = ledger.alice, ledger.bob, ledger.carol, ledger.dave
     kilograms = ledger.admin.register_program("KGM")
     _send(ledger.admin, "setProgramUnit", kilograms, 1000)  # its serials are kilograms
@@ -199,7 +210,8 @@ def pool_life(ledger: AnvilLedger) -> tuple[int, str]:
     tighten(
         ledger,
         pool_id,
-        rules((ledger.vcs, ledger.gs), vintage_from=20160101, vintage_to=20251231, modes=(2, 0, 0)),
+        rules((ledger.vcs, ledger.gs), vintage_from=20160101, vintage_to=20251231, modes=(2, 1, 0)),
+        types=("AFOLU", "Energy efficiency"),
     )
     _send(ledger.admin, "listPool", pool_id, 0, ["ET"])
     return pool_id, address

@@ -253,9 +253,16 @@ class Log:
         self.tx()
         self.add("PoolUnitsApproved", poolId=pool, owner=owner, spender=spender, amount=amount)
 
-    def tighten(self, pool: int, pool_rules: dict[str, Any]) -> None:
+    def tighten(
+        self, pool: int, pool_rules: dict[str, Any], lists: tuple[tuple[int, str], ...] = ()
+    ) -> None:
+        """A tightening, then the lists of the kinds it moves from any, in one transaction."""
         self.tx()
         self.add("PoolRulesTightened", poolId=pool, actor=ADMIN, rules=pool_rules)
+        for kind, value in lists:
+            self.add(
+                "PoolListUpdated", poolId=pool, actor=ADMIN, kind=kind, value=value, listed=True
+            )
 
     def list_update(self, pool: int, kind: int, value: str, listed: bool) -> None:
         self.tx()
@@ -269,7 +276,8 @@ class Log:
 def lifecycle() -> Log:
     """A pool's whole life over several blocks: created with lists, deposits from two
     batches, allowances (one unlimited), transfers and a transferFrom, a redeem and a
-    retirement across two batches in redeem order, a tightening and a list change."""
+    retirement across two batches in redeem order, a tightening listing the methodology it
+    moves from any (in its own transaction), and a list change."""
     log = Log()
     log.setup()
     log.program_unit(1, 0)
@@ -288,9 +296,8 @@ def lifecycle() -> Log:
     log.redeem(DAVE, [(2, 2001, 2020)])  # oldest vintage first: batch 2 (2016)
     log.retire(ALICE, [(2, 2021, 2050), (1, 1, 30)])
     log.block()
-    log.tighten(1, rules(vintage_from=20160101, labels=1, modes=(1, 2, 2)))
+    log.tighten(1, rules(vintage_from=20160101, labels=1, modes=(1, 2, 2)), ((2, "VM0007"),))
     log.list_update(1, 0, "BR", False)
-    log.list_update(1, 2, "VM0007", True)
     return log
 
 

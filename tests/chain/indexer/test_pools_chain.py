@@ -102,10 +102,13 @@ def test_a_pool_lifecycle_is_mirrored_exactly_and_verifies(
     ]  # fmt: skip
     assert detail is not None and detail.tonnes_held == detail.pool.supply == 240
     assert detail.rules.vintage_to == 20251231 and detail.rules.country_mode == "except"
+    assert detail.rules.type_mode == "only"  # with the list its tightening gave
     assert {(e.kind, e.value) for e in detail.lists} == {
         ("country", "BR"),
         ("country", "Côte d'Ivoire"),
         ("country", "ET"),
+        ("project_type", "AFOLU"),
+        ("project_type", "Energy efficiency"),
     }
     assert composition.total == 240
     assert {t.key: t.tonnes for t in composition.by_programme} == {"VCS": 150, "GS": 90}
@@ -181,10 +184,16 @@ def test_pool_events_in_a_reorg_are_undone_and_the_new_branch_followed(
     pc.token_call(a, token, "approve", ledger.carol.sender.address, 7)  # type: ignore[union-attr]
     pc.redeem(ledger.bob, pool_id, 20)
     pc.retire(a, pool_id, 10)
-    pc.tighten(ledger, pool_id, pc.rules((ledger.vcs,), vintage_from=20170101))
+    pc.tighten(
+        ledger,
+        pool_id,
+        pc.rules((ledger.vcs,), vintage_from=20170101, modes=(0, 0, 1)),
+        methodologies=("VM0015",),
+    )
     indexer.sync()
     assert verify(w3, ledger.deployment, store).ok
     assert rows(store, s.pool_approvals) and rows(store, s.pool_unit_moves)
+    assert [r["value"] for r in rows(store, s.pool_list_entries)] == ["VM0015"]
 
     revert(w3, fork)
     ledger.reset_caches()
@@ -203,4 +212,5 @@ def test_pool_events_in_a_reorg_are_undone_and_the_new_branch_followed(
     Indexer(w3, fresh, ledger.deployment, confirmations=24).sync()
     assert diff_stores(fresh, store) == []
     assert rows(store, s.pool_approvals) == []
+    assert rows(store, s.pool_list_entries) == []  # chain A's tightening and its list undone
     assert [p["name"] for p in rows(store, s.pools)] == [pc.POOL_NAME, "B"]

@@ -192,6 +192,47 @@ def test_a_reorg_then_the_new_branch_gives_the_new_branch_rows(store_factory: St
         assert got[table.name] == expected[table.name], table.name
 
 
+def test_a_tightening_s_lists_follow_it_in_its_transaction_and_survive_a_reorg_above(
+    store_factory: StoreFactory,
+) -> None:
+    """``PoolRulesTightened`` sets the rules only: the lists its transaction writes after it
+    (a kind moved from any) stay, and a rollback above the tightening rebuilds the pool with
+    them, as a store that only saw the surviving blocks has them."""
+    log = Log()
+    log.setup()
+    log.create_pool(lists=())
+    log.block()
+    log.tighten(1, rules(modes=(1, 2, 0)), ((0, "ET"), (0, "KE"), (1, "AFOLU")))
+    log.block()
+    ancestor = log.number - 1
+    log.deposit(ALICE, 1, 1, 10)
+    log.list_update(1, 0, "KE", False)
+    full, want = open_mirror(store_factory), open_mirror(store_factory)
+    write_events(full, log.events)
+    entries = {(r["kind"], r["value"]): r["listed"] for r in rows(full, s.pool_list_entries)}
+    assert entries == {(0, "ET"): True, (0, "KE"): False, (1, "AFOLU"): True}
+    (pool,) = rows(full, s.pools)
+    assert (pool["country_mode"], pool["type_mode"], pool["methodology_mode"]) == (1, 2, 0)
+
+    write_events(want, [e for e in log.events if e.block_number <= ancestor])
+    with full.begin() as conn:
+        rollback_to(conn, ancestor, "0x" + f"{ancestor:064x}")
+    with want.begin() as conn:
+        conn.execute(
+            s.checkpoint.update().values(
+                block_number=ancestor, block_hash="0x" + f"{ancestor:064x}"
+            )
+        )
+    got, expected = snapshot_store(full), snapshot_store(want)
+    for table in s.POOL_TABLES:
+        assert got[table.name] == expected[table.name], table.name
+    assert {(r["kind"], r["value"]) for r in rows(full, s.pool_list_entries) if r["listed"]} == {
+        (0, "ET"),
+        (0, "KE"),
+        (1, "AFOLU"),
+    }
+
+
 def test_hostile_values_round_trip_exactly(engine: sa.Engine) -> None:
     """Every value the contract accepts, stored exactly: the programme bitmap with bit 255, a
     name mixing scripts and an emoji, the longest symbol (64 bytes of 2-byte characters), the
