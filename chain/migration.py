@@ -5,7 +5,10 @@ Each step reads the sealed predecessor's state from its own audit trail
 may be run again after an interruption, and each is done by the key that holds the right:
 
 1. ``seal_step`` (the ledger admin): schedule the predecessor's seal, or carry it out once
-   its announced delay has passed.
+   its announced delay has passed. While a pool still holds credits the seal is refused,
+   naming each such pool (a successor cannot carry pooled serials: their holder is the pool,
+   and the units are claims on them); its unit holders redeem them during the delay, or the
+   admin seals with them left frozen in the pool (``leave_pooled``).
 2. ``deploy_successor`` (the ledger admin): deploy the successor naming the sealed
    predecessor, register its programmes in the same order (so the ids, and with them the
    project keys, are the same) with the same admins, and grant the compliance and pauser roles
@@ -109,6 +112,8 @@ class SealStatus:
     """When a scheduled seal may be carried out (unix time; 0 if none is scheduled)."""
     now: int
     """The latest block's timestamp."""
+    pooled: tuple[tuple[int, int], ...] = ()
+    """``(pool id, units)`` of each pool that still holds credits (a unit is a tonne held)."""
 
     @property
     def due(self) -> bool:
@@ -117,12 +122,17 @@ class SealStatus:
 
 def seal_status(client: LedgerClient) -> SealStatus:
     now = int(client.w3.eth.get_block("latest")["timestamp"])
-    return SealStatus(client.final_state()[0], client.seal_at(), now)
+    pools = (client.pool(i) for i in range(1, client.pool_count() + 1))
+    pooled = tuple((p.pool_id, p.supply) for p in pools if p.supply)
+    return SealStatus(client.final_state()[0], client.seal_at(), now, pooled)
 
 
-def seal_step(client: LedgerClient) -> tuple[SealStatus, list[TxResult]]:
+def seal_step(
+    client: LedgerClient, *, leave_pooled: bool = False
+) -> tuple[SealStatus, list[TxResult]]:
     """As the ledger admin: schedule the seal if none is, carry it out if it is due; else
-    nothing (the status says when it will be)."""
+    nothing (the status says when it will be). A due seal is refused while a pool holds
+    credits, naming each, unless ``leave_pooled``: they would stay frozen in the sealed pool."""
     _require_role(client, bytes(32))  # DEFAULT_ADMIN_ROLE
     status = seal_status(client)
     if status.sealed:
@@ -131,9 +141,20 @@ def seal_step(client: LedgerClient) -> tuple[SealStatus, list[TxResult]]:
         result = client.schedule_seal()
         return seal_status(client), [result]
     if status.due:
+        if status.pooled and not leave_pooled:
+            raise ConfigurationError(_pooled_refusal(status.pooled))
         result = client.seal()
         return seal_status(client), [result]
     return status, []
+
+
+def _pooled_refusal(pooled: tuple[tuple[int, int], ...]) -> str:
+    held = ", ".join(f"pool {pool} holds {units:,} t" for pool, units in pooled)
+    return (
+        f"the seal would freeze pooled credits ({held}), which a successor cannot carry: "
+        "their holder is the pool and its units are claims on them. Unit holders redeem "
+        "them first (pool redeem); or seal anyway with --leave-pooled"
+    )
 
 
 # ---------------------------------------------------------------- 2. the successor

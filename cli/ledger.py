@@ -43,6 +43,7 @@ def add_parser(commands: Subcommands) -> None:
         "seal",
         help="schedule the seal (the ledger admin's key); once its delay has passed, seal",
     )
+    _leave_pooled_arg(seal)
     governance_args(seal)
     seal.set_defaults(run=run_seal)
     cancel = sub.add_parser("cancel-seal", help="withdraw a scheduled seal (the admin's key)")
@@ -60,6 +61,7 @@ def add_parser(commands: Subcommands) -> None:
         metavar="SECONDS",
         help="the successor's admin hand-over delay; default: the predecessor's",
     )
+    _leave_pooled_arg(succeed)
     governance_args(succeed)
     succeed.set_defaults(run=run_succeed)
     programme = sub.add_parser(
@@ -98,19 +100,33 @@ def add_parser(commands: Subcommands) -> None:
     shown.set_defaults(run=run_show)
 
 
+def _leave_pooled_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--leave-pooled",
+        action="store_true",
+        help="seal although pools hold credits (a successor cannot carry them; by default "
+        "the seal is refused, naming each pool, until their unit holders redeem)",
+    )
+
+
 def _when(timestamp: int) -> str | None:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat() if timestamp else None
 
 
 def _seal_facts(status: Any) -> dict[str, Any]:
-    return {"sealed": status.sealed, "seal_at": _when(status.seal_at), "due": status.due}
+    return {
+        "sealed": status.sealed,
+        "seal_at": _when(status.seal_at),
+        "due": status.due,
+        "pooled": [{"pool_id": pool, "tonnes": units} for pool, units in status.pooled],
+    }
 
 
 def run_seal(args: argparse.Namespace) -> int:
     from chain.migration import seal_step
 
     ledger = open_ledger(args)
-    status, results = seal_step(ledger)
+    status, results = seal_step(ledger, leave_pooled=args.leave_pooled)
     facts = _seal_facts(status)
     if status.sealed:
         _, seq, head, commitment = ledger.final_state()
@@ -119,6 +135,8 @@ def run_seal(args: argparse.Namespace) -> int:
         action = "sealed the ledger"
     else:
         action = f"the seal is scheduled: run `carbon-ledger ledger seal` from {facts['seal_at']}"
+        if status.pooled:
+            action += "; pools still hold credits, which their unit holders redeem before then"
     return report(args, action, results, **facts)
 
 
@@ -136,9 +154,9 @@ def run_succeed(args: argparse.Namespace) -> int:
     ledger = open_ledger(args)
     path = args.data_dir / "deployment.json"
     old = Deployment.load(path)
-    status, results = seal_step(ledger)
+    status, results = seal_step(ledger, leave_pooled=args.leave_pooled)
     if not status.sealed and status.due:  # scheduled just now, with no delay
-        status, more = seal_step(ledger)
+        status, more = seal_step(ledger, leave_pooled=args.leave_pooled)
         results += more
     if not status.sealed:
         return report(

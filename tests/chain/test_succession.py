@@ -17,7 +17,7 @@ import chain.verify as verify
 from chain import migration
 from chain.client import LedgerClient
 from chain.deployment import Deployment, deploy_ledger
-from chain.domain import Issuance, Label, Project, project_key
+from chain.domain import Issuance, Label, PoolRules, Project, project_key
 from chain.errors import ConfigurationError, LedgerSealed, LinkedPeriodClaimed
 from chain.events import event_specs
 from chain.transactions import TxSender
@@ -122,6 +122,39 @@ def test_the_sealed_predecessor_refuses_every_change_and_a_successor_needs_the_s
     _seal(ledger)
     with pytest.raises(LedgerSealed):
         ledger.alice.transfer(1, 1, 1, ledger.bob.account)
+
+
+def test_a_due_seal_is_refused_while_a_pool_holds_credits_naming_the_pool(
+    ledger: Ledger,
+) -> None:
+    admin = ledger.admin
+    admin.grant_role(admin.role("POOL_ADMIN_ROLE"), admin.account)
+    pool_id, _ = admin.create_pool("Nature pool", "NAT", PoolRules(programmes=frozenset({1})))
+    ledger.issuer.bridge(ledger.issuance(1, 1000))
+    ledger.alice.pool_deposit(pool_id, 1, 1, 300)
+    status, _ = migration.seal_step(admin)
+    assert status.pooled == ((pool_id, 300),) and not status.due  # scheduling is not refused
+    ledger.chain.time_travel(status.seal_at + 1)
+    with pytest.raises(ConfigurationError, match=f"pool {pool_id} holds 300 t"):
+        migration.seal_step(admin)
+    assert not admin.final_state()[0]
+    ledger.alice.pool_redeem(pool_id, 300)  # the unit holder takes the serials back
+    status, [_] = migration.seal_step(admin)
+    assert status.sealed and status.pooled == ()
+
+
+def test_the_admin_may_seal_with_credits_left_frozen_in_a_pool(ledger: Ledger) -> None:
+    admin = ledger.admin
+    admin.grant_role(admin.role("POOL_ADMIN_ROLE"), admin.account)
+    pool_id, _ = admin.create_pool("Nature pool", "NAT", PoolRules(programmes=frozenset({1})))
+    ledger.issuer.bridge(ledger.issuance(1, 1000))
+    ledger.alice.pool_deposit(pool_id, 1, 1, 300)
+    status, _ = migration.seal_step(admin)
+    ledger.chain.time_travel(status.seal_at + 1)
+    status, [_] = migration.seal_step(admin, leave_pooled=True)
+    assert status.sealed and status.pooled == ((pool_id, 300),)
+    with pytest.raises(LedgerSealed):
+        ledger.alice.pool_redeem(pool_id, 1)
 
 
 def test_ranges_not_carried_yet_are_reported_as_such(ledger: Ledger, moved: Moved) -> None:

@@ -88,6 +88,7 @@ def test_the_seal_waits_its_announced_delay_then_the_successor_takes_over(
     assert "AccessControlUnauthorizedAccount" in err
     scheduled: dict[str, Any] = cli.json("ledger", "seal", *admin)
     assert scheduled["sealed"] is False and scheduled["due"] is False
+    assert scheduled["pooled"] == []  # no pool holds credits: nothing stands in the way
     [tx] = scheduled["transactions"]
     assert tx["events"] == ["SealRecorded"]
     # Not due: succeed sends nothing and leaves the data folder as it is.
