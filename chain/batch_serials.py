@@ -35,7 +35,7 @@ def _first_event(ledger: LedgerClient, name: str, key: int | bytes) -> LedgerEve
             "address": ledger.address,
             "fromBlock": 0,
             "toBlock": "latest",
-            "topics": [_word(topic0(name)), None, _word(key)],  # type: ignore[list-item]
+            "topics": [_word(topic0(name)), None, _word(key)],
         }
     )
     events = decode_logs(dict(log) for log in logs)
