@@ -27,13 +27,15 @@ def _word(value: int | bytes) -> str:
     return "0x" + raw.hex()
 
 
-def _first_event(ledger: LedgerClient, name: str, key: int | bytes) -> LedgerEvent | None:
+def _first_event(
+    ledger: LedgerClient, name: str, key: int | bytes, from_block: int
+) -> LedgerEvent | None:
     """The ledger's first ``name`` event whose second indexed field (after ``seq``) is ``key``:
     every audited event indexes ``seq`` first, so the key is topic 2."""
     logs = ledger.w3.eth.get_logs(
         {
             "address": ledger.address,
-            "fromBlock": 0,
+            "fromBlock": from_block,
             "toBlock": "latest",
             "topics": [_word(topic0(name)), None, _word(key)],
         }
@@ -42,15 +44,20 @@ def _first_event(ledger: LedgerClient, name: str, key: int | bytes) -> LedgerEve
     return events[0] if events else None
 
 
-def ledger_batch(ledger: LedgerClient, batch_id: int) -> registries.LedgerBatch | None:
+def ledger_batch(
+    ledger: LedgerClient, batch_id: int, *, from_block: int = 0
+) -> registries.LedgerBatch | None:
     """What the ledger holds of batch ``batch_id`` that its registry serial is rebuilt from;
     ``None`` if the node has no ``BatchBridged`` of it. The project id is left unchecked
-    (``None``) if the node has no ``ProjectRegistered`` of the batch's project."""
-    bridged = _first_event(ledger, "BatchBridged", batch_id)
+    (``None``) if the node has no ``ProjectRegistered`` of the batch's project. Logs are
+    searched from ``from_block`` (the ledger's deploy block: some nodes limit a search's span)."""
+    bridged = _first_event(ledger, "BatchBridged", batch_id, from_block)
     if bridged is None:
         return None
     issuance: dict[str, Any] = bridged.fields["issuance"]
-    registered = _first_event(ledger, "ProjectRegistered", bytes(issuance["projectKey"]))
+    registered = _first_event(
+        ledger, "ProjectRegistered", bytes(issuance["projectKey"]), from_block
+    )
     project = None if registered is None else str(registered.fields["project"]["projectId"])
     return registries.LedgerBatch(
         program=ledger.program_policy(int(issuance["programId"])).code,
@@ -66,12 +73,15 @@ class RangeSerials:
     """``serials(batch_id, first, last)``: the registry serial of a range of a batch on
     ``ledger``, or ``None`` (``chain.registries.shown_serial``); each batch is read once."""
 
-    def __init__(self, ledger: LedgerClient) -> None:
+    def __init__(self, ledger: LedgerClient, *, from_block: int = 0) -> None:
         self._ledger = ledger
+        self._from_block = from_block
         self._batches: dict[int, registries.LedgerBatch | None] = {}
 
     def __call__(self, batch_id: int, first: int, last: int) -> str | None:
         if batch_id not in self._batches:
-            self._batches[batch_id] = ledger_batch(self._ledger, batch_id)
+            self._batches[batch_id] = ledger_batch(
+                self._ledger, batch_id, from_block=self._from_block
+            )
         batch = self._batches[batch_id]
         return None if batch is None else registries.shown_serial(batch, first, last)

@@ -266,12 +266,16 @@ def _serials(result: TxResult, token: str, *, retired: bool) -> list[dict[str, A
     return out
 
 
-def _named(ledger: LedgerClient, ranges: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _named(
+    args: argparse.Namespace, ledger: LedgerClient, ranges: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """``ranges`` with each one's registry-format serial (``None`` where its batch's stored
     text gives none), read from the ledger: the command line may have no query store."""
     from chain.batch_serials import RangeSerials
+    from chain.deployment import Deployment
 
-    serial = RangeSerials(ledger)
+    deployed = Deployment.load(args.data_dir / "deployment.json").deploy_block
+    serial = RangeSerials(ledger, from_block=deployed)
     return [
         r | {"registry_serial": serial(r["batch_id"], r["first_serial"], r["last_serial"])}
         for r in ranges
@@ -296,7 +300,7 @@ def run_deposit(args: argparse.Namespace) -> int:
         "first_serial": args.first_serial,
         "last_serial": args.last_serial,
     }
-    ranges = _named(ledger, [span])
+    ranges = _named(args, ledger, [span])
     return report(
         args,
         f"deposited {units:,} t of batch {args.batch} in pool {args.pool_id}",
@@ -319,7 +323,7 @@ def run_redeem(args: argparse.Namespace) -> int:
         result = ledger.pool_redeem_range(args.pool_id, key, args.units)
     else:
         result = ledger.pool_redeem(args.pool_id, args.units)
-    ranges = _named(ledger, _serials(result, token, retired=False))
+    ranges = _named(args, ledger, _serials(result, token, retired=False))
     return report(
         args,
         f"redeemed {args.units:,} units of pool {args.pool_id}",
@@ -342,7 +346,7 @@ def run_retire(args: argparse.Namespace) -> int:
         jurisdiction=args.jurisdiction,
         note=args.note,
     )
-    ranges = _named(ledger, _serials(result, token, retired=True))
+    ranges = _named(args, ledger, _serials(result, token, retired=True))
     return report(
         args,
         f"retired {args.units:,} units of pool {args.pool_id} for {args.beneficiary}",
