@@ -12,7 +12,6 @@ from sqlalchemy.engine import Connection, Row
 
 from chain import registries
 from chain.domain import purpose_name
-from chain.errors import CarbonLedgerError
 from chain.store import schema as s
 
 
@@ -52,10 +51,7 @@ def retirement_line(row: Row[Any]) -> str:
         row.registry_reference,
         row.project_id,
     )
-    try:
-        serial = registries.range_serial(batch, int(row.first_serial), int(row.last_serial))
-    except CarbonLedgerError:
-        serial = None
+    serial = registries.shown_serial(batch, int(row.first_serial), int(row.last_serial))
     shown = serial or f"{row.code} {row.namespace} {row.first_serial}-{row.last_serial}"
     return (
         f"retirement {row.id}: {int(row.quantity):,} t for {row.beneficiary} "

@@ -12,7 +12,10 @@ refuses a change that would admit what the pool refuses. ``deposit`` moves exact
 into the pool for as many units; ``redeem`` burns units for exact serials (the pool's order:
 oldest vintage start, lowest batch, lowest serial; or ``--batch B --last-serial L`` for the
 range the pool holds under that key); ``retire`` burns units and retires as many serials for
-a beneficiary, one retirement per range, and prints each with its certificate.
+a beneficiary, one retirement per range, and prints each with its certificate. ``deposit``,
+``redeem`` and ``retire`` print each range they moved with its registry-format serial, rebuilt
+from what the ledger holds of its batch (``chain.batch_serials``), or the numbers alone where
+the batch's stored text gives none.
 """
 
 from __future__ import annotations
@@ -282,9 +285,26 @@ def _serials(result: TxResult, token: str, *, retired: bool) -> list[dict[str, A
     return out
 
 
+def _named(
+    args: argparse.Namespace, ledger: LedgerClient, ranges: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``ranges`` with each one's registry-format serial (``None`` where its batch's stored
+    text gives none), read from the ledger: the command line may have no query store."""
+    from chain.batch_serials import RangeSerials
+    from chain.deployment import Deployment
+
+    deployed = Deployment.load(args.data_dir / "deployment.json").deploy_block
+    serial = RangeSerials(ledger, from_block=deployed)
+    return [
+        r | {"registry_serial": serial(r["batch_id"], r["first_serial"], r["last_serial"])}
+        for r in ranges
+    ]
+
+
 def _shown(ranges: list[dict[str, Any]]) -> list[str]:
     return [
         f"batch {r['batch_id']} serials {r['first_serial']}-{r['last_serial']}"
+        + (f", registry serial {r['registry_serial']}" if r.get("registry_serial") else "")
         + (f" (retirement {r['retirement_id']})" if "retirement_id" in r else "")
         for r in ranges
     ]
@@ -294,10 +314,17 @@ def run_deposit(args: argparse.Namespace) -> int:
     ledger = open_ledger(args)
     result = ledger.pool_deposit(args.pool_id, args.batch, args.first_serial, args.last_serial)
     units = args.last_serial - args.first_serial + 1
+    span = {
+        "batch_id": args.batch,
+        "first_serial": args.first_serial,
+        "last_serial": args.last_serial,
+    }
+    ranges = _named(args, ledger, [span])
     return report(
         args,
         f"deposited {units:,} t of batch {args.batch} in pool {args.pool_id}",
         [result],
+        deposited=_shown(ranges) if not args.json else ranges,
         units_minted=units,
         balance=ledger.pool_balance(args.pool_id, ledger.account),
     )
@@ -315,7 +342,7 @@ def run_redeem(args: argparse.Namespace) -> int:
         result = ledger.pool_redeem_range(args.pool_id, key, args.units)
     else:
         result = ledger.pool_redeem(args.pool_id, args.units)
-    ranges = _serials(result, token, retired=False)
+    ranges = _named(args, ledger, _serials(result, token, retired=False))
     return report(
         args,
         f"redeemed {args.units:,} units of pool {args.pool_id}",
@@ -338,7 +365,7 @@ def run_retire(args: argparse.Namespace) -> int:
         jurisdiction=args.jurisdiction,
         note=args.note,
     )
-    ranges = _serials(result, token, retired=True)
+    ranges = _named(args, ledger, _serials(result, token, retired=True))
     return report(
         args,
         f"retired {args.units:,} units of pool {args.pool_id} for {args.beneficiary}",

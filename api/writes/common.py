@@ -101,11 +101,14 @@ async def respond(
     submission_id: str | None = None,
     signed: bool = False,
     updated: bool = False,
+    then: Callable[[Answer], Answer] | None = None,
 ) -> JSONResponse:
     """Run ``work`` once per Idempotency-Key and answer (or replay) its response. ``signed``:
     the body is a signed one (a ledger error then names its ``typed_data.message`` fields).
     ``updated``: the write changes a resource rather than creating one (a PUT), so its
-    confirmed 201 is answered as 200; it is stored as 201, as the settlement stores it."""
+    confirmed 201 is answered as 200; it is stored as 201, as the settlement stores it.
+    ``then``: what ``work`` adds to its answer, added to a replayed one too (a settlement
+    stores its body for the key as the pipeline made it, when the client was answered 202)."""
 
     def _json(status: int, body: dict[str, Any], headers: dict[str, str]) -> JSONResponse:
         return _as_json(200 if updated and status == 201 else status, body, headers)
@@ -117,7 +120,10 @@ async def respond(
         waiting = await _replay_unreadable(services, held)
         if waiting is not None:
             return _json(waiting.status, waiting.body, waiting.headers)
-        return _json(held.status, held.body, held.headers)
+        replayed = Answer(held.status, held.body, held.headers)
+        if then is not None:
+            replayed = await run_in_threadpool(then, replayed)
+        return _json(replayed.status, replayed.body, replayed.headers)
     path = request.url.path
     request.state.idempotency_claimed = held is not None
     try:
@@ -321,7 +327,8 @@ async def custodial_write(
 ) -> JSONResponse:
     """A write the key's custodial account sends, answered once per Idempotency-Key
     (``respond``): planned as ``plan(account, request id)`` in the account's turn on ``turn``
-    (the gate ``(account, *turn)``: ``submit_gated``); ``then`` may add to its answer."""
+    (the gate ``(account, *turn)``: ``submit_gated``); ``then`` may add to its answer, and
+    adds the same to a replay of it."""
     sid = new_id()
 
     async def work() -> Answer:
@@ -331,4 +338,4 @@ async def custodial_write(
         answer = await submit_gated(services, ledger, request, principal, sid, gate, planned)
         return answer if then is None else then(answer)
 
-    return await respond(request, services, principal, work, submission_id=sid)
+    return await respond(request, services, principal, work, submission_id=sid, then=then)

@@ -33,7 +33,6 @@ from web3 import Web3
 from api.auth import Principal, require
 from api.deps import Ledger, LedgerDep, Services, ServicesDep
 from api.problems import PROBLEM_JSON, Problem, not_found
-from api.reads.pools import batch_rows, range_serial
 from api.submission import calls
 from api.submission.actions import Action
 from api.submission.pool_actions import (
@@ -43,6 +42,7 @@ from api.submission.pool_actions import (
     PoolRetire,
     PoolTransfer,
 )
+from api.writes._pool_serials import with_registry_serials
 from api.writes._retirement_terms import retirement_terms
 from api.writes.common import PENDING, PROBLEM_SCHEMA, PROBLEMS, Answer, custodial_write
 from api.writes.holdings import exact_start, insufficient, single_run
@@ -141,27 +141,6 @@ def _short_of_units(ledger: Ledger, pool_id: int, holder: str, units: int) -> Pr
         balance=int(balance),
         requested=units,
     )
-
-
-def with_registry_serials(engine: Engine, body: dict[str, Any]) -> dict[str, Any]:
-    """``body`` with the registry-format serial of each range it names (the store holds the
-    write's block: read-your-writes)."""
-    spans = [body, *body.get("ranges", []), *body.get("retirements", [])]
-    ids = {int(x["batch_id"]) for x in spans if "batch_id" in x and "first_serial" in x}
-    with engine.connect() as conn:
-        rows = batch_rows(conn, ids)
-
-    def named(x: dict[str, Any]) -> dict[str, Any]:
-        first, last = int(x["first_serial"]), int(x["last_serial"])
-        return x | {"registry_serial": range_serial(rows, int(x["batch_id"]), first, last)}
-
-    out = dict(body)
-    if "first_serial" in out and "batch_id" in out:
-        out = named(out)
-    for field in ("ranges", "retirements"):
-        if field in out:
-            out[field] = [named(x) for x in out[field]]
-    return out
 
 
 @dataclass(frozen=True)

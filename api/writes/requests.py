@@ -1,4 +1,6 @@
-"""``GET /v1/requests/{id}``: where a write stands (the status URL of a 202)."""
+"""``GET /v1/requests/{id}``: where a write stands (the status URL of a 202). Once
+``confirmed``, its ``result`` is the write's 201 body, a pool write's with the registry serials
+of its ranges added as its 201 added them (``api.writes._pool_serials``)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from api.auth import Principal, require
 from api.deps import ServicesDep
 from api.problems import not_found
 from api.roles import ROLES
+from api.writes._pool_serials import RANGE_KINDS, with_registry_serials
 from api.writes.common import PROBLEMS
 from api.writes.models import RequestStatus
 from chain.store import schema as s
@@ -47,6 +50,10 @@ async def request_status(
     state = row["state"]
     if state == "confirmed" and row["block_number"] is not None and row["block_number"] > mirrored:
         state = "indexing"  # its result's URLs would not read yet
+    result = row["result"]
+    if state == "confirmed" and result is not None and row["kind"] in RANGE_KINDS:
+        # The store holds its block: the result names the registry serials its 201 named.
+        result = await run_in_threadpool(with_registry_serials, services.engine, result)
     return RequestStatus(
         id=row["id"],
         kind=row["kind"],
@@ -56,7 +63,7 @@ async def request_status(
         attempts=row["attempts"],
         created_at=_time(row["created_at"]),
         updated_at=_time(row["updated_at"]),
-        result=row["result"],
+        result=result,
         error=row["error"],
     )
 

@@ -13,6 +13,7 @@ Usage (what an importer needs)::
 
     b = registries.LedgerBatch(program, namespace, first, last, reference, project)
     registries.range_serial(b, first, first + 99)           # a batch's sub-range, or None
+    registries.shown_serial(b, first, first + 99)           # the same, None for any error
 
 ``parse`` raises :class:`SerialFormatError` (a ``CarbonLedgerError``) whose ``reason`` names
 what is wrong, and :class:`UnknownRegistry` for a key nothing is registered under.
@@ -29,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from chain.canonical import clean_identifier, identifier_problem
+from chain.errors import CarbonLedgerError
 from chain.registries import (
     _batch,
     acr,
@@ -105,6 +107,7 @@ __all__ = [
     "range_serial",
     "register",
     "registries",
+    "shown_serial",
     "sized_code",
     "unregister",
 ]
@@ -157,6 +160,16 @@ def range_serial(batch: LedgerBatch, first: int, last: int) -> str | None:
     """The registry-format serial of ``first..last`` of a batch on the ledger (Verra: the
     batch serial with its numbers replaced), or ``None`` when the batch has none."""
     return _batch.range_serial(DEFAULT, batch, first, last)
+
+
+def shown_serial(batch: LedgerBatch, first: int, last: int) -> str | None:
+    """:func:`range_serial` for showing a range, whatever the ledger's stored text of its
+    batch is (an issuer may bridge arbitrary text): ``None`` instead of any error, so callers
+    show the numbers alone and never fail."""
+    try:
+        return range_serial(batch, first, last)
+    except CarbonLedgerError:
+        return None
 
 
 def register(adapter: SerialAdapter, *, replace: bool = False) -> SerialAdapter:

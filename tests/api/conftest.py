@@ -142,10 +142,12 @@ class Api:
             yield
 
     def index(self) -> None:
-        """Wait until the indexer beside the server has brought the store up to the chain."""
-        Indexer(
-            self.ledger.chain.w3, self.services.engine, self.ledger.deployment, confirmations=0
-        ).catch_up(timeout=20, poll=0.02)
+        """Bring the store up to the chain now. The indexer beside the server waits meanwhile:
+        two indexers at once would refuse each other (``IndexerBusy``)."""
+        with self.syncing:
+            Indexer(
+                self.ledger.chain.w3, self.services.engine, self.ledger.deployment, confirmations=0
+            ).catch_up(timeout=20, poll=0.02)
 
 
 def stop_the_indexer_at_a_retirement(ledger: Ledger, engine: sa.Engine) -> halt.Halt:

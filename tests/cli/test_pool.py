@@ -1,6 +1,7 @@
 """``carbon-ledger pool``: the ledger's admin grants POOL_ADMIN_ROLE, a pool is created with
 rules and lists, a holder deposits exact serials, redeems and retires units (the exact serials
-printed, with certificates), the pool is shown and listed; refusals name the rule."""
+printed, with certificates and their registry serials), the pool is shown and listed;
+refusals name the rule."""
 
 from __future__ import annotations
 
@@ -56,8 +57,13 @@ def test_a_pool_from_creation_to_retirement(cli: Cli, holder: tuple[Keyed, int, 
     assert_transactions(deposited, "SerialsMoved", "PoolUnitsMoved")
 
     redeemed = cli.json("pool", "redeem", pool, "--units", "10", *keyed.flags)
-    assert redeemed["serials"] == [
-        {"batch_id": batch, "first_serial": first, "last_serial": first + 9}
+    assert redeemed["serials"] == [  # "pool-N" is no registry serial: the numbers alone
+        {
+            "batch_id": batch,
+            "first_serial": first,
+            "last_serial": first + 9,
+            "registry_serial": None,
+        }
     ]
     status, out, _ = cli(
         "pool", "retire", pool, "--units", "20", "--beneficiary", "Demo Airways", *keyed.flags
@@ -71,6 +77,62 @@ def test_a_pool_from_creation_to_retirement(cli: Cli, holder: tuple[Keyed, int, 
     assert shown["ranges_in_redeem_order"] == [f"batch {batch} serials {first + 30}-{first + 59}"]
     listed = cli.json("pool", "list")
     assert any(line.startswith(f"pool {pool}: ") for line in listed["pools"])
+
+
+def _verra(first: int, last: int) -> str:
+    """A Verra serial of ``first..last`` of project 1340 (as ``bridge_vcs`` bridges it)."""
+    return f"19385-{first}-{last}-VCS-VCU-1507-VER-ET-14-1340-01012021-31122021-1"
+
+
+def test_pool_writes_name_each_range_by_its_registry_serial(
+    cli: Cli, governed_dir: Path, dev_keys: list[Keyed]
+) -> None:
+    """Read from the ledger alone (the command line has no store); a batch whose reference
+    is hostile (a Verra serial of other serials) shows its numbers alone, and nothing fails."""
+    keyed = dev_keys[0]
+    cli.json("issuer", "grant", "VCS", keyed.address)
+    cli.json("account", "allow", keyed.address)
+    ledger = ledger_of(governed_dir, keyed)
+    first = 1_000 * (ledger.batch_count() + 1) + 700_000
+    verra = bridge_vcs(
+        ledger, first, first + 99, keyed.address, reference=_verra(first, first + 99)
+    )
+    other = first + 100
+    hostile = bridge_vcs(ledger, other, other + 9, keyed.address, reference=_verra(1, 10))
+    pool = str(
+        cli.json("pool", "create", "--name", "Named", "--symbol", "NMD", "--program", "VCS")[
+            "pool_id"
+        ]
+    )
+
+    deposited = [
+        cli.json(
+            "pool", "deposit", pool, "--batch", str(b), "--first-serial", str(f),
+            "--last-serial", str(last), *keyed.flags,
+        )["deposited"]
+        for b, f, last in ((verra, first, first + 59), (hostile, other, other + 9))
+    ]  # fmt: skip
+    assert deposited == [
+        [{"batch_id": verra, "first_serial": first, "last_serial": first + 59,
+          "registry_serial": _verra(first, first + 59)}],
+        [{"batch_id": hostile, "first_serial": other, "last_serial": other + 9,
+          "registry_serial": None}],
+    ]  # fmt: skip
+
+    redeemed = cli.json("pool", "redeem", pool, "--units", "10", *keyed.flags)
+    assert [r["registry_serial"] for r in redeemed["serials"]] == [_verra(first, first + 9)]
+
+    status, out, err = cli(
+        "pool", "retire", pool, "--units", "60", "--beneficiary", "Demo Airways", *keyed.flags
+    )
+    assert status == 0, err
+    named = _verra(first + 10, first + 59)
+    assert (
+        f"batch {verra} serials {first + 10}-{first + 59}, registry serial {named} (retirement"
+        in out
+    )
+    assert f"batch {hostile} serials {other}-{other + 9} (retirement" in out
+    assert out.count("registry serial") == 1
 
 
 def test_refusals_name_the_rule(cli: Cli, holder: tuple[Keyed, int, int]) -> None:

@@ -1,6 +1,7 @@
 """Pool writes through the API (custodial keys, read-your-writes): a deposit of exact serials
 answers the units and the registry serial; a redemption the exact serials returned; a
-retirement one retirement per range with its registry serial and certificate; and each
+retirement one retirement per range with its registry serial and certificate, which its
+status URL (``GET /v1/requests/{id}``) and a replay name as its 201 did; and each
 hostile request refused before any transaction: an ineligible batch (the rule in words), an
 unknown pool, units over the balance, a non-allowlisted unit recipient, a range the pool does
 not hold, an overlapping or foreign deposit."""
@@ -188,6 +189,47 @@ def test_a_retirement_names_each_range_in_registry_format(
         assert cert.status_code == 200, cert.text
         assert r["registry_serial"] in cert.text
         assert cert.json()["beneficiary"] == "Fluggesellschaft 航空"
+
+
+def test_the_status_of_a_pool_retirement_names_the_registry_serials_its_201_named(
+    api: Api, held: Holding, pools: Pools
+) -> None:
+    deposit(api, held, pools.open, FIRST, FIRST + 19)
+    body = {"units": 15, "beneficiary": "Demo Airways", "purpose": "voluntary"}
+    answer = api.post(f"/v1/pools/{pools.open}/retirements", held.holder, body)
+    assert answer.status_code == 201, answer.text
+    out = answer.json()
+    assert out["retirements"][0]["registry_serial"] == verra_serial(FIRST, FIRST + 14)
+    status = api.client.get(f"/v1/requests/{out['request_id']}", headers=held.holder.headers)
+    assert status.status_code == 200, status.text
+    assert status.json()["status"] == "confirmed" and status.json()["result"] == out
+
+
+def test_a_pool_write_answered_202_reads_and_replays_with_its_registry_serials(
+    api: Api, held: Holding, pools: Pools
+) -> None:
+    """The settlement stores the body the pipeline made (numbers only) for the status URL and
+    the Idempotency-Key; once the store holds its block both name the registry serials."""
+    deposit(api, held, pools.open, FIRST, FIRST + 19)
+    api.services.settings.confirm_timeout_s = 0.5
+    body, key = {"units": 10}, {"Idempotency-Key": "pool-redemption"}
+    with api.indexer_paused():
+        answer = api.post(f"/v1/pools/{pools.open}/redemptions", held.holder, body, **key)
+        assert answer.status_code == 202 and answer.json()["status"] == "indexing", answer.text
+        url = answer.json()["status_url"]
+        indexing = api.client.get(url, headers=held.holder.headers).json()
+        assert indexing["status"] == "indexing"  # the store cannot name them yet: numbers only
+        assert [set(r) for r in indexing["result"]["ranges"]] == [
+            {"batch_id", "first_serial", "last_serial", "quantity"}
+        ]
+    api.index()
+    status = api.client.get(url, headers=held.holder.headers).json()
+    assert status["status"] == "confirmed"
+    named = [{"batch_id": held.batch, "first_serial": FIRST, "last_serial": FIRST + 9,
+              "quantity": 10, "registry_serial": verra_serial(FIRST, FIRST + 9)}]  # fmt: skip
+    assert status["result"]["ranges"] == named
+    again = api.post(f"/v1/pools/{pools.open}/redemptions", held.holder, body, **key)
+    assert again.status_code == 201 and again.json() == status["result"]  # acted once
 
 
 def test_units_go_only_to_allowlisted_accounts(api: Api, held: Holding, pools: Pools) -> None:
