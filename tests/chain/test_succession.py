@@ -124,15 +124,22 @@ def test_the_sealed_predecessor_refuses_every_change_and_a_successor_needs_the_s
         ledger.alice.transfer(1, 1, 1, ledger.bob.account)
 
 
-def test_a_due_seal_is_refused_while_a_pool_holds_credits_naming_the_pool(
-    ledger: Ledger,
-) -> None:
+def _pooled_and_scheduled(ledger: Ledger) -> tuple[int, migration.SealStatus]:
+    """A pool holding 300 t of alice's, and the seal scheduled."""
     admin = ledger.admin
     admin.grant_role(admin.role("POOL_ADMIN_ROLE"), admin.account)
     pool_id, _ = admin.create_pool("Nature pool", "NAT", PoolRules(programmes=frozenset({1})))
     ledger.issuer.bridge(ledger.issuance(1, 1000))
     ledger.alice.pool_deposit(pool_id, 1, 1, 300)
     status, _ = migration.seal_step(admin)
+    return pool_id, status
+
+
+def test_a_due_seal_is_refused_while_a_pool_holds_credits_naming_the_pool(
+    ledger: Ledger,
+) -> None:
+    admin = ledger.admin
+    pool_id, status = _pooled_and_scheduled(ledger)
     assert status.pooled == ((pool_id, 300),) and not status.due  # scheduling is not refused
     ledger.chain.time_travel(status.seal_at + 1)
     with pytest.raises(ConfigurationError, match=f"pool {pool_id} holds 300 t"):
@@ -145,11 +152,7 @@ def test_a_due_seal_is_refused_while_a_pool_holds_credits_naming_the_pool(
 
 def test_the_admin_may_seal_with_credits_left_frozen_in_a_pool(ledger: Ledger) -> None:
     admin = ledger.admin
-    admin.grant_role(admin.role("POOL_ADMIN_ROLE"), admin.account)
-    pool_id, _ = admin.create_pool("Nature pool", "NAT", PoolRules(programmes=frozenset({1})))
-    ledger.issuer.bridge(ledger.issuance(1, 1000))
-    ledger.alice.pool_deposit(pool_id, 1, 1, 300)
-    status, _ = migration.seal_step(admin)
+    pool_id, status = _pooled_and_scheduled(ledger)
     ledger.chain.time_travel(status.seal_at + 1)
     status, [_] = migration.seal_step(admin, leave_pooled=True)
     assert status.sealed and status.pooled == ((pool_id, 300),)
