@@ -72,7 +72,9 @@ contract LedgerPools is PoolBase, IPoolLedger {
     /// @dev Requirements: not paused; caller is the admin of the batch's programme, or an issuer
     /// of it that is itself the buffer account (as {CarbonLedger-cancel}: an issuer key cannot
     /// cancel another account's credits); the programme has a buffer account
-    /// ({NoBufferAccount}); `reversedBatchId` is another batch of the same programme
+    /// ({NoBufferAccount}) that is not a pool's account ({PooledCredits}: a pool's token address
+    /// is known before the pool exists, so it may have been named buffer account before;
+    /// its serials back units); `reversedBatchId` is another batch of the same programme
     /// ({ReversalOutsideProgramme}); the buffer account holds `first..last` live, starting in
     /// the range at `rangeStart` ({InsufficientCredits}); `reason` is acceptable, non-blank text
     /// of at most {Limits-NOTE} bytes. Freezes do not block it, as they do not a cancellation.
@@ -94,6 +96,8 @@ contract LedgerPools is PoolBase, IPoolLedger {
             if (buffer != actor) revert AccessControlUnauthorizedAccount(actor, adminRole);
         }
         if (buffer == address(0)) revert NoBufferAccount(programId);
+        uint32 poolId = _ledger().poolOf[buffer];
+        if (poolId != 0) revert PooledCredits(poolId, batchId);
         if (reversedBatchId == batchId || _batch(reversedBatchId).programId != programId) {
             revert ReversalOutsideProgramme(reversedBatchId, programId);
         }

@@ -26,6 +26,7 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 
 from chain import audit
+from chain.artifacts import load_artifact
 from chain._revert import as_chain_error
 from chain.abi import abi_type
 from chain.client import LedgerClient, TxResult
@@ -89,6 +90,18 @@ def next_block_timestamp(ledger: Ledger) -> int:
 
 def ymd(value: dt.date) -> int:
     return value.year * 10000 + value.month * 100 + value.day
+
+
+def predicted_pool_token(ledger: Ledger, pool_id: int, name: str = "P", symbol: str = "P") -> str:
+    """The address {createPool} will give pool ``pool_id``'s token (CREATE2, salt = pool id),
+    known before the pool exists: what an attacker could name in advance."""
+    init = load_artifact("PoolToken").bytecode
+    ctor = ledger.chain.w3.codec.encode(["uint32", "string", "string"], [pool_id, name, symbol])
+    code_hash = Web3.keccak(bytes.fromhex(init[2:]) + ctor)
+    raw = Web3.keccak(
+        b"\xff" + bytes.fromhex(ledger.deployment.address[2:]) + pool_id.to_bytes(32) + code_hash
+    )
+    return to_checksum("0x" + raw[12:].hex())
 
 
 def key_of(program_id: int, namespace: str, first: int) -> int:

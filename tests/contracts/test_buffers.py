@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from chain.domain import Project, RangeState
+from chain.domain import PoolRules, Project, RangeState
 from chain.errors import (
     AccessControlUnauthorizedAccount,
     InsufficientCredits,
     InvalidAccount,
     NoBufferAccount,
+    PooledCredits,
     ProgramUnitFixed,
     ReversalOutsideProgramme,
     TextBlank,
@@ -36,6 +37,7 @@ from tests.contracts._helpers import (
     issuance,
     ledger_logs,
     moved,
+    predicted_pool_token,
     range_start,
     reverts,
     send,
@@ -211,6 +213,26 @@ def test_a_reversal_without_a_buffer_account_or_reason_is_refused(ledger: Ledger
     ledger.admin.set_program_buffer(ledger.vcs, ledger.carol.account)
     with pytest.raises(TextBlank):
         attempt(ledger.admin, _reverse_fn(ledger.admin, buffer, 2001, 2010, 2001, issued, " "))
+
+
+def test_a_reversal_from_a_buffer_account_named_before_its_pool_was_created_is_refused(
+    ledger: Ledger,
+) -> None:
+    """A pool's token address is known before the pool exists (CREATE2): a programme admin
+    naming it the buffer account must not be able to cancel the serials that back units."""
+    admin = ledger.admin
+    admin.grant_role(admin.role("POOL_ADMIN_ROLE"), admin.account)
+    predicted = predicted_pool_token(ledger, 1, "Nature pool", "NAT")
+    admin.set_program_buffer(ledger.vcs, predicted)
+    issued = bridge_range(ledger, 1001, 2000)
+    pooled = bridge_range(ledger, 2001, 2100)
+    pool_id, token = admin.create_pool("Nature pool", "NAT", PoolRules(frozenset({ledger.vcs})))
+    assert token.lower() == predicted.lower() == admin.buffer_account(ledger.vcs)
+    ledger.alice.pool_deposit(pool_id, pooled, 2001, 2100)
+    with reverts(PooledCredits, poolId=pool_id, batchId=pooled):
+        attempt(admin, _reverse_fn(admin, pooled, 2001, 2010, 2001, issued, "fire"))
+    # The units still stand for exactly the tonnes the pool holds.
+    assert admin.pool(pool_id).supply == admin.balance_of(token, pooled) == 100
 
 
 def test_the_audit_replay_refuses_a_reversal_of_another_account_s_serials(

@@ -61,6 +61,7 @@ from tests.contracts._helpers import (
     invariants,  # noqa: F401  (autouse fixture)
     issuance,
     moved,
+    predicted_pool_token,
     ranges,
     reverts,
     send,
@@ -212,13 +213,7 @@ def test_create_pool_refuses_a_list_for_a_kind_it_does_not_list(pools: Ledger) -
 
 
 def test_create_pool_refuses_a_predicted_address_that_was_allowlisted(pools: Ledger) -> None:
-    init = load_artifact("PoolToken").bytecode
-    ctor = pools.chain.w3.codec.encode(["uint32", "string", "string"], [1, "P", "P"])
-    code_hash = Web3.keccak(bytes.fromhex(init[2:]) + ctor)
-    raw = Web3.keccak(
-        b"\xff" + bytes.fromhex(pools.deployment.address[2:]) + (1).to_bytes(32) + code_hash
-    )
-    predicted = to_checksum("0x" + raw[12:].hex())
+    predicted = predicted_pool_token(pools, 1)
     pools.admin.set_account(predicted)
     fn = pools.admin.contract.functions.createPool("P", "P", ALL_VCS.as_abi(), [], [], [])
     with reverts(PoolAccountRefused, poolId=1, account=predicted):
