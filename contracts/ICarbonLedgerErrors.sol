@@ -135,7 +135,7 @@ interface ICarbonLedgerErrors {
     /// @notice Only pool `poolId`'s token may call this.
     error NotPoolToken(uint32 poolId, address caller);
     /// @notice `account` is pool `poolId`'s account: it cannot be allowlisted, frozen or be
-    /// predicted by a new pool while allowlisted.
+    /// predicted by a new pool once allowlisted (struck off, it still holds what it was sent).
     error PoolAccountRefused(uint32 poolId, address account);
     /// @notice Pool `poolId` holds the serials of batch `batchId`: a reversal of pooled credits
     /// is left to governance.

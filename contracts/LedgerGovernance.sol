@@ -327,6 +327,7 @@ contract LedgerGovernance is LedgerCore {
         uint32 poolId = _ledger().poolOf[account];
         if (poolId != 0) revert PoolAccountRefused(poolId, account);
         _ledger().accounts[account] = AccountStatus({allowed: allowed, frozen: frozen});
+        if (allowed) _ledger().everAllowed[account] = true;
         _emitAudited(AccountUpdated.selector, _topic(account), _topic(_msgSender()), abi.encode(allowed, frozen));
     }
 

@@ -93,7 +93,7 @@ contract LedgerPoolRules is PoolBase {
     /// the rules are well formed ({InvalidPoolRules}: at least one programme, each registered
     /// and of tonne serials; calendar dates in order; known labels; modes 0-2); a list is given
     /// only for a kind whose mode is 1 or 2, its values acceptable text of that field; the
-    /// token's address is not allowlisted ({PoolAccountRefused}). Each admitted programme's unit
+    /// token's address was never allowlisted ({PoolAccountRefused}). Each admitted programme's unit
     /// is fixed from then on.
     /// Emits {PoolCreated}, then {PoolListUpdated} for each listed value.
     function createPool(
@@ -347,8 +347,9 @@ contract LedgerPoolRules is PoolBase {
         LedgerStorage.Layout storage l = _ledger();
         poolId = ++l.poolCount;
         token = address(new PoolToken{salt: bytes32(uint256(poolId))}(poolId, name, symbol));
-        // Serials sent to the address before it was a pool would be pooled without units.
-        if (l.accounts[token].allowed) revert PoolAccountRefused(poolId, token);
+        // Serials sent to the address before it was a pool would be pooled without units; an
+        // address struck off the allowlist still holds what it was sent while on it.
+        if (l.everAllowed[token]) revert PoolAccountRefused(poolId, token);
         l.poolOf[token] = poolId;
         LedgerStorage.Pool storage p = l.pools[poolId];
         _storeRules(p, rules);

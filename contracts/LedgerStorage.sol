@@ -62,6 +62,9 @@ library LedgerStorage {
         mapping(uint32 poolId => mapping(address owner => mapping(address spender => uint256))) poolAllowances;
         // Each programme's buffer account ({LedgerPools-setProgramBuffer}; zero: none set).
         mapping(uint16 programId => address) bufferAccounts;
+        // Every account ever allowlisted ({LedgerGovernance-setAccount}): struck off, it still
+        // holds what it was sent, so it can never become a pool's account.
+        mapping(address account => bool) everAllowed;
     }
 
     /// @notice Storage of a pool (three slots). The rules' dates are packed

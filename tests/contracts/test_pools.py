@@ -220,6 +220,21 @@ def test_create_pool_refuses_a_predicted_address_that_was_allowlisted(pools: Led
         attempt(pools.admin, fn)
 
 
+def test_create_pool_refuses_a_predicted_address_allowlisted_sent_serials_then_struck_off(
+    pools: Ledger,
+) -> None:
+    """Struck off the allowlist, the address still holds what it was sent: as a pool's
+    account those serials would be pooled without units (supply < tonnes held)."""
+    predicted = predicted_pool_token(pools, 1)
+    batch_id = bridge_range(pools, 1, 10)
+    pools.admin.set_account(predicted)
+    pools.alice.transfer(batch_id, 1, 10, predicted)
+    pools.admin.set_account(predicted, allowed=False)
+    fn = pools.admin.contract.functions.createPool("P", "P", ALL_VCS.as_abi(), [], [], [])
+    with reverts(PoolAccountRefused, poolId=1, account=predicted):
+        attempt(pools.admin, fn)
+
+
 def test_a_non_tonne_programme_cannot_be_pooled(pools: Ledger) -> None:
     kg = pools.admin.register_program("KG")
     pools.admin.set_program_unit(kg, 1000)
