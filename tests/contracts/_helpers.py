@@ -26,9 +26,9 @@ from web3 import Web3
 from web3.contract.contract import ContractFunction
 
 from chain import audit
-from chain.artifacts import load_artifact
 from chain._revert import as_chain_error
 from chain.abi import abi_type
+from chain.artifacts import load_artifact
 from chain.client import LedgerClient, TxResult
 from chain.domain import (
     Batch,

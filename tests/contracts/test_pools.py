@@ -23,6 +23,7 @@ from chain.domain import (
     text_tag,
 )
 from chain.errors import (
+    AccessControlUnauthorizedAccount,
     AccountFrozen,
     AccountNotAllowed,
     BatchFrozen,
@@ -31,6 +32,7 @@ from chain.errors import (
     InsufficientCredits,
     InsufficientPoolAllowance,
     InsufficientPoolUnits,
+    InvalidAccount,
     InvalidPoolHint,
     InvalidPoolList,
     InvalidPoolRules,
@@ -48,6 +50,7 @@ from chain.errors import (
     TextNotAllowed,
     TextTooLong,
     UnknownPool,
+    UnknownPoolRange,
 )
 from tests.conftest import Ledger
 from tests.contracts._helpers import (
@@ -543,6 +546,50 @@ def test_redeem_at_a_frozen_head_refuses_and_a_named_range_still_redeems(pools: 
     check_pool(pools, pool_id)
 
 
+def test_redeem_by_a_frozen_or_struck_off_holder(pools: Ledger) -> None:
+    pool_id = _fill(pools)
+    fn = pools.alice.contract.functions.poolRedeem(pool_id, 1)
+    pools.admin.set_account(pools.alice.account, allowed=True, frozen=True)
+    with reverts(AccountFrozen, account=addr(pools.alice)):
+        attempt(pools.alice, fn)
+    pools.admin.set_account(pools.alice.account, allowed=False)
+    with reverts(AccountNotAllowed, account=addr(pools.alice)):
+        attempt(pools.alice, fn)
+
+
+def test_redeem_range_under_a_key_the_pool_does_not_hold(pools: Ledger) -> None:
+    """Keys name the pool's own ranges only: not a range someone else holds, not the head
+    sentinel, not another pool's range, not a range already redeemed."""
+    pool_id = _fill(pools)
+    other = bridge_range(pools, 301, 310)
+    other_pool, _ = make_pool(pools)
+    pools.alice.pool_deposit(other_pool, other, 301, 305)
+    fn = pools.alice.contract.functions
+    for pool, key in (
+        (pool_id, pools.admin.pool_key(other, 310)),  # alice's, not the pool's
+        (pool_id, 0),
+        (pool_id, pools.admin.pool_key(other, 305)),  # pooled in the other pool
+        (other_pool, pools.admin.pool_key(3, 205)),
+    ):
+        with reverts(UnknownPoolRange, poolId=pool, key=key):
+            attempt(pools.alice, fn.poolRedeemRange(pool, key, 0, 1))
+    whole = pools.admin.pool_key(3, 205)
+    pools.alice.pool_redeem_range(pool_id, whole, 5)
+    with reverts(UnknownPoolRange, poolId=pool_id, key=whole):
+        attempt(pools.alice, fn.poolRedeemRange(pool_id, whole, 0, 1))
+    check_pool(pools, pool_id)
+
+
+def test_redeem_range_of_more_units_than_the_range_holds(pools: Ledger) -> None:
+    """Units beyond the range would take serials of the next range, unchecked against it."""
+    pool_id = _fill(pools)
+    key = pools.admin.pool_key(2, 105)
+    token_address = pools.admin.pool(pool_id).token
+    fn = pools.alice.contract.functions.poolRedeemRange(pool_id, key, 0, 6)
+    with reverts(InsufficientPoolUnits, poolId=pool_id, account=token_address, balance=5, needed=6):
+        attempt(pools.alice, fn)
+
+
 def test_redeem_range_partly_keeps_the_range_listed(pools: Ledger) -> None:
     pool_id = _fill(pools)
     key = pools.admin.pool_key(1, 10)
@@ -626,6 +673,69 @@ def test_transfer_units_to_a_non_allowlisted_account(pools: Ledger) -> None:
     fn = t.functions.transfer(pools.outsider.account, 1)
     with reverts(AccountNotAllowed, account=addr(pools.outsider)):
         attempt(pools.alice, fn)
+
+
+def test_transfer_units_to_or_from_a_frozen_account(pools: Ledger) -> None:
+    pool_id = _fill(pools)
+    t = token(pools, pool_id)
+    pools.admin.set_account(pools.bob.account, allowed=True, frozen=True)
+    with reverts(AccountFrozen, account=addr(pools.bob)):
+        attempt(pools.alice, t.functions.transfer(pools.bob.account, 1))
+    pools.alice.pool_transfer(pool_id, pools.carol.account, 3)
+    pools.admin.set_account(pools.carol.account, allowed=True, frozen=True)
+    with reverts(AccountFrozen, account=addr(pools.carol)):
+        attempt(pools.carol, t.functions.transfer(pools.alice.account, 1))
+
+
+def test_transfer_from_a_frozen_owner_by_an_active_spender(pools: Ledger) -> None:
+    """An allowance granted before a freeze must not let a spender move the frozen units."""
+    pool_id = _fill(pools)
+    t = token(pools, pool_id)
+    send(pools.alice, t.functions.approve(pools.bob.account, 5))
+    pools.admin.set_account(pools.alice.account, allowed=True, frozen=True)
+    fn = t.functions.transferFrom(pools.alice.account, pools.carol.account, 1)
+    with reverts(AccountFrozen, account=addr(pools.alice)):
+        attempt(pools.bob, fn)
+    pools.admin.set_account(pools.alice.account, allowed=False)
+    with reverts(AccountNotAllowed, account=addr(pools.alice)):
+        attempt(pools.bob, fn)
+
+
+def test_transfer_approve_redeem_and_retire_units_while_paused(pools: Ledger) -> None:
+    pool_id = _fill(pools)
+    t = token(pools, pool_id)
+    send(pools.alice, t.functions.approve(pools.bob.account, 5))
+    pools.admin.pause()
+    fn = pools.alice.contract.functions
+    key = pools.admin.pool_key(3, 205)
+    retirement = RetirementRequest(3, 201, 201, "Acme Air").as_abi()
+    for client, call in (
+        (pools.alice, t.functions.transfer(pools.bob.account, 1)),
+        (pools.bob, t.functions.transferFrom(pools.alice.account, pools.carol.account, 1)),
+        (pools.alice, t.functions.approve(pools.carol.account, 1)),
+        (pools.alice, fn.poolRedeem(pool_id, 1)),
+        (pools.alice, fn.poolRedeemRange(pool_id, key, key - 1, 1)),
+        (pools.alice, fn.poolRetire(pool_id, 1, "Acme Air", 0, "", 0, 0, "")),
+        (pools.alice, fn.poolRetireRange(pool_id, key, key - 1, retirement)),
+    ):
+        with reverts(EnforcedPause):
+            attempt(client, call)
+
+
+def test_approve_of_the_zero_spender(pools: Ledger) -> None:
+    pool_id = _fill(pools)
+    fn = token(pools, pool_id).functions.approve(ZERO, 1)
+    with reverts(InvalidAccount, account=ZERO):
+        attempt(pools.alice, fn)
+
+
+def test_transfer_from_on_an_unlimited_allowance_spends_none(pools: Ledger) -> None:
+    pool_id = _fill(pools)
+    t = token(pools, pool_id)
+    send(pools.alice, t.functions.approve(pools.bob.account, 2**256 - 1))
+    send(pools.bob, t.functions.transferFrom(pools.alice.account, pools.carol.account, 4))
+    assert t.functions.allowance(pools.alice.account, pools.bob.account).call() == 2**256 - 1
+    check_pool(pools, pool_id)
 
 
 def test_transfer_from_spends_the_allowance(pools: Ledger) -> None:
@@ -714,6 +824,49 @@ def test_allowlisting_a_pool_account(pools: Ledger) -> None:
     fn = pools.admin.contract.functions.setAccount(address, True, False)
     with reverts(PoolAccountRefused, poolId=pool_id, account=address):
         attempt(pools.admin, fn)
+
+
+def test_calling_the_pool_modules_directly(pools: Ledger) -> None:
+    """The modules run on the ledger's storage only through its fallback: called at their own
+    address they hold no roles (their initialisers are disabled), so nothing is written, and
+    the ledger's state is untouched either way."""
+    pool_id = _fill(pools)
+    w3 = pools.chain.w3
+    ledger_fn = pools.admin.contract.functions
+    pools_module = w3.eth.contract(
+        address=ledger_fn.pools().call(), abi=load_artifact("LedgerPools").abi
+    )
+    rules_module = w3.eth.contract(
+        address=ledger_fn.poolRules().call(), abi=load_artifact("LedgerPoolRules").abi
+    )
+    admin = pools.admin
+    before = admin.audit_state()
+    program_admin = admin.program_admin_role(pools.vcs)
+    refusals = (
+        (
+            rules_module.functions.createPool("P", "P", ALL_VCS.as_abi(), [], [], []),
+            AccessControlUnauthorizedAccount,
+            {"account": addr(admin), "neededRole": admin.role("POOL_ADMIN_ROLE")},
+        ),
+        (
+            pools_module.functions.setProgramBuffer(pools.vcs, pools.carol.account),
+            AccessControlUnauthorizedAccount,
+            {"account": addr(admin), "neededRole": program_admin},
+        ),
+        (pools_module.functions.poolDeposit(pool_id, 1, 1, 1, 1, 0), UnknownPool, {"poolId": 1}),
+        (pools_module.functions.poolRedeem(pool_id, 1), UnknownPool, {"poolId": 1}),
+        (
+            pools_module.functions.poolTokenTransfer(pool_id, admin.account, pools.bob.account, 1),
+            NotPoolToken,
+            {"poolId": pool_id, "caller": addr(admin)},
+        ),
+    )
+    for fn, error, arguments in refusals:
+        with reverts(error, **arguments):
+            attempt(admin, fn)
+    assert admin.audit_state() == before
+    assert admin.pool(pool_id).supply == 25
+    check_pool(pools, pool_id)
 
 
 def test_cancelling_pooled_serials(pools: Ledger) -> None:
@@ -974,3 +1127,25 @@ def test_retire_a_named_range_not_from_its_lowest_serial(pools: Ledger) -> None:
     fn = pools.alice.contract.functions.poolRetireRange(pool_id, key, 0, request.as_abi())
     with reverts(InvalidRangeHint, batchId=3, rangeStart=202):
         attempt(pools.alice, fn)
+
+
+def test_retire_a_named_range_naming_another_batch_or_past_its_end(pools: Ledger) -> None:
+    pool_id = _fill(pools)
+    fn = pools.alice.contract.functions
+    key = pools.admin.pool_key(3, 205)
+    # Batch 1's serials 201..203 do not exist: the range's batch is in its key.
+    request = RetirementRequest(1, 201, 203, "Acme Air")
+    with reverts(InvalidRangeHint, batchId=1, rangeStart=201):
+        attempt(pools.alice, fn.poolRetireRange(pool_id, key, 0, request.as_abi()))
+    # Batch 2's first range is 101..105; 101..110 runs into its next range.
+    key = pools.admin.pool_key(2, 105)
+    token_address = pools.admin.pool(pool_id).token
+    request = RetirementRequest(2, 101, 110, "Acme Air")
+    with reverts(
+        InsufficientPoolUnits, poolId=pool_id, account=token_address, balance=5, needed=10
+    ):
+        attempt(pools.alice, fn.poolRetireRange(pool_id, key, 0, request.as_abi()))
+    # Serials reversed.
+    request = RetirementRequest(2, 101, 100, "Acme Air")
+    with reverts(InvalidRangeHint, batchId=2, rangeStart=101):
+        attempt(pools.alice, fn.poolRetireRange(pool_id, key, 0, request.as_abi()))
