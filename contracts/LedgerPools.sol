@@ -138,9 +138,10 @@ contract LedgerPools is PoolBase, IPoolLedger {
         // under 2^32 t each, so under 2^64; a balance is at most the supply.
         unchecked {
             p.supply += amount;
-            ++p.ranges;
             _ledger().poolBalances[poolId][caller] += amount;
         }
+        // Checked: nothing bounds the deposits (of a tonne each, ranges could outnumber 2^32).
+        ++p.ranges;
         _unitsMoved(poolId, token, address(0), caller, amount, caller);
     }
 

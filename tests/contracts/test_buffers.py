@@ -107,6 +107,14 @@ def test_a_zero_buffer_account_or_an_unknown_programme_is_refused(ledger: Ledger
         attempt(ledger.admin, _set_buffer_fn(ledger.admin, 999, ledger.carol))
 
 
+def test_a_pool_account_as_buffer_account_is_refused(ledger: Ledger) -> None:
+    admin = ledger.admin
+    admin.grant_role(admin.role("POOL_ADMIN_ROLE"), admin.account)
+    _pool_id, token = admin.create_pool("Nature pool", "NAT", PoolRules(frozenset({ledger.vcs})))
+    with reverts(InvalidAccount, account=token):
+        attempt(admin, _set_buffer_fn(admin, ledger.vcs, token))
+
+
 # ---------------------------------------------------------------- reversals
 
 
