@@ -457,6 +457,27 @@ def test_a_deposit_hint_that_lies(pools: Ledger) -> None:
         attempt(pools.alice, fn)
 
 
+def test_a_deposit_hint_below_but_not_just_below_or_of_a_range_gone(pools: Ledger) -> None:
+    """The hint must be the new range's immediate predecessor: one further down would link it
+    past a range (out of order), one redeemed is no longer in the list."""
+    for year, first in ((2017, 1), (2018, 11), (2019, 21)):
+        bridge_range(pools, first, first + 9, **vintage(year))
+    pool_id, _ = make_pool(pools)
+    pools.alice.pool_deposit(pool_id, 1, 1, 10)
+    pools.alice.pool_deposit(pool_id, 3, 21, 30)
+    skips = pools.admin.pool_key(1, 10)
+    fn = pools.alice.contract.functions
+    # Batch 2 (2018) goes between batch 1 (2017) and batch 3 (2019): the head skips batch 1.
+    with reverts(InvalidPoolHint, poolId=pool_id, hint=0):
+        attempt(pools.alice, fn.poolDeposit(pool_id, 2, 11, 20, 11, 0))
+    pools.alice.pool_redeem(pool_id, 10)  # batch 1's range leaves the list
+    with reverts(InvalidPoolHint, poolId=pool_id, hint=skips):
+        attempt(pools.alice, fn.poolDeposit(pool_id, 2, 11, 20, 11, skips))
+    pools.alice.pool_deposit(pool_id, 2, 11, 20)
+    assert [r.batch_id for r in pools.admin.pool_ranges(pool_id)] == [2, 3]
+    check_pool(pools, pool_id)
+
+
 # ---------------------------------------------------------------- redeem and retire
 
 
