@@ -569,13 +569,9 @@ def test_redeem_at_a_frozen_head_refuses_and_a_named_range_still_redeems(pools: 
 
 def test_redeem_by_a_frozen_or_struck_off_holder(pools: Ledger) -> None:
     pool_id = _fill(pools)
-    fn = pools.alice.contract.functions.poolRedeem(pool_id, 1)
-    pools.admin.set_account(pools.alice.account, allowed=True, frozen=True)
-    with reverts(AccountFrozen, account=addr(pools.alice)):
-        attempt(pools.alice, fn)
-    pools.admin.set_account(pools.alice.account, allowed=False)
-    with reverts(AccountNotAllowed, account=addr(pools.alice)):
-        attempt(pools.alice, fn)
+    _refused_once_alice_is_frozen_then_struck_off(
+        pools, pools.alice, pools.alice.contract.functions.poolRedeem(pool_id, 1)
+    )
 
 
 def test_redeem_range_under_a_key_the_pool_does_not_hold(pools: Ledger) -> None:
@@ -713,13 +709,17 @@ def test_transfer_from_a_frozen_owner_by_an_active_spender(pools: Ledger) -> Non
     pool_id = _fill(pools)
     t = token(pools, pool_id)
     send(pools.alice, t.functions.approve(pools.bob.account, 5))
-    pools.admin.set_account(pools.alice.account, allowed=True, frozen=True)
     fn = t.functions.transferFrom(pools.alice.account, pools.carol.account, 1)
+    _refused_once_alice_is_frozen_then_struck_off(pools, pools.bob, fn)
+
+
+def _refused_once_alice_is_frozen_then_struck_off(pools: Ledger, by: Any, fn: Any) -> None:
+    pools.admin.set_account(pools.alice.account, allowed=True, frozen=True)
     with reverts(AccountFrozen, account=addr(pools.alice)):
-        attempt(pools.bob, fn)
+        attempt(by, fn)
     pools.admin.set_account(pools.alice.account, allowed=False)
     with reverts(AccountNotAllowed, account=addr(pools.alice)):
-        attempt(pools.bob, fn)
+        attempt(by, fn)
 
 
 def test_transfer_approve_redeem_and_retire_units_while_paused(pools: Ledger) -> None:
