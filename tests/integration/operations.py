@@ -471,24 +471,35 @@ def transfer(draw: Draw, m: Mirror, a: Actors) -> Call:
     )
 
 
+def _consumption(draw: Draw) -> tuple[int, int]:
+    """A consumption period (start, end; 0 for an open end): mostly none, open-started or in
+    order; one time in ten one the ledger refuses (an end before the start, a start without an
+    end, a day the calendar does not have)."""
+    start, end = sorted([draw(hostile.date(bad=0)), draw(hostile.date(bad=0))])
+    if draw(st.integers(0, 99)) < 90:
+        return draw(st.sampled_from([(0, 0), (0, end), (start, end), (start, start)]))
+    bad = draw(st.sampled_from([d for d in hostile.BAD_DATES if d]))
+    # (start, 0) is refused too: an open end is only for an open start.
+    return draw(st.sampled_from([(end, start - 1), (start, 0), (bad, end), (start, bad)]))
+
+
 def _request(draw: Draw, m: Mirror, span: Span) -> tuple[Any, ...]:
-    c_start = draw(st.one_of(st.just(0), hostile.date()))
-    c_end = draw(st.one_of(st.just(0), hostile.date()))
-    if c_start and c_end and draw(st.integers(0, 9)) < 9:
-        c_start, c_end = sorted([c_start, c_end])
+    c_start, c_end = _consumption(draw)
     # Mostly voluntary or compliance; CORSIA and Article 6 need the batch's labels; beyond
     # the enum, the call does not even decode.
     purpose = _usually(draw, [0, 3, 0, 3, 1, 2], [4, 255], 97)
+    # Three texts, each hostile now and then: at the default rate, a third of all requests
+    # would be refused for one of them and the other checks would seldom be reached.
     return (
         span.batch,
         span.first,
         span.last,
-        draw(hostile.text(NAME)),
+        draw(hostile.text(NAME, hostile=4)),
         purpose,
-        draw(hostile.text(SHORT_TEXT)),
+        draw(hostile.text(SHORT_TEXT, hostile=4)),
         c_start,
         c_end,
-        draw(hostile.text(NOTE)),
+        draw(hostile.text(NOTE, hostile=4)),
     )
 
 
@@ -520,6 +531,27 @@ def retire(draw: Draw, m: Mirror, a: Actors, sender: RawSender, *, signed: bool)
     return Call("retire_signed", relayer, "retireWithSignature", args, expect, signer=holder)
 
 
+def _day(ymd: int) -> dt.date:
+    return dt.date(ymd // 10000, ymd // 100 % 100, ymd % 100)
+
+
+def _retired_on(draw: Draw, m: Mirror, batch: int) -> int:
+    """The day a registry retired credits of ``batch``: mostly one the ledger takes (from the
+    batch's vintage start to today, edges often); else one it refuses (before the vintage,
+    after today, no day at all) or any date. A batch whose vintage starts after today (bridges
+    draw vintages up to 9999) has no day the ledger takes."""
+    today = _today()
+    row = m.batches.get(batch)
+    vintage = int(row["vintage_start"]) if row is not None else today
+    if vintage <= today and draw(st.integers(0, 99)) < 85:
+        within = st.dates(_day(vintage), _day(today)).map(hostile.ymd)
+        return int(draw(st.one_of(st.sampled_from([vintage, today]), within)))
+    day_before = hostile.ymd(_day(vintage) - dt.timedelta(days=1)) if vintage > 19000101 else 0
+    tomorrow = hostile.ymd(_day(today) + dt.timedelta(days=1))
+    refused = st.sampled_from([day_before, tomorrow, 19000101, 99991231, 0, 20230229])
+    return int(draw(st.one_of(refused, hostile.date())))
+
+
 def mirror_retirement(draw: Draw, m: Mirror, a: Actors) -> Call:
     """The registry's own retirement, replayed by an issuer on credits it holds."""
     span = _span(draw, m, lambda b, h: _issues(m, b, h))
@@ -528,14 +560,7 @@ def mirror_retirement(draw: Draw, m: Mirror, a: Actors) -> Call:
     request = _request(draw, m, span)
     if draw(st.integers(0, 3)) == 3:
         request = (*request[:3], b"", *request[4:])  # registries do not always record one
-    today = _today()
-    retired_on = draw(
-        st.one_of(
-            st.sampled_from([19000101, today, 20000229]),
-            hostile.date().filter(lambda d: d <= today),
-            st.sampled_from([99991231, 0, 20230229]),
-        )
-    )
+    retired_on = _retired_on(draw, m, span.batch)
     expect = _retired(request, issuer, True, actor=issuer, retiredOn=retired_on)
     args = (request, span.start, retired_on)
     return Call("retire_mirrored", issuer, "recordRegistryRetirement", args, expect)
