@@ -336,6 +336,18 @@ def admin_step(draw: Draw, m: Mirror, a: Actors) -> Call:
 # ---------------------------------------------------------------- bridging
 
 
+_BEGUN = st.dates(dt.date(1990, 1, 1), dt.date(2024, 12, 31)).map(hostile.ymd)
+"""Vintage days as registries issue them: begun (a bound, not the clock: a draw's constraints
+must not change with it)."""
+
+
+def _vintage_day(draw: Draw) -> int:
+    """Mostly a day that has begun, as registries' vintages are (only credits of a begun
+    vintage have a day a registry could have retired them: ``mirror_retirement``); else any
+    day the calendar has, up to 9999, or one it does not."""
+    return int(draw(_BEGUN if draw(st.integers(0, 99)) < 60 else hostile.date()))
+
+
 def bridge(draw: Draw, m: Mirror, a: Actors, sender: RawSender, *, signed: bool) -> Call:
     program = _program(draw, m)
     keys = [k for k, p in m.projects.items() if p["program_id"] == program]
@@ -353,7 +365,7 @@ def bridge(draw: Draw, m: Mirror, a: Actors, sender: RawSender, *, signed: bool)
         free = m.free_start(ns_id, last - first + 1, MAX_SERIAL)  # mostly: bridge elsewhere
         if free is not None:
             first, last = free, free + last - first
-    start, end = sorted([draw(hostile.date()), draw(hostile.date())])
+    start, end = sorted([_vintage_day(draw), _vintage_day(draw)])
     if draw(st.integers(0, 29)) == 29:
         start, end = end, start
     recipients = [h for h in [*a.holders, *a.issuers] if m.active(h)] or a.holders
@@ -406,15 +418,20 @@ class Span:
     holder: str
 
 
-def _span(draw: Draw, m: Mirror, holders: Callable[[int, str], bool]) -> Span:
-    """Serials of one held range (or running past it), with its start as the hint; when no
-    held range qualifies, serials of some batch (or none) for the contract to refuse."""
-    held = [
+def _held(m: Mirror, holders: Callable[[int, str], bool]) -> list[tuple[int, int, int, str]]:
+    """Held ranges (batch, start, last, holder) whose batch and holder ``holders`` admits."""
+    return [
         (b, s, r.last, r.holder)
         for b in sorted(m.batches)
         for s, r in m.held(b)
         if holders(b, r.holder) and r.holder not in m.pool_tokens  # a pool's: no key sends
     ]
+
+
+def _span(draw: Draw, m: Mirror, holders: Callable[[int, str], bool]) -> Span:
+    """Serials of one held range (or running past it), with its start as the hint; when no
+    held range qualifies, serials of some batch (or none) for the contract to refuse."""
+    held = _held(m, holders)
     if not held:
         batch = draw(st.sampled_from(sorted(m.batches) or [1]))
         first = draw(hostile.serial())
@@ -544,8 +561,9 @@ def _retired_on(draw: Draw, m: Mirror, batch: int) -> int:
     row = m.batches.get(batch)
     vintage = int(row["vintage_start"]) if row is not None else today
     if vintage <= today and draw(st.integers(0, 99)) < 85:
-        within = st.dates(_day(vintage), _day(today)).map(hostile.ymd)
-        return int(draw(st.one_of(st.sampled_from([vintage, today]), within)))
+        # A share of the way from the vintage start to today (a fixed range, not the clock's).
+        share = draw(st.one_of(st.sampled_from([0, 1000]), st.integers(0, 1000)))
+        return hostile.ymd(_day(vintage) + (_day(today) - _day(vintage)) * share // 1000)
     day_before = hostile.ymd(_day(vintage) - dt.timedelta(days=1)) if vintage > 19000101 else 0
     tomorrow = hostile.ymd(_day(today) + dt.timedelta(days=1))
     refused = st.sampled_from([day_before, tomorrow, 19000101, 99991231, 0, 20230229])
@@ -553,8 +571,17 @@ def _retired_on(draw: Draw, m: Mirror, batch: int) -> int:
 
 
 def mirror_retirement(draw: Draw, m: Mirror, a: Actors) -> Call:
-    """The registry's own retirement, replayed by an issuer on credits it holds."""
-    span = _span(draw, m, lambda b, h: _issues(m, b, h))
+    """The registry's own retirement, replayed by an issuer on credits it holds: mostly
+    credits whose vintage has begun (only those have a retirement day the ledger takes)."""
+    today = _today()
+
+    def issued(b: int, h: str) -> bool:
+        return _issues(m, b, h)
+
+    def begun(b: int, h: str) -> bool:
+        return issued(b, h) and int(m.batches[b]["vintage_start"]) <= today
+
+    span = _span(draw, m, begun if _held(m, begun) and draw(st.integers(0, 9)) < 9 else issued)
     issuer = _usually(draw, [span.holder] if span.holder != ZERO else a.issuers, a.all, 93)
     issuer = str(issuer)
     request = _request(draw, m, span)
