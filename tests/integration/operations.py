@@ -732,7 +732,7 @@ KINDS: tuple[tuple[int, Kind], ...] = (
     (16, lambda d, m, a, s: transfer(d, m, a)),
     (12, lambda d, m, a, s: retire(d, m, a, s, signed=False)),
     (5, lambda d, m, a, s: retire(d, m, a, s, signed=True)),
-    (5, lambda d, m, a, s: mirror_retirement(d, m, a)),
+    (8, lambda d, m, a, s: mirror_retirement(d, m, a)),
     (7, lambda d, m, a, s: detokenise(d, m, a)),
     (6, lambda d, m, a, s: cancel(d, m, a)),
     (8, lambda d, m, a, s: register_project(d, m, a)),
