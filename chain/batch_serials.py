@@ -15,32 +15,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chain import registries
-from chain.events import LedgerEvent, decode_logs, topic0
+from chain.events import LedgerEvent
+from chain.ledger_logs import keyed_events
 
 if TYPE_CHECKING:
     from chain.client import LedgerClient
 
 
-def _word(value: int | bytes) -> str:
-    """An indexed topic: an integer or a 32-byte value as the node filters on it."""
-    raw = value.to_bytes(32, "big") if isinstance(value, int) else bytes(value)
-    return "0x" + raw.hex()
-
-
 def _first_event(
     ledger: LedgerClient, name: str, key: int | bytes, from_block: int
 ) -> LedgerEvent | None:
-    """The ledger's first ``name`` event whose second indexed field (after ``seq``) is ``key``:
-    every audited event indexes ``seq`` first, so the key is topic 2."""
-    logs = ledger.w3.eth.get_logs(
-        {
-            "address": ledger.address,
-            "fromBlock": from_block,
-            "toBlock": "latest",
-            "topics": [_word(topic0(name)), None, _word(key)],
-        }
-    )
-    events = decode_logs(dict(log) for log in logs)
+    """The ledger's first ``name`` event whose second indexed field (after ``seq``) is ``key``."""
+    events = keyed_events(ledger, name, key, from_block=from_block)
     return events[0] if events else None
 
 

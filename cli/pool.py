@@ -7,8 +7,10 @@ labels every batch must carry (``--label``) and, for countries, project types an
 methodologies, either ``--X-only VALUE`` (only the listed) or ``--X-except VALUE`` (all but
 the listed). ``tighten`` keeps every rule it is not given; a kind it moves from any gets its
 list in the same transaction (the ledger refuses "only" with none), ``--X-except`` on an
-all-but-listed kind adds exclusions, and an only-listed list takes no new values; the ledger
-refuses a change that would admit what the pool refuses. ``deposit`` moves exact serials of a batch the signer holds
+all-but-listed kind adds exclusions, and ``--X-only`` on an only-listed kind is its new list:
+a non-empty subset of the current one (read from the ledger, ``chain.pool_lists``), the rest
+unlisted in one transaction per kind; the ledger refuses a change that would admit what the
+pool refuses. ``deposit`` moves exact serials of a batch the signer holds
 into the pool for as many units; ``redeem`` burns units for exact serials (the pool's order:
 oldest vintage start, lowest batch, lowest serial; or ``--batch B --last-serial L`` for the
 range the pool holds under that key); ``retire`` burns units and retires as many serials for
@@ -39,7 +41,7 @@ from cli._governance import (
 
 if TYPE_CHECKING:
     from chain.client import LedgerClient, TxResult
-    from chain.domain import PoolRules
+    from chain.domain import PoolKind, PoolRules
 
 _LISTS = (
     ("countries", "country", "countries"),
@@ -238,33 +240,72 @@ def run_create(args: argparse.Namespace) -> int:
     return show(args, {"action": f"created pool {pool_id} {args.name!r}", **facts, **lists})
 
 
+def _deployed(args: argparse.Namespace) -> int:
+    """The ledger's deploy block, where log searches start (some nodes limit their span)."""
+    from chain.deployment import Deployment
+
+    return Deployment.load(args.data_dir / "deployment.json").deploy_block
+
+
+def _removals(ledger: LedgerClient, args: argparse.Namespace, kind: PoolKind) -> list[str]:
+    """What tightening the only-listed list of ``kind`` to ``--{flag}-only``'s values removes
+    from it. The new list is a subset of the current one, and not empty (it would admit
+    nothing of that kind, as the ledger's ``PoolListEmpty`` refuses for a new "only" list)."""
+    from chain.errors import ConfigurationError
+    from chain.pool_lists import pool_list
+
+    flag, what, name = _LISTS[kind]
+    new: list[str] = getattr(args, f"{flag}_only")
+    if not any(v.strip() for v in new):
+        raise ConfigurationError(
+            f"--{flag}-only names no {what}: pool {args.pool_id}'s list would admit nothing"
+        )
+    for value in new:
+        if not ledger.pool_listed(args.pool_id, kind, value):
+            raise ConfigurationError(
+                f"{value} is not on pool {args.pool_id}'s only-listed {name.replace('_', ' ')}: "
+                "a tightening cannot add it"
+            )
+    current = pool_list(ledger, args.pool_id, kind, from_block=_deployed(args))
+    return [v for v in current if v not in new]
+
+
 def run_tighten(args: argparse.Namespace) -> int:
     from chain.domain import PoolKind, PoolMode
-    from chain.errors import ConfigurationError
 
     ledger = open_ledger(args)
     current = ledger.pool(args.pool_id).rules
     rules = _rules(ledger, args, current)
     lists = _lists(args)
     # A kind leaving any takes its whole list in the tightening itself (the ledger refuses an
-    # empty "only" list); an all-but-listed list grows afterwards by listPool.
+    # empty "only" list); an all-but-listed list grows afterwards by listPool, an only-listed
+    # one shrinks by unlistPool. Every list is checked before the first transaction.
     given: dict[str, list[str]] = {}
     exclusions: list[tuple[PoolKind, list[str]]] = []
-    for (flag, what, name), kind in zip(_LISTS, PoolKind, strict=True):
+    removals: dict[PoolKind, list[str]] = {}
+    for (flag, _, name), kind in zip(_LISTS, PoolKind, strict=True):
         was = getattr(current, _MODES[kind])
         if was == PoolMode.ANY:
             given[name] = lists[name]
         elif was == PoolMode.EXCEPT and getattr(args, f"{flag}_except"):
             exclusions.append((kind, lists[name]))
         elif was == PoolMode.ONLY and getattr(args, f"{flag}_only"):
-            raise ConfigurationError(
-                f"pool {args.pool_id}'s {what} rule is already 'only listed': that list only "
-                f"shrinks, so --{flag}-only cannot add to it"
-            )
+            removals[kind] = _removals(ledger, args, kind)
     results = [ledger.tighten_pool(args.pool_id, rules, **given)] if rules != current else []
     results += [ledger.list_pool(args.pool_id, kind, values) for kind, values in exclusions]
+    results += [
+        ledger.unlist_pool(args.pool_id, kind, values)
+        for kind, values in removals.items()
+        if values
+    ]
+    removed = {f"{_LISTS[kind][2]}_removed": values for kind, values in removals.items()}
     return report(
-        args, f"tightened pool {args.pool_id}", results, **_rules_json(ledger, rules), **lists
+        args,
+        f"tightened pool {args.pool_id}",
+        results,
+        **_rules_json(ledger, rules),
+        **lists,
+        **removed,
     )
 
 
@@ -291,10 +332,8 @@ def _named(
     """``ranges`` with each one's registry-format serial (``None`` where its batch's stored
     text gives none), read from the ledger: the command line may have no query store."""
     from chain.batch_serials import RangeSerials
-    from chain.deployment import Deployment
 
-    deployed = Deployment.load(args.data_dir / "deployment.json").deploy_block
-    serial = RangeSerials(ledger, from_block=deployed)
+    serial = RangeSerials(ledger, from_block=_deployed(args))
     return [
         r | {"registry_serial": serial(r["batch_id"], r["first_serial"], r["last_serial"])}
         for r in ranges

@@ -180,9 +180,7 @@ def test_tighten_gives_a_kind_moved_from_any_its_list_in_the_same_transaction(
     )  # fmt: skip
     assert deposited["units_minted"] == 10
 
-    # An only-list takes no new values; an except-list grows by its own transaction.
-    refused = cli.refused("pool", "tighten", pool, "--countries-only", "BR")
-    assert "'only listed'" in refused and "--countries-only" in refused
+    # An except-list grows by its own transaction.
     excluded = cli.json("pool", "tighten", pool, "--methodologies-except", "VM0015")
     assert [tx["events"] for tx in excluded["transactions"]] == [["PoolListUpdated"]]
     err = cli.refused(
@@ -190,3 +188,40 @@ def test_tighten_gives_a_kind_moved_from_any_its_list_in_the_same_transaction(
         "--first-serial", str(first + 10), "--last-serial", str(first + 19), *keyed.flags,
     )  # fmt: skip
     assert "PoolIneligible" in err and "methodology" in err
+
+
+def test_tighten_shrinks_an_only_listed_list_to_a_subset_of_it(
+    cli: Cli, holder: tuple[Keyed, int, int]
+) -> None:
+    keyed, batch, first = holder  # Bale Mountains: ET
+    pool = str(
+        cli.json(
+            "pool", "create", "--name", "Few", "--symbol", "FEW", "--program", "VCS",
+            "--countries-only", "ET", "--countries-only", "KE", "--countries-only", "BR",
+            "--types-only", "AFOLU",
+        )["pool_id"]
+    )  # fmt: skip
+
+    # Refused before any transaction: a value not listed (named), or a list of nothing.
+    added = cli.refused("pool", "tighten", pool, "--countries-only", "ET", "--countries-only", "CN")
+    assert f"CN is not on pool {pool}'s only-listed countries: a tightening cannot add" in added
+    assert "would admit nothing" in cli.refused("pool", "tighten", pool, "--types-only", "")
+    mixed = cli.refused(
+        "pool", "tighten", pool, "--vintage-from", "2016-01-01", "--countries-only", "PE"
+    )  # fmt: skip
+    assert "PE is not on" in mixed
+    assert cli.json("pool", "show", pool)["vintage_from"] == "open"  # no tightening either
+
+    shrunk = cli.json("pool", "tighten", pool, "--countries-only", "ET", "--types-only", "AFOLU")
+    assert shrunk["countries_removed"] == ["KE", "BR"] and shrunk["project_types_removed"] == []
+    assert [tx["events"] for tx in shrunk["transactions"]] == [["PoolListUpdated"] * 2]
+    status, out, _ = cli("pool", "tighten", pool, "--countries-only", "ET")
+    assert status == 0 and "countries removed: none" in out  # already that list
+
+    deposited = cli.json(
+        "pool", "deposit", pool, "--batch", str(batch),
+        "--first-serial", str(first), "--last-serial", str(first + 9), *keyed.flags,
+    )  # fmt: skip
+    assert deposited["units_minted"] == 10
+    # KE is off the list now: naming it again is adding it.
+    assert "KE is not on" in cli.refused("pool", "tighten", pool, "--countries-only", "KE")
