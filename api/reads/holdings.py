@@ -187,18 +187,21 @@ def account_tonnes(conn: Connection, address: str) -> dict[str, Decimal]:
     """Exact tonnes (``chain.units``) of every range ``address`` (any case) holds or spent, by
     state: one scan of its ranges on the ``(holder, batch_id, first_serial)`` index, each
     range's serials times its programme's unit."""
-    grams = sa.func.sum((r.c.last_serial - r.c.first_serial + 1) * s.programs.c.unit_grams)
+    # Serials summed per state and unit in SQL, times the unit here: a range's grams reach
+    # (2^32-1)^2, past a 64-bit SQL integer.
+    serials = sa.func.sum(r.c.last_serial - r.c.first_serial + 1)
+    unit = s.programs.c.unit_grams
     rows = conn.execute(
-        sa.select(r.c.state, grams)
+        sa.select(r.c.state, unit, serials)
         .select_from(
             r.join(s.batches, s.batches.c.id == r.c.batch_id).join(
                 s.programs, s.programs.c.id == s.batches.c.program_id
             )
         )
         .where(r.c.holder == address.lower())
-        .group_by(r.c.state)
+        .group_by(r.c.state, unit)
     )
-    by_state = dict.fromkeys(("held", "retired", "detokenised", "cancelled"), Decimal(0))
-    for state, total in rows:
-        by_state[state_name(int(state))] = grams_tonnes(int(total))
-    return by_state
+    grams = dict.fromkeys(("held", "retired", "detokenised", "cancelled"), 0)
+    for state, grams_per_serial, count in rows:
+        grams[state_name(int(state))] += int(count) * int(grams_per_serial)
+    return {state: grams_tonnes(total) for state, total in grams.items()}

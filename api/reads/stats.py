@@ -4,7 +4,8 @@ the dashboard, over time (block height, month of retirement).
 
 Each breakdown is one ``GROUP BY`` over ``batches`` (whose spent totals the indexer keeps),
 so the cost is one scan of the batches table whatever the number of ranges; the series over
-time are one ``GROUP BY`` over each table of spent tonnes.
+time are one ``GROUP BY`` over each table of spent tonnes. SQL sums serials per programme unit
+and Python multiplies: grams reach (2^32-1)^2 a batch, past a 64-bit SQL integer.
 """
 
 from __future__ import annotations
@@ -75,19 +76,33 @@ _FATES = ("bridged", "held", "retired", "detokenised", "cancelled")
 
 
 def _sums() -> list[sa.ColumnElement[Any]]:
+    """The programme's unit, the batch count and the serial counts by fate: grouped by unit
+    too, for ``_fold`` to turn into grams outside SQL."""
     held = b.c.quantity - b.c.retired - b.c.detokenised - b.c.cancelled
     counts = (b.c.quantity, held, b.c.retired, b.c.detokenised, b.c.cancelled)
     return [
+        p.c.unit_grams,
         sa.func.count(b.c.id),
         *(sa.func.coalesce(sa.func.sum(c), 0) for c in counts),
-        # The same in grams: serials times their programme's unit (chain.units).
-        *(sa.func.coalesce(sa.func.sum(c * p.c.unit_grams), 0) for c in counts),
     ]
 
 
-def _tonnes(values: Any) -> dict[str, Any]:
-    # SUM of BIGINT is NUMERIC on PostgreSQL: back to int.
-    counts = [int(v) for v in values]
+def _fold(rows: Any) -> dict[Any, dict[str, Any]]:
+    """``(key, unit, batches, counts...)`` rows, one per key and unit, as ``Tonnes`` fields by
+    key (in the rows' order). Grams are serials times unit in Python: up to (2^32-1)^2 a
+    batch, past a 64-bit SQL integer (PostgreSQL would refuse it, SQLite round it)."""
+    acc: dict[Any, list[int]] = {}
+    for key, unit, *values in rows:
+        counts = [int(v) for v in values]  # SUM of BIGINT is NUMERIC on PostgreSQL
+        into = acc.setdefault(key, [0] * 11)
+        for i, n in enumerate(counts):
+            into[i] += n
+        for i, n in enumerate(counts[1:]):
+            into[6 + i] += n * int(unit)
+    return {key: _tonnes(values) for key, values in acc.items()}
+
+
+def _tonnes(counts: list[int]) -> dict[str, Any]:
     grams = dict(zip(_FATES, counts[6:], strict=True))
     return {
         "batches": counts[0],
@@ -96,17 +111,30 @@ def _tonnes(values: Any) -> dict[str, Any]:
     }
 
 
-def grams_of(table: sa.Table) -> sa.ColumnElement[Any]:
-    """``table.quantity`` (a table of serial ranges with a ``batch_id``) in grams: serials
-    times the unit of the batch's programme, for ``select_from(with_unit(table))``."""
-    return table.c.quantity * p.c.unit_grams
-
-
-def with_unit(table: sa.Table) -> sa.FromClause:
-    """``table`` joined with its batch's programme (for ``grams_of``)."""
-    if table is b:
-        return b.join(p, p.c.id == b.c.program_id)
-    return table.join(b, b.c.id == table.c.batch_id).join(p, p.c.id == b.c.program_id)
+def grams_by(
+    conn: Connection,
+    key: sa.ColumnElement[Any],
+    table: sa.Table,
+    *where: sa.ColumnElement[bool],
+) -> dict[Any, int]:
+    """Grams of ``table``'s ``quantity`` (serial ranges with a ``batch_id``, or ``batches``)
+    by ``key``, over the rows ``where`` admits: serials summed per key and programme unit in
+    SQL, times the unit in Python (exact past 2^63 g)."""
+    joined = (
+        table.join(p, p.c.id == table.c.program_id)
+        if table is b
+        else table.join(b, b.c.id == table.c.batch_id).join(p, p.c.id == b.c.program_id)
+    )
+    query = (
+        sa.select(key, p.c.unit_grams, sa.func.sum(table.c.quantity))
+        .select_from(joined)
+        .where(*where)
+        .group_by(key, p.c.unit_grams)
+    )
+    out: dict[Any, int] = {}
+    for k, unit, serials in conn.execute(query):
+        out[k] = out.get(k, 0) + int(serials) * int(unit)
+    return out
 
 
 def ledger_stats(conn: Connection) -> Stats:
@@ -115,10 +143,13 @@ def ledger_stats(conn: Connection) -> Stats:
     joined = b.join(p, p.c.id == b.c.program_id).join(pr, pr.c.key == b.c.project_key)
 
     def by(key: sa.ColumnElement[Any]) -> list[tuple[Any, dict[str, Any]]]:
-        query = sa.select(key, *_sums()).select_from(joined).group_by(key).order_by(key)
-        return [(row[0], _tonnes(row[1:])) for row in conn.execute(query)]
+        query = (
+            sa.select(key, *_sums()).select_from(joined).group_by(key, p.c.unit_grams).order_by(key)
+        )
+        return list(_fold(conn.execute(query)).items())
 
-    totals = _tonnes(conn.execute(sa.select(*_sums()).select_from(with_unit(b))).one())
+    everything = sa.select(sa.literal(0), *_sums()).select_from(joined).group_by(p.c.unit_grams)
+    totals = _fold(conn.execute(everything)).get(0, _tonnes([0] * 11))
     year = (b.c.vintage_start // 10000).label("year")
     return Stats(
         totals=Tonnes(**totals),
@@ -152,13 +183,8 @@ def tonnes_over_blocks(conn: Connection, points: int) -> list[tuple[int, TonneTo
     sources = (b, s.retirements, s.detokenisations, s.cancellations)
     for column, table in enumerate(sources):
         bucket = (table.c.block_number - first) // width
-        query = (
-            sa.select(bucket, sa.func.sum(grams_of(table)))
-            .select_from(with_unit(table))
-            .group_by(bucket)
-        )
-        for index, grams in conn.execute(query):
-            per_bucket.setdefault(int(index), [0, 0, 0, 0])[column] += int(grams)
+        for index, amount in grams_by(conn, bucket, table).items():
+            per_bucket.setdefault(int(index), [0, 0, 0, 0])[column] += amount
     out, running = [], [0, 0, 0, 0]
     for index in sorted(per_bucket):
         running = [x + y for x, y in zip(running, per_bucket[index], strict=True)]
@@ -172,14 +198,11 @@ def retired_by_month(conn: Connection) -> list[tuple[str, Decimal]]:
     """(``YYYY-MM`` of the retirement date, exact tonnes), oldest first; undated ones left
     out."""
     month = s.retirements.c.retired_on // 100
-    rows = conn.execute(
-        sa.select(month, sa.func.sum(grams_of(s.retirements)))
-        .select_from(with_unit(s.retirements))
-        .where(s.retirements.c.retired_on > 0)
-        .group_by(month)
-        .order_by(month)
-    )
-    return [(f"{int(m) // 100:04d}-{int(m) % 100:02d}", grams_tonnes(int(g))) for m, g in rows]
+    grams = grams_by(conn, month, s.retirements, s.retirements.c.retired_on > 0)
+    return [
+        (f"{int(m) // 100:04d}-{int(m) % 100:02d}", grams_tonnes(g))
+        for m, g in sorted(grams.items())
+    ]
 
 
 def retirement_count(conn: Connection) -> int:
