@@ -507,18 +507,23 @@ def _exact(serials: int, grams: int) -> str:
     return tonnes_text(Unit(grams).tonnes(serials))
 
 
-def _batch_json(
-    row: dict[str, Any], codes: dict[int, str], project: dict[str, Any], m: Mirror
-) -> dict[str, Any]:
+def _fates(row: dict[str, Any]) -> dict[str, int]:
+    """A batch's serial counts by fate (held by conservation)."""
     spent = row["retired"] + row["detokenised"] + row["cancelled"]
-    grams = m.programmes[row["program_id"]].unit_grams
-    counts = {
+    return {
         "bridged": row["quantity"],
         "held": row["quantity"] - spent,
         "retired": row["retired"],
         "detokenised": row["detokenised"],
         "cancelled": row["cancelled"],
     }
+
+
+def _batch_json(
+    row: dict[str, Any], codes: dict[int, str], project: dict[str, Any], m: Mirror
+) -> dict[str, Any]:
+    grams = m.programmes[row["program_id"]].unit_grams
+    counts = _fates(row)
     return {
         "id": row["id"],
         "program": codes[row["program_id"]],
@@ -671,16 +676,8 @@ def _tonnes(rows: list[dict[str, Any]], m: Mirror) -> dict[str, Any]:
     counts: dict[str, int] = dict.fromkeys(_FATES, 0)
     grams: dict[str, int] = dict.fromkeys(_FATES, 0)
     for r in rows:
-        spent = r["retired"] + r["detokenised"] + r["cancelled"]
-        per = {
-            "bridged": r["quantity"],
-            "held": r["quantity"] - spent,
-            "retired": r["retired"],
-            "detokenised": r["detokenised"],
-            "cancelled": r["cancelled"],
-        }
         unit = m.programmes[r["program_id"]].unit_grams
-        for fate, n in per.items():
+        for fate, n in _fates(r).items():
             counts[fate] += n
             grams[fate] += n * unit
     return {
