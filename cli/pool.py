@@ -247,7 +247,9 @@ def _deployed(args: argparse.Namespace) -> int:
     return Deployment.load(args.data_dir / "deployment.json").deploy_block
 
 
-def _removals(ledger: LedgerClient, args: argparse.Namespace, kind: PoolKind) -> list[str]:
+def _removals(
+    ledger: LedgerClient, args: argparse.Namespace, kind: PoolKind, from_block: int
+) -> list[str]:
     """What tightening the only-listed list of ``kind`` to ``--{flag}-only``'s values removes
     from it. The new list is a subset of the current one, and not empty (it would admit
     nothing of that kind, as the ledger's ``PoolListEmpty`` refuses for a new "only" list)."""
@@ -260,13 +262,14 @@ def _removals(ledger: LedgerClient, args: argparse.Namespace, kind: PoolKind) ->
         raise ConfigurationError(
             f"--{flag}-only names no {what}: pool {args.pool_id}'s list would admit nothing"
         )
+    # Tags are of the exact text, so the list as the ledger confirms it decides membership.
+    current = pool_list(ledger, args.pool_id, kind, from_block=from_block)
     for value in new:
-        if not ledger.pool_listed(args.pool_id, kind, value):
+        if value not in current:
             raise ConfigurationError(
                 f"{value} is not on pool {args.pool_id}'s only-listed {name.replace('_', ' ')}: "
                 "a tightening cannot add it"
             )
-    current = pool_list(ledger, args.pool_id, kind, from_block=_deployed(args))
     return [v for v in current if v not in new]
 
 
@@ -283,6 +286,7 @@ def run_tighten(args: argparse.Namespace) -> int:
     given: dict[str, list[str]] = {}
     exclusions: list[tuple[PoolKind, list[str]]] = []
     removals: dict[PoolKind, list[str]] = {}
+    deployed = _deployed(args)
     for (flag, _, name), kind in zip(_LISTS, PoolKind, strict=True):
         was = getattr(current, _MODES[kind])
         if was == PoolMode.ANY:
@@ -290,7 +294,7 @@ def run_tighten(args: argparse.Namespace) -> int:
         elif was == PoolMode.EXCEPT and getattr(args, f"{flag}_except"):
             exclusions.append((kind, lists[name]))
         elif was == PoolMode.ONLY and getattr(args, f"{flag}_only"):
-            removals[kind] = _removals(ledger, args, kind)
+            removals[kind] = _removals(ledger, args, kind, deployed)
     results = [ledger.tighten_pool(args.pool_id, rules, **given)] if rules != current else []
     results += [ledger.list_pool(args.pool_id, kind, values) for kind, values in exclusions]
     results += [

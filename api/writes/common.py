@@ -336,6 +336,7 @@ async def custodial_write(
         planned = partial(plan, account, sid)
         gate = (account, *turn)
         answer = await submit_gated(services, ledger, request, principal, sid, gate, planned)
-        return answer if then is None else then(answer)
+        # ``then`` may read the store: off the event loop, as for a replayed answer.
+        return answer if then is None else await run_in_threadpool(then, answer)
 
     return await respond(request, services, principal, work, submission_id=sid, then=then)
