@@ -225,8 +225,9 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
     /// @notice Cancels `holder`'s live serials `first..last` (e.g. a registry reversal).
     /// @dev Requirements: not paused; caller is the admin of the batch's programme, or an issuer
     /// of it cancelling credits it holds itself (a compromised issuer key cannot cancel anyone
-    /// else's); `holder` holds the serials; `reason` is acceptable, non-blank text of at most
-    /// {Limits-NOTE} bytes. Freezes do not block a cancellation.
+    /// else's); `holder` holds the serials and is not a pool's account ({PooledCredits}: its
+    /// serials back units); `reason` is acceptable, non-blank text of at most {Limits-NOTE}
+    /// bytes. Freezes do not block a cancellation.
     /// Emits {SerialsMoved} then {CreditsCancelled}.
     function cancel(
         uint64 batchId,
@@ -246,9 +247,6 @@ contract CarbonLedger is LedgerCore, MulticallUpgradeable {
         CanonicalText.check(reason, TextField.Reason, true);
         // `_move` reads a zero sender as a bridging; nobody holds credits as the zero address.
         if (holder == address(0)) revert InsufficientCredits(holder, batchId, first, last);
-        // A pool's serials back its units: reversing them is left to governance.
-        uint32 poolId = _ledger().poolOf[holder];
-        if (poolId != 0) revert PooledCredits(poolId, batchId);
         _move(batchId, rangeStart, first, last, holder, holder, RangeState.Cancelled, actor);
         _emitAudited(CreditsCancelled.selector, _topic(batchId), _topic(holder), abi.encode(first, last, reason, actor));
     }

@@ -72,6 +72,8 @@ abstract contract LedgerCore is
     /// keeps the batch totals, and emits {SerialsMoved}. When `first..last` runs past
     /// the range at `start`, the following ranges must be `from`'s too and are absorbed, so the
     /// result is at most three ranges: `from`'s left remainder, the moved one, `from`'s right one.
+    /// Pooled serials are never cancelled ({PooledCredits}): they back the pool's units, so a
+    /// reversal of them is left to governance, whichever function asks.
     // slither-disable-next-line cyclomatic-complexity -- one choke point for all holdings changes, by design
     function _move(
         uint64 batchId,
@@ -87,6 +89,10 @@ abstract contract LedgerCore is
         if (first > last) revert InvalidSerialRange(first, last);
         uint64 end = last;
         if (from != address(0)) {
+            if (state == RangeState.Cancelled) {
+                uint32 poolId = _ledger().poolOf[from];
+                if (poolId != 0) revert PooledCredits(poolId, batchId);
+            }
             StoredRange memory r = ranges[start];
             if (r.state == RangeState.None || start > first || r.last < first) revert InvalidRangeHint(batchId, start);
             if (r.holder != from || r.state != RangeState.Held) revert InsufficientCredits(from, batchId, first, last);

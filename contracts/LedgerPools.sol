@@ -96,8 +96,6 @@ contract LedgerPools is PoolBase, IPoolLedger {
             if (buffer != actor) revert AccessControlUnauthorizedAccount(actor, adminRole);
         }
         if (buffer == address(0)) revert NoBufferAccount(programId);
-        uint32 poolId = _ledger().poolOf[buffer];
-        if (poolId != 0) revert PooledCredits(poolId, batchId);
         if (reversedBatchId == batchId || _batch(reversedBatchId).programId != programId) {
             revert ReversalOutsideProgramme(reversedBatchId, programId);
         }
